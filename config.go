@@ -1,0 +1,158 @@
+package dock
+
+import "time"
+
+// Config describes a container: what to run, as whom, with which
+// filesystem, resources and security profile. The zero value of each field
+// means "the image's value" or "Docker's default", as each comment says.
+// Config is plain data: it is stored in the state directory as JSON.
+type Config struct {
+	// Image is the reference (name, name:tag, name@digest or image ID) of
+	// an image in the engine's store. Required.
+	Image string `json:"image"`
+	// Name is a unique name for the container; empty means none (the
+	// container is addressed by ID). Names match [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+	Name string `json:"name,omitempty"`
+
+	// Entrypoint and Cmd override the image's. A nil Cmd keeps the image's
+	// Cmd, unless Entrypoint is set, which (as in Docker) resets it.
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+	// Env entries (KEY=VALUE) are added to the image's, replacing those
+	// with the same key. A bare KEY is ignored.
+	Env []string `json:"env,omitempty"`
+	// WorkingDir overrides the image's; it must be absolute. It is created
+	// when missing.
+	WorkingDir string `json:"workingDir,omitempty"`
+	// User overrides the image's user: "name", "uid", "name:group",
+	// "uid:gid". Names are looked up in the image's /etc/passwd and
+	// /etc/group. Empty means the image's user, else root.
+	User string `json:"user,omitempty"`
+	// GroupAdd lists supplementary groups (names or numbers) added to those
+	// the user has in /etc/group.
+	GroupAdd []string `json:"groupAdd,omitempty"`
+	// Hostname defaults to the first 12 characters of the container ID.
+	Hostname string `json:"hostname,omitempty"`
+	// Tty gives the process a pseudo-terminal as stdin, stdout and stderr.
+	Tty bool `json:"tty,omitempty"`
+	// OpenStdin keeps the process's stdin open (docker run -i).
+	OpenStdin bool `json:"openStdin,omitempty"`
+	// Init runs a minimal init as PID 1 that reaps zombies and forwards
+	// signals to the process (docker run --init).
+	Init bool `json:"init,omitempty"`
+
+	// Network is "none" (the default: a network namespace with only
+	// loopback) or "host".
+	Network string `json:"network,omitempty"`
+
+	// ReadOnly mounts the root filesystem read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Mounts are bind, volume and tmpfs mounts, applied in order.
+	Mounts []Mount `json:"mounts,omitempty"`
+
+	// Resources limits what the container may use.
+	Resources Resources `json:"resources,omitzero"`
+	// Ulimits set resource limits of the process (setrlimit). A limit
+	// above the caller's own hard limit is an error unless the caller may
+	// raise it. By default the process inherits the caller's limits.
+	Ulimits []Ulimit `json:"ulimits,omitempty"`
+
+	// Security profile. The default is Docker's: its capability set, its
+	// seccomp profile, masked and read-only paths, the device allowlist.
+	// CapAdd and CapDrop take names with or without the CAP_ prefix, or
+	// "ALL".
+	CapAdd  []string `json:"capAdd,omitempty"`
+	CapDrop []string `json:"capDrop,omitempty"`
+	// NoNewPrivileges sets no_new_privs (docker --security-opt
+	// no-new-privileges). Note that dock always sets it when loading the
+	// seccomp profile as a non-privileged user would need; see doc.go.
+	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// SeccompUnconfined disables the seccomp profile
+	// (--security-opt seccomp=unconfined).
+	SeccompUnconfined bool `json:"seccompUnconfined,omitempty"`
+	// Privileged lifts the security profile: every capability, no seccomp,
+	// no masked or read-only paths, all host devices, writable /sys.
+	Privileged bool `json:"privileged,omitempty"`
+	// UsernsMap, when not empty, runs the container in a new user
+	// namespace with these ID maps (container root is then an
+	// unprivileged host user).
+	UIDMap []IDMap `json:"uidMap,omitempty"`
+	GIDMap []IDMap `json:"gidMap,omitempty"`
+
+	// StopSignal is sent by Stop; default SIGTERM (or the image's).
+	StopSignal string `json:"stopSignal,omitempty"`
+	// StopTimeout is how long Stop waits before SIGKILL; default 10s.
+	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
+	// Labels are free-form metadata.
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Mount is a bind, volume or tmpfs mount.
+type Mount struct {
+	// Type is "bind", "volume" or "tmpfs".
+	Type string `json:"type"`
+	// Source is an absolute host path (bind) or a volume name (volume;
+	// empty means an anonymous volume). Unused for tmpfs.
+	Source string `json:"source,omitempty"`
+	// Target is the absolute path inside the container.
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// Options are tmpfs options ("size=64m", "mode=1777").
+	Options []string `json:"options,omitempty"`
+}
+
+// IDMap maps a range of IDs inside a user namespace to the host.
+type IDMap struct {
+	ContainerID int `json:"containerID"`
+	HostID      int `json:"hostID"`
+	Size        int `json:"size"`
+}
+
+// Ulimit is one resource limit, by Docker's name ("nofile", "nproc",
+// "core", ...).
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft int64  `json:"soft"`
+	Hard int64  `json:"hard"`
+}
+
+// Resources limits a container's use of memory, CPU and processes. Zero
+// means no limit.
+type Resources struct {
+	// Memory is the memory limit in bytes.
+	Memory int64 `json:"memory,omitempty"`
+	// MemorySwap is memory plus swap in bytes; -1 means unlimited swap,
+	// 0 means twice Memory (Docker's default).
+	MemorySwap int64 `json:"memorySwap,omitempty"`
+	// MemoryReservation is a soft limit in bytes.
+	MemoryReservation int64 `json:"memoryReservation,omitempty"`
+	// CPUs is the number of CPUs the container may use, as a quota over a
+	// 100 ms period (1.5 = 150 ms per 100 ms).
+	CPUs float64 `json:"cpus,omitempty"`
+	// CPUShares is the relative weight (Docker's 2-262144; 1024 is the
+	// default); on cgroup v2 it is converted to cpu.weight.
+	CPUShares uint64 `json:"cpuShares,omitempty"`
+	// CpusetCpus and CpusetMems restrict the container to CPUs and memory
+	// nodes ("0-1", "0,2").
+	CpusetCpus string `json:"cpusetCpus,omitempty"`
+	CpusetMems string `json:"cpusetMems,omitempty"`
+	// PIDs is the largest number of processes; 0 or -1 means no limit.
+	PIDs int64 `json:"pids,omitempty"`
+}
+
+// ExitStatus is how a container or exec process ended.
+type ExitStatus struct {
+	// Code is the exit code as Docker reports it: the process's status,
+	// 128+N when killed by signal N, 126 when the executable could not be
+	// run, 127 when it was not found.
+	Code int `json:"code"`
+	// Signal is the signal that killed the process, or 0.
+	Signal int `json:"signal,omitempty"`
+	// OOMKilled reports that the kernel's OOM killer ended the container
+	// because it went over its memory limit.
+	OOMKilled bool `json:"oomKilled,omitempty"`
+	// Err is set when the process could not start (see StartError).
+	Err string `json:"error,omitempty"`
+	// ExitedAt is when the exit was seen.
+	ExitedAt time.Time `json:"exitedAt"`
+}

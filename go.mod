@@ -1,0 +1,12 @@
+module github.com/go-dock/dock
+
+go 1.26.0
+
+require (
+	github.com/moby/profiles/seccomp v0.3.0
+	github.com/opencontainers/go-digest v1.0.0
+	github.com/opencontainers/image-spec v1.1.1
+	github.com/opencontainers/runtime-spec v1.3.0
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/sys v0.50.0
+)

@@ -1,0 +1,711 @@
+//go:build linux && cgo
+
+// The container init. It runs as a constructor of the re-executed binary,
+// before the Go runtime, when the environment names a sync socket. It reads
+// a plan (see ops.go), carries out each operation in order and executes the
+// user's process. On failure it writes an error report to the sync socket
+// and exits; on success the socket closes with the execve (close-on-exec),
+// which tells the engine that the process runs.
+//
+// Every path inside the container's root is resolved with openat2 and
+// RESOLVE_IN_ROOT against a directory descriptor, and mounts are made on
+// /proc/self/fd/N of the resolved descriptor, so that a symlink planted in
+// an image or swapped in by another container can never redirect a mount
+// or a write to the host (CVE-2021-30465, CVE-2025-31133).
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum {
+	OP_END = 0, OP_MOUNT = 1, OP_ROOT = 2, OP_MKDIR = 3, OP_MKNOD = 4,
+	OP_SYMLINK = 5, OP_PIVOT = 6, OP_MASK = 7, OP_READONLY = 8,
+	OP_HOSTNAME = 9, OP_RLIMIT = 10, OP_USER = 11, OP_BOUNDING = 12,
+	OP_CAPS = 13, OP_NNP = 14, OP_SECCOMP = 15, OP_CHDIR = 16, OP_EXEC = 17,
+	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
+	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23,
+};
+
+enum {
+	M_IN_ROOT = 1 << 0, M_MKDIR = 1 << 1, M_MKFILE = 1 << 2,
+	M_NOSYMLINKS = 1 << 3, M_VERIFY_PROC = 1 << 4, M_VERIFY_SYS = 1 << 5,
+	M_REMOUNT = 1 << 6,
+};
+
+#define SYNC_FD 3
+#define MAX_PLAN (64 << 20)
+#define MAX_FIELDS 8
+
+static int sync_fd = SYNC_FD;
+static int root_fd = -1;
+
+struct field {
+	char *p; // NUL-terminated copy
+	uint32_t n;
+};
+
+// report writes an error report to the engine and exits with code.
+// Format: 'E', code, errno, length (little-endian u32s), message.
+static void __attribute__((noreturn)) fail(int code, int err, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n >= (int)sizeof msg)
+		n = sizeof msg - 1;
+	unsigned char hdr[13];
+	uint32_t v[3] = {(uint32_t)code, (uint32_t)err, (uint32_t)n};
+	hdr[0] = 'E';
+	memcpy(hdr + 1, v, sizeof v); // x86_64 and arm64 are little-endian
+	if (write(sync_fd, hdr, sizeof hdr) == sizeof hdr)
+		(void)!write(sync_fd, msg, n);
+	_exit(code ? code : 1);
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= r;
+	}
+	return 0;
+}
+
+static uint64_t u64(const struct field *f)
+{
+	uint64_t v = 0;
+	if (f->n == 8)
+		memcpy(&v, f->p, 8);
+	return v;
+}
+
+static char fdpath_buf[2][64];
+static const char *fdpath(int slot, int fd)
+{
+	snprintf(fdpath_buf[slot], sizeof fdpath_buf[slot], "/proc/self/fd/%d", fd);
+	return fdpath_buf[slot];
+}
+
+// in_root opens path inside the root without ever leaving it.
+static int in_root(const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = {
+		.flags = (uint64_t)flags | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
+	};
+	int fd;
+	do
+		fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	return fd;
+}
+
+// parent_in_root opens the parent directory of path inside the root and
+// returns the last component in *base.
+static int parent_in_root(char *path, const char **base)
+{
+	char *slash = strrchr(path, '/');
+	if (!slash) {
+		*base = path;
+		return in_root("/", O_PATH | O_DIRECTORY, 0);
+	}
+	*slash = '\0';
+	int fd = in_root(path[0] ? path : "/", O_PATH | O_DIRECTORY, 0);
+	*slash = '/';
+	*base = slash + 1;
+	return fd;
+}
+
+// mkdir_all creates path and its missing parents inside the root. The
+// last component is a file when file is set.
+static void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
+{
+	char buf[PATH_MAX];
+	if (strlen(path) >= sizeof buf)
+		fail(1, ENAMETOOLONG, "mkdir %s", path);
+	strcpy(buf, path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		int last = *p == '\0';
+		char save = *p;
+		*p = '\0';
+		int fd = in_root(buf, O_PATH, 0);
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno == ENOENT) {
+			const char *base;
+			int dfd = parent_in_root(buf, &base);
+			if (dfd < 0)
+				fail(1, errno, "mkdir %s", buf);
+			int r;
+			if (last && file) {
+				r = openat(dfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_WRONLY, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(dfd, base, mode);
+			}
+			if (r < 0 && errno != EEXIST)
+				fail(1, errno, "mkdir %s", buf);
+			if (r >= 0 && uid != (uid_t)-1 && fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+				fail(1, errno, "chown %s", buf);
+			close(dfd);
+		} else {
+			fail(1, errno, "open %s", buf);
+		}
+		*p = save;
+		if (last)
+			break;
+	}
+}
+
+// statfs_flags returns the mount flags that a bind remount must keep
+// (locked flags cannot be cleared inside a user namespace).
+static unsigned long statfs_flags(int fd)
+{
+	struct statfs st;
+	unsigned long f = 0;
+	if (fstatfs(fd, &st) < 0)
+		return 0;
+	if (st.f_flags & ST_NOSUID) f |= MS_NOSUID;
+	if (st.f_flags & ST_NODEV) f |= MS_NODEV;
+	if (st.f_flags & ST_NOEXEC) f |= MS_NOEXEC;
+	if (st.f_flags & ST_RDONLY) f |= MS_RDONLY;
+	return f;
+}
+
+static void op_mount(struct field *f)
+{
+	uint64_t flags = u64(&f[0]);
+	const char *src = f[1].p, *target = f[2].p, *fstype = f[3].p, *data = f[5].p;
+	unsigned long mflags = u64(&f[4]);
+	const char *tpath = target;
+	int tfd = -1;
+	uint64_t resolve = (flags & M_NOSYMLINKS) ? RESOLVE_NO_SYMLINKS : 0;
+
+	if (flags & M_IN_ROOT) {
+		if (flags & (M_MKDIR | M_MKFILE))
+			mkdir_all(target, 0755, !!(flags & M_MKFILE), (uid_t)-1, (gid_t)-1);
+		tfd = in_root(target, O_PATH, resolve);
+		if (tfd < 0)
+			fail(1, errno, "mount %s: open target", target);
+		tpath = fdpath(0, tfd);
+	}
+	// A bind source given as a path is opened first, so that what is
+	// checked is what gets mounted.
+	unsigned long first = mflags;
+	if (mflags & MS_BIND)
+		first = mflags & (MS_BIND | MS_REC);
+	if (mount(src[0] ? src : NULL, tpath, fstype[0] ? fstype : NULL, first, data[0] ? data : NULL) < 0)
+		fail(1, errno, "mount %s on %s", src[0] ? src : fstype, target);
+	if (tfd >= 0) {
+		close(tfd);
+		tfd = -1;
+	}
+	if (!(flags & (M_REMOUNT | M_VERIFY_PROC | M_VERIFY_SYS)))
+		return;
+	// Reopen: the descriptor opened before mounting names the covered
+	// directory, not the new mount.
+	if (flags & M_IN_ROOT) {
+		tfd = in_root(target, O_PATH, RESOLVE_NO_SYMLINKS);
+		if (tfd < 0)
+			fail(1, errno, "mount %s: reopen target", target);
+		tpath = fdpath(0, tfd);
+	}
+	if (flags & (M_VERIFY_PROC | M_VERIFY_SYS)) {
+		struct statfs st;
+		long want = (flags & M_VERIFY_PROC) ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
+		if (tfd < 0 || fstatfs(tfd, &st) < 0 || st.f_type != want)
+			fail(1, 0, "mount %s: not the filesystem mounted", target);
+	}
+	if ((flags & M_REMOUNT) && (mflags & MS_BIND)) {
+		unsigned long keep = tfd >= 0 ? statfs_flags(tfd) & ~MS_RDONLY : 0;
+		unsigned long rf = MS_BIND | MS_REMOUNT | keep |
+			(mflags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+		if (mount(NULL, tpath, NULL, rf, NULL) < 0)
+			fail(1, errno, "remount %s", target);
+	}
+	if (tfd >= 0)
+		close(tfd);
+}
+
+static void op_root(struct field *f)
+{
+	if (root_fd >= 0)
+		close(root_fd);
+	root_fd = open(f[0].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		fail(1, errno, "open root %s", f[0].p);
+}
+
+static void op_mknod(struct field *f)
+{
+	const char *base;
+	int dfd = parent_in_root(f[0].p, &base);
+	if (dfd < 0)
+		fail(1, errno, "mknod %s", f[0].p);
+	if (mknodat(dfd, base, (mode_t)u64(&f[1]), (dev_t)u64(&f[2])) < 0 && errno != EEXIST)
+		fail(1, errno, "mknod %s", f[0].p);
+	close(dfd);
+}
+
+static void op_symlink(struct field *f)
+{
+	const char *base;
+	int dfd = parent_in_root(f[1].p, &base);
+	if (dfd < 0)
+		fail(1, errno, "symlink %s", f[1].p);
+	if (symlinkat(f[0].p, dfd, base) < 0 && errno != EEXIST)
+		fail(1, errno, "symlink %s", f[1].p);
+	close(dfd);
+}
+
+static void op_pivot(void)
+{
+	if (fchdir(root_fd) < 0)
+		fail(1, errno, "chdir to root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail(1, errno, "pivot_root");
+	// The old root is stacked under the new one: make it private so that
+	// the detach does not propagate to the host, then detach it.
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		fail(1, errno, "make old root slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		fail(1, errno, "detach old root");
+	if (chdir("/") < 0)
+		fail(1, errno, "chdir /");
+	close(root_fd);
+	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		fail(1, errno, "open /");
+}
+
+// op_mask hides a path. The /dev/null bound over files is verified to be
+// the null device, so that an image whose /dev/null is a symlink cannot
+// make the mask bind a host or procfs file (CVE-2025-31133).
+static void op_mask(struct field *f)
+{
+	int fd = in_root(f[0].p, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(1, errno, "mask %s", f[0].p);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fail(1, errno, "mask %s", f[0].p);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", fdpath(0, fd), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+			fail(1, errno, "mask %s", f[0].p);
+	} else {
+		int null = in_root("/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+		struct stat ns;
+		if (null < 0 || fstat(null, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
+			fail(1, errno, "mask %s: /dev/null is not the null device", f[0].p);
+		if (mount(fdpath(1, null), fdpath(0, fd), NULL, MS_BIND, NULL) < 0)
+			fail(1, errno, "mask %s", f[0].p);
+		close(null);
+	}
+	close(fd);
+}
+
+static void op_readonly(struct field *f)
+{
+	int fd = in_root(f[0].p, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(1, errno, "readonly %s", f[0].p);
+	}
+	if (mount(fdpath(0, fd), fdpath(0, fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(1, errno, "readonly %s", f[0].p);
+	close(fd);
+	fd = in_root(f[0].p, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		fail(1, errno, "readonly %s", f[0].p);
+	unsigned long keep = statfs_flags(fd);
+	if (mount(NULL, fdpath(0, fd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+		fail(1, errno, "readonly %s", f[0].p);
+	close(fd);
+}
+
+static void op_remount(struct field *f)
+{
+	int fd = in_root(f[0].p, O_PATH, 0);
+	if (fd < 0)
+		fail(1, errno, "remount %s", f[0].p);
+	unsigned long mflags = u64(&f[1]) | (statfs_flags(fd) & ~MS_RDONLY);
+	if (mount(NULL, fdpath(0, fd), NULL, MS_REMOUNT | MS_BIND | mflags, NULL) < 0)
+		fail(1, errno, "remount %s", f[0].p);
+	close(fd);
+}
+
+static void op_user(struct field *f)
+{
+	uid_t uid = u64(&f[0]);
+	gid_t gid = u64(&f[1]);
+	size_t ng = f[2].n / 4;
+	gid_t groups[ng ? ng : 1];
+	memcpy(groups, f[2].p, ng * 4);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		fail(1, errno, "keep capabilities");
+	if (setgroups(ng, groups) < 0)
+		fail(1, errno, "setgroups");
+	if (setresgid(gid, gid, gid) < 0)
+		fail(1, errno, "setgid %u", gid);
+	if (setresuid(uid, uid, uid) < 0)
+		fail(1, errno, "setuid %u", uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		fail(1, errno, "clear keep capabilities");
+}
+
+static void op_bounding(struct field *f)
+{
+	uint64_t keep = u64(&f[0]);
+	for (int c = 0; c < 64; c++) {
+		if (keep & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			fail(1, errno, "drop capability %d from the bounding set", c);
+	}
+}
+
+static void op_caps(struct field *f)
+{
+	uint64_t set = u64(&f[0]), ambient = u64(&f[1]);
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(set >> (32 * i));
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail(1, errno, "set capabilities");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fail(1, errno, "clear ambient capabilities");
+	for (int c = 0; c < 64; c++)
+		if ((ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			fail(1, errno, "raise ambient capability %d", c);
+}
+
+static void op_seccomp(struct field *f)
+{
+	struct sock_fprog prog = {
+		.len = f[0].n / sizeof(struct sock_filter),
+		.filter = (struct sock_filter *)f[0].p,
+	};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		fail(1, errno, "load seccomp filter");
+}
+
+static void op_chdir(struct field *f)
+{
+	char cwd[PATH_MAX];
+	if (chdir(f[0].p) < 0)
+		fail(1, errno, "chdir to %s", f[0].p);
+	// A working directory outside the root (a leaked descriptor seen
+	// through /proc/self/fd) reads as "(unreachable)/...": refuse it
+	// (CVE-2024-21626).
+	if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+		fail(1, errno, "working directory %s is outside the container", f[0].p);
+}
+
+// split turns a NUL-separated list into a NULL-terminated vector.
+static char **split(struct field *f)
+{
+	size_t n = 0;
+	for (uint32_t i = 0; i < f->n; i++)
+		n += f->p[i] == '\0';
+	char **v = calloc(n + 1, sizeof *v);
+	if (!v)
+		fail(1, ENOMEM, "plan");
+	char *p = f->p;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+	}
+	return v;
+}
+
+static void __attribute__((noreturn)) op_exec(struct field *f)
+{
+	const char *file = f[0].p;
+	char **argv = split(&f[1]), **envp = split(&f[2]);
+	umask(022);
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		int err = errno;
+		fail(err == ENOENT ? 127 : 126, err, "exec %s", file);
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = envp; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	int denied = 0;
+	char buf[PATH_MAX];
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		int len = end - p;
+		if (len == 0)
+			snprintf(buf, sizeof buf, "%s", file);
+		else
+			snprintf(buf, sizeof buf, "%.*s/%s", len, p, file);
+		execve(buf, argv, envp);
+		if (errno == EACCES)
+			denied = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			fail(126, errno, "exec %s", buf);
+		if (!*end)
+			break;
+		p = end;
+	}
+	if (denied)
+		fail(126, EACCES, "exec: \"%s\"", file);
+	fail(127, 0, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+static void op_setns(struct field *f)
+{
+	int fd = open(f[0].p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail(1, errno, "open %s", f[0].p);
+	if (setns(fd, (int)u64(&f[1])) < 0)
+		fail(1, errno, "setns %s", f[0].p);
+	close(fd);
+}
+
+static volatile pid_t relay_child;
+
+static void relay(int sig)
+{
+	if (relay_child > 0)
+		kill(relay_child, sig);
+}
+
+// exit_like ends the process the way the child ended.
+static void __attribute__((noreturn)) exit_like(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		signal(sig, SIG_DFL);
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, sig);
+		sigprocmask(SIG_UNBLOCK, &s, NULL);
+		kill(getpid(), sig);
+		_exit(128 + sig); // PID 1 cannot be killed by its own signal
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+// op_fork forks after setns into a PID namespace: the child is the new
+// process; this process relays signals to it and exits as it exits.
+static void op_fork(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(1, errno, "fork");
+	if (pid == 0) {
+		char go;
+		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
+			_exit(1);
+		return;
+	}
+	unsigned char msg[5] = {'P'};
+	uint32_t p = pid;
+	memcpy(msg + 1, &p, 4);
+	if (write(sync_fd, msg, sizeof msg) != sizeof msg)
+		_exit(1);
+	close(sync_fd);
+	relay_child = pid;
+	struct sigaction sa = {.sa_handler = relay, .sa_flags = SA_RESTART};
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD)
+			sigaction(s, &sa, NULL);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(1);
+	exit_like(status);
+}
+
+// op_reaper forks: this process stays as PID 1, forwards signals to the
+// child and reaps every zombie; it exits as the child exits.
+static void op_reaper(void)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(1, errno, "fork");
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
+	close(sync_fd);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(pid, sig);
+			continue;
+		}
+		int status;
+		pid_t w;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+			if (w == pid)
+				exit_like(status);
+	}
+}
+
+static void run(struct field *f, uint32_t op, uint32_t nf)
+{
+	static const uint8_t want[] = {
+		[OP_MOUNT] = 6, [OP_ROOT] = 1, [OP_MKDIR] = 4, [OP_MKNOD] = 3,
+		[OP_SYMLINK] = 2, [OP_PIVOT] = 0, [OP_MASK] = 1, [OP_READONLY] = 1,
+		[OP_HOSTNAME] = 1, [OP_RLIMIT] = 3, [OP_USER] = 3, [OP_BOUNDING] = 1,
+		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
+		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
+		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
+	};
+	if (op >= sizeof want || want[op] != nf)
+		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
+	switch (op) {
+	case OP_MOUNT: op_mount(f); break;
+	case OP_ROOT: op_root(f); break;
+	case OP_MKDIR:
+		mkdir_all(f[0].p, u64(&f[1]), 0, (uid_t)u64(&f[2]), (gid_t)u64(&f[3]));
+		break;
+	case OP_MKNOD: op_mknod(f); break;
+	case OP_SYMLINK: op_symlink(f); break;
+	case OP_PIVOT: op_pivot(); break;
+	case OP_MASK: op_mask(f); break;
+	case OP_READONLY: op_readonly(f); break;
+	case OP_REMOUNT: op_remount(f); break;
+	case OP_HOSTNAME:
+		if (sethostname(f[0].p, f[0].n) < 0)
+			fail(1, errno, "sethostname");
+		break;
+	case OP_RLIMIT: {
+		struct rlimit rl = {u64(&f[1]), u64(&f[2])};
+		if (setrlimit((int)u64(&f[0]), &rl) < 0)
+			fail(1, errno, "setrlimit %d", (int)u64(&f[0]));
+		break;
+	}
+	case OP_USER: op_user(f); break;
+	case OP_BOUNDING: op_bounding(f); break;
+	case OP_CAPS: op_caps(f); break;
+	case OP_NNP:
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			fail(1, errno, "set no_new_privs");
+		break;
+	case OP_SECCOMP: op_seccomp(f); break;
+	case OP_CHDIR: op_chdir(f); break;
+	case OP_CHDIR_HOST:
+		if (chdir(f[0].p) < 0)
+			fail(1, errno, "chdir %s", f[0].p);
+		break;
+	case OP_EXEC: op_exec(f);
+	case OP_SETNS: op_setns(f); break;
+	case OP_FORK: op_fork(); break;
+	case OP_REAPER: op_reaper(); break;
+	case OP_PDEATHSIG:
+		if (prctl(PR_SET_PDEATHSIG, (int)u64(&f[0]), 0, 0, 0) < 0)
+			fail(1, errno, "set parent death signal");
+		break;
+	}
+}
+
+// dock_nsinit runs before main when the environment asks for it, and never
+// returns: the process becomes the container's process or exits.
+__attribute__((constructor)) static void dock_nsinit(void)
+{
+	const char *env = getenv("_DOCK_NSINIT");
+	if (!env || !*env)
+		return;
+	// Other processes of the container must not reach this binary
+	// through /proc/PID/exe or /proc/PID/mem while it runs.
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	// Only the sync socket is ours; the binary's descriptor and anything
+	// else inherited is closed (CVE-2024-21626).
+	syscall(SYS_close_range, SYNC_FD + 1, ~0U, 0);
+	umask(0);
+
+	uint32_t len;
+	if (read_full(sync_fd, &len, 4) < 0 || len < 8 || len > MAX_PLAN)
+		fail(1, 0, "read plan");
+	char *plan = malloc(len);
+	if (!plan || read_full(sync_fd, plan, len) < 0)
+		fail(1, errno, "read plan");
+	char *p = plan, *end = plan + len;
+	for (;;) {
+		uint32_t hdr[2];
+		if (end - p < 8)
+			fail(1, 0, "bad plan: truncated");
+		memcpy(hdr, p, 8);
+		p += 8;
+		if (hdr[0] == OP_END)
+			break;
+		if (hdr[1] > MAX_FIELDS)
+			fail(1, 0, "bad plan: op %u has %u fields", hdr[0], hdr[1]);
+		struct field f[MAX_FIELDS] = {0};
+		for (uint32_t i = 0; i < hdr[1]; i++) {
+			uint32_t n;
+			if (end - p < 4)
+				fail(1, 0, "bad plan: truncated");
+			memcpy(&n, p, 4);
+			p += 4;
+			if ((uint64_t)(end - p) < n)
+				fail(1, 0, "bad plan: truncated");
+			f[i].p = malloc(n + 1);
+			if (!f[i].p)
+				fail(1, ENOMEM, "plan");
+			memcpy(f[i].p, p, n);
+			f[i].p[n] = '\0';
+			f[i].n = n;
+			p += n;
+		}
+		run(f, hdr[0], hdr[1]);
+		for (uint32_t i = 0; i < hdr[1]; i++)
+			free(f[i].p);
+	}
+	fail(1, 0, "bad plan: no exec");
+}

@@ -1,0 +1,228 @@
+// Package nsinit is the container init: a small C program that runs in the
+// re-executed binary before the Go runtime starts, reads a plan of setup
+// operations from the engine, carries them out and executes the user's
+// process. The plan is plain data made by portable Go code (the root
+// package decides what to do; this package only encodes it and the C code
+// only follows it).
+//
+// Running the setup in C before the Go runtime has three reasons: no code
+// of the embedding program ever runs in the container (the constructor
+// runs before any Go init function), setns into a mount namespace is
+// impossible once the Go runtime has started threads, and a process
+// without the Go runtime starts in a fraction of the time.
+package nsinit
+
+import (
+	"encoding/binary"
+	"fmt"
+	"syscall"
+)
+
+// Env is the environment variable that turns a re-executed binary into a
+// container init; its value is the descriptor of the sync socket.
+const Env = "_DOCK_NSINIT"
+
+// SyncFd is the descriptor number the sync socket has in the init.
+const SyncFd = 3
+
+// ExeFd is the descriptor number through which the binary is executed.
+const ExeFd = 4
+
+// Op is one setup operation. The numbers are shared with nsinit.c.
+type Op uint32
+
+const (
+	opEnd       Op = 0
+	opMount     Op = 1  // flags, source, target, fstype, mountflags, data
+	opRoot      Op = 2  // path: the root filesystem, opened as a directory fd
+	opMkdir     Op = 3  // path, mode, uid, gid (inside the root, parents made)
+	opMknod     Op = 4  // path, mode, dev (inside the root)
+	opSymlink   Op = 5  // target, path (inside the root)
+	opPivot     Op = 6  // pivot_root into the root
+	opMask      Op = 7  // path: bind the verified /dev/null or an empty ro tmpfs over it
+	opReadonly  Op = 8  // path: bind it onto itself read-only
+	opHostname  Op = 9  // name
+	opRlimit    Op = 10 // resource, soft, hard
+	opUser      Op = 11 // uid, gid, groups
+	opBounding  Op = 12 // capability mask kept in the bounding set
+	opCaps      Op = 13 // effective=permitted=inheritable mask, ambient mask
+	opNNP       Op = 14 // set no_new_privs
+	opSeccomp   Op = 15 // BPF program bytes
+	opChdir     Op = 16 // path
+	opExec      Op = 17 // path, argv, env
+	opSetns     Op = 18 // path of a /proc/PID/ns/* file, namespace type
+	opFork      Op = 19 // fork; the parent relays signals and the exit status
+	opReaper    Op = 20 // fork; the parent stays PID 1 and reaps (docker --init)
+	opRemount   Op = 21 // path, mountflags: remount (the root, read-only)
+	opChdirHost Op = 22 // path: chdir outside the root (for short overlay paths)
+	opPdeathsig Op = 23 // signal
+)
+
+// Mount flags of opMount, shared with nsinit.c.
+const (
+	MountInRoot     = 1 << 0 // target is resolved inside the root fd
+	MountMkdir      = 1 << 1 // create the target as a directory when missing
+	MountMkfile     = 1 << 2 // create the target as a file when missing
+	MountNoSymlinks = 1 << 3 // refuse any symlink on the way to the target
+	MountVerifyProc = 1 << 4 // the target must be procfs after mounting
+	MountVerifySys  = 1 << 5 // the target must be sysfs after mounting
+	MountRemount    = 1 << 6 // after a bind, remount with the flags (ro, nosuid...)
+)
+
+// Plan is an encoded list of operations, sent to the init over the sync
+// socket. The zero value is an empty plan.
+type Plan struct {
+	buf []byte
+	n   int
+}
+
+func (p *Plan) op(op Op, fields ...[]byte) {
+	p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(op))
+	p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(len(fields)))
+	for _, f := range fields {
+		p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(len(f)))
+		p.buf = append(p.buf, f...)
+	}
+	p.n++
+}
+
+func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+
+func strs(list []string) []byte {
+	var b []byte
+	for _, s := range list {
+		b = append(b, s...)
+		b = append(b, 0)
+	}
+	return b
+}
+
+// Bytes returns the wire form: a little-endian length, then the operations,
+// then an end marker.
+func (p *Plan) Bytes() []byte {
+	body := append(append([]byte(nil), p.buf...), 0, 0, 0, 0, 0, 0, 0, 0)
+	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+// Len is the number of operations.
+func (p *Plan) Len() int { return p.n }
+
+// Mount adds a mount. See the Mount* flags.
+func (p *Plan) Mount(flags uint64, source, target, fstype string, mountflags uintptr, data string) {
+	p.op(opMount, u64(flags), []byte(source), []byte(target), []byte(fstype), u64(uint64(mountflags)), []byte(data))
+}
+
+// Root opens path as the container's root directory; later in-root paths
+// resolve against it.
+func (p *Plan) Root(path string) { p.op(opRoot, []byte(path)) }
+
+// Mkdir creates path and its parents inside the root.
+func (p *Plan) Mkdir(path string, mode uint32, uid, gid int) {
+	p.op(opMkdir, []byte(path), u64(uint64(mode)), u64(uint64(int64(uid))), u64(uint64(int64(gid))))
+}
+
+// Mknod creates a device node inside the root.
+func (p *Plan) Mknod(path string, mode uint32, dev uint64) {
+	p.op(opMknod, []byte(path), u64(uint64(mode)), u64(dev))
+}
+
+// Symlink creates path -> target inside the root.
+func (p *Plan) Symlink(target, path string) { p.op(opSymlink, []byte(target), []byte(path)) }
+
+// Pivot makes the root the process's / and detaches the old root.
+func (p *Plan) Pivot() { p.op(opPivot) }
+
+// Mask hides path: files get the verified /dev/null bound over them,
+// directories an empty read-only tmpfs. Missing paths are skipped.
+func (p *Plan) Mask(path string) { p.op(opMask, []byte(path)) }
+
+// Readonly binds path onto itself read-only. Missing paths are skipped.
+func (p *Plan) Readonly(path string) { p.op(opReadonly, []byte(path)) }
+
+// Remount remounts path (inside the root) with mountflags.
+func (p *Plan) Remount(path string, mountflags uintptr) {
+	p.op(opRemount, []byte(path), u64(uint64(mountflags)))
+}
+
+// Hostname sets the UTS hostname.
+func (p *Plan) Hostname(name string) { p.op(opHostname, []byte(name)) }
+
+// Rlimit sets a resource limit.
+func (p *Plan) Rlimit(resource int, soft, hard uint64) {
+	p.op(opRlimit, u64(uint64(resource)), u64(soft), u64(hard))
+}
+
+// User switches to uid, gid and the supplementary groups, keeping the
+// capabilities that Caps then sets.
+func (p *Plan) User(uid, gid uint32, groups []uint32) {
+	var g []byte
+	for _, id := range groups {
+		g = binary.LittleEndian.AppendUint32(g, id)
+	}
+	p.op(opUser, u64(uint64(uid)), u64(uint64(gid)), g)
+}
+
+// Bounding drops every capability not in mask from the bounding set.
+func (p *Plan) Bounding(mask uint64) { p.op(opBounding, u64(mask)) }
+
+// Caps sets the effective, permitted and inheritable sets to set, and
+// raises ambient.
+func (p *Plan) Caps(set, ambient uint64) { p.op(opCaps, u64(set), u64(ambient)) }
+
+// NoNewPrivs sets no_new_privs.
+func (p *Plan) NoNewPrivs() { p.op(opNNP) }
+
+// Seccomp loads a BPF filter (the kernel's sock_filter array).
+func (p *Plan) Seccomp(prog []byte) { p.op(opSeccomp, prog) }
+
+// Chdir changes to dir inside the container, as the final user.
+func (p *Plan) Chdir(dir string) { p.op(opChdir, []byte(dir)) }
+
+// ChdirHost changes directory on the host, before the root is entered.
+func (p *Plan) ChdirHost(dir string) { p.op(opChdirHost, []byte(dir)) }
+
+// Setns joins the namespace of the given /proc/PID/ns/* file.
+func (p *Plan) Setns(path string, nstype uintptr) { p.op(opSetns, []byte(path), u64(uint64(nstype))) }
+
+// Fork forks once the namespaces are joined: the child goes on with the
+// plan after the engine has placed it (it waits for a go-ahead byte on the
+// sync socket); the parent relays signals and the child's exit status.
+func (p *Plan) Fork() { p.op(opFork) }
+
+// Reaper forks: the parent stays as a minimal PID 1 that reaps zombies and
+// forwards signals, the child goes on with the plan.
+func (p *Plan) Reaper() { p.op(opReaper) }
+
+// Pdeathsig asks for sig when the parent dies.
+func (p *Plan) Pdeathsig(sig int) { p.op(opPdeathsig, u64(uint64(sig))) }
+
+// Exec executes the process: path is searched in env's PATH when it has no
+// slash.
+func (p *Plan) Exec(path string, argv, env []string) {
+	p.op(opExec, []byte(path), strs(argv), strs(env))
+}
+
+// Error is an init's report of a failed operation.
+type Error struct {
+	Code  int    // the exit code Docker reports (126, 127, or 1 for setup errors)
+	Errno int    // the errno of the failed call, or 0
+	Msg   string // what failed
+}
+
+func (e *Error) Error() string {
+	if e.Errno != 0 {
+		return fmt.Sprintf("%s: %s", e.Msg, errnoString(e.Errno))
+	}
+	return e.Msg
+}
+
+// Unwrap returns the errno as a syscall.Errno, so that errors.Is works
+// with values such as syscall.ENOENT.
+func (e *Error) Unwrap() error {
+	if e.Errno == 0 {
+		return nil
+	}
+	return syscall.Errno(e.Errno)
+}
+
+func errnoString(n int) string { return syscall.Errno(n).Error() }

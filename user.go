@@ -1,0 +1,151 @@
+package dock
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// execUser is the identity a container process runs as, resolved from the
+// image's /etc/passwd and /etc/group.
+type execUser struct {
+	UID, GID uint32
+	Groups   []uint32 // supplementary groups
+	Home     string
+}
+
+type passwdEntry struct {
+	name     string
+	uid, gid uint32
+	home     string
+}
+
+type groupEntry struct {
+	name    string
+	gid     uint32
+	members []string
+}
+
+// parsePasswd reads passwd lines, skipping malformed ones as libc does.
+func parsePasswd(data []byte) []passwdEntry {
+	var out []passwdEntry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ":")
+		if len(f) < 7 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		uid, err1 := strconv.ParseUint(f[2], 10, 32)
+		gid, err2 := strconv.ParseUint(f[3], 10, 32)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, passwdEntry{f[0], uint32(uid), uint32(gid), f[5]})
+	}
+	return out
+}
+
+func parseGroup(data []byte) []groupEntry {
+	var out []groupEntry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ":")
+		if len(f) < 4 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		gid, err := strconv.ParseUint(f[2], 10, 32)
+		if err != nil {
+			continue
+		}
+		var members []string
+		if f[3] != "" {
+			members = strings.Split(f[3], ",")
+		}
+		out = append(out, groupEntry{f[0], uint32(gid), members})
+	}
+	return out
+}
+
+func parseID(s string) (uint32, bool) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	return uint32(n), err == nil
+}
+
+// resolveUser resolves a Docker user spec ("", "name", "uid", "name:group",
+// "uid:gid") against the image's passwd and group files, as Docker does: a
+// name must exist, a number need not; the supplementary groups are those
+// that list the user, plus groupAdd.
+func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser, error) {
+	users, groups := parsePasswd(passwd), parseGroup(group)
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	if userPart == "" {
+		userPart = "0"
+	}
+	u := execUser{Home: "/"}
+	name := ""
+	if id, ok := parseID(userPart); ok {
+		u.UID = id
+		for _, p := range users {
+			if p.uid == id {
+				u.GID, u.Home, name = p.gid, p.home, p.name
+				break
+			}
+		}
+	} else {
+		found := false
+		for _, p := range users {
+			if p.name == userPart {
+				u.UID, u.GID, u.Home, name, found = p.uid, p.gid, p.home, p.name, true
+				break
+			}
+		}
+		if !found {
+			return u, invalidf("unable to find user %s: no matching entries in passwd file", userPart)
+		}
+	}
+	lookupGroup := func(g string) (uint32, error) {
+		if id, ok := parseID(g); ok {
+			return id, nil
+		}
+		for _, e := range groups {
+			if e.name == g {
+				return e.gid, nil
+			}
+		}
+		return 0, invalidf("unable to find group %s: no matching entries in group file", g)
+	}
+	if hasGroup {
+		if groupPart == "" {
+			return u, invalidf("user %q: empty group", spec)
+		}
+		gid, err := lookupGroup(groupPart)
+		if err != nil {
+			return u, err
+		}
+		u.GID = gid
+	}
+	seen := map[uint32]bool{u.GID: true}
+	if name != "" && !hasGroup {
+		for _, e := range groups {
+			for _, m := range e.members {
+				if m == name && !seen[e.gid] {
+					seen[e.gid] = true
+					u.Groups = append(u.Groups, e.gid)
+				}
+			}
+		}
+	}
+	for _, g := range groupAdd {
+		gid, err := lookupGroup(g)
+		if err != nil {
+			return u, fmt.Errorf("group-add: %w", err)
+		}
+		if !seen[gid] {
+			seen[gid] = true
+			u.Groups = append(u.Groups, gid)
+		}
+	}
+	return u, nil
+}
