@@ -28,6 +28,10 @@ type Engine struct {
 	mu       sync.Mutex
 	lockFile *os.File
 	closed   bool
+
+	// run tracks the containers this Engine value started (made once).
+	runOnce sync.Once
+	run     *running
 }
 
 // Option configures Open.

@@ -48,7 +48,7 @@ enum {
 	OP_HOSTNAME = 9, OP_RLIMIT = 10, OP_USER = 11, OP_BOUNDING = 12,
 	OP_CAPS = 13, OP_NNP = 14, OP_SECCOMP = 15, OP_CHDIR = 16, OP_EXEC = 17,
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
-	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23,
+	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24,
 };
 
 enum {
@@ -412,7 +412,11 @@ static void op_caps(struct field *f)
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
 	for (int i = 0; i < 2; i++) {
-		data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(set >> (32 * i));
+		data[i].effective = data[i].permitted = (uint32_t)(set >> (32 * i));
+		// The inheritable set stays empty, as in runc since
+		// CVE-2022-29162: it could hand capabilities to programs that
+		// carry inheritable file capabilities.
+		data[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		fail(1, errno, "set capabilities");
@@ -605,6 +609,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
+		[OP_UNSHARE] = 1,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -647,6 +652,10 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_SETNS: op_setns(f); break;
 	case OP_FORK: op_fork(); break;
 	case OP_REAPER: op_reaper(); break;
+	case OP_UNSHARE:
+		if (unshare((int)u64(&f[0])) < 0)
+			fail(1, errno, "unshare");
+		break;
 	case OP_PDEATHSIG:
 		if (prctl(PR_SET_PDEATHSIG, (int)u64(&f[0]), 0, 0, 0) < 0)
 			fail(1, errno, "set parent death signal");

@@ -56,6 +56,7 @@ const (
 	opRemount   Op = 21 // path, mountflags: remount (the root, read-only)
 	opChdirHost Op = 22 // path: chdir outside the root (for short overlay paths)
 	opPdeathsig Op = 23 // signal
+	opUnshare   Op = 24 // namespace flags
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -165,8 +166,8 @@ func (p *Plan) User(uid, gid uint32, groups []uint32) {
 // Bounding drops every capability not in mask from the bounding set.
 func (p *Plan) Bounding(mask uint64) { p.op(opBounding, u64(mask)) }
 
-// Caps sets the effective, permitted and inheritable sets to set, and
-// raises ambient.
+// Caps sets the effective and permitted sets to set (the inheritable set
+// is emptied), and raises ambient.
 func (p *Plan) Caps(set, ambient uint64) { p.op(opCaps, u64(set), u64(ambient)) }
 
 // NoNewPrivs sets no_new_privs.
@@ -192,6 +193,10 @@ func (p *Plan) Fork() { p.op(opFork) }
 // Reaper forks: the parent stays as a minimal PID 1 that reaps zombies and
 // forwards signals, the child goes on with the plan.
 func (p *Plan) Reaper() { p.op(opReaper) }
+
+// Unshare enters new namespaces (the cgroup namespace, made once the
+// engine has placed the process in its cgroup).
+func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
 
 // Pdeathsig asks for sig when the parent dies.
 func (p *Plan) Pdeathsig(sig int) { p.op(opPdeathsig, u64(uint64(sig))) }

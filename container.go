@@ -1,0 +1,574 @@
+package dock
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Container is a handle on a container in the engine's state directory.
+//
+// Like os/exec.Cmd, its stdio fields are set before Start: nil connects
+// the process to the null device; any reader or writer is copied through a
+// pipe, and Wait waits for the copy to end. The output is also written to
+// the container's log (see Logs), whatever the fields hold.
+//
+// A Container's methods are safe for use by many goroutines, except that
+// the stdio fields must not change once Start is called. Several handles
+// (from Engine.Container, or another process's engine) may refer to the
+// same container.
+type Container struct {
+	// Stdin, Stdout and Stderr are the process's standard streams when
+	// this handle starts it.
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	e  *Engine
+	id string
+}
+
+// containerRecord is the immutable part of a container, saved as
+// containers/<id>/config.json when it is created.
+type containerRecord struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name,omitempty"`
+	Created time.Time `json:"created"`
+	Config  Config    `json:"config"`
+	// ImageID is the config digest of the image it was created from.
+	ImageID string `json:"imageID"`
+	// Image is the image's configuration at creation time, so that the
+	// container runs the same whatever happens to the image later.
+	Process  processSpec `json:"process"`
+	Hostname string      `json:"hostname"`
+	// Layers are the unpacked image layers, bottom to top.
+	Layers []string `json:"layers"`
+}
+
+// processSpec is the process to run, with the image's defaults applied.
+type processSpec struct {
+	Args       []string `json:"args"`
+	Env        []string `json:"env"`
+	WorkingDir string   `json:"workingDir"`
+	User       string   `json:"user,omitempty"`
+	StopSignal string   `json:"stopSignal,omitempty"`
+}
+
+// State is a container's state as recorded in the state directory.
+type State struct {
+	// Status is "created", "running", "paused" or "exited".
+	Status string `json:"status"`
+	// Pid is the host PID of the container's init while it runs.
+	Pid int `json:"pid,omitempty"`
+	// pidStart is the start time of Pid (from /proc/PID/stat), so that a
+	// reused PID is never taken for the container.
+	PidStart   uint64     `json:"pidStart,omitempty"`
+	StartedAt  time.Time  `json:"startedAt,omitzero"`
+	FinishedAt time.Time  `json:"finishedAt,omitzero"`
+	Exit       ExitStatus `json:"exit,omitzero"`
+	// Detached is set when a monitor process, not the program that
+	// started it, waits for the container.
+	Detached bool `json:"detached,omitempty"`
+}
+
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusPaused  = "paused"
+	StatusExited  = "exited"
+)
+
+var nameRE = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+func newID() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// ID returns the container's 64-character hexadecimal ID.
+func (c *Container) ID() string { return c.id }
+
+func (c *Container) dir(elem ...string) string {
+	return c.e.path(append([]string{"containers", c.id}, elem...)...)
+}
+
+// Create makes a container from cfg: it resolves the image (which must be
+// in the store), checks the configuration, and prepares the container's
+// writable layer. Nothing runs until Start. Invalid configurations fail
+// here with an error wrapping ErrInvalid, and leave nothing behind.
+func (e *Engine) Create(ctx context.Context, cfg Config) (c *Container, retErr error) {
+	if cfg.Image == "" {
+		return nil, invalidf("create container: no image")
+	}
+	if cfg.Name != "" && !nameRE.MatchString(cfg.Name) {
+		return nil, invalidf("create container: invalid name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", cfg.Name)
+	}
+	cfg.Name = strings.TrimPrefix(cfg.Name, "/")
+	if err := validateConfig(&cfg); err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	img, err := e.imageForRun(ctx, cfg.Image)
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	rec := &containerRecord{
+		ID:      newID(),
+		Name:    cfg.Name,
+		Created: time.Now().UTC(),
+		Config:  cfg,
+		ImageID: img.ID,
+		Layers:  img.Layers,
+	}
+	rec.Process, err = processFromImage(&cfg, img)
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	rec.Hostname = cfg.Hostname
+	if rec.Hostname == "" {
+		rec.Hostname = rec.ID[:12]
+	}
+	// Check the user now, so that a typo fails at create as in Docker.
+	if _, err := e.lookupUser(rec, nil); err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	c = &Container{e: e, id: rec.ID}
+	err = e.locked(func() error {
+		if rec.Name != "" {
+			if other, err := e.findByName(rec.Name); err == nil {
+				return fmt.Errorf("name %q is used by container %s: %w", rec.Name, other[:12], ErrExist)
+			}
+		}
+		return e.createFiles(ctx, c, rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	return c, nil
+}
+
+// createFiles lays out containers/<id>/ in tmp/ and renames it into place,
+// so that a failure leaves nothing and a reader never sees half of it.
+func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRecord) error {
+	tmp, err := os.MkdirTemp(e.path("tmp"), "container-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, d := range []string{"upper", "work", "rootfs"} {
+		if err := os.Mkdir(path.Join(tmp, d), 0o700); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(path.Join(tmp, "upper"), 0o755); err != nil {
+		return err
+	}
+	if err := writeEtcFiles(tmp, rec); err != nil {
+		return err
+	}
+	if err := createVolumes(ctx, e, &rec.Config); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path.Join(tmp, "config.json"), data, 0o600); err != nil {
+		return err
+	}
+	st, _ := json.Marshal(State{Status: StatusCreated})
+	if err := os.WriteFile(path.Join(tmp, "state.json"), st, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.dir())
+}
+
+// writeEtcFiles writes the hostname, hosts and resolv.conf files that are
+// bound over the image's.
+func writeEtcFiles(dir string, rec *containerRecord) error {
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+		"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+	if rec.Config.Network != "host" {
+		hosts += "127.0.1.1\t" + rec.Hostname + "\n"
+	} else if h, err := os.ReadFile("/etc/hosts"); err == nil {
+		hosts = string(h)
+	}
+	resolv := hostResolvConf(rec.Config.Network == "host")
+	for name, content := range map[string]string{
+		"hostname":    rec.Hostname + "\n",
+		"hosts":       hosts,
+		"resolv.conf": resolv,
+	} {
+		if err := os.WriteFile(path.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostResolvConf returns the host's resolv.conf; without the host's network,
+// loopback name servers are unreachable, so they are dropped, as Docker
+// does.
+func hostResolvConf(hostNet bool) string {
+	data, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return ""
+	}
+	if hostNet {
+		return string(data)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "nameserver" && (strings.HasPrefix(f[1], "127.") || f[1] == "::1") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// processFromImage applies Docker's rules for combining the image's
+// configuration with the container's.
+func processFromImage(cfg *Config, img *runImage) (processSpec, error) {
+	p := processSpec{
+		WorkingDir: img.Config.WorkingDir,
+		User:       img.Config.User,
+		StopSignal: img.Config.StopSignal,
+	}
+	entrypoint, cmd := img.Config.Entrypoint, img.Config.Cmd
+	if cfg.Entrypoint != nil {
+		entrypoint = cfg.Entrypoint
+		cmd = nil // Docker resets the image's Cmd with a new entrypoint
+		if len(entrypoint) == 1 && entrypoint[0] == "" {
+			entrypoint = nil
+		}
+	}
+	if cfg.Cmd != nil {
+		cmd = cfg.Cmd
+	}
+	p.Args = append(slices.Clone(entrypoint), cmd...)
+	if len(p.Args) == 0 {
+		return p, invalidf("no command specified")
+	}
+	if cfg.WorkingDir != "" {
+		p.WorkingDir = cfg.WorkingDir
+	}
+	if p.WorkingDir == "" {
+		p.WorkingDir = "/"
+	}
+	if !path.IsAbs(p.WorkingDir) {
+		return p, invalidf("working directory %q is not absolute", p.WorkingDir)
+	}
+	p.WorkingDir = path.Clean(p.WorkingDir)
+	if cfg.User != "" {
+		p.User = cfg.User
+	}
+	if cfg.StopSignal != "" {
+		p.StopSignal = cfg.StopSignal
+	}
+	p.Env = mergeEnv(img.Config.Env, cfg.Env)
+	if !slices.ContainsFunc(p.Env, func(s string) bool { return strings.HasPrefix(s, "PATH=") }) {
+		p.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, p.Env...)
+	}
+	return p, nil
+}
+
+// mergeEnv adds over's entries to base, replacing those with the same key.
+func mergeEnv(base, over []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range over {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		i := slices.IndexFunc(out, func(s string) bool { return strings.HasPrefix(s, k+"=") })
+		if i >= 0 {
+			out[i] = kv
+		} else {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// validateConfig checks what can be checked without the image.
+func validateConfig(cfg *Config) error {
+	switch cfg.Network {
+	case "", "none", "host":
+	default:
+		return invalidf("network %q: only none and host are supported", cfg.Network)
+	}
+	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
+		return invalidf("working directory %q is not absolute", cfg.WorkingDir)
+	}
+	if strings.HasPrefix(path.Clean(cfg.WorkingDir), "/proc/") {
+		return invalidf("working directory %q is inside /proc", cfg.WorkingDir)
+	}
+	if _, err := effectiveCaps(cfg); err != nil {
+		return err
+	}
+	for i := range cfg.Mounts {
+		if err := validateMount(&cfg.Mounts[i]); err != nil {
+			return err
+		}
+	}
+	for _, u := range cfg.Ulimits {
+		if _, ok := rlimitByName[u.Name]; !ok {
+			return invalidf("unknown ulimit %q", u.Name)
+		}
+		if u.Soft > u.Hard || u.Soft < 0 {
+			return invalidf("ulimit %s: soft limit %d above hard limit %d", u.Name, u.Soft, u.Hard)
+		}
+	}
+	if err := validateResources(&cfg.Resources); err != nil {
+		return err
+	}
+	for _, m := range [][]IDMap{cfg.UIDMap, cfg.GIDMap} {
+		for _, r := range m {
+			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {
+				return invalidf("id map %+v: invalid range", r)
+			}
+		}
+	}
+	if (len(cfg.UIDMap) == 0) != (len(cfg.GIDMap) == 0) {
+		return invalidf("user namespace needs both a uid and a gid map")
+	}
+	return nil
+}
+
+func validateMount(m *Mount) error {
+	if !path.IsAbs(m.Target) {
+		return invalidf("mount target %q is not absolute", m.Target)
+	}
+	m.Target = path.Clean(m.Target)
+	if m.Target == "/" {
+		return invalidf("mount target cannot be /")
+	}
+	switch m.Type {
+	case "bind":
+		if !path.IsAbs(m.Source) {
+			return invalidf("bind source %q is not absolute", m.Source)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return invalidf("bind source path does not exist: %s", m.Source)
+		}
+	case "volume":
+		if m.Source != "" && !volumeNameRE.MatchString(m.Source) {
+			return invalidf("invalid volume name %q", m.Source)
+		}
+	case "tmpfs":
+		if m.Source != "" {
+			return invalidf("tmpfs mount %s has a source", m.Target)
+		}
+		for _, o := range m.Options {
+			if strings.ContainsAny(o, ",\x00") {
+				return invalidf("tmpfs option %q", o)
+			}
+		}
+	default:
+		return invalidf("mount type %q: want bind, volume or tmpfs", m.Type)
+	}
+	return nil
+}
+
+// Container returns a handle on the container with the given ID, unique ID
+// prefix or name.
+func (e *Engine) Container(idOrName string) (*Container, error) {
+	id, err := e.resolveContainer(idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return &Container{e: e, id: id}, nil
+}
+
+func (e *Engine) resolveContainer(ref string) (string, error) {
+	ref = strings.TrimPrefix(ref, "/")
+	if ref == "" {
+		return "", invalidf("empty container reference")
+	}
+	entries, err := os.ReadDir(e.path("containers"))
+	if err != nil {
+		return "", err
+	}
+	var match []string
+	for _, ent := range entries {
+		if ent.Name() == ref {
+			return ref, nil
+		}
+		if strings.HasPrefix(ent.Name(), ref) {
+			match = append(match, ent.Name())
+		}
+	}
+	if id, err := e.findByName(ref); err == nil {
+		return id, nil
+	}
+	switch len(match) {
+	case 0:
+		return "", fmt.Errorf("no such container: %s: %w", ref, ErrNotFound)
+	case 1:
+		return match[0], nil
+	}
+	return "", invalidf("container reference %q is ambiguous", ref)
+}
+
+func (e *Engine) findByName(name string) (string, error) {
+	entries, err := os.ReadDir(e.path("containers"))
+	if err != nil {
+		return "", err
+	}
+	for _, ent := range entries {
+		rec, err := e.readRecord(ent.Name())
+		if err == nil && rec.Name == name {
+			return rec.ID, nil
+		}
+	}
+	return "", ErrNotFound
+}
+
+func (e *Engine) readRecord(id string) (*containerRecord, error) {
+	data, err := os.ReadFile(e.path("containers", id, "config.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no such container: %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec containerRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("read container %s: %w", id, err)
+	}
+	return &rec, nil
+}
+
+func (c *Container) record() (*containerRecord, error) { return c.e.readRecord(c.id) }
+
+// readState reads the recorded state without checking it.
+func (c *Container) readState() (State, error) {
+	var st State
+	data, err := os.ReadFile(c.dir("state.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, fmt.Errorf("no such container: %s: %w", c.id, ErrNotFound)
+	}
+	if err != nil {
+		return st, err
+	}
+	err = json.Unmarshal(data, &st)
+	return st, err
+}
+
+func (c *Container) writeState(st State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return c.e.writeFileAtomic(c.dir("state.json"), data, 0o600)
+}
+
+// Info is what Inspect and Containers report about a container.
+type Info struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name,omitempty"`
+	Image    string    `json:"image"`
+	ImageID  string    `json:"imageID"`
+	Created  time.Time `json:"created"`
+	Args     []string  `json:"args"`
+	Hostname string    `json:"hostname"`
+	Config   Config    `json:"config"`
+	State    State     `json:"state"`
+}
+
+// Inspect returns the container's configuration and its state, as it is
+// now: a container whose process vanished is reported exited.
+func (c *Container) Inspect(ctx context.Context) (*Info, error) {
+	rec, err := c.record()
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Info{
+		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
+		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
+		Config: rec.Config, State: st,
+	}, nil
+}
+
+// Containers lists the containers in the state directory, newest first.
+func (e *Engine) Containers(ctx context.Context) ([]*Info, error) {
+	entries, err := os.ReadDir(e.path("containers"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Info
+	for _, ent := range entries {
+		c := &Container{e: e, id: ent.Name()}
+		info, err := c.Inspect(ctx)
+		if errors.Is(err, ErrNotFound) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b *Info) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}
+
+// Run creates a container from cfg, starts it with the given stdio (nil
+// means the null device, as for Container's fields), waits for it to exit
+// and removes it, like docker run --rm. A non-zero exit is returned as
+// *ExitError as well as in the status.
+func (e *Engine) Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) (ExitStatus, error) {
+	c, err := e.Create(ctx, cfg)
+	if err != nil {
+		return ExitStatus{}, err
+	}
+	defer c.Remove(context.WithoutCancel(ctx), true)
+	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
+	if err := c.Start(ctx); err != nil {
+		return ExitStatus{}, err
+	}
+	st, err := c.Wait(ctx)
+	if err != nil {
+		return st, err
+	}
+	if st.Code != 0 {
+		return st, &ExitError{Status: st}
+	}
+	return st, nil
+}
+
+// imageInUse reports whether a container was created from the image.
+func (e *Engine) imageInUse(id string) bool {
+	entries, _ := os.ReadDir(e.path("containers"))
+	for _, ent := range entries {
+		if rec, err := e.readRecord(ent.Name()); err == nil && rec.ImageID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// running tracks the containers this Engine value started and waits for.
+type running struct {
+	mu   sync.Mutex
+	byID map[string]*proc
+}

@@ -1,0 +1,254 @@
+package dock
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/nsinit"
+)
+
+// This file decides what the container init does, as data: the mounts,
+// devices, masked paths, identity and security profile. The C init in
+// internal/nsinit only follows the plan.
+
+// launch is everything resolved for starting a container's init.
+type launch struct {
+	rec      *containerRecord
+	dir      string // containers/<id>
+	layers   string // the directory holding the unpacked layers
+	user     execUser
+	caps     capSet
+	seccomp  []byte // nil when unconfined
+	cgroupV2 bool   // mount the container's cgroup2 at /sys/fs/cgroup
+	console  string // host path of the pty slave, when Tty
+	userns   bool
+	// pdeathsig kills the init when the program that started it dies
+	// (attached containers).
+	pdeathsig bool
+}
+
+// maskedPaths and readonlyPaths are Docker's defaults.
+var maskedPaths = []string{
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+	"/proc/timer_stats", "/sys/firmware", "/sys/devices/virtual/powercap",
+}
+
+var readonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+}
+
+// defaultDevices are the device nodes of a container's /dev (Docker's).
+var defaultDevices = []struct {
+	name         string
+	major, minor uint32
+}{
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8},
+	{"urandom", 1, 9}, {"tty", 5, 0},
+}
+
+const (
+	inRoot   = nsinit.MountInRoot
+	mkdir    = nsinit.MountMkdir
+	mkfile   = nsinit.MountMkfile
+	noLinks  = nsinit.MountNoSymlinks
+	remount  = nsinit.MountRemount
+	nsuidev  = unix.MS_NOSUID | unix.MS_NODEV
+	nsuidevx = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+)
+
+// initPlan is the setup of a new container, in runc's order: mounts in the
+// new root, pivot_root, masks, hostname, limits, identity, capabilities,
+// no_new_privs, seccomp, working directory, exec.
+func initPlan(l *launch) *nsinit.Plan {
+	cfg := &l.rec.Config
+	p := new(nsinit.Plan)
+	// Join the cgroup namespace only now, inside the cgroup the engine
+	// put the process in, so that the container sees its cgroup as /.
+	p.Unshare(unix.CLONE_NEWCGROUP)
+	p.Mount(0, "", "/", "", unix.MS_SLAVE|unix.MS_REC, "")
+
+	rootfs := filepath.Join(l.dir, "rootfs")
+	var lower []string
+	for _, d := range slices.Backward(l.rec.Layers) {
+		if rel, err := filepath.Rel(l.layers, d); err == nil && !strings.HasPrefix(rel, "..") {
+			d = rel // short paths: overlay options must fit in a page
+		}
+		lower = append(lower, d)
+	}
+	p.ChdirHost(l.layers)
+	p.Mount(0, "overlay", rootfs, "overlay", 0,
+		"lowerdir="+strings.Join(lower, ":")+",upperdir="+filepath.Join(l.dir, "upper")+
+			",workdir="+filepath.Join(l.dir, "work"))
+	p.Root(rootfs)
+
+	p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifyProc, "proc", "/proc", "proc", nsuidevx, "")
+	if cfg.Privileged && !l.userns {
+		p.Mount(inRoot|mkdir|noLinks, "/dev", "/dev", "", unix.MS_BIND|unix.MS_REC, "")
+	} else {
+		p.Mount(inRoot|mkdir|noLinks, "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k")
+		for _, d := range defaultDevices {
+			if l.userns {
+				// A user namespace cannot create devices: bind the host's.
+				p.Mount(inRoot|mkfile|noLinks, "/dev/"+d.name, "/dev/"+d.name, "", unix.MS_BIND, "")
+			} else {
+				p.Mknod("/dev/"+d.name, unix.S_IFCHR|0o666, unix.Mkdev(d.major, d.minor))
+			}
+		}
+	}
+	p.Mount(inRoot|mkdir|noLinks, "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC,
+		"newinstance,ptmxmode=0666,mode=0620"+map[bool]string{false: ",gid=5", true: ""}[l.userns])
+	p.Mount(inRoot|mkdir|noLinks, "shm", "/dev/shm", "tmpfs", nsuidevx, "mode=1777,size=65536k")
+	p.Mount(inRoot|mkdir|noLinks, "mqueue", "/dev/mqueue", "mqueue", nsuidevx, "")
+	for _, ln := range [][2]string{
+		{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+		{"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
+	} {
+		p.Symlink(ln[0], ln[1])
+	}
+	if l.console != "" {
+		p.Mount(inRoot|mkfile|noLinks, l.console, "/dev/console", "", unix.MS_BIND, "")
+	}
+	sysFlags := uintptr(nsuidevx | unix.MS_RDONLY)
+	if cfg.Privileged {
+		sysFlags = nsuidevx
+	}
+	if cfg.Network == "host" && l.userns {
+		// sysfs of a network namespace we do not own cannot be mounted.
+		p.Mount(inRoot|mkdir|noLinks|remount, "/sys", "/sys", "", unix.MS_BIND|unix.MS_REC|sysFlags, "")
+	} else {
+		p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifySys, "sysfs", "/sys", "sysfs", sysFlags, "")
+	}
+	if l.cgroupV2 {
+		cgFlags := uintptr(nsuidevx | unix.MS_RDONLY)
+		if cfg.Privileged {
+			cgFlags = nsuidevx
+		}
+		p.Mount(inRoot|mkdir|noLinks, "cgroup", "/sys/fs/cgroup", "cgroup2", cgFlags, "")
+	}
+	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
+		p.Mount(inRoot|mkfile, filepath.Join(l.dir, f), "/etc/"+f, "", unix.MS_BIND, "")
+	}
+	for _, m := range sortedMounts(cfg.Mounts) {
+		addMount(p, l, m)
+	}
+	p.Mkdir(l.rec.Process.WorkingDir, 0o755, -1, -1)
+	p.Pivot()
+	if cfg.ReadOnly {
+		p.Remount("/", unix.MS_RDONLY)
+	}
+	if !cfg.Privileged {
+		for _, m := range maskedPaths {
+			p.Mask(m)
+		}
+		for _, r := range readonlyPaths {
+			p.Readonly(r)
+		}
+	}
+	p.Hostname(l.rec.Hostname)
+	addProcess(p, l, l.rec.Process, cfg.Init)
+	return p
+}
+
+// execPlan joins the namespaces of the container's init (pid) and runs
+// proc with the container's security profile.
+func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
+	p := new(nsinit.Plan)
+	ns := "/proc/" + itoa(pid) + "/ns/"
+	if l.userns {
+		p.Setns(ns+"user", unix.CLONE_NEWUSER)
+	}
+	p.Setns(ns+"cgroup", unix.CLONE_NEWCGROUP)
+	p.Setns(ns+"ipc", unix.CLONE_NEWIPC)
+	p.Setns(ns+"uts", unix.CLONE_NEWUTS)
+	if l.rec.Config.Network != "host" {
+		p.Setns(ns+"net", unix.CLONE_NEWNET)
+	}
+	p.Setns(ns+"pid", unix.CLONE_NEWPID)
+	p.Setns(ns+"mnt", unix.CLONE_NEWNS)
+	p.Fork()
+	addProcess(p, l, proc, false)
+	return p
+}
+
+// addProcess sets limits, identity and the security profile, then execs.
+func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
+	cfg := &l.rec.Config
+	for _, u := range cfg.Ulimits {
+		p.Rlimit(rlimitByName[u.Name], uint64(u.Soft), uint64(u.Hard))
+	}
+	p.Bounding(uint64(l.caps))
+	nnp := !cfg.Privileged
+	if l.seccomp != nil && !nnp {
+		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
+		// which the user switch may drop: load it first.
+		p.Seccomp(l.seccomp)
+	}
+	p.User(l.user.UID, l.user.GID, l.user.Groups)
+	p.Caps(uint64(l.caps), 0)
+	if nnp {
+		p.NoNewPrivs()
+		if l.seccomp != nil {
+			p.Seccomp(l.seccomp)
+		}
+	}
+	if l.pdeathsig {
+		// Set again: the user switch cleared the one set at fork.
+		p.Pdeathsig(int(unix.SIGKILL))
+	}
+	p.Chdir(proc.WorkingDir)
+	if init {
+		p.Reaper()
+	}
+	env := proc.Env
+	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "HOME=") }) {
+		env = append(slices.Clone(env), "HOME="+l.user.Home)
+	}
+	if cfg.Tty && !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "TERM=") }) {
+		env = append(env, "TERM=xterm")
+	}
+	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "HOSTNAME=") }) {
+		env = append([]string{"HOSTNAME=" + l.rec.Hostname}, env...)
+	}
+	p.Exec(proc.Args[0], proc.Args, env)
+}
+
+// sortedMounts orders mounts by the depth of their target, so that a mount
+// never hides one made before it (as Docker does).
+func sortedMounts(ms []Mount) []Mount {
+	out := slices.Clone(ms)
+	slices.SortStableFunc(out, func(a, b Mount) int {
+		return strings.Count(a.Target, "/") - strings.Count(b.Target, "/")
+	})
+	return out
+}
+
+func addMount(p *nsinit.Plan, l *launch, m Mount) {
+	var ro uintptr
+	if m.ReadOnly {
+		ro = unix.MS_RDONLY
+	}
+	switch m.Type {
+	case "tmpfs":
+		opts := strings.Join(m.Options, ",")
+		p.Mount(inRoot|mkdir, "tmpfs", m.Target, "tmpfs", nsuidev|ro, opts)
+	case "bind", "volume":
+		src := m.Source
+		if m.Type == "volume" {
+			src = filepath.Join(filepath.Dir(l.layers), "volumes", m.Source, "_data")
+		}
+		kind := uint64(mkdir)
+		if !isDir(src) {
+			kind = mkfile
+		}
+		flags := inRoot | kind
+		if ro != 0 {
+			flags |= remount
+		}
+		p.Mount(flags, src, m.Target, "", unix.MS_BIND|unix.MS_REC|ro, "")
+	}
+}
