@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -790,4 +789,16 @@ func isDir(p string) bool {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-var _ = filepath.Join
+
+
+// StartDetached starts the container like Start, but hands it to a small
+// monitor process (no Go runtime, well under 1 MiB) that copies its output
+// to the log and records its exit, so that the container outlives the
+// program. Another process that opens the same root can Wait for it, Kill
+// it, read its logs and Remove it. The stdio fields must be nil.
+func (c *Container) StartDetached(ctx context.Context) error {
+	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil {
+		return invalidf("start detached: stdio fields must be nil; read the output with Logs")
+	}
+	return c.start(ctx, true)
+}

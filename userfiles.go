@@ -99,4 +99,3 @@ func readCappedFrom(f *os.File) ([]byte, error) {
 	}
 	return data, nil
 }
-

@@ -1,0 +1,190 @@
+package dock
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/nsinit"
+)
+
+// Exec prepares another process to run inside the running container c,
+// like docker exec. Set the stdio fields, then Start and Wait. The process
+// joins every namespace and the cgroup of the container and runs under
+// the same security profile (capabilities, no_new_privs, seccomp).
+func (c *Container) Exec(cfg ExecConfig) *Process {
+	return &Process{c: c, cfg: cfg, done: make(chan struct{})}
+}
+
+// Start starts the process and returns once it runs. ctx bounds the setup
+// only.
+func (p *Process) Start(ctx context.Context) (retErr error) {
+	if !nsinit.Available {
+		return fmt.Errorf("exec: built without cgo, the init is missing: %w", ErrUnsupported)
+	}
+	c := p.c
+	if len(p.cfg.Cmd) == 0 {
+		return invalidf("exec: no command")
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	if st.Status != StatusRunning {
+		return fmt.Errorf("exec: container %s: %w", c.id[:12], ErrNotRunning)
+	}
+	rec, err := c.record()
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	spec := rec.Process
+	spec.Args = p.cfg.Cmd
+	spec.Env = mergeEnv(spec.Env, p.cfg.Env)
+	if p.cfg.User != "" {
+		spec.User = p.cfg.User
+	}
+	if p.cfg.WorkingDir != "" {
+		spec.WorkingDir = p.cfg.WorkingDir
+	}
+	if err := validateExec(&spec); err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	recCopy := *rec
+	recCopy.Process = spec
+	recCopy.Config.Tty = p.cfg.Tty
+	if p.cfg.Privileged {
+		recCopy.Config.Privileged = true
+	}
+	l, err := c.prepareLaunch(&recCopy, "/proc/"+strconv.Itoa(st.Pid)+"/root")
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	cg, err := cgroup.Load(cgroupPath(c.id))
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
+		Args:        []string{"dock-exec"},
+		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if p.cfg.Tty {
+		master, slave, err := openPty()
+		if err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+		defer slave.Close()
+		p.pty = master
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = p.Stdin, p.Stdout, p.Stderr
+	}
+	parent, child, err := socketPair()
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	defer parent.Close()
+	exe, err := exeFile()
+	if err != nil {
+		child.Close()
+		return fmt.Errorf("exec: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{child, exe}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	if err := sendPlan(parent, execPlan(l, st.Pid, spec)); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("exec: %w", err)
+	}
+	err = readStarted(parent, func(pid int) error {
+		p.pid = pid
+		return cg.AddProc(pid)
+	})
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("exec: %w", err)
+	}
+	if p.pty != nil {
+		if p.Stdin != nil {
+			go copyQuiet(p.pty, p.Stdin)
+		}
+		p.copies.Add(1)
+		go func() {
+			defer p.copies.Done()
+			if p.Stdout != nil {
+				copyQuiet(p.Stdout, p.pty)
+			}
+		}()
+	}
+	p.cmd = cmd
+	go p.reap()
+	return nil
+}
+
+func (p *Process) reap() {
+	err := p.cmd.Wait()
+	p.copies.Wait()
+	if p.pty != nil {
+		p.pty.Close()
+	}
+	p.status = exitStatusOf(p.cmd.ProcessState, err)
+	close(p.done)
+}
+
+// Wait waits for the process to exit. It may be called any number of
+// times from any goroutine; ctx cancels only the waiting.
+func (p *Process) Wait(ctx context.Context) (ExitStatus, error) {
+	if p.cmd == nil {
+		return ExitStatus{}, fmt.Errorf("exec: not started: %w", ErrNotRunning)
+	}
+	select {
+	case <-p.done:
+		return p.status, nil
+	case <-ctx.Done():
+		return ExitStatus{}, ctx.Err()
+	}
+}
+
+// Signal sends sig to the process (through the small relay that waits for
+// it, which forwards it).
+func (p *Process) Signal(sig syscall.Signal) error {
+	if p.cmd == nil {
+		return fmt.Errorf("exec: not started: %w", ErrNotRunning)
+	}
+	select {
+	case <-p.done:
+		return fmt.Errorf("exec: %w", ErrNotRunning)
+	default:
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
+// Resize sets the size of the process's terminal (ExecConfig.Tty).
+func (p *Process) Resize(height, width uint16) error {
+	if p.pty == nil {
+		return fmt.Errorf("exec: no terminal: %w", ErrInvalid)
+	}
+	return unix.IoctlSetWinsize(int(p.pty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+}
+
+// processFields are the Linux parts of Process.
+type processFields struct {
+	cmd    *exec.Cmd
+	pty    *os.File
+	pid    int
+	copies sync.WaitGroup
+}
