@@ -3,6 +3,7 @@ package dock
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -169,7 +170,8 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 	}()
 	p := &proc{done: make(chan struct{}), cg: cg}
-	cmd, stdio, err := c.initCmd(l, p)
+	l.pdeathsig = !detached
+	cmd, stdio, err := c.initCmd(l, p, detached)
 	if err != nil {
 		return fmt.Errorf("start container: %w", err)
 	}
@@ -185,7 +187,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return fmt.Errorf("start container: %w", err)
 	}
 	cmd.ExtraFiles = []*os.File{child, exe}
-	if l.cgroupV2 {
+	if l.cgroupV2 && !detached {
 		if fd, err := cg.Fd(); err == nil {
 			defer unix.Close(fd)
 			cmd.SysProcAttr.UseCgroupFD = true
@@ -200,28 +202,57 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	}
 	p.pid = cmd.Process.Pid
 	fail := func(err error) error {
+		if p.pid > 0 {
+			unix.Kill(p.pid, unix.SIGKILL)
+		}
 		cmd.Process.Kill()
 		cmd.Wait()
 		stdio.abort()
 		return fmt.Errorf("start container: %w", err)
 	}
-	if !l.cgroupV2 {
+	plan := initPlan(l)
+	var onPid func(int) error
+	if detached {
+		p.pid = 0
+		head := new(nsinit.Plan)
+		head.Monitor(c.dir("json.log"), c.dir("exit.json"), cmd.SysProcAttr.Cloneflags|initCloneFlags(l))
+		plan = head.Append(plan)
+		onPid = func(pid int) error {
+			p.pid = pid
+			if l.userns {
+				if err := writeIDMaps(pid, &l.rec.Config); err != nil {
+					return err
+				}
+			}
+			return cg.AddProc(pid)
+		}
+	} else if !l.cgroupV2 {
 		if err := cg.AddProc(p.pid); err != nil {
 			return fail(err)
 		}
 	}
-	if err := sendPlan(parent, initPlan(l)); err != nil {
+	if err := sendPlan(parent, plan); err != nil {
 		return fail(err)
 	}
-	if err := readStarted(parent, nil); err != nil {
+	if err := readStarted(parent, onPid); err != nil {
+		if p.pid > 0 && detached {
+			unix.Kill(p.pid, unix.SIGKILL)
+		}
 		cmd.Wait()
 		stdio.abort()
 		return err
 	}
 	started := time.Now().UTC()
 	pidStart, _ := procStartTime(p.pid)
+	if detached {
+		cmd.Wait() // the monitor's first process, which has exited
+		os.Remove(c.dir("exit.json"))
+	}
 	if err := c.writeState(State{Status: StatusRunning, Pid: p.pid, PidStart: pidStart, StartedAt: started, Detached: detached}); err != nil {
 		return fail(err)
+	}
+	if detached {
+		return nil
 	}
 	c.e.procs().set(c.id, p)
 	go c.reap(cmd, p, stdio, started)
@@ -340,16 +371,52 @@ func startCode(code int) int {
 	return 125
 }
 
-// initCmd prepares the re-execution of this binary as the container init.
-func (c *Container) initCmd(l *launch, p *proc) (*exec.Cmd, *stdioSet, error) {
-	cfg := &l.rec.Config
+// initCloneFlags are the namespaces of a new container.
+func initCloneFlags(l *launch) uintptr {
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if cfg.Network != "host" {
+	if l.rec.Config.Network != "host" {
 		flags |= unix.CLONE_NEWNET
 	}
-	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if l.userns {
-		attr.Cloneflags |= unix.CLONE_NEWUSER
+		flags |= unix.CLONE_NEWUSER
+	}
+	return flags
+}
+
+// writeIDMaps writes the user namespace maps of pid (the monitor's init).
+func writeIDMaps(pid int, cfg *Config) error {
+	for file, m := range map[string][]IDMap{"uid_map": cfg.UIDMap, "gid_map": cfg.GIDMap} {
+		var b strings.Builder
+		for _, r := range m {
+			fmt.Fprintf(&b, "%d %d %d\n", r.ContainerID, r.HostID, r.Size)
+		}
+		if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/"+file, []byte(b.String()), 0); err != nil {
+			return fmt.Errorf("write %s: %w", file, err)
+		}
+	}
+	return nil
+}
+
+// initCmd prepares the re-execution of this binary as the container init
+// (attached) or as its monitor (detached, which clones the init itself).
+func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdioSet, error) {
+	cfg := &l.rec.Config
+	attr := &syscall.SysProcAttr{Setsid: true}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
+		Args:        []string{"dock-init"},
+		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
+		SysProcAttr: attr,
+	}
+	if detached {
+		if cfg.Tty {
+			return nil, nil, invalidf("a detached container cannot have a terminal yet")
+		}
+		return cmd, &stdioSet{}, nil
+	}
+	attr.Cloneflags = initCloneFlags(l)
+	attr.Pdeathsig = syscall.SIGKILL
+	if l.userns {
 		for _, m := range cfg.UIDMap {
 			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
 		}
@@ -357,12 +424,6 @@ func (c *Container) initCmd(l *launch, p *proc) (*exec.Cmd, *stdioSet, error) {
 			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
 		}
 		attr.GidMappingsEnableSetgroups = true
-	}
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
-		Args:        []string{"dock-init"},
-		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
-		SysProcAttr: attr,
 	}
 	logw, err := c.openLog()
 	if err != nil {
@@ -426,7 +487,9 @@ func (s *stdioSet) finish() {
 	if s.pty != nil {
 		s.pty.Close()
 	}
-	s.log.Close()
+	if s.log != nil {
+		s.log.Close()
+	}
 }
 
 func (s *stdioSet) abort() {
@@ -490,6 +553,11 @@ func (c *Container) State(ctx context.Context) (State, error) {
 	st.Status = StatusExited
 	st.FinishedAt = time.Now().UTC()
 	st.Exit = ExitStatus{Code: 255, Err: "process vanished: exit status unknown", ExitedAt: st.FinishedAt}
+	if st.Detached {
+		if ex, ok := c.monitorExit(ctx); ok {
+			st.Exit, st.FinishedAt = ex, ex.ExitedAt
+		}
+	}
 	if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil {
 		if oom, _ := cg.OOMKilled(); oom {
 			st.Exit.OOMKilled = true
@@ -498,6 +566,27 @@ func (c *Container) State(ctx context.Context) (State, error) {
 	}
 	c.writeState(st)
 	return st, nil
+}
+
+// monitorExit reads the exit status that a detached container's monitor
+// wrote. The monitor writes it once the output is drained, just after the
+// init is gone: allow it a moment.
+func (c *Container) monitorExit(ctx context.Context) (ExitStatus, bool) {
+	for i := 0; i < 100; i++ {
+		data, err := os.ReadFile(c.dir("exit.json"))
+		if err == nil {
+			var ex ExitStatus
+			if json.Unmarshal(data, &ex) == nil {
+				ex.ExitedAt = ex.ExitedAt.UTC()
+				return ex, true
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return ExitStatus{}, false
 }
 
 // alive reports whether pid still runs and is the process started at

@@ -23,6 +23,8 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <poll.h>
+#include <time.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,7 +50,7 @@ enum {
 	OP_HOSTNAME = 9, OP_RLIMIT = 10, OP_USER = 11, OP_BOUNDING = 12,
 	OP_CAPS = 13, OP_NNP = 14, OP_SECCOMP = 15, OP_CHDIR = 16, OP_EXEC = 17,
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
-	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24,
+	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25,
 };
 
 enum {
@@ -600,6 +602,181 @@ static void op_reaper(void)
 	}
 }
 
+
+// Monitor: a detached container's parent. It has no Go runtime and keeps
+// only the log file and two pipes open: it copies the container's output
+// into the log as Docker's json-file lines and records the exit status.
+
+static size_t json_escape(char *dst, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = src[i];
+		switch (ch) {
+		case '"': dst[o++] = '\\'; dst[o++] = '"'; break;
+		case '\\': dst[o++] = '\\'; dst[o++] = '\\'; break;
+		case '\n': dst[o++] = '\\'; dst[o++] = 'n'; break;
+		case '\r': dst[o++] = '\\'; dst[o++] = 'r'; break;
+		case '\t': dst[o++] = '\\'; dst[o++] = 't'; break;
+		default:
+			if (ch < 0x20) {
+				memcpy(dst + o, "\\u00", 4);
+				dst[o + 4] = hex[ch >> 4];
+				dst[o + 5] = hex[ch & 15];
+				o += 6;
+			} else {
+				dst[o++] = ch;
+			}
+		}
+	}
+	return o;
+}
+
+static void rfc3339(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+#define LOG_LINE (16 << 10)
+
+struct stream {
+	int fd;
+	const char *name;
+	char buf[LOG_LINE];
+	size_t len;
+};
+
+static void log_line(int logfd, struct stream *s, size_t n)
+{
+	static char out[LOG_LINE * 6 + 128];
+	char ts[48];
+	rfc3339(ts, sizeof ts);
+	size_t o = 0;
+	memcpy(out, "{\"log\":\"", 8);
+	o = 8;
+	o += json_escape(out + o, s->buf, n);
+	o += snprintf(out + o, sizeof out - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", s->name, ts);
+	(void)!write(logfd, out, o);
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+}
+
+// pump reads what is available; it returns 0 at end of stream.
+static int pump(int logfd, struct stream *s)
+{
+	ssize_t r = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (r <= 0) {
+		if (s->len > 0)
+			log_line(logfd, s, s->len);
+		return 0;
+	}
+	s->len += r;
+	for (;;) {
+		char *nl = memchr(s->buf, '\n', s->len);
+		if (nl)
+			log_line(logfd, s, nl - s->buf + 1);
+		else if (s->len == sizeof s->buf)
+			log_line(logfd, s, s->len);
+		else
+			break;
+	}
+	return 1;
+}
+
+static void write_exit(const char *path, int status)
+{
+	char tmp[PATH_MAX], ts[48], body[256];
+	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	rfc3339(ts, sizeof ts);
+	int n = snprintf(body, sizeof body, "{\"code\":%d,\"signal\":%d,\"exitedAt\":\"%s\"}\n", code, sig, ts);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	(void)!write(fd, body, n);
+	close(fd);
+	rename(tmp, path);
+}
+
+static void op_monitor(struct field *f)
+{
+	const char *logpath = f[0].p, *exitpath = f[1].p;
+	unsigned long flags = u64(&f[2]);
+	// The process the engine started exits at once, so that the engine
+	// can reap it; the monitor goes on, orphaned, in its own session.
+	pid_t m = fork();
+	if (m < 0)
+		fail(1, errno, "fork monitor");
+	if (m > 0)
+		_exit(0);
+	int out[2], err[2];
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		fail(1, errno, "pipe");
+	int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (logfd < 0)
+		fail(1, errno, "open log");
+	pid_t pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		fail(1, errno, "clone");
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+			fail(1, errno, "stdio");
+		close(null);
+		char go;
+		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
+			_exit(1);
+		return;
+	}
+	close(out[1]);
+	close(err[1]);
+	unsigned char msg[5] = {'P'};
+	uint32_t p = pid;
+	memcpy(msg + 1, &p, 4);
+	if (write(sync_fd, msg, sizeof msg) != sizeof msg)
+		_exit(1);
+	close(sync_fd);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	static struct stream so, se;
+	so.fd = out[0], so.name = "stdout";
+	se.fd = err[0], se.name = "stderr";
+	int open_streams = 2;
+	struct pollfd pfd[2] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}};
+	while (open_streams > 0) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		struct stream *ss[2] = {&so, &se};
+		for (int i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (!pump(logfd, ss[i])) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				open_streams--;
+			}
+		}
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	write_exit(exitpath, status);
+	_exit(0);
+}
+
 static void run(struct field *f, uint32_t op, uint32_t nf)
 {
 	static const uint8_t want[] = {
@@ -609,7 +786,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
-		[OP_UNSHARE] = 1,
+		[OP_UNSHARE] = 1, [OP_MONITOR] = 3,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -652,6 +829,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_SETNS: op_setns(f); break;
 	case OP_FORK: op_fork(); break;
 	case OP_REAPER: op_reaper(); break;
+	case OP_MONITOR: op_monitor(f); break;
 	case OP_UNSHARE:
 		if (unshare((int)u64(&f[0])) < 0)
 			fail(1, errno, "unshare");
@@ -676,6 +854,10 @@ __attribute__((constructor)) static void dock_nsinit(void)
 	// Only the sync socket is ours; the binary's descriptor and anything
 	// else inherited is closed (CVE-2024-21626).
 	syscall(SYS_close_range, SYNC_FD + 1, ~0U, 0);
+	// The socket closes with the final execve: that is how the engine
+	// learns that the process runs.
+	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+		fail(1, errno, "sync socket");
 	umask(0);
 
 	uint32_t len;

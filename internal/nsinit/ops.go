@@ -57,6 +57,7 @@ const (
 	opChdirHost Op = 22 // path: chdir outside the root (for short overlay paths)
 	opPdeathsig Op = 23 // signal
 	opUnshare   Op = 24 // namespace flags
+	opMonitor   Op = 25 // log path, exit path, clone flags
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -103,6 +104,11 @@ func strs(list []string) []byte {
 func (p *Plan) Bytes() []byte {
 	body := append(append([]byte(nil), p.buf...), 0, 0, 0, 0, 0, 0, 0, 0)
 	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+// Append returns p followed by the operations of q.
+func (p *Plan) Append(q *Plan) *Plan {
+	return &Plan{buf: append(append([]byte(nil), p.buf...), q.buf...), n: p.n + q.n}
 }
 
 // Len is the number of operations.
@@ -193,6 +199,15 @@ func (p *Plan) Fork() { p.op(opFork) }
 // Reaper forks: the parent stays as a minimal PID 1 that reaps zombies and
 // forwards signals, the child goes on with the plan.
 func (p *Plan) Reaper() { p.op(opReaper) }
+
+// Monitor makes the process a detached container's monitor: it forks
+// away from the engine, clones the init with flags (namespaces), reports
+// the init's PID and waits for the go-ahead as Fork does; then the init
+// goes on with the plan while the monitor copies its stdout and stderr to
+// logPath (json-file lines) and writes its exit status to exitPath.
+func (p *Plan) Monitor(logPath, exitPath string, flags uintptr) {
+	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)))
+}
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).
