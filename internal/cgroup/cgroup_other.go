@@ -1,0 +1,21 @@
+//go:build !linux
+
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+)
+
+func detectMode() Mode { return Unknown }
+
+func newImpl(path string, _ Resources) (Manager, error) {
+	return nil, fmt.Errorf("create cgroup %s: %w", path, errors.ErrUnsupported)
+}
+
+func loadImpl(path string) (Manager, error) {
+	return nil, fmt.Errorf("load cgroup %s: %w", path, errors.ErrUnsupported)
+}
+
+// Validate skips the online-CPU check off Linux.
+var onlineCPUs, onlineMems func() (map[int]bool, error)
