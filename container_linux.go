@@ -210,6 +210,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		stdio.abort()
 		return fmt.Errorf("start container: %w", err)
 	}
+	l.placeLater = !detached && !cmd.SysProcAttr.UseCgroupFD
 	plan := initPlan(l)
 	var onPid func(int) error
 	if detached {
@@ -226,13 +227,17 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			}
 			return cg.AddProc(pid)
 		}
-	} else if !l.cgroupV2 {
-		if err := cg.AddProc(p.pid); err != nil {
-			return fail(err)
-		}
 	}
 	if err := sendPlan(parent, plan); err != nil {
 		return fail(err)
+	}
+	if l.placeLater {
+		if err := cg.AddProc(p.pid); err != nil {
+			return fail(err)
+		}
+		if _, err := parent.Write([]byte{'G'}); err != nil {
+			return fail(err)
+		}
 	}
 	if err := readStarted(parent, onPid); err != nil {
 		if p.pid > 0 && detached {

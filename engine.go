@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/go-dock/dock/internal/store"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,6 +29,9 @@ type Engine struct {
 	mu       sync.Mutex
 	lockFile *os.File
 	closed   bool
+
+	// store is the image store: the OCI layout and unpacked layers.
+	store *store.Store
 
 	// run tracks the containers this Engine value started (made once).
 	runOnce sync.Once
@@ -82,7 +86,7 @@ func Open(root string, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	e := &Engine{root: abs, log: o.logger, lockFile: lf}
-	if err := e.locked(e.initLayout); err != nil {
+	if e.store, err = store.Open(abs, e.locked); err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}

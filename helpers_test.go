@@ -2,9 +2,9 @@ package dock
 
 import (
 	"context"
-	"os"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock/internal/testutil"
@@ -24,10 +24,7 @@ func testEngine(t testing.TB) *Engine {
 
 func importBusybox(t testing.TB, e *Engine) {
 	t.Helper()
-	_, err := e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest")
+	_, err := e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
+		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
 	require.NoError(t, err)
-}
-
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
 }

@@ -25,8 +25,9 @@ type logLine struct {
 // logWriter appends the container's output to its log file. Lines of the
 // two streams never interleave within a line.
 type logWriter struct {
-	mu sync.Mutex
-	f  *os.File
+	mu      sync.Mutex
+	f       *os.File
+	streams []*lineSplitter
 }
 
 func (c *Container) openLog() (*logWriter, error) {
@@ -37,7 +38,16 @@ func (c *Container) openLog() (*logWriter, error) {
 	return &logWriter{f: f}, nil
 }
 
-func (l *logWriter) Close() error { return l.f.Close() }
+// Close logs what is left of unfinished lines, then closes the file.
+func (l *logWriter) Close() error {
+	for _, s := range l.streams {
+		if len(s.buf) > 0 {
+			l.write(s.name, s.buf)
+			s.buf = nil
+		}
+	}
+	return l.f.Close()
+}
 
 // maxLogLine is where a line without a newline is cut, as Docker does.
 const maxLogLine = 16 << 10
@@ -53,7 +63,9 @@ func (l *logWriter) write(stream string, line []byte) {
 // stream returns a writer that logs each line of a stream and copies the
 // bytes to out (when not nil).
 func (l *logWriter) stream(name string, out io.Writer) io.Writer {
-	return &lineSplitter{log: l, name: name, out: out}
+	s := &lineSplitter{log: l, name: name, out: out}
+	l.streams = append(l.streams, s)
+	return s
 }
 
 type lineSplitter struct {

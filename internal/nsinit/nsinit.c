@@ -50,7 +50,7 @@ enum {
 	OP_HOSTNAME = 9, OP_RLIMIT = 10, OP_USER = 11, OP_BOUNDING = 12,
 	OP_CAPS = 13, OP_NNP = 14, OP_SECCOMP = 15, OP_CHDIR = 16, OP_EXEC = 17,
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
-	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25,
+	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_WAIT = 26,
 };
 
 enum {
@@ -786,7 +786,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
-		[OP_UNSHARE] = 1, [OP_MONITOR] = 3,
+		[OP_UNSHARE] = 1, [OP_MONITOR] = 3, [OP_WAIT] = 0,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -830,6 +830,12 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_FORK: op_fork(); break;
 	case OP_REAPER: op_reaper(); break;
 	case OP_MONITOR: op_monitor(f); break;
+	case OP_WAIT: {
+		char go;
+		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
+			fail(1, 0, "no go-ahead from the engine");
+		break;
+	}
 	case OP_UNSHARE:
 		if (unshare((int)u64(&f[0])) < 0)
 			fail(1, errno, "unshare");

@@ -58,6 +58,7 @@ const (
 	opPdeathsig Op = 23 // signal
 	opUnshare   Op = 24 // namespace flags
 	opMonitor   Op = 25 // log path, exit path, clone flags
+	opWait      Op = 26 // wait for the engine's go-ahead byte
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -208,6 +209,11 @@ func (p *Plan) Reaper() { p.op(opReaper) }
 func (p *Plan) Monitor(logPath, exitPath string, flags uintptr) {
 	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)))
 }
+
+// Wait blocks until the engine sends the go-ahead byte 'G' on the sync
+// socket: the engine places the process in its cgroup meanwhile, while
+// the init sets up the mounts.
+func (p *Plan) Wait() { p.op(opWait) }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).

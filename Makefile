@@ -1,0 +1,27 @@
+# sudo make test: install what the tests need, then run every test.
+GO ?= go
+
+.PHONY: all build test test-deps vet bench clean
+
+all: build
+
+build:
+	$(GO) build ./...
+	$(GO) build -o bin/dock ./examples/dock
+
+test-deps:
+	./scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+	GOOS=darwin $(GO) build ./...
+	CGO_ENABLED=0 $(GO) build ./...
+
+test: test-deps vet
+	$(GO) test -count=1 -timeout 40m ./...
+
+bench: build
+	./bench/run.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,254 @@
+package dock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/reference"
+	"github.com/go-dock/dock/internal/store"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Image describes an image in the engine's store. It is a snapshot: it
+// does not change when the store does.
+//
+// An image is named by a reference as Docker understands it: "busybox"
+// means "docker.io/library/busybox:latest"; "name@sha256:..." names a
+// manifest digest; "sha256:<hex>", or any unique prefix of the hex,
+// names an image ID.
+type Image struct {
+	// ID is the image ID: the digest of the image's config,
+	// "sha256:<64 hex>", as "docker images --no-trunc" shows it.
+	ID string
+	// Digest is the digest of the image's manifest, "sha256:<64 hex>",
+	// the digest a registry knows the image by.
+	Digest string
+	// RepoTags are the image's tags in Docker's short form
+	// ("busybox:latest", "localhost:5000/app:1"); empty for an untagged
+	// image.
+	RepoTags []string
+	// Created is when the image was made; zero if its config does not
+	// say.
+	Created time.Time
+	// Size is the sum of the sizes of the image's layers as stored
+	// (compressed).
+	Size int64
+	// Architecture and OS are the image's platform ("amd64", "linux").
+	Architecture, OS string
+	// Config is the image's runtime configuration: Cmd, Entrypoint, Env,
+	// WorkingDir, User, Labels...
+	Config ocispec.ImageConfig
+	// Layers are the diff IDs (digests of the uncompressed layer tars),
+	// bottom to top.
+	Layers []string
+}
+
+// ImportOption configures Import and ImportDir.
+type ImportOption func(*store.ImportOptions) error
+
+// WithImportConfig sets the runtime configuration of the imported image
+// (what "docker import --change" sets). By default it is empty: a
+// container of the image needs a Cmd.
+func WithImportConfig(cfg ocispec.ImageConfig) ImportOption {
+	return func(o *store.ImportOptions) error {
+		o.Config = cfg
+		return nil
+	}
+}
+
+// WithImportMessage sets the comment of the imported image's history
+// entry ("docker import --message"). By default it is empty.
+func WithImportMessage(msg string) ImportOption {
+	return func(o *store.ImportOptions) error {
+		o.Message = msg
+		return nil
+	}
+}
+
+// WithImportCreated sets the creation time of the imported image; the
+// default is the time of the import. A fixed time makes imports of the
+// same content give the same image ID.
+func WithImportCreated(t time.Time) ImportOption {
+	return func(o *store.ImportOptions) error {
+		if t.IsZero() {
+			return invalidf("WithImportCreated: zero time")
+		}
+		o.Created = t
+		return nil
+	}
+}
+
+// Import makes an image of one layer from r, a tar archive of a root
+// filesystem, plain or gzip-compressed, as "docker import" does, and tags
+// it ref ("name" or "name:tag"; the tag defaults to "latest"). An empty
+// ref leaves the image untagged; a ref that tags another image moves to
+// this one.
+//
+// The archive is read once and unpacked as it arrives. Entries that would
+// escape the root filesystem, device nodes and malformed whiteouts are
+// refused. On error nothing is added to the store. A malformed ref or
+// archive gives an error wrapping ErrInvalid.
+func (e *Engine) Import(ctx context.Context, r io.Reader, ref string, opts ...ImportOption) (*Image, error) {
+	o := store.ImportOptions{Ref: ref}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	img, err := e.store.Import(ctx, r, o)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return newImage(img), nil
+}
+
+// ImportDir is Import of the directory tree dir: its files, with their
+// owners, modes, links and extended attributes, become the image's root
+// filesystem. dir should not change during the import.
+func (e *Engine) ImportDir(ctx context.Context, dir string, ref string, opts ...ImportOption) (*Image, error) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pw.CloseWithError(archive.WriteDir(ctx, pw, dir))
+	}()
+	img, err := e.Import(ctx, pr, ref, opts...)
+	pr.CloseWithError(errors.New("import ended")) // stops WriteDir if Import failed early
+	<-done
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", dir, err)
+	}
+	return img, nil
+}
+
+// Images lists the images of the store, newest first. An image whose
+// manifest or config is missing or corrupt is left out; Image reports the
+// problem and RemoveImage removes it.
+func (e *Engine) Images(ctx context.Context) ([]*Image, error) {
+	imgs, err := e.store.Images()
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]*Image, len(imgs))
+	for i := range imgs {
+		out[i] = newImage(&imgs[i])
+	}
+	return out, nil
+}
+
+// Image returns the image that ref names: a name with or without a tag, a
+// name with a manifest digest, an image ID, or a unique prefix of an image
+// ID (tried after the name, as in Docker). An unknown ref gives an error
+// wrapping ErrNotFound; a malformed one, or an ID prefix that matches
+// several images, ErrInvalid.
+func (e *Engine) Image(ctx context.Context, ref string) (*Image, error) {
+	img, err := e.store.Resolve(ref)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return newImage(img), nil
+}
+
+// Tag gives the image that ref names the tag newRef, as "docker tag" does.
+// The tag moves off any image that had it (which stays, untagged). A
+// malformed newRef, or one with a digest, gives an error wrapping
+// ErrInvalid; an unknown ref, ErrNotFound.
+func (e *Engine) Tag(ctx context.Context, ref, newRef string) error {
+	return translate(e.store.Tag(ref, newRef))
+}
+
+// RemoveImage removes an image or a tag, as "docker rmi" does, and returns
+// what it did in Docker's words ("Untagged: busybox:latest",
+// "Deleted: sha256:...").
+//
+// By name it untags, and deletes the image with its last tag. By ID it
+// deletes the image and all its tags; an image with several tags needs
+// force. An image that a container was created from cannot be removed
+// without force, and force then only untags it: the image stays, untagged,
+// until the container is gone. Both refusals wrap ErrInUse. Deleting an
+// image removes its manifest, its config, and the layers no other image
+// uses.
+func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]string, error) {
+	// inUse runs under the engine's lock: imageInUse must not take it.
+	lines, err := e.store.Remove(ref, force, func(id digest.Digest) bool {
+		return e.imageInUse(id.String())
+	})
+	return lines, translate(err)
+}
+
+// resolveImage resolves ref for a container: the image and its unpacked
+// layer directories, bottom to top, unpacking any layer that is missing.
+func (e *Engine) resolveImage(ctx context.Context, ref string) (*store.Image, []string, error) {
+	img, err := e.store.Resolve(ref)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	dirs, err := e.store.LayerDirs(ctx, img)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	return img, dirs, nil
+}
+
+// newImage makes the public view of a store image.
+func newImage(img *store.Image) *Image {
+	out := &Image{
+		ID:           img.ID.String(),
+		Digest:       img.Digest.String(),
+		Size:         img.Size,
+		Architecture: img.Config.Architecture,
+		OS:           img.Config.OS,
+		Config:       img.Config.Config,
+		RepoTags:     []string{},
+		Layers:       []string{},
+	}
+	if img.Config.Created != nil {
+		out.Created = *img.Config.Created
+	}
+	for _, n := range img.Names {
+		if r, err := reference.Parse(n); err == nil {
+			n = r.Familiar()
+		}
+		out.RepoTags = append(out.RepoTags, n)
+	}
+	for _, d := range img.Config.RootFS.DiffIDs {
+		out.Layers = append(out.Layers, d.String())
+	}
+	return out
+}
+
+// storeError keeps the store's message and adds the engine's sentinel, so
+// that errors.Is(err, ErrNotFound) holds for a store.ErrNotFound.
+type storeError struct {
+	err  error
+	kind error
+}
+
+func (e *storeError) Error() string   { return e.err.Error() }
+func (e *storeError) Unwrap() []error { return []error{e.err, e.kind} }
+
+// translate maps the store's sentinel errors to the engine's.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, m := range []struct{ from, to error }{
+		{store.ErrNotFound, ErrNotFound},
+		{store.ErrInvalid, ErrInvalid},
+		{store.ErrInUse, ErrInUse},
+		{store.ErrExist, ErrExist},
+		{reference.ErrInvalid, ErrInvalid},
+		{archive.ErrUnsafe, ErrInvalid},
+		{archive.ErrLimit, ErrInvalid},
+	} {
+		if errors.Is(err, m.from) {
+			return &storeError{err: err, kind: m.to}
+		}
+	}
+	return err
+}

@@ -1,0 +1,347 @@
+package store
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/reference"
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// ImportOptions configure Import. The zero value imports an untagged image
+// with an empty configuration, created now.
+type ImportOptions struct {
+	// Ref tags the image: "repo" (tag "latest") or "repo:tag", normalized
+	// as Docker does. Empty leaves the image untagged. A reference with a
+	// digest is refused.
+	Ref string
+	// Config is the image's runtime configuration (Cmd, Env, WorkingDir...).
+	Config ocispec.ImageConfig
+	// Message is the comment of the image's history entry.
+	Message string
+	// Created is the image's creation time; zero means now.
+	Created time.Time
+	// Archive bounds the unpacking of the layer; the zero value gives
+	// archive's defaults.
+	Archive archive.Options
+}
+
+// Import makes an image of one layer from r, a tar stream, plain or
+// gzip-compressed (recognized by its first bytes), as "docker import" does,
+// and tags it with opt.Ref.
+//
+// r is read once: the stream is hashed (the diff ID), unpacked into the
+// layer directory, and compressed with gzip into the layer blob, all as it
+// arrives. The image config (os linux, the architecture of this program,
+// one "import" history entry) and an OCI manifest are then written, and the
+// blobs, the layer directory and the tag are committed under the lock. When
+// the layer's directory exists already, the existing one is kept. A tag
+// that named another image moves to this one; that image stays, untagged.
+//
+// On error nothing visible changes: no blob, layer or tag is added, and
+// tmp/ holds nothing of the import. Malformed or unsafe archives, and
+// unsupported compressions (zstd, xz, bzip2), are errors wrapping
+// ErrInvalid. ctx is checked between reads; a read from r that blocks is
+// not interrupted.
+func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (*Image, error) {
+	img, err := s.importImage(ctx, r, opt)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return img, nil
+}
+
+func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions) (*Image, error) {
+	var tag string
+	if opt.Ref != "" {
+		ref, err := reference.Parse(opt.Ref)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		if ref.Digest != "" {
+			return nil, fmt.Errorf("%w: %q: cannot tag with a digest", ErrInvalid, opt.Ref)
+		}
+		tag = ref.String()
+	}
+	work, err := os.MkdirTemp(s.path("tmp"), "import-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+
+	layerDir := filepath.Join(work, "layer")
+	if err := mkdirLayer(layerDir); err != nil {
+		return nil, err
+	}
+	blob, err := os.CreateTemp(work, "blob-")
+	if err != nil {
+		return nil, err
+	}
+	diffID, layerDesc, err := writeLayer(ctx, r, layerDir, blob, opt.Archive)
+	if err != nil {
+		blob.Close()
+		return nil, err
+	}
+	if err := finishFile(blob); err != nil {
+		return nil, err
+	}
+	chain := diffID
+	if err := writeLayerMeta(layerDir, chain, diffID, ""); err != nil {
+		return nil, err
+	}
+
+	created := opt.Created.UTC()
+	if opt.Created.IsZero() {
+		created = time.Now().UTC()
+	}
+	cfg := ocispec.Image{
+		Created:  &created,
+		Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH},
+		Config:   opt.Config,
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
+		History:  []ocispec.History{{Created: &created, CreatedBy: "import", Comment: opt.Message}},
+	}
+	cfgBytes, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfgTmp, cfgDigest, cfgSize, err := s.writeTmpBlob(ctx, bytes.NewReader(cfgBytes), digest.SHA256, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(cfgTmp)
+	man := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: cfgDigest, Size: cfgSize},
+		Layers:    []ocispec.Descriptor{layerDesc},
+	}
+	manBytes, err := json.Marshal(man)
+	if err != nil {
+		return nil, err
+	}
+	manTmp, manDigest, manSize, err := s.writeTmpBlob(ctx, bytes.NewReader(manBytes), digest.SHA256, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(manTmp)
+
+	desc := ocispec.Descriptor{
+		MediaType: ocispec.MediaTypeImageManifest,
+		Digest:    manDigest,
+		Size:      manSize,
+		Platform:  &ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
+	}
+	blobs := []struct {
+		tmp string
+		d   digest.Digest
+	}{{blob.Name(), layerDesc.Digest}, {cfgTmp, cfgDigest}, {manTmp, manDigest}}
+	var names []string
+	err = s.lock(func() (retErr error) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var added []string
+		defer func() {
+			if retErr != nil {
+				for _, p := range added {
+					os.RemoveAll(p)
+				}
+			}
+		}()
+		for _, b := range blobs {
+			isNew, err := s.commitBlob(b.tmp, b.d)
+			if err != nil {
+				return err
+			}
+			if isNew {
+				added = append(added, s.blobPath(b.d))
+			}
+		}
+		if moved, err := s.commitLayer(layerDir, chain); err != nil {
+			return err
+		} else if moved {
+			added = append(added, s.layerPath(chain))
+		}
+		idx, err := s.readIndex()
+		if err != nil {
+			return err
+		}
+		setTag(idx, desc, tag)
+		if err := s.writeIndex(idx); err != nil {
+			return err
+		}
+		for _, e := range entries(idx) {
+			if e.desc.Digest == manDigest {
+				names = e.names
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Image{
+		ID:       cfgDigest,
+		Digest:   manDigest,
+		Names:    names,
+		Manifest: man,
+		Config:   cfg,
+		Size:     layerDesc.Size,
+	}, nil
+}
+
+// mkdirLayer creates a layer directory and its empty diff/ (mode 0755,
+// the root directory of the layer unless the archive sets it).
+func mkdirLayer(dir string) error {
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		return err
+	}
+	diff := filepath.Join(dir, diffDir)
+	if err := os.Mkdir(diff, 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(diff, 0o755) // whatever the umask
+}
+
+type layerMeta struct {
+	ChainID digest.Digest `json:"chainID"`
+	DiffID  digest.Digest `json:"diffID"`
+	Parent  digest.Digest `json:"parent,omitempty"`
+}
+
+func writeLayerMeta(dir string, chain, diffID, parent digest.Digest) error {
+	b, err := json.Marshal(layerMeta{ChainID: chain, DiffID: diffID, Parent: parent})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, layerMetaFile), b, 0o644)
+}
+
+// commitLayer renames the complete layer directory dir to layers/<chain>
+// unless a complete one is there already. Call under the lock. It reports
+// whether dir was moved.
+func (s *Store) commitLayer(dir string, chain digest.Digest) (bool, error) {
+	dst := s.layerPath(chain)
+	if _, err := os.Lstat(filepath.Join(dst, diffDir)); err == nil {
+		return false, nil
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		// Not made by the store (every layer directory is renamed in
+		// complete): move it aside.
+		trash, err := os.MkdirTemp(s.path("tmp"), "trash-")
+		if err != nil {
+			return false, err
+		}
+		if err := os.Rename(dst, filepath.Join(trash, "layer")); err != nil {
+			return false, err
+		}
+	}
+	if err := os.Rename(dir, dst); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// writeLayer reads a layer tar (plain or gzip) from r, unpacks it into
+// layerDir/diff, and writes it gzip-compressed to blob, all in one pass. It
+// returns the diff ID and the blob's descriptor.
+func writeLayer(ctx context.Context, r io.Reader, layerDir string, blob io.Writer, opt archive.Options) (digest.Digest, ocispec.Descriptor, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(6) // a shorter input gives fewer bytes
+	var tarStream io.Reader = br
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return "", ocispec.Descriptor{}, invalidArchive(err)
+		}
+		defer zr.Close()
+		tarStream = zr
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "", ocispec.Descriptor{}, fmt.Errorf("%w: zstd-compressed archives are not supported", ErrInvalid)
+	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return "", ocispec.Descriptor{}, fmt.Errorf("%w: xz-compressed archives are not supported", ErrInvalid)
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		return "", ocispec.Descriptor{}, fmt.Errorf("%w: bzip2-compressed archives are not supported", ErrInvalid)
+	}
+
+	blobHash := sha256.New()
+	var blobSize countWriter
+	zw, err := gzip.NewWriterLevel(io.MultiWriter(blob, blobHash, &blobSize), gzip.BestSpeed)
+	if err != nil {
+		return "", ocispec.Descriptor{}, err
+	}
+	diffHash := sha256.New()
+	pr, pw := io.Pipe()
+	applied := make(chan error, 1)
+	go func() {
+		_, err := archive.Apply(ctx, filepath.Join(layerDir, diffDir), pr, opt)
+		if err != nil {
+			pr.CloseWithError(err)
+			applied <- err
+			return
+		}
+		// Apply stops at the end-of-archive marker; the rest (padding)
+		// is still part of the diff ID and the blob.
+		_, err = io.Copy(io.Discard, pr)
+		applied <- err
+	}()
+	n, copyErr := io.Copy(io.MultiWriter(diffHash, zw, pw), ctxReader{ctx, tarStream})
+	pw.CloseWithError(copyErr) // nil: Apply sees io.EOF
+	applyErr := <-applied
+	switch {
+	case applyErr != nil && (copyErr == nil || copyErr == applyErr):
+		return "", ocispec.Descriptor{}, invalidArchive(applyErr)
+	case copyErr != nil:
+		return "", ocispec.Descriptor{}, invalidArchive(copyErr)
+	case n == 0:
+		return "", ocispec.Descriptor{}, fmt.Errorf("%w: empty archive", ErrInvalid)
+	}
+	if err := zw.Close(); err != nil {
+		return "", ocispec.Descriptor{}, err
+	}
+	return digest.NewDigest(digest.SHA256, diffHash), ocispec.Descriptor{
+		MediaType: ocispec.MediaTypeImageLayerGzip,
+		Digest:    digest.NewDigest(digest.SHA256, blobHash),
+		Size:      int64(blobSize),
+	}, nil
+}
+
+// invalidArchive wraps ErrInvalid around errors caused by the bytes of an
+// archive (as opposed to the disk or the context).
+func invalidArchive(err error) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrLimit),
+		errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrFieldTooLong),
+		errors.Is(err, tar.ErrInsecurePath),
+		errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &corrupt):
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return err
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
