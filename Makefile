@@ -1,13 +1,17 @@
+# sudo make demo: build the example CLI and run a container with it.
 # sudo make test: install what the tests need, then run every test.
 GO ?= go
 
-.PHONY: all build test test-deps vet bench clean
+.PHONY: all build demo test test-deps vet bench clean
 
 all: build
 
 build:
 	$(GO) build ./...
 	$(GO) build -o bin/dock ./examples/dock
+
+demo:
+	./scripts/demo.sh
 
 test-deps:
 	./scripts/test-deps.sh

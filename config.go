@@ -63,19 +63,20 @@ type Config struct {
 	// "ALL".
 	CapAdd  []string `json:"capAdd,omitempty"`
 	CapDrop []string `json:"capDrop,omitempty"`
-	// NoNewPrivileges sets no_new_privs (docker --security-opt
-	// no-new-privileges). Note that dock always sets it when loading the
-	// seccomp profile as a non-privileged user would need; see doc.go.
-	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// AllowNewPrivileges lets setuid programs and file capabilities raise
+	// the process's privileges: no_new_privs is then not set. By default
+	// dock sets no_new_privs, which is stricter than Docker (where it
+	// takes --security-opt no-new-privileges).
+	AllowNewPrivileges bool `json:"allowNewPrivileges,omitempty"`
 	// SeccompUnconfined disables the seccomp profile
 	// (--security-opt seccomp=unconfined).
 	SeccompUnconfined bool `json:"seccompUnconfined,omitempty"`
 	// Privileged lifts the security profile: every capability, no seccomp,
 	// no masked or read-only paths, all host devices, writable /sys.
 	Privileged bool `json:"privileged,omitempty"`
-	// UsernsMap, when not empty, runs the container in a new user
+	// UIDMap and GIDMap, when not empty, run the container in a new user
 	// namespace with these ID maps (container root is then an
-	// unprivileged host user).
+	// unprivileged host user). Both or neither must be set.
 	UIDMap []IDMap `json:"uidMap,omitempty"`
 	GIDMap []IDMap `json:"gidMap,omitempty"`
 

@@ -192,7 +192,7 @@ func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 		p.Rlimit(rlimitByName[u.Name], uint64(u.Soft), uint64(u.Hard))
 	}
 	p.Bounding(uint64(l.caps))
-	nnp := !cfg.Privileged
+	nnp := !cfg.Privileged && !cfg.AllowNewPrivileges
 	if l.seccomp != nil && !nnp {
 		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
 		// which the user switch may drop: load it first.

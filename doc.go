@@ -1,0 +1,83 @@
+// Package dock runs Linux containers from OCI images, with no daemon: a Go
+// program opens an Engine on a state directory and imports, runs and
+// manages images and containers through it.
+//
+// # Overview
+//
+// An Engine is a handle on a state directory (by default the CLI uses
+// /var/lib/dock). Open creates it when missing; several processes may open
+// the same directory at once, and every change is locked and atomic:
+//
+//	eng, err := dock.Open("/var/lib/dock")
+//	if err != nil { ... }
+//	defer eng.Close()
+//
+// The state directory is an OCI image layout (index.json, blobs/) that
+// skopeo and umoci can read, plus the unpacked layers, containers and
+// volumes that live beside it.
+//
+// # Images
+//
+// Import stores a root filesystem, given as a tar stream (plain or gzip)
+// or a directory, as a one-layer OCI image, as docker import does:
+//
+//	img, err := eng.Import(ctx, tarStream, "app:dev",
+//		dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"/app"}}))
+//
+// Images, Image, Tag and RemoveImage list, inspect, tag and remove them.
+// Each layer is unpacked once, safely (no path can escape the layer), and
+// shared by every image that has it.
+//
+// # Containers
+//
+// A Container follows os/exec: create it from a Config, set its stdio
+// fields, Start it, Wait for it. The exit code is data, not an error:
+//
+//	c, err := eng.Create(ctx, dock.Config{
+//		Image:     "app:dev",
+//		Cmd:       []string{"serve"},
+//		Resources: dock.Resources{Memory: 256 << 20, CPUs: 1.5, PIDs: 512},
+//	})
+//	c.Stdout, c.Stderr = os.Stdout, os.Stderr
+//	err = c.Start(ctx)
+//	st, err := c.Wait(ctx) // st.Code, st.OOMKilled
+//
+// Engine.Run does Create, Start, Wait and Remove in one call. Exec runs
+// another process in a running container. StartDetached hands the
+// container to a small monitor process (no Go runtime, well under 1 MiB)
+// so that it outlives the program: another process that opens the same
+// root can Wait for it, Kill it, read its Logs and Remove it. Every
+// container's output is also kept in its log, in Docker's json-file
+// format.
+//
+// Each container gets new mount, PID, UTS, IPC, network (unless
+// Network is "host") and cgroup namespaces, and a user namespace when
+// UIDMap and GIDMap are set. Its root filesystem is an overlay of the
+// image's layers and a writable layer of its own, mounted inside the
+// container's mount namespace, so that nothing is left mounted on the
+// host if the program dies. The security profile is Docker's default or
+// stricter: its capability set, its seccomp profile, masked and read-only
+// paths, the device allowlist, and no_new_privs (see
+// Config.AllowNewPrivileges); Privileged lifts it.
+//
+// # The init re-exec
+//
+// Go cannot fork into new namespaces and go on running Go code, so a
+// container's first process is this program's own binary, re-executed
+// with an environment variable that a small C constructor (in
+// internal/nsinit, linked in by importing dock) recognises before the Go
+// runtime starts: it sets up the container from a plan the engine sends,
+// and executes the user's process. No code of the embedding program ever
+// runs in the container, and the embedding program needs no extra line:
+// importing the package is enough, also in test binaries. The binary is
+// executed through a read-only mount of itself, so that a container
+// cannot overwrite it through /proc/PID/exe (CVE-2019-5736).
+//
+// # Requirements
+//
+// Containers need Linux 5.12 or later (openat2, mount_setattr, pidfd,
+// close_range), root, overlayfs, and cgo (for the init constructor; with
+// CGO_ENABLED=0 Start returns ErrUnsupported). cgroup v1, the hybrid
+// layout and cgroup v2 are supported. On other systems the package builds,
+// images work, and container calls return ErrUnsupported.
+package dock
