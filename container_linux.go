@@ -152,24 +152,25 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		if l, err = c.prepareLaunch(rec, ""); err != nil {
 			return err
 		}
-		// A stopped container's cgroup is reused (Docker restarts keep it).
-		res := cgroupResources(rec.Config.Resources, rec.Config.Privileged)
-		if old, err := cgroup.Load(cgroupPath(c.id)); err == nil {
-			old.Destroy()
+		// On cgroup v1 an attached init is moved into its cgroup while it
+		// sets up its mounts (see launch.placeLater): the cgroup is made
+		// then, in parallel with the init's start.
+		l.placeLater = !detached && !l.cgroupV2
+		if !l.placeLater {
+			cg, err = c.newCgroup(rec)
 		}
-		cg, err = cgroup.New(cgroupPath(c.id), res)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("start container: %w", err)
 	}
 	defer func() {
-		if retErr != nil {
+		if retErr != nil && cg != nil {
 			cg.Kill()
 			cg.Destroy()
 		}
 	}()
-	p := &proc{done: make(chan struct{}), cg: cg}
+	p := &proc{done: make(chan struct{})}
 	l.pdeathsig = !detached
 	cmd, stdio, err := c.initCmd(l, p, detached)
 	if err != nil {
@@ -210,7 +211,6 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		stdio.abort()
 		return fmt.Errorf("start container: %w", err)
 	}
-	l.placeLater = !detached && !cmd.SysProcAttr.UseCgroupFD
 	plan := initPlan(l)
 	var onPid func(int) error
 	if detached {
@@ -232,6 +232,9 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return fail(err)
 	}
 	if l.placeLater {
+		if cg, err = c.newCgroup(rec); err != nil {
+			return fail(err)
+		}
 		if err := cg.AddProc(p.pid); err != nil {
 			return fail(err)
 		}
@@ -259,9 +262,20 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if detached {
 		return nil
 	}
+	p.cg = cg
 	c.e.procs().set(c.id, p)
 	go c.reap(cmd, p, stdio, started)
 	return nil
+}
+
+// newCgroup makes the container's cgroup with its limits. The cgroup of a
+// container that ran before is replaced.
+func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, error) {
+	if old, err := cgroup.Load(cgroupPath(c.id)); err == nil {
+		old.Kill()
+		old.Destroy()
+	}
+	return cgroup.New(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
 }
 
 // reap waits for the init, records how it ended, and wakes Wait.
@@ -882,8 +896,6 @@ func isDir(p string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-
 
 // StartDetached starts the container like Start, but hands it to a small
 // monitor process (no Go runtime, well under 1 MiB) that copies its output
