@@ -207,8 +207,15 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			unix.Kill(p.pid, unix.SIGKILL)
 		}
 		cmd.Process.Kill()
+		// The init may have failed first and said why: that error is
+		// the one to report (ours is then a consequence, such as EPIPE).
+		initErr := readStarted(parent, nil)
 		cmd.Wait()
 		stdio.abort()
+		var se *StartError
+		if errors.As(initErr, &se) {
+			return se
+		}
 		return fmt.Errorf("start container: %w", err)
 	}
 	plan := initPlan(l)

@@ -412,7 +412,13 @@ static void op_caps(struct field *f)
 {
 	uint64_t set = u64(&f[0]), ambient = u64(&f[1]);
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
+	struct __user_cap_data_struct data[2], cur[2];
+	// Ask only for what this process has: a host without, say,
+	// CAP_SYS_RESOURCE cannot grant it to a privileged container.
+	if (syscall(SYS_capget, &hdr, cur) < 0)
+		fail(1, errno, "get capabilities");
+	set &= (uint64_t)cur[0].permitted | ((uint64_t)cur[1].permitted << 32);
+	ambient &= set;
 	for (int i = 0; i < 2; i++) {
 		data[i].effective = data[i].permitted = (uint32_t)(set >> (32 * i));
 		// The inheritable set stays empty, as in runc since
