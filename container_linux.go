@@ -866,7 +866,12 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 	return c.e.locked(func() error {
 		var errs []error
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil {
-			errs = append(errs, cg.Kill(), cg.Destroy())
+			// Every process died with the init (PID namespace), so the
+			// cgroup is normally empty; kill only what a failed
+			// removal shows is left.
+			if err := cg.Destroy(); err != nil {
+				errs = append(errs, cg.Kill(), cg.Destroy())
+			}
 		}
 		tmp := c.e.path("tmp", "rm-"+c.id)
 		if err := os.Rename(c.dir(), tmp); err != nil {
