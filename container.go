@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -90,7 +89,6 @@ const (
 	StatusExited  = "exited"
 )
 
-var nameRE = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 func newID() string {
 	var b [32]byte
@@ -115,7 +113,7 @@ func (e *Engine) Create(ctx context.Context, cfg Config) (c *Container, retErr e
 	if cfg.Image == "" {
 		return nil, invalidf("create container: no image")
 	}
-	if cfg.Name != "" && !nameRE.MatchString(cfg.Name) {
+	if cfg.Name != "" && !validName(strings.TrimPrefix(cfg.Name, "/"), 1<<10) {
 		return nil, invalidf("create container: invalid name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", cfg.Name)
 	}
 	cfg.Name = strings.TrimPrefix(cfg.Name, "/")
@@ -368,7 +366,7 @@ func validateMount(m *Mount) error {
 			return invalidf("bind source path does not exist: %s", m.Source)
 		}
 	case "volume":
-		if m.Source != "" && !volumeNameRE.MatchString(m.Source) {
+		if m.Source != "" && !validName(m.Source, 255) {
 			return invalidf("invalid volume name %q", m.Source)
 		}
 	case "tmpfs":

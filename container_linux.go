@@ -2,13 +2,16 @@ package dock
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,12 +73,19 @@ var exeFile = sync.OnceValues(func() (*os.File, error) {
 	return os.NewFile(uintptr(fd), "dock-exe"), nil
 })
 
-// seccompFor compiles Docker's profile for a capability set, once per set.
-var seccompCache sync.Map // capSet -> []byte
-
-func seccompFor(caps capSet) ([]byte, error) {
+// seccompFor returns Docker's profile compiled for a capability set. A
+// compilation costs about a millisecond, a large part of a container's
+// start, so programs are kept in memory and in the state directory
+// (cache/), keyed by everything that shapes them: this binary, the
+// kernel, the architecture and the capabilities.
+func (e *Engine) seccompFor(caps capSet) ([]byte, error) {
 	if v, ok := seccompCache.Load(caps); ok {
 		return v.([]byte), nil
+	}
+	file := e.path("cache", "seccomp-"+seccompKey(caps))
+	if b, err := os.ReadFile(file); err == nil && len(b) > 0 && len(b)%8 == 0 {
+		seccompCache.Store(caps, b)
+		return b, nil
 	}
 	prog, err := seccomp.Default(caps.names())
 	if err != nil {
@@ -83,7 +93,29 @@ func seccompFor(caps capSet) ([]byte, error) {
 	}
 	b := prog.Bytes()
 	seccompCache.Store(caps, b)
+	if os.MkdirAll(e.path("cache"), 0o700) == nil {
+		e.writeFileAtomic(file, b, 0o600) // a cache: a failure costs only time
+	}
 	return b, nil
+}
+
+var seccompCache sync.Map // capSet -> []byte
+
+// binaryIdentity names this build of the program: a rebuilt binary gets
+// new seccomp programs, never stale ones.
+var binaryIdentity = sync.OnceValue(func() string {
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	id := runtime.GOARCH + " " + unix.ByteSliceToString(uts.Release[:])
+	if fi, err := os.Stat("/proc/self/exe"); err == nil {
+		id += fmt.Sprintf(" %d %d", fi.Size(), fi.ModTime().UnixNano())
+	}
+	return id
+})
+
+func seccompKey(caps capSet) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("dock-seccomp-1 %s %x", binaryIdentity(), uint64(caps))))
+	return hex.EncodeToString(sum[:16])
 }
 
 func cgroupPath(id string) string { return "dock/" + id }
@@ -106,7 +138,7 @@ func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launc
 		return nil, err
 	}
 	if !cfg.Privileged && !cfg.SeccompUnconfined {
-		if l.seccomp, err = seccompFor(l.caps); err != nil {
+		if l.seccomp, err = c.e.seccompFor(l.caps); err != nil {
 			return nil, err
 		}
 	}
@@ -152,13 +184,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		if l, err = c.prepareLaunch(rec, ""); err != nil {
 			return err
 		}
-		// On cgroup v1 an attached init is moved into its cgroup while it
-		// sets up its mounts (see launch.placeLater): the cgroup is made
-		// then, in parallel with the init's start.
-		l.placeLater = !detached && !l.cgroupV2
-		if !l.placeLater {
-			cg, err = c.newCgroup(rec)
-		}
+		cg, err = c.newCgroup(rec)
 		return err
 	})
 	if err != nil {
@@ -170,7 +196,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			cg.Destroy()
 		}
 	}()
-	p := &proc{done: make(chan struct{})}
+	p := &proc{done: make(chan struct{}), cg: cg}
 	l.pdeathsig = !detached
 	cmd, stdio, err := c.initCmd(l, p, detached)
 	if err != nil {
@@ -188,13 +214,18 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return fmt.Errorf("start container: %w", err)
 	}
 	cmd.ExtraFiles = []*os.File{child, exe}
-	if l.cgroupV2 && !detached {
-		if fd, err := cg.Fd(); err == nil {
-			defer unix.Close(fd)
+	// The init is born in its cgroup on cgroup v2 (and in the cgroup2
+	// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
+	// On v1 it moves itself in (launch.joinFiles).
+	cgfd, err := cg.Fd()
+	if err == nil {
+		defer unix.Close(cgfd)
+		if !detached {
 			cmd.SysProcAttr.UseCgroupFD = true
-			cmd.SysProcAttr.CgroupFD = fd
+			cmd.SysProcAttr.CgroupFD = cgfd
 		}
 	}
+	l.joinFiles = cg.JoinFiles()
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
@@ -223,31 +254,24 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if detached {
 		p.pid = 0
 		head := new(nsinit.Plan)
-		head.Monitor(c.dir("json.log"), c.dir("exit.json"), cmd.SysProcAttr.Cloneflags|initCloneFlags(l))
+		cgDir := ""
+		if cgfd >= 0 {
+			// The monitor opens the cgroup through this process's
+			// descriptor, which stays open until the init has started.
+			cgDir = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), cgfd)
+		}
+		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir)
 		plan = head.Append(plan)
 		onPid = func(pid int) error {
 			p.pid = pid
 			if l.userns {
-				if err := writeIDMaps(pid, &l.rec.Config); err != nil {
-					return err
-				}
+				return writeIDMaps(pid, &l.rec.Config)
 			}
-			return cg.AddProc(pid)
+			return nil
 		}
 	}
 	if err := sendPlan(parent, plan); err != nil {
 		return fail(err)
-	}
-	if l.placeLater {
-		if cg, err = c.newCgroup(rec); err != nil {
-			return fail(err)
-		}
-		if err := cg.AddProc(p.pid); err != nil {
-			return fail(err)
-		}
-		if _, err := parent.Write([]byte{'G'}); err != nil {
-			return fail(err)
-		}
 	}
 	if err := readStarted(parent, onPid); err != nil {
 		if p.pid > 0 && detached {
@@ -269,7 +293,6 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if detached {
 		return nil
 	}
-	p.cg = cg
 	c.e.procs().set(c.id, p)
 	go c.reap(cmd, p, stdio, started)
 	return nil

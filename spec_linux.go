@@ -25,10 +25,9 @@ type launch struct {
 	cgroupV2 bool   // mount the container's cgroup2 at /sys/fs/cgroup
 	console  string // host path of the pty slave, when Tty
 	userns   bool
-	// placeLater lets the init set up its mounts while the engine moves
-	// it into its cgroup (cgroup v1, where moving a process can take
-	// milliseconds); it waits for the go-ahead before anything else.
-	placeLater bool
+	// joinFiles are the cgroup v1 tasks files the init writes "0" to, to
+	// move itself into its cgroup (see cgroup.Manager.JoinFiles).
+	joinFiles []string
 	// pdeathsig kills the init when the program that started it dies
 	// (attached containers).
 	pdeathsig bool
@@ -70,11 +69,12 @@ const (
 func initPlan(l *launch) *nsinit.Plan {
 	cfg := &l.rec.Config
 	p := new(nsinit.Plan)
-	// Enter the cgroup namespace only inside the cgroup the engine put the
-	// process in, so that the container sees its cgroup as /.
-	if !l.placeLater {
-		p.Unshare(unix.CLONE_NEWCGROUP)
+	// Enter the cgroup namespace only inside the container's cgroup, so
+	// that the container sees its cgroup as /.
+	if len(l.joinFiles) > 0 {
+		p.Join(l.joinFiles)
 	}
+	p.Unshare(unix.CLONE_NEWCGROUP)
 	p.Mount(0, "", "/", "", unix.MS_SLAVE|unix.MS_REC, "")
 
 	rootfs := filepath.Join(l.dir, "rootfs")
@@ -154,10 +154,6 @@ func initPlan(l *launch) *nsinit.Plan {
 		for _, r := range readonlyPaths {
 			p.Readonly(r)
 		}
-	}
-	if l.placeLater {
-		p.Wait()
-		p.Unshare(unix.CLONE_NEWCGROUP)
 	}
 	p.Hostname(l.rec.Hostname)
 	addProcess(p, l, l.rec.Process, cfg.Init)

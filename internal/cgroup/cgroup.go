@@ -78,9 +78,17 @@ type Manager interface {
 	Destroy() error
 	// Fd opens the cgroup v2 directory with O_PATH|O_DIRECTORY|O_CLOEXEC
 	// for clone3's CLONE_INTO_CGROUP (syscall.SysProcAttr.CgroupFD). The
-	// caller closes it. On cgroup v1 and hybrid hosts it returns an error
-	// wrapping errors.ErrUnsupported.
+	// caller closes it. On hybrid hosts it is the cgroup2 tracking
+	// directory, and the v1 hierarchies still need AddProc or JoinFiles.
+	// On cgroup v1 hosts it returns an error wrapping
+	// errors.ErrUnsupported.
 	Fd() (int, error)
+	// JoinFiles lists, on cgroup v1 and hybrid hosts, the "tasks" file of
+	// each v1 hierarchy: a single-threaded process that writes "0" to each
+	// moves itself into the cgroup without the global lock that moving
+	// another process takes (a wait of several milliseconds for an RCU
+	// grace period). On cgroup v2 hosts it returns nil: use Fd.
+	JoinFiles() []string
 }
 
 // New creates the cgroup path (relative, e.g. "dock/<id>") in every

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 const helperEnv = "DOCK_CGROUP_TEST_HELPER"
@@ -481,11 +483,36 @@ func TestV2CloneIntoPIDsLimit(t *testing.T) {
 	require.NoError(t, m.Kill())
 }
 
-func TestFdUnsupportedOnV1(t *testing.T) {
+func TestFdOnV1(t *testing.T) {
 	requireV1(t)
 	m := newTest(t, Resources{})
-	_, err := m.Fd()
-	require.ErrorIs(t, err, errors.ErrUnsupported)
+	fd, err := m.Fd()
+	if DetectMode() == Legacy {
+		require.ErrorIs(t, err, errors.ErrUnsupported)
+		return
+	}
+	// Hybrid: the cgroup2 tracking directory.
+	require.NoError(t, err)
+	unix.Close(fd)
+}
+
+// A process moves itself into every v1 hierarchy through JoinFiles.
+func TestJoinFiles(t *testing.T) {
+	requireV1(t)
+	m := newTest(t, Resources{})
+	files := m.JoinFiles()
+	require.NotEmpty(t, files)
+	script := ""
+	for _, f := range files {
+		script += "echo 0 > " + f + " && "
+	}
+	cmd := exec.Command("sh", "-c", script+"sleep 5")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	require.Eventually(t, func() bool {
+		procs, err := m.Procs()
+		return err == nil && slices.Contains(procs, cmd.Process.Pid)
+	}, 5*time.Second, 10*time.Millisecond)
 }
 
 func TestApplyUpdatesMemoryAndSwap(t *testing.T) {

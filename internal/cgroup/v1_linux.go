@@ -3,6 +3,7 @@ package cgroup
 import (
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -320,5 +321,20 @@ func (m *v1Manager) Destroy() error {
 }
 
 func (m *v1Manager) Fd() (int, error) {
-	return -1, fmt.Errorf("cgroup %s: a cgroup fd for CLONE_INTO_CGROUP needs cgroup v2: %w", m.path, errors.ErrUnsupported)
+	if m.unified == "" {
+		return -1, fmt.Errorf("cgroup %s: a cgroup fd for CLONE_INTO_CGROUP needs cgroup v2: %w", m.path, errors.ErrUnsupported)
+	}
+	fd, err := unix.Open(m.unified, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open cgroup %s: %w", m.path, err)
+	}
+	return fd, nil
+}
+
+func (m *v1Manager) JoinFiles() []string {
+	files := make([]string, len(m.order))
+	for i, d := range m.order {
+		files[i] = filepath.Join(d, "tasks")
+	}
+	return files
 }

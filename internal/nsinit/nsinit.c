@@ -22,6 +22,7 @@
 #include <linux/filter.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <time.h>
@@ -50,7 +51,7 @@ enum {
 	OP_HOSTNAME = 9, OP_RLIMIT = 10, OP_USER = 11, OP_BOUNDING = 12,
 	OP_CAPS = 13, OP_NNP = 14, OP_SECCOMP = 15, OP_CHDIR = 16, OP_EXEC = 17,
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
-	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_WAIT = 26,
+	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
 };
 
 enum {
@@ -716,7 +717,7 @@ static void write_exit(const char *path, int status)
 static void op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
-	unsigned long flags = u64(&f[2]);
+	uint64_t flags = u64(&f[2]);
 	// The process the engine started exits at once, so that the engine
 	// can reap it; the monitor goes on, orphaned, in its own session.
 	pid_t m = fork();
@@ -730,19 +731,34 @@ static void op_monitor(struct field *f)
 	int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (logfd < 0)
 		fail(1, errno, "open log");
-	pid_t pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+	// The init is born in its cgroup (cgroup v2, or the cgroup2 tracking
+	// directory of a hybrid host) when one is given.
+	struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
+	int cgfd = -1;
+	if (f[3].n > 0) {
+		cgfd = open(f[3].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cgfd < 0)
+			fail(1, errno, "open cgroup %s", f[3].p);
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = cgfd;
+	}
+	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid < 0)
-		fail(1, errno, "clone");
+		fail(1, errno, "clone3");
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			fail(1, errno, "stdio");
 		close(null);
+		if (cgfd >= 0)
+			close(cgfd);
 		char go;
 		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
 			_exit(1);
 		return;
 	}
+	if (cgfd >= 0)
+		close(cgfd);
 	close(out[1]);
 	close(err[1]);
 	unsigned char msg[5] = {'P'};
@@ -783,6 +799,22 @@ static void op_monitor(struct field *f)
 	_exit(0);
 }
 
+// op_join moves this (single-threaded) process into cgroup v1
+// hierarchies by writing "0" to their tasks files: a thread that moves
+// itself skips the global lock that moving another process takes, and
+// with it a wait for an RCU grace period.
+static void op_join(struct field *f)
+{
+	char **files = split(f);
+	for (char **p = files; *p; p++) {
+		int fd = open(*p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			fail(1, errno, "join cgroup %s", *p);
+		close(fd);
+	}
+	free(files);
+}
+
 static void run(struct field *f, uint32_t op, uint32_t nf)
 {
 	static const uint8_t want[] = {
@@ -792,7 +824,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
-		[OP_UNSHARE] = 1, [OP_MONITOR] = 3, [OP_WAIT] = 0,
+		[OP_UNSHARE] = 1, [OP_MONITOR] = 4, [OP_JOIN] = 1,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -836,12 +868,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_FORK: op_fork(); break;
 	case OP_REAPER: op_reaper(); break;
 	case OP_MONITOR: op_monitor(f); break;
-	case OP_WAIT: {
-		char go;
-		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
-			fail(1, 0, "no go-ahead from the engine");
-		break;
-	}
+	case OP_JOIN: op_join(f); break;
 	case OP_UNSHARE:
 		if (unshare((int)u64(&f[0])) < 0)
 			fail(1, errno, "unshare");

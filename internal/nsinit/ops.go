@@ -57,8 +57,8 @@ const (
 	opChdirHost Op = 22 // path: chdir outside the root (for short overlay paths)
 	opPdeathsig Op = 23 // signal
 	opUnshare   Op = 24 // namespace flags
-	opMonitor   Op = 25 // log path, exit path, clone flags
-	opWait      Op = 26 // wait for the engine's go-ahead byte
+	opMonitor   Op = 25 // log path, exit path, clone flags, cgroup dir
+	opJoin      Op = 26 // cgroup v1 tasks files to write "0" to
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -202,18 +202,19 @@ func (p *Plan) Fork() { p.op(opFork) }
 func (p *Plan) Reaper() { p.op(opReaper) }
 
 // Monitor makes the process a detached container's monitor: it forks
-// away from the engine, clones the init with flags (namespaces), reports
-// the init's PID and waits for the go-ahead as Fork does; then the init
-// goes on with the plan while the monitor copies its stdout and stderr to
-// logPath (json-file lines) and writes its exit status to exitPath.
-func (p *Plan) Monitor(logPath, exitPath string, flags uintptr) {
-	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)))
+// away from the engine, clones the init with flags (namespaces) into the
+// cgroup v2 directory cgroupDir (when not empty), reports the init's PID
+// and waits for the go-ahead as Fork does; then the init goes on with the
+// plan while the monitor copies its stdout and stderr to logPath
+// (json-file lines) and writes its exit status to exitPath.
+func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string) {
+	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)), []byte(cgroupDir))
 }
 
-// Wait blocks until the engine sends the go-ahead byte 'G' on the sync
-// socket: the engine places the process in its cgroup meanwhile, while
-// the init sets up the mounts.
-func (p *Plan) Wait() { p.op(opWait) }
+// Join moves the process into cgroup v1 hierarchies by writing "0" to
+// each of their tasks files, which is far cheaper than the engine moving
+// it (see cgroup.Manager.JoinFiles).
+func (p *Plan) Join(tasksFiles []string) { p.op(opJoin, strs(tasksFiles)) }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).
