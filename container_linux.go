@@ -595,9 +595,17 @@ func (c *Container) State(ctx context.Context) (State, error) {
 	if alive(st.Pid, st.PidStart) {
 		return st, nil
 	}
-	// Re-read: the process that waited for it may have just recorded it.
-	if st2, err := c.readState(); err == nil && st2.Status == StatusExited {
-		return st2, nil
+	if !st.Detached {
+		// The process that started it records the exit as it reaps it:
+		// allow it a moment.
+		for i := 0; i < 50; i++ {
+			if st2, err := c.readState(); err == nil && st2.Status == StatusExited {
+				return st2, nil
+			}
+			if !sleepCtx(ctx, 10*time.Millisecond) {
+				break
+			}
+		}
 	}
 	st.Status = StatusExited
 	st.FinishedAt = time.Now().UTC()
@@ -621,7 +629,7 @@ func (c *Container) State(ctx context.Context) (State, error) {
 // wrote. The monitor writes it once the output is drained, just after the
 // init is gone: allow it a moment.
 func (c *Container) monitorExit(ctx context.Context) (ExitStatus, bool) {
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 200; i++ {
 		data, err := os.ReadFile(c.dir("exit.json"))
 		if err == nil {
 			var ex ExitStatus
@@ -630,12 +638,21 @@ func (c *Container) monitorExit(ctx context.Context) (ExitStatus, bool) {
 				return ex, true
 			}
 		}
-		if ctx.Err() != nil {
+		if !sleepCtx(ctx, 5*time.Millisecond) {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	return ExitStatus{}, false
+}
+
+// sleepCtx sleeps for d and reports whether ctx is still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // alive reports whether pid still runs and is the process started at
@@ -708,18 +725,7 @@ func (c *Container) Wait(ctx context.Context) (ExitStatus, error) {
 		if err := waitPidExit(ctx, st.Pid); err != nil {
 			return ExitStatus{}, err
 		}
-		// The exit is recorded by the process that reaps the init; give it
-		// a moment, then State reports what it knows.
-		for i := 0; i < 50; i++ {
-			if st, err := c.readState(); err == nil && st.Status == StatusExited {
-				return st.Exit, nil
-			}
-			select {
-			case <-time.After(10 * time.Millisecond):
-			case <-ctx.Done():
-				return ExitStatus{}, ctx.Err()
-			}
-		}
+		// State now finds the process gone and reads or records the exit.
 	}
 }
 
