@@ -13,7 +13,7 @@ if ! bin/dock --root "$root" images -q busybox:latest 2>/dev/null | grep -q .; t
 	trap 'rm -rf "$rootfs"' EXIT
 	mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
 	cp /bin/busybox "$rootfs/bin/busybox"
-	for applet in $(/bin/busybox --list); do ln -sf busybox "$rootfs/bin/$applet"; done
+	for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"; done
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 	tar -C "$rootfs" -c . | bin/dock --root "$root" import - busybox:latest
