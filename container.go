@@ -269,8 +269,8 @@ func processFromImage(cfg *Config, img *runImage) (processSpec, error) {
 	if p.WorkingDir == "" {
 		p.WorkingDir = "/"
 	}
-	if !path.IsAbs(p.WorkingDir) {
-		return p, invalidf("working directory %q is not absolute", p.WorkingDir)
+	if err := validateExec(&p); err != nil {
+		return p, err // the image's WORKDIR is checked as the caller's is
 	}
 	p.WorkingDir = path.Clean(p.WorkingDir)
 	if cfg.User != "" {

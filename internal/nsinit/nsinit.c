@@ -230,8 +230,9 @@ static void op_mount(struct field *f)
 			fail(1, errno, "mount %s: open target", target);
 		tpath = fdpath(0, tfd);
 	}
-	// A bind source given as a path is opened first, so that what is
-	// checked is what gets mounted.
+	// A bind source is a host path that the engine chose (a volume) or
+	// the caller named (a bind mount): it is trusted as given. A bind is
+	// made first, and the flags (ro, nosuid...) applied by a remount.
 	unsigned long first = mflags;
 	if (mflags & MS_BIND)
 		first = mflags & (MS_BIND | MS_REC);
