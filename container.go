@@ -178,6 +178,17 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 	if err := writeEtcFiles(tmp, rec); err != nil {
 		return err
 	}
+	if len(rec.Config.UIDMap) > 0 {
+		// The container's root owns its / and the files bound over
+		// /etc/hostname, hosts and resolv.conf.
+		uid, _ := hostID(rec.Config.UIDMap, 0)
+		gid, _ := hostID(rec.Config.GIDMap, 0)
+		for _, name := range []string{"upper", "hostname", "hosts", "resolv.conf"} {
+			if err := os.Chown(path.Join(tmp, name), uid, gid); err != nil {
+				return err
+			}
+		}
+	}
 	if err := createVolumes(ctx, e, &rec.Config); err != nil {
 		return err
 	}
@@ -346,7 +357,24 @@ func validateConfig(cfg *Config) error {
 	if (len(cfg.UIDMap) == 0) != (len(cfg.GIDMap) == 0) {
 		return invalidf("user namespace needs both a uid and a gid map")
 	}
+	if len(cfg.UIDMap) > 0 {
+		_, uok := hostID(cfg.UIDMap, 0)
+		_, gok := hostID(cfg.GIDMap, 0)
+		if !uok || !gok {
+			return invalidf("user namespace maps must map the container's root (ID 0)")
+		}
+	}
 	return nil
+}
+
+// hostID maps a container ID to the host through maps.
+func hostID(maps []IDMap, id int) (int, bool) {
+	for _, m := range maps {
+		if id >= m.ContainerID && id < m.ContainerID+m.Size {
+			return m.HostID + id - m.ContainerID, true
+		}
+	}
+	return 0, false
 }
 
 func validateMount(m *Mount) error {

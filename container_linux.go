@@ -196,6 +196,20 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			cg.Destroy()
 		}
 	}()
+	if l.userns {
+		for i := range rec.Layers {
+			if err := os.MkdirAll(c.dir("idmap", strconv.Itoa(i)), 0o700); err != nil {
+				return fmt.Errorf("start container: %w", err)
+			}
+		}
+		holder, err := usernsHolder(&rec.Config)
+		if err != nil {
+			return fmt.Errorf("start container: %w", err)
+		}
+		// Once the init has started, it holds the namespace itself.
+		defer holder.Close()
+		l.usernsFile = holder.file
+	}
 	p := &proc{done: make(chan struct{}), cg: cg}
 	l.pdeathsig = !detached
 	cmd, stdio, err := c.initCmd(l, p, detached)
@@ -264,9 +278,6 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		plan = head.Append(plan)
 		onPid = func(pid int) error {
 			p.pid = pid
-			if l.userns {
-				return writeIDMaps(pid, &l.rec.Config)
-			}
 			return nil
 		}
 	}
@@ -420,30 +431,72 @@ func startCode(code int) int {
 	return 125
 }
 
+// userns is a process that holds a user namespace with a container's ID
+// maps, for the init to enter; Close ends it.
+type userns struct {
+	cmd  *exec.Cmd
+	sock *os.File
+	file string // /proc/PID/ns/user
+}
+
+// usernsHolder starts this binary, in nsinit's pause mode, in a new user
+// namespace with cfg's maps (written by the Go runtime before the exec).
+// The init cannot make the namespace itself: it runs in a new PID
+// namespace, where it cannot name a child in the host's /proc to write
+// its maps.
+func usernsHolder(cfg *Config) (*userns, error) {
+	exe, err := exeFile()
+	if err != nil {
+		return nil, err
+	}
+	parent, child, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, GidMappingsEnableSetgroups: true}
+	for _, m := range cfg.UIDMap {
+		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	for _, m := range cfg.GIDMap {
+		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
+		Args:        []string{"dock-userns"},
+		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
+		ExtraFiles:  []*os.File{child, exe},
+		SysProcAttr: attr,
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		parent.Close()
+		return nil, fmt.Errorf("make user namespace: %w", err)
+	}
+	plan := new(nsinit.Plan)
+	plan.Pause()
+	if err := sendPlan(parent, plan); err != nil {
+		parent.Close()
+		cmd.Wait()
+		return nil, err
+	}
+	return &userns{cmd: cmd, sock: parent, file: fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)}, nil
+}
+
+func (u *userns) Close() error {
+	u.sock.Close()
+	return u.cmd.Wait()
+}
+
 // initCloneFlags are the namespaces of a new container.
 func initCloneFlags(l *launch) uintptr {
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
 	if l.rec.Config.Network != "host" {
 		flags |= unix.CLONE_NEWNET
 	}
-	if l.userns {
-		flags |= unix.CLONE_NEWUSER
-	}
+	// A user namespace is entered late, by the init itself (see
+	// nsinit.Plan.Userns): every other namespace belongs to the host's.
 	return flags
-}
-
-// writeIDMaps writes the user namespace maps of pid (the monitor's init).
-func writeIDMaps(pid int, cfg *Config) error {
-	for file, m := range map[string][]IDMap{"uid_map": cfg.UIDMap, "gid_map": cfg.GIDMap} {
-		var b strings.Builder
-		for _, r := range m {
-			fmt.Fprintf(&b, "%d %d %d\n", r.ContainerID, r.HostID, r.Size)
-		}
-		if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/"+file, []byte(b.String()), 0); err != nil {
-			return fmt.Errorf("write %s: %w", file, err)
-		}
-	}
-	return nil
 }
 
 // initCmd prepares the re-execution of this binary as the container init
@@ -465,15 +518,6 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	}
 	attr.Cloneflags = initCloneFlags(l)
 	attr.Pdeathsig = syscall.SIGKILL
-	if l.userns {
-		for _, m := range cfg.UIDMap {
-			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
-		}
-		for _, m := range cfg.GIDMap {
-			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
-		}
-		attr.GidMappingsEnableSetgroups = true
-	}
 	logw, err := c.openLog()
 	if err != nil {
 		return nil, nil, err

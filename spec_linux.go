@@ -2,6 +2,7 @@ package dock
 
 import (
 	"path/filepath"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -24,7 +25,10 @@ type launch struct {
 	seccomp  []byte // nil when unconfined
 	cgroupV2 bool   // mount the container's cgroup2 at /sys/fs/cgroup
 	console  string // host path of the pty slave, when Tty
-	userns   bool
+	userns   bool // UIDMap and GIDMap are set
+	// usernsFile is /proc/PID/ns/user of a process that holds the user
+	// namespace the init enters (see usernsHolder).
+	usernsFile string
 	// joinFiles are the cgroup v1 tasks files the init writes "0" to, to
 	// move itself into its cgroup (see cgroup.Manager.JoinFiles).
 	joinFiles []string
@@ -79,34 +83,41 @@ func initPlan(l *launch) *nsinit.Plan {
 
 	rootfs := filepath.Join(l.dir, "rootfs")
 	var lower []string
-	for _, d := range slices.Backward(l.rec.Layers) {
-		if rel, err := filepath.Rel(l.layers, d); err == nil && !strings.HasPrefix(rel, "..") {
-			d = rel // short paths: overlay options must fit in a page
+	if l.userns {
+		// The layers are seen through idmapped mounts, so that their
+		// files have the mapped owners in the container.
+		p.OpenUserns(l.usernsFile)
+		for i, d := range slices.Backward(l.rec.Layers) {
+			n := strconv.Itoa(len(l.rec.Layers) - 1 - i)
+			p.Idmap(d, filepath.Join(l.dir, "idmap", n))
+			lower = append(lower, n)
 		}
-		lower = append(lower, d)
+		p.ChdirHost(filepath.Join(l.dir, "idmap"))
+	} else {
+		for _, d := range slices.Backward(l.rec.Layers) {
+			if rel, err := filepath.Rel(l.layers, d); err == nil && !strings.HasPrefix(rel, "..") {
+				d = rel // short paths: overlay options must fit in a page
+			}
+			lower = append(lower, d)
+		}
+		p.ChdirHost(l.layers)
 	}
-	p.ChdirHost(l.layers)
 	p.Mount(0, "overlay", rootfs, "overlay", 0,
 		"lowerdir="+strings.Join(lower, ":")+",upperdir="+filepath.Join(l.dir, "upper")+
 			",workdir="+filepath.Join(l.dir, "work"))
 	p.Root(rootfs)
 
 	p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifyProc, "proc", "/proc", "proc", nsuidevx, "")
-	if cfg.Privileged && !l.userns {
+	if cfg.Privileged {
 		p.Mount(inRoot|mkdir|noLinks, "/dev", "/dev", "", unix.MS_BIND|unix.MS_REC, "")
 	} else {
 		p.Mount(inRoot|mkdir|noLinks, "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k")
 		for _, d := range defaultDevices {
-			if l.userns {
-				// A user namespace cannot create devices: bind the host's.
-				p.Mount(inRoot|mkfile|noLinks, "/dev/"+d.name, "/dev/"+d.name, "", unix.MS_BIND, "")
-			} else {
-				p.Mknod("/dev/"+d.name, unix.S_IFCHR|0o666, unix.Mkdev(d.major, d.minor))
-			}
+			p.Mknod("/dev/"+d.name, unix.S_IFCHR|0o666, unix.Mkdev(d.major, d.minor))
 		}
 	}
 	p.Mount(inRoot|mkdir|noLinks, "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC,
-		"newinstance,ptmxmode=0666,mode=0620"+map[bool]string{false: ",gid=5", true: ""}[l.userns])
+		"newinstance,ptmxmode=0666,mode=0620,gid=5")
 	p.Mount(inRoot|mkdir|noLinks, "shm", "/dev/shm", "tmpfs", nsuidevx, "mode=1777,size=65536k")
 	p.Mount(inRoot|mkdir|noLinks, "mqueue", "/dev/mqueue", "mqueue", nsuidevx, "")
 	for _, ln := range [][2]string{
@@ -123,12 +134,7 @@ func initPlan(l *launch) *nsinit.Plan {
 	if cfg.Privileged {
 		sysFlags = nsuidevx
 	}
-	if cfg.Network == "host" && l.userns {
-		// sysfs of a network namespace we do not own cannot be mounted.
-		p.Mount(inRoot|mkdir|noLinks|remount, "/sys", "/sys", "", unix.MS_BIND|unix.MS_REC|sysFlags, "")
-	} else {
-		p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifySys, "sysfs", "/sys", "sysfs", sysFlags, "")
-	}
+	p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifySys, "sysfs", "/sys", "sysfs", sysFlags, "")
 	if l.cgroupV2 {
 		cgFlags := uintptr(nsuidevx | unix.MS_RDONLY)
 		if cfg.Privileged {
@@ -166,7 +172,9 @@ func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
 	p := new(nsinit.Plan)
 	ns := "/proc/" + itoa(pid) + "/ns/"
 	if l.userns {
-		p.Setns(ns+"user", unix.CLONE_NEWUSER)
+		// Entered last, in addProcess: joining the other namespaces
+		// needs the host's privileges.
+		p.OpenUserns(ns + "user")
 	}
 	p.Setns(ns+"cgroup", unix.CLONE_NEWCGROUP)
 	p.Setns(ns+"ipc", unix.CLONE_NEWIPC)
@@ -193,6 +201,9 @@ func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
 		// which the user switch may drop: load it first.
 		p.Seccomp(l.seccomp)
+	}
+	if l.userns {
+		p.EnterUserns()
 	}
 	p.User(l.user.UID, l.user.GID, l.user.Groups)
 	p.Caps(uint64(l.caps), 0)

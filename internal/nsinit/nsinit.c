@@ -52,6 +52,7 @@ enum {
 	OP_CAPS = 13, OP_NNP = 14, OP_SECCOMP = 15, OP_CHDIR = 16, OP_EXEC = 17,
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
 	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
+	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 };
 
 enum {
@@ -611,6 +612,29 @@ static void op_reaper(void)
 }
 
 
+
+// User namespaces. The init sets up the container as host root, then
+// enters a user namespace made beforehand by the engine (a process that
+// only holds it, see OP_PAUSE), just before it switches to the
+// container's user: every mount is made with the host's privileges, and
+// the image's layers appear with mapped owners through idmapped mounts
+// (op_idmap), so that layers stay shared and unchanged.
+static int userns_fd = -1;
+
+// op_idmap mounts an idmapped view of the directory src (a layer) on dst.
+static void op_idmap(struct field *f)
+{
+	int fd = open_tree(AT_FDCWD, f[0].p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		fail(1, errno, "open_tree %s", f[0].p);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = userns_fd};
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		fail(1, errno, "idmap %s", f[0].p);
+	if (move_mount(fd, "", AT_FDCWD, f[1].p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		fail(1, errno, "mount idmapped %s on %s", f[0].p, f[1].p);
+	close(fd);
+}
+
 // Monitor: a detached container's parent. It has no Go runtime and keeps
 // only the log file and two pipes open: it copies the container's output
 // into the log as Docker's json-file lines and records the exit status.
@@ -826,6 +850,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
 		[OP_UNSHARE] = 1, [OP_MONITOR] = 4, [OP_JOIN] = 1,
+		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -870,6 +895,23 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_REAPER: op_reaper(); break;
 	case OP_MONITOR: op_monitor(f); break;
 	case OP_JOIN: op_join(f); break;
+	case OP_PAUSE: {
+		// Hold the namespaces this process was made in until the engine
+		// closes the socket.
+		char c;
+		while (read(sync_fd, &c, 1) > 0 || errno == EINTR)
+			;
+		_exit(0);
+	}
+	case OP_IDMAP: op_idmap(f); break;
+	case OP_OPEN_USERNS:
+		if ((userns_fd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
+			fail(1, errno, "open %s", f[0].p);
+		break;
+	case OP_ENTER_USERNS:
+		if (setns(userns_fd, CLONE_NEWUSER) < 0)
+			fail(1, errno, "enter the user namespace");
+		break;
 	case OP_UNSHARE:
 		if (unshare((int)u64(&f[0])) < 0)
 			fail(1, errno, "unshare");

@@ -32,33 +32,37 @@ const ExeFd = 4
 type Op uint32
 
 const (
-	opEnd       Op = 0
-	opMount     Op = 1  // flags, source, target, fstype, mountflags, data
-	opRoot      Op = 2  // path: the root filesystem, opened as a directory fd
-	opMkdir     Op = 3  // path, mode, uid, gid (inside the root, parents made)
-	opMknod     Op = 4  // path, mode, dev (inside the root)
-	opSymlink   Op = 5  // target, path (inside the root)
-	opPivot     Op = 6  // pivot_root into the root
-	opMask      Op = 7  // path: bind the verified /dev/null or an empty ro tmpfs over it
-	opReadonly  Op = 8  // path: bind it onto itself read-only
-	opHostname  Op = 9  // name
-	opRlimit    Op = 10 // resource, soft, hard
-	opUser      Op = 11 // uid, gid, groups
-	opBounding  Op = 12 // capability mask kept in the bounding set
-	opCaps      Op = 13 // effective=permitted=inheritable mask, ambient mask
-	opNNP       Op = 14 // set no_new_privs
-	opSeccomp   Op = 15 // BPF program bytes
-	opChdir     Op = 16 // path
-	opExec      Op = 17 // path, argv, env
-	opSetns     Op = 18 // path of a /proc/PID/ns/* file, namespace type
-	opFork      Op = 19 // fork; the parent relays signals and the exit status
-	opReaper    Op = 20 // fork; the parent stays PID 1 and reaps (docker --init)
-	opRemount   Op = 21 // path, mountflags: remount (the root, read-only)
-	opChdirHost Op = 22 // path: chdir outside the root (for short overlay paths)
-	opPdeathsig Op = 23 // signal
-	opUnshare   Op = 24 // namespace flags
-	opMonitor   Op = 25 // log path, exit path, clone flags, cgroup dir
-	opJoin      Op = 26 // cgroup v1 tasks files to write "0" to
+	opEnd         Op = 0
+	opMount       Op = 1  // flags, source, target, fstype, mountflags, data
+	opRoot        Op = 2  // path: the root filesystem, opened as a directory fd
+	opMkdir       Op = 3  // path, mode, uid, gid (inside the root, parents made)
+	opMknod       Op = 4  // path, mode, dev (inside the root)
+	opSymlink     Op = 5  // target, path (inside the root)
+	opPivot       Op = 6  // pivot_root into the root
+	opMask        Op = 7  // path: bind the verified /dev/null or an empty ro tmpfs over it
+	opReadonly    Op = 8  // path: bind it onto itself read-only
+	opHostname    Op = 9  // name
+	opRlimit      Op = 10 // resource, soft, hard
+	opUser        Op = 11 // uid, gid, groups
+	opBounding    Op = 12 // capability mask kept in the bounding set
+	opCaps        Op = 13 // effective=permitted=inheritable mask, ambient mask
+	opNNP         Op = 14 // set no_new_privs
+	opSeccomp     Op = 15 // BPF program bytes
+	opChdir       Op = 16 // path
+	opExec        Op = 17 // path, argv, env
+	opSetns       Op = 18 // path of a /proc/PID/ns/* file, namespace type
+	opFork        Op = 19 // fork; the parent relays signals and the exit status
+	opReaper      Op = 20 // fork; the parent stays PID 1 and reaps (docker --init)
+	opRemount     Op = 21 // path, mountflags: remount (the root, read-only)
+	opChdirHost   Op = 22 // path: chdir outside the root (for short overlay paths)
+	opPdeathsig   Op = 23 // signal
+	opUnshare     Op = 24 // namespace flags
+	opMonitor     Op = 25 // log path, exit path, clone flags, cgroup dir
+	opJoin        Op = 26 // cgroup v1 tasks files to write "0" to
+	opPause       Op = 27 // block until the sync socket closes
+	opIdmap       Op = 28 // src, dst: an idmapped view of src on dst
+	opEnterUserns Op = 29 // enter the user namespace opened by opOpenUserns
+	opOpenUserns  Op = 30 // path: the user namespace to enter later
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -215,6 +219,22 @@ func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string
 // each of their tasks files, which is far cheaper than the engine moving
 // it (see cgroup.Manager.JoinFiles).
 func (p *Plan) Join(tasksFiles []string) { p.op(opJoin, strs(tasksFiles)) }
+
+// Pause blocks until the engine closes the socket, then exits: the
+// process only holds the namespaces it was made in (a user namespace for
+// Idmap and EnterUserns).
+func (p *Plan) Pause() { p.op(opPause) }
+
+// Idmap mounts an idmapped view of the directory src on dst, through the
+// user namespace that OpenUserns opened.
+func (p *Plan) Idmap(src, dst string) { p.op(opIdmap, []byte(src), []byte(dst)) }
+
+// OpenUserns opens the user namespace file path (/proc/PID/ns/user) for
+// Idmap and a later EnterUserns.
+func (p *Plan) OpenUserns(path string) { p.op(opOpenUserns, []byte(path)) }
+
+// EnterUserns enters the user namespace that OpenUserns opened.
+func (p *Plan) EnterUserns() { p.op(opEnterUserns) }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).
