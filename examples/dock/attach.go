@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-dock/dock"
+)
+
+// session is a process that the CLI starts and stays attached to: a
+// container (run, start -a) or an exec'd process.
+type session struct {
+	tty, interactive, sigProxy bool
+	start                      func(context.Context) error
+	wait                       func(context.Context) (dock.ExitStatus, error)
+	resize                     func(rows, cols uint16) error
+	signal                     func(syscall.Signal) error
+}
+
+// attach starts ct with the CLI's stdio and waits for it, as docker run
+// does without -d; it returns the container's exit code.
+func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, sigProxy bool) (int, error) {
+	if interactive {
+		ct.Stdin = c.stdin
+	}
+	ct.Stdout, ct.Stderr = c.stdout, c.stderr
+	return c.runSession(ctx, &session{
+		tty: tty, interactive: interactive, sigProxy: sigProxy,
+		start:  ct.Start,
+		wait:   ct.Wait,
+		resize: ct.Resize,
+		signal: func(sig syscall.Signal) error { return ct.Signal(context.Background(), sig) },
+	})
+}
+
+// runSession starts s and waits for it: with a terminal (tty), the local
+// terminal is put in raw mode for the time of the session when stdin is
+// attached, and its size is sent at start and on each SIGWINCH; without
+// one, the signals the CLI receives are forwarded to the process (docker's
+// --sig-proxy, which docker also turns off with a terminal: there, ^C is a
+// key for the container's terminal).
+func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
+	if s.tty && s.interactive && isTerminal(c.stdin) {
+		restore, err := makeRaw(c.stdin)
+		if err != nil {
+			return 0, err
+		}
+		defer restore()
+	}
+	var winch chan os.Signal
+	if s.tty {
+		// Subscribe before the start, so that no change is missed.
+		winch = make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+	}
+	var sigs chan os.Signal
+	if s.sigProxy && !s.tty {
+		// Subscribe before the start: a signal that comes between the start
+		// and the subscription would otherwise kill the CLI, and with it
+		// the container, instead of being forwarded.
+		sigs = make(chan os.Signal, 16)
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+	}
+	if err := s.start(ctx); err != nil {
+		return 0, startFailure(err)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	if sigs != nil {
+		go func() {
+			for {
+				select {
+				case sig := <-sigs:
+					n, ok := sig.(syscall.Signal)
+					// Not forwarded, as by docker: SIGCHLD and SIGPIPE are
+					// the CLI's own, SIGURG is the Go runtime's preemption.
+					if !ok || n == syscall.SIGCHLD || n == syscall.SIGPIPE || n == syscall.SIGURG {
+						continue
+					}
+					s.signal(n)
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	if s.tty {
+		out, _ := c.stdout.(*os.File)
+		sendSize := func() {
+			if rows, cols, ok := termSize(out, c.stdin); ok {
+				s.resize(rows, cols)
+			}
+		}
+		sendSize()
+		go func() {
+			for {
+				select {
+				case <-winch:
+					sendSize()
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	st, err := s.wait(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.Code, nil
+}

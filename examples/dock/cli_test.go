@@ -1,0 +1,462 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/testutil"
+)
+
+// The integration tests build the CLI and drive it as a user would, as
+// root, on a state directory of their own with a busybox image imported.
+
+var build struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
+}
+
+// dockBinary builds the CLI once per test binary.
+func dockBinary(t *testing.T) string {
+	t.Helper()
+	testutil.RequireRoot(t)
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "dock-cli-test-")
+		if build.err != nil {
+			return
+		}
+		build.bin = filepath.Join(build.dir, "dock")
+		out, err := exec.Command("go", "build", "-o", build.bin, ".").CombinedOutput()
+		if err != nil {
+			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
+	}
+	return build.bin
+}
+
+type env struct {
+	t    *testing.T
+	bin  string
+	root string
+}
+
+// newEnv returns a state directory with busybox:latest imported; the
+// containers left in it are removed at the end of the test.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, bin: dockBinary(t), root: t.TempDir()}
+	tar := testutil.BusyboxTar(t)
+	id := e.ok(tar, "import", "-", "busybox:latest")
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}\n$`).MatchString(id) {
+		t.Fatalf("dock import printed %q, want an image ID", id)
+	}
+	t.Cleanup(func() {
+		ids, _, _ := e.dock(nil, "ps", "-aq", "--no-trunc")
+		if ids = strings.TrimSpace(ids); ids != "" {
+			e.dock(nil, append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
+		}
+	})
+	return e
+}
+
+// cmd prepares dock --root R args.
+func (e *env) cmd(ctx context.Context, args ...string) *exec.Cmd {
+	c := exec.CommandContext(ctx, e.bin, append([]string{"--root", e.root}, args...)...)
+	c.Env = append(os.Environ(), "DOCK_TEST_VAR=from-cli-env")
+	return c
+}
+
+// dock runs the CLI with stdin and returns its stdout, stderr and exit code.
+func (e *env) dock(stdin []byte, args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, args...)
+	if stdin != nil {
+		c.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		e.t.Fatalf("dock %q: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs the CLI and fails the test unless it exits 0.
+func (e *env) ok(stdin []byte, args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.dock(stdin, args...)
+	if code != 0 {
+		e.t.Fatalf("dock %q: exit %d, stderr %q", args, code, errOut)
+	}
+	return out
+}
+
+// expect runs the CLI and checks its exit code and stdout.
+func (e *env) expect(wantCode int, wantOut string, args ...string) (stderr string) {
+	e.t.Helper()
+	out, errOut, code := e.dock(nil, args...)
+	if code != wantCode || out != wantOut {
+		e.t.Errorf("dock %q = exit %d, stdout %q (stderr %q); want exit %d, stdout %q", args, code, out, errOut, wantCode, wantOut)
+	}
+	return errOut
+}
+
+// waitFor polls fn until it is true, failing after 10 s.
+func waitFor(t *testing.T, what string, fn func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !fn() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCLIRunAttached(t *testing.T) {
+	e := newEnv(t)
+	e.expect(0, "hi\n", "run", "--rm", "busybox", "echo", "hi")
+	e.expect(7, "", "run", "--rm", "busybox", "sh", "-c", "exit 7")
+	e.expect(0, "1 /tmp 1000\n", "run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "1000", "busybox", "sh", "-c", "echo $A $(pwd) $(id -u)")
+	e.expect(0, "from-cli-env\n", "run", "--rm", "-e", "DOCK_TEST_VAR", "busybox", "sh", "-c", "echo $DOCK_TEST_VAR")
+	// Killed by a signal: 128+N (with --init, the shell is not PID 1, which
+	// SIGKILL from inside the container would not kill).
+	e.expect(137, "", "run", "--rm", "--init", "busybox", "sh", "-c", "kill -9 $$")
+	// Stdout and stderr stay apart; stdin only with -i.
+	out, errOut, code := e.dock([]byte("in\n"), "run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo err >&2")
+	if out != "in\n" || errOut != "err\n" || code != 0 {
+		t.Errorf("run -i cat = %q, %q, exit %d; want \"in\\n\", \"err\\n\", 0", out, errOut, code)
+	}
+	e.expect(0, "", "run", "--rm", "busybox", "cat")
+	// --rm leaves nothing; without it the container stays, exited.
+	e.expect(0, "", "ps", "-aq")
+	e.ok(nil, "run", "--name", "kept", "busybox", "true")
+	if out := e.ok(nil, "ps", "-a"); !strings.Contains(out, "Exited (0)") || !strings.Contains(out, "kept") {
+		t.Errorf("ps -a after run without --rm:\n%s", out)
+	}
+}
+
+func TestCLIRunErrors(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		code   int
+		args   []string
+		stderr string
+	}{
+		{127, []string{"run", "--rm", "busybox", "nope"}, "dock: "},
+		{126, []string{"run", "--rm", "busybox", "/etc/passwd"}, "dock: "},
+		{125, []string{"run", "--bogus", "busybox"}, "unknown flag: --bogus"},
+		{125, []string{"run", "--rm", "-m", "12x", "busybox", "true"}, "12x"},
+		{125, []string{"run", "--rm", "--network", "bridge", "busybox", "true"}, "not supported yet"},
+		{125, []string{"run", "--rm", "nosuchimage", "true"}, "dock: "},
+		{125, []string{"run"}, "requires at least 1 argument"},
+		{125, []string{"create", "--bogus", "busybox"}, "unknown flag"},
+		{1, []string{"ps", "--bogus"}, "unknown flag"},
+		{1, []string{"rm", "nosuch"}, "no such container"},
+		{1, []string{"logs", "nosuch"}, "no such container"},
+		{1, []string{"bogus"}, "unknown command"},
+		{1, []string{"exec", "nosuch", "true"}, "no such container"},
+		{1, []string{"stop"}, "requires at least 1 argument"},
+	} {
+		out, errOut, code := e.dock(nil, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.stderr) || (code >= 125 && out != "") {
+			t.Errorf("dock %q = exit %d, stdout %q, stderr %q; want exit %d, stderr with %q", tt.args, code, out, errOut, tt.code, tt.stderr)
+		}
+	}
+	e.expect(1, "[]\n", "inspect", "nosuch")
+	// A failed --rm run leaves no container behind.
+	e.expect(0, "", "ps", "-aq")
+}
+
+func TestCLIDetached(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok(nil, "run", "-d", "--name", "s", "busybox", "sh", "-c", "echo started; exec sleep 30"))
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("run -d printed %q, want a container ID", id)
+	}
+	// The container outlives the CLI that started it.
+	ps := e.ok(nil, "ps")
+	if !strings.Contains(ps, id[:12]) || !strings.Contains(ps, "Up ") || !strings.Contains(ps, " s\n") {
+		t.Errorf("ps:\n%s\nwant s, Up", ps)
+	}
+	e.expect(0, id[:12]+"\n", "exec", "s", "cat", "/etc/hostname")
+	e.expect(5, "", "exec", "s", "sh", "-c", "exit 5")
+	e.expect(127, "", "exec", "s", "nope")
+	e.expect(0, "x /tmp\n", "exec", "-e", "V=x", "-w", "/tmp", "s", "sh", "-c", "echo $V $(pwd)")
+	e.expect(0, "", "exec", "-d", "s", "sh", "-c", "sleep 0.2; echo late > /tmp/late")
+	waitFor(t, "exec -d to finish", func() bool { out, _, _ := e.dock(nil, "exec", "s", "cat", "/tmp/late"); return out == "late\n" })
+	waitFor(t, "logs", func() bool { out, _, _ := e.dock(nil, "logs", "s"); return out == "started\n" })
+	if out := e.ok(nil, "logs", "-t", "--tail", "1", "s"); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\S+ started\n$`).MatchString(out) {
+		t.Errorf("logs -t --tail 1 = %q", out)
+	}
+	if out := e.ok(nil, "stats", "--no-stream", "s"); !strings.Contains(out, "CPU %") || !strings.Contains(out, id[:12]) || !strings.Contains(out, "%") {
+		t.Errorf("stats --no-stream:\n%s", out)
+	}
+	e.expect(0, "s\n", "pause", "s")
+	if out := e.ok(nil, "ps"); !strings.Contains(out, "(Paused)") {
+		t.Errorf("ps after pause:\n%s", out)
+	}
+	e.expect(0, "s\n", "unpause", "s")
+	// A running container is not removed without -f.
+	if _, errOut, code := e.dock(nil, "rm", "s"); code != 1 || !strings.HasPrefix(errOut, "dock: ") {
+		t.Errorf("rm of a running container: exit %d, %q; want 1 and an error", code, errOut)
+	}
+	e.expect(0, "s\n", "stop", "-t", "1", "s")
+	if out := e.ok(nil, "ps", "-a"); !strings.Contains(out, "Exited (") {
+		t.Errorf("ps -a after stop:\n%s", out)
+	}
+	e.expect(0, "", "ps", "-q")
+	var info []map[string]any
+	if err := json.Unmarshal([]byte(e.ok(nil, "inspect", "s", "busybox")), &info); err != nil || len(info) != 2 {
+		t.Fatalf("inspect s busybox: %v, %d elements", err, len(info))
+	}
+	if info[0]["id"] != id {
+		t.Errorf("inspect s: id %v, want %s", info[0]["id"], id)
+	}
+	e.expect(0, "s\n", "rm", "s")
+	e.expect(0, "", "ps", "-aq")
+}
+
+func TestCLICreateStartKill(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok(nil, "create", "--name", "c", "busybox", "sh", "-c", "echo out; exit 3"))
+	if out := e.ok(nil, "ps", "-a"); !strings.Contains(out, "Created") {
+		t.Errorf("ps -a after create:\n%s", out)
+	}
+	e.expect(3, "out\n", "start", "-a", "c")
+	e.expect(0, "out\n", "logs", "-f", "c") // ends: the container has exited
+	e.expect(0, "c\n", "rm", "c")
+	e.ok(nil, "create", "--name", "k", "busybox", "sleep", "30")
+	e.expect(0, "k\n", "start", "k")
+	e.expect(0, "k\n", "kill", "k")
+	waitFor(t, "exit after kill", func() bool { return strings.Contains(e.ok(nil, "ps", "-a"), "Exited (137)") })
+	e.expect(0, "k\n", "rm", "k")
+	if out := e.ok(nil, "ps", "-aq", "--no-trunc"); strings.Contains(out, id) {
+		t.Errorf("ps -aq after rm lists %s", id)
+	}
+}
+
+func TestCLISignalProxy(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "run", "--rm", "busybox", "sh", "-c", `trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.05; done`)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(stdout)
+	if line, err := r.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("first line %q, %v; want ready", line, err)
+	}
+	c.Process.Signal(syscall.SIGTERM)
+	rest, _ := io.ReadAll(r)
+	err = c.Wait()
+	if string(rest) != "got TERM\n" || c.ProcessState.ExitCode() != 3 {
+		t.Errorf("after SIGTERM to the CLI: output %q, exit %d (%v); want \"got TERM\\n\", 3", rest, c.ProcessState.ExitCode(), err)
+	}
+}
+
+func TestCLIVolumes(t *testing.T) {
+	e := newEnv(t)
+	e.expect(0, "v\n", "volume", "create", "v")
+	e.expect(0, "", "run", "--rm", "-v", "v:/data", "busybox", "sh", "-c", "echo x > /data/f")
+	e.expect(0, "x\n", "run", "--rm", "-v", "v:/data:ro", "busybox", "cat", "/data/f")
+	e.expect(1, "", "run", "--rm", "-v", "v:/data:ro", "busybox", "touch", "/data/g")
+	if out := e.ok(nil, "volume", "ls"); !strings.Contains(out, "DRIVER") || !strings.Contains(out, "local") || !strings.HasSuffix(out, " v\n") {
+		t.Errorf("volume ls:\n%s", out)
+	}
+	e.expect(0, "v\n", "volume", "ls", "-q")
+	// A bind mount and a tmpfs.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "h"), []byte("host\n"), 0o644)
+	e.expect(0, "host\n", "run", "--rm", "-v", dir+":/h:ro", "busybox", "cat", "/h/h")
+	e.expect(0, "tmpfs\n", "run", "--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3")
+	e.expect(0, "v\n", "volume", "rm", "v")
+	e.expect(0, "", "volume", "ls", "-q")
+}
+
+func TestCLIImages(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok(nil, "images")
+	if !regexp.MustCompile(`^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\nbusybox\s+latest\s+[0-9a-f]{12}\s+.+ ago\s+[0-9.]+[kM]B\n$`).MatchString(out) {
+		t.Errorf("images:\n%s", out)
+	}
+	e.ok(nil, "tag", "busybox", "mine:v1")
+	if out := e.ok(nil, "images"); !strings.Contains(out, "mine ") || !strings.Contains(out, "v1") {
+		t.Errorf("images after tag:\n%s", out)
+	}
+	if ids := strings.Fields(e.ok(nil, "images", "-q")); len(ids) != 1 {
+		t.Errorf("images -q = %q, want one ID", ids)
+	}
+	e.expect(0, "Untagged: mine:v1\n", "rmi", "mine:v1")
+	// An image used by a container is kept.
+	e.ok(nil, "create", "--name", "c", "busybox", "true")
+	if _, errOut, code := e.dock(nil, "rmi", "busybox"); code != 1 || !strings.HasPrefix(errOut, "dock: ") {
+		t.Errorf("rmi of an image in use: exit %d, %q; want 1", code, errOut)
+	}
+	e.ok(nil, "rm", "c")
+	if out := e.ok(nil, "rmi", "busybox"); !strings.Contains(out, "Untagged: busybox:latest") || !strings.Contains(out, "Deleted: sha256:") {
+		t.Errorf("rmi busybox = %q", out)
+	}
+	e.expect(0, "", "images", "-q")
+	// Import from a gzip file, with a default command.
+	f := filepath.Join(t.TempDir(), "rootfs.tar.gz")
+	os.WriteFile(f, testutil.Gzip(t, testutil.BusyboxTar(t)), 0o644)
+	e.ok(nil, "import", "--change", `CMD ["echo", "default"]`, f, "gz:1")
+	e.expect(0, "default\n", "run", "--rm", "gz:1")
+}
+
+// openPty returns a pseudo-terminal pair, the terminal sized rows x cols.
+func openPty(t *testing.T, rows, cols uint16) (master, tty *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		testutil.Missing(t, "no /dev/ptmx: "+err.Error())
+	}
+	t.Cleanup(func() { m.Close() })
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+// ptyRun is what runInPty saw.
+type ptyRun struct {
+	out           string
+	code          int
+	before, after *unix.Termios // the terminal's modes
+}
+
+// runInPty runs the CLI with a new terminal of rows x cols as its stdio
+// and controlling terminal, writes input once the output contains after,
+// and returns what it printed and its exit code.
+func (e *env) runInPty(rows, cols uint16, after, input string, args ...string) ptyRun {
+	e.t.Helper()
+	master, tty := openPty(e.t, rows, cols)
+	var r ptyRun
+	var err error
+	// On a pty master, the termios calls reach the terminal's (slave's).
+	if r.before, err = unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS); err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, args...)
+	c.Stdin, c.Stdout, c.Stderr = tty, tty, tty
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	// Only the CLI holds the terminal now: the master reads EIO once it
+	// and the container are gone.
+	tty.Close()
+	var mu sync.Mutex
+	var out bytes.Buffer
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	if input != "" {
+		waitFor(e.t, fmt.Sprintf("%q in the output", after), func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return strings.Contains(out.String(), after)
+		})
+		master.Write([]byte(input))
+	}
+	c.Wait()
+	r.code = c.ProcessState.ExitCode()
+	r.after, _ = unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+	<-readDone
+	r.out = out.String()
+	return r
+}
+
+func TestCLITty(t *testing.T) {
+	e := newEnv(t)
+	// Without -i the local terminal stays in its mode, as with docker: its
+	// output processing adds a second \r to the container terminal's \r\n.
+	// The sleep: the CLI can only size the container's terminal once Start
+	// has returned, when the command already runs (docker gives the size at
+	// create time; the library has no such field yet).
+	r := e.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; sleep 0.2; stty size")
+	if r.code != 0 || !regexp.MustCompile(`^/dev/(console|pts/\d+)\r+\n30 100\r+\n$`).MatchString(r.out) {
+		t.Errorf("run -t tty; stty size = %q, exit %d; want a terminal name and 30 100", r.out, r.code)
+	}
+	// -it: the keys reach the container's terminal, which echoes them; the
+	// local terminal is raw meanwhile, and restored at the end.
+	r = e.runInPty(24, 80, "ready", "abc\r", "run", "--rm", "-it", "busybox", "sh", "-c", "echo ready; read x; echo got $x; exit 4")
+	if r.code != 4 || r.out != "ready\r\nabc\r\ngot abc\r\n" {
+		t.Errorf("run -it read = %q, exit %d; want ready, the echo of abc, got abc, exit 4", r.out, r.code)
+	}
+	if r.after == nil || r.after.Lflag != r.before.Lflag || r.after.Iflag != r.before.Iflag || r.after.Oflag != r.before.Oflag {
+		t.Errorf("terminal modes after run -it = %+v, want them restored to %+v", r.after, r.before)
+	}
+	// Without a terminal, -it is refused before anything runs.
+	if _, errOut, code := e.dock([]byte{}, "run", "--rm", "-it", "busybox", "true"); code != 125 || !strings.Contains(errOut, "not a TTY") {
+		t.Errorf("run -it without a terminal: exit %d, %q; want 125, not a TTY", code, errOut)
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-dock/dock"
+)
+
+// cmdExec is docker exec: a process in a running container, attached (its
+// exit code is the CLI's) or with -d left running.
+func cmdExec(ctx context.Context, c *cli, args []string) error {
+	var (
+		cfg                 dock.ExecConfig
+		detach, interactive bool
+		envs, envFiles      []string
+	)
+	fs := newFlagSet("exec", false)
+	fs.Bool(&detach, "d,detach", "Detached mode: run command in the background")
+	fs.Bool(&interactive, "i,interactive", "Keep STDIN open even if not attached")
+	fs.Bool(&cfg.Tty, "t,tty", "Allocate a pseudo-TTY")
+	fs.Strings(&envs, "e,env", "Set environment variables")
+	fs.Strings(&envFiles, "env-file", "Read in a file of environment variables")
+	fs.String(&cfg.User, "u,user", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fs.String(&cfg.WorkingDir, "w,workdir", "Working directory inside the container")
+	fs.Bool(&cfg.Privileged, "privileged", "Give extended privileges to the command")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("exec", args, 2, -1); err != nil {
+		return err
+	}
+	for _, f := range envFiles {
+		data, err := osEnvironment.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		lines, err := parseEnvFile(data, osEnvironment.LookupEnv)
+		if err != nil {
+			return fmt.Errorf("env file %s: %w", f, err)
+		}
+		cfg.Env = append(cfg.Env, lines...)
+	}
+	for _, e := range envs {
+		kv, ok, err := envEntry(e, osEnvironment.LookupEnv)
+		if err != nil {
+			return fs.errorf("invalid argument %q for \"-e, --env\" flag: %v", e, err)
+		}
+		if ok {
+			cfg.Env = append(cfg.Env, kv)
+		}
+	}
+	cfg.Cmd = args[1:]
+	if cfg.Tty && interactive && !detach && !isTerminal(c.stdin) {
+		return errors.New("the input device is not a TTY")
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
+	p := ct.Exec(cfg)
+	if detach {
+		// The process is waited for by its relay, not by the CLI.
+		return startFailure(p.Start(ctx))
+	}
+	if interactive {
+		p.Stdin = c.stdin
+	}
+	p.Stdout, p.Stderr = c.stdout, c.stderr
+	code, err := c.runSession(ctx, &session{
+		tty: cfg.Tty, interactive: interactive, sigProxy: true,
+		start: p.Start, wait: p.Wait, resize: p.Resize, signal: p.Signal,
+	})
+	if err != nil {
+		return err
+	}
+	return exitCode(code)
+}

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/go-dock/dock"
+)
+
+// cmdImport is docker import: a root filesystem tar (plain or gzip, "-"
+// for stdin) becomes an image of one layer; it prints the image ID.
+func cmdImport(ctx context.Context, c *cli, args []string) error {
+	var changes []string
+	var message string
+	fs := newFlagSet("import", true)
+	fs.Strings(&changes, "c,change", "Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, STOPSIGNAL")
+	fs.String(&message, "m,message", "Set commit message for imported image")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("import", args, 1, 2); err != nil {
+		return err
+	}
+	var opts []dock.ImportOption
+	if len(changes) > 0 {
+		ic, err := parseChanges(changes)
+		if err != nil {
+			return fs.errorf("%v", err)
+		}
+		opts = append(opts, dock.WithImportConfig(ic))
+	}
+	if message != "" {
+		opts = append(opts, dock.WithImportMessage(message))
+	}
+	var r io.Reader = c.stdin
+	if args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	ref := ""
+	if len(args) == 2 {
+		ref = args[1]
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	img, err := e.Import(ctx, r, ref, opts...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, img.ID)
+	return nil
+}
+
+// parseChanges applies docker import --change instructions: CMD and
+// ENTRYPOINT in JSON or shell form, ENV and LABEL as KEY=VALUE (or
+// "KEY VALUE"), WORKDIR, USER, STOPSIGNAL.
+func parseChanges(changes []string) (ocispec.ImageConfig, error) {
+	var ic ocispec.ImageConfig
+	for _, ch := range changes {
+		instr, rest, _ := strings.Cut(strings.TrimSpace(ch), " ")
+		rest = strings.TrimSpace(rest)
+		switch strings.ToUpper(instr) {
+		case "CMD", "ENTRYPOINT":
+			var argv []string
+			if strings.HasPrefix(rest, "[") {
+				if err := json.Unmarshal([]byte(rest), &argv); err != nil {
+					return ic, fmt.Errorf("%s: %q is not a JSON array of strings", instr, rest)
+				}
+			} else {
+				argv = []string{"/bin/sh", "-c", rest}
+			}
+			if strings.EqualFold(instr, "CMD") {
+				ic.Cmd = argv
+			} else {
+				ic.Entrypoint = argv
+			}
+		case "ENV", "LABEL":
+			k, v, ok := strings.Cut(rest, "=")
+			if !ok {
+				k, v, ok = strings.Cut(rest, " ")
+			}
+			if !ok || k == "" {
+				return ic, fmt.Errorf("%s needs KEY=VALUE: %q", instr, ch)
+			}
+			if strings.EqualFold(instr, "ENV") {
+				ic.Env = append(ic.Env, k+"="+v)
+			} else {
+				if ic.Labels == nil {
+					ic.Labels = map[string]string{}
+				}
+				ic.Labels[k] = v
+			}
+		case "WORKDIR":
+			ic.WorkingDir = rest
+		case "USER":
+			ic.User = rest
+		case "STOPSIGNAL":
+			ic.StopSignal = rest
+		default:
+			return ic, fmt.Errorf("%s is not a valid change command", instr)
+		}
+	}
+	return ic, nil
+}
+
+// cmdImages is docker images: one row per tag, newest first.
+func cmdImages(ctx context.Context, c *cli, args []string) error {
+	var quiet, noTrunc bool
+	fs := newFlagSet("images", true)
+	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
+	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("images", args, 0, 0); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	imgs, err := e.Images(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
+	if !quiet {
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	}
+	now := time.Now()
+	for _, img := range imgs {
+		id := img.ID
+		if !noTrunc {
+			id = shortID(id)
+		}
+		if quiet {
+			fmt.Fprintln(tw, id) // once per image, as docker images -q
+			continue
+		}
+		created := "N/A"
+		if !img.Created.IsZero() {
+			created = humanDuration(now.Sub(img.Created)) + " ago"
+		}
+		tags := img.RepoTags
+		if len(tags) == 0 {
+			tags = []string{"<none>:<none>"}
+		}
+		for _, t := range tags {
+			repo, tag := splitTag(t)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, id, created, humanSize(img.Size))
+		}
+	}
+	return tw.Flush()
+}
+
+// splitTag splits "localhost:5000/app:1" into "localhost:5000/app" and "1".
+func splitTag(ref string) (repo, tag string) {
+	i := strings.LastIndexByte(ref, ':')
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return ref, "<none>"
+	}
+	return ref[:i], ref[i+1:]
+}
+
+// cmdRmi is docker rmi: it prints what the library did, line by line.
+func cmdRmi(ctx context.Context, c *cli, args []string) error {
+	var force bool
+	fs := newFlagSet("rmi", true)
+	fs.Bool(&force, "f,force", "Force removal of the image")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("rmi", args, 1, -1); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	failed := false
+	for _, ref := range args {
+		lines, err := e.RemoveImage(ctx, ref, force)
+		for _, l := range lines {
+			fmt.Fprintln(c.stdout, l)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "dock: %v\n", err)
+			failed = true
+		}
+	}
+	if failed {
+		return exitCode(1)
+	}
+	return nil
+}
+
+// cmdTag is docker tag.
+func cmdTag(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet("tag", true)
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("tag", args, 2, 2); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return e.Tag(ctx, args[0], args[1])
+}
+
+// cmdInspect is docker inspect: a JSON array with one element per name, a
+// container if one has that name or ID, else an image (docker's order).
+// --type restricts the lookup.
+func cmdInspect(ctx context.Context, c *cli, args []string) error {
+	var typ string
+	fs := newFlagSet("inspect", true)
+	fs.String(&typ, "type", "Only inspect objects of the given type (container or image)")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("inspect", args, 1, -1); err != nil {
+		return err
+	}
+	switch typ {
+	case "", "container", "image":
+	default:
+		return fs.errorf("%q is not a valid value for --type", typ)
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	out := []any{}
+	var errs []error
+	for _, name := range args {
+		v, err := inspectOne(ctx, e, name, typ)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, v)
+	}
+	data, err := json.MarshalIndent(out, "", "    ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s\n", data)
+	if len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(c.stderr, "dock: %v\n", err)
+		}
+		return exitCode(1)
+	}
+	return nil
+}
+
+func inspectOne(ctx context.Context, e *dock.Engine, name, typ string) (any, error) {
+	if typ != "image" {
+		ct, err := e.Container(name)
+		if err == nil {
+			return ct.Inspect(ctx)
+		}
+		if !errors.Is(err, dock.ErrNotFound) || typ == "container" {
+			return nil, err
+		}
+	}
+	img, err := e.Image(ctx, name)
+	if errors.Is(err, dock.ErrNotFound) && typ == "" {
+		return nil, fmt.Errorf("no such object: %s", name)
+	}
+	return img, err
+}

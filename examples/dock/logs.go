@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/go-dock/dock"
+)
+
+// cmdLogs is docker logs.
+func cmdLogs(ctx context.Context, c *cli, args []string) error {
+	var opt dock.LogOptions
+	tail := "all"
+	fs := newFlagSet("logs", true)
+	fs.Bool(&opt.Follow, "f,follow", "Follow log output")
+	fs.String(&tail, "n,tail", "Number of lines to show from the end of the logs (default \"all\")")
+	fs.Bool(&opt.Timestamps, "t,timestamps", "Show timestamps")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("logs", args, 1, 1); err != nil {
+		return err
+	}
+	if tail != "all" {
+		n, err := strconv.Atoi(tail)
+		if err != nil || n < 0 {
+			return fs.errorf("invalid argument %q for \"-n, --tail\" flag: want a number or \"all\"", tail)
+		}
+		// The library's 0 means everything: print nothing instead.
+		if n == 0 && !opt.Follow {
+			return nil
+		}
+		opt.Tail = n
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = ct.Logs(ctx, c.stdout, c.stderr, opt)
+	if ctx.Err() != nil {
+		return nil // ^C ends -f
+	}
+	return err
+}

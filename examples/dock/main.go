@@ -1,0 +1,251 @@
+// Command dock is a docker-like command line over the dock library: it
+// imports images, runs and manages containers and volumes in a state
+// directory, with no daemon. It is an example of the library's use, kept
+// thin: each command maps its flags to one or two library calls.
+//
+//	dock [--root DIR] COMMAND [ARG...]
+//
+// The state directory is --root, else $DOCK_ROOT, else /var/lib/dock.
+//
+// Errors are printed as "dock: <error>" on stderr. Exit codes follow
+// docker's: the container's exit code for run and start -a (126 when its
+// command cannot be executed, 127 when it is not found); 125 for any
+// other failure of run and create, usage errors included; 1 for the other
+// commands' failures and usage errors.
+//
+// Differences from docker, beyond what the library lacks (bridge networks,
+// ports, registries):
+//
+//   - run -d --rm is refused: without a daemon, nothing would remove the
+//     container when it exits. Run it attached, or dock rm it later.
+//   - Without --security-opt no-new-privileges=false, containers run with
+//     no_new_privs, the library's default (docker's is the opposite).
+//   - stats samples the CPU time twice, statsInterval apart, where docker's
+//     daemon samples every second; MEM USAGE includes the page cache.
+//   - Attached runs (run without -d, start -a) make the CLI the container's
+//     parent: the container dies with the CLI. run -d and start hand it to
+//     the library's monitor process, and it outlives the CLI.
+//   - With -t, the container's terminal gets the local size once it has
+//     started, not before: a command that reads the size at once may see 0x0.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/go-dock/dock"
+)
+
+const defaultRoot = "/var/lib/dock"
+
+// cli is what every command gets: the streams and the state directory.
+type cli struct {
+	root   string
+	stdin  *os.File
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func (c *cli) open() (*dock.Engine, error) {
+	return dock.Open(c.root)
+}
+
+type command struct {
+	name    string
+	args    string // the usage line after the name
+	summary string
+	run     func(ctx context.Context, c *cli, args []string) error
+}
+
+// commands are listed in the order docker --help shows them.
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{"run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image", cmdRun},
+		{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container", cmdExec},
+		{"ps", "[OPTIONS]", "List containers", cmdPs},
+		{"images", "[OPTIONS]", "List images", cmdImages},
+		{"import", "FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
+		{"version", "", "Show the dock version information", cmdVersion},
+		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
+		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
+		{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
+		{"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmdKill},
+		{"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmdPause},
+		{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
+		{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
+		{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmdLogs},
+		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
+		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers and images", cmdInspect},
+		{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},
+		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
+		{"volume", "COMMAND", "Manage volumes (create, ls, rm)", cmdVolume},
+	}
+}
+
+func main() {
+	os.Exit(mainExit(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exitCode ends the program with Code and prints nothing more (the
+// container's exit code, or a failure already reported).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// statusError is an error to print, with the exit code to end with.
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+func mainExit(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	c := &cli{root: os.Getenv("DOCK_ROOT"), stdin: stdin, stdout: stdout, stderr: stderr}
+	if c.root == "" {
+		c.root = defaultRoot
+	}
+	fs := newFlagSet("", false)
+	fs.String(&c.root, "root", "Root of the state directory (default $DOCK_ROOT, else "+defaultRoot+")")
+	rest, err := fs.Parse(args)
+	var help *helpRequest
+	if errors.As(err, &help) || (err == nil && (len(rest) == 0 || rest[0] == "help")) {
+		usage(stdout, fs)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dock: %v\nSee 'dock --help'.\n", err)
+		return 125
+	}
+	var cmd *command
+	for _, x := range commands {
+		if x.name == rest[0] {
+			cmd = x
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "dock: unknown command: dock %s\nSee 'dock --help'.\n", rest[0])
+		return 1
+	}
+	err = cmd.run(context.Background(), c, rest[1:])
+	return reportError(stdout, stderr, cmd, err)
+}
+
+// reportError prints err the way docker does and returns the exit code.
+func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
+	var (
+		code  exitCode
+		st    *statusError
+		ue    *usageError
+		help  *helpRequest
+		fails = 1
+	)
+	if cmd.name == "run" || cmd.name == "create" {
+		fails = 125
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.As(err, &help):
+		name := cmd.name
+		if help.fs.cmd != "" {
+			name = help.fs.cmd
+		}
+		fmt.Fprintf(stdout, "Usage:  dock %s %s\n\n%s\n", name, cmd.args, cmd.summary)
+		if len(help.fs.flags) > 0 {
+			fmt.Fprintf(stdout, "\nOptions:\n")
+			help.fs.printDefaults(stdout)
+		}
+		return 0
+	case errors.As(err, &ue):
+		name := cmd.name
+		if ue.cmd != "" {
+			name = ue.cmd
+		}
+		fmt.Fprintf(stderr, "dock: %s\nSee 'dock %s --help'.\n", ue.msg, name)
+		return fails
+	case errors.As(err, &st):
+		fmt.Fprintf(stderr, "dock: %v\n", st.err)
+		return st.code
+	}
+	fmt.Fprintf(stderr, "dock: %v\n", err)
+	return fails
+}
+
+func usage(w io.Writer, fs *flagSet) {
+	fmt.Fprintf(w, "Usage:  dock [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers, without a daemon\n\nOptions:\n")
+	fs.printDefaults(w)
+	fmt.Fprintf(w, "\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'dock COMMAND --help' for more information on a command.\n")
+}
+
+// needArgs checks the number of positional arguments, as docker's
+// "requires at least 1 argument" errors.
+func needArgs(cmd string, args []string, min, max int) error {
+	n := len(args)
+	switch {
+	case min == max && n != min:
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q requires exactly %d %s.", "dock "+cmd, min, plural(min, "argument"))}
+	case n < min:
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q requires at least %d %s.", "dock "+cmd, min, plural(min, "argument"))}
+	case max >= 0 && n > max:
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q accepts at most %d %s.", "dock "+cmd, max, plural(max, "argument"))}
+	}
+	return nil
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+// forEach runs fn for each named container, printing the name on success
+// as docker does, and each failure on stderr; it fails at the end if any
+// did.
+func (c *cli) forEach(ctx context.Context, names []string, fn func(ctx context.Context, e *dock.Engine, ct *dock.Container) error) error {
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	failed := false
+	for _, name := range names {
+		ct, err := e.Container(name)
+		if err == nil {
+			err = fn(ctx, e, ct)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "dock: %v\n", err)
+			failed = true
+			continue
+		}
+		fmt.Fprintln(c.stdout, name)
+	}
+	if failed {
+		return exitCode(1)
+	}
+	return nil
+}
+
+// shortID is the 12-character form docker prints.
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,500 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-dock/dock"
+)
+
+// runOptions is what docker run's flags say: the container's configuration
+// and how the command line treats it.
+type runOptions struct {
+	Config      dock.Config
+	Detach      bool
+	Remove      bool
+	Interactive bool
+	SigProxy    bool
+}
+
+// environment is what parseRun reads besides its arguments: the CLI's
+// environment (for -e KEY) and files (for --env-file). Tests give fakes.
+type environment struct {
+	LookupEnv func(string) (string, bool)
+	ReadFile  func(string) ([]byte, error)
+}
+
+var osEnvironment = environment{LookupEnv: os.LookupEnv, ReadFile: os.ReadFile}
+
+// parseRun maps the arguments of docker run (or create: cmd) to a
+// dock.Config. It does no I/O beyond env, and reports every mistake as a
+// *usageError.
+func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
+	o := &runOptions{SigProxy: true}
+	cfg := &o.Config
+	fs := newFlagSet(cmd, false)
+	var (
+		envs, envFiles, labels  []string
+		memory, memSwap, memRes string
+		stopTimeout             = -1
+		entrypoint              *string
+		securityOpts            []string
+		network                 string
+	)
+	if cmd == "run" {
+		fs.Bool(&o.Detach, "d,detach", "Run container in background and print container ID")
+		fs.Bool(&o.Remove, "rm", "Automatically remove the container when it exits")
+		fs.Bool(&o.SigProxy, "sig-proxy", "Proxy received signals to the process (default true)")
+	}
+	fs.Bool(&o.Interactive, "i,interactive", "Keep STDIN open even if not attached")
+	fs.Bool(&cfg.Tty, "t,tty", "Allocate a pseudo-TTY")
+	fs.Strings(&envs, "e,env", "Set environment variables (KEY=VALUE, or KEY to take it from this environment)")
+	fs.Strings(&envFiles, "env-file", "Read in a file of environment variables")
+	fs.Func("v,volume", "Bind mount a volume (SRC:DST[:ro]; SRC absolute: a bind mount, else a named volume)", func(s string) error {
+		m, err := parseVolume(s)
+		if err == nil {
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+		return err
+	})
+	fs.Func("mount", "Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly)", func(s string) error {
+		m, err := parseMount(s)
+		if err == nil {
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+		return err
+	})
+	fs.Func("tmpfs", "Mount a tmpfs directory (/path[:options])", func(s string) error {
+		m, err := parseTmpfs(s)
+		if err == nil {
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
+		return err
+	})
+	fs.String(&cfg.WorkingDir, "w,workdir", "Working directory inside the container")
+	fs.String(&cfg.User, "u,user", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fs.String(&memory, "m,memory", "Memory limit (bytes, or with a unit: b, k, m, g)")
+	fs.String(&memSwap, "memory-swap", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+	fs.String(&memRes, "memory-reservation", "Memory soft limit")
+	fs.Func("cpus", "Number of CPUs", func(s string) error {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			return errors.New("want a positive number of CPUs")
+		}
+		cfg.Resources.CPUs = v
+		return nil
+	})
+	fs.Func("c,cpu-shares", "CPU shares (relative weight)", func(s string) error {
+		v, err := strconv.ParseUint(s, 10, 64)
+		cfg.Resources.CPUShares = v
+		return err
+	})
+	fs.String(&cfg.Resources.CpusetCpus, "cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)")
+	fs.String(&cfg.Resources.CpusetMems, "cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)")
+	fs.Func("pids-limit", "Tune container pids limit (set -1 for unlimited)", func(s string) error {
+		v, err := strconv.ParseInt(s, 10, 64)
+		cfg.Resources.PIDs = v
+		return err
+	})
+	fs.Func("ulimit", "Ulimit options (name=soft[:hard])", func(s string) error {
+		u, err := parseUlimit(s)
+		cfg.Ulimits = append(cfg.Ulimits, u)
+		return err
+	})
+	fs.Strings(&cfg.CapAdd, "cap-add", "Add Linux capabilities")
+	fs.Strings(&cfg.CapDrop, "cap-drop", "Drop Linux capabilities")
+	fs.Strings(&securityOpts, "security-opt", "Security options (no-new-privileges, seccomp=unconfined)")
+	fs.Bool(&cfg.ReadOnly, "read-only", "Mount the container's root filesystem as read only")
+	fs.Bool(&cfg.Init, "init", "Run an init inside the container that forwards signals and reaps processes")
+	fs.String(&cfg.Name, "name", "Assign a name to the container")
+	fs.String(&cfg.Hostname, "h,hostname", "Container host name")
+	fs.String(&network, "network,net", "Connect a container to a network (none or host)")
+	fs.Bool(&cfg.Privileged, "privileged", "Give extended privileges to this container")
+	fs.Func("entrypoint", "Overwrite the default ENTRYPOINT of the image", func(s string) error {
+		entrypoint = &s
+		return nil
+	})
+	fs.Func("stop-signal", "Signal to stop the container", func(s string) error {
+		if _, ok := dock.ParseSignal(s); !ok {
+			return errors.New("unknown signal")
+		}
+		cfg.StopSignal = s
+		return nil
+	})
+	fs.Int(&stopTimeout, "stop-timeout", "Timeout (in seconds) to stop a container")
+	fs.Strings(&cfg.GroupAdd, "group-add", "Add additional groups to join")
+	fs.Strings(&labels, "l,label", "Set meta data on a container (KEY=VALUE)")
+
+	rest, err := fs.Parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) == 0 {
+		return nil, fs.errorf("%q requires at least 1 argument.", "dock "+cmd)
+	}
+	cfg.Image = rest[0]
+	if len(rest) > 1 {
+		cfg.Cmd = rest[1:]
+	}
+	cfg.OpenStdin = o.Interactive
+	if entrypoint != nil {
+		cfg.Entrypoint = []string{*entrypoint} // [""] resets the image's
+	}
+
+	for _, f := range envFiles {
+		data, err := env.ReadFile(f)
+		if err != nil {
+			return nil, fs.errorf("open %s: %v", f, errors.Unwrap(err))
+		}
+		lines, err := parseEnvFile(data, env.LookupEnv)
+		if err != nil {
+			return nil, fs.errorf("env file %s: %v", f, err)
+		}
+		cfg.Env = append(cfg.Env, lines...)
+	}
+	for _, e := range envs {
+		kv, ok, err := envEntry(e, env.LookupEnv)
+		if err != nil {
+			return nil, fs.errorf("invalid argument %q for \"-e, --env\" flag: %v", e, err)
+		}
+		if ok {
+			cfg.Env = append(cfg.Env, kv)
+		}
+	}
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return nil, fs.errorf("invalid argument %q for \"-l, --label\" flag: empty key", l)
+		}
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		cfg.Labels[k] = v
+	}
+
+	if memory != "" {
+		if cfg.Resources.Memory, err = parseBytes(memory); err != nil {
+			return nil, fs.errorf("invalid argument %q for \"-m, --memory\" flag: %v", memory, err)
+		}
+	}
+	if memRes != "" {
+		if cfg.Resources.MemoryReservation, err = parseBytes(memRes); err != nil {
+			return nil, fs.errorf("invalid argument %q for \"--memory-reservation\" flag: %v", memRes, err)
+		}
+	}
+	switch memSwap {
+	case "":
+	case "-1":
+		cfg.Resources.MemorySwap = -1
+	default:
+		if cfg.Resources.MemorySwap, err = parseBytes(memSwap); err != nil {
+			return nil, fs.errorf("invalid argument %q for \"--memory-swap\" flag: %v", memSwap, err)
+		}
+	}
+	if cfg.Resources.MemorySwap != 0 && cfg.Resources.Memory == 0 {
+		return nil, fs.errorf("you should always set the memory limit when using the memory-swap limit")
+	}
+	if cfg.Resources.MemorySwap > 0 && cfg.Resources.MemorySwap < cfg.Resources.Memory {
+		return nil, fs.errorf("minimum memory-swap limit should be larger than memory limit, see usage")
+	}
+	if stopTimeout >= 0 {
+		d := time.Duration(stopTimeout) * time.Second
+		cfg.StopTimeout = &d
+	} else if stopTimeout != -1 {
+		return nil, fs.errorf("invalid argument \"%d\" for \"--stop-timeout\" flag: negative", stopTimeout)
+	}
+
+	for _, s := range securityOpts {
+		switch strings.ReplaceAll(s, ":", "=") {
+		// no_new_privs is the library's default, stricter than docker's:
+		// the option is accepted, and =false lifts it.
+		case "no-new-privileges", "no-new-privileges=true":
+			cfg.AllowNewPrivileges = false
+		case "no-new-privileges=false":
+			cfg.AllowNewPrivileges = true
+		case "seccomp=unconfined":
+			cfg.SeccompUnconfined = true
+		default:
+			return nil, fs.errorf("invalid --security-opt %q: only no-new-privileges and seccomp=unconfined are supported", s)
+		}
+	}
+	switch network {
+	case "", "none", "host":
+		cfg.Network = network
+	case "bridge", "default":
+		return nil, fs.errorf("network %q is not supported yet: use --network none (the default: loopback only) or --network host", network)
+	default:
+		return nil, fs.errorf("network %q not found: only none and host exist", network)
+	}
+	if o.Detach && o.Remove {
+		return nil, fs.errorf("--rm with -d is not supported yet: nothing would remove the container when it exits; run it attached, or remove it with 'dock rm'")
+	}
+	return o, nil
+}
+
+// envEntry expands one -e value: KEY=VALUE as is, a bare KEY from the
+// environment (dropped, as by docker, when it is not set there).
+func envEntry(s string, lookup func(string) (string, bool)) (string, bool, error) {
+	k, _, hasValue := strings.Cut(s, "=")
+	if k == "" {
+		return "", false, errors.New("no variable name")
+	}
+	if strings.ContainsAny(k, " \t") {
+		return "", false, fmt.Errorf("variable %q contains whitespaces", k)
+	}
+	if hasValue {
+		return s, true, nil
+	}
+	if v, ok := lookup(k); ok {
+		return k + "=" + v, true, nil
+	}
+	return "", false, nil
+}
+
+// parseEnvFile reads docker's env file format: one KEY=VALUE or KEY per
+// line, blank lines and lines starting with # skipped, no quoting.
+func parseEnvFile(data []byte, lookup func(string) (string, bool)) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimLeft(sc.Text(), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		kv, ok, err := envEntry(line, lookup)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %v", n, err)
+		}
+		if ok {
+			out = append(out, kv)
+		}
+	}
+	return out, sc.Err()
+}
+
+// parseVolume parses -v: SRC:DST[:OPTS], where an absolute SRC is a bind
+// mount and another a named volume, or DST alone for an anonymous volume.
+// OPTS is ro or rw.
+func parseVolume(s string) (dock.Mount, error) {
+	parts := strings.Split(s, ":")
+	var m dock.Mount
+	switch len(parts) {
+	case 1:
+		m = dock.Mount{Type: "volume", Target: parts[0]}
+	case 2, 3:
+		m = dock.Mount{Type: "volume", Source: parts[0], Target: parts[1]}
+		if path.IsAbs(parts[0]) {
+			m.Type = "bind"
+		}
+		if len(parts) == 3 {
+			for _, opt := range strings.Split(parts[2], ",") {
+				switch opt {
+				case "ro":
+					m.ReadOnly = true
+				case "rw":
+					m.ReadOnly = false
+				default:
+					return m, fmt.Errorf("invalid mode: %s", opt)
+				}
+			}
+		}
+	default:
+		return m, fmt.Errorf("invalid volume specification: %q", s)
+	}
+	if m.Source == "" && len(parts) > 1 {
+		return m, fmt.Errorf("invalid volume specification: %q: empty source", s)
+	}
+	if !path.IsAbs(m.Target) {
+		return m, fmt.Errorf("invalid volume specification: %q: destination %q is not an absolute path", s, m.Target)
+	}
+	return m, nil
+}
+
+// parseMount parses --mount: comma-separated key=value fields.
+func parseMount(s string) (dock.Mount, error) {
+	m := dock.Mount{Type: "volume"}
+	for _, field := range strings.Split(s, ",") {
+		k, v, hasValue := strings.Cut(field, "=")
+		switch strings.ToLower(k) {
+		case "type":
+			m.Type = v
+		case "source", "src":
+			m.Source = v
+		case "target", "destination", "dst":
+			m.Target = v
+		case "readonly", "ro":
+			ro := true
+			if hasValue {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return m, fmt.Errorf("invalid value for %s: %s", k, v)
+				}
+				ro = b
+			}
+			m.ReadOnly = ro
+		case "tmpfs-size":
+			n, err := parseBytes(v)
+			if err != nil {
+				return m, err
+			}
+			m.Options = append(m.Options, "size="+strconv.FormatInt(n, 10))
+		case "tmpfs-mode":
+			if _, err := strconv.ParseUint(v, 8, 32); err != nil {
+				return m, fmt.Errorf("invalid value for tmpfs-mode: %s", v)
+			}
+			m.Options = append(m.Options, "mode="+v)
+		default:
+			return m, fmt.Errorf("unexpected key %q in %q", k, field)
+		}
+	}
+	switch m.Type {
+	case "bind", "volume", "tmpfs":
+	default:
+		return m, fmt.Errorf("invalid mount type %q: want bind, volume or tmpfs", m.Type)
+	}
+	if m.Target == "" {
+		return m, errors.New("target is required")
+	}
+	if m.Type == "bind" && m.Source == "" {
+		return m, errors.New("source is required for a bind mount")
+	}
+	if m.Type == "tmpfs" && m.Source != "" {
+		return m, errors.New("source is not allowed for a tmpfs mount")
+	}
+	if m.Type != "tmpfs" && len(m.Options) > 0 {
+		return m, fmt.Errorf("tmpfs options are only allowed with type=tmpfs")
+	}
+	return m, nil
+}
+
+// parseTmpfs parses --tmpfs /path[:opt,opt].
+func parseTmpfs(s string) (dock.Mount, error) {
+	target, opts, _ := strings.Cut(s, ":")
+	if !path.IsAbs(target) {
+		return dock.Mount{}, fmt.Errorf("invalid tmpfs: %q: the path must be absolute", s)
+	}
+	m := dock.Mount{Type: "tmpfs", Target: target}
+	if opts != "" {
+		m.Options = strings.Split(opts, ",")
+	}
+	return m, nil
+}
+
+// cmdRun is docker run.
+func cmdRun(ctx context.Context, c *cli, args []string) error {
+	o, err := parseRun("run", args, osEnvironment)
+	if err != nil {
+		return err
+	}
+	if o.Config.Tty && o.Interactive && !isTerminal(c.stdin) {
+		return errors.New("the input device is not a TTY")
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Create(ctx, o.Config)
+	if err != nil {
+		return err
+	}
+	if o.Detach {
+		if err := ct.StartDetached(ctx); err != nil {
+			return startFailure(err)
+		}
+		fmt.Fprintln(c.stdout, ct.ID())
+		return nil
+	}
+	code, err := c.attach(ctx, ct, o.Config.Tty, o.Interactive, o.SigProxy)
+	if o.Remove {
+		if rerr := ct.Remove(context.WithoutCancel(ctx), true); rerr != nil && err == nil {
+			fmt.Fprintf(c.stderr, "dock: %v\n", rerr)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return exitCode(code)
+}
+
+// startFailure maps a failed start to docker's exit code: the
+// *dock.StartError's (126, 127) when the command could not run, else the
+// command's failure code (125 for run).
+func startFailure(err error) error {
+	var se *dock.StartError
+	if errors.As(err, &se) {
+		return &statusError{code: se.Code, err: err}
+	}
+	return err
+}
+
+// cmdCreate is docker create: it prints the new container's ID.
+func cmdCreate(ctx context.Context, c *cli, args []string) error {
+	o, err := parseRun("create", args, osEnvironment)
+	if err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Create(ctx, o.Config)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, ct.ID())
+	return nil
+}
+
+// cmdStart is docker start: detached (a monitor process waits for the
+// container), or with -a attached, the CLI being the container's parent.
+func cmdStart(ctx context.Context, c *cli, args []string) error {
+	var attach, interactive bool
+	fs := newFlagSet("start", true)
+	fs.Bool(&attach, "a,attach", "Attach STDOUT/STDERR and forward signals")
+	fs.Bool(&interactive, "i,interactive", "Attach container's STDIN")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("start", args, 1, -1); err != nil {
+		return err
+	}
+	if !attach && !interactive {
+		return c.forEach(ctx, args, func(ctx context.Context, _ *dock.Engine, ct *dock.Container) error {
+			return ct.StartDetached(ctx)
+		})
+	}
+	if len(args) > 1 {
+		return errors.New("you cannot start and attach multiple containers at once")
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
+	info, err := ct.Inspect(ctx)
+	if err != nil {
+		return err
+	}
+	interactive = interactive && info.Config.OpenStdin
+	code, err := c.attach(ctx, ct, info.Config.Tty, interactive, true)
+	if err != nil {
+		return err
+	}
+	return exitCode(code)
+}

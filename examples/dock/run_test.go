@@ -1,0 +1,286 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-dock/dock"
+)
+
+var fakeEnv = environment{
+	LookupEnv: func(k string) (string, bool) {
+		v, ok := map[string]string{"HOME_VAR": "from-env", "EMPTY": ""}[k]
+		return v, ok
+	},
+	ReadFile: func(name string) ([]byte, error) {
+		if name == "env.list" {
+			return []byte("# comment\n\nA=file\nHOME_VAR\nUNSET\n  B=2 \n"), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	},
+}
+
+func dur(d time.Duration) *time.Duration { return &d }
+
+func TestParseRun(t *testing.T) {
+	base := func(mod func(o *runOptions)) *runOptions {
+		o := &runOptions{SigProxy: true, Config: dock.Config{Image: "busybox"}}
+		if mod != nil {
+			mod(o)
+		}
+		return o
+	}
+	tests := []struct {
+		name string
+		args []string
+		want *runOptions
+	}{
+		{"image only", []string{"busybox"}, base(nil)},
+		{"command stops parsing", []string{"busybox", "echo", "-n", "--rm", "hi"}, base(func(o *runOptions) {
+			o.Config.Cmd = []string{"echo", "-n", "--rm", "hi"}
+		})},
+		{"double dash", []string{"--rm", "--", "busybox", "ls"}, base(func(o *runOptions) {
+			o.Remove = true
+			o.Config.Cmd = []string{"ls"}
+		})},
+		{"combined -it", []string{"-it", "busybox", "sh"}, base(func(o *runOptions) {
+			o.Interactive, o.Config.OpenStdin, o.Config.Tty = true, true, true
+			o.Config.Cmd = []string{"sh"}
+		})},
+		{"combined -itd", []string{"-itd", "busybox"}, base(func(o *runOptions) {
+			o.Interactive, o.Config.OpenStdin, o.Config.Tty, o.Detach = true, true, true, true
+		})},
+		{"combined bools then value -de", []string{"-de", "A=1", "busybox"}, base(func(o *runOptions) {
+			o.Detach = true
+			o.Config.Env = []string{"A=1"}
+		})},
+		{"rm and bool values", []string{"--rm", "--sig-proxy=false", "--init=false", "busybox"}, base(func(o *runOptions) {
+			o.Remove, o.SigProxy = true, false
+		})},
+		{"env forms", []string{"-e", "A=1", "--env=B=", "-eC=3", "-e", "HOME_VAR", "-e", "UNSET", "-e", "EMPTY", "busybox"}, base(func(o *runOptions) {
+			o.Config.Env = []string{"A=1", "B=", "C=3", "HOME_VAR=from-env", "EMPTY="}
+		})},
+		{"env file then -e", []string{"--env-file", "env.list", "-e", "A=flag", "busybox"}, base(func(o *runOptions) {
+			o.Config.Env = []string{"A=file", "HOME_VAR=from-env", "B=2 ", "A=flag"}
+		})},
+		{"volumes", []string{"-v", "/host:/c:ro", "-v", "vol:/data", "--volume=/anon", "-v", "/h2:/c2:rw", "busybox"}, base(func(o *runOptions) {
+			o.Config.Mounts = []dock.Mount{
+				{Type: "bind", Source: "/host", Target: "/c", ReadOnly: true},
+				{Type: "volume", Source: "vol", Target: "/data"},
+				{Type: "volume", Target: "/anon"},
+				{Type: "bind", Source: "/h2", Target: "/c2"},
+			}
+		})},
+		{"mounts in order", []string{
+			"--mount", "type=bind,source=/a,target=/b,readonly",
+			"--tmpfs", "/run:size=64m,mode=1777",
+			"--mount=type=volume,src=v,dst=/v,ro=false",
+			"--mount", "type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=700",
+			"--tmpfs", "/x",
+			"busybox"}, base(func(o *runOptions) {
+			o.Config.Mounts = []dock.Mount{
+				{Type: "bind", Source: "/a", Target: "/b", ReadOnly: true},
+				{Type: "tmpfs", Target: "/run", Options: []string{"size=64m", "mode=1777"}},
+				{Type: "volume", Source: "v", Target: "/v"},
+				{Type: "tmpfs", Target: "/t", Options: []string{"size=1048576", "mode=700"}},
+				{Type: "tmpfs", Target: "/x"},
+			}
+		})},
+		{"identity", []string{"-w", "/tmp", "-u", "1000:1000", "--group-add", "audio", "--group-add=wheel", "--name", "web", "-h", "box", "busybox"}, base(func(o *runOptions) {
+			o.Config.WorkingDir, o.Config.User = "/tmp", "1000:1000"
+			o.Config.GroupAdd = []string{"audio", "wheel"}
+			o.Config.Name, o.Config.Hostname = "web", "box"
+		})},
+		{"long hostname and workdir", []string{"--hostname=h", "--workdir=/w", "--user=nobody", "busybox"}, base(func(o *runOptions) {
+			o.Config.Hostname, o.Config.WorkingDir, o.Config.User = "h", "/w", "nobody"
+		})},
+		{"resources", []string{"--memory", "64m", "--memory-swap=1g", "--memory-reservation", "512k", "--cpus", "1.5", "--cpuset-cpus", "0-1", "--cpuset-mems=0", "--pids-limit", "100", "-c", "512", "busybox"}, base(func(o *runOptions) {
+			o.Config.Resources = dock.Resources{Memory: 64 << 20, MemorySwap: 1 << 30, MemoryReservation: 512 << 10,
+				CPUs: 1.5, CpusetCpus: "0-1", CpusetMems: "0", PIDs: 100, CPUShares: 512}
+		})},
+		{"memory bytes and unlimited swap", []string{"-m", "4194304", "--memory-swap", "-1", "--pids-limit=-1", "busybox"}, base(func(o *runOptions) {
+			o.Config.Resources = dock.Resources{Memory: 4 << 20, MemorySwap: -1, PIDs: -1}
+		})},
+		{"ulimits", []string{"--ulimit", "nofile=1024:2048", "--ulimit=nproc=10", "busybox"}, base(func(o *runOptions) {
+			o.Config.Ulimits = []dock.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}, {Name: "nproc", Soft: 10, Hard: 10}}
+		})},
+		{"security", []string{"--cap-add", "NET_ADMIN", "--cap-add=SYS_TIME", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--security-opt=seccomp=unconfined", "--read-only", "--privileged", "busybox"}, base(func(o *runOptions) {
+			o.Config.CapAdd = []string{"NET_ADMIN", "SYS_TIME"}
+			o.Config.CapDrop = []string{"ALL"}
+			o.Config.SeccompUnconfined = true
+			o.Config.ReadOnly, o.Config.Privileged = true, true
+		})},
+		{"security old syntax", []string{"--security-opt", "no-new-privileges:true", "--security-opt", "seccomp:unconfined", "busybox"}, base(func(o *runOptions) {
+			o.Config.SeccompUnconfined = true
+		})},
+		{"allow new privileges", []string{"--security-opt", "no-new-privileges=false", "busybox"}, base(func(o *runOptions) {
+			o.Config.AllowNewPrivileges = true
+		})},
+		{"init and network host", []string{"--init", "--network", "host", "busybox"}, base(func(o *runOptions) {
+			o.Config.Init, o.Config.Network = true, "host"
+		})},
+		{"net none", []string{"--net=none", "busybox"}, base(func(o *runOptions) { o.Config.Network = "none" })},
+		{"entrypoint", []string{"--entrypoint", "/bin/sh", "busybox", "-c", "true"}, base(func(o *runOptions) {
+			o.Config.Entrypoint = []string{"/bin/sh"}
+			o.Config.Cmd = []string{"-c", "true"}
+		})},
+		{"empty entrypoint resets", []string{"--entrypoint=", "busybox"}, base(func(o *runOptions) {
+			o.Config.Entrypoint = []string{""}
+		})},
+		{"stop", []string{"--stop-signal", "SIGINT", "--stop-timeout", "5", "busybox"}, base(func(o *runOptions) {
+			o.Config.StopSignal, o.Config.StopTimeout = "SIGINT", dur(5*time.Second)
+		})},
+		{"stop timeout zero", []string{"--stop-timeout=0", "busybox"}, base(func(o *runOptions) {
+			o.Config.StopTimeout = dur(0)
+		})},
+		{"labels", []string{"--label", "a=b", "-l", "c", "--label=d=e=f", "busybox"}, base(func(o *runOptions) {
+			o.Config.Labels = map[string]string{"a": "b", "c": "", "d": "e=f"}
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRun("run", tt.args, fakeEnv)
+			if err != nil {
+				t.Fatalf("parseRun(%q) error: %v", tt.args, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("parseRun(%q) =\n%+v\nwant\n%+v", tt.args, *got, *tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRunErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // in the message
+	}{
+		{"no image", nil, "requires at least 1 argument"},
+		{"only flags", []string{"--rm"}, "requires at least 1 argument"},
+		{"unknown flag", []string{"--bogus", "busybox"}, "unknown flag: --bogus"},
+		{"unknown shorthand", []string{"-itx", "busybox"}, `unknown shorthand flag: "x" in -itx`},
+		{"missing value long", []string{"--name"}, "flag needs an argument: --name"},
+		{"missing value short", []string{"-e"}, `flag needs an argument: "e" in -e`},
+		{"missing value combined", []string{"-ie"}, `flag needs an argument: "e" in -e`},
+		{"bad bool", []string{"--rm=maybe", "busybox"}, `invalid argument "maybe" for "--rm" flag`},
+		{"bad memory", []string{"--memory", "12x", "busybox"}, `invalid argument "12x" for "-m, --memory" flag`},
+		{"negative memory", []string{"-m", "-1", "busybox"}, `invalid argument "-1" for "-m, --memory"`},
+		{"bad memory swap", []string{"-m", "1g", "--memory-swap", "lots", "busybox"}, `"--memory-swap"`},
+		{"swap without memory", []string{"--memory-swap", "1g", "busybox"}, "memory limit"},
+		{"swap below memory", []string{"-m", "1g", "--memory-swap", "512m", "busybox"}, "larger than memory limit"},
+		{"bad cpus", []string{"--cpus", "abc", "busybox"}, `invalid argument "abc" for "--cpus" flag`},
+		{"zero cpus", []string{"--cpus=0", "busybox"}, `"--cpus" flag`},
+		{"negative cpus", []string{"--cpus=-2", "busybox"}, `"--cpus" flag`},
+		{"infinite cpus", []string{"--cpus=Inf", "busybox"}, `"--cpus" flag`},
+		{"bad pids", []string{"--pids-limit", "many", "busybox"}, `"--pids-limit" flag`},
+		{"bad volume parts", []string{"-v", "a:/b:ro:x", "busybox"}, "invalid volume specification"},
+		{"bad volume relative target", []string{"-v", "vol:data", "busybox"}, "not an absolute path"},
+		{"bad volume mode", []string{"-v", "/a:/b:rx", "busybox"}, "invalid mode: rx"},
+		{"bad volume empty source", []string{"-v", ":/b", "busybox"}, "empty source"},
+		{"bad mount type", []string{"--mount", "type=nfs,target=/x", "busybox"}, "invalid mount type"},
+		{"bad mount key", []string{"--mount", "type=bind,src=/a,target=/b,bogus=1", "busybox"}, "unexpected key"},
+		{"mount without target", []string{"--mount", "type=volume,source=v", "busybox"}, "target is required"},
+		{"bind mount without source", []string{"--mount", "type=bind,target=/b", "busybox"}, "source is required"},
+		{"bad tmpfs", []string{"--tmpfs", "run", "busybox"}, "must be absolute"},
+		{"bad ulimit no value", []string{"--ulimit", "nofile", "busybox"}, "invalid ulimit argument"},
+		{"bad ulimit name", []string{"--ulimit", "bogus=1", "busybox"}, "invalid ulimit type: bogus"},
+		{"bad ulimit soft above hard", []string{"--ulimit", "nofile=2048:1024", "busybox"}, "soft limit must be less than or equal"},
+		{"bad ulimit number", []string{"--ulimit", "nofile=x", "busybox"}, "invalid ulimit soft value"},
+		{"bad ulimit hard", []string{"--ulimit", "nofile=1:y", "busybox"}, "invalid ulimit hard value"},
+		{"network bridge", []string{"--network", "bridge", "busybox"}, `network "bridge" is not supported yet`},
+		{"network other", []string{"--network=mynet", "busybox"}, `network "mynet" not found`},
+		{"detach and rm", []string{"-d", "--rm", "busybox"}, "--rm with -d is not supported yet"},
+		{"bad stop signal", []string{"--stop-signal", "SIGNOPE", "busybox"}, `"--stop-signal" flag`},
+		{"bad stop timeout", []string{"--stop-timeout", "soon", "busybox"}, `"--stop-timeout" flag`},
+		{"negative stop timeout", []string{"--stop-timeout", "-5", "busybox"}, "negative"},
+		{"bad security opt", []string{"--security-opt", "apparmor=unconfined", "busybox"}, "invalid --security-opt"},
+		{"missing env file", []string{"--env-file", "nope.list", "busybox"}, "open nope.list"},
+		{"env with space", []string{"-e", "A B=1", "busybox"}, "contains whitespaces"},
+		{"empty env", []string{"-e", "=1", "busybox"}, "no variable name"},
+		{"empty label", []string{"--label", "=x", "busybox"}, "empty key"},
+		{"bad cpu shares", []string{"--cpu-shares", "x", "busybox"}, `"-c, --cpu-shares" flag`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRun("run", tt.args, fakeEnv)
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("parseRun(%q) = %+v, %v, want a *usageError", tt.args, got, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("parseRun(%q) error = %q, want it to contain %q", tt.args, err, tt.want)
+			}
+			if code := reportError(discard{}, discard{}, &command{name: "run"}, err); code != 125 {
+				t.Errorf("exit code of run usage error = %d, want 125", code)
+			}
+		})
+	}
+}
+
+func TestParseCreateHasNoRunFlags(t *testing.T) {
+	for _, flag := range []string{"-d", "--rm", "--sig-proxy=false"} {
+		if _, err := parseRun("create", []string{flag, "busybox"}, fakeEnv); err == nil {
+			t.Errorf("parseRun(create, %s) succeeded, want unknown flag", flag)
+		}
+	}
+	o, err := parseRun("create", []string{"-it", "--name", "x", "busybox"}, fakeEnv)
+	if err != nil || !o.Config.Tty || !o.Config.OpenStdin || o.Config.Name != "x" {
+		t.Errorf("parseRun(create, -it --name x busybox) = %+v, %v", o, err)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestFlagSetInterspersed(t *testing.T) {
+	var force bool
+	var n int
+	fs := newFlagSet("rm", true)
+	fs.Bool(&force, "f,force", "")
+	fs.Int(&n, "t", "")
+	got, err := fs.Parse([]string{"a", "-f", "b", "-t3", "--", "-c"})
+	if err != nil || !force || n != 3 || !reflect.DeepEqual(got, []string{"a", "b", "-c"}) {
+		t.Errorf("Parse = %q, force %v, t %d, %v; want [a b -c], true, 3, nil", got, force, n, err)
+	}
+	if _, err := fs.Parse([]string{"-t", "x"}); err == nil || !strings.Contains(err.Error(), `invalid argument "x" for "-t" flag`) {
+		t.Errorf("Parse(-t x) error = %v", err)
+	}
+	var help *helpRequest
+	if _, err := fs.Parse([]string{"--help"}); !errors.As(err, &help) {
+		t.Errorf("Parse(--help) error = %v, want a help request", err)
+	}
+	// "-" alone is an argument (import -).
+	if got, err := fs.Parse([]string{"-"}); err != nil || !reflect.DeepEqual(got, []string{"-"}) {
+		t.Errorf("Parse(-) = %q, %v", got, err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	runCmd, psCmd := &command{name: "run"}, &command{name: "ps"}
+	tests := []struct {
+		cmd  *command
+		err  error
+		want int
+	}{
+		{psCmd, nil, 0},
+		{runCmd, exitCode(7), 7},
+		{runCmd, errors.New("create container: boom"), 125},
+		{psCmd, errors.New("boom"), 1},
+		{psCmd, &usageError{msg: "unknown flag: --x"}, 1},
+		{runCmd, &usageError{msg: "unknown flag: --x"}, 125},
+		{runCmd, startFailure(&dock.StartError{Code: 127, Err: errors.New("not found")}), 127},
+		{runCmd, startFailure(&dock.StartError{Code: 126, Err: errors.New("permission denied")}), 126},
+		{runCmd, startFailure(errors.New("start container: cgroup")), 125},
+	}
+	for _, tt := range tests {
+		if got := reportError(discard{}, discard{}, tt.cmd, tt.err); got != tt.want {
+			t.Errorf("reportError(%s, %v) = %d, want %d", tt.cmd.name, tt.err, got, tt.want)
+		}
+	}
+}
