@@ -89,7 +89,6 @@ const (
 	StatusExited  = "exited"
 )
 
-
 func newID() string {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {

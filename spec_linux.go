@@ -2,8 +2,8 @@ package dock
 
 import (
 	"path/filepath"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -25,7 +25,7 @@ type launch struct {
 	seccomp  []byte // nil when unconfined
 	cgroupV2 bool   // mount the container's cgroup2 at /sys/fs/cgroup
 	console  string // host path of the pty slave, when Tty
-	userns   bool // UIDMap and GIDMap are set
+	userns   bool   // UIDMap and GIDMap are set
 	// usernsFile is /proc/PID/ns/user of a process that holds the user
 	// namespace the init enters (see usernsHolder).
 	usernsFile string
