@@ -62,7 +62,7 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		// and the subscription would otherwise kill the CLI, and with it
 		// the container, instead of being forwarded.
 		sigs = make(chan os.Signal, 16)
-		signal.Notify(sigs)
+		signal.Notify(sigs, proxiedSignals()...)
 		defer signal.Stop(sigs)
 	}
 	if err := s.start(ctx); err != nil {
@@ -76,9 +76,7 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 				select {
 				case sig := <-sigs:
 					n, ok := sig.(syscall.Signal)
-					// Not forwarded, as by docker: SIGCHLD and SIGPIPE are
-					// the CLI's own, SIGURG is the Go runtime's preemption.
-					if !ok || n == syscall.SIGCHLD || n == syscall.SIGPIPE || n == syscall.SIGURG {
+					if !ok {
 						continue
 					}
 					s.signal(n)
@@ -112,4 +110,21 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		return 0, err
 	}
 	return st.Code, nil
+}
+
+// proxiedSignals are the signals forwarded to the container, as docker's
+// --sig-proxy does: all but SIGCHLD and SIGPIPE (the CLI's own) and SIGURG
+// (the Go runtime's preemption). They are listed rather than caught with
+// a bare signal.Notify, which would also deliver every SIGURG the runtime
+// sends itself and cost the CLI milliseconds of wake-ups.
+func proxiedSignals() []os.Signal {
+	var sigs []os.Signal
+	for n := syscall.Signal(1); n <= 64; n++ {
+		switch n {
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGPIPE, syscall.SIGURG, 32, 33:
+			continue
+		}
+		sigs = append(sigs, n)
+	}
+	return sigs
 }
