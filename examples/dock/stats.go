@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/go-dock/dock"
 )
 
@@ -151,14 +149,4 @@ func printStats(w io.Writer, rows []statsRow, hostMem uint64, noTrunc bool) {
 			bytesSize(r.stats.Memory.Usage), bytesSize(limit), memPct, r.stats.PIDs.Current)
 	}
 	tw.Flush()
-}
-
-// hostMemory is the host's RAM, the limit docker shows for a container
-// without one.
-func hostMemory() uint64 {
-	var si unix.Sysinfo_t
-	if err := unix.Sysinfo(&si); err != nil {
-		return 0
-	}
-	return uint64(si.Totalram) * uint64(si.Unit)
 }
