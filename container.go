@@ -34,9 +34,18 @@ type Container struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// TtySize is the size of the terminal when the container starts (with
+	// Config.Tty), so that a program that reads it at once sees it; Resize
+	// changes it later. Zero leaves the kernel's default (0x0).
+	TtySize WindowSize
 
 	e  *Engine
 	id string
+}
+
+// WindowSize is a terminal's size in characters.
+type WindowSize struct {
+	Rows, Cols uint16
 }
 
 // containerRecord is the immutable part of a container, saved as

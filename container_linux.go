@@ -524,7 +524,7 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	}
 	stdio := &stdioSet{log: logw}
 	if cfg.Tty {
-		master, slave, err := openPty()
+		master, slave, err := openPty(c.TtySize)
 		if err != nil {
 			logw.Close()
 			return nil, nil, err
@@ -590,7 +590,8 @@ func (s *stdioSet) abort() {
 	s.finish()
 }
 
-func openPty() (master, slave *os.File, err error) {
+// openPty opens a new pseudo-terminal of the given size.
+func openPty(size WindowSize) (master, slave *os.File, err error) {
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open pty: %w", err)
@@ -603,6 +604,13 @@ func openPty() (master, slave *os.File, err error) {
 	if err != nil {
 		m.Close()
 		return nil, nil, fmt.Errorf("pty number: %w", err)
+	}
+	if size.Rows > 0 && size.Cols > 0 {
+		ws := unix.Winsize{Row: size.Rows, Col: size.Cols}
+		if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &ws); err != nil {
+			m.Close()
+			return nil, nil, fmt.Errorf("set pty size: %w", err)
+		}
 	}
 	name := "/dev/pts/" + strconv.Itoa(n)
 	s, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)

@@ -205,12 +205,12 @@ func TestStdio(t *testing.T) {
 func TestTTY(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
-	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "sleep 0.2; tty; stty size; echo $TERM"}})
+	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "tty; stty size; echo $TERM"}})
 	require.NoError(t, err)
 	var out syncBuffer
 	c.Stdout = &out
+	c.TtySize = WindowSize{Rows: 33, Cols: 101} // seen from the first instruction
 	require.NoError(t, c.Start(ctx))
-	require.NoError(t, c.Resize(33, 101))
 	st, err := c.Wait(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 0, st.Code)

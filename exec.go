@@ -30,6 +30,8 @@ type Process struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// TtySize is the size of the terminal at start (ExecConfig.Tty).
+	TtySize WindowSize
 
 	c      *Container
 	cfg    ExecConfig

@@ -77,7 +77,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 	if p.cfg.Tty {
-		master, slave, err := openPty()
+		master, slave, err := openPty(p.TtySize)
 		if err != nil {
 			return fmt.Errorf("exec: %w", err)
 		}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package dock
 
 // Security tests of running untrusted code: one test per line of the

@@ -26,6 +26,9 @@ func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, 
 		ct.Stdin = c.stdin
 	}
 	ct.Stdout, ct.Stderr = c.stdout, c.stderr
+	if tty {
+		ct.TtySize = c.ttySize()
+	}
 	return c.runSession(ctx, &session{
 		tty: tty, interactive: interactive, sigProxy: sigProxy,
 		start:  ct.Start,
@@ -87,13 +90,12 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		}()
 	}
 	if s.tty {
-		out, _ := c.stdout.(*os.File)
+		// The size at start was given with TtySize; follow changes.
 		sendSize := func() {
-			if rows, cols, ok := termSize(out, c.stdin); ok {
-				s.resize(rows, cols)
+			if size := c.ttySize(); size.Rows > 0 {
+				s.resize(size.Rows, size.Cols)
 			}
 		}
-		sendSize()
 		go func() {
 			for {
 				select {
@@ -127,4 +129,13 @@ func proxiedSignals() []os.Signal {
 		sigs = append(sigs, n)
 	}
 	return sigs
+}
+
+// ttySize is the size of the CLI's terminal, or zero when it has none.
+func (c *cli) ttySize() dock.WindowSize {
+	out, _ := c.stdout.(*os.File)
+	if rows, cols, ok := termSize(out, c.stdin); ok {
+		return dock.WindowSize{Rows: rows, Cols: cols}
+	}
+	return dock.WindowSize{}
 }

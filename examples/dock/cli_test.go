@@ -439,10 +439,8 @@ func TestCLITty(t *testing.T) {
 	e := newEnv(t)
 	// Without -i the local terminal stays in its mode, as with docker: its
 	// output processing adds a second \r to the container terminal's \r\n.
-	// The sleep: the CLI can only size the container's terminal once Start
-	// has returned, when the command already runs (docker gives the size at
-	// create time; the library has no such field yet).
-	r := e.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; sleep 0.2; stty size")
+	// The terminal has its size from the start (Container.TtySize).
+	r := e.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; stty size")
 	if r.code != 0 || !regexp.MustCompile(`^/dev/(console|pts/\d+)\r+\n30 100\r+\n$`).MatchString(r.out) {
 		t.Errorf("run -t tty; stty size = %q, exit %d; want a terminal name and 30 100", r.out, r.code)
 	}

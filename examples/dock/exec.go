@@ -74,6 +74,9 @@ func cmdExec(ctx context.Context, c *cli, args []string) error {
 		p.Stdin = c.stdin
 	}
 	p.Stdout, p.Stderr = c.stdout, c.stderr
+	if cfg.Tty {
+		p.TtySize = c.ttySize()
+	}
 	code, err := c.runSession(ctx, &session{
 		tty: cfg.Tty, interactive: interactive, sigProxy: true,
 		start: p.Start, wait: p.Wait, resize: p.Resize, signal: p.Signal,
