@@ -89,7 +89,13 @@ func loadDeviceFilter(prog []insn) (int, error) {
 		runtime.KeepAlive(logBuf)
 		return int(fd), err
 	}
+	// The verifier gives up with EAGAIN when a signal is pending, and the
+	// Go runtime signals its threads (preemption): try again, as libbpf
+	// does.
 	fd, err := load(nil)
+	for i := 0; i < 10 && errors.Is(err, unix.EAGAIN); i++ {
+		fd, err = load(nil)
+	}
 	if err == nil {
 		return fd, nil
 	}
