@@ -559,24 +559,6 @@ func dockCgroups(t *testing.T, id string) []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("DOCK_TEST_HELPER"); mode != "" {
 		os.Exit(testHelper(mode))

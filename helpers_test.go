@@ -1,7 +1,9 @@
 package dock
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -27,4 +29,22 @@ func importBusybox(t testing.TB, e *Engine) {
 	_, err := e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
 		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
 	require.NoError(t, err)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -26,7 +26,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,25 +36,6 @@ import (
 	"github.com/go-dock/dock/internal/testutil"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// secBuffer is a bytes.Buffer that may be read while a container writes
-// to it.
-type secBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *secBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *secBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // secRun runs cfg to completion (and removes the container) and returns
 // what it wrote. A non-zero exit is not an error here: callers check st.
@@ -965,7 +945,7 @@ func TestSecurityContainment(t *testing.T) {
 	})
 
 	t.Run("init death kills all", func(t *testing.T) {
-		var out secBuffer // read while the container writes
+		var out syncBuffer // read while the container writes
 		c := secStart(t, e, Config{Image: "busybox", Cmd: []string{"sh", "-c",
 			`sleep 100 & setsid sh -c "trap '' TERM HUP INT; sleep 100; true" & nohup sleep 100 >/dev/null 2>&1 &
 echo started; exec sleep 1`}}, &out, &out)
