@@ -524,6 +524,26 @@ static void op_setns(struct field *f)
 	close(fd);
 }
 
+// A forked process (op_fork, op_monitor) goes on only once the engine has
+// placed it: the parent reports its PID ('P' and a little-endian u32) and
+// leaves the socket to it; the child waits for the go-ahead byte 'G'.
+static void report_pid(pid_t pid)
+{
+	unsigned char msg[5] = {'P'};
+	uint32_t p = pid;
+	memcpy(msg + 1, &p, 4);
+	if (write(sync_fd, msg, sizeof msg) != sizeof msg)
+		_exit(1);
+	close(sync_fd);
+}
+
+static void wait_go(void)
+{
+	char go;
+	if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
+		_exit(1);
+}
+
 static volatile pid_t relay_child;
 
 static void relay(int sig)
@@ -556,17 +576,10 @@ static void op_fork(void)
 	if (pid < 0)
 		fail(1, errno, "fork");
 	if (pid == 0) {
-		char go;
-		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
-			_exit(1);
+		wait_go();
 		return;
 	}
-	unsigned char msg[5] = {'P'};
-	uint32_t p = pid;
-	memcpy(msg + 1, &p, 4);
-	if (write(sync_fd, msg, sizeof msg) != sizeof msg)
-		_exit(1);
-	close(sync_fd);
+	report_pid(pid);
 	relay_child = pid;
 	struct sigaction sa = {.sa_handler = relay, .sa_flags = SA_RESTART};
 	for (int s = 1; s < NSIG; s++)
@@ -777,21 +790,14 @@ static void op_monitor(struct field *f)
 		close(null);
 		if (cgfd >= 0)
 			close(cgfd);
-		char go;
-		if (read_full(sync_fd, &go, 1) < 0 || go != 'G')
-			_exit(1);
+		wait_go();
 		return;
 	}
 	if (cgfd >= 0)
 		close(cgfd);
 	close(out[1]);
 	close(err[1]);
-	unsigned char msg[5] = {'P'};
-	uint32_t p = pid;
-	memcpy(msg + 1, &p, 4);
-	if (write(sync_fd, msg, sizeof msg) != sizeof msg)
-		_exit(1);
-	close(sync_fd);
+	report_pid(pid);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
