@@ -84,6 +84,10 @@ type Config struct {
 	StopSignal string `json:"stopSignal,omitempty"`
 	// StopTimeout is how long Stop waits before SIGKILL; default 10s.
 	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
+	// AutoRemove removes the container once it has exited, as docker run
+	// --rm does: for a detached container its monitor does it, for an
+	// attached one the program that waits for it. Named volumes are kept.
+	AutoRemove bool `json:"autoRemove,omitempty"`
 	// Labels are free-form metadata.
 	Labels map[string]string `json:"labels,omitempty"`
 }

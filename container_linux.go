@@ -274,6 +274,9 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			// descriptor, which stays open until the init has started.
 			cgDir = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), cgfd)
 		}
+		if rec.Config.AutoRemove {
+			head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), cg.Dirs())
+		}
 		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir)
 		plan = head.Append(plan)
 		onPid = func(pid int) error {
@@ -332,6 +335,14 @@ func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.T
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
 	p.status = st
 	close(p.done)
+	if c.recordAutoRemove() {
+		c.Remove(context.Background(), false)
+	}
+}
+
+func (c *Container) recordAutoRemove() bool {
+	rec, err := c.record()
+	return err == nil && rec.Config.AutoRemove
 }
 
 func exitStatusOf(ps *os.ProcessState, err error) ExitStatus {

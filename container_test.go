@@ -591,3 +591,30 @@ func testHelper(mode string) int {
 	fmt.Fprintln(os.Stderr, "unknown helper", mode)
 	return 2
 }
+
+// AutoRemove: a detached container's monitor removes it after its exit,
+// cgroup included; an attached one is removed by the program.
+func TestAutoRemove(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, detached := range []bool{true, false} {
+		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "echo bye; exit 3"}, AutoRemove: true})
+		require.NoError(t, err)
+		if detached {
+			require.NoError(t, c.StartDetached(ctx))
+		} else {
+			require.NoError(t, c.Start(ctx))
+			st, err := c.Wait(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 3, st.Code)
+		}
+		require.Eventually(t, func() bool {
+			_, err := e.Container(c.ID())
+			return errors.Is(err, ErrNotFound)
+		}, 5*time.Second, 10*time.Millisecond, "container %s (detached %v) removed", c.ID(), detached)
+		assert.Empty(t, dockCgroups(t, c.ID()), "cgroups")
+		tmp, err := os.ReadDir(e.path("tmp"))
+		require.NoError(t, err)
+		assert.Empty(t, tmp, "tmp/")
+	}
+}

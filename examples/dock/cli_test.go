@@ -210,6 +210,19 @@ func TestCLIRunErrors(t *testing.T) {
 	e.expect(0, "", "ps", "-aq")
 }
 
+// run -d --rm: the container's monitor removes it once it exits.
+func TestCLIDetachedAutoRemove(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok(nil, "run", "-d", "--rm", "busybox", "sh", "-c", "exit 0"))
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Contains(e.ok(nil, "ps", "-a", "-q", "--no-trunc"), id) {
+		if time.Now().After(deadline) {
+			t.Fatalf("container %s still listed 5 s after it exited", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestCLIDetached(t *testing.T) {
 	e := newEnv(t)
 	id := strings.TrimSpace(e.ok(nil, "run", "-d", "--name", "s", "busybox", "sh", "-c", "echo started; exec sleep 30"))

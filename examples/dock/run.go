@@ -235,9 +235,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	default:
 		return nil, fs.errorf("network %q not found: only none and host exist", network)
 	}
-	if o.Detach && o.Remove {
-		return nil, fs.errorf("--rm with -d is not supported yet: nothing would remove the container when it exits; run it attached, or remove it with 'dock rm'")
-	}
+	// With -d, the container's monitor removes it when it exits.
+	cfg.AutoRemove = o.Remove && o.Detach
 	return o, nil
 }
 

@@ -120,6 +120,9 @@ func TestParseRun(t *testing.T) {
 		{"allow new privileges", []string{"--security-opt", "no-new-privileges=false", "busybox"}, base(func(o *runOptions) {
 			o.Config.AllowNewPrivileges = true
 		})},
+		{"detached auto-remove", []string{"-d", "--rm", "busybox"}, base(func(o *runOptions) {
+			o.Detach, o.Remove, o.Config.AutoRemove = true, true, true
+		})},
 		{"init and network host", []string{"--init", "--network", "host", "busybox"}, base(func(o *runOptions) {
 			o.Config.Init, o.Config.Network = true, "host"
 		})},
@@ -194,7 +197,6 @@ func TestParseRunErrors(t *testing.T) {
 		{"bad ulimit hard", []string{"--ulimit", "nofile=1:y", "busybox"}, "invalid ulimit hard value"},
 		{"network bridge", []string{"--network", "bridge", "busybox"}, `network "bridge" is not supported yet`},
 		{"network other", []string{"--network=mynet", "busybox"}, `network "mynet" not found`},
-		{"detach and rm", []string{"-d", "--rm", "busybox"}, "--rm with -d is not supported yet"},
 		{"bad stop signal", []string{"--stop-signal", "SIGNOPE", "busybox"}, `"--stop-signal" flag`},
 		{"bad stop timeout", []string{"--stop-timeout", "soon", "busybox"}, `"--stop-timeout" flag`},
 		{"negative stop timeout", []string{"--stop-timeout", "-5", "busybox"}, "negative"},

@@ -89,6 +89,10 @@ type Manager interface {
 	// another process takes (a wait of several milliseconds for an RCU
 	// grace period). On cgroup v2 hosts it returns nil: use Fd.
 	JoinFiles() []string
+	// Dirs lists the cgroup's directories in every hierarchy, for a
+	// process that removes them without this package (the monitor of a
+	// detached container that removes itself).
+	Dirs() []string
 }
 
 // New creates the cgroup path (relative, e.g. "dock/<id>") in every

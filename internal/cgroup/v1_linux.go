@@ -331,6 +331,8 @@ func (m *v1Manager) Fd() (int, error) {
 	return fd, nil
 }
 
+func (m *v1Manager) Dirs() []string { return slices.Clone(m.allDirs()) }
+
 func (m *v1Manager) JoinFiles() []string {
 	files := make([]string, len(m.order))
 	for i, d := range m.order {

@@ -210,6 +210,8 @@ func (m *v2Manager) Destroy() error { return rmdir(m.dir) }
 
 func (m *v2Manager) JoinFiles() []string { return nil }
 
+func (m *v2Manager) Dirs() []string { return []string{m.dir} }
+
 func (m *v2Manager) Fd() (int, error) {
 	fd, err := unix.Open(m.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

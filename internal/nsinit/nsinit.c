@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -53,6 +55,7 @@ enum {
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
 	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
+	OP_AUTOREMOVE = 31,
 };
 
 enum {
@@ -752,6 +755,54 @@ static void write_exit(const char *path, int status)
 	rename(tmp, path);
 }
 
+
+// Auto-removal (docker run -d --rm): once the exit is recorded, the
+// monitor removes the container as the engine's Remove would, under the
+// engine's lock: its cgroup directories, then its directory, renamed into
+// the engine's tmp/ first so that the name is free at once.
+static struct {
+	char *lock, *dir, *trash, *cgroups;
+} autorm;
+
+static void op_autoremove(struct field *f)
+{
+	autorm.lock = strdup(f[0].p);
+	autorm.dir = strdup(f[1].p);
+	autorm.trash = strdup(f[2].p);
+	autorm.cgroups = malloc(f[3].n + 1);
+	if (!autorm.lock || !autorm.dir || !autorm.trash || !autorm.cgroups)
+		fail(1, ENOMEM, "plan");
+	memcpy(autorm.cgroups, f[3].p, f[3].n + 1);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	if (remove(path) < 0 && errno != ENOENT)
+		return 0; // go on: remove what can be removed
+	return 0;
+}
+
+static void auto_remove(void)
+{
+	if (!autorm.dir)
+		return;
+	int lock = open(autorm.lock, O_RDWR | O_CLOEXEC);
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
+	// A cgroup is busy for a moment after its last process died.
+	for (char *c = autorm.cgroups; *c; c += strlen(c) + 1)
+		for (int i = 0; i < 20; i++) {
+			if (rmdir(c) == 0 || errno != EBUSY)
+				break;
+			usleep(5000 * (i + 1));
+		}
+	if (rename(autorm.dir, autorm.trash) == 0)
+		nftw(autorm.trash, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (lock >= 0)
+		close(lock);
+}
+
 static void op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
@@ -827,6 +878,7 @@ static void op_monitor(struct field *f)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	write_exit(exitpath, status);
+	auto_remove();
 	_exit(0);
 }
 
@@ -857,6 +909,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
 		[OP_UNSHARE] = 1, [OP_MONITOR] = 4, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
+		[OP_AUTOREMOVE] = 4,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -910,6 +963,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		_exit(0);
 	}
 	case OP_IDMAP: op_idmap(f); break;
+	case OP_AUTOREMOVE: op_autoremove(f); break;
 	case OP_OPEN_USERNS:
 		if ((userns_fd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
 			fail(1, errno, "open %s", f[0].p);

@@ -63,6 +63,7 @@ const (
 	opIdmap       Op = 28 // src, dst: an idmapped view of src on dst
 	opEnterUserns Op = 29 // enter the user namespace opened by opOpenUserns
 	opOpenUserns  Op = 30 // path: the user namespace to enter later
+	opAutoRemove  Op = 31 // lock file, container dir, trash path, cgroup dirs
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -235,6 +236,14 @@ func (p *Plan) OpenUserns(path string) { p.op(opOpenUserns, []byte(path)) }
 
 // EnterUserns enters the user namespace that OpenUserns opened.
 func (p *Plan) EnterUserns() { p.op(opEnterUserns) }
+
+// AutoRemove makes the monitor (see Monitor, which must follow) remove
+// the container once it has recorded the exit: under the engine's lock
+// file, it removes the cgroup directories, renames the container's
+// directory to trash and deletes it.
+func (p *Plan) AutoRemove(lockFile, dir, trash string, cgroupDirs []string) {
+	p.op(opAutoRemove, []byte(lockFile), []byte(dir), []byte(trash), strs(cgroupDirs))
+}
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).
