@@ -277,7 +277,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		if rec.Config.AutoRemove {
 			head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), cg.Dirs())
 		}
-		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir)
+		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty)
 		plan = head.Append(plan)
 		onPid = func(pid int) error {
 			p.pid = pid
@@ -523,7 +523,9 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	}
 	if detached {
 		if cfg.Tty {
-			return nil, nil, invalidf("a detached container cannot have a terminal yet")
+			// The monitor makes the terminal; the init has it as stdin
+			// when it binds it over /dev/console.
+			l.consoleOnStdin = true
 		}
 		return cmd, &stdioSet{}, nil
 	}

@@ -618,3 +618,20 @@ func TestAutoRemove(t *testing.T) {
 		assert.Empty(t, tmp, "tmp/")
 	}
 }
+
+// A detached container can have a terminal: its monitor keeps the pty and
+// logs what the container writes to it.
+func TestDetachedTTY(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "tty; test -t 1 && echo is-a-tty; echo err >&2"}})
+	require.NoError(t, err)
+	require.NoError(t, c.StartDetached(ctx))
+	st, err := c.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.Code)
+	var out, errOut bytes.Buffer
+	require.NoError(t, c.Logs(ctx, &out, &errOut, LogOptions{}))
+	assert.Equal(t, "/dev/console\r\nis-a-tty\r\nerr\r\n", out.String())
+	assert.Empty(t, errOut.String(), "a terminal has one stream")
+}

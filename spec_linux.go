@@ -25,7 +25,10 @@ type launch struct {
 	seccomp  []byte // nil when unconfined
 	cgroupV2 bool   // mount the container's cgroup2 at /sys/fs/cgroup
 	console  string // host path of the pty slave, when Tty
-	userns   bool   // UIDMap and GIDMap are set
+	// consoleOnStdin: the terminal is the init's stdin, made by the
+	// detached container's monitor.
+	consoleOnStdin bool
+	userns         bool // UIDMap and GIDMap are set
 	// usernsFile is /proc/PID/ns/user of a process that holds the user
 	// namespace the init enters (see usernsHolder).
 	usernsFile string
@@ -127,7 +130,10 @@ func initPlan(l *launch) *nsinit.Plan {
 	} {
 		p.Symlink(ln[0], ln[1])
 	}
-	if l.console != "" {
+	switch {
+	case l.consoleOnStdin:
+		p.Mount(inRoot|mkfile|noLinks|nsinit.MountSourceTty, "", "/dev/console", "", unix.MS_BIND, "")
+	case l.console != "":
 		p.Mount(inRoot|mkfile|noLinks, l.console, "/dev/console", "", unix.MS_BIND, "")
 	}
 	sysFlags := uintptr(nsuidevx | unix.MS_RDONLY)

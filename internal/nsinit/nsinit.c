@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -61,7 +62,7 @@ enum {
 enum {
 	M_IN_ROOT = 1 << 0, M_MKDIR = 1 << 1, M_MKFILE = 1 << 2,
 	M_NOSYMLINKS = 1 << 3, M_VERIFY_PROC = 1 << 4, M_VERIFY_SYS = 1 << 5,
-	M_REMOUNT = 1 << 6,
+	M_REMOUNT = 1 << 6, M_SOURCE_TTY = 1 << 7,
 };
 
 #define SYNC_FD 3
@@ -221,6 +222,13 @@ static void op_mount(struct field *f)
 {
 	uint64_t flags = u64(&f[0]);
 	const char *src = f[1].p, *target = f[2].p, *fstype = f[3].p, *data = f[5].p;
+	char tty[64];
+	// The terminal a monitor made: named by the path of stdin in this
+	// mount namespace (a bind from another namespace is refused).
+	if ((flags & M_SOURCE_TTY) && ttyname_r(0, tty, sizeof tty) == 0)
+		src = tty;
+	else if (flags & M_SOURCE_TTY)
+		fail(1, errno, "mount %s: stdin is not a terminal", target);
 	unsigned long mflags = u64(&f[4]);
 	const char *tpath = target;
 	int tfd = -1;
@@ -814,9 +822,21 @@ static void op_monitor(struct field *f)
 		fail(1, errno, "fork monitor");
 	if (m > 0)
 		_exit(0);
-	int out[2], err[2];
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+	// Output comes through two pipes, or with a terminal (tty) through a
+	// pseudo-terminal whose master the monitor keeps.
+	int tty = u64(&f[4]) != 0;
+	int out[2], err[2], master = -1, slave = -1;
+	if (tty) {
+		char name[64];
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
+			fail(1, errno, "open pty");
+		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			fail(1, errno, "open %s", name);
+	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		fail(1, errno, "pipe");
+	}
 	int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (logfd < 0)
 		fail(1, errno, "open log");
@@ -835,10 +855,16 @@ static void op_monitor(struct field *f)
 	if (pid < 0)
 		fail(1, errno, "clone3");
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
-			fail(1, errno, "stdio");
-		close(null);
+		if (tty) {
+			if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+				fail(1, errno, "terminal");
+		} else {
+			int null = open("/dev/null", O_RDONLY);
+			if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+				fail(1, errno, "stdio");
+			close(null);
+		}
 		if (cgfd >= 0)
 			close(cgfd);
 		wait_go();
@@ -846,16 +872,21 @@ static void op_monitor(struct field *f)
 	}
 	if (cgfd >= 0)
 		close(cgfd);
-	close(out[1]);
-	close(err[1]);
+	if (tty) {
+		close(slave);
+	} else {
+		close(out[1]);
+		close(err[1]);
+	}
 	report_pid(pid);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	static struct stream so, se;
-	so.fd = out[0], so.name = "stdout";
-	se.fd = err[0], se.name = "stderr";
-	int open_streams = 2;
+	// A terminal mixes both streams; Docker logs it as stdout.
+	so.fd = tty ? master : out[0], so.name = "stdout";
+	se.fd = tty ? -1 : err[0], se.name = "stderr";
+	int open_streams = tty ? 1 : 2;
 	struct pollfd pfd[2] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}};
 	while (open_streams > 0) {
 		if (poll(pfd, 2, -1) < 0) {
@@ -907,7 +938,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
-		[OP_UNSHARE] = 1, [OP_MONITOR] = 4, [OP_JOIN] = 1,
+		[OP_UNSHARE] = 1, [OP_MONITOR] = 5, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
 		[OP_AUTOREMOVE] = 4,
 	};

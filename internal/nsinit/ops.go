@@ -75,6 +75,7 @@ const (
 	MountVerifyProc = 1 << 4 // the target must be procfs after mounting
 	MountVerifySys  = 1 << 5 // the target must be sysfs after mounting
 	MountRemount    = 1 << 6 // after a bind, remount with the flags (ro, nosuid...)
+	MountSourceTty  = 1 << 7 // the source is the terminal on stdin (ttyname)
 )
 
 // Plan is an encoded list of operations, sent to the init over the sync
@@ -211,9 +212,15 @@ func (p *Plan) Reaper() { p.op(opReaper) }
 // cgroup v2 directory cgroupDir (when not empty), reports the init's PID
 // and waits for the go-ahead as Fork does; then the init goes on with the
 // plan while the monitor copies its stdout and stderr to logPath
-// (json-file lines) and writes its exit status to exitPath.
-func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string) {
-	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)), []byte(cgroupDir))
+// (json-file lines) and writes its exit status to exitPath. With tty, the
+// init's stdio is a new pseudo-terminal, its controlling terminal, whose
+// output the monitor logs.
+func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string, tty bool) {
+	var t uint64
+	if tty {
+		t = 1
+	}
+	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)), []byte(cgroupDir), u64(t))
 }
 
 // Join moves the process into cgroup v1 hierarchies by writing "0" to
