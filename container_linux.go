@@ -171,6 +171,16 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("start container: %w", err)
 	}
+	// One start at a time: a second concurrent Start (in any process)
+	// fails at once instead of racing the first.
+	guard, err := os.OpenFile(c.dir("start.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	defer guard.Close()
+	if err := unix.Flock(int(guard.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("start container %s: being started: %w", c.id[:12], ErrRunning)
+	}
 	var l *launch
 	var cg cgroup.Manager
 	err = c.e.locked(func() error {

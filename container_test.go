@@ -635,3 +635,35 @@ func TestDetachedTTY(t *testing.T) {
 	assert.Equal(t, "/dev/console\r\nis-a-tty\r\nerr\r\n", out.String())
 	assert.Empty(t, errOut.String(), "a terminal has one stream")
 }
+
+// Concurrent starts of one container: exactly one succeeds.
+func TestConcurrentStart(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sleep", "30"}})
+	require.NoError(t, err)
+	defer c.Remove(ctx, true)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := e.Container(c.ID())
+			if err == nil {
+				err = h.Start(ctx)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else {
+			assert.ErrorIs(t, err, ErrRunning)
+		}
+	}
+	assert.Equal(t, 1, ok, "starts that succeeded: %v", errs)
+}
