@@ -990,10 +990,9 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 	})
 }
 
-// Stats is a snapshot of a container's resource use.
-type Stats = cgroup.Stats
-
-// Stats reads the container's memory, CPU and process counts.
+// Stats reads the container's memory, CPU and process counts from its
+// cgroup. It works while the container runs and after it exited, until
+// it is removed.
 func (c *Container) Stats(ctx context.Context) (*Stats, error) {
 	cg, err := cgroup.Load(cgroupPath(c.id))
 	if err != nil {
@@ -1003,7 +1002,11 @@ func (c *Container) Stats(ctx context.Context) (*Stats, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
-	return &s, nil
+	return &Stats{
+		Memory: MemoryStats{Usage: s.Memory.Usage, MaxUsage: s.Memory.MaxUsage, Limit: s.Memory.Limit},
+		CPU:    CPUStats{Usage: time.Duration(s.CPU.Usage), User: time.Duration(s.CPU.User), System: time.Duration(s.CPU.System)},
+		PIDs:   PIDsStats{Current: s.PIDs.Current, Limit: s.PIDs.Limit},
+	}, nil
 }
 
 func isDir(p string) bool {

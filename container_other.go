@@ -9,8 +9,6 @@ import (
 	"os"
 	"syscall"
 	"time"
-
-	"github.com/go-dock/dock/internal/cgroup"
 )
 
 // Containers need Linux. On other systems the container API exists, so
@@ -71,9 +69,6 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 		return os.RemoveAll(tmp)
 	})
 }
-
-// Stats is a snapshot of a container's resource use.
-type Stats = cgroup.Stats
 
 // Stats needs Linux.
 func (c *Container) Stats(ctx context.Context) (*Stats, error) { return nil, unsupported("stats") }

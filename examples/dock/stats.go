@@ -114,11 +114,11 @@ type statsRow struct {
 	cpu      float64
 }
 
-func cpuPercent(before, after uint64, wall time.Duration) float64 {
+func cpuPercent(before, after, wall time.Duration) float64 {
 	if after < before || wall <= 0 {
 		return 0
 	}
-	return float64(after-before) / float64(wall.Nanoseconds()) * 100
+	return float64(after-before) / float64(wall) * 100
 }
 
 func printStats(w io.Writer, rows []statsRow, hostMem uint64, noTrunc bool) {
