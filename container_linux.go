@@ -131,6 +131,11 @@ func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launc
 		userns:   len(cfg.UIDMap) > 0,
 	}
 	var err error
+	if !l.cgroupV2 {
+		if l.cgroupV1, err = v1Hierarchies(); err != nil {
+			return nil, err
+		}
+	}
 	if l.user, err = c.e.lookupUser(rec, procRootOrEmpty(procRoot)); err != nil {
 		return nil, err
 	}
@@ -144,6 +149,10 @@ func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launc
 	}
 	return l, nil
 }
+
+// v1Hierarchies are read once: the host's cgroup mounts do not change
+// under a running program.
+var v1Hierarchies = sync.OnceValues(cgroup.V1Hierarchies)
 
 func procRootOrEmpty(s string) *string {
 	if s == "" {

@@ -667,3 +667,14 @@ func TestConcurrentStart(t *testing.T) {
 	}
 	assert.Equal(t, 1, ok, "starts that succeeded: %v", errs)
 }
+
+// The container sees its own cgroup, read-only, at /sys/fs/cgroup (v2, or
+// each v1 hierarchy), so that programs size themselves from its limits.
+func TestCgroupVisibleInside(t *testing.T) {
+	e := testEngine(t)
+	out := sh(t, e, Config{Resources: Resources{Memory: 64 << 20}},
+		`cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; `+
+			`grep -c ':/$' /proc/self/cgroup >/dev/null && echo root-in-namespace; `+
+			`touch /sys/fs/cgroup/x 2>/dev/null || echo read-only`)
+	assert.Equal(t, "67108864\nroot-in-namespace\nread-only\n", out)
+}

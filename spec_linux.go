@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
@@ -22,9 +23,10 @@ type launch struct {
 	layers   string // the directory holding the unpacked layers
 	user     execUser
 	caps     capSet
-	seccomp  []byte // nil when unconfined
-	cgroupV2 bool   // mount the container's cgroup2 at /sys/fs/cgroup
-	console  string // host path of the pty slave, when Tty
+	seccomp  []byte             // nil when unconfined
+	cgroupV2 bool               // mount the container's cgroup2 at /sys/fs/cgroup
+	cgroupV1 []cgroup.Hierarchy // else these v1 hierarchies under it
+	console  string             // host path of the pty slave, when Tty
 	// consoleOnStdin: the terminal is the init's stdin, made by the
 	// detached container's monitor.
 	consoleOnStdin bool
@@ -141,12 +143,20 @@ func initPlan(l *launch) *nsinit.Plan {
 		sysFlags = nsuidevx
 	}
 	p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifySys, "sysfs", "/sys", "sysfs", sysFlags, "")
+	// The container's own cgroup, read-only, seen as / through its cgroup
+	// namespace: programs size themselves from memory and CPU limits.
+	cgFlags := uintptr(nsuidevx | unix.MS_RDONLY)
+	if cfg.Privileged {
+		cgFlags = nsuidevx
+	}
 	if l.cgroupV2 {
-		cgFlags := uintptr(nsuidevx | unix.MS_RDONLY)
-		if cfg.Privileged {
-			cgFlags = nsuidevx
-		}
 		p.Mount(inRoot|mkdir|noLinks, "cgroup", "/sys/fs/cgroup", "cgroup2", cgFlags, "")
+	} else if len(l.cgroupV1) > 0 {
+		p.Mount(inRoot|mkdir|noLinks, "tmpfs", "/sys/fs/cgroup", "tmpfs", nsuidevx, "mode=755")
+		for _, h := range l.cgroupV1 {
+			p.Mount(inRoot|mkdir|noLinks, "cgroup", "/sys/fs/cgroup/"+h.Name, "cgroup", cgFlags, h.Controllers)
+		}
+		p.Remount("/sys/fs/cgroup", cgFlags)
 	}
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
 		p.Mount(inRoot|mkfile, filepath.Join(l.dir, f), "/etc/"+f, "", unix.MS_BIND, "")

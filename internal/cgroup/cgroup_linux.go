@@ -272,3 +272,18 @@ func waitEmpty(procs func() ([]int, error), again bool) error {
 func noSwapAccounting(file string) error {
 	return fmt.Errorf("set memory+swap limit: %s is missing, swap accounting is off (boot with swapaccount=1 or enable CONFIG_MEMCG_SWAP): %w", file, errors.ErrUnsupported)
 }
+
+// V1Hierarchies lists the host's cgroup v1 hierarchies that dock uses, so
+// that a container (in its own cgroup namespace) can mount them; nil on a
+// cgroup v2 host. It reads /proc/self/mountinfo on each call.
+func V1Hierarchies() ([]Hierarchy, error) {
+	if DetectMode() == Unified {
+		return nil, nil
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return v1Hierarchies(f)
+}

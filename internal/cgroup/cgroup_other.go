@@ -19,3 +19,6 @@ func loadImpl(path string) (Manager, error) {
 
 // Validate skips the online-CPU check off Linux.
 var onlineCPUs, onlineMems func() (map[int]bool, error)
+
+// V1Hierarchies needs Linux.
+func V1Hierarchies() ([]Hierarchy, error) { return nil, errors.ErrUnsupported }

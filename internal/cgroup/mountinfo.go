@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -62,6 +64,45 @@ func v1Mounts(mountinfo io.Reader) (map[string]string, string, error) {
 		return nil, "", fmt.Errorf("read mountinfo: %w", err)
 	}
 	return m, unified, nil
+}
+
+// Hierarchy is a cgroup v1 hierarchy of the host that dock uses.
+type Hierarchy struct {
+	// Name is the base name of its mount point ("memory", "cpu,cpuacct").
+	Name string
+	// Controllers are its controllers among those dock uses, comma
+	// separated, as mount(2) takes them ("cpu,cpuacct").
+	Controllers string
+}
+
+// v1Hierarchies lists the hierarchies of mountinfo that hold a controller
+// of v1Controllers, each once, in mount order.
+func v1Hierarchies(mountinfo io.Reader) ([]Hierarchy, error) {
+	var out []Hierarchy
+	seen := map[string]bool{}
+	s := bufio.NewScanner(mountinfo)
+	s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		sep := slices.Index(fields, "-")
+		if sep < 6 || len(fields) < sep+4 || fields[sep+1] != "cgroup" {
+			continue
+		}
+		var ctrls []string
+		for opt := range strings.SplitSeq(fields[sep+3], ",") {
+			if slices.Contains(v1Controllers, opt) && !seen[opt] {
+				ctrls = append(ctrls, opt)
+			}
+		}
+		if len(ctrls) == 0 {
+			continue
+		}
+		for _, c := range ctrls {
+			seen[c] = true
+		}
+		out = append(out, Hierarchy{Name: path.Base(unescapeOctal(fields[4])), Controllers: strings.Join(ctrls, ",")})
+	}
+	return out, s.Err()
 }
 
 // unescapeOctal undoes mountinfo's \ooo escapes of space, tab, newline

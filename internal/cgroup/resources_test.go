@@ -213,6 +213,15 @@ bad line
 		"freezer": "/weird dir/freezer",
 	}, m)
 	require.Equal(t, "/sys/fs/cgroup/unified", unified)
+
+	h, err := v1Hierarchies(strings.NewReader(mountinfo))
+	require.NoError(t, err)
+	require.Equal(t, []Hierarchy{
+		{Name: "cpu,cpuacct", Controllers: "cpu,cpuacct"},
+		{Name: "cpuset", Controllers: "cpuset"},
+		{Name: "memory", Controllers: "memory"},
+		{Name: "freezer", Controllers: "freezer"},
+	}, h, "v1Hierarchies: each hierarchy once (the memory bind mount is skipped), name=systemd and cgroup2 left out")
 }
 
 func TestParseKeyed(t *testing.T) {
