@@ -613,9 +613,11 @@ func TestAutoRemove(t *testing.T) {
 			return errors.Is(err, ErrNotFound)
 		}, 5*time.Second, 10*time.Millisecond, "container %s (detached %v) removed", c.ID(), detached)
 		assert.Empty(t, dockCgroups(t, c.ID()), "cgroups")
-		tmp, err := os.ReadDir(e.path("tmp"))
-		require.NoError(t, err)
-		assert.Empty(t, tmp, "tmp/")
+		// The directory is renamed into tmp/ first, then deleted.
+		require.Eventually(t, func() bool {
+			tmp, err := os.ReadDir(e.path("tmp"))
+			return err == nil && len(tmp) == 0
+		}, 5*time.Second, 10*time.Millisecond, "tmp/ emptied")
 	}
 }
 

@@ -1,0 +1,94 @@
+package dock
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/nsinit"
+)
+
+// The engine's side of the sync socket with the C init (internal/nsinit):
+// the plan goes out; PID reports, error reports and the end of the socket
+// (the init's execve) come back.
+
+func socketPair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
+}
+
+func sendPlan(w io.Writer, p *nsinit.Plan) error {
+	if _, err := w.Write(p.Bytes()); err != nil {
+		return fmt.Errorf("send plan to init: %w", err)
+	}
+	return nil
+}
+
+// readStarted reads the init's reports until the socket closes (the exec
+// succeeded) or an error report arrives. onPid handles a 'P' report (a
+// forked process's host PID) and returns the go-ahead to send.
+func readStarted(r io.ReadWriter, onPid func(pid int) error) error {
+	var kind [1]byte
+	for {
+		_, err := io.ReadFull(r, kind[:])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read from init: %w", err)
+		}
+		switch kind[0] {
+		case 'P':
+			var b [4]byte
+			if _, err := io.ReadFull(r, b[:]); err != nil {
+				return fmt.Errorf("read from init: %w", err)
+			}
+			if onPid == nil {
+				return errors.New("read from init: unexpected pid report")
+			}
+			if err := onPid(int(binary.LittleEndian.Uint32(b[:]))); err != nil {
+				return err
+			}
+			if _, err := r.Write([]byte{'G'}); err != nil {
+				return fmt.Errorf("write to init: %w", err)
+			}
+		case 'E':
+			var b [12]byte
+			if _, err := io.ReadFull(r, b[:]); err != nil {
+				return fmt.Errorf("read from init: %w", err)
+			}
+			n := binary.LittleEndian.Uint32(b[8:])
+			if n > 4096 {
+				return errors.New("read from init: oversized error report")
+			}
+			msg := make([]byte, n)
+			if _, err := io.ReadFull(r, msg); err != nil {
+				return fmt.Errorf("read from init: %w", err)
+			}
+			ie := &nsinit.Error{
+				Code:  int(binary.LittleEndian.Uint32(b[0:])),
+				Errno: int(binary.LittleEndian.Uint32(b[4:])),
+				Msg:   string(msg),
+			}
+			return &StartError{Code: startCode(ie.Code), Err: ie}
+		default:
+			return fmt.Errorf("read from init: unexpected report %q", kind[0])
+		}
+	}
+}
+
+// startCode maps the init's failure to Docker's exit codes: 126 and 127
+// for an executable that cannot run or is missing, 125 for the rest.
+func startCode(code int) int {
+	if code == 126 || code == 127 {
+		return code
+	}
+	return 125
+}

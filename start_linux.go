@@ -1,0 +1,373 @@
+package dock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/nsinit"
+)
+
+// exeFile opens this binary through a detached, read-only mount, once per
+// process. Inits and exec'd processes are executed from it, so that a
+// container process reaching the binary through /proc/PID/exe cannot
+// write to it (CVE-2019-5736), at no copying cost.
+var exeFile = sync.OnceValues(func() (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open_tree /proc/self/exe: %w", err)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("make the binary's mount read-only: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "dock-exe"), nil
+})
+
+func cgroupPath(id string) string { return "dock/" + id }
+
+// prepareLaunch resolves what the init needs: identity, profile, cgroup.
+func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launch, error) {
+	cfg := &rec.Config
+	l := &launch{
+		rec:      rec,
+		dir:      c.dir(),
+		layers:   c.e.path("layers"),
+		cgroupV2: cgroup.DetectMode() == cgroup.Unified,
+		userns:   len(cfg.UIDMap) > 0,
+	}
+	var err error
+	if !l.cgroupV2 {
+		if l.cgroupV1, err = v1Hierarchies(); err != nil {
+			return nil, err
+		}
+	}
+	if l.user, err = c.e.lookupUser(rec, procRootOrEmpty(procRoot)); err != nil {
+		return nil, err
+	}
+	if l.caps, err = effectiveCaps(cfg); err != nil {
+		return nil, err
+	}
+	if !cfg.Privileged && !cfg.SeccompUnconfined {
+		if l.seccomp, err = c.e.seccompFor(l.caps); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// v1Hierarchies are read once: the host's cgroup mounts do not change
+// under a running program.
+var v1Hierarchies = sync.OnceValues(cgroup.V1Hierarchies)
+
+func procRootOrEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Start starts the container's process and returns once it runs (the
+// user's executable has been executed) or could not start. ctx bounds the
+// setup only: the container lives until it exits or is killed.
+//
+// The program that calls Start is the container's parent and waits for it
+// (no helper process). If the program exits first, the container is
+// killed with it; use StartDetached for containers that outlive it.
+func (c *Container) Start(ctx context.Context) error {
+	return c.start(ctx, false)
+}
+
+func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
+	if !nsinit.Available {
+		return fmt.Errorf("start container: built without cgo, the init is missing: %w", ErrUnsupported)
+	}
+	rec, err := c.record()
+	if err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	// One start at a time: a second concurrent Start (in any process)
+	// fails at once instead of racing the first.
+	guard, err := os.OpenFile(c.dir("start.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	defer guard.Close()
+	if err := unix.Flock(int(guard.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("start container %s: being started: %w", c.id[:12], ErrRunning)
+	}
+	var l *launch
+	var cg cgroup.Manager
+	err = c.e.locked(func() error {
+		st, err := c.State(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Status == StatusRunning || st.Status == StatusPaused {
+			return fmt.Errorf("container %s: %w", c.id[:12], ErrRunning)
+		}
+		if l, err = c.prepareLaunch(rec, ""); err != nil {
+			return err
+		}
+		cg, err = c.newCgroup(rec)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	defer func() {
+		if retErr != nil && cg != nil {
+			cg.Kill()
+			cg.Destroy()
+		}
+	}()
+	if l.userns {
+		for i := range rec.Layers {
+			if err := os.MkdirAll(c.dir("idmap", strconv.Itoa(i)), 0o700); err != nil {
+				return fmt.Errorf("start container: %w", err)
+			}
+		}
+		holder, err := usernsHolder(&rec.Config)
+		if err != nil {
+			return fmt.Errorf("start container: %w", err)
+		}
+		// Once the init has started, it holds the namespace itself.
+		defer holder.Close()
+		l.usernsFile = holder.file
+	}
+	p := &proc{done: make(chan struct{}), cg: cg}
+	l.pdeathsig = !detached
+	cmd, stdio, err := c.initCmd(l, p, detached)
+	if err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	defer stdio.closeChildEnds()
+	parent, child, err := socketPair()
+	if err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	defer parent.Close()
+	exe, err := exeFile()
+	if err != nil {
+		child.Close()
+		return fmt.Errorf("start container: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{child, exe}
+	// The init is born in its cgroup on cgroup v2 (and in the cgroup2
+	// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
+	// On v1 it moves itself in (launch.joinFiles).
+	cgfd, err := cg.Fd()
+	if err == nil {
+		defer unix.Close(cgfd)
+		if !detached {
+			cmd.SysProcAttr.UseCgroupFD = true
+			cmd.SysProcAttr.CgroupFD = cgfd
+		}
+	}
+	l.joinFiles = cg.JoinFiles()
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		stdio.abort()
+		return fmt.Errorf("start container: %w", err)
+	}
+	p.pid = cmd.Process.Pid
+	fail := func(err error) error {
+		if p.pid > 0 {
+			unix.Kill(p.pid, unix.SIGKILL)
+		}
+		cmd.Process.Kill()
+		// The init may have failed first and said why: that error is
+		// the one to report (ours is then a consequence, such as EPIPE).
+		initErr := readStarted(parent, nil)
+		cmd.Wait()
+		stdio.abort()
+		var se *StartError
+		if errors.As(initErr, &se) {
+			return se
+		}
+		return fmt.Errorf("start container: %w", err)
+	}
+	plan := initPlan(l)
+	var onPid func(int) error
+	if detached {
+		p.pid = 0
+		head := new(nsinit.Plan)
+		cgDir := ""
+		if cgfd >= 0 {
+			// The monitor opens the cgroup through this process's
+			// descriptor, which stays open until the init has started.
+			cgDir = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), cgfd)
+		}
+		if rec.Config.AutoRemove {
+			head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), cg.Dirs())
+		}
+		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty)
+		plan = head.Append(plan)
+		onPid = func(pid int) error {
+			p.pid = pid
+			return nil
+		}
+	}
+	if err := sendPlan(parent, plan); err != nil {
+		return fail(err)
+	}
+	if err := readStarted(parent, onPid); err != nil {
+		if p.pid > 0 && detached {
+			unix.Kill(p.pid, unix.SIGKILL)
+		}
+		cmd.Wait()
+		stdio.abort()
+		return err
+	}
+	started := time.Now().UTC()
+	pidStart, _ := procStartTime(p.pid)
+	if detached {
+		cmd.Wait() // the monitor's first process, which has exited
+		os.Remove(c.dir("exit.json"))
+	}
+	if err := c.writeState(State{Status: StatusRunning, Pid: p.pid, PidStart: pidStart, StartedAt: started, Detached: detached}); err != nil {
+		return fail(err)
+	}
+	if detached {
+		return nil
+	}
+	c.e.procs().set(c.id, p)
+	go c.reap(cmd, p, stdio, started)
+	return nil
+}
+
+// newCgroup makes the container's cgroup with its limits. The cgroup of a
+// container that ran before is replaced.
+func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, error) {
+	if old, err := cgroup.Load(cgroupPath(c.id)); err == nil {
+		old.Kill()
+		old.Destroy()
+	}
+	return cgroup.New(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
+}
+
+// reap waits for the init, records how it ended, and wakes Wait.
+func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.Time) {
+	err := cmd.Wait()
+	stdio.finish()
+	st := exitStatusOf(cmd.ProcessState, err)
+	if oom, _ := p.cg.OOMKilled(); oom {
+		st.OOMKilled = true
+	}
+	// Every process of the container died with its init (PID namespace);
+	// the cgroup stays, for stats and a restart, until Remove.
+	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
+	p.status = st
+	close(p.done)
+	if c.recordAutoRemove() {
+		c.Remove(context.Background(), false)
+	}
+}
+
+func (c *Container) recordAutoRemove() bool {
+	rec, err := c.record()
+	return err == nil && rec.Config.AutoRemove
+}
+
+func exitStatusOf(ps *os.ProcessState, err error) ExitStatus {
+	st := ExitStatus{ExitedAt: time.Now().UTC()}
+	if ps == nil {
+		st.Code = 255
+		if err != nil {
+			st.Err = err.Error()
+		}
+		return st
+	}
+	ws := ps.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		st.Signal = int(ws.Signal())
+		st.Code = 128 + st.Signal
+	default:
+		st.Code = ws.ExitStatus()
+	}
+	return st
+}
+
+// initCloneFlags are the namespaces of a new container.
+func initCloneFlags(l *launch) uintptr {
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if l.rec.Config.Network != "host" {
+		flags |= unix.CLONE_NEWNET
+	}
+	// A user namespace is entered late, by the init itself (see
+	// nsinit.Plan.Userns): every other namespace belongs to the host's.
+	return flags
+}
+
+// initCmd prepares the re-execution of this binary as the container init
+// (attached) or as its monitor (detached, which clones the init itself).
+func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdioSet, error) {
+	cfg := &l.rec.Config
+	attr := &syscall.SysProcAttr{Setsid: true}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
+		Args:        []string{"dock-init"},
+		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
+		SysProcAttr: attr,
+	}
+	if detached {
+		if cfg.Tty {
+			// The monitor makes the terminal; the init has it as stdin
+			// when it binds it over /dev/console.
+			l.consoleOnStdin = true
+		}
+		return cmd, &stdioSet{}, nil
+	}
+	attr.Cloneflags = initCloneFlags(l)
+	attr.Pdeathsig = syscall.SIGKILL
+	logw, err := c.openLog()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdio := &stdioSet{log: logw}
+	if cfg.Tty {
+		master, slave, err := openPty(c.TtySize)
+		if err != nil {
+			logw.Close()
+			return nil, nil, err
+		}
+		p.pty = master
+		l.console = slave.Name()
+		stdio.childEnds = append(stdio.childEnds, slave)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		attr.Setctty, attr.Ctty = true, 0
+		stdio.copyPty(master, c.Stdin, c.Stdout)
+		return cmd, stdio, nil
+	}
+	cmd.Stdin = c.Stdin
+	if c.Stdin == nil && cfg.OpenStdin {
+		cmd.Stdin = nil
+	}
+	cmd.Stdout = logw.stream("stdout", c.Stdout)
+	cmd.Stderr = logw.stream("stderr", c.Stderr)
+	return cmd, stdio, nil
+}
+
+// StartDetached starts the container like Start, but hands it to a small
+// monitor process (no Go runtime, well under 1 MiB) that copies its output
+// to the log and records its exit, so that the container outlives the
+// program. Another process that opens the same root can Wait for it, Kill
+// it, read its logs and Remove it. The stdio fields must be nil.
+func (c *Container) StartDetached(ctx context.Context) error {
+	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil {
+		return invalidf("start detached: stdio fields must be nil; read the output with Logs")
+	}
+	return c.start(ctx, true)
+}
