@@ -1,0 +1,257 @@
+//go:build linux && cgo
+
+#include "nsinit.h"
+
+// Monitor: a detached container's parent. It has no Go runtime and keeps
+// only the log file and two pipes open: it copies the container's output
+// into the log as Docker's json-file lines and records the exit status.
+
+static size_t json_escape(char *dst, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = src[i];
+		switch (ch) {
+		case '"': dst[o++] = '\\'; dst[o++] = '"'; break;
+		case '\\': dst[o++] = '\\'; dst[o++] = '\\'; break;
+		case '\n': dst[o++] = '\\'; dst[o++] = 'n'; break;
+		case '\r': dst[o++] = '\\'; dst[o++] = 'r'; break;
+		case '\t': dst[o++] = '\\'; dst[o++] = 't'; break;
+		default:
+			if (ch < 0x20) {
+				memcpy(dst + o, "\\u00", 4);
+				dst[o + 4] = hex[ch >> 4];
+				dst[o + 5] = hex[ch & 15];
+				o += 6;
+			} else {
+				dst[o++] = ch;
+			}
+		}
+	}
+	return o;
+}
+
+static void rfc3339(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+#define LOG_LINE (16 << 10)
+
+struct stream {
+	int fd;
+	const char *name;
+	char buf[LOG_LINE];
+	size_t len;
+};
+
+static void log_line(int logfd, struct stream *s, size_t n)
+{
+	static char out[LOG_LINE * 6 + 128];
+	char ts[48];
+	rfc3339(ts, sizeof ts);
+	size_t o = 0;
+	memcpy(out, "{\"log\":\"", 8);
+	o = 8;
+	o += json_escape(out + o, s->buf, n);
+	o += snprintf(out + o, sizeof out - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", s->name, ts);
+	(void)!write(logfd, out, o);
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+}
+
+// pump reads what is available; it returns 0 at end of stream.
+static int pump(int logfd, struct stream *s)
+{
+	ssize_t r = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (r <= 0) {
+		if (s->len > 0)
+			log_line(logfd, s, s->len);
+		return 0;
+	}
+	s->len += r;
+	for (;;) {
+		char *nl = memchr(s->buf, '\n', s->len);
+		if (nl)
+			log_line(logfd, s, nl - s->buf + 1);
+		else if (s->len == sizeof s->buf)
+			log_line(logfd, s, s->len);
+		else
+			break;
+	}
+	return 1;
+}
+
+static void write_exit(const char *path, int status)
+{
+	char tmp[PATH_MAX], ts[48], body[256];
+	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	rfc3339(ts, sizeof ts);
+	int n = snprintf(body, sizeof body, "{\"code\":%d,\"signal\":%d,\"exitedAt\":\"%s\"}\n", code, sig, ts);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	(void)!write(fd, body, n);
+	close(fd);
+	rename(tmp, path);
+}
+
+
+// Auto-removal (docker run -d --rm): once the exit is recorded, the
+// monitor removes the container as the engine's Remove would, under the
+// engine's lock: its cgroup directories, then its directory, renamed into
+// the engine's tmp/ first so that the name is free at once.
+static struct {
+	char *lock, *dir, *trash, *cgroups;
+} autorm;
+
+void op_autoremove(struct field *f)
+{
+	autorm.lock = strdup(f[0].p);
+	autorm.dir = strdup(f[1].p);
+	autorm.trash = strdup(f[2].p);
+	autorm.cgroups = malloc(f[3].n + 1);
+	if (!autorm.lock || !autorm.dir || !autorm.trash || !autorm.cgroups)
+		fail(1, ENOMEM, "plan");
+	memcpy(autorm.cgroups, f[3].p, f[3].n + 1);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	if (remove(path) < 0 && errno != ENOENT)
+		return 0; // go on: remove what can be removed
+	return 0;
+}
+
+static void auto_remove(void)
+{
+	if (!autorm.dir)
+		return;
+	int lock = open(autorm.lock, O_RDWR | O_CLOEXEC);
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
+	// A cgroup is busy for a moment after its last process died.
+	for (char *c = autorm.cgroups; *c; c += strlen(c) + 1)
+		for (int i = 0; i < 20; i++) {
+			if (rmdir(c) == 0 || errno != EBUSY)
+				break;
+			usleep(5000 * (i + 1));
+		}
+	if (rename(autorm.dir, autorm.trash) == 0)
+		nftw(autorm.trash, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (lock >= 0)
+		close(lock);
+}
+
+void op_monitor(struct field *f)
+{
+	const char *logpath = f[0].p, *exitpath = f[1].p;
+	uint64_t flags = u64(&f[2]);
+	// The process the engine started exits at once, so that the engine
+	// can reap it; the monitor goes on, orphaned, in its own session.
+	pid_t m = fork();
+	if (m < 0)
+		fail(1, errno, "fork monitor");
+	if (m > 0)
+		_exit(0);
+	// Output comes through two pipes, or with a terminal (tty) through a
+	// pseudo-terminal whose master the monitor keeps.
+	int tty = u64(&f[4]) != 0;
+	int out[2], err[2], master = -1, slave = -1;
+	if (tty) {
+		char name[64];
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
+			fail(1, errno, "open pty");
+		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			fail(1, errno, "open %s", name);
+	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		fail(1, errno, "pipe");
+	}
+	int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (logfd < 0)
+		fail(1, errno, "open log");
+	// The init is born in its cgroup (cgroup v2, or the cgroup2 tracking
+	// directory of a hybrid host) when one is given.
+	struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
+	int cgfd = -1;
+	if (f[3].n > 0) {
+		cgfd = open(f[3].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cgfd < 0)
+			fail(1, errno, "open cgroup %s", f[3].p);
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = cgfd;
+	}
+	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0)
+		fail(1, errno, "clone3");
+	if (pid == 0) {
+		if (tty) {
+			if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+				fail(1, errno, "terminal");
+		} else {
+			int null = open("/dev/null", O_RDONLY);
+			if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+				fail(1, errno, "stdio");
+			close(null);
+		}
+		if (cgfd >= 0)
+			close(cgfd);
+		wait_go();
+		return;
+	}
+	if (cgfd >= 0)
+		close(cgfd);
+	if (tty) {
+		close(slave);
+	} else {
+		close(out[1]);
+		close(err[1]);
+	}
+	report_pid(pid);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	static struct stream so, se;
+	// A terminal mixes both streams; Docker logs it as stdout.
+	so.fd = tty ? master : out[0], so.name = "stdout";
+	se.fd = tty ? -1 : err[0], se.name = "stderr";
+	int open_streams = tty ? 1 : 2;
+	struct pollfd pfd[2] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}};
+	while (open_streams > 0) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		struct stream *ss[2] = {&so, &se};
+		for (int i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (!pump(logfd, ss[i])) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				open_streams--;
+			}
+		}
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	write_exit(exitpath, status);
+	auto_remove();
+	_exit(0);
+}
