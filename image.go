@@ -36,7 +36,8 @@ type Image struct {
 	// say.
 	Created time.Time
 	// Size is the sum of the sizes of the image's layers as stored
-	// (compressed).
+	// (compressed, except the uncompressed layer.tar files that Load
+	// keeps as they came from a "docker save" before Docker 25).
 	Size int64
 	// Architecture and OS are the image's platform ("amd64", "linux").
 	Architecture, OS string
@@ -46,6 +47,10 @@ type Image struct {
 	// Layers are the diff IDs (digests of the uncompressed layer tars),
 	// bottom to top.
 	Layers []string
+	// History is how the image was made, oldest first, one entry per
+	// step (a step that added no layer says EmptyLayer), as
+	// "docker history" shows it; empty if the config has none.
+	History []ocispec.History
 }
 
 // ImportOption configures Import and ImportDir.
@@ -181,6 +186,20 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]str
 	return lines, translate(err)
 }
 
+// Prune removes what no image reaches: layer blobs and unpacked layers
+// left by removed images or by a load or pull that failed after storing
+// them, and leftovers in the state directory's tmp/ of operations that
+// crashed. It returns "Deleted: <digest>" for each blob and layer removed.
+//
+// To spare the work of other goroutines and processes in progress (a pull
+// that has stored blobs but not yet tagged its image), Prune removes only
+// what is older than an hour. It removes no image, untagged ones included:
+// RemoveImage removes those.
+func (e *Engine) Prune(ctx context.Context) ([]string, error) {
+	lines, err := e.store.Prune(ctx, store.TmpGrace)
+	return lines, translate(err)
+}
+
 // resolveImage resolves ref for a container: the image and its unpacked
 // layer directories, bottom to top, unpacking any layer that is missing.
 func (e *Engine) resolveImage(ctx context.Context, ref string) (*store.Image, []string, error) {
@@ -206,6 +225,7 @@ func newImage(img *store.Image) *Image {
 		Config:       img.Config.Config,
 		RepoTags:     []string{},
 		Layers:       []string{},
+		History:      img.Config.History,
 	}
 	if img.Config.Created != nil {
 		out.Created = *img.Config.Created
