@@ -24,9 +24,11 @@
 //	img, err := eng.Import(ctx, tarStream, "app:dev",
 //		dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"/app"}}))
 //
-// Images, Image, Tag and RemoveImage list, inspect, tag and remove them.
-// Each layer is unpacked once, safely (no path can escape the layer), and
-// shared by every image that has it.
+// Images, Image, Tag and RemoveImage list, inspect, tag and remove them;
+// Prune removes what no image uses. Save and Load write and read archives
+// in the format of docker save (or OCI archives), which docker load,
+// skopeo and podman read. Each layer is unpacked once, safely (no path can
+// escape the layer), and shared by every image that has it.
 //
 // # Containers
 //
@@ -42,7 +44,8 @@
 //	err = c.Start(ctx)
 //	st, err := c.Wait(ctx) // st.Code, st.OOMKilled
 //
-// Engine.Run does Create, Start, Wait and Remove in one call. Exec runs
+// Engine.Run does Create, Start, Wait and Remove in one call; a Config
+// with AutoRemove is removed once it exits, as docker run --rm is. Exec runs
 // another process in a running container. StartDetached hands the
 // container to a small monitor process (no Go runtime, well under 1 MiB)
 // so that it outlives the program: another process that opens the same
