@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/go-dock/dock/internal/store"
@@ -33,6 +36,9 @@ type Engine struct {
 	// store is the image store: the OCI layout and unpacked layers.
 	store *store.Store
 
+	// reg reaches registries for Pull and Push (registry.go).
+	reg *registry
+
 	// run tracks the containers this Engine value started (made once).
 	runOnce sync.Once
 	run     *running
@@ -42,7 +48,47 @@ type Engine struct {
 type Option func(*options) error
 
 type options struct {
-	logger *slog.Logger
+	logger   *slog.Logger
+	registry RegistryConfig
+}
+
+// RegistryConfig is how the engine reaches registries for Pull and Push.
+// The zero value is Docker's default: HTTPS to every registry but loopback
+// ones (127.0.0.0/8, ::1, localhost: plain HTTP when HTTPS gets no answer),
+// no mirrors, credentials from Docker's config.json, Go's default transport.
+type RegistryConfig struct {
+	// Insecure lists the registries reached over plain HTTP, or over HTTPS
+	// without certificate checks, as Docker's insecure-registries:
+	// "host[:port]", or a CIDR such as "10.0.0.0/8" for IP-literal hosts.
+	Insecure []string
+	// Mirrors maps a registry ("docker.io", "host[:port]") to the base URLs
+	// of its mirrors ("https://mirror.example.com"), tried in order, once
+	// each, before the registry itself by Pull (never by Push).
+	Mirrors map[string][]string
+	// DockerConfig is the path of Docker's config.json, whose auths,
+	// credsStore and credHelpers give the credentials of registries.
+	// Default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
+	// WithCredentials overrides it for one call.
+	DockerConfig string
+	// Transport sends the HTTP requests (nil: a clone of
+	// http.DefaultTransport). The certificate checks of an *http.Transport
+	// are turned off for the Insecure hosts only; any other RoundTripper is
+	// used as it is.
+	Transport http.RoundTripper
+}
+
+// WithRegistryConfig sets how the engine reaches registries; see
+// RegistryConfig for the defaults. A malformed entry (a mirror that is not
+// an http or https URL without a path, an Insecure entry that is neither a
+// host nor a CIDR) makes Open fail with an error wrapping ErrInvalid. The
+// slices and the map are copied.
+func WithRegistryConfig(c RegistryConfig) Option {
+	return func(o *options) error {
+		c.Insecure = slices.Clone(c.Insecure)
+		c.Mirrors = maps.Clone(c.Mirrors)
+		o.registry = c
+		return nil
+	}
 }
 
 // WithLogger makes the engine log what it does to l. By default it is
@@ -86,6 +132,10 @@ func Open(root string, opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	e := &Engine{root: abs, log: o.logger, lockFile: lf}
+	if e.reg, err = newRegistry(o.registry); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	if e.store, err = store.Open(abs, e.locked); err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("open engine: %w", err)

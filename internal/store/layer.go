@@ -1,16 +1,13 @@
 package store
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
-	"github.com/go-dock/dock/internal/archive"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -83,36 +80,8 @@ func (s *Store) unpackLayer(ctx context.Context, desc ocispec.Descriptor, diffID
 		return err
 	}
 	defer rc.Close()
-	var tarStream io.Reader
-	switch desc.MediaType {
-	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer,
-		ocispec.MediaTypeImageLayerNonDistributableGzip: //nolint:staticcheck // still found in the wild
-		zr, err := gzip.NewReader(rc)
-		if err != nil {
-			return invalidArchive(err)
-		}
-		defer zr.Close()
-		tarStream = zr
-	case ocispec.MediaTypeImageLayer, ocispec.MediaTypeImageLayerNonDistributable: //nolint:staticcheck
-		tarStream = rc
-	default:
-		return fmt.Errorf("%w: unsupported layer media type %q", ErrInvalid, desc.MediaType)
-	}
-	h := diffID.Algorithm().Hash()
-	tee := io.TeeReader(ctxReader{ctx, tarStream}, h)
-	if _, err := archive.Apply(ctx, filepath.Join(layerDir, diffDir), tee, archive.Options{}); err != nil {
-		return invalidArchive(err)
-	}
-	// Read to the end: the diff ID covers the whole stream, and the blob
-	// reader checks the blob's digest at its end.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return invalidArchive(err)
-	}
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return invalidArchive(err)
-	}
-	if got := digest.NewDigest(diffID.Algorithm(), h); got != diffID {
-		return fmt.Errorf("%w: uncompressed layer has digest %s, config says %s", ErrInvalid, got, diffID)
+	if err := applyLayer(ctx, desc.MediaType, rc, filepath.Join(layerDir, diffDir), diffID); err != nil {
+		return err
 	}
 	if err := writeLayerMeta(layerDir, chain, diffID, parent); err != nil {
 		return err

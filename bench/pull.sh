@@ -1,0 +1,179 @@
+#!/bin/bash
+# Pulls a 6-layer image (~230 MB gzip, ~280 MB of tar, 11.4k files) from a
+# local registry into a fresh store with dock and the peers that are
+# installed (skopeo+umoci, podman, containerd's ctr), side by side, and
+# prints each median, dock's ratio to the fastest peer that also unpacks,
+# and dock's peak RSS. Run as root from the repository: sudo bench/pull.sh
+# (N=runs, default 5). Takes a few minutes.
+#
+# The image is deterministic (openssl keystreams and a seeded generator,
+# tars with fixed owners and mtimes, gzip -6 -n), as in the peers' baseline
+# (../shared/research/peers): a busybox rootfs, 8,000 small text files,
+# 2 x 48 MiB random, 48 MiB of base64, 3,000 random files of 4-32 KiB, and
+# 500 text files + 24 MiB random + a whiteout of a layer-2 directory. It is
+# built once into $CACHE (default /var/tmp/dock-pull-bench). The registry
+# (docker-registry, 127.0.0.1, its own config) keeps its storage on a
+# tmpfs, and every store is on a tmpfs: on this project's ext4 without a
+# journal, creating files soon after deleting many is slow and noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-5}
+CACHE=${CACHE:-/var/tmp/dock-pull-bench}
+W=$(mktemp -d /tmp/dock-pull-bench.XXXXXX)
+REGPID=
+CTDPID=
+cleanup() {
+	[ -n "$REGPID" ] && kill "$REGPID" 2>/dev/null && wait "$REGPID" 2>/dev/null
+	[ -n "$CTDPID" ] && kill "$CTDPID" 2>/dev/null && wait "$CTDPID" 2>/dev/null
+	umount "$W" 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+need=""
+for t in hyperfine jq openssl python3 skopeo curl; do command -v $t >/dev/null || need="$need $t"; done
+[ -x /usr/bin/time ] || need="$need time"
+[ -x /bin/busybox ] || need="$need busybox-static"
+[ -x /usr/bin/docker-registry ] || need="$need docker-registry"
+if [ -n "$need" ]; then
+	echo "bench: installing$need"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+mount -t tmpfs -o size=8g tmpfs "$W"
+go build -o "$W/dock" ./examples/dock
+
+# The image: an OCI layout in $CACHE/oci.
+if [ ! -f "$CACHE/oci/index.json" ]; then
+	echo "bench: making the image in $CACHE (once)"
+	rm -rf "$CACHE" && mkdir -p "$CACHE/src" "$CACHE/oci/blobs/sha256"
+	S=$CACHE/src
+	R=$S/l1
+	mkdir -p "$R/bin" "$R/etc" "$R/tmp"
+	cp /bin/busybox "$R/bin/busybox"
+	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
+	mkdir -p "$S/l3/data/big"
+	for x in a b; do
+		openssl enc -aes-128-ctr -nosalt -pass pass:peers-l3$x -pbkdf2 </dev/zero 2>/dev/null | head -c 50331648 >"$S/l3/data/big/$x.bin" || true
+	done
+	python3 - "$S" <<'EOF'
+import base64, os, random, sys
+S = sys.argv[1]
+WORDS = ("container image layer registry manifest digest blob overlay mount namespace cgroup "
+         "process kernel runtime bundle config rootfs tar gzip index platform linux amd64 arm64 "
+         "build stage copy run entrypoint environment user group volume network bridge veth").split()
+def text(rng, n):
+    out, size = [], 0
+    while size < n:
+        w = rng.choice(WORDS); out.append(w); size += len(w) + 1
+    return (" ".join(out)[:n] + "\n").encode()
+def put(root, rel, data):
+    p = os.path.join(root, rel); os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f: f.write(data)
+rng = random.Random(1)
+for i in range(8000):
+    put(S + "/l2", f"data/text/d{i % 100:02d}/f{i:05d}.txt", text(rng, rng.randint(512, 8192)))
+rng = random.Random(3)
+put(S + "/l4", "data/semi/blob.b64", base64.b64encode(rng.randbytes(36 * 1024 * 1024)))
+rng = random.Random(2)
+for i in range(3000):
+    put(S + "/l5", f"data/rand/d{i % 50:02d}/r{i:05d}.bin", rng.randbytes(rng.randint(4096, 32768)))
+rng = random.Random(4)
+for i in range(500):
+    put(S + "/l6", f"data/mixed/m{i:04d}.txt", text(rng, rng.randint(100, 4000)))
+put(S + "/l6", "data/mixed/big.bin", rng.randbytes(24 * 1024 * 1024))
+put(S + "/l6", "data/text/.wh.d00", b"")
+EOF
+	for l in l1 l2 l3 l4 l5 l6; do
+		tar --numeric-owner --owner=0 --group=0 --mtime=@0 --sort=name -C "$S/$l" -cf "$S/$l.tar" .
+		gzip -6 -n -c "$S/$l.tar" >"$S/$l.tar.gz"
+	done
+	python3 - "$S" "$CACHE/oci" <<'EOF'
+import hashlib, json, os, shutil, sys
+S, O = sys.argv[1], sys.argv[2]
+def blob(path=None, data=None):
+    if data is None:
+        data = open(path, "rb").read()
+    d = hashlib.sha256(data).hexdigest()
+    open(f"{O}/blobs/sha256/{d}", "wb").write(data)
+    return "sha256:" + d, len(data)
+layers, diffs = [], []
+for l in ["l1", "l2", "l3", "l4", "l5", "l6"]:
+    diffs.append("sha256:" + hashlib.sha256(open(f"{S}/{l}.tar", "rb").read()).hexdigest())
+    d, n = blob(f"{S}/{l}.tar.gz")
+    layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n})
+cfg = {"created": "2026-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
+       "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"], "WorkingDir": "/"},
+       "rootfs": {"type": "layers", "diff_ids": diffs}}
+cd, cn = blob(data=json.dumps(cfg).encode())
+man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn}, "layers": layers}
+md, mn = blob(data=json.dumps(man).encode())
+open(f"{O}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": md, "size": mn, "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{O}/index.json", "w"))
+EOF
+	rm -rf "$S"
+fi
+
+# The registry, on a free port, storage on the tmpfs.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$W/registry.yml" <<EOF
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $W/registry}}
+http: {addr: 127.0.0.1:$PORT}
+EOF
+docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+REGPID=$!
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+IMG=127.0.0.1:$PORT/bench/big:latest
+skopeo copy -q --dest-tls-verify=false "oci:$CACHE/oci:latest" "docker://$IMG"
+MB=$(jq '[.layers[].size]|add' "$CACHE/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$CACHE/oci/index.json" | cut -d: -f2)")
+echo "bench: image $IMG, $MB compressed layer bytes, $N runs each, stores on tmpfs"
+
+D=$W/t
+names=() cmds=() preps=()
+add() { names+=("$1"); preps+=("$2"); cmds+=("$3"); }
+add dock "rm -rf $D/dock" "$W/dock --root $D/dock pull -q $IMG"
+add "skopeo copy (no unpack)" "rm -rf $D/sk" "skopeo copy -q --src-tls-verify=false docker://$IMG oci:$D/sk:latest"
+if command -v umoci >/dev/null; then
+	add "skopeo copy + umoci unpack" "rm -rf $D/sku && mkdir -p $D/sku" "skopeo copy -q --src-tls-verify=false docker://$IMG oci:$D/sku/l:latest && umoci unpack --image $D/sku/l:latest $D/sku/b"
+else
+	echo "umoci: not installed"
+fi
+if command -v podman >/dev/null; then
+	add "podman pull (overlay)" "rm -rf $D/pod" "podman --root $D/pod/root --runroot $D/pod/run --storage-driver overlay pull -q --tls-verify=false $IMG"
+else
+	echo "podman: not installed"
+fi
+if command -v ctr >/dev/null && command -v containerd >/dev/null; then
+	mkdir -p "$W/ctd"
+	printf 'version = 2\nroot = "%s/ctd/root"\nstate = "%s/ctd/state"\n[grpc]\naddress = "%s/ctd/sock"\n[plugins."io.containerd.grpc.v1.cri"]\ndisable = true\n' "$W" "$W" "$W" >"$W/ctd/config.toml"
+	containerd --config "$W/ctd/config.toml" >"$W/ctd/log" 2>&1 &
+	CTDPID=$!
+	sleep 1
+	C="ctr -a $W/ctd/sock"
+	add "ctr images pull (overlayfs)" "$C images rm --sync $IMG; $C content prune references" "$C images pull --plain-http $IMG"
+else
+	echo "ctr: not installed"
+fi
+
+args=()
+for i in "${!names[@]}"; do args+=(-n "${names[$i]}" --prepare "${preps[$i]}; sync" "${cmds[$i]}"); done
+mkdir -p "$D"
+hyperfine --style basic --runs "$N" --export-json "$W/hf.json" "${args[@]}" >"$W/hf.log" 2>&1 || { cat "$W/hf.log"; exit 1; }
+
+echo
+printf '%-30s %8s %8s %8s %9s\n' tool median min max MB/s
+jq -r --argjson mb "$MB" '.results[] | [.command, .median, .min, .max, ($mb/1e6/.median)] | @tsv' "$W/hf.json" |
+	while IFS=$'\t' read -r n med lo hi rate; do printf '%-30s %7.2fs %7.2fs %7.2fs %9.1f\n' "$n" "$med" "$lo" "$hi" "$rate"; done
+jq -r '(.results[] | select(.command=="dock") | .median) as $d
+	| [.results[] | select(.command!="dock" and (.command|test("no unpack")|not))] as $p
+	| if ($p|length)==0 then "no peer that unpacks is installed"
+	  else ($p | min_by(.median)) as $f | "dock / fastest peer that unpacks (\($f.command)): \($d/$f.median*100|round/100)x" end' "$W/hf.json"
+jq -r '(.results[] | select(.command=="dock") | .median) as $d | .results[] | select(.command|test("no unpack"))
+	| "dock / \(.command): \($d/.median*100|round/100)x"' "$W/hf.json"
+rm -rf "$D/dock"
+/usr/bin/time -v "$W/dock" --root "$D/dock" pull -q "$IMG" 2>"$W/time.txt" >/dev/null
+echo "dock peak RSS: $(awk -F': ' '/Maximum resident set size/ {printf "%.1f MiB", $2/1024}' "$W/time.txt")"

@@ -1,0 +1,452 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-dock/dock"
+	"golang.org/x/sys/unix"
+)
+
+// cmdPull is docker pull: per-layer progress (bars on a terminal, one line
+// per step otherwise), then the digest and the status.
+func cmdPull(ctx context.Context, c *cli, args []string) error {
+	var platform string
+	var quiet, all bool
+	fs := newFlagSet("pull", true)
+	fs.String(&platform, "platform", "Set platform if server is multi-platform capable")
+	fs.Bool(&quiet, "q,quiet", "Suppress verbose output")
+	fs.Bool(&all, "a,all-tags", "Download all tagged images in the repository (not supported yet)")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("pull", args, 1, 1); err != nil {
+		return err
+	}
+	if all {
+		return errors.New("pull --all-tags is not supported yet")
+	}
+	var opts []dock.PullOption
+	if platform != "" {
+		opts = append(opts, dock.WithPlatform(platform))
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ref, name, tag := splitRef(args[0])
+	before, _ := e.Image(ctx, args[0])
+	var pr *progressPrinter
+	if !quiet {
+		if tag != "" {
+			fmt.Fprintf(c.stdout, "%s: Pulling from %s\n", tag, repoPath(name))
+		}
+		pr = newProgressPrinter(c.stdout, false)
+		opts = append(opts, dock.WithProgress(pr.update))
+	}
+	img, err := e.Pull(ctx, args[0], opts...)
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintf(c.stdout, "Digest: %s\n", img.Digest)
+		if before != nil && before.Digest == img.Digest {
+			fmt.Fprintf(c.stdout, "Status: Image is up to date for %s\n", ref)
+		} else {
+			fmt.Fprintf(c.stdout, "Status: Downloaded newer image for %s\n", ref)
+		}
+	}
+	fmt.Fprintln(c.stdout, fullName(ref))
+	return nil
+}
+
+// cmdPush is docker push NAME[:TAG].
+func cmdPush(ctx context.Context, c *cli, args []string) error {
+	var quiet bool
+	fs := newFlagSet("push", true)
+	fs.Bool(&quiet, "q,quiet", "Suppress verbose output")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("push", args, 1, 1); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ref, name, tag := splitRef(args[0])
+	img, err := e.Image(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("tag does not exist: %s", ref)
+	}
+	var opts []dock.PushOption
+	if !quiet {
+		fmt.Fprintf(c.stdout, "The push refers to repository [%s]\n", fullName(name))
+		opts = append(opts, dock.WithProgress(newProgressPrinter(c.stdout, true).update))
+	}
+	if err := e.Push(ctx, ref, opts...); err != nil {
+		return err
+	}
+	if quiet {
+		fmt.Fprintln(c.stdout, fullName(ref))
+		return nil
+	}
+	if tag == "" {
+		tag = "latest"
+	}
+	fmt.Fprintf(c.stdout, "%s: digest: %s\n", tag, img.Digest)
+	return nil
+}
+
+// splitRef returns ref with the default tag when it has neither tag nor
+// digest, its name, and its tag ("" for a digest).
+func splitRef(ref string) (full, name, tag string) {
+	name, _, hasDigest := strings.Cut(ref, "@")
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name, tag = name[:i], name[i+1:]
+	}
+	if tag == "" && !hasDigest {
+		tag = "latest"
+		ref = name + ":latest"
+	}
+	return ref, name, tag
+}
+
+// repoPath is the repository path docker prints in "Pulling from":
+// "library/busybox" for "busybox".
+func repoPath(name string) string {
+	first, rest, ok := strings.Cut(name, "/")
+	switch {
+	case !ok:
+		return "library/" + name
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return rest
+	}
+	return name
+}
+
+// fullName is the normalized name docker pull prints last:
+// "docker.io/library/busybox:latest".
+func fullName(ref string) string {
+	first, _, ok := strings.Cut(ref, "/")
+	switch {
+	case !ok:
+		return "docker.io/library/" + ref
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return ref
+	}
+	return "docker.io/" + ref
+}
+
+// progressPrinter shows dock.Progress as docker does: on a terminal one
+// line per layer, redrawn in place with a bar; otherwise one line per
+// step of each layer. Its update is called serialised (WithProgress).
+type progressPrinter struct {
+	w     io.Writer
+	tty   bool
+	push  bool
+	ids   []string
+	lines map[string]string
+	last  map[string]dock.Phase
+	drawn int
+}
+
+func newProgressPrinter(w io.Writer, push bool) *progressPrinter {
+	f, ok := w.(*os.File)
+	return &progressPrinter{w: w, tty: ok && isTerminal(f), push: push, lines: map[string]string{}, last: map[string]dock.Phase{}}
+}
+
+func (p *progressPrinter) update(ev dock.Progress) {
+	if _, ok := p.lines[ev.ID]; !ok {
+		p.ids = append(p.ids, ev.ID)
+	}
+	prev, seen := p.last[ev.ID]
+	p.last[ev.ID] = ev.Phase
+	var steps []string // plain lines for this event
+	switch ev.Phase {
+	case dock.PhaseWaiting:
+		if p.push {
+			steps = []string{"Preparing", "Waiting"}
+		} else {
+			steps = []string{"Pulling fs layer", "Waiting"}
+		}
+	case dock.PhaseExists:
+		if p.push {
+			steps = []string{"Layer already exists"}
+		} else {
+			steps = []string{"Already exists"}
+		}
+	case dock.PhaseDownloading:
+		steps = []string{"Downloading"}
+	case dock.PhaseUploading:
+		steps = []string{"Pushing"}
+	case dock.PhaseVerifying:
+		steps = []string{"Verifying Checksum", "Download complete", "Extracting"}
+	case dock.PhaseExtracting:
+		steps = []string{"Extracting"}
+	case dock.PhaseDone:
+		if p.push {
+			steps = []string{"Pushed"}
+		} else {
+			steps = []string{"Pull complete"}
+		}
+	}
+	if len(steps) == 0 {
+		return
+	}
+	if !p.tty {
+		if seen && prev == ev.Phase {
+			return // a byte count: nothing to print without a bar
+		}
+		for _, s := range steps {
+			fmt.Fprintf(p.w, "%s: %s\n", ev.ID, s)
+		}
+		p.lines[ev.ID] = steps[len(steps)-1]
+		return
+	}
+	line := steps[len(steps)-1]
+	if ev.Phase == dock.PhaseDownloading || ev.Phase == dock.PhaseUploading || ev.Phase == dock.PhaseExtracting {
+		line = fmt.Sprintf("%-11s %s %8s/%s", steps[0], bar(ev.Current, ev.Total), humanSize(ev.Current), humanSize(ev.Total))
+	}
+	p.lines[ev.ID] = line
+	p.redraw()
+}
+
+// bar is docker's progress bar: [=====>      ], 50 columns.
+func bar(cur, total int64) string {
+	const width = 50
+	n := 0
+	if total > 0 {
+		n = int(min(cur, total) * width / total)
+	}
+	s := strings.Repeat("=", n)
+	if n < width {
+		s += ">" + strings.Repeat(" ", width-n-1)
+	}
+	return "[" + s + "]"
+}
+
+func (p *progressPrinter) redraw() {
+	var b strings.Builder
+	if p.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", p.drawn) // back to the first line
+	}
+	for _, id := range p.ids {
+		fmt.Fprintf(&b, "\x1b[2K%s: %s\n", id, p.lines[id])
+	}
+	p.drawn = len(p.ids)
+	io.WriteString(p.w, b.String())
+}
+
+// cmdLogin is docker login: it stores the credentials of a registry in
+// Docker's config.json (auths, base64 user:password), where Pull and Push
+// find them. Unlike docker, it does not check them with the registry
+// first: the next pull or push does.
+func cmdLogin(ctx context.Context, c *cli, args []string) error {
+	var user, password string
+	var passwordStdin bool
+	fs := newFlagSet("login", true)
+	fs.String(&user, "u,username", "Username")
+	fs.String(&password, "p,password", "Password")
+	fs.Bool(&passwordStdin, "password-stdin", "Take the password from stdin")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("login", args, 0, 1); err != nil {
+		return err
+	}
+	server := "docker.io"
+	if len(args) == 1 {
+		server = args[0]
+	}
+	if password != "" && passwordStdin {
+		return fs.errorf("--password and --password-stdin are mutually exclusive")
+	}
+	in := bufio.NewReader(c.stdin)
+	if user == "" {
+		if passwordStdin || !isTerminal(c.stdin) {
+			return fs.errorf("Must provide --username with --password-stdin")
+		}
+		fmt.Fprint(c.stdout, "Username: ")
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("read username: %w", err)
+		}
+		user = strings.TrimSpace(line)
+	}
+	switch {
+	case passwordStdin:
+		b, err := io.ReadAll(in)
+		if err != nil {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	case password != "":
+		fmt.Fprintln(c.stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
+	case isTerminal(c.stdin):
+		fmt.Fprint(c.stdout, "Password: ")
+		password, err = readPassword(c.stdin, in)
+		fmt.Fprintln(c.stdout)
+		if err != nil {
+			return err
+		}
+	default:
+		return fs.errorf("Must provide --password or --password-stdin")
+	}
+	if user == "" || password == "" {
+		return errors.New("error: username and password are required")
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	err = editDockerConfig(func(auths map[string]json.RawMessage) {
+		auths[configKey(server)], _ = json.Marshal(map[string]string{"auth": auth})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "Login Succeeded")
+	return nil
+}
+
+// readPassword reads a line from the terminal f without echo.
+func readPassword(f *os.File, in *bufio.Reader) (string, error) {
+	fd := int(f.Fd())
+	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return "", err
+	}
+	noEcho := *old
+	noEcho.Lflag &^= unix.ECHO
+	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &noEcho); err != nil {
+		return "", err
+	}
+	defer unix.IoctlSetTermios(fd, ioctlSetTermios, old)
+	line, err := in.ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// cmdLogout is docker logout: it removes the credentials of a registry
+// from Docker's config.json.
+func cmdLogout(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet("logout", true)
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("logout", args, 0, 1); err != nil {
+		return err
+	}
+	server := "docker.io"
+	if len(args) == 1 {
+		server = args[0]
+	}
+	key := configKey(server)
+	found := false
+	err = editDockerConfig(func(auths map[string]json.RawMessage) {
+		_, found = auths[key]
+		delete(auths, key)
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		fmt.Fprintf(c.stdout, "Not logged in to %s\n", key)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "Removing login credentials for %s\n", key)
+	return nil
+}
+
+// configKey is the key of a registry in config.json's auths, as docker
+// writes it: Docker Hub's URL, else host[:port].
+func configKey(server string) string {
+	s := strings.TrimPrefix(strings.TrimPrefix(server, "https://"), "http://")
+	s, _, _ = strings.Cut(s, "/")
+	switch s {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		return "https://index.docker.io/v1/"
+	}
+	return s
+}
+
+// dockerConfigPath is where docker keeps config.json: $DOCKER_CONFIG, else
+// ~/.docker.
+func dockerConfigPath() (string, error) {
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return filepath.Join(d, "config.json"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".docker", "config.json"), nil
+}
+
+// editDockerConfig changes the auths of config.json, keeping its other
+// fields, and writes it back atomically with mode 0600.
+func editDockerConfig(edit func(auths map[string]json.RawMessage)) error {
+	path, err := dockerConfigPath()
+	if err != nil {
+		return err
+	}
+	cfg := map[string]json.RawMessage{}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	auths := map[string]json.RawMessage{}
+	if raw, ok := cfg["auths"]; ok {
+		if err := json.Unmarshal(raw, &auths); err != nil {
+			return fmt.Errorf("%s: auths: %w", path, err)
+		}
+	}
+	edit(auths)
+	if cfg["auths"], err = json.Marshal(auths); err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(cfg, "", "\t")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".config.json-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // no-op once renamed
+	if _, err := f.Write(append(out, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
