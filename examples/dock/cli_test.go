@@ -476,3 +476,14 @@ func TestCLITty(t *testing.T) {
 		t.Errorf("run -it without a terminal: exit %d, %q; want 125, not a TTY", code, errOut)
 	}
 }
+
+// save, then load into another state directory, then run from it.
+func TestCLISaveLoad(t *testing.T) {
+	e := newEnv(t)
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	e.expect(0, "", "save", "-o", archive, "busybox")
+	other := newEnv(t)
+	other.expect(0, "Loaded image: busybox:latest\n", "load", "-i", archive)
+	other.expect(0, "hi\n", "run", "--rm", "busybox", "echo", "hi")
+	e.expect(0, "", "image", "prune")
+}

@@ -14,19 +14,18 @@
 // commands' failures and usage errors.
 //
 // Differences from docker, beyond what the library lacks (bridge networks,
-// ports, registries):
+// published ports):
 //
-//   - run -d --rm is refused: without a daemon, nothing would remove the
-//     container when it exits. Run it attached, or dock rm it later.
 //   - Without --security-opt no-new-privileges=false, containers run with
 //     no_new_privs, the library's default (docker's is the opposite).
 //   - stats samples the CPU time twice, statsInterval apart, where docker's
 //     daemon samples every second; MEM USAGE includes the page cache.
 //   - Attached runs (run without -d, start -a) make the CLI the container's
 //     parent: the container dies with the CLI. run -d and start hand it to
-//     the library's monitor process, and it outlives the CLI.
-//   - With -t, the container's terminal gets the local size once it has
-//     started, not before: a command that reads the size at once may see 0x0.
+//     the library's monitor process, and it outlives the CLI; with --rm the
+//     monitor removes it when it exits.
+//   - login stores the credentials without checking them with the
+//     registry; the next pull or push does.
 package main
 
 import (
@@ -70,6 +69,10 @@ func init() {
 		{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container", cmdExec},
 		{"ps", "[OPTIONS]", "List containers", cmdPs},
 		{"images", "[OPTIONS]", "List images", cmdImages},
+		{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", cmdPull},
+		{"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", cmdPush},
+		{"login", "[OPTIONS] [SERVER]", "Log in to a registry", cmdLogin},
+		{"logout", "[SERVER]", "Log out from a registry", cmdLogout},
 		{"import", "FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "", "Show the dock version information", cmdVersion},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
@@ -84,6 +87,9 @@ func init() {
 		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers and images", cmdInspect},
 		{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
+		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
+		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
+		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
 		{"volume", "COMMAND", "Manage volumes (create, ls, rm)", cmdVolume},
 	}
 }
