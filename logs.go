@@ -102,6 +102,28 @@ func (s *lineSplitter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// lockedWriter serialises the writes of several goroutines to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// sameWriter reports whether a and b are the same non-nil writer, as
+// os/exec decides it: comparable and equal.
+func sameWriter(a, b io.Writer) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	defer func() { recover() }() // an uncomparable dynamic type
+	return a == b
+}
+
 // LogOptions select what Logs returns.
 type LogOptions struct {
 	// Follow keeps reading new output until the container exits or ctx

@@ -355,8 +355,15 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	if c.Stdin == nil && cfg.OpenStdin {
 		cmd.Stdin = nil
 	}
-	cmd.Stdout = logw.stream("stdout", c.Stdout)
-	cmd.Stderr = logw.stream("stderr", c.Stderr)
+	stdout, stderr := c.Stdout, c.Stderr
+	if sameWriter(stdout, stderr) {
+		// As os/exec promises: one writer for both streams is never
+		// called by two goroutines at once.
+		w := &lockedWriter{w: stdout}
+		stdout, stderr = w, w
+	}
+	cmd.Stdout = logw.stream("stdout", stdout)
+	cmd.Stderr = logw.stream("stderr", stderr)
 	return cmd, stdio, nil
 }
 

@@ -210,6 +210,15 @@ func TestCLIRunErrors(t *testing.T) {
 	e.expect(0, "", "ps", "-aq")
 }
 
+// run -dit: a detached container with a terminal, whatever the CLI's
+// stdin (docker attaches nothing with -d); its output is logged.
+func TestCLIDetachedTTY(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok(nil, "run", "-dit", "busybox", "sh", "-c", "tty"))
+	e.expect(0, "0\n", "wait", id)
+	e.expect(0, "/dev/console\r\n", "logs", id)
+}
+
 // run -d --rm: the container's monitor removes it once it exits.
 func TestCLIDetachedAutoRemove(t *testing.T) {
 	e := newEnv(t)

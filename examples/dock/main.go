@@ -83,6 +83,7 @@ func init() {
 		{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
 		{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
 		{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmdLogs},
+		{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
 		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
 		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers and images", cmdInspect},
 		{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},

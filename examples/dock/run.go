@@ -394,7 +394,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.Config.Tty && o.Interactive && !isTerminal(c.stdin) {
+	if o.Config.Tty && o.Interactive && !o.Detach && !isTerminal(c.stdin) {
 		return errors.New("the input device is not a TTY")
 	}
 	e, err := c.open()
