@@ -32,6 +32,11 @@ type Image struct {
 	// ("busybox:latest", "localhost:5000/app:1"); empty for an untagged
 	// image.
 	RepoTags []string
+	// RepoDigests name the image by its manifest digest in each registry
+	// repository it was pulled from or pushed to, in Docker's short form
+	// ("localhost:5000/app@sha256:..."); empty for an image that never
+	// went through a registry.
+	RepoDigests []string
 	// Created is when the image was made; zero if its config does not
 	// say.
 	Created time.Time
@@ -140,8 +145,10 @@ func (e *Engine) Images(ctx context.Context) ([]*Image, error) {
 		return nil, translate(err)
 	}
 	out := make([]*Image, len(imgs))
+	sources := e.readSources()
 	for i := range imgs {
 		out[i] = newImage(&imgs[i])
+		out[i].RepoDigests = repoDigests(sources, out[i])
 	}
 	return out, nil
 }
@@ -156,7 +163,23 @@ func (e *Engine) Image(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, translate(err)
 	}
-	return newImage(img), nil
+	out := newImage(img)
+	out.RepoDigests = repoDigests(e.readSources(), out)
+	return out, nil
+}
+
+// repoDigests lists the repositories that img's config blob went through
+// (the record Push uses to mount blobs), with img's manifest digest.
+func repoDigests(sources map[digest.Digest][]string, img *Image) []string {
+	var out []string
+	for _, repo := range sources[digest.Digest(img.ID)] {
+		r, err := reference.ParseNoDefaultTag(repo)
+		if err != nil {
+			continue
+		}
+		out = append(out, r.FamiliarName()+"@"+img.Digest)
+	}
+	return out
 }
 
 // Tag gives the image that ref names the tag newRef, as "docker tag" does.

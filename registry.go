@@ -323,7 +323,9 @@ func (e *Engine) Pull(ctx context.Context, ref string, opts ...PullOption) (*Ima
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", r.Familiar(), registryErr(err))
 	}
-	return newImage(img), nil
+	out := newImage(img)
+	out.RepoDigests = repoDigests(e.readSources(), out)
+	return out, nil
 }
 
 func (e *Engine) pull(ctx context.Context, r reference.Ref, o *pullOptions) (*store.Image, error) {

@@ -169,6 +169,16 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if got := layerFile(t, dst, ref, 0, "bin/busybox"); len(got) == 0 {
 		t.Error("pulled layer has an empty bin/busybox")
 	}
+	// Both engines know the image by its digest in the registry.
+	pushed, err := src.Image(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, im := range map[string]*Image{"pushed": pushed, "pulled": img} {
+		if want := proxy.Host + "/library/busybox@" + local.Digest; !slices.Contains(im.RepoDigests, want) {
+			t.Errorf("%s image RepoDigests = %v, want %s among them", name, im.RepoDigests, want)
+		}
+	}
 	st, err := dst.Run(ctx, Config{Image: ref, Cmd: []string{"/bin/true"}}, nil, nil, nil)
 	if err != nil || st.Code != 0 {
 		t.Errorf("Run(pulled image) = %+v, %v", st, err)

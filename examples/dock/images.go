@@ -120,12 +120,16 @@ func parseChanges(changes []string) (ocispec.ImageConfig, error) {
 	return ic, nil
 }
 
-// cmdImages is docker images: one row per tag, newest first.
+// cmdImages is docker images: one row per tag, newest first. --digests
+// adds docker's DIGEST column: the image's manifest digest on the rows of
+// the repositories the image was pulled from or pushed to (a repo digest),
+// "<none>" elsewhere (an imported or loaded image, a tag never pushed).
 func cmdImages(ctx context.Context, c *cli, args []string) error {
-	var quiet, noTrunc bool
+	var quiet, noTrunc, digests bool
 	fs := newFlagSet("images", true)
 	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
 	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
+	fs.Bool(&digests, "digests", "Show digests")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -144,7 +148,11 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 	}
 	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
 	if !quiet {
-		fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+		if digests {
+			fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE")
+		} else {
+			fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+		}
 	}
 	now := time.Now()
 	for _, img := range imgs {
@@ -166,10 +174,27 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 		}
 		for _, t := range tags {
 			repo, tag := splitTag(t)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, id, created, humanSize(img.Size))
+			if !digests {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, id, created, humanSize(img.Size))
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", repo, tag, repoDigest(img, repo), id, created, humanSize(img.Size))
 		}
 	}
 	return tw.Flush()
+}
+
+// repoDigest is the DIGEST column of img's row for repo ("<none>" for an
+// untagged row): its manifest digest when the image went through that
+// repository of a registry (any, for an untagged row), else "<none>".
+func repoDigest(img *dock.Image, repo string) string {
+	for _, rd := range img.RepoDigests {
+		name, d, _ := strings.Cut(rd, "@")
+		if repo == "<none>" || name == repo {
+			return d
+		}
+	}
+	return "<none>"
 }
 
 // splitTag splits "localhost:5000/app:1" into "localhost:5000/app" and "1".

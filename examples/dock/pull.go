@@ -10,21 +10,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/go-dock/dock"
 	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/distribution"
+	"github.com/go-dock/dock/internal/reference"
 )
 
 // cmdPull is docker pull: per-layer progress (bars on a terminal, one line
-// per step otherwise), then the digest and the status.
+// per step otherwise), then the digest and the status. With -a it pulls
+// every tag of the repository, as the registry's tags API lists them.
 func cmdPull(ctx context.Context, c *cli, args []string) error {
 	var platform string
 	var quiet, all bool
 	fs := newFlagSet("pull", true)
 	fs.String(&platform, "platform", "Set platform if server is multi-platform capable")
 	fs.Bool(&quiet, "q,quiet", "Suppress verbose output")
-	fs.Bool(&all, "a,all-tags", "Download all tagged images in the repository (not supported yet)")
+	fs.Bool(&all, "a,all-tags", "Download all tagged images in the repository")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -32,41 +37,100 @@ func cmdPull(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("pull", args, 1, 1); err != nil {
 		return err
 	}
-	if all {
-		return errors.New("pull --all-tags is not supported yet")
-	}
 	var opts []dock.PullOption
 	if platform != "" {
 		opts = append(opts, dock.WithPlatform(platform))
+	}
+	if all {
+		return pullAllTags(ctx, c, args[0], quiet, opts)
 	}
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	ref, name, tag := splitRef(args[0])
-	before, _ := e.Image(ctx, args[0])
-	var pr *progressPrinter
-	if !quiet {
-		if tag != "" {
-			fmt.Fprintf(c.stdout, "%s: Pulling from %s\n", tag, repoPath(name))
-		}
-		pr = newProgressPrinter(c.stdout, false)
-		opts = append(opts, dock.WithProgress(pr.update))
-	}
-	img, err := e.Pull(ctx, args[0], opts...)
+	ref, _, _ := splitRef(args[0])
+	newer, err := pullOne(ctx, c, e, args[0], quiet, opts)
 	if err != nil {
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(c.stdout, "Digest: %s\n", img.Digest)
-		if before != nil && before.Digest == img.Digest {
-			fmt.Fprintf(c.stdout, "Status: Image is up to date for %s\n", ref)
-		} else {
-			fmt.Fprintf(c.stdout, "Status: Downloaded newer image for %s\n", ref)
-		}
+		printPullStatus(c, newer, ref)
 	}
 	fmt.Fprintln(c.stdout, fullName(ref))
+	return nil
+}
+
+// pullOne pulls ref, printing "TAG: Pulling from", the layers' progress
+// and the digest unless quiet, and reports whether the image changed.
+func pullOne(ctx context.Context, c *cli, e *dock.Engine, ref string, quiet bool, opts []dock.PullOption) (newer bool, err error) {
+	_, name, tag := splitRef(ref)
+	before, _ := e.Image(ctx, ref)
+	if !quiet {
+		if tag != "" {
+			fmt.Fprintf(c.stdout, "%s: Pulling from %s\n", tag, repoPath(name))
+		}
+		opts = append(slices.Clip(opts), dock.WithProgress(newProgressPrinter(c.stdout, false).update))
+	}
+	img, err := e.Pull(ctx, ref, opts...)
+	if err != nil {
+		return false, err
+	}
+	if !quiet {
+		fmt.Fprintf(c.stdout, "Digest: %s\n", img.Digest)
+	}
+	return before == nil || before.Digest != img.Digest, nil
+}
+
+// printPullStatus prints docker pull's last status line for what.
+func printPullStatus(c *cli, newer bool, what string) {
+	if newer {
+		fmt.Fprintf(c.stdout, "Status: Downloaded newer image for %s\n", what)
+	} else {
+		fmt.Fprintf(c.stdout, "Status: Image is up to date for %s\n", what)
+	}
+}
+
+// pullAllTags is docker pull -a NAME: it lists the repository's tags with
+// the registry's tags API (the library has no call for it, so this uses
+// its registry client, with the same defaults and Docker's config.json for
+// credentials) and pulls them one after the other.
+func pullAllTags(ctx context.Context, c *cli, name string, quiet bool, opts []dock.PullOption) error {
+	r, err := reference.ParseNoDefaultTag(name)
+	if err != nil {
+		return err
+	}
+	if r.Tag != "" || r.Digest != "" {
+		return errors.New("tag can't be used with --all-tags/-a")
+	}
+	client, err := distribution.New(distribution.Options{})
+	if err != nil {
+		return err
+	}
+	tags, err := client.Tags(ctx, r)
+	if err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return fmt.Errorf("repository %s has no tags", r.Name())
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	newer := false
+	for _, tag := range tags {
+		n, err := pullOne(ctx, c, e, name+":"+tag, quiet, opts)
+		if err != nil {
+			return err
+		}
+		newer = newer || n
+	}
+	if !quiet {
+		printPullStatus(c, newer, name)
+	}
+	fmt.Fprintln(c.stdout, fullName(name))
 	return nil
 }
 

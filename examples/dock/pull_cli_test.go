@@ -70,8 +70,12 @@ func TestCLIPushPullLogin(t *testing.T) {
 		t.Errorf("pull -q printed %q", out)
 	}
 	e2.ok(nil, "run", "--rm", ref, "/bin/true")
-	if _, errOut, code := e2.dock(nil, "pull", "-a", ref); code != 1 || !strings.Contains(errOut, "not supported") {
-		t.Errorf("pull -a: exit %d, stderr %q", code, errOut)
+	if _, errOut, code := e2.dock(nil, "pull", "-a", ref); code != 1 || !strings.Contains(errOut, "tag can't be used with --all-tags") {
+		t.Errorf("pull -a NAME:TAG: exit %d, stderr %q", code, errOut)
+	}
+	// pull -a lists the tags with the credentials of config.json too.
+	if out := e2.ok(nil, "pull", "-a", "-q", reg.Host+"/library/busybox"); out != reg.Host+"/library/busybox\n" {
+		t.Errorf("pull -a -q printed %q", out)
 	}
 	if _, errOut, code := e2.dock(nil, "pull", reg.Host+"/library/busybox:nope"); code != 1 || !strings.Contains(errOut, "not found") && !strings.Contains(errOut, "unknown") {
 		t.Errorf("pull of an unknown tag: exit %d, stderr %q", code, errOut)
@@ -85,5 +89,70 @@ func TestCLIPushPullLogin(t *testing.T) {
 	}
 	if _, _, code := e2.dock(nil, "pull", reg.Host+"/library/busybox:v1"); code == 0 {
 		t.Error("pull after logout succeeded (the image is present, but the registry must refuse)")
+	}
+}
+
+// TestCLIPullAllTagsDigests checks pull -a (every tag the registry lists)
+// and the DIGEST column of images --digests.
+func TestCLIPullAllTagsDigests(t *testing.T) {
+	e := newEnv(t)
+	reg := registrytest.Start(t)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	repo := reg.Host + "/lib/bb"
+	digestRow := func(out, repo, tag, dgst string) bool {
+		re := `(?m)^` + regexp.QuoteMeta(repo) + `\s+` + regexp.QuoteMeta(tag) + `\s+` + dgst + `\s+[0-9a-f]{12}\s+.+ ago\s+[0-9.]+[kM]B$`
+		return regexp.MustCompile(re).MatchString(out)
+	}
+
+	// Imported only: no repo digest.
+	out := e.ok(nil, "images", "--digests")
+	if !regexp.MustCompile(`^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE\n`).MatchString(out) {
+		t.Errorf("images --digests header:\n%s", out)
+	}
+	if !digestRow(out, "busybox", "latest", "<none>") {
+		t.Errorf("images --digests of an imported image:\n%s", out)
+	}
+	e.ok(nil, "tag", "busybox", repo+":v1")
+	e.ok(nil, "tag", "busybox", repo+":v2")
+	pushed := e.ok(nil, "push", "-q", repo+":v1")
+	e.ok(nil, "push", "-q", repo+":v2")
+	if pushed != repo+":v1\n" {
+		t.Errorf("push -q printed %q", pushed)
+	}
+	out = e.ok(nil, "images", "--digests")
+	dgst := regexp.MustCompile(`sha256:[0-9a-f]{64}`).FindString(out)
+	if dgst == "" || !digestRow(out, repo, "v1", dgst) || !digestRow(out, repo, "v2", dgst) || !digestRow(out, "busybox", "latest", "<none>") {
+		t.Errorf("images --digests after push:\n%s", out)
+	}
+	// -q ignores --digests, as docker does.
+	if ids := strings.Fields(e.ok(nil, "images", "-q", "--digests")); len(ids) != 1 {
+		t.Errorf("images -q --digests = %q", ids)
+	}
+
+	// A fresh state directory pulls every tag.
+	e2 := &env{t: t, bin: e.bin, root: t.TempDir()}
+	out = e2.ok(nil, "pull", "-a", repo)
+	for _, re := range []string{
+		`^v1: Pulling from lib/bb\n`,
+		`\n[0-9a-f]{12}: Pull complete\n`,
+		`\nDigest: ` + dgst + `\nv2: Pulling from lib/bb\n`,
+		`\n[0-9a-f]{12}: Already exists\n`,
+		`\nDigest: ` + dgst + `\nStatus: Downloaded newer image for ` + regexp.QuoteMeta(repo) + `\n` + regexp.QuoteMeta(repo) + `\n$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("pull -a printed %q, want a match for %q", out, re)
+		}
+	}
+	out = e2.ok(nil, "images", "--digests")
+	if !digestRow(out, repo, "v1", dgst) || !digestRow(out, repo, "v2", dgst) {
+		t.Errorf("images --digests after pull -a:\n%s", out)
+	}
+	out = e2.ok(nil, "pull", "--all-tags", repo)
+	if !strings.HasSuffix(out, "Status: Image is up to date for "+repo+"\n"+repo+"\n") {
+		t.Errorf("pull -a again printed %q", out)
+	}
+	e2.expect(0, "v2\n", "run", "--rm", repo+":v2", "echo", "v2")
+	if _, errOut, code := e2.dock(nil, "pull", "-a", reg.Host+"/lib/none"); code != 1 || !strings.Contains(errOut, "NAME_UNKNOWN") {
+		t.Errorf("pull -a of an unknown repository: exit %d, stderr %q", code, errOut)
 	}
 }
