@@ -570,6 +570,23 @@ func TestMain(m *testing.M) {
 func testHelper(mode string) int {
 	ctx := context.Background()
 	switch mode {
+	case "pull":
+		// Pulls DOCK_TEST_REF into DOCK_TEST_ROOT; the test kills it.
+		e, err := Open(os.Getenv("DOCK_TEST_ROOT"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		_, err = e.Pull(ctx, os.Getenv("DOCK_TEST_REF"), WithProgress(func(p Progress) {
+			if p.Phase == PhaseDownloading && p.Current > 0 {
+				fmt.Println("downloading") // the test's signal to kill
+			}
+		}))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
 	case "start-detached":
 		e, err := Open(os.Getenv("DOCK_TEST_ROOT"))
 		if err != nil {

@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -490,6 +492,46 @@ func TestPullCancel(t *testing.T) {
 	}
 	if _, err := e.Pull(context.Background(), proxy.Host+"/app/x:v1"); err != nil {
 		t.Errorf("Pull() after a cancelled one = %v", err)
+	}
+}
+
+// A pull killed with SIGKILL mid-download leaves the store consistent
+// (only tmp/ garbage, which Prune collects), and the next pull succeeds.
+func TestPullKilled(t *testing.T) {
+	testutil.RequireRoot(t)
+	reg := registrytest.Start(t)
+	registrytest.PushImage(t, reg, "app/x", "v1", registrytest.RandomLayer(t, 8<<20), registrytest.RandomLayer(t, 8<<20))
+	proxy := registrytest.NewProxy(t, reg, registrytest.When(registrytest.BlobGet, registrytest.Delay(50*time.Millisecond)))
+	e := openTestEngine(t)
+	before := stateOf(t, e)
+	ref := proxy.Host + "/app/x:v1"
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DOCK_TEST_HELPER=pull", "DOCK_TEST_ROOT="+e.Root(), "DOCK_TEST_REF="+ref)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "downloading\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper said %q before downloading", line)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	if st := stateOf(t, e); !slices.Equal(st.index, before.index) || !slices.Equal(st.layers, before.layers) {
+		t.Errorf("store after a killed pull = %+v, want index and layers as before %+v", st, before)
+	}
+	if _, err := e.Pull(context.Background(), ref); err != nil {
+		t.Fatalf("Pull() after a killed one = %v", err)
+	}
+	if _, err := e.Image(context.Background(), ref); err != nil {
+		t.Errorf("Image(%s) after the second pull = %v", ref, err)
 	}
 }
 
