@@ -24,6 +24,17 @@
 //	img, err := eng.Import(ctx, tarStream, "app:dev",
 //		dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"/app"}}))
 //
+// Pull fetches an image from a registry (docker's references: "busybox" is
+// docker.io/library/busybox:latest), streaming each layer once through
+// verification and unpacking; Push sends what the registry lacks:
+//
+//	img, err = eng.Pull(ctx, "registry.example.com/app:1", dock.WithProgress(fn))
+//	err = eng.Push(ctx, "registry.example.com/app:2")
+//
+// Credentials come from docker's config.json (and its credential helpers)
+// or WithCredentials; Open's WithRegistryConfig sets insecure registries
+// and mirrors.
+//
 // Images, Image, Tag and RemoveImage list, inspect, tag and remove them;
 // Prune removes what no image uses. Save and Load write and read archives
 // in the format of docker save (or OCI archives), which docker load,
