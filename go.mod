@@ -3,6 +3,7 @@ module github.com/go-dock/dock
 go 1.26.0
 
 require (
+	github.com/klauspost/compress v1.20.4
 	github.com/moby/profiles/seccomp v0.3.0
 	github.com/opencontainers/go-digest v1.0.0
 	github.com/opencontainers/image-spec v1.1.1

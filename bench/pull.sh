@@ -23,9 +23,10 @@ W=$(mktemp -d /tmp/dock-pull-bench.XXXXXX)
 REGPID=
 CTDPID=
 cleanup() {
+	set +e # a child killed here exits 143: stop everything regardless
 	[ -n "$REGPID" ] && kill "$REGPID" 2>/dev/null && wait "$REGPID" 2>/dev/null
 	[ -n "$CTDPID" ] && kill "$CTDPID" 2>/dev/null && wait "$CTDPID" 2>/dev/null
-	umount "$W" 2>/dev/null || true
+	umount "$W" 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -143,17 +144,28 @@ else
 	echo "umoci: not installed"
 fi
 if command -v podman >/dev/null; then
-	add "podman pull (overlay)" "rm -rf $D/pod" "podman --root $D/pod/root --runroot $D/pod/run --storage-driver overlay pull -q --tls-verify=false $IMG"
+	P="podman --root $D/pod/root --runroot $D/pod/run --storage-driver overlay --cgroup-manager=cgroupfs --events-backend=file"
+	add "podman pull (overlay)" "rm -rf $D/pod" "$P pull -q --tls-verify=false $IMG"
 else
 	echo "podman: not installed"
 fi
 if command -v ctr >/dev/null && command -v containerd >/dev/null; then
 	mkdir -p "$W/ctd"
-	printf 'version = 2\nroot = "%s/ctd/root"\nstate = "%s/ctd/state"\n[grpc]\naddress = "%s/ctd/sock"\n[plugins."io.containerd.grpc.v1.cri"]\ndisable = true\n' "$W" "$W" "$W" >"$W/ctd/config.toml"
-	containerd --config "$W/ctd/config.toml" >"$W/ctd/log" 2>&1 &
+	# Its own containerd (as ../shared/research/peers/08-containerd.sh):
+	# root, state and socket on the tmpfs, CRI plugin off; stopped on exit.
+	cat >"$W/ctd/config.toml" <<EOF
+version = 2
+root = "$W/ctd/root"
+state = "$W/ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$W/ctd/sock"
+EOF
+	containerd -c "$W/ctd/config.toml" >"$W/ctd/log" 2>&1 &
 	CTDPID=$!
-	sleep 1
 	C="ctr -a $W/ctd/sock"
+	for _ in $(seq 100); do timeout 2 $C version >/dev/null 2>&1 && break; sleep 0.1; done
+	timeout 5 $C version >/dev/null || { cat "$W/ctd/log"; exit 1; }
 	add "ctr images pull (overlayfs)" "$C images rm --sync $IMG; $C content prune references" "$C images pull --plain-http $IMG"
 else
 	echo "ctr: not installed"

@@ -2,7 +2,6 @@ package store
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
@@ -43,7 +42,7 @@ type ImportOptions struct {
 }
 
 // Import makes an image of one layer from r, a tar stream, plain or
-// gzip-compressed (recognized by its first bytes), as "docker import" does,
+// gzip- or zstd-compressed (recognized by its first bytes), as "docker import" does,
 // and tags it with opt.Ref.
 //
 // r is read once: the stream is hashed (the diff ID), unpacked into the
@@ -56,7 +55,7 @@ type ImportOptions struct {
 //
 // On error nothing visible changes: no blob, layer or tag is added, and
 // tmp/ holds nothing of the import. Malformed or unsafe archives, and
-// unsupported compressions (zstd, xz, bzip2), are errors wrapping
+// unsupported compressions (xz, bzip2), are errors wrapping
 // ErrInvalid. ctx is checked between reads; a read from r that blocks is
 // not interrupted.
 func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (*Image, error) {
@@ -259,28 +258,15 @@ func (s *Store) commitLayer(dir string, chain digest.Digest) (bool, error) {
 	return true, nil
 }
 
-// writeLayer reads a layer tar (plain or gzip) from r, unpacks it into
+// writeLayer reads a layer tar (plain, gzip or zstd) from r, unpacks it into
 // layerDir/diff, and writes it gzip-compressed to blob, all in one pass. It
 // returns the diff ID and the blob's descriptor.
 func writeLayer(ctx context.Context, r io.Reader, layerDir string, blob io.Writer, opt archive.Options) (digest.Digest, ocispec.Descriptor, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(6) // a shorter input gives fewer bytes
-	var tarStream io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return "", ocispec.Descriptor{}, invalidArchive(err)
-		}
-		defer zr.Close()
-		tarStream = zr
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return "", ocispec.Descriptor{}, fmt.Errorf("%w: zstd-compressed archives are not supported", ErrInvalid)
-	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		return "", ocispec.Descriptor{}, fmt.Errorf("%w: xz-compressed archives are not supported", ErrInvalid)
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		return "", ocispec.Descriptor{}, fmt.Errorf("%w: bzip2-compressed archives are not supported", ErrInvalid)
+	tarStream, err := decompress(mediaTypeDetect, r)
+	if err != nil {
+		return "", ocispec.Descriptor{}, invalidArchive(err)
 	}
+	defer tarStream.Close()
 
 	blobHash := sha256.New()
 	var blobSize countWriter
@@ -329,6 +315,8 @@ func writeLayer(ctx context.Context, r io.Reader, layerDir string, blob io.Write
 func invalidArchive(err error) error {
 	var corrupt flate.CorruptInputError
 	switch {
+	case errors.Is(err, ErrInvalid): // decompress's, say
+		return err
 	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrLimit),
 		errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrFieldTooLong),
 		errors.Is(err, tar.ErrInsecurePath),

@@ -30,15 +30,15 @@ const (
 	maxArchiveEntries = 1 << 16
 	// maxArchiveLinks bounds the links followed to find a file.
 	maxArchiveLinks = 8
-	// maxArchiveTrailer bounds what Load reads of a gzip stream after the
-	// end of its tar, to check the gzip checksum.
+	// maxArchiveTrailer bounds what Load reads of a gzip or zstd stream
+	// after the end of its tar, to check its checksum.
 	maxArchiveTrailer = 1 << 20
 
 	mediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
 )
 
 // Load reads an image archive from r and adds its images to the store,
-// as "docker load" does. r is a tar, plain or gzip-compressed, in one of
+// as "docker load" does. r is a tar, plain or gzip- or zstd-compressed, in one of
 // two formats:
 //
 //   - A Docker archive: manifest.json lists each image's config file,
@@ -354,7 +354,7 @@ func (sp *spool) dockerImage(ctx context.Context, it dockerManifestItem, candida
 func sameLayers(m, files []ocispec.Descriptor) bool {
 	return slices.EqualFunc(m, files, func(a, b ocispec.Descriptor) bool {
 		return a.Digest == b.Digest && a.Size == b.Size &&
-			(isGzipLayer(a.MediaType) && isGzipLayer(b.MediaType) || isPlainLayer(a.MediaType) && isPlainLayer(b.MediaType))
+			layerCompression(a.MediaType) != "" && layerCompression(a.MediaType) == layerCompression(b.MediaType)
 	})
 }
 
@@ -546,7 +546,7 @@ func (sp *spool) ociImage(ctx context.Context, md ocispec.Descriptor) (*loadedIm
 		cfgDigest: m.Config.Digest,
 	}
 	for i, l := range m.Layers {
-		if !isGzipLayer(l.MediaType) && !isPlainLayer(l.MediaType) {
+		if layerCompression(l.MediaType) == "" {
 			return nil, fmt.Errorf("%w: layer %s: unsupported media type %q", ErrInvalid, l.Digest, l.MediaType)
 		}
 		f, err := sp.blob(l)

@@ -56,7 +56,7 @@ func (s *Store) HasLayer(d, chain digest.Digest) bool {
 //
 // r is read once, and never held in memory: its bytes go to a file in tmp/
 // and, at the same time, through the decompressor (by desc.MediaType:
-// gzip or none) into a layer directory in tmp/. At the end of r, the blob's
+// gzip, zstd or none) into a layer directory in tmp/. At the end of r, the blob's
 // size and digest are checked against desc and the uncompressed stream's
 // digest against diffID; then, under the lock, the blob and the layer
 // directory are renamed into place. When the blob or the layer is there
@@ -312,5 +312,5 @@ func (s *Store) checkComplete(m *ocispec.Manifest) error {
 }
 
 // IsLayerMediaType reports whether PutLayerStream and LayerDirs unpack
-// layers of media type mt (plain or gzip tar, OCI or Docker).
+// layers of media type mt (plain, gzip or zstd tar, OCI or Docker).
 func IsLayerMediaType(mt string) bool { return layerCompression(mt) != "" }

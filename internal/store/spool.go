@@ -3,8 +3,6 @@ package store
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,25 +82,19 @@ func truncated(err error) error {
 	return invalidArchive(err)
 }
 
-// read reads the archive r (plain or gzip) into the spool.
+// read reads the archive r (plain, gzip or zstd) into the spool.
 func (sp *spool) read(ctx context.Context, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, _ := br.Peek(6)
-	var stream io.Reader = br
-	var zr *gzip.Reader
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		var err error
-		if zr, err = gzip.NewReader(br); err != nil {
-			return invalidArchive(err)
-		}
-		defer zr.Close()
-		stream = zr
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}),
-		bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}),
-		bytes.HasPrefix(magic, []byte("BZh")):
-		return fmt.Errorf("%w: only plain and gzip-compressed archives are supported", ErrInvalid)
+	kind, err := sniffCompression(magic)
+	if err != nil {
+		return err
 	}
+	stream, err := decompress(mediaTypeDetect, br)
+	if err != nil {
+		return invalidArchive(err)
+	}
+	defer stream.Close()
 	tr := tar.NewReader(ctxReader{ctx, stream})
 	n := 0
 	for {
@@ -155,9 +147,9 @@ func (sp *spool) read(ctx context.Context, r io.Reader) error {
 			return fmt.Errorf("%w: %q: unsupported entry type %q in image archive", ErrInvalid, name, hdr.Typeflag)
 		}
 	}
-	if zr != nil {
-		// Check the gzip checksum (what follows the tar is padding).
-		if _, err := io.CopyN(io.Discard, zr, maxArchiveTrailer); err != nil && !errors.Is(err, io.EOF) {
+	if kind != compressionNone {
+		// Check the checksum (what follows the tar is padding).
+		if _, err := io.CopyN(io.Discard, stream, maxArchiveTrailer); err != nil && !errors.Is(err, io.EOF) {
 			return truncated(err)
 		}
 	}
@@ -305,25 +297,13 @@ func parseConfig(b []byte, layers int) (*ocispec.Image, error) {
 	return &cfg, nil
 }
 
-// isGzipLayer and isPlainLayer are the layer media types that LayerDirs
-// unpacks.
-func isGzipLayer(mt string) bool {
-	return mt == ocispec.MediaTypeImageLayerGzip || mt == mediaTypeDockerLayer ||
-		mt == ocispec.MediaTypeImageLayerNonDistributableGzip //nolint:staticcheck // still found in the wild
-}
-
-func isPlainLayer(mt string) bool {
-	return mt == ocispec.MediaTypeImageLayer ||
-		mt == ocispec.MediaTypeImageLayerNonDistributable //nolint:staticcheck
-}
-
 // checkDiffID checks that the layer file f, of media type mt, has the
 // uncompressed digest diffID.
 func (sp *spool) checkDiffID(ctx context.Context, f *spoolFile, mt string, diffID digest.Digest) error {
 	key := f.path + "\x00" + mt + "\x00" + diffID.Algorithm().String()
 	got, ok := sp.diffIDs[key]
 	if !ok {
-		if !isGzipLayer(mt) && diffID.Algorithm() == f.digest.Algorithm() {
+		if layerCompression(mt) == compressionNone && diffID.Algorithm() == f.digest.Algorithm() {
 			got = f.digest // a plain tar is its own diff
 		} else {
 			var err error
@@ -345,15 +325,11 @@ func uncompressedDigest(ctx context.Context, f *spoolFile, mt string, alg digest
 		return "", err
 	}
 	defer file.Close()
-	var r io.Reader = file
-	if isGzipLayer(mt) {
-		zr, err := gzip.NewReader(file)
-		if err != nil {
-			return "", fmt.Errorf("layer %s: %w", f.name, invalidArchive(err))
-		}
-		defer zr.Close()
-		r = zr
+	r, err := decompress(mt, file)
+	if err != nil {
+		return "", fmt.Errorf("layer %s: %w", f.name, invalidArchive(err))
 	}
+	defer r.Close()
 	h := alg.Hash()
 	if _, err := io.Copy(h, ctxReader{ctx, r}); err != nil {
 		return "", fmt.Errorf("layer %s: %w", f.name, invalidArchive(err))
@@ -372,13 +348,14 @@ func sniffLayer(f *spoolFile) (string, error) {
 	magic := make([]byte, 6)
 	n, _ := io.ReadFull(file, magic)
 	magic = magic[:n]
+	kind, err := sniffCompression(magic)
 	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+	case err != nil:
+		return "", fmt.Errorf("layer %s: %w", f.name, err)
+	case kind == compressionGzip:
 		return ocispec.MediaTypeImageLayerGzip, nil
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}),
-		bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}),
-		bytes.HasPrefix(magic, []byte("BZh")):
-		return "", fmt.Errorf("%w: layer %s: only plain and gzip-compressed layers are supported", ErrInvalid, f.name)
+	case kind == compressionZstd:
+		return ocispec.MediaTypeImageLayerZstd, nil
 	}
 	return ocispec.MediaTypeImageLayer, nil
 }
