@@ -70,12 +70,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
-		Args:        []string{"dock-exec"},
-		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
+	cmd := nsinitCmd("dock-exec", &syscall.SysProcAttr{Setsid: true})
 	if p.cfg.Tty {
 		master, slave, err := openPty(p.TtySize)
 		if err != nil {
@@ -88,22 +83,11 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = p.Stdin, p.Stdout, p.Stderr
 	}
-	parent, child, err := socketPair()
+	parent, err := startNsinit(cmd)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
 	defer parent.Close()
-	exe, err := exeFile()
-	if err != nil {
-		child.Close()
-		return fmt.Errorf("exec: %w", err)
-	}
-	cmd.ExtraFiles = []*os.File{child, exe}
-	err = cmd.Start()
-	child.Close()
-	if err != nil {
-		return fmt.Errorf("exec: %w", err)
-	}
 	if err := sendPlan(parent, execPlan(l, st.Pid, spec)); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -15,6 +18,41 @@ import (
 // The engine's side of the sync socket with the C init (internal/nsinit):
 // the plan goes out; PID reports, error reports and the end of the socket
 // (the init's execve) come back.
+
+// nsinitCmd is this binary re-executed as the C init (internal/nsinit),
+// named name in ps. Start it with startNsinit, after setting its stdio and
+// whatever attr needs.
+func nsinitCmd(name string, attr *syscall.SysProcAttr) *exec.Cmd {
+	return &exec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
+		Args:        []string{name},
+		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
+		SysProcAttr: attr,
+	}
+}
+
+// startNsinit starts cmd with the sync socket as its descriptor 3 and the
+// binary, through its read-only mount, as 4 (what cmd.Path executes), and
+// returns this side of the socket. The child's side is closed here once
+// the child has it, so that the socket ends with the child's execve.
+func startNsinit(cmd *exec.Cmd) (*os.File, error) {
+	exe, err := exeFile()
+	if err != nil {
+		return nil, err
+	}
+	parent, child, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	cmd.ExtraFiles = []*os.File{child, exe}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		parent.Close()
+		return nil, err
+	}
+	return parent, nil
+}
 
 func socketPair() (parent, child *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)

@@ -152,17 +152,6 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return fmt.Errorf("start container: %w", err)
 	}
 	defer stdio.closeChildEnds()
-	parent, child, err := socketPair()
-	if err != nil {
-		return fmt.Errorf("start container: %w", err)
-	}
-	defer parent.Close()
-	exe, err := exeFile()
-	if err != nil {
-		child.Close()
-		return fmt.Errorf("start container: %w", err)
-	}
-	cmd.ExtraFiles = []*os.File{child, exe}
 	// The init is born in its cgroup on cgroup v2 (and in the cgroup2
 	// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
 	// On v1 it moves itself in (launch.joinFiles).
@@ -175,12 +164,12 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 	}
 	l.joinFiles = cg.JoinFiles()
-	err = cmd.Start()
-	child.Close()
+	parent, err := startNsinit(cmd)
 	if err != nil {
 		stdio.abort()
 		return fmt.Errorf("start container: %w", err)
 	}
+	defer parent.Close()
 	p.pid = cmd.Process.Pid
 	fail := func(err error) error {
 		if p.pid > 0 {
@@ -316,12 +305,7 @@ func initCloneFlags(l *launch) uintptr {
 func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdioSet, error) {
 	cfg := &l.rec.Config
 	attr := &syscall.SysProcAttr{Setsid: true}
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
-		Args:        []string{"dock-init"},
-		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
-		SysProcAttr: attr,
-	}
+	cmd := nsinitCmd("dock-init", attr)
 	if detached {
 		if cfg.Tty {
 			// The monitor makes the terminal; the init has it as stdin

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -26,14 +25,6 @@ type userns struct {
 // namespace, where it cannot name a child in the host's /proc to write
 // its maps.
 func usernsHolder(cfg *Config) (*userns, error) {
-	exe, err := exeFile()
-	if err != nil {
-		return nil, err
-	}
-	parent, child, err := socketPair()
-	if err != nil {
-		return nil, err
-	}
 	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, GidMappingsEnableSetgroups: true}
 	for _, m := range cfg.UIDMap {
 		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
@@ -41,17 +32,9 @@ func usernsHolder(cfg *Config) (*userns, error) {
 	for _, m := range cfg.GIDMap {
 		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
 	}
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(nsinit.ExeFd),
-		Args:        []string{"dock-userns"},
-		Env:         []string{nsinit.Env + "=" + strconv.Itoa(nsinit.SyncFd)},
-		ExtraFiles:  []*os.File{child, exe},
-		SysProcAttr: attr,
-	}
-	err = cmd.Start()
-	child.Close()
+	cmd := nsinitCmd("dock-userns", attr)
+	parent, err := startNsinit(cmd)
 	if err != nil {
-		parent.Close()
 		return nil, fmt.Errorf("make user namespace: %w", err)
 	}
 	plan := new(nsinit.Plan)
