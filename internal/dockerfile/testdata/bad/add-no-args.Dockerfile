@@ -1,0 +1,3 @@
+FROM alpine
+ADD
+# want 2: ADD requires at least two arguments

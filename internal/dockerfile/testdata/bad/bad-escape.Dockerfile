@@ -1,0 +1,3 @@
+# escape=|
+FROM alpine
+# want 1: invalid escape token

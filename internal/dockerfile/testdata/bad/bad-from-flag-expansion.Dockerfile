@@ -1,0 +1,3 @@
+FROM alpine
+COPY --from=${STAGE x y
+# want 2: --from

@@ -1,0 +1,3 @@
+FROM alpine
+WORKDIR ${DIR:=x}
+# want 2: unsupported modifier

@@ -1,0 +1,4 @@
+FROM alpine
+COPY \
+  onlyone
+# want 2: COPY requires at least two arguments

@@ -1,0 +1,3 @@
+FROM alpine
+RUN []
+# want 2: RUN requires at least one argument

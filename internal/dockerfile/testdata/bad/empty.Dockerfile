@@ -1,0 +1,2 @@
+# nothing here
+# want 0: file with no instructions

@@ -1,0 +1,3 @@
+FROM alpine
+ENV lonely
+# want 2: ENV must have two arguments

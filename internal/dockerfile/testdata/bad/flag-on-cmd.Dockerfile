@@ -1,0 +1,3 @@
+FROM alpine
+CMD --foo=bar echo
+# want 2: unknown flag: --foo

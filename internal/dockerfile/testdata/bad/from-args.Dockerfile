@@ -1,0 +1,2 @@
+FROM alpine AS
+# want 1: FROM requires either one or three arguments

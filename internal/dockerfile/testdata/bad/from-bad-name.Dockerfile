@@ -1,0 +1,2 @@
+FROM alpine AS 1st
+# want 1: invalid name for build stage

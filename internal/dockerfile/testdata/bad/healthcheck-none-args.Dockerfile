@@ -1,0 +1,3 @@
+FROM alpine
+HEALTHCHECK NONE please
+# want 2: HEALTHCHECK NONE takes no arguments

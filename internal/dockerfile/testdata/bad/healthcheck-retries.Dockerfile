@@ -1,0 +1,3 @@
+FROM alpine
+HEALTHCHECK --retries=three CMD true
+# want 2: --retries

@@ -1,0 +1,3 @@
+FROM alpine
+LABEL
+# want 2: LABEL requires at least one argument

@@ -1,0 +1,3 @@
+FROM alpine
+ONBUILD CP a b
+# want 2: unknown instruction: CP

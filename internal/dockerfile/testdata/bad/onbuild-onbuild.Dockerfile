@@ -1,0 +1,3 @@
+FROM alpine
+ONBUILD ONBUILD RUN true
+# want 2: ONBUILD ONBUILD

@@ -1,0 +1,3 @@
+FROM alpine
+SHELL /bin/sh -c
+# want 2: JSON form

@@ -1,0 +1,3 @@
+FROM alpine
+STOPSIGNAL SIGTERM SIGKILL
+# want 2: STOPSIGNAL requires exactly one argument

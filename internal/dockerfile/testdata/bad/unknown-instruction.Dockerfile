@@ -1,0 +1,4 @@
+FROM alpine
+RUN true
+FORM alpine
+# want 3: unknown instruction: FORM

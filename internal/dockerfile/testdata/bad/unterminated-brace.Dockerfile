@@ -1,0 +1,3 @@
+FROM alpine
+ENV A=${B
+# want 2: missing '}'

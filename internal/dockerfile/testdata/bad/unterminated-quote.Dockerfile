@@ -1,0 +1,3 @@
+FROM alpine
+LABEL a="b
+# want 2: matching double-quote
