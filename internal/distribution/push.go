@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -236,8 +237,10 @@ func onceBody(rc io.ReadCloser) func() (io.ReadCloser, error) {
 
 // sizedReader reads content that must be size bytes with digest want.
 // Its first error sticks, so that a failed request can tell that the
-// content, not the network, was wrong.
+// content, not the network, was wrong. net/http may still be reading the
+// body when the response has come back, so mu guards the whole state.
 type sizedReader struct {
+	mu   sync.Mutex
 	rc   io.ReadCloser
 	size int64
 	n    int64
@@ -248,6 +251,8 @@ type sizedReader struct {
 }
 
 func (s *sizedReader) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.err != nil {
 		return 0, s.err
 	}
@@ -304,6 +309,12 @@ func (s *sizedReader) checkEnd() error {
 
 // finish checks that all the content was read and has the digest wanted.
 func (s *sizedReader) finish() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.finishLocked()
+}
+
+func (s *sizedReader) finishLocked() error {
 	if s.err != nil {
 		return s.err
 	}
@@ -324,8 +335,10 @@ func (s *sizedReader) finish() error {
 // error, a short or long content, or, once all of it was read, a digest
 // mismatch.
 func (s *sizedReader) contentErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.err == nil && s.n == s.size {
-		return s.finish()
+		return s.finishLocked()
 	}
 	return s.err
 }
