@@ -22,7 +22,7 @@ type proc struct {
 	done   chan struct{} // closed once status is set
 	status ExitStatus
 	pid    int
-	pty    *os.File // the pty master, when Tty
+	pty    *terminal // the pty master, when Tty
 	cg     cgroup.Manager
 }
 

@@ -3,13 +3,10 @@ package dock
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
@@ -77,7 +74,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 			return fmt.Errorf("exec: %w", err)
 		}
 		defer slave.Close()
-		p.pty = master
+		p.pty = &terminal{f: master}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
 	} else {
@@ -103,14 +100,15 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 		return fmt.Errorf("exec: %w", err)
 	}
 	if p.pty != nil {
+		master := p.pty.f
 		if p.Stdin != nil {
-			go copyQuiet(p.pty, p.Stdin)
+			go copyQuiet(master, p.Stdin)
 		}
 		p.copies.Add(1)
 		go func() {
 			defer p.copies.Done()
 			if p.Stdout != nil {
-				copyQuiet(p.Stdout, p.pty)
+				copyQuiet(p.Stdout, master)
 			}
 		}()
 	}
@@ -122,9 +120,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 func (p *Process) reap() {
 	err := p.cmd.Wait()
 	p.copies.Wait()
-	if p.pty != nil {
-		p.pty.Close()
-	}
+	p.pty.close()
 	p.status = exitStatusOf(p.cmd.ProcessState, err)
 	close(p.done)
 }
@@ -162,13 +158,16 @@ func (p *Process) Resize(height, width uint16) error {
 	if p.pty == nil {
 		return fmt.Errorf("exec: no terminal: %w", ErrInvalid)
 	}
-	return unix.IoctlSetWinsize(int(p.pty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+	if err := p.pty.resize(height, width); err != nil {
+		return fmt.Errorf("exec: resize: %w", err)
+	}
+	return nil
 }
 
 // processFields are the Linux parts of Process.
 type processFields struct {
 	cmd    *exec.Cmd
-	pty    *os.File
+	pty    *terminal
 	pid    int
 	copies sync.WaitGroup
 }

@@ -998,7 +998,7 @@ func TestSecurityUserns(t *testing.T) {
 		t.Fatal(err)
 	}
 	maps := []IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	var cout, cerr bytes.Buffer
+	var cout, cerr syncBuffer // read while the container writes
 	c, err := e.Create(ctx, Config{Image: "busybox", UIDMap: maps, GIDMap: maps,
 		Mounts: []Mount{{Type: "bind", Source: out, Target: "/out"}},
 		Cmd: []string{"sh", "-c", "id -u; id -g; stat -c '%u %g' /bin/busybox; touch /rootfile && echo wrote; " +

@@ -327,12 +327,12 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 			logw.Close()
 			return nil, nil, err
 		}
-		p.pty = master
+		p.pty = &terminal{f: master}
 		l.console = slave.Name()
 		stdio.childEnds = append(stdio.childEnds, slave)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		attr.Setctty, attr.Ctty = true, 0
-		stdio.copyPty(master, c.Stdin, c.Stdout)
+		stdio.copyPty(p.pty, c.Stdin, c.Stdout)
 		return cmd, stdio, nil
 	}
 	cmd.Stdin = c.Stdin

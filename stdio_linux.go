@@ -15,7 +15,40 @@ type stdioSet struct {
 	log       *logWriter
 	childEnds []*os.File // closed in the parent once the child has them
 	wg        sync.WaitGroup
-	pty       *os.File
+	pty       *terminal
+}
+
+// terminal is a pty master that Resize may use from any goroutine while
+// the process runs; once closed, a resize fails instead of racing the
+// close.
+type terminal struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func (t *terminal) resize(height, width uint16) error {
+	if t == nil {
+		return ErrNotRunning
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.f == nil {
+		return ErrNotRunning
+	}
+	return unix.IoctlSetWinsize(int(t.f.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+}
+
+func (t *terminal) close() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	f := t.f
+	t.f = nil
+	t.mu.Unlock()
+	if f != nil {
+		f.Close()
+	}
 }
 
 func (s *stdioSet) closeChildEnds() {
@@ -25,25 +58,23 @@ func (s *stdioSet) closeChildEnds() {
 	s.childEnds = nil
 }
 
-func (s *stdioSet) copyPty(master *os.File, in io.Reader, out io.Writer) {
+func (s *stdioSet) copyPty(master *terminal, in io.Reader, out io.Writer) {
 	s.pty = master
 	if in != nil {
-		go io.Copy(master, in) // ends when in ends or the pty closes
+		go io.Copy(master.f, in) // ends when in ends or the pty closes
 	}
 	w := s.log.stream("stdout", out)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		io.Copy(w, master) // EIO once every slave is closed
+		io.Copy(w, master.f) // EIO once every slave is closed
 	}()
 }
 
 // finish waits for the output copies and closes the log.
 func (s *stdioSet) finish() {
 	s.wg.Wait()
-	if s.pty != nil {
-		s.pty.Close()
-	}
+	s.pty.close()
 	if s.log != nil {
 		s.log.Close()
 	}
@@ -92,5 +123,8 @@ func (c *Container) Resize(height, width uint16) error {
 	if p == nil || p.pty == nil {
 		return fmt.Errorf("resize: container %s has no terminal in this process: %w", c.id[:12], ErrNotRunning)
 	}
-	return unix.IoctlSetWinsize(int(p.pty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+	if err := p.pty.resize(height, width); err != nil {
+		return fmt.Errorf("resize: container %s: %w", c.id[:12], err)
+	}
+	return nil
 }
