@@ -73,6 +73,8 @@ func init() {
 		{"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", cmdPush},
 		{"login", "[OPTIONS] [SERVER]", "Log in to a registry", cmdLogin},
 		{"logout", "[SERVER]", "Log out from a registry", cmdLogout},
+		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
+		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
 		{"import", "FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "", "Show the dock version information", cmdVersion},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},

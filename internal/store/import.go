@@ -116,6 +116,14 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
 		History:  []ocispec.History{{Created: &created, CreatedBy: "import", Comment: opt.Message}},
 	}
+	return s.storeImage(ctx, cfg, []ocispec.Descriptor{layerDesc}, blob.Name(), layerDir, chain, tag)
+}
+
+// storeImage writes the config cfg and a manifest of layers, then commits,
+// under the lock, the new layer (its blob file newBlob, the last of layers,
+// and its unpacked directory layerDir of chain ID chain; none when newBlob
+// is ""), the config, the manifest and the tag.
+func (s *Store) storeImage(ctx context.Context, cfg ocispec.Image, layers []ocispec.Descriptor, newBlob, layerDir string, chain digest.Digest, tag string) (*Image, error) {
 	cfgBytes, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -129,7 +137,7 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
 		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: cfgDigest, Size: cfgSize},
-		Layers:    []ocispec.Descriptor{layerDesc},
+		Layers:    layers,
 	}
 	manBytes, err := json.Marshal(man)
 	if err != nil {
@@ -147,10 +155,15 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 		Size:      manSize,
 		Platform:  &ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
 	}
-	blobs := []struct {
+	type tmpBlob struct {
 		tmp string
 		d   digest.Digest
-	}{{blob.Name(), layerDesc.Digest}, {cfgTmp, cfgDigest}, {manTmp, manDigest}}
+	}
+	var blobs []tmpBlob
+	if newBlob != "" {
+		blobs = append(blobs, tmpBlob{newBlob, layers[len(layers)-1].Digest})
+	}
+	blobs = append(blobs, tmpBlob{cfgTmp, cfgDigest}, tmpBlob{manTmp, manDigest})
 	var names []string
 	err = s.lock(func() (retErr error) {
 		if err := ctx.Err(); err != nil {
@@ -173,10 +186,12 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 				added = append(added, s.blobPath(b.d))
 			}
 		}
-		if moved, err := s.commitLayer(layerDir, chain); err != nil {
-			return err
-		} else if moved {
-			added = append(added, s.layerPath(chain))
+		if newBlob != "" {
+			if moved, err := s.commitLayer(layerDir, chain); err != nil {
+				return err
+			} else if moved {
+				added = append(added, s.layerPath(chain))
+			}
 		}
 		idx, err := s.readIndex()
 		if err != nil {
@@ -196,13 +211,17 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 	if err != nil {
 		return nil, err
 	}
+	var size int64
+	for _, l := range layers {
+		size += l.Size
+	}
 	return &Image{
 		ID:       cfgDigest,
 		Digest:   manDigest,
 		Names:    names,
 		Manifest: man,
 		Config:   cfg,
-		Size:     layerDesc.Size,
+		Size:     size,
 	}, nil
 }
 

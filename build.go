@@ -1,0 +1,611 @@
+package dock
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/store"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// BuildOption configures Build.
+type BuildOption func(*buildOptions) error
+
+type buildOptions struct {
+	file     string
+	args     map[string]string
+	tags     []string
+	target   string
+	labels   map[string]string
+	noCache  bool
+	epoch    time.Time
+	progress func(string)
+	output   io.Writer
+}
+
+// BuildFile names the Dockerfile, relative to the context directory (or
+// absolute). The default is "Dockerfile" in the context.
+func BuildFile(name string) BuildOption {
+	return func(o *buildOptions) error {
+		if name == "" {
+			return fmt.Errorf("%w: empty Dockerfile name", ErrInvalid)
+		}
+		o.file = name
+		return nil
+	}
+}
+
+// BuildArg sets the build argument name to value (docker build
+// --build-arg), for the ARG instructions that declare it.
+func BuildArg(name, value string) BuildOption {
+	return func(o *buildOptions) error {
+		if name == "" || strings.ContainsAny(name, "= \t") {
+			return fmt.Errorf("%w: build argument name %q", ErrInvalid, name)
+		}
+		if o.args == nil {
+			o.args = map[string]string{}
+		}
+		o.args[name] = value
+		return nil
+	}
+}
+
+// BuildTag tags the built image ref ("name" or "name:tag"); it may be given
+// several times. The tags are set once the whole build succeeded. Without
+// one, the image is left untagged.
+func BuildTag(ref string) BuildOption {
+	return func(o *buildOptions) error {
+		o.tags = append(o.tags, ref)
+		return nil
+	}
+}
+
+// BuildTarget builds the stage named (or numbered) target and the stages
+// before it, instead of the last stage.
+func BuildTarget(target string) BuildOption {
+	return func(o *buildOptions) error {
+		o.target = target
+		return nil
+	}
+}
+
+// BuildLabel adds a label to the built image (docker build --label).
+func BuildLabel(key, value string) BuildOption {
+	return func(o *buildOptions) error {
+		if o.labels == nil {
+			o.labels = map[string]string{}
+		}
+		o.labels[key] = value
+		return nil
+	}
+}
+
+// BuildNoCache disables the build cache. Build has no cache yet, so every
+// build runs every step: the option is accepted for compatibility.
+func BuildNoCache() BuildOption {
+	return func(o *buildOptions) error {
+		o.noCache = true
+		return nil
+	}
+}
+
+// BuildSourceDateEpoch makes the build reproducible, as the
+// SOURCE_DATE_EPOCH convention asks: every creation time of the image
+// (config and history) is t, and the modification times of the files in
+// new layers are clamped to t. Two builds of the same context from the same
+// base images then give the same image ID.
+func BuildSourceDateEpoch(t time.Time) BuildOption {
+	return func(o *buildOptions) error {
+		if t.IsZero() {
+			return fmt.Errorf("%w: zero SOURCE_DATE_EPOCH", ErrInvalid)
+		}
+		o.epoch = t.UTC().Truncate(time.Second)
+		return nil
+	}
+}
+
+// BuildProgress calls fn with a line for each step as it starts, as docker
+// build prints them: "Step 1/5 : FROM busybox".
+func BuildProgress(fn func(step string)) BuildOption {
+	return func(o *buildOptions) error {
+		o.progress = fn
+		return nil
+	}
+}
+
+// BuildOutput sends the output (stdout and stderr) of the RUN steps to w.
+// By default it is dropped (the tail of a failing step's output is in its
+// BuildError).
+func BuildOutput(w io.Writer) BuildOption {
+	return func(o *buildOptions) error {
+		o.output = w
+		return nil
+	}
+}
+
+// BuildError is the error of a build that failed at a step of the
+// Dockerfile, or on its syntax.
+type BuildError struct {
+	// File is the Dockerfile's path as given (or "Dockerfile").
+	File string
+	// Line is the line of the instruction, from 1; 0 when the error is
+	// about the whole file.
+	Line int
+	// Instruction is the upper-case instruction ("RUN"), or "".
+	Instruction string
+	// ExitCode is the exit code of a failed RUN, else 0.
+	ExitCode int
+	// Output is the tail (up to 4 KiB) of the output of a failed RUN.
+	Output string
+	// Err is the cause: a *dockerfile.SyntaxError, an *ExitError for a
+	// failed RUN, or another error.
+	Err error
+}
+
+func (e *BuildError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Instruction != "" {
+		b.WriteString(": " + e.Instruction)
+	}
+	b.WriteString(": ")
+	var se *dockerfile.SyntaxError
+	switch {
+	case errors.As(e.Err, &se):
+		b.WriteString(se.Msg)
+	case e.ExitCode != 0:
+		fmt.Fprintf(&b, "command returned a non-zero code: %d", e.ExitCode)
+	case e.Err != nil:
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// Build builds an image from the Dockerfile in contextDir (or BuildFile's),
+// as "docker build" does, and returns it.
+//
+// The stages run in order, up to the last or BuildTarget's. FROM takes an
+// image of the store (Build does not pull), an earlier stage, or scratch.
+// ENV, ARG, LABEL, WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL, CMD,
+// ENTRYPOINT, SHELL and MAINTAINER set the image configuration (HEALTHCHECK
+// is recorded in the history only: the OCI config has no field for it);
+// WORKDIR adds a layer when it creates its directory. RUN runs in a
+// container of the stage's image (network none, the stage's environment,
+// user, working directory and shell) and commits its changes as a layer.
+// COPY and ADD copy files of the context (or, with --from, of a stage or an
+// image) into a layer, without running anything: sources are resolved
+// inside the context (a path or symlink leading out of it is refused),
+// .dockerignore applies, --chown (numeric or names of the image's
+// /etc/passwd) and --chmod are honoured, and ADD extracts local tar
+// archives. Not supported yet: ADD of URLs, RUN --mount and here-documents,
+// ONBUILD, and a build cache (every build runs every step).
+//
+// A step that fails gives a *BuildError with the Dockerfile's line; a
+// syntax error a *BuildError wrapping the parser's *dockerfile.SyntaxError.
+// Whatever happens, no container is left behind, and the tags are set only
+// when the whole build succeeded; the images of intermediate steps are
+// removed, those whose layers the result shares included (the layers stay).
+func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOption) (*Image, error) {
+	o := buildOptions{file: "Dockerfile", output: io.Discard, progress: func(string) {}}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+	}
+	b, err := e.newBuilder(contextDir, &o)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	defer b.close()
+	img, err := b.build(ctx)
+	b.cleanup(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	for _, tag := range o.tags {
+		if err := e.store.Tag(img.ID.String(), tag); err != nil {
+			return nil, fmt.Errorf("build: tag %s: %w", tag, translate(err))
+		}
+	}
+	if img, err = e.store.Resolve(img.ID.String()); err != nil {
+		return nil, fmt.Errorf("build: %w", translate(err))
+	}
+	return newImage(img), nil
+}
+
+// builder holds the state of one Build.
+type builder struct {
+	e      *Engine
+	o      *buildOptions
+	df     *dockerfile.Dockerfile
+	file   string   // as the errors name it
+	ctxDir *os.Root // the build context
+	ignore *dockerfile.Ignore
+	meta   map[string]string // ARGs before FROM, with the build args
+	stages []*stageState
+	before map[digest.Digest]bool // images in the store before the build
+	made   []digest.Digest        // images the build committed
+	step   int
+	steps  int
+}
+
+// stageState is a stage being built: its image so far and its pending
+// configuration.
+type stageState struct {
+	img     *store.Image // nil: scratch, no layer yet
+	cfg     ocispec.Image
+	pending bool              // cfg differs from img's
+	args    map[string]string // ARGs declared in the stage
+	shell   []string          // SHELL; nil: /bin/sh -c
+}
+
+func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error) {
+	root, err := os.OpenRoot(contextDir)
+	if err != nil {
+		return nil, fmt.Errorf("open context: %w", err)
+	}
+	b := &builder{e: e, o: o, ctxDir: root, file: o.file, before: map[digest.Digest]bool{}}
+	var data []byte
+	if filepath.IsAbs(o.file) {
+		data, err = os.ReadFile(o.file)
+	} else {
+		data, err = root.ReadFile(o.file)
+	}
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("read Dockerfile: %w", err)
+	}
+	df, err := dockerfile.Parse(bytes.NewReader(data))
+	if err != nil {
+		root.Close()
+		be := &BuildError{File: o.file, Err: err}
+		var se *dockerfile.SyntaxError
+		if errors.As(err, &se) {
+			be.Line, be.Instruction = se.Line, se.Instruction
+		}
+		return nil, be
+	}
+	b.df = df
+	if ig, err := root.ReadFile(".dockerignore"); err == nil {
+		if b.ignore, err = dockerfile.ParseIgnore(bytes.NewReader(ig)); err != nil {
+			root.Close()
+			return nil, fmt.Errorf(".dockerignore: %w", err)
+		}
+	}
+	imgs, err := e.store.Images()
+	if err != nil {
+		root.Close()
+		return nil, translate(err)
+	}
+	for _, img := range imgs {
+		b.before[img.ID] = true
+	}
+	return b, nil
+}
+
+func (b *builder) close() { b.ctxDir.Close() }
+
+// cleanup removes the images that the build made, but keep.
+func (b *builder) cleanup(ctx context.Context, keep *store.Image) {
+	for _, id := range slices.Backward(b.made) {
+		if (keep != nil && id == keep.ID) || b.before[id] {
+			continue
+		}
+		b.e.store.Remove(id.String(), true, nil)
+	}
+}
+
+func (b *builder) errorAt(in *dockerfile.Instruction, err error) error {
+	var be *BuildError
+	if errors.As(err, &be) {
+		return err
+	}
+	return &BuildError{File: b.file, Line: in.Line, Instruction: strings.ToUpper(in.Cmd), Err: err}
+}
+
+func (b *builder) build(ctx context.Context) (*store.Image, error) {
+	b.meta = map[string]string{}
+	for _, in := range b.df.MetaArgs {
+		for _, kv := range in.Pairs {
+			if v, ok := b.o.args[kv.Key]; ok {
+				b.meta[kv.Key] = v
+				continue
+			}
+			if kv.HasValue {
+				v, err := dockerfile.Expand(kv.Value, b.lookupMeta, b.df.Escape)
+				if err != nil {
+					return nil, b.errorAt(&in, err)
+				}
+				b.meta[kv.Key] = v
+			} else {
+				b.meta[kv.Key] = ""
+			}
+		}
+	}
+	last := len(b.df.Stages) - 1
+	if b.o.target != "" {
+		st := b.df.Stage(b.o.target)
+		if st == nil {
+			return nil, fmt.Errorf("%w: target stage %q not found", ErrNotFound, b.o.target)
+		}
+		last = st.Index
+	}
+	for _, st := range b.df.Stages[:last+1] {
+		b.steps += 1 + len(st.Instructions)
+	}
+	for i := range b.df.Stages[:last+1] {
+		if err := b.buildStage(ctx, &b.df.Stages[i], i == last); err != nil {
+			return nil, err
+		}
+	}
+	return b.stages[last].img, nil
+}
+
+func (b *builder) lookupMeta(name string) (string, bool) {
+	v, ok := b.meta[name]
+	return v, ok
+}
+
+func (b *builder) progress(in string) {
+	b.step++
+	b.o.progress(fmt.Sprintf("Step %d/%d : %s", b.step, b.steps, in))
+}
+
+func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bool) error {
+	from := &dockerfile.Instruction{Cmd: "from", Line: st.Line}
+	b.progress("FROM " + st.From + stageSuffix(st))
+	ref, err := dockerfile.Expand(st.From, b.lookupMeta, b.df.Escape)
+	if err != nil {
+		return b.errorAt(from, err)
+	}
+	s := &stageState{args: map[string]string{}}
+	switch prev := b.df.Stage(ref); {
+	case strings.EqualFold(ref, "scratch"):
+		s.cfg = ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}
+		s.pending = true
+	case prev != nil && prev.Index < st.Index:
+		p := b.stages[prev.Index]
+		s.img, s.cfg, s.shell = p.img, cloneImageConfig(p.cfg), p.shell
+		s.pending = p.img == nil
+	default:
+		img, err := b.e.store.Resolve(ref)
+		if err != nil {
+			return b.errorAt(from, fmt.Errorf("base image %s: %w", ref, translate(err)))
+		}
+		s.img, s.cfg = img, cloneImageConfig(img.Config)
+	}
+	b.stages = append(b.stages, s)
+	for i := range st.Instructions {
+		in := &st.Instructions[i]
+		b.progress(in.Original)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.instruction(ctx, s, in); err != nil {
+			return b.errorAt(in, err)
+		}
+	}
+	if final && len(b.o.labels) > 0 {
+		if s.cfg.Config.Labels == nil {
+			s.cfg.Config.Labels = map[string]string{}
+		}
+		maps.Copy(s.cfg.Config.Labels, b.o.labels)
+		s.pending = true
+	}
+	if s.pending {
+		if err := b.commit(ctx, s, nil, ""); err != nil {
+			return b.errorAt(from, err)
+		}
+	}
+	return nil
+}
+
+func stageSuffix(st *dockerfile.Stage) string {
+	if st.Name != "" {
+		return " AS " + st.Name
+	}
+	return ""
+}
+
+// lookup is the variable lookup of a stage: ENV first, then ARG.
+func (s *stageState) lookup(name string) (string, bool) {
+	for _, kv := range slices.Backward(s.cfg.Config.Env) {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v, true
+		}
+	}
+	v, ok := s.args[name]
+	return v, ok
+}
+
+func (b *builder) expand(s *stageState, word string) (string, error) {
+	return dockerfile.Expand(word, s.lookup, b.df.Escape)
+}
+
+func (b *builder) now() time.Time {
+	if !b.o.epoch.IsZero() {
+		return b.o.epoch
+	}
+	return time.Now().UTC()
+}
+
+// commit stores the stage's image: with a new layer when write is set,
+// else its configuration only (history: createdBy, if not empty, as an
+// empty layer).
+func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Writer) error, createdBy string) error {
+	created := b.now()
+	cfg := cloneImageConfig(s.cfg)
+	cfg.Created = &created
+	if write != nil {
+		cfg.History = append(cfg.History, ocispec.History{Created: &created, CreatedBy: createdBy})
+	}
+	img, err := b.e.commitTar(ctx, s.img, write, cfg, "")
+	if err != nil {
+		return err
+	}
+	b.made = append(b.made, img.ID)
+	s.img, s.cfg, s.pending = img, cloneImageConfig(img.Config), false
+	return nil
+}
+
+// configStep records an instruction that changes the configuration only.
+func (b *builder) configStep(s *stageState, in *dockerfile.Instruction) {
+	created := b.now()
+	s.cfg.History = append(s.cfg.History, ocispec.History{Created: &created, CreatedBy: in.Original, EmptyLayer: true})
+	s.pending = true
+}
+
+func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	c := &s.cfg.Config
+	switch in.Cmd {
+	case "env":
+		for _, kv := range in.Pairs {
+			v, err := b.expand(s, kv.Value)
+			if err != nil {
+				return err
+			}
+			c.Env = mergeEnv(c.Env, []string{kv.Key + "=" + v})
+		}
+	case "label":
+		for _, kv := range in.Pairs {
+			k, err := b.expand(s, kv.Key)
+			if err != nil {
+				return err
+			}
+			v, err := b.expand(s, kv.Value)
+			if err != nil {
+				return err
+			}
+			if c.Labels == nil {
+				c.Labels = map[string]string{}
+			}
+			c.Labels[k] = v
+		}
+	case "arg":
+		for _, kv := range in.Pairs {
+			switch v, ok := b.o.args[kv.Key]; {
+			case ok:
+				s.args[kv.Key] = v
+			case kv.HasValue:
+				v, err := b.expand(s, kv.Value)
+				if err != nil {
+					return err
+				}
+				s.args[kv.Key] = v
+			default:
+				s.args[kv.Key] = b.meta[kv.Key]
+			}
+		}
+		return nil // no history entry, as BuildKit
+	case "workdir":
+		p, err := b.expand(s, strings.Join(in.Args, " "))
+		if err != nil {
+			return err
+		}
+		if !path.IsAbs(p) {
+			p = path.Join("/", c.WorkingDir, p)
+		}
+		c.WorkingDir = path.Clean(p)
+		return b.workdir(ctx, s, in)
+	case "user":
+		u, err := b.expand(s, strings.Join(in.Args, " "))
+		if err != nil {
+			return err
+		}
+		c.User = u
+	case "stopsignal":
+		sig, err := b.expand(s, strings.Join(in.Args, " "))
+		if err != nil {
+			return err
+		}
+		if _, ok := ParseSignal(sig); !ok {
+			return fmt.Errorf("%w: unknown signal %q", ErrInvalid, sig)
+		}
+		c.StopSignal = sig
+	case "maintainer":
+		s.cfg.Author = strings.Join(in.Args, " ")
+	case "expose":
+		for _, a := range in.Args {
+			words, err := dockerfile.ExpandWords(a, s.lookup, b.df.Escape)
+			if err != nil {
+				return err
+			}
+			for _, p := range words {
+				if !strings.Contains(p, "/") {
+					p += "/tcp"
+				}
+				if c.ExposedPorts == nil {
+					c.ExposedPorts = map[string]struct{}{}
+				}
+				c.ExposedPorts[p] = struct{}{}
+			}
+		}
+	case "volume":
+		for _, a := range in.Args {
+			v, err := b.expand(s, a)
+			if err != nil {
+				return err
+			}
+			if c.Volumes == nil {
+				c.Volumes = map[string]struct{}{}
+			}
+			c.Volumes[v] = struct{}{}
+		}
+	case "cmd":
+		c.Cmd = b.command(s, in)
+	case "entrypoint":
+		c.Entrypoint = b.command(s, in)
+		// As in Docker, a new ENTRYPOINT resets the CMD of the base image
+		// unless the stage set one after it.
+	case "shell":
+		if len(in.Args) == 0 {
+			return fmt.Errorf("%w: SHELL needs a command", ErrInvalid)
+		}
+		s.shell = slices.Clone(in.Args)
+	case "healthcheck", "onbuild":
+		// The OCI image config has no field for them: recorded in the
+		// history only.
+	case "run":
+		return b.run(ctx, s, in)
+	case "copy", "add":
+		return b.copy(ctx, s, in)
+	default:
+		return fmt.Errorf("%w: instruction %s not supported", ErrUnsupported, strings.ToUpper(in.Cmd))
+	}
+	b.configStep(s, in)
+	return nil
+}
+
+func (s *stageState) shellCmd() []string {
+	if len(s.shell) > 0 {
+		return slices.Clone(s.shell)
+	}
+	return []string{"/bin/sh", "-c"}
+}
+
+// command returns the argv of a CMD, ENTRYPOINT or RUN: the JSON form as
+// is, the shell form through the stage's shell.
+func (b *builder) command(s *stageState, in *dockerfile.Instruction) []string {
+	if in.ShellForm {
+		return append(s.shellCmd(), strings.Join(in.Args, " "))
+	}
+	return slices.Clone(in.Args)
+}

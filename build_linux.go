@@ -1,0 +1,594 @@
+package dock
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/layerdiff"
+	"github.com/go-dock/dock/internal/store"
+)
+
+// outputTail is the size of the output kept for a failed RUN's BuildError.
+const outputTail = 4 << 10
+
+// run runs a RUN instruction in a container of the stage's image and
+// commits the container's changes as a layer.
+func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	if len(in.Heredocs) > 0 {
+		return fmt.Errorf("RUN with here-documents: %w", ErrUnsupported)
+	}
+	for _, f := range in.Flags {
+		if f.Name != "network" || f.Value != "none" {
+			return fmt.Errorf("RUN --%s: %w", f.Name, ErrUnsupported)
+		}
+	}
+	if s.img == nil {
+		return fmt.Errorf("%w: RUN in a stage without layers (FROM scratch has no shell)", ErrInvalid)
+	}
+	env := slices.Clone(s.cfg.Config.Env)
+	for _, k := range slices.Sorted(maps.Keys(s.args)) {
+		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			env = append(env, k+"="+s.args[k])
+		}
+	}
+	c, err := b.e.Create(ctx, Config{
+		Image:      s.img.ID.String(),
+		Entrypoint: []string{""},
+		Cmd:        b.command(s, in),
+		Env:        env,
+		User:       s.cfg.Config.User,
+		WorkingDir: s.cfg.Config.WorkingDir,
+		Network:    "none",
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Remove(context.WithoutCancel(ctx), true)
+	out := &tailWriter{w: b.o.output}
+	c.Stdout, c.Stderr = out, out
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	st, err := c.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Code != 0 {
+		return &BuildError{
+			File: b.file, Line: in.Line, Instruction: "RUN",
+			ExitCode: st.Code, Output: out.tail(), Err: &ExitError{Status: st},
+		}
+	}
+	upper := c.dir("upper")
+	return b.commit(ctx, s, func(w io.Writer) error {
+		return layerdiff.Write(ctx, w, upper, layerdiff.Options{SourceDateEpoch: b.o.epoch})
+	}, in.Original)
+}
+
+// tailWriter serialises the writes of a container's stdout and stderr
+// copiers and keeps the tail of the output.
+type tailWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	last []byte
+}
+
+func (l *tailWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = append(l.last, p...)
+	if len(l.last) > outputTail {
+		l.last = slices.Clone(l.last[len(l.last)-outputTail:])
+	}
+	l.w.Write(p) // a failing progress writer does not fail the build
+	return len(p), nil
+}
+
+func (l *tailWriter) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.last)
+}
+
+// layerFS is a view of an image's unpacked layers, top first, for the
+// metadata of existing directories.
+type layerFS []string
+
+func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error) {
+	if img == nil {
+		return nil, nil
+	}
+	dirs, err := b.e.store.LayerDirs(ctx, img)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return layerFS(reversed(dirs)), nil
+}
+
+// stat returns the metadata of name (a clean relative path) as an overlay
+// of the layers shows it, without following symlinks; nil when missing.
+func (l layerFS) stat(name string) *syscall.Stat_t {
+	parts := strings.Split(name, "/")
+	for _, d := range l {
+		for i := range parts {
+			p := filepath.Join(d, filepath.Join(parts[:i+1]...))
+			fi, err := os.Lstat(p)
+			if err != nil {
+				break
+			}
+			if fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi) {
+				return nil
+			}
+			if i == len(parts)-1 {
+				st, _ := fi.Sys().(*syscall.Stat_t)
+				return st
+			}
+			if !fi.IsDir() {
+				return nil
+			}
+			if isOpaque(p) {
+				return nil // the name is not in this layer, and hidden below
+			}
+		}
+	}
+	return nil
+}
+
+func (l layerFS) isDir(name string) bool {
+	st := l.stat(name)
+	return st != nil && st.Mode&syscall.S_IFMT == syscall.S_IFDIR
+}
+
+// workdir adds a layer creating the stage's WORKDIR when it is missing.
+func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	lfs, err := b.layers(ctx, s.img)
+	if err != nil {
+		return err
+	}
+	dir := strings.TrimPrefix(s.cfg.Config.WorkingDir, "/")
+	if dir == "" || lfs.isDir(dir) {
+		b.configStep(s, in)
+		return nil
+	}
+	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
+	l.dir(dir, nil)
+	return b.commit(ctx, s, l.write, in.Original)
+}
+
+// layerEntry is one entry of a layer that COPY, ADD or WORKDIR makes.
+type layerEntry struct {
+	hdr  tar.Header
+	open func() (io.ReadCloser, error) // regular files
+}
+
+// layerWriter collects the entries of a new layer and writes them sorted.
+type layerWriter struct {
+	lfs      layerFS
+	mtime    time.Time
+	entries  map[string]*layerEntry // by name, without trailing "/"
+	archives []func(*tar.Writer) error
+}
+
+// dir adds the directory name and its missing parents: an existing one
+// with its metadata from the image, a new one with mode 0755, owned by
+// owner (nil: root) for name itself and by root for its parents.
+func (l *layerWriter) dir(name string, owner *[2]int) {
+	for p := name; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		if _, ok := l.entries[p]; ok {
+			break
+		}
+		hdr := tar.Header{Typeflag: tar.TypeDir, Name: p + "/", Mode: 0o755, ModTime: l.mtime, Format: tar.FormatPAX}
+		if st := l.lfs.stat(p); st != nil && st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+			hdr.Mode = int64(st.Mode & 0o7777)
+			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+			hdr.ModTime = time.Unix(st.Mtim.Sec, 0)
+		} else if p == name && owner != nil {
+			hdr.Uid, hdr.Gid = owner[0], owner[1]
+		}
+		l.entries[p] = &layerEntry{hdr: hdr}
+	}
+}
+
+func (l *layerWriter) write(w io.Writer) error {
+	tw := tar.NewWriter(w)
+	for _, name := range slices.Sorted(maps.Keys(l.entries)) {
+		e := l.entries[name]
+		if err := tw.WriteHeader(&e.hdr); err != nil {
+			return err
+		}
+		if e.open == nil {
+			continue
+		}
+		f, err := e.open()
+		if err != nil {
+			return err
+		}
+		_, err = io.CopyN(tw, f, e.hdr.Size)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	for _, a := range l.archives {
+		if err := a(tw); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+// copy runs COPY or ADD: it writes a layer of the selected files.
+func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	if len(in.Heredocs) > 0 {
+		return fmt.Errorf("%s with here-documents: %w", strings.ToUpper(in.Cmd), ErrUnsupported)
+	}
+	var from, chown, chmod string
+	for _, f := range in.Flags {
+		v, err := b.expand(s, f.Value)
+		if err != nil {
+			return err
+		}
+		switch f.Name {
+		case "from":
+			from = v
+		case "chown":
+			chown = v
+		case "chmod":
+			chmod = v
+		case "link":
+		default:
+			return fmt.Errorf("%s --%s: %w", strings.ToUpper(in.Cmd), f.Name, ErrUnsupported)
+		}
+	}
+	if len(in.Args) < 2 {
+		return fmt.Errorf("%w: %s needs a source and a destination", ErrInvalid, strings.ToUpper(in.Cmd))
+	}
+	args := make([]string, len(in.Args))
+	for i, a := range in.Args {
+		v, err := b.expand(s, a)
+		if err != nil {
+			return err
+		}
+		args[i] = v
+	}
+	srcs, dest := args[:len(args)-1], args[len(args)-1]
+
+	lfs, err := b.layers(ctx, s.img)
+	if err != nil {
+		return err
+	}
+	root, ignore := b.ctxDir, b.ignore
+	if from != "" {
+		dir, err := b.materialize(ctx, from)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if root, err = os.OpenRoot(dir); err != nil {
+			return err
+		}
+		defer root.Close()
+		ignore = nil
+	}
+	var owner *[2]int
+	if chown != "" {
+		if owner, err = resolveChown(chown, lfs); err != nil {
+			return err
+		}
+	}
+	var mode *int64
+	if chmod != "" {
+		m, err := strconv.ParseUint(chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return fmt.Errorf("%w: --chmod=%s: not an octal mode", ErrInvalid, chmod)
+		}
+		m64 := int64(m)
+		mode = &m64
+	}
+
+	if !path.IsAbs(dest) {
+		dest = path.Join("/", s.cfg.Config.WorkingDir, dest)
+	}
+	destIsDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
+	dest = strings.TrimPrefix(path.Clean(dest), "/")
+	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
+	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add"}
+	for _, src := range srcs {
+		if strings.Contains(src, "://") {
+			return fmt.Errorf("%s of a URL (%s): %w", strings.ToUpper(in.Cmd), src, ErrUnsupported)
+		}
+		name := path.Clean("/" + filepath.ToSlash(src))
+		if strings.HasPrefix(path.Clean(filepath.ToSlash(src)), "..") {
+			return fmt.Errorf("%w: %s: outside the build context", ErrInvalid, src)
+		}
+		name = strings.TrimPrefix(name, "/")
+		if name == "" {
+			name = "."
+		}
+		matches := []string{name}
+		if strings.ContainsAny(name, "*?[") {
+			if matches, err = fs.Glob(root.FS(), name); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrInvalid, src, err)
+			}
+			if len(matches) == 0 {
+				return fmt.Errorf("%s: no source files match: %w", src, ErrNotFound)
+			}
+			destIsDir = destIsDir || len(matches) > 1
+		}
+		for _, m := range matches {
+			if err := c.source(m, dest, destIsDir || lfs.isDir(dest) || dest == ""); err != nil {
+				return fmt.Errorf("%s: %w", src, err)
+			}
+		}
+	}
+	if len(l.entries) == 0 && len(l.archives) == 0 {
+		l.dir(dest, owner)
+	}
+	return b.commit(ctx, s, l.write, in.Original)
+}
+
+// copier selects the files of one COPY or ADD.
+type copier struct {
+	b      *builder
+	root   *os.Root
+	ignore *dockerfile.Ignore
+	owner  *[2]int
+	mode   *int64
+	l      *layerWriter
+	add    bool
+}
+
+func (c *copier) ignored(name string) bool {
+	if c.ignore == nil || name == "." {
+		return false
+	}
+	m, _ := c.ignore.Matches(name)
+	return m
+}
+
+// source adds the context's path name at dest: a directory's contents
+// into dest, a file as dest (or dest/base when intoDir).
+func (c *copier) source(name, dest string, intoDir bool) error {
+	fi, err := c.root.Stat(name) // follows symlinks, never out of the root
+	if err != nil {
+		return err
+	}
+	if c.ignored(name) {
+		return fmt.Errorf("excluded by .dockerignore: %w", ErrNotFound)
+	}
+	if fi.IsDir() {
+		c.l.dir(dest, c.owner)
+		return fs.WalkDir(c.root.FS(), name, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if p == name {
+				return nil
+			}
+			if c.ignored(p) {
+				if d.IsDir() && !c.hasExceptions() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel := strings.TrimPrefix(p, name+"/")
+			if name == "." {
+				rel = p
+			}
+			return c.entry(p, path.Join(dest, rel), info)
+		})
+	}
+	target := dest
+	if intoDir {
+		target = path.Join(dest, path.Base(name))
+		c.l.dir(dest, c.owner)
+	} else {
+		c.l.dir(path.Dir(dest), nil)
+	}
+	if c.add && fi.Mode().IsRegular() {
+		if ok, err := c.archive(name, dest); ok || err != nil {
+			return err
+		}
+	}
+	return c.entry(name, target, fi)
+}
+
+func (c *copier) hasExceptions() bool {
+	return slices.ContainsFunc(c.ignore.Patterns, func(p string) bool { return strings.HasPrefix(p, "!") })
+}
+
+// entry adds the file name of the source root, described by fi, as target.
+func (c *copier) entry(name, target string, fi fs.FileInfo) error {
+	hdr := tar.Header{
+		Name:    target,
+		Mode:    int64(fi.Mode().Perm()),
+		ModTime: fi.ModTime().Truncate(time.Second),
+		Format:  tar.FormatPAX,
+	}
+	if fi.Mode()&fs.ModeSetuid != 0 {
+		hdr.Mode |= 0o4000
+	}
+	if fi.Mode()&fs.ModeSetgid != 0 {
+		hdr.Mode |= 0o2000
+	}
+	if fi.Mode()&fs.ModeSticky != 0 {
+		hdr.Mode |= 0o1000
+	}
+	if t := c.b.o.epoch; !t.IsZero() && hdr.ModTime.After(t) {
+		hdr.ModTime = t
+	}
+	if c.owner != nil {
+		hdr.Uid, hdr.Gid = c.owner[0], c.owner[1]
+	}
+	if c.mode != nil {
+		hdr.Mode = *c.mode
+	}
+	e := &layerEntry{}
+	switch {
+	case fi.Mode().IsRegular():
+		hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
+		root := c.root
+		e.open = func() (io.ReadCloser, error) { return root.Open(name) }
+	case fi.IsDir():
+		hdr.Typeflag, hdr.Name = tar.TypeDir, target+"/"
+	case fi.Mode()&fs.ModeSymlink != 0:
+		link, err := c.root.Readlink(name)
+		if err != nil {
+			return err
+		}
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, link
+		if c.mode != nil {
+			hdr.Mode = 0o777
+		}
+	default:
+		return nil // devices, fifos and sockets are not copied, as in Docker
+	}
+	e.hdr = hdr
+	c.l.entries[target] = e
+	return nil
+}
+
+// archive extracts name into the directory dest when it is a tar archive,
+// plain or gzip-compressed, as ADD does. It reports whether it was one.
+func (c *copier) archive(name, dest string) (bool, error) {
+	open := func() (*tar.Reader, io.Closer, error) {
+		f, err := c.root.Open(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		br := bufio.NewReader(f)
+		var r io.Reader = br
+		if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				f.Close()
+				return nil, nil, err
+			}
+			r = zr
+		}
+		return tar.NewReader(r), f, nil
+	}
+	tr, f, err := open()
+	if err != nil {
+		return false, err
+	}
+	_, err = tr.Next()
+	f.Close()
+	if err != nil {
+		return false, nil // not an archive: copied as a file
+	}
+	c.l.dir(dest, c.owner)
+	epoch := c.b.o.epoch
+	c.l.archives = append(c.l.archives, func(tw *tar.Writer) error {
+		tr, f, err := open()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
+			}
+			hdr.Name = path.Join(dest, strings.TrimPrefix(path.Clean("/"+hdr.Name), "/"))
+			if hdr.Typeflag == tar.TypeDir {
+				hdr.Name += "/"
+			}
+			if hdr.Typeflag == tar.TypeLink {
+				hdr.Linkname = path.Join(dest, strings.TrimPrefix(path.Clean("/"+hdr.Linkname), "/"))
+			}
+			if !epoch.IsZero() && hdr.ModTime.After(epoch) {
+				hdr.ModTime = epoch
+			}
+			hdr.Uname, hdr.Gname = "", ""
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			if _, err := io.Copy(tw, tr); err != nil {
+				return err
+			}
+		}
+	})
+	return true, nil
+}
+
+// resolveChown resolves a --chown value, "user[:group]", numeric or names
+// from the image's /etc/passwd and /etc/group.
+func resolveChown(spec string, lfs layerFS) (*[2]int, error) {
+	passwd, err := readLayeredFile([]string(lfs), "etc/passwd")
+	if err != nil {
+		return nil, err
+	}
+	group, err := readLayeredFile([]string(lfs), "etc/group")
+	if err != nil {
+		return nil, err
+	}
+	u, err := resolveUser(spec, passwd, group, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--chown=%s: %w", spec, err)
+	}
+	if _, g, ok := strings.Cut(spec, ":"); !ok || g == "" {
+		u.GID = u.UID // Docker: without a group, the GID is the UID
+	}
+	return &[2]int{int(u.UID), int(u.GID)}, nil
+}
+
+// materialize writes the root filesystem of a stage (by name or index) or
+// of an image of the store into a new directory in tmp/, for COPY --from.
+func (b *builder) materialize(ctx context.Context, from string) (string, error) {
+	var img *store.Image
+	if st := b.df.Stage(from); st != nil && st.Index < len(b.stages) {
+		img = b.stages[st.Index].img
+	} else {
+		var err error
+		if img, err = b.e.store.Resolve(from); err != nil {
+			return "", fmt.Errorf("--from=%s: %w", from, translate(err))
+		}
+	}
+	dir, err := os.MkdirTemp(b.e.path("tmp"), "build-from-")
+	if err != nil {
+		return "", err
+	}
+	lfs, err := b.layers(ctx, img)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	for _, layer := range slices.Backward(lfs) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(layerdiff.Write(ctx, pw, layer, layerdiff.Options{})) }()
+		_, err := archive.Apply(ctx, dir, pr, archive.Options{PlainWhiteouts: true})
+		pr.CloseWithError(errors.New("stopped"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("--from=%s: %w", from, err)
+		}
+	}
+	return dir, nil
+}

@@ -1,0 +1,236 @@
+package dock
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/layerdiff"
+	"github.com/go-dock/dock/internal/store"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// CommitOption configures Commit.
+type CommitOption func(*commitOptions) error
+
+type commitOptions struct {
+	changes *ocispec.ImageConfig
+	change  []string
+	message string
+	author  string
+	created time.Time
+}
+
+// CommitChanges sets the runtime configuration of the new image (what
+// "docker commit --change" sets), replacing the one Commit derives from the
+// image and the container.
+func CommitChanges(cfg ocispec.ImageConfig) CommitOption {
+	return func(o *commitOptions) error {
+		o.changes = &cfg
+		return nil
+	}
+}
+
+// CommitChange applies a Dockerfile instruction to the new image's
+// configuration, as "docker commit --change" does: one of CMD, ENTRYPOINT,
+// ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME and WORKDIR. It may be given
+// several times; changes apply in order, after CommitChanges.
+func CommitChange(instruction string) CommitOption {
+	return func(o *commitOptions) error {
+		o.change = append(o.change, instruction)
+		return nil
+	}
+}
+
+// CommitMessage sets the comment of the new image's history entry
+// ("docker commit -m"). By default it is empty.
+func CommitMessage(msg string) CommitOption {
+	return func(o *commitOptions) error {
+		o.message = msg
+		return nil
+	}
+}
+
+// CommitAuthor sets the author of the new image ("docker commit -a").
+// By default it is empty.
+func CommitAuthor(author string) CommitOption {
+	return func(o *commitOptions) error {
+		o.author = author
+		return nil
+	}
+}
+
+// CommitCreated sets the creation time of the new image; by default it is
+// now. A fixed time makes the image ID reproducible.
+func CommitCreated(t time.Time) CommitOption {
+	return func(o *commitOptions) error {
+		o.created = t
+		return nil
+	}
+}
+
+// Commit makes a new image of the container's image plus one layer holding
+// the changes in the container's writable layer (files added, changed and
+// deleted: a deletion is stored as a whiteout), as "docker commit" does,
+// and tags it ref ("name" or "name:tag"; "" leaves it untagged).
+//
+// The container is not stopped or paused: files written while Commit reads
+// the layer may or may not be in the image. The new image's configuration
+// is the image's, with the container's Cmd, Entrypoint, Env, WorkingDir and
+// User applied, unless CommitChanges replaces it; its history has one more
+// entry. On error nothing is added to the store.
+func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption) (*Image, error) {
+	var o commitOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+	}
+	rec, err := c.record()
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	parent, err := c.e.store.Resolve(rec.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("commit: image of container %s: %w", c.id[:12], translate(err))
+	}
+	cfg := cloneImageConfig(parent.Config)
+	if o.changes != nil {
+		cfg.Config = *o.changes
+	} else {
+		applyContainerConfig(&cfg.Config, &rec.Config)
+	}
+	if err := applyChanges(&cfg, o.change); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	created := o.created.UTC()
+	if o.created.IsZero() {
+		created = time.Now().UTC()
+	}
+	cfg.Created = &created
+	if o.author != "" {
+		cfg.Author = o.author
+	}
+	cfg.History = append(cfg.History, ocispec.History{
+		Created: &created, Author: o.author, Comment: o.message,
+	})
+	upper := c.dir("upper")
+	img, err := c.e.commitTar(ctx, parent, func(w io.Writer) error {
+		return layerdiff.Write(ctx, w, upper, layerdiff.Options{})
+	}, cfg, ref)
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return newImage(img), nil
+}
+
+// applyContainerConfig sets in ic what the container's configuration
+// overrides of its image.
+func applyContainerConfig(ic *ocispec.ImageConfig, cc *Config) {
+	if cc.Entrypoint != nil {
+		ic.Entrypoint, ic.Cmd = cc.Entrypoint, nil
+		if len(cc.Entrypoint) == 1 && cc.Entrypoint[0] == "" {
+			ic.Entrypoint = nil
+		}
+	}
+	if cc.Cmd != nil {
+		ic.Cmd = cc.Cmd
+	}
+	if len(cc.Env) > 0 {
+		ic.Env = mergeEnv(ic.Env, cc.Env)
+	}
+	if cc.WorkingDir != "" {
+		ic.WorkingDir = cc.WorkingDir
+	}
+	if cc.User != "" {
+		ic.User = cc.User
+	}
+}
+
+// commitTar stores a new image of parent's layers (nil: none) plus the
+// layer tar that write writes (nil write: no new layer), with config cfg,
+// tagged ref.
+func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg ocispec.Image, ref string) (*store.Image, error) {
+	if write == nil {
+		img, err := e.store.Commit(ctx, parent, nil, cfg, ref)
+		return img, translate(err)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := write(pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	img, err := e.store.Commit(ctx, parent, pr, cfg, ref)
+	pr.CloseWithError(fmt.Errorf("layer not read to the end"))
+	werr := <-done
+	if err == nil && werr != nil {
+		err = werr
+	}
+	if err != nil {
+		if werr != nil && err != werr {
+			err = fmt.Errorf("%w (writing the layer: %w)", err, werr)
+		}
+		return nil, translate(err)
+	}
+	return img, nil
+}
+
+// cloneImageConfig copies an image config deeply enough that changing the
+// copy's slices and maps leaves the original alone.
+func cloneImageConfig(in ocispec.Image) ocispec.Image {
+	out := in
+	out.History = slices.Clone(in.History)
+	out.RootFS.DiffIDs = slices.Clone(in.RootFS.DiffIDs)
+	c := &out.Config
+	c.Env = slices.Clone(c.Env)
+	c.Cmd = slices.Clone(c.Cmd)
+	c.Entrypoint = slices.Clone(c.Entrypoint)
+	c.Labels = maps.Clone(c.Labels)
+	c.ExposedPorts = maps.Clone(c.ExposedPorts)
+	c.Volumes = maps.Clone(c.Volumes)
+	return out
+}
+
+// applyChanges applies CommitChange's instructions to cfg.
+func applyChanges(cfg *ocispec.Image, changes []string) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	df, err := dockerfile.Parse(strings.NewReader("FROM scratch\n" + strings.Join(changes, "\n") + "\n"))
+	if err != nil {
+		return fmt.Errorf("%w: change: %w", ErrInvalid, err)
+	}
+	b := &builder{df: df, o: &buildOptions{}}
+	s := &stageState{cfg: *cfg, args: map[string]string{}}
+	history := cfg.History
+	for _, in := range df.Stages[0].Instructions {
+		switch in.Cmd {
+		case "cmd", "entrypoint", "env", "expose", "label", "stopsignal", "user", "volume":
+			if err := b.instruction(context.Background(), s, &in); err != nil {
+				return fmt.Errorf("change %q: %w", in.Original, err)
+			}
+		case "workdir":
+			p, err := b.expand(s, strings.Join(in.Args, " "))
+			if err != nil {
+				return fmt.Errorf("change %q: %w", in.Original, err)
+			}
+			if !path.IsAbs(p) {
+				p = path.Join("/", s.cfg.Config.WorkingDir, p)
+			}
+			s.cfg.Config.WorkingDir = p
+		default:
+			return fmt.Errorf("%w: change %q: %s is not a change commit may make", ErrInvalid, in.Original, strings.ToUpper(in.Cmd))
+		}
+	}
+	*cfg = s.cfg
+	cfg.History = history
+	return nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-dock/dock"
+)
+
+// cmdBuild is docker build (the classic builder's output): a line per
+// step, the RUN output, then the image ID and its tags.
+func cmdBuild(ctx context.Context, c *cli, args []string) error {
+	var tags, buildArgs, labels []string
+	var file, target, progress string
+	var noCache, quiet bool
+	fs := newFlagSet("build", true)
+	fs.Strings(&tags, "t,tag", "Name and optionally a tag in the \"name:tag\" format")
+	fs.String(&file, "f,file", "Name of the Dockerfile (default: \"PATH/Dockerfile\")")
+	fs.Strings(&buildArgs, "build-arg", "Set build-time variables")
+	fs.String(&target, "target", "Set the target build stage to build")
+	fs.Bool(&noCache, "no-cache", "Do not use cache when building the image")
+	fs.Strings(&labels, "label", "Set metadata for an image")
+	fs.Bool(&quiet, "q,quiet", "Suppress the build output and print image ID on success")
+	fs.String(&progress, "progress", "Set type of progress output (plain, tty)")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("build", args, 1, 1); err != nil {
+		return err
+	}
+	switch progress {
+	case "", "auto", "plain", "tty":
+	default:
+		return fmt.Errorf("invalid --progress %q: plain or tty", progress)
+	}
+	var opts []dock.BuildOption
+	for _, t := range tags {
+		opts = append(opts, dock.BuildTag(t))
+	}
+	if file != "" {
+		if file == "-" {
+			return fmt.Errorf("a Dockerfile from stdin is not supported yet")
+		}
+		if !strings.HasPrefix(file, "/") {
+			// docker build -f is relative to the working directory.
+			if wd, err := os.Getwd(); err == nil {
+				file = wd + "/" + file
+			}
+		}
+		opts = append(opts, dock.BuildFile(file))
+	}
+	for _, a := range buildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue // docker ignores an unset bare --build-arg
+			}
+		}
+		opts = append(opts, dock.BuildArg(k, v))
+	}
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		opts = append(opts, dock.BuildLabel(k, v))
+	}
+	if target != "" {
+		opts = append(opts, dock.BuildTarget(target))
+	}
+	if noCache {
+		opts = append(opts, dock.BuildNoCache())
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid SOURCE_DATE_EPOCH %q", s)
+		}
+		opts = append(opts, dock.BuildSourceDateEpoch(time.Unix(sec, 0)))
+	}
+	out := c.stdout
+	if quiet {
+		out = io.Discard
+	}
+	opts = append(opts,
+		dock.BuildProgress(func(step string) { fmt.Fprintln(out, step) }),
+		dock.BuildOutput(out))
+
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	img, err := e.Build(ctx, args[0], opts...)
+	if err != nil {
+		return err
+	}
+	if quiet {
+		fmt.Fprintln(c.stdout, img.ID)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "Successfully built %s\n", shortID(img.ID))
+	for _, t := range tags {
+		fmt.Fprintf(c.stdout, "Successfully tagged %s\n", t)
+	}
+	return nil
+}
+
+// cmdCommit is docker commit: it prints the new image's ID.
+func cmdCommit(ctx context.Context, c *cli, args []string) error {
+	var message, author string
+	var changes []string
+	var pause bool
+	fs := newFlagSet("commit", true)
+	fs.String(&message, "m,message", "Commit message")
+	fs.String(&author, "a,author", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")")
+	fs.Strings(&changes, "c,change", "Apply Dockerfile instruction to the created image")
+	fs.Bool(&pause, "p,pause", "Pause container during commit (ignored: dock commits without pausing)")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("commit", args, 1, 2); err != nil {
+		return err
+	}
+	ref := ""
+	if len(args) == 2 {
+		ref = args[1]
+	}
+	opts := []dock.CommitOption{dock.CommitMessage(message), dock.CommitAuthor(author)}
+	for _, ch := range changes {
+		opts = append(opts, dock.CommitChange(ch))
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ctr, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
+	img, err := ctr.Commit(ctx, ref, opts...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, img.ID)
+	return nil
+}
