@@ -35,6 +35,11 @@
 // or WithCredentials; Open's WithRegistryConfig sets insecure registries
 // and mirrors.
 //
+// Build makes an image from a Dockerfile and a context directory, running
+// each RUN in a container; Commit makes one from a container's changes:
+//
+//	img, err = eng.Build(ctx, "./app", dock.BuildTag("app:dev"), dock.BuildArg("V", "1"))
+//
 // Images, Image, Tag and RemoveImage list, inspect, tag and remove them;
 // Prune removes what no image uses. Save and Load write and read archives
 // in the format of docker save (or OCI archives), which docker load,
