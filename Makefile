@@ -22,7 +22,9 @@ vet:
 	CGO_ENABLED=0 $(GO) build ./...
 
 test: test-deps vet
-	$(GO) test -race -count=1 -timeout 40m ./...
+	# One package at a time: several tests check host-wide state (mounts,
+	# dock cgroups) that another package's containers would change.
+	$(GO) test -race -count=1 -p 1 -timeout 40m ./...
 
 bench: build
 	./bench/run.sh

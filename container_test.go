@@ -194,12 +194,22 @@ func TestBindAndVolumeMounts(t *testing.T) {
 
 func TestStdio(t *testing.T) {
 	e := testEngine(t)
-	var out bytes.Buffer
-	st, err := e.Run(context.Background(), Config{Image: "busybox", Cmd: []string{"sh", "-c", "tr a-z A-Z; echo err >&2"}},
-		strings.NewReader("hello\n"), &out, &out)
+	script := "tr a-z A-Z; echo err >&2"
+	var out, errOut bytes.Buffer
+	st, err := e.Run(context.Background(), Config{Image: "busybox", Cmd: []string{"sh", "-c", script}},
+		strings.NewReader("hello\n"), &out, &errOut)
 	require.NoError(t, err)
 	assert.Equal(t, 0, st.Code)
-	assert.Equal(t, "HELLO\nerr\n", out.String())
+	assert.Equal(t, "HELLO\n", out.String())
+	assert.Equal(t, "err\n", errOut.String())
+
+	// One writer for both streams gets both, whole lines (their order
+	// across the two pipes is the scheduler's, as with docker).
+	var both bytes.Buffer
+	_, err = e.Run(context.Background(), Config{Image: "busybox", Cmd: []string{"sh", "-c", script}},
+		strings.NewReader("hello\n"), &both, &both)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"HELLO", "err"}, strings.Fields(both.String()))
 }
 
 func TestTTY(t *testing.T) {
