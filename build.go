@@ -17,7 +17,6 @@ import (
 
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/store"
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -93,8 +92,8 @@ func BuildLabel(key, value string) BuildOption {
 	}
 }
 
-// BuildNoCache disables the build cache. Build has no cache yet, so every
-// build runs every step: the option is accepted for compatibility.
+// BuildNoCache disables the lookups of the build cache: every step runs.
+// The results are still recorded, for the next builds to use.
 func BuildNoCache() BuildOption {
 	return func(o *buildOptions) error {
 		o.noCache = true
@@ -196,13 +195,25 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // .dockerignore applies, --chown (numeric or names of the image's
 // /etc/passwd) and --chmod are honoured, and ADD extracts local tar
 // archives. Not supported yet: ADD of URLs, RUN --mount and here-documents,
-// ONBUILD, and a build cache (every build runs every step).
+// and ONBUILD.
+//
+// Steps are cached, as by docker's classic builder: a step whose parent
+// image, instruction, ARG values in scope and, for COPY and ADD, selected
+// sources (names, modes, owners, link targets and contents, not times) are
+// those of a step of an earlier build reuses its image, and the progress
+// says " ---> Using cache". The cache is in <root>/cache/build; the files
+// of the context are hashed in parallel, and a file whose size, times and
+// inode did not change since the last build is not read again (see
+// racyMargin in buildcache.go for when that would be unsafe). BuildNoCache
+// runs every step.
 //
 // A step that fails gives a *BuildError with the Dockerfile's line; a
 // syntax error a *BuildError wrapping the parser's *dockerfile.SyntaxError.
 // Whatever happens, no container is left behind, and the tags are set only
-// when the whole build succeeded; the images of intermediate steps are
-// removed, those whose layers the result shares included (the layers stay).
+// when the whole build succeeded. The images of intermediate steps are
+// kept, untagged, for the cache (those of a failed build's successful
+// steps included), as docker keeps them: Images lists them; remove them
+// with RemoveImage (a cache entry whose image is gone is a miss).
 func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOption) (*Image, error) {
 	o := buildOptions{file: "Dockerfile", output: io.Discard, progress: func(string) {}}
 	for _, opt := range opts {
@@ -216,7 +227,9 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 	}
 	defer b.close()
 	img, err := b.build(ctx)
-	b.cleanup(ctx, img)
+	if serr := b.files.save(e); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -233,18 +246,18 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 
 // builder holds the state of one Build.
 type builder struct {
-	e      *Engine
-	o      *buildOptions
-	df     *dockerfile.Dockerfile
-	file   string   // as the errors name it
-	ctxDir *os.Root // the build context
-	ignore *dockerfile.Ignore
-	meta   map[string]string // ARGs before FROM, with the build args
-	stages []*stageState
-	before map[digest.Digest]bool // images in the store before the build
-	made   []digest.Digest        // images the build committed
-	step   int
-	steps  int
+	e       *Engine
+	o       *buildOptions
+	df      *dockerfile.Dockerfile
+	file    string   // as the errors name it
+	ctxDir  *os.Root // the build context
+	ignore  *dockerfile.Ignore
+	meta    map[string]string // ARGs before FROM, with the build args
+	stages  []*stageState
+	files   *fileHashCache // stat cache of the context's files
+	started time.Time
+	step    int
+	steps   int
 }
 
 // stageState is a stage being built: its image so far and its pending
@@ -255,6 +268,7 @@ type stageState struct {
 	pending bool              // cfg differs from img's
 	args    map[string]string // ARGs declared in the stage
 	shell   []string          // SHELL; nil: /bin/sh -c
+	chain   string            // cache key of the last step
 }
 
 func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error) {
@@ -262,7 +276,7 @@ func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error
 	if err != nil {
 		return nil, fmt.Errorf("open context: %w", err)
 	}
-	b := &builder{e: e, o: o, ctxDir: root, file: o.file, before: map[digest.Digest]bool{}}
+	b := &builder{e: e, o: o, ctxDir: root, file: o.file, started: time.Now(), files: e.newFileHashCache(contextDir)}
 	var data []byte
 	if filepath.IsAbs(o.file) {
 		data, err = os.ReadFile(o.file)
@@ -290,28 +304,10 @@ func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error
 			return nil, fmt.Errorf(".dockerignore: %w", err)
 		}
 	}
-	imgs, err := e.store.Images()
-	if err != nil {
-		root.Close()
-		return nil, translate(err)
-	}
-	for _, img := range imgs {
-		b.before[img.ID] = true
-	}
 	return b, nil
 }
 
 func (b *builder) close() { b.ctxDir.Close() }
-
-// cleanup removes the images that the build made, but keep.
-func (b *builder) cleanup(ctx context.Context, keep *store.Image) {
-	for _, id := range slices.Backward(b.made) {
-		if (keep != nil && id == keep.ID) || b.before[id] {
-			continue
-		}
-		b.e.store.Remove(id.String(), true, nil)
-	}
-}
 
 func (b *builder) errorAt(in *dockerfile.Instruction, err error) error {
 	var be *BuildError
@@ -376,7 +372,7 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 	if err != nil {
 		return b.errorAt(from, err)
 	}
-	s := &stageState{args: map[string]string{}}
+	s := &stageState{args: map[string]string{}, chain: "FROM " + ref}
 	switch prev := b.df.Stage(ref); {
 	case strings.EqualFold(ref, "scratch"):
 		s.cfg = ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}
@@ -399,7 +395,13 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := b.instruction(ctx, s, in); err != nil {
+		var err error
+		if in.Cmd == "copy" || in.Cmd == "add" {
+			err = b.copy(ctx, s, in) // keyed by its sources too
+		} else {
+			err = b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
+		}
+		if err != nil {
 			return b.errorAt(in, err)
 		}
 	}
@@ -411,7 +413,14 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		s.pending = true
 	}
 	if s.pending {
-		if err := b.commit(ctx, s, nil, ""); err != nil {
+		text := "#commit"
+		if final {
+			for _, k := range slices.Sorted(maps.Keys(b.o.labels)) {
+				text += fmt.Sprintf(" label %q=%q", k, b.o.labels[k])
+			}
+		}
+		key := b.stepKey(s, text, nil)
+		if err := b.cacheStep(s, key, func() error { return b.commit(ctx, s, nil, "") }); err != nil {
 			return b.errorAt(from, err)
 		}
 	}
@@ -461,7 +470,6 @@ func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Write
 	if err != nil {
 		return err
 	}
-	b.made = append(b.made, img.ID)
 	s.img, s.cfg, s.pending = img, cloneImageConfig(img.Config), false
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,17 @@ import (
 	"github.com/go-dock/dock/internal/layerdiff"
 	"github.com/go-dock/dock/internal/store"
 )
+
+func init() { statIDs = linuxStatIDs }
+
+// linuxStatIDs returns the inode and ctime (ns) of fi.
+func linuxStatIDs(fi fs.FileInfo) (ino uint64, ctime int64, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return st.Ino, st.Ctim.Sec*1e9 + st.Ctim.Nsec, true
+}
 
 // outputTail is the size of the output kept for a failed RUN's BuildError.
 const outputTail = 4 << 10
@@ -178,6 +190,7 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 type layerEntry struct {
 	hdr  tar.Header
 	open func() (io.ReadCloser, error) // regular files
+	src  *hashFile                     // regular files of COPY and ADD
 }
 
 // layerWriter collects the entries of a new layer and writes them sorted.
@@ -186,6 +199,7 @@ type layerWriter struct {
 	mtime    time.Time
 	entries  map[string]*layerEntry // by name, without trailing "/"
 	archives []func(*tar.Writer) error
+	archived []*hashFile // the sources of archives, for the cache key
 }
 
 // dir adds the directory name and its missing parents: an existing one
@@ -343,7 +357,49 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if len(l.entries) == 0 && len(l.archives) == 0 {
 		l.dir(dest, owner)
 	}
-	return b.commit(ctx, s, l.write, in.Original)
+	sum, err := b.sourcesDigest(root, root == b.ctxDir, l)
+	if err != nil {
+		return err
+	}
+	return b.cacheStep(s, b.stepKey(s, in.Original, sum), func() error {
+		return b.commit(ctx, s, l.write, in.Original)
+	})
+}
+
+// sourcesDigest is the digest of the entries of a COPY or ADD layer, for
+// its cache key: names, types, modes, owners, link targets and contents,
+// not modification times. The files are hashed in parallel, through the
+// context's stat cache when root is the context.
+func (b *builder) sourcesDigest(root *os.Root, inContext bool, l *layerWriter) ([]byte, error) {
+	var files []*hashFile
+	for _, e := range l.entries {
+		if e.src != nil {
+			files = append(files, e.src)
+		}
+	}
+	files = append(files, l.archived...)
+	var cache *fileHashCache
+	if inContext {
+		cache = b.files
+	}
+	if err := b.hashFiles(root, files, cache); err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(l.entries)) {
+		e := l.entries[name]
+		fmt.Fprintf(h, "%q %c %o %d:%d %q %d", e.hdr.Name, e.hdr.Typeflag, e.hdr.Mode, e.hdr.Uid, e.hdr.Gid, e.hdr.Linkname, e.hdr.Size)
+		if e.src != nil {
+			h.Write(e.src.sum[:])
+		}
+		h.Write([]byte{0})
+	}
+	for _, a := range l.archived {
+		fmt.Fprintf(h, "archive %q ", a.name)
+		h.Write(a.sum[:])
+		h.Write([]byte{0})
+	}
+	return h.Sum(nil), nil
 }
 
 // copier selects the files of one COPY or ADD.
@@ -452,6 +508,7 @@ func (c *copier) entry(name, target string, fi fs.FileInfo) error {
 		hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
 		root := c.root
 		e.open = func() (io.ReadCloser, error) { return root.Open(name) }
+		e.src = &hashFile{name: name, fi: fi}
 	case fi.IsDir():
 		hdr.Typeflag, hdr.Name = tar.TypeDir, target+"/"
 	case fi.Mode()&fs.ModeSymlink != 0:
@@ -501,6 +558,11 @@ func (c *copier) archive(name, dest string) (bool, error) {
 		return false, nil // not an archive: copied as a file
 	}
 	c.l.dir(dest, c.owner)
+	fi, err := c.root.Stat(name)
+	if err != nil {
+		return false, err
+	}
+	c.l.archived = append(c.l.archived, &hashFile{name: name, fi: fi})
 	epoch := c.b.o.epoch
 	c.l.archives = append(c.l.archives, func(tw *tar.Writer) error {
 		tr, f, err := open()

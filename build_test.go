@@ -83,7 +83,8 @@ CMD ["sh", "-c", "cat /app/made.txt"]
 		BuildProgress(func(s string) { steps = append(steps, s) }))
 	require.NoError(t, err)
 	require.Equal(t, "Step 1/9 : FROM busybox", steps[0])
-	require.Len(t, steps, 9)
+	require.Len(t, steps, 9+4, "the 4 steps before the failed COPY come from the cache")
+	require.Equal(t, 4, strings.Count(strings.Join(steps, "\n"), cacheUsed))
 	require.Equal(t, []string{"built:1"}, img.RepoTags)
 	require.Equal(t, "/app", img.Config.WorkingDir)
 	require.Equal(t, "1000", img.Config.User)
@@ -151,7 +152,7 @@ func TestBuildRunFails(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 	after, err := e.Images(ctx)
 	require.NoError(t, err)
-	require.Len(t, after, len(before), "intermediate images are removed")
+	require.Len(t, after, len(before)+1, "the image of the successful RUN is kept for the cache")
 }
 
 func TestBuildSyntaxError(t *testing.T) {
