@@ -155,10 +155,6 @@ func (s *Store) storeImage(ctx context.Context, cfg ocispec.Image, layers []ocis
 		Size:      manSize,
 		Platform:  &ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
 	}
-	type tmpBlob struct {
-		tmp string
-		d   digest.Digest
-	}
 	var blobs []tmpBlob
 	if newBlob != "" {
 		blobs = append(blobs, tmpBlob{newBlob, layers[len(layers)-1].Digest})
@@ -177,14 +173,8 @@ func (s *Store) storeImage(ctx context.Context, cfg ocispec.Image, layers []ocis
 				}
 			}
 		}()
-		for _, b := range blobs {
-			isNew, err := s.commitBlob(b.tmp, b.d)
-			if err != nil {
-				return err
-			}
-			if isNew {
-				added = append(added, s.blobPath(b.d))
-			}
+		if err := s.commitBlobs(blobs, &added); err != nil {
+			return err
 		}
 		if newBlob != "" {
 			if moved, err := s.commitLayer(layerDir, chain); err != nil {
@@ -275,6 +265,28 @@ func (s *Store) commitLayer(dir string, chain digest.Digest) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// tmpBlob is a verified blob in tmp/, waiting to be renamed into place.
+type tmpBlob struct {
+	tmp string
+	d   digest.Digest
+}
+
+// commitBlobs renames verified blobs into place and appends the paths it
+// added to *added, for the caller to remove if a later step fails. The
+// caller holds the lock.
+func (s *Store) commitBlobs(blobs []tmpBlob, added *[]string) error {
+	for _, b := range blobs {
+		isNew, err := s.commitBlob(b.tmp, b.d)
+		if err != nil {
+			return err
+		}
+		if isNew {
+			*added = append(*added, s.blobPath(b.d))
+		}
+	}
+	return nil
 }
 
 // writeLayer reads a layer tar (plain, gzip or zstd) from r, unpacks it into

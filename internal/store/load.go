@@ -135,11 +135,7 @@ func (s *Store) loadArchive(ctx context.Context, r io.Reader, opt LoadOptions) (
 
 // commitLoaded stores the blobs of imgs, then tags them, under the lock.
 func (s *Store) commitLoaded(ctx context.Context, work string, imgs []*loadedImage) ([]*Image, error) {
-	type pending struct {
-		file string
-		d    digest.Digest
-	}
-	var blobs []pending
+	var blobs []tmpBlob
 	seen := map[digest.Digest]bool{}
 	small := func(b []byte, d digest.Digest) error {
 		if seen[d] {
@@ -157,7 +153,7 @@ func (s *Store) commitLoaded(ctx context.Context, work string, imgs []*loadedIma
 			return err
 		}
 		seen[d] = true
-		blobs = append(blobs, pending{f.Name(), d})
+		blobs = append(blobs, tmpBlob{f.Name(), d})
 		return nil
 	}
 	for _, li := range imgs {
@@ -176,7 +172,7 @@ func (s *Store) commitLoaded(ctx context.Context, work string, imgs []*loadedIma
 				return nil, err
 			}
 			seen[l.digest] = true
-			blobs = append(blobs, pending{l.path, l.digest})
+			blobs = append(blobs, tmpBlob{l.path, l.digest})
 		}
 	}
 	names := map[digest.Digest][]string{}
@@ -192,14 +188,8 @@ func (s *Store) commitLoaded(ctx context.Context, work string, imgs []*loadedIma
 				}
 			}
 		}()
-		for _, b := range blobs {
-			isNew, err := s.commitBlob(b.file, b.d)
-			if err != nil {
-				return err
-			}
-			if isNew {
-				added = append(added, s.blobPath(b.d))
-			}
+		if err := s.commitBlobs(blobs, &added); err != nil {
+			return err
 		}
 		idx, err := s.readIndex()
 		if err != nil {
