@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/go-dock/dock/internal/archive"
@@ -73,27 +72,11 @@ func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, c
 		return nil, err
 	}
 	defer os.RemoveAll(work)
-	layerDir := filepath.Join(work, "layer")
-	if err := mkdirLayer(layerDir); err != nil {
-		return nil, err
-	}
-	blob, err := os.CreateTemp(work, "blob-")
+	l, err := spoolLayer(ctx, work, layerTar, parentChain, archive.Options{})
 	if err != nil {
 		return nil, err
 	}
-	diffID, layerDesc, err := writeLayer(ctx, layerTar, layerDir, blob, archive.Options{})
-	if err != nil {
-		blob.Close()
-		return nil, err
-	}
-	if err := finishFile(blob); err != nil {
-		return nil, err
-	}
-	chain := ChainID(parentChain, diffID)
-	if err := writeLayerMeta(layerDir, chain, diffID, parentChain); err != nil {
-		return nil, err
-	}
-	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
-	layers = append(layers, layerDesc)
-	return s.storeImage(ctx, cfg, layers, blob.Name(), layerDir, chain, tag)
+	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.diffID)
+	layers = append(layers, l.desc)
+	return s.storeImage(ctx, cfg, layers, l.blob, l.dir, l.chain, tag)
 }

@@ -83,25 +83,8 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 		return nil, err
 	}
 	defer os.RemoveAll(work)
-
-	layerDir := filepath.Join(work, "layer")
-	if err := mkdirLayer(layerDir); err != nil {
-		return nil, err
-	}
-	blob, err := os.CreateTemp(work, "blob-")
+	l, err := spoolLayer(ctx, work, r, "", opt.Archive)
 	if err != nil {
-		return nil, err
-	}
-	diffID, layerDesc, err := writeLayer(ctx, r, layerDir, blob, opt.Archive)
-	if err != nil {
-		blob.Close()
-		return nil, err
-	}
-	if err := finishFile(blob); err != nil {
-		return nil, err
-	}
-	chain := diffID
-	if err := writeLayerMeta(layerDir, chain, diffID, ""); err != nil {
 		return nil, err
 	}
 
@@ -113,10 +96,47 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 		Created:  &created,
 		Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH},
 		Config:   opt.Config,
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{l.diffID}},
 		History:  []ocispec.History{{Created: &created, CreatedBy: "import", Comment: opt.Message}},
 	}
-	return s.storeImage(ctx, cfg, []ocispec.Descriptor{layerDesc}, blob.Name(), layerDir, chain, tag)
+	return s.storeImage(ctx, cfg, []ocispec.Descriptor{l.desc}, l.blob, l.dir, l.chain, tag)
+}
+
+// spooledLayer is a new layer written under a work directory in tmp/: its
+// gzip blob file and its unpacked directory (metadata included), waiting
+// for storeImage to commit them.
+type spooledLayer struct {
+	blob, dir     string
+	diffID, chain digest.Digest
+	desc          ocispec.Descriptor
+}
+
+// spoolLayer reads the layer tar r (plain, gzip or zstd) into work as a
+// blob and an unpacked directory, on top of the layer parentChain ("" for
+// the first layer).
+func spoolLayer(ctx context.Context, work string, r io.Reader, parentChain digest.Digest, opt archive.Options) (*spooledLayer, error) {
+	l := &spooledLayer{dir: filepath.Join(work, "layer")}
+	if err := mkdirLayer(l.dir); err != nil {
+		return nil, err
+	}
+	blob, err := os.CreateTemp(work, "blob-")
+	if err != nil {
+		return nil, err
+	}
+	l.blob = blob.Name()
+	l.diffID, l.desc, err = writeLayer(ctx, r, l.dir, blob, opt)
+	if err != nil {
+		blob.Close()
+		return nil, err
+	}
+	if err := finishFile(blob); err != nil {
+		return nil, err
+	}
+	l.chain = ChainID(parentChain, l.diffID)
+	if err := writeLayerMeta(l.dir, l.chain, l.diffID, parentChain); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // storeImage writes the config cfg and a manifest of layers, then commits,
