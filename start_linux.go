@@ -232,7 +232,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return nil
 	}
 	c.e.procs().set(c.id, p)
-	go c.reap(cmd, p, stdio, started)
+	go c.reap(cmd, p, stdio, started, rec.Config.AutoRemove)
 	return nil
 }
 
@@ -246,8 +246,9 @@ func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, error) {
 	return cgroup.New(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
 }
 
-// reap waits for the init, records how it ended, and wakes Wait.
-func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.Time) {
+// reap waits for the init, records how it ended, wakes Wait, and removes
+// the container when its config asks for it (autoRemove, known at start).
+func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.Time, autoRemove bool) {
 	err := cmd.Wait()
 	stdio.finish()
 	st := exitStatusOf(cmd.ProcessState, err)
@@ -259,14 +260,9 @@ func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.T
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
 	p.status = st
 	close(p.done)
-	if c.recordAutoRemove() {
+	if autoRemove {
 		c.Remove(context.Background(), false)
 	}
-}
-
-func (c *Container) recordAutoRemove() bool {
-	rec, err := c.record()
-	return err == nil && rec.Config.AutoRemove
 }
 
 func exitStatusOf(ps *os.ProcessState, err error) ExitStatus {
