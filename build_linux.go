@@ -133,7 +133,8 @@ func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return layerFS(reversed(dirs)), nil
+	slices.Reverse(dirs) // top first
+	return layerFS(dirs), nil
 }
 
 // stat returns the metadata of name (a clean relative path) as an overlay

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,9 @@ const maxUserFile = 4 << 20
 // it runs, or through procRoot (/proc/PID/root) once it runs.
 func (e *Engine) lookupUser(rec *containerRecord, procRoot *string) (execUser, error) {
 	read := func(name string) ([]byte, error) {
-		dirs := append([]string{e.path("containers", rec.ID, "upper")}, reversed(rec.Layers)...)
+		// Top first: the container's upper dir, then the layers top-down.
+		dirs := append([]string{e.path("containers", rec.ID, "upper")}, rec.Layers...)
+		slices.Reverse(dirs[1:])
 		return readLayeredFile(dirs, name)
 	}
 	if procRoot != nil {
@@ -33,14 +36,6 @@ func (e *Engine) lookupUser(rec *containerRecord, procRoot *string) (execUser, e
 		return execUser{}, err
 	}
 	return resolveUser(rec.Process.User, passwd, group, rec.Config.GroupAdd)
-}
-
-func reversed(s []string) []string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[len(s)-1-i] = v
-	}
-	return out
 }
 
 // readLayeredFile reads name (a clean relative path) as an overlay of dirs
