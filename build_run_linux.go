@@ -1,0 +1,96 @@
+package dock
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/layerdiff"
+)
+
+// outputTail is the size of the output kept for a failed RUN's BuildError.
+const outputTail = 4 << 10
+
+// run runs a RUN instruction in a container of the stage's image and
+// commits the container's changes as a layer.
+func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	if len(in.Heredocs) > 0 {
+		return fmt.Errorf("RUN with here-documents: %w", ErrUnsupported)
+	}
+	for _, f := range in.Flags {
+		if f.Name != "network" || f.Value != "none" {
+			return fmt.Errorf("RUN --%s: %w", f.Name, ErrUnsupported)
+		}
+	}
+	if s.img == nil {
+		return fmt.Errorf("%w: RUN in a stage without layers (FROM scratch has no shell)", ErrInvalid)
+	}
+	env := slices.Clone(s.cfg.Config.Env)
+	for _, k := range slices.Sorted(maps.Keys(s.args)) {
+		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			env = append(env, k+"="+s.args[k])
+		}
+	}
+	c, err := b.e.Create(ctx, Config{
+		Image:      s.img.ID.String(),
+		Entrypoint: []string{""},
+		Cmd:        b.command(s, in),
+		Env:        env,
+		User:       s.cfg.Config.User,
+		WorkingDir: s.cfg.Config.WorkingDir,
+		Network:    "none",
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Remove(context.WithoutCancel(ctx), true)
+	out := &tailWriter{w: b.o.output}
+	c.Stdout, c.Stderr = out, out
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	st, err := c.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Code != 0 {
+		return &BuildError{
+			File: b.file, Line: in.Line, Instruction: "RUN",
+			ExitCode: st.Code, Output: out.tail(), Err: &ExitError{Status: st},
+		}
+	}
+	upper := c.dir("upper")
+	return b.commit(ctx, s, func(w io.Writer) error {
+		return layerdiff.Write(ctx, w, upper, layerdiff.Options{SourceDateEpoch: b.o.epoch})
+	}, in.Original)
+}
+
+// tailWriter serialises the writes of a container's stdout and stderr
+// copiers and keeps the tail of the output.
+type tailWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	last []byte
+}
+
+func (l *tailWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = append(l.last, p...)
+	if len(l.last) > outputTail {
+		l.last = slices.Clone(l.last[len(l.last)-outputTail:])
+	}
+	l.w.Write(p) // a failing progress writer does not fail the build
+	return len(p), nil
+}
+
+func (l *tailWriter) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.last)
+}
