@@ -176,6 +176,19 @@ func TestLoadSkopeoArchives(t *testing.T) {
 	ctx := context.Background()
 	e := openTestEngine(t)
 	img := importTestBusybox(t, e)
+	// The store keeps the layers it imports uncompressed, and skopeo
+	// compresses such layers when it writes an OCI archive: convert the
+	// image to gzip layers first (as Push does), so that the OCI archive
+	// holds the store's own manifest.
+	simg, err := e.store.Resolve("busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	simg, err = e.store.Distributable(ctx, simg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img.Digest = simg.Digest.String()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		dest         string

@@ -4,6 +4,10 @@ package dock
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -47,4 +51,53 @@ func BenchmarkRunTrue(b *testing.B) {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+}
+
+// BenchmarkRebuildOneChanged measures the rebuild of a COPY of 5,000 files
+// of 10 kB (50 MB, random: incompressible) after one of them changed:
+// the COPY step and those after it run again. State and context are on a
+// tmpfs.
+func BenchmarkRebuildOneChanged(b *testing.B) {
+	testutil.RequireRoot(b)
+	dir := b.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	e, err := Open(filepath.Join(dir, "root"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	importBusybox(b, e)
+	cdir := filepath.Join(dir, "context")
+	if err := os.MkdirAll(filepath.Join(cdir, "big"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 10000)
+	for i := range 5000 {
+		rand.Read(buf)
+		if err := os.WriteFile(filepath.Join(cdir, "big", fmt.Sprintf("f%04d", i)), buf, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	df := "FROM busybox\nCOPY big/ /big/\nENV APP=bench\nWORKDIR /app\n"
+	if err := os.WriteFile(filepath.Join(cdir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := e.Build(ctx, cdir); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		if err := os.WriteFile(filepath.Join(cdir, "big", "f0042"), fmt.Appendf(nil, "change %d", i), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := e.Build(ctx, cdir); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -144,6 +144,13 @@ func TestInteropDockPushTools(t *testing.T) {
 	if err := e.Push(ctx, ref); err != nil {
 		t.Fatalf("Push(%s) = %v", ref, err)
 	}
+	// Push compressed the imported (uncompressed) layer: the image has a
+	// new manifest, and the same ID.
+	pushed, err := e.Image(ctx, ref)
+	if err != nil || pushed.ID != img.ID || pushed.Digest == img.Digest {
+		t.Fatalf("Image(%s) after Push = %+v, %v; want ID %s and a new digest", ref, pushed, err, img.ID)
+	}
+	img = pushed
 
 	// skopeo sees exactly what dock stored: the manifest and the config.
 	remote := "docker://" + ref

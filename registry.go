@@ -659,7 +659,12 @@ func (p *progressReader) Close() error {
 // Blobs the registry has are skipped (HEAD first). A blob that this engine
 // pulled from, or pushed to, another repository of the same registry is
 // mounted from there (no upload). Then the manifest is put, exactly as
-// stored, so the image keeps its digest. Up to WithConcurrency blobs are
+// stored, so a pulled image keeps its digest. An image with uncompressed
+// layers (built, committed, imported, or loaded from a Docker archive: the
+// store keeps the layers it makes uncompressed) is first converted, once,
+// to gzip layers: its ID stays, its manifest digest is the new manifest's
+// (see the store's Distributable); pushed by digest, it is pushed by the
+// new one. Up to WithConcurrency blobs are
 // uploaded at once. Credentials come from WithCredentials, else Docker's
 // config.json. An unknown image gives an error wrapping ErrNotFound; an
 // error answer of the registry, a *RegistryError (StatusCode 401 or 403
@@ -685,6 +690,12 @@ func (e *Engine) push(ctx context.Context, r reference.Ref, ref string, o *pushO
 	img, err := e.store.Resolve(ref)
 	if err != nil {
 		return err
+	}
+	if img, err = e.store.Distributable(ctx, img); err != nil {
+		return err
+	}
+	if r.Digest != "" {
+		r.Digest = img.Digest
 	}
 	body, err := e.store.ReadBlob(img.Digest)
 	if err != nil {

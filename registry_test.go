@@ -127,6 +127,13 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if !slices.Contains(phases, PhaseUploading) || !slices.Contains(phases, PhaseDone) {
 		t.Errorf("Push progress phases = %v", phases)
 	}
+	// The imported layer was kept uncompressed; Push compressed it: a new
+	// manifest, the same image ID.
+	pushed, err := src.Image(ctx, ref)
+	if err != nil || pushed.ID != local.ID || pushed.Digest == local.Digest {
+		t.Fatalf("Image(%q) after Push = %+v, %v; want ID %s and a new digest", ref, pushed, err, local.ID)
+	}
+	local = pushed
 	// Again: everything is there.
 	phases = nil
 	if err := src.Push(ctx, ref, WithProgress(func(p Progress) { phases = append(phases, p.Phase) })); err != nil {
@@ -172,7 +179,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Error("pulled layer has an empty bin/busybox")
 	}
 	// Both engines know the image by its digest in the registry.
-	pushed, err := src.Image(ctx, ref)
+	pushed, err = src.Image(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}

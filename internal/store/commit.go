@@ -22,7 +22,7 @@ import (
 // cfg is taken as the caller made it (history, created time, runtime
 // configuration), except its rootfs: Commit sets it to parent's diff IDs
 // plus the new layer's. layerTar is read once: it is hashed, unpacked into
-// the layer directory and compressed with gzip into the layer blob as it
+// the layer directory and written, uncompressed, to the layer blob as it
 // arrives, as in Import. On error nothing visible changes.
 func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg ocispec.Image, ref string) (*Image, error) {
 	img, err := s.commit(ctx, parent, layerTar, cfg, ref)

@@ -199,7 +199,8 @@ func TestImportBusybox(t *testing.T) {
 		t.Errorf("Config = %+v", img.Config)
 	}
 	if img.Manifest.MediaType != ocispec.MediaTypeImageManifest || len(img.Manifest.Layers) != 1 ||
-		img.Manifest.Layers[0].MediaType != ocispec.MediaTypeImageLayerGzip || img.Size != img.Manifest.Layers[0].Size {
+		img.Manifest.Layers[0].MediaType != ocispec.MediaTypeImageLayer || img.Manifest.Layers[0].Digest != wantDiff ||
+		img.Size != img.Manifest.Layers[0].Size {
 		t.Errorf("Manifest = %+v, Size %d", img.Manifest, img.Size)
 	}
 	// What Import returned is what Resolve reads back.
