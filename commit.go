@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/layerdiff"
+	"github.com/go-dock/dock/internal/pipe"
 	"github.com/go-dock/dock/internal/store"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -161,7 +162,7 @@ func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(
 		img, err := e.store.Commit(ctx, parent, nil, cfg, ref)
 		return img, translate(err)
 	}
-	pr, pw := io.Pipe()
+	pr, pw := pipe.New(4 << 20) // write runs while the store reads
 	done := make(chan error, 1)
 	go func() {
 		err := write(pw)

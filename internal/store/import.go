@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/pipe"
 	"github.com/go-dock/dock/internal/reference"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -328,7 +329,9 @@ func writeLayer(ctx context.Context, r io.Reader, layerDir string, blob io.Write
 	defer tarStream.Close()
 
 	diffHash := sha256.New()
-	pr, pw := io.Pipe()
+	// Buffered: hashing and writing the blob go on while Apply writes
+	// files, instead of taking turns.
+	pr, pw := pipe.New(pipeBuffer)
 	applied := make(chan error, 1)
 	go func() {
 		_, err := archive.Apply(ctx, filepath.Join(layerDir, diffDir), pr, opt)
@@ -356,6 +359,10 @@ func writeLayer(ctx context.Context, r io.Reader, layerDir string, blob io.Write
 	diffID := digest.NewDigest(digest.SHA256, diffHash)
 	return diffID, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: diffID, Size: n}, nil
 }
+
+// pipeBuffer is the buffer between a layer's reader and Apply: a few
+// files' worth.
+const pipeBuffer = 4 << 20
 
 // invalidArchive wraps ErrInvalid around errors caused by the bytes of an
 // archive (as opposed to the disk or the context).
