@@ -28,9 +28,6 @@ import (
 
 // copy runs COPY or ADD: it writes a layer of the selected files.
 func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	if len(in.Heredocs) > 0 {
-		return fmt.Errorf("%s with here-documents: %w", strings.ToUpper(in.Cmd), ErrUnsupported)
-	}
 	var from, chown, chmod string
 	for _, f := range in.Flags {
 		v, err := b.expand(s, f.Value)
@@ -52,15 +49,24 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if len(in.Args) < 2 {
 		return fmt.Errorf("%w: %s needs a source and a destination", ErrInvalid, strings.ToUpper(in.Cmd))
 	}
-	args := make([]string, len(in.Args))
-	for i, a := range in.Args {
-		v, err := b.expand(s, a)
-		if err != nil {
+	rawDest := in.Args[len(in.Args)-1]
+	if name, ok := dockerfile.HeredocMarker(rawDest); ok && slices.ContainsFunc(in.Heredocs, func(h dockerfile.Heredoc) bool { return h.Name == name }) {
+		return fmt.Errorf("%w: %s destination %s is a here-document", ErrInvalid, strings.ToUpper(in.Cmd), rawDest)
+	}
+	docs, rawSrcs, err := heredocSources(in, in.Args[:len(in.Args)-1], s.lookup)
+	if err != nil {
+		return err
+	}
+	srcs := make([]string, len(rawSrcs))
+	for i, a := range rawSrcs {
+		if srcs[i], err = b.expand(s, a); err != nil {
 			return err
 		}
-		args[i] = v
 	}
-	srcs, dest := args[:len(args)-1], args[len(args)-1]
+	dest, err := b.expand(s, rawDest)
+	if err != nil {
+		return err
+	}
 
 	lfs, err := b.layers(ctx, s.img)
 	if err != nil {
@@ -98,7 +104,7 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if !path.IsAbs(dest) {
 		dest = path.Join("/", s.cfg.Config.WorkingDir, dest)
 	}
-	destIsDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
+	destIsDir := strings.HasSuffix(dest, "/") || len(srcs)+len(docs) > 1
 	dest = strings.TrimPrefix(path.Clean(dest), "/")
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
 	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add"}
@@ -129,6 +135,13 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 				return fmt.Errorf("%s: %w", src, err)
 			}
 		}
+	}
+	for _, d := range docs {
+		data := d.data
+		target := c.place(d.name, dest, destIsDir || lfs.isDir(dest) || dest == "")
+		c.inline(target, 0o644, l.mtime, int64(len(data)), sha256.Sum256(data), func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		})
 	}
 	if len(l.entries) == 0 && len(l.archives) == 0 {
 		l.dir(dest, owner)
@@ -165,8 +178,11 @@ func (b *builder) sourcesDigest(root *os.Root, inContext bool, l *layerWriter) (
 	for _, name := range slices.Sorted(maps.Keys(l.entries)) {
 		e := l.entries[name]
 		fmt.Fprintf(h, "%q %c %o %d:%d %q %d", e.hdr.Name, e.hdr.Typeflag, e.hdr.Mode, e.hdr.Uid, e.hdr.Gid, e.hdr.Linkname, e.hdr.Size)
-		if e.src != nil {
+		switch {
+		case e.src != nil:
 			h.Write(e.src.sum[:])
+		case e.sum != nil:
+			h.Write(e.sum[:])
 		}
 		h.Write([]byte{0})
 	}
@@ -233,19 +249,49 @@ func (c *copier) source(name, dest string, intoDir bool) error {
 			return c.entry(p, path.Join(dest, rel), info)
 		})
 	}
-	target := dest
-	if intoDir {
-		target = path.Join(dest, path.Base(name))
-		c.l.dir(dest, c.owner)
-	} else {
-		c.l.dir(path.Dir(dest), nil)
-	}
+	target := c.place(path.Base(name), dest, intoDir)
 	if c.add && fi.Mode().IsRegular() {
 		if ok, err := c.archive(name, dest); ok || err != nil {
 			return err
 		}
 	}
 	return c.entry(name, target, fi)
+}
+
+// place returns where a file named name goes for dest: dest/name when
+// intoDir, else dest; it adds the directories above it.
+func (c *copier) place(name, dest string, intoDir bool) string {
+	if intoDir {
+		c.l.dir(dest, c.owner)
+		return path.Join(dest, name)
+	}
+	c.l.dir(path.Dir(dest), nil)
+	return dest
+}
+
+// inline adds a regular file that is not in the source root (a
+// here-document, a download) as target, with mode (unless --chmod),
+// owner (--chown, else root), mtime clamped to SOURCE_DATE_EPOCH, and its
+// content's SHA-256 sum for the cache key.
+func (c *copier) inline(target string, mode int64, mtime time.Time, size int64, sum [sha256.Size]byte, open func() (io.ReadCloser, error)) {
+	hdr := tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     target,
+		Mode:     mode,
+		Size:     size,
+		ModTime:  mtime.Truncate(time.Second),
+		Format:   tar.FormatPAX,
+	}
+	if t := c.b.o.epoch; !t.IsZero() && hdr.ModTime.After(t) {
+		hdr.ModTime = t
+	}
+	if c.owner != nil {
+		hdr.Uid, hdr.Gid = c.owner[0], c.owner[1]
+	}
+	if c.mode != nil {
+		hdr.Mode = *c.mode
+	}
+	c.l.entries[target] = &layerEntry{hdr: hdr, open: open, sum: &sum}
 }
 
 func (c *copier) hasExceptions() bool {
