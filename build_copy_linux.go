@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,11 +25,12 @@ import (
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/layerdiff"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/opencontainers/go-digest"
 )
 
 // copy runs COPY or ADD: it writes a layer of the selected files.
 func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	var from, chown, chmod string
+	var from, chown, chmod, checksum string
 	for _, f := range in.Flags {
 		v, err := b.expand(s, f.Value)
 		if err != nil {
@@ -41,6 +43,8 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			chown = v
 		case "chmod":
 			chmod = v
+		case "checksum":
+			checksum = v
 		case "link":
 		default:
 			return fmt.Errorf("%s --%s: %w", strings.ToUpper(in.Cmd), f.Name, ErrUnsupported)
@@ -66,6 +70,12 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	dest, err := b.expand(s, rawDest)
 	if err != nil {
 		return err
+	}
+	var want digest.Digest
+	if checksum != "" {
+		if want, err = parseChecksum(checksum, srcs, docs); err != nil {
+			return err
+		}
 	}
 
 	lfs, err := b.layers(ctx, s.img)
@@ -109,8 +119,20 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
 	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add"}
 	for _, src := range srcs {
-		if strings.Contains(src, "://") {
-			return fmt.Errorf("%s of a URL (%s): %w", strings.ToUpper(in.Cmd), src, ErrUnsupported)
+		u, err := remoteURL(src)
+		if err != nil {
+			return err
+		}
+		if u != nil {
+			if !c.add {
+				return fmt.Errorf("%w: COPY cannot download %s: use ADD", ErrInvalid, redactURL(u))
+			}
+			f, err := c.download(ctx, u, dest, destIsDir || lfs.isDir(dest) || dest == "", want)
+			if err != nil {
+				return err
+			}
+			defer os.Remove(f.path)
+			continue
 		}
 		name := path.Clean("/" + filepath.ToSlash(src))
 		if strings.HasPrefix(path.Clean(filepath.ToSlash(src)), "..") {
@@ -150,8 +172,10 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if err != nil {
 		return err
 	}
+	// The history shows the instruction without the credentials of URLs;
+	// the cache key, which nobody reads, keeps them.
 	return b.cacheStep(s, b.stepKey(s, in.Original, sum), func() error {
-		return b.commit(ctx, s, l.write, in.Original)
+		return b.commit(ctx, s, l.write, redactURLs(in.Original))
 	})
 }
 
@@ -292,6 +316,46 @@ func (c *copier) inline(target string, mode int64, mtime time.Time, size int64, 
 		hdr.Mode = *c.mode
 	}
 	c.l.entries[target] = &layerEntry{hdr: hdr, open: open, sum: &sum}
+}
+
+// download fetches u for ADD and adds it, not extracted, as dest (or
+// dest/<last element of u's path> when intoDir) with mode 0600 and the
+// mtime of its Last-Modified header, as docker does. The caller removes
+// the returned temporary file once the layer is written.
+func (c *copier) download(ctx context.Context, u *url.URL, dest string, intoDir bool, want digest.Digest) (*fetched, error) {
+	name := urlFileName(u)
+	if intoDir && name == "" {
+		return nil, fmt.Errorf("%w: ADD %s: cannot derive a file name from the URL: name the destination file", ErrInvalid, redactURL(u))
+	}
+	client := newFetchClient()
+	defer client.CloseIdleConnections()
+	f, err := fetch(ctx, client, c.b.e.path("tmp"), u, want)
+	if err != nil {
+		return nil, err
+	}
+	mtime := c.l.mtime
+	if !f.modTime.IsZero() {
+		mtime = f.modTime
+	}
+	target := c.place(name, dest, intoDir)
+	c.inline(target, 0o600, mtime, f.size, f.sum, func() (io.ReadCloser, error) { return os.Open(f.path) })
+	return f, nil
+}
+
+// parseChecksum validates ADD --checksum: a digest ("sha256:<hex>"), for a
+// single source that is an http or https URL.
+func parseChecksum(v string, srcs []string, docs []inlineFile) (digest.Digest, error) {
+	d, err := digest.Parse(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: --checksum=%s: %w", ErrInvalid, v, err)
+	}
+	if len(srcs) != 1 || len(docs) != 0 {
+		return "", fmt.Errorf("%w: --checksum needs a single source", ErrInvalid)
+	}
+	if u, err := remoteURL(srcs[0]); err != nil || u == nil {
+		return "", fmt.Errorf("%w: --checksum is for http and https sources only", ErrInvalid)
+	}
+	return d, nil
 }
 
 func (c *copier) hasExceptions() bool {
