@@ -362,7 +362,7 @@ func (b *builder) lookupMeta(name string) (string, bool) {
 
 func (b *builder) progress(in string) {
 	b.step++
-	b.o.progress(fmt.Sprintf("Step %d/%d : %s", b.step, b.steps, in))
+	b.o.progress(fmt.Sprintf("Step %d/%d : %s", b.step, b.steps, redactURLs(in)))
 }
 
 func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bool) error {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,14 +25,12 @@ import (
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/layerdiff"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/opencontainers/go-digest"
 )
 
 // copy runs COPY or ADD: it writes a layer of the selected files.
 func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	if len(in.Heredocs) > 0 {
-		return fmt.Errorf("%s with here-documents: %w", strings.ToUpper(in.Cmd), ErrUnsupported)
-	}
-	var from, chown, chmod string
+	var from, chown, chmod, checksum string
 	for _, f := range in.Flags {
 		v, err := b.expand(s, f.Value)
 		if err != nil {
@@ -44,6 +43,8 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			chown = v
 		case "chmod":
 			chmod = v
+		case "checksum":
+			checksum = v
 		case "link":
 		default:
 			return fmt.Errorf("%s --%s: %w", strings.ToUpper(in.Cmd), f.Name, ErrUnsupported)
@@ -52,15 +53,30 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if len(in.Args) < 2 {
 		return fmt.Errorf("%w: %s needs a source and a destination", ErrInvalid, strings.ToUpper(in.Cmd))
 	}
-	args := make([]string, len(in.Args))
-	for i, a := range in.Args {
-		v, err := b.expand(s, a)
-		if err != nil {
+	rawDest := in.Args[len(in.Args)-1]
+	if name, ok := dockerfile.HeredocMarker(rawDest); ok && slices.ContainsFunc(in.Heredocs, func(h dockerfile.Heredoc) bool { return h.Name == name }) {
+		return fmt.Errorf("%w: %s destination %s is a here-document", ErrInvalid, strings.ToUpper(in.Cmd), rawDest)
+	}
+	docs, rawSrcs, err := heredocSources(in, in.Args[:len(in.Args)-1], s.lookup)
+	if err != nil {
+		return err
+	}
+	srcs := make([]string, len(rawSrcs))
+	for i, a := range rawSrcs {
+		if srcs[i], err = b.expand(s, a); err != nil {
 			return err
 		}
-		args[i] = v
 	}
-	srcs, dest := args[:len(args)-1], args[len(args)-1]
+	dest, err := b.expand(s, rawDest)
+	if err != nil {
+		return err
+	}
+	var want digest.Digest
+	if checksum != "" {
+		if want, err = parseChecksum(checksum, srcs, docs); err != nil {
+			return err
+		}
+	}
 
 	lfs, err := b.layers(ctx, s.img)
 	if err != nil {
@@ -98,13 +114,25 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if !path.IsAbs(dest) {
 		dest = path.Join("/", s.cfg.Config.WorkingDir, dest)
 	}
-	destIsDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
+	destIsDir := strings.HasSuffix(dest, "/") || len(srcs)+len(docs) > 1
 	dest = strings.TrimPrefix(path.Clean(dest), "/")
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
 	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add"}
 	for _, src := range srcs {
-		if strings.Contains(src, "://") {
-			return fmt.Errorf("%s of a URL (%s): %w", strings.ToUpper(in.Cmd), src, ErrUnsupported)
+		u, err := remoteURL(src)
+		if err != nil {
+			return err
+		}
+		if u != nil {
+			if !c.add {
+				return fmt.Errorf("%w: COPY cannot download %s: use ADD", ErrInvalid, redactURL(u))
+			}
+			f, err := c.download(ctx, u, dest, destIsDir || lfs.isDir(dest) || dest == "", want)
+			if err != nil {
+				return err
+			}
+			defer os.Remove(f.path)
+			continue
 		}
 		name := path.Clean("/" + filepath.ToSlash(src))
 		if strings.HasPrefix(path.Clean(filepath.ToSlash(src)), "..") {
@@ -130,6 +158,13 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			}
 		}
 	}
+	for _, d := range docs {
+		data := d.data
+		target := c.place(d.name, dest, destIsDir || lfs.isDir(dest) || dest == "")
+		c.inline(target, 0o644, l.mtime, int64(len(data)), sha256.Sum256(data), func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		})
+	}
 	if len(l.entries) == 0 && len(l.archives) == 0 {
 		l.dir(dest, owner)
 	}
@@ -137,8 +172,10 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if err != nil {
 		return err
 	}
+	// The history shows the instruction without the credentials of URLs;
+	// the cache key, which nobody reads, keeps them.
 	return b.cacheStep(s, b.stepKey(s, in.Original, sum), func() error {
-		return b.commit(ctx, s, l.write, in.Original)
+		return b.commit(ctx, s, l.write, redactURLs(in.Original))
 	})
 }
 
@@ -165,8 +202,11 @@ func (b *builder) sourcesDigest(root *os.Root, inContext bool, l *layerWriter) (
 	for _, name := range slices.Sorted(maps.Keys(l.entries)) {
 		e := l.entries[name]
 		fmt.Fprintf(h, "%q %c %o %d:%d %q %d", e.hdr.Name, e.hdr.Typeflag, e.hdr.Mode, e.hdr.Uid, e.hdr.Gid, e.hdr.Linkname, e.hdr.Size)
-		if e.src != nil {
+		switch {
+		case e.src != nil:
 			h.Write(e.src.sum[:])
+		case e.sum != nil:
+			h.Write(e.sum[:])
 		}
 		h.Write([]byte{0})
 	}
@@ -233,19 +273,89 @@ func (c *copier) source(name, dest string, intoDir bool) error {
 			return c.entry(p, path.Join(dest, rel), info)
 		})
 	}
-	target := dest
-	if intoDir {
-		target = path.Join(dest, path.Base(name))
-		c.l.dir(dest, c.owner)
-	} else {
-		c.l.dir(path.Dir(dest), nil)
-	}
+	target := c.place(path.Base(name), dest, intoDir)
 	if c.add && fi.Mode().IsRegular() {
 		if ok, err := c.archive(name, dest); ok || err != nil {
 			return err
 		}
 	}
 	return c.entry(name, target, fi)
+}
+
+// place returns where a file named name goes for dest: dest/name when
+// intoDir, else dest; it adds the directories above it.
+func (c *copier) place(name, dest string, intoDir bool) string {
+	if intoDir {
+		c.l.dir(dest, c.owner)
+		return path.Join(dest, name)
+	}
+	c.l.dir(path.Dir(dest), nil)
+	return dest
+}
+
+// inline adds a regular file that is not in the source root (a
+// here-document, a download) as target, with mode (unless --chmod),
+// owner (--chown, else root), mtime clamped to SOURCE_DATE_EPOCH, and its
+// content's SHA-256 sum for the cache key.
+func (c *copier) inline(target string, mode int64, mtime time.Time, size int64, sum [sha256.Size]byte, open func() (io.ReadCloser, error)) {
+	hdr := tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     target,
+		Mode:     mode,
+		Size:     size,
+		ModTime:  mtime.Truncate(time.Second),
+		Format:   tar.FormatPAX,
+	}
+	if t := c.b.o.epoch; !t.IsZero() && hdr.ModTime.After(t) {
+		hdr.ModTime = t
+	}
+	if c.owner != nil {
+		hdr.Uid, hdr.Gid = c.owner[0], c.owner[1]
+	}
+	if c.mode != nil {
+		hdr.Mode = *c.mode
+	}
+	c.l.entries[target] = &layerEntry{hdr: hdr, open: open, sum: &sum}
+}
+
+// download fetches u for ADD and adds it, not extracted, as dest (or
+// dest/<last element of u's path> when intoDir) with mode 0600 and the
+// mtime of its Last-Modified header, as docker does. The caller removes
+// the returned temporary file once the layer is written.
+func (c *copier) download(ctx context.Context, u *url.URL, dest string, intoDir bool, want digest.Digest) (*fetched, error) {
+	name := urlFileName(u)
+	if intoDir && name == "" {
+		return nil, fmt.Errorf("%w: ADD %s: cannot derive a file name from the URL: name the destination file", ErrInvalid, redactURL(u))
+	}
+	client := newFetchClient()
+	defer client.CloseIdleConnections()
+	f, err := fetch(ctx, client, c.b.e.path("tmp"), u, want)
+	if err != nil {
+		return nil, err
+	}
+	mtime := c.l.mtime
+	if !f.modTime.IsZero() {
+		mtime = f.modTime
+	}
+	target := c.place(name, dest, intoDir)
+	c.inline(target, 0o600, mtime, f.size, f.sum, func() (io.ReadCloser, error) { return os.Open(f.path) })
+	return f, nil
+}
+
+// parseChecksum validates ADD --checksum: a digest ("sha256:<hex>"), for a
+// single source that is an http or https URL.
+func parseChecksum(v string, srcs []string, docs []inlineFile) (digest.Digest, error) {
+	d, err := digest.Parse(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: --checksum=%s: %w", ErrInvalid, v, err)
+	}
+	if len(srcs) != 1 || len(docs) != 0 {
+		return "", fmt.Errorf("%w: --checksum needs a single source", ErrInvalid)
+	}
+	if u, err := remoteURL(srcs[0]); err != nil || u == nil {
+		return "", fmt.Errorf("%w: --checksum is for http and https sources only", ErrInvalid)
+	}
+	return d, nil
 }
 
 func (c *copier) hasExceptions() bool {

@@ -3,6 +3,7 @@ package dock
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -101,6 +102,9 @@ type layerEntry struct {
 	hdr  tar.Header
 	open func() (io.ReadCloser, error) // regular files
 	src  *hashFile                     // regular files of COPY and ADD
+	// sum is the SHA-256 of a regular file's content known beforehand (a
+	// here-document, a download), for the cache key.
+	sum *[sha256.Size]byte
 }
 
 // layerWriter collects the entries of a new layer and writes them sorted.

@@ -269,7 +269,7 @@ func TestBuildErrorUnwrap(t *testing.T) {
 func TestBuildAddArchive(t *testing.T) {
 	e := testEngine(t)
 	dir := buildContext(t, map[string]string{
-		"Dockerfile": "FROM busybox\nADD files.tar /opt/\nADD http://example.invalid/x /y\n",
+		"Dockerfile": "FROM busybox\nADD files.tar /opt/\nADD ftp://example.invalid/x /y\n",
 	})
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

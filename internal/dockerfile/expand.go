@@ -135,6 +135,8 @@ type lexer struct {
 	pos    int
 	esc    rune
 	lookup Lookup
+	// rawQuotes makes quotes ordinary characters (here-documents).
+	rawQuotes bool
 }
 
 func newLexer(s string, lookup Lookup, escape rune) *lexer {
@@ -160,6 +162,9 @@ func (l *lexer) until(stops string, depth int) (string, rune, error) {
 		case strings.ContainsRune(stops, ch):
 			l.pos++
 			return b.String(), ch, nil
+		case l.rawQuotes && (ch == '\'' || ch == '"'):
+			l.pos++
+			v = string(ch)
 		case ch == '\'':
 			v, err = l.single()
 		case ch == '"':
