@@ -151,7 +151,7 @@ func mountSource(src string) (string, error) {
 	if src == "" {
 		return ".", nil
 	}
-	if strings.HasPrefix(path.Clean(src), "..") {
+	if c := path.Clean(src); c == ".." || strings.HasPrefix(c, "../") {
 		return "", fmt.Errorf("source %q is outside the build context", src)
 	}
 	rel := strings.TrimPrefix(path.Clean("/"+src), "/")
