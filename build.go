@@ -33,6 +33,7 @@ type buildOptions struct {
 	epoch    time.Time
 	progress func(string)
 	output   io.Writer
+	secrets  map[string][]byte // by id; never printed, stored or hashed
 }
 
 // BuildFile names the Dockerfile, relative to the context directory (or
@@ -133,6 +134,46 @@ func BuildOutput(w io.Writer) BuildOption {
 		o.output = w
 		return nil
 	}
+}
+
+// BuildSecret gives the build the secret id, read from the file source
+// (docker build --secret id=ID,src=PATH), for the RUN steps that mount it
+// with --mount=type=secret,id=ID. The file is read when Build starts; an
+// unreadable one fails the build. A secret's content never reaches the
+// image, its history, the build cache or the progress: it is only in the
+// files and environment of the steps that mount it (see BuildSecretEnv).
+func BuildSecret(id, source string) BuildOption {
+	return func(o *buildOptions) error {
+		data, err := os.ReadFile(source)
+		if err != nil {
+			return fmt.Errorf("%w: secret %q: %w", ErrInvalid, id, err)
+		}
+		return o.addSecret(id, data)
+	}
+}
+
+// BuildSecretEnv gives the build the secret id with the value of the
+// calling process's environment variable name (docker build --secret
+// id=ID,env=NAME); an unset variable fails the build. See BuildSecret.
+func BuildSecretEnv(id, name string) BuildOption {
+	return func(o *buildOptions) error {
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return fmt.Errorf("%w: secret %q: environment variable %s is not set", ErrInvalid, id, name)
+		}
+		return o.addSecret(id, []byte(v))
+	}
+}
+
+func (o *buildOptions) addSecret(id string, data []byte) error {
+	if id == "" || strings.ContainsAny(id, "\x00") {
+		return fmt.Errorf("%w: secret id %q", ErrInvalid, id)
+	}
+	if o.secrets == nil {
+		o.secrets = map[string][]byte{}
+	}
+	o.secrets[id] = data
+	return nil
 }
 
 // BuildError is the error of a build that failed at a step of the
@@ -396,9 +437,12 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 			return err
 		}
 		var err error
-		if in.Cmd == "copy" || in.Cmd == "add" {
+		switch in.Cmd {
+		case "copy", "add":
 			err = b.copy(ctx, s, in) // keyed by its sources too
-		} else {
+		case "run":
+			err = b.run(ctx, s, in) // keyed by its mounts and here-documents too
+		default:
 			err = b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
 		}
 		if err != nil {

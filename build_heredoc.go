@@ -2,50 +2,62 @@ package dock
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/go-dock/dock/internal/dockerfile"
 )
 
-// inlineFile is a source of COPY or ADD given in the Dockerfile itself: a
-// here-document ("COPY <<EOF /dest").
-type inlineFile struct {
-	name string // the delimiter: the file's name when copied into a directory
-	data []byte
+// heredocPipes is where a RUN's lone here-document that starts with "#!"
+// is mounted to be executed, where BuildKit mounts it.
+const heredocPipes = "/dev/pipes/"
+
+// loneHeredoc matches a RUN whose whole command is one here-document
+// marker ("RUN <<EOF", "RUN <<-'EOF'").
+var loneHeredoc = regexp.MustCompile(`^<<-?(["']?)[A-Za-z0-9_.\-]+(["']?)$`)
+
+// heredocScript is a here-document to run as an executable file.
+type heredocScript struct {
+	name    string // file name under heredocPipes
+	content string
 }
 
-// heredocSources splits the raw (unexpanded) sources of a COPY or ADD into
-// here-documents, with their content expanded through lookup unless the
-// delimiter was quoted (as BuildKit does), and the other sources, returned
-// unexpanded in order. A marker whose delimiter has no here-document (the
-// JSON form has none) is an ordinary source.
-func heredocSources(in *dockerfile.Instruction, srcs []string, lookup dockerfile.Lookup) (docs []inlineFile, rest []string, err error) {
+// runArgs returns the argv of a RUN, with its here-documents as BuildKit
+// runs them: a RUN that is a lone here-document runs its content with the
+// stage's shell, or, when it starts with "#!", as an executable file
+// (returned as script, for the caller to mount at heredocPipes); any other
+// RUN with here-documents is given whole (command line, then each body and
+// its delimiter) to the shell, which feeds them to the command's stdin. The
+// Dockerfile does not expand variables in the bodies: the shell does, as
+// in BuildKit, whatever the quoting of the delimiter.
+func (b *builder) runArgs(s *stageState, in *dockerfile.Instruction) ([]string, *heredocScript, error) {
 	if len(in.Heredocs) == 0 {
-		return nil, srcs, nil
+		return b.command(s, in), nil, nil
 	}
-	byName := map[string]dockerfile.Heredoc{}
-	for _, h := range in.Heredocs {
-		byName[h.Name] = h
-	}
-	for _, src := range srcs {
-		name, ok := dockerfile.HeredocMarker(src)
-		h, found := byName[name]
-		if !ok || !found {
-			rest = append(rest, src)
-			continue
-		}
-		// The delimiter becomes a file name in the destination directory:
-		// "." or ".." would name the directory or its parent.
-		if strings.Trim(name, ".") == "" {
-			return nil, nil, fmt.Errorf("%w: here-document %q: not a file name", ErrInvalid, name)
-		}
-		content := h.Content
-		if h.Expand {
-			if content, err = dockerfile.ExpandHeredoc(content, lookup); err != nil {
-				return nil, nil, fmt.Errorf("here-document %s: %w", name, err)
+	line := strings.Join(in.Args, " ")
+	if len(in.Heredocs) == 1 && loneHeredoc.MatchString(strings.TrimSpace(line)) {
+		h := in.Heredocs[0]
+		if strings.HasPrefix(h.Content, "#!") {
+			if h.Name == "." || h.Name == ".." {
+				return nil, nil, fmt.Errorf("%w: here-document delimiter %q cannot name a file", ErrInvalid, h.Name)
 			}
+			return []string{heredocPipes + h.Name}, &heredocScript{name: h.Name, content: h.Content}, nil
 		}
-		docs = append(docs, inlineFile{name: name, data: []byte(content)})
+		return append(s.shellCmd(), h.Content), nil, nil
 	}
-	return docs, rest, nil
+	full := line
+	for _, h := range in.Heredocs {
+		full += "\n" + h.Content + h.Name
+	}
+	return append(s.shellCmd(), full), nil, nil
+}
+
+// heredocKey is the part of a RUN's cache key that its here-documents make:
+// the instruction's text (Original) does not hold their bodies.
+func heredocKey(in *dockerfile.Instruction) string {
+	var b strings.Builder
+	for _, h := range in.Heredocs {
+		fmt.Fprintf(&b, "heredoc %q %q %t %t\x00", h.Name, h.Content, h.Expand, h.Chomp)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package dock
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"maps"
@@ -17,18 +18,51 @@ import (
 const outputTail = 4 << 10
 
 // run runs a RUN instruction in a container of the stage's image and
-// commits the container's changes as a layer.
+// commits the container's changes as a layer, through the cache: its key
+// holds, besides the instruction, its mounts (see planMounts) and the
+// bodies of its here-documents.
 func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	if len(in.Heredocs) > 0 {
-		return fmt.Errorf("RUN with here-documents: %w", ErrUnsupported)
-	}
 	for _, f := range in.Flags {
-		if f.Name != "network" || f.Value != "none" {
+		switch {
+		case f.Name == "mount": // parsed into in.Mounts
+		case f.Name == "network" && f.Value == "none":
+		default:
 			return fmt.Errorf("RUN --%s: %w", f.Name, ErrUnsupported)
 		}
 	}
 	if s.img == nil {
 		return fmt.Errorf("%w: RUN in a stage without layers (FROM scratch has no shell)", ErrInvalid)
+	}
+	argv, script, err := b.runArgs(s, in)
+	if err != nil {
+		return err
+	}
+	plans, mountKey, err := b.planMounts(s, in)
+	if err != nil {
+		return err
+	}
+	var extra []byte
+	if len(in.Mounts) > 0 || len(in.Heredocs) > 0 { // plain RUNs keep their keys
+		sum := sha256.Sum256([]byte(mountKey + heredocKey(in)))
+		extra = sum[:]
+	}
+	return b.cacheStep(s, b.stepKey(s, in.Original, extra), func() error {
+		return b.runStep(ctx, s, in, argv, plans, script)
+	})
+}
+
+// runStep runs the container of a RUN and commits its layer; the mounts'
+// files, locks and mountpoints are gone when it returns, whatever
+// happened.
+func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Instruction, argv []string, plans []*runMount, script *heredocScript) (retErr error) {
+	var pm preparedMounts
+	defer func() {
+		if err := pm.cleanup(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+	if err := b.prepareMounts(ctx, plans, script, &pm); err != nil {
+		return err
 	}
 	env := slices.Clone(s.cfg.Config.Env)
 	for _, k := range slices.Sorted(maps.Keys(s.args)) {
@@ -36,14 +70,16 @@ func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruc
 			env = append(env, k+"="+s.args[k])
 		}
 	}
+	env = mergeEnv(env, pm.env)
 	c, err := b.e.Create(ctx, Config{
 		Image:      s.img.ID.String(),
 		Entrypoint: []string{""},
-		Cmd:        b.command(s, in),
+		Cmd:        argv,
 		Env:        env,
 		User:       s.cfg.Config.User,
 		WorkingDir: s.cfg.Config.WorkingDir,
 		Network:    "none",
+		Mounts:     pm.mounts,
 	})
 	if err != nil {
 		return err
@@ -65,6 +101,15 @@ func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruc
 		}
 	}
 	upper := c.dir("upper")
+	if len(pm.targets) > 0 {
+		lfs, err := b.layers(ctx, s.img)
+		if err != nil {
+			return err
+		}
+		if err := removeMountpoints(upper, lfs, pm.targets); err != nil {
+			return err
+		}
+	}
 	return b.commit(ctx, s, func(w io.Writer) error {
 		return layerdiff.Write(ctx, w, upper, layerdiff.Options{SourceDateEpoch: b.o.epoch})
 	}, in.Original)

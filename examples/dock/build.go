@@ -15,7 +15,7 @@ import (
 // cmdBuild is docker build (the classic builder's output): a line per
 // step, the RUN output, then the image ID and its tags.
 func cmdBuild(ctx context.Context, c *cli, args []string) error {
-	var tags, buildArgs, labels []string
+	var tags, buildArgs, labels, secrets []string
 	var file, target, progress string
 	var noCache, quiet bool
 	fs := newFlagSet("build", true)
@@ -26,6 +26,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&noCache, "no-cache", "Do not use cache when building the image")
 	fs.Strings(&labels, "label", "Set metadata for an image")
 	fs.Bool(&quiet, "q,quiet", "Suppress the build output and print image ID on success")
+	fs.Strings(&secrets, "secret", "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret|,env=VAR]\")")
 	fs.String(&progress, "progress", "Set type of progress output (plain, tty)")
 	args, err := fs.Parse(args)
 	if err != nil {
@@ -67,6 +68,13 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	for _, l := range labels {
 		k, v, _ := strings.Cut(l, "=")
 		opts = append(opts, dock.BuildLabel(k, v))
+	}
+	for _, v := range secrets {
+		opt, err := secretFlag(v)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, opt)
 	}
 	if target != "" {
 		opts = append(opts, dock.BuildTarget(target))
@@ -149,4 +157,49 @@ func cmdCommit(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintln(c.stdout, img.ID)
 	return nil
+}
+
+// secretFlag parses a --secret value as docker build takes it:
+// "id=NAME,src=PATH" (or source=, type=file) reads a file, "id=NAME,env=VAR"
+// (or type=env) an environment variable; with neither, the variable NAME
+// if it is set.
+func secretFlag(v string) (dock.BuildOption, error) {
+	var id, src, env, typ string
+	for _, f := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("invalid --secret %q: %q is not key=value", v, f)
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "id":
+			id = val
+		case "src", "source":
+			src = val
+		case "env":
+			env = val
+		case "type":
+			if val != "file" && val != "env" {
+				return nil, fmt.Errorf("invalid --secret %q: type must be file or env", v)
+			}
+			typ = val
+		default:
+			return nil, fmt.Errorf("invalid --secret %q: unknown key %q", v, k)
+		}
+	}
+	switch {
+	case id == "":
+		return nil, fmt.Errorf("invalid --secret %q: needs id=", v)
+	case src != "" && env != "":
+		return nil, fmt.Errorf("invalid --secret %q: src and env are exclusive", v)
+	case src != "" && typ != "env":
+		return dock.BuildSecret(id, src), nil
+	case env != "":
+		return dock.BuildSecretEnv(id, env), nil
+	case typ == "env" && src != "":
+		return dock.BuildSecretEnv(id, src), nil
+	case typ == "file":
+		return nil, fmt.Errorf("invalid --secret %q: type=file needs src=", v)
+	default:
+		return dock.BuildSecretEnv(id, id), nil
+	}
 }

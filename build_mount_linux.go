@@ -1,0 +1,527 @@
+package dock
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/dockerfile"
+	"golang.org/x/sys/unix"
+)
+
+// runMount is a RUN --mount planned before the cache lookup: what its
+// cache key needs is computed, the files are prepared only when the step
+// runs.
+type runMount struct {
+	spec *mountSpec
+	ctx  *layerWriter // bind from the context: the selected files
+	file bool         // bind: the source is a file
+	mode os.FileMode  // bind from the context: mode of the source directory
+}
+
+// planMounts expands and checks the mounts of a RUN and returns them with
+// their part of the step's cache key: the specs, the digest of the bound
+// context files (names, modes and contents, through the stat cache), the
+// image ID of a bound stage or image. Secrets count by id and options,
+// never by content.
+func (b *builder) planMounts(s *stageState, in *dockerfile.Instruction) ([]*runMount, string, error) {
+	var plans []*runMount
+	var key strings.Builder
+	for _, m := range in.Mounts {
+		spec, err := parseMountSpec(m, func(w string) (string, error) { return b.expand(s, w) }, s.cfg.Config.WorkingDir)
+		if err != nil {
+			return nil, "", err
+		}
+		p := &runMount{spec: spec}
+		key.WriteString(spec.keyText())
+		switch {
+		case spec.typ == "secret":
+			if _, ok := b.o.secrets[spec.id]; !ok && spec.required {
+				return nil, "", fmt.Errorf("%w: secret %q is required but was not given to the build (BuildSecret)", ErrNotFound, spec.id)
+			}
+		case spec.from != "" && (spec.typ == "bind" || spec.typ == "cache"):
+			id, err := b.fromImageID(spec.from)
+			if err != nil {
+				return nil, "", err
+			}
+			if spec.typ == "bind" { // a cache is only seeded from it
+				fmt.Fprintf(&key, " image %s", id)
+			}
+		case spec.typ == "bind":
+			fi, err := b.ctxDir.Stat(spec.source) // never out of the context
+			if err != nil {
+				return nil, "", fmt.Errorf("--mount source %s: %w", spec.source, err)
+			}
+			l := &layerWriter{mtime: b.now(), entries: map[string]*layerEntry{}}
+			c := &copier{b: b, root: b.ctxDir, ignore: b.ignore, l: l}
+			dest := ""
+			if p.file = !fi.IsDir(); p.file {
+				dest = "file"
+			}
+			if err := c.source(spec.source, dest, false); err != nil {
+				return nil, "", fmt.Errorf("--mount source %s: %w", spec.source, err)
+			}
+			sum, err := b.sourcesDigest(b.ctxDir, true, l)
+			if err != nil {
+				return nil, "", err
+			}
+			p.ctx, p.mode = l, fi.Mode().Perm()
+			fmt.Fprintf(&key, " context %x", sum)
+		}
+		key.WriteByte(0)
+		plans = append(plans, p)
+	}
+	return plans, key.String(), nil
+}
+
+// fromImageID resolves the from= of a mount, a stage before this one or an
+// image of the store, to the image ID its cache key holds.
+func (b *builder) fromImageID(from string) (string, error) {
+	if st := b.df.Stage(from); st != nil {
+		if st.Index >= len(b.stages)-1 {
+			return "", fmt.Errorf("%w: --mount from=%s: a stage can only mount an earlier stage", ErrInvalid, from)
+		}
+		if img := b.stages[st.Index].img; img != nil {
+			return img.ID.String(), nil
+		}
+		return "scratch", nil
+	}
+	img, err := b.e.store.Resolve(from)
+	if err != nil {
+		return "", fmt.Errorf("--mount from=%s: %w", from, translate(err))
+	}
+	return img.ID.String(), nil
+}
+
+// preparedMounts is what the container of a RUN needs for its mounts,
+// and what to undo after it.
+type preparedMounts struct {
+	mounts  []Mount
+	env     []string // secrets given as environment variables
+	undo    []func() error
+	targets []string // where the runtime may create mountpoints
+}
+
+func (p *preparedMounts) cleanup() error {
+	var errs []error
+	for i := len(p.undo) - 1; i >= 0; i-- {
+		errs = append(errs, p.undo[i]())
+	}
+	p.undo = nil
+	return errors.Join(errs...)
+}
+
+// tempDir makes a directory under the engine's tmp/ that cleanup removes.
+func (b *builder) tempDir(p *preparedMounts, pattern string) (string, error) {
+	dir, err := os.MkdirTemp(b.e.path("tmp"), pattern)
+	if err != nil {
+		return "", err
+	}
+	p.undo = append(p.undo, func() error { return os.RemoveAll(dir) })
+	return dir, nil
+}
+
+// prepareMounts makes the files of the planned mounts. The caller calls
+// cleanup, on error too.
+func (b *builder) prepareMounts(ctx context.Context, plans []*runMount, script *heredocScript, p *preparedMounts) error {
+	for _, pm := range plans {
+		m := pm.spec
+		var err error
+		switch m.typ {
+		case "bind":
+			err = b.prepareBind(ctx, pm, p)
+		case "cache":
+			err = b.prepareCache(ctx, m, p)
+		case "tmpfs":
+			mt := Mount{Type: "tmpfs", Target: m.target}
+			if m.size > 0 {
+				mt.Options = []string{fmt.Sprintf("size=%d", m.size)}
+			}
+			p.mounts = append(p.mounts, mt)
+			p.targets = append(p.targets, m.target)
+		case "secret":
+			err = b.prepareSecret(m, p)
+		}
+		if err != nil {
+			return fmt.Errorf("--mount type=%s,target=%s: %w", m.typ, m.target, err)
+		}
+	}
+	if script != nil {
+		dir, err := b.tempDir(p, "build-heredoc-")
+		if err != nil {
+			return err
+		}
+		f := filepath.Join(dir, "script")
+		if err := os.WriteFile(f, []byte(script.content), 0o755); err != nil {
+			return err
+		}
+		// /dev is a tmpfs of the container: this mountpoint never reaches
+		// the layer.
+		p.mounts = append(p.mounts, Mount{Type: "bind", Source: f, Target: heredocPipes + script.name, ReadOnly: true})
+	}
+	return nil
+}
+
+// prepareBind makes the source of a bind mount: a private copy, removed
+// after the step, of the selected context files (.dockerignore applies,
+// as to COPY) or of the stage or image named by from. A copy, not a bind
+// of the context itself, for three reasons: the files are those that were
+// hashed for the cache key (no later change or symlink swap leads out of
+// the context), ignored files are absent as they are from BuildKit's
+// context, and with rw the step's writes land in the copy and are
+// discarded with it.
+func (b *builder) prepareBind(ctx context.Context, pm *runMount, p *preparedMounts) error {
+	m := pm.spec
+	var src string
+	if m.from == "" {
+		dir, err := b.tempDir(p, "build-mount-")
+		if err != nil {
+			return err
+		}
+		if err := applyLayer(ctx, dir, pm.ctx.write); err != nil {
+			return err
+		}
+		src = dir
+		if pm.file {
+			src = filepath.Join(dir, "file")
+		} else if err := os.Chmod(dir, pm.mode); err != nil {
+			return err
+		}
+	} else {
+		dir, err := b.materialize(ctx, m.from)
+		if err != nil {
+			return err
+		}
+		p.undo = append(p.undo, func() error { return os.RemoveAll(dir) })
+		if src, err = sourceIn(dir, m.source); err != nil {
+			return err
+		}
+	}
+	p.mounts = append(p.mounts, Mount{Type: "bind", Source: src, Target: m.target, ReadOnly: m.readonly})
+	p.targets = append(p.targets, m.target)
+	return nil
+}
+
+// sourceIn returns the host path of source inside the directory dir,
+// checked to resolve inside it (a symlink or ".." leading out is refused).
+func sourceIn(dir, source string) (string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	fi, err := root.Stat(source)
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", source, err)
+	}
+	if source == "." && fi.IsDir() {
+		// MkdirTemp made it 0700; the image's root is readable.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return "", err
+		}
+	}
+	// dir is a private copy nobody else changes: the kernel resolves the
+	// joined path as os.Root just did.
+	return filepath.Join(dir, filepath.FromSlash(source)), nil
+}
+
+// applyLayer extracts the tar stream that write makes into dir.
+func applyLayer(ctx context.Context, dir string, write func(io.Writer) error) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(write(pw)) }()
+	_, err := archive.Apply(ctx, dir, pr, archive.Options{})
+	pr.CloseWithError(errors.New("stopped"))
+	return err
+}
+
+// prepareSecret writes a secret given to the build into a file of its
+// own, owned and moded as the mount asks, under the engine's tmp/ (0700,
+// root only) and removed after the step; bound read-only, so nothing the
+// step does reaches it or the layer. A secret with env= is also set in
+// the step's environment. A secret not given to the build and not
+// required is left out: the step runs without it.
+func (b *builder) prepareSecret(m *mountSpec, p *preparedMounts) error {
+	value, ok := b.o.secrets[m.id]
+	if !ok {
+		return nil
+	}
+	if m.env != "" {
+		p.env = append(p.env, m.env+"="+string(value))
+	}
+	if m.target == "" {
+		return nil
+	}
+	dir, err := b.tempDir(p, "build-secret-")
+	if err != nil {
+		return err
+	}
+	f := filepath.Join(dir, "secret")
+	if err := os.WriteFile(f, value, 0o600); err != nil {
+		return err
+	}
+	if err := os.Chown(f, m.uid, m.gid); err != nil {
+		return err
+	}
+	if err := os.Chmod(f, os.FileMode(m.mode&0o777)|modeBits(m.mode)); err != nil {
+		return err
+	}
+	p.mounts = append(p.mounts, Mount{Type: "bind", Source: f, Target: m.target, ReadOnly: true})
+	p.targets = append(p.targets, m.target)
+	return nil
+}
+
+// modeBits converts the setuid, setgid and sticky bits of a Unix mode.
+func modeBits(mode uint32) os.FileMode {
+	var fm os.FileMode
+	if mode&0o4000 != 0 {
+		fm |= os.ModeSetuid
+	}
+	if mode&0o2000 != 0 {
+		fm |= os.ModeSetgid
+	}
+	if mode&0o1000 != 0 {
+		fm |= os.ModeSticky
+	}
+	return fm
+}
+
+// lockPoll is how often a build waiting for a locked cache mount checks
+// its context.
+const lockPoll = 50 * time.Millisecond
+
+// prepareCache mounts a cache directory kept by the engine between builds,
+// <root>/cache/build-mounts/<sha256 of the id>, created on first use with
+// the mount's mode, uid and gid (and seeded from from/source). Its lock
+// file beside it is held for the step: shared takes a shared lock (steps
+// run together, and wait for a locked one), locked an exclusive one (the
+// steps of every process on this root take turns), private an exclusive
+// one when free, else the step gets a new empty directory of its own,
+// discarded after it.
+func (b *builder) prepareCache(ctx context.Context, m *mountSpec, p *preparedMounts) error {
+	base := b.e.path("cache", "build-mounts")
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(m.id))
+	name := hex.EncodeToString(sum[:16])
+	dir := filepath.Join(base, name)
+	lf, err := os.OpenFile(dir+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	p.undo = append(p.undo, lf.Close) // closing releases the lock
+	how := unix.LOCK_SH
+	if m.sharing != "shared" {
+		how = unix.LOCK_EX
+	}
+	if m.sharing == "private" {
+		if err := unix.Flock(int(lf.Fd()), how|unix.LOCK_NB); err != nil {
+			if !errors.Is(err, unix.EWOULDBLOCK) {
+				return err
+			}
+			if dir, err = b.tempDir(p, "build-cache-"); err != nil {
+				return err
+			}
+			if err := b.initCacheDir(ctx, dir, m, p); err != nil {
+				return err
+			}
+			p.mounts = append(p.mounts, Mount{Type: "bind", Source: dir, Target: m.target, ReadOnly: m.readonly})
+			p.targets = append(p.targets, m.target)
+			return nil
+		}
+	} else if err := flockCtx(ctx, lf, how); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := b.createCacheDir(ctx, base, dir, m, p); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	p.mounts = append(p.mounts, Mount{Type: "bind", Source: dir, Target: m.target, ReadOnly: m.readonly})
+	p.targets = append(p.targets, m.target)
+	return nil
+}
+
+// flockCtx takes the lock how on f, waiting until it is free or ctx ends.
+func flockCtx(ctx context.Context, f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("lock cache mount: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(lockPoll):
+		}
+	}
+}
+
+// createCacheDir makes the cache directory dir in a temporary directory
+// renamed into place, so that two processes creating it at once (with
+// shared locks) never see a half-made one: the first rename wins.
+func (b *builder) createCacheDir(ctx context.Context, base, dir string, m *mountSpec, p *preparedMounts) error {
+	tmp, err := os.MkdirTemp(base, "new-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // nothing left once renamed
+	if err := b.initCacheDir(ctx, tmp, m, p); err != nil {
+		return err
+	}
+	err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return err
+}
+
+// initCacheDir gives the new cache directory dir its content (from
+// from/source) and its owner and mode.
+func (b *builder) initCacheDir(ctx context.Context, dir string, m *mountSpec, p *preparedMounts) error {
+	if m.from != "" {
+		src, err := b.materialize(ctx, m.from)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(src)
+		sub, err := sourceIn(src, m.source)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(sub); err != nil {
+			return err
+		} else if !fi.IsDir() {
+			return fmt.Errorf("%w: cache source %s is not a directory", ErrInvalid, m.source)
+		}
+		if err := applyLayer(ctx, dir, func(w io.Writer) error { return archive.WriteDir(ctx, w, sub) }); err != nil {
+			return err
+		}
+	}
+	if err := os.Chown(dir, m.uid, m.gid); err != nil {
+		return err
+	}
+	return os.Chmod(dir, os.FileMode(m.mode&0o777)|modeBits(m.mode))
+}
+
+// mountpoints lists, for each target, the path components that do not
+// exist in the image (lfs), which the runtime creates in the container's
+// writable layer to mount on, and the deepest existing parent whose copy
+// the creation puts there.
+func mountpoints(lfs layerFS, targets []string) (created, parents []string) {
+	for _, t := range targets {
+		parts := strings.Split(strings.TrimPrefix(t, "/"), "/")
+		for i := range parts {
+			p := strings.Join(parts[:i+1], "/")
+			if lfs.stat(p) != nil {
+				continue
+			}
+			for j := i; j < len(parts); j++ {
+				created = append(created, strings.Join(parts[:j+1], "/"))
+			}
+			if i > 0 {
+				parents = append(parents, strings.Join(parts[:i], "/"))
+			}
+			break
+		}
+	}
+	return created, parents
+}
+
+// removeMountpoints removes from the writable layer upper the mountpoints
+// that the runtime created for the step's mounts (see mountpoints), when
+// the step left them empty, so that they do not reach the layer: the
+// deepest first, then the copies of their existing parents when nothing
+// but their time changed. Lookups go through os.Root: the step may have
+// replaced a parent with a symlink.
+func removeMountpoints(upper string, lfs layerFS, targets []string) error {
+	created, parents := mountpoints(lfs, targets)
+	if len(created) == 0 {
+		return nil
+	}
+	root, err := os.OpenRoot(upper)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	depth := func(p string) int { return strings.Count(p, "/") }
+	sortByDepth := func(ps []string) {
+		for i := 1; i < len(ps); i++ { // insertion sort, deepest first
+			for j := i; j > 0 && depth(ps[j]) > depth(ps[j-1]); j-- {
+				ps[j], ps[j-1] = ps[j-1], ps[j]
+			}
+		}
+	}
+	sortByDepth(created)
+	for _, p := range created {
+		if emptyEntry(root, p) {
+			if err := root.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove mountpoint %s: %w", p, err)
+			}
+		}
+	}
+	sortByDepth(parents)
+	for _, p := range parents {
+		st := lfs.stat(p)
+		fi, err := root.Lstat(p)
+		if err != nil || st == nil || !fi.IsDir() || !emptyEntry(root, p) {
+			continue
+		}
+		sys, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || sys.Mode != st.Mode || sys.Uid != st.Uid || sys.Gid != st.Gid || opaqueIn(root, p) {
+			continue // the step changed it, or it hides what the image has below
+		}
+		if err := root.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove mountpoint parent %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// emptyEntry reports whether name in root is an empty directory or an
+// empty regular file (what a mountpoint is).
+func emptyEntry(root *os.Root, name string) bool {
+	fi, err := root.Lstat(name)
+	if err != nil {
+		return false
+	}
+	switch {
+	case fi.Mode().IsRegular():
+		return fi.Size() == 0
+	case fi.IsDir():
+		d, err := root.Open(name)
+		if err != nil {
+			return false
+		}
+		defer d.Close()
+		_, err = d.Readdirnames(1)
+		return errors.Is(err, io.EOF)
+	}
+	return false
+}
+
+// opaqueIn reports whether the directory name in root is marked opaque
+// by overlayfs (or cannot be checked).
+func opaqueIn(root *os.Root, name string) bool {
+	d, err := root.Open(name)
+	if err != nil {
+		return true
+	}
+	defer d.Close()
+	_, err = unix.Fgetxattr(int(d.Fd()), "trusted.overlay.opaque", nil)
+	return !errors.Is(err, unix.ENODATA)
+}
