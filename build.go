@@ -235,8 +235,33 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // inside the context (a path or symlink leading out of it is refused),
 // .dockerignore applies, --chown (numeric or names of the image's
 // /etc/passwd) and --chmod are honoured, and ADD extracts local tar
-// archives. Not supported yet: ADD of URLs, RUN --mount and here-documents,
-// and ONBUILD.
+// archives.
+//
+// COPY and ADD take here-documents ("COPY <<EOF /file"; several go into a
+// directory under their delimiters' names; an unquoted delimiter expands
+// ARG and ENV as BuildKit does; mode 0644). ADD downloads http and https
+// URLs into tmp/ (not extracted; mode 0600; mtime from Last-Modified;
+// --checksum verified; the environment's proxy; ctx cancels): every build
+// downloads, and the step is keyed by the content. Credentials in URLs are
+// redacted in errors, progress and history.
+//
+// RUN takes here-documents as BuildKit runs them ("RUN <<EOF" alone runs
+// the body with the stage's shell, or executes it when it starts with
+// "#!"; "cmd <<EOF" feeds it to cmd through the shell) and --mount:
+// type=bind (from the context, resolved inside it, .dockerignore applied,
+// or from= a stage or image; read-only unless rw, whose writes are
+// discarded: the step sees a private copy), type=cache (a directory kept
+// in <root>/cache/build-mounts across builds and engines; id, sharing
+// shared|private|locked with file locks across processes, mode, uid, gid,
+// from and source to seed it), type=tmpfs (size) and type=secret (from
+// BuildSecret or BuildSecretEnv; at /run/secrets/<id> or target, mode 0400
+// by default, env= to set it as a variable of the step, required=true).
+// Mount contents and the mountpoints a step needed never reach the layer,
+// and a secret's content is never in the image, history, cache key or
+// progress. A RUN with mounts is keyed by its mount options, the contents
+// of bound context files, and the image ID of a bound stage or image (not
+// by secrets). Not supported: type=ssh, ADD of git repositories, ONBUILD
+// (recorded in the history only).
 //
 // Steps are cached, as by docker's classic builder: a step whose parent
 // image, instruction, ARG values in scope and, for COPY and ADD, selected
@@ -635,11 +660,7 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 	case "healthcheck", "onbuild":
 		// The OCI image config has no field for them: recorded in the
 		// history only.
-	case "run":
-		return b.run(ctx, s, in)
-	case "copy", "add":
-		return b.copy(ctx, s, in)
-	default:
+	default: // RUN, COPY and ADD are steps of their own (buildStage)
 		return fmt.Errorf("%w: instruction %s not supported", ErrUnsupported, strings.ToUpper(in.Cmd))
 	}
 	b.configStep(s, in)

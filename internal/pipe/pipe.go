@@ -134,4 +134,3 @@ func (w *Writer) CloseWithError(err error) error {
 	p.changed.Broadcast()
 	return nil
 }
-
