@@ -27,7 +27,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	fs.Strings(&labels, "label", "Set metadata for an image")
 	fs.Bool(&quiet, "q,quiet", "Suppress the build output and print image ID on success")
 	fs.Strings(&secrets, "secret", "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret|,env=VAR]\")")
-	fs.String(&progress, "progress", "Set type of progress output (plain, tty)")
+	fs.String(&progress, "progress", "Set type of progress output (auto, plain, tty): tty redraws each step with the tail of its output; auto is tty on a terminal")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	switch progress {
 	case "", "auto", "plain", "tty":
 	default:
-		return fmt.Errorf("invalid --progress %q: plain or tty", progress)
+		return fmt.Errorf("invalid --progress %q: auto, plain or tty", progress)
 	}
 	var opts []dock.BuildOption
 	for _, t := range tags {
@@ -46,7 +46,21 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	}
 	if file != "" {
 		if file == "-" {
-			return fmt.Errorf("a Dockerfile from stdin is not supported yet")
+			// docker build -f -: the Dockerfile on stdin, the context
+			// as given.
+			df, err := os.CreateTemp("", "dock-Dockerfile-")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(df.Name())
+			_, err = io.Copy(df, c.stdin)
+			if cerr := df.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("read the Dockerfile from stdin: %w", err)
+			}
+			file = df.Name()
 		}
 		if !strings.HasPrefix(file, "/") {
 			// docker build -f is relative to the working directory.
@@ -89,13 +103,24 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 		}
 		opts = append(opts, dock.BuildSourceDateEpoch(time.Unix(sec, 0)))
 	}
-	out := c.stdout
-	if quiet {
-		out = io.Discard
+	if progress == "" || progress == "auto" {
+		progress = "plain"
+		if f, ok := c.stdout.(*os.File); ok && isTerminal(f) {
+			progress = "tty"
+		}
 	}
-	opts = append(opts,
-		dock.BuildProgress(func(step string) { fmt.Fprintln(out, step) }),
-		dock.BuildOutput(out))
+	var tty *ttyBuild
+	switch {
+	case quiet:
+		opts = append(opts, dock.BuildOutput(io.Discard))
+	case progress == "tty":
+		tty = newTTYBuild(c.stdout, time.Now)
+		opts = append(opts, dock.BuildProgress(tty.progress), dock.BuildOutput(tty))
+	default:
+		opts = append(opts,
+			dock.BuildProgress(func(step string) { fmt.Fprintln(c.stdout, step) }),
+			dock.BuildOutput(c.stdout))
+	}
 
 	e, err := c.open()
 	if err != nil {
@@ -103,6 +128,9 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	img, err := e.Build(ctx, args[0], opts...)
+	if tty != nil {
+		tty.finish(err == nil)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-dock/dock/internal/testutil"
+)
+
+// TestCLIBuild drives dock build as a docker user would: the classic
+// builder's output, -q, -f - (the Dockerfile on stdin), --build-arg,
+// --progress=tty on a rebuild, a failing RUN, and commit.
+func TestCLIBuild(t *testing.T) {
+	testutil.RequireRoot(t)
+	e := newEnv(t)
+	ctx := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(ctx, "hello.txt"), []byte("hello\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(
+		"FROM busybox\nARG GREETING=hi\nRUN echo \"$GREETING\" > /greeting\nCOPY hello.txt /\nCMD [\"cat\", \"/greeting\", \"/hello.txt\"]\n"), 0o644))
+
+	out := e.ok(nil, "build", "-t", "app:v1", "--build-arg", "GREETING=bonjour", "--progress=plain", ctx)
+	for _, want := range []string{"Step 1/5 : FROM busybox\n", "Step 3/5 : RUN echo \"$GREETING\" > /greeting\n", "Successfully tagged app:v1\n"} {
+		assert.Contains(t, out, want)
+	}
+	assert.Regexp(t, regexp.MustCompile(`(?m)^Successfully built [0-9a-f]{12}$`), out)
+	assert.Equal(t, "bonjour\nhello\n", e.ok(nil, "run", "--rm", "app:v1"))
+
+	// -q prints the ID only; the same build again comes from the cache.
+	id := strings.TrimSpace(e.ok(nil, "build", "-q", "--build-arg", "GREETING=bonjour", ctx))
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, id)
+	inspect := e.ok(nil, "inspect", "app:v1")
+	assert.Contains(t, inspect, id)
+
+	// --progress=tty: each step's line ends with CACHED or its time.
+	out = e.ok(nil, "build", "--progress=tty", "--build-arg", "GREETING=bonjour", ctx)
+	assert.Contains(t, out, "RUN echo \"$GREETING\" > /greeting CACHED")
+	assert.Contains(t, out, "(5 steps) FINISHED")
+
+	// -f -: the Dockerfile from stdin, the context from the argument.
+	out = e.ok([]byte("FROM busybox\nCOPY hello.txt /copied\n"), "build", "-q", "-t", "fromstdin", "-f", "-", ctx)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}\n$`, out)
+	assert.Equal(t, "hello\n", e.ok(nil, "run", "--rm", "fromstdin", "cat", "/copied"))
+
+	// A failing RUN: docker's message with the exit code, exit status 1,
+	// no tag.
+	_, errOut, code := e.dock([]byte("FROM busybox\nRUN exit 3\n"), "build", "-t", "broken", "-f", "-", ctx)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, ":2: RUN: command returned a non-zero code: 3")
+	_, _, code = e.dock(nil, "inspect", "broken")
+	assert.NotZero(t, code, "no image tagged broken")
+
+	// commit: a container's change as an image.
+	e.ok(nil, "run", "--name", "c1", "busybox", "sh", "-c", "echo committed > /c")
+	cid := strings.TrimSpace(e.ok(nil, "commit", "--change", "CMD [\"cat\", \"/c\"]", "c1", "snap:v1"))
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cid)
+	assert.Equal(t, "committed\n", e.ok(nil, "run", "--rm", "snap:v1"))
+}
