@@ -13,6 +13,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -28,10 +29,10 @@ import (
 // default). The build's ctx cancels them.
 
 // urlSchemeRe matches a source that names a URL rather than a path.
-var urlSchemeRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://`)
+var urlSchemeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://`) })
 
 // userinfoRe matches the user information of URLs in free text.
-var userinfoRe = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@`)
+var userinfoRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@`) })
 
 // redacted is what replaces the user information (credentials) of a URL
 // in errors, progress lines and the image history.
@@ -39,7 +40,7 @@ const redacted = "xxxxx"
 
 // redactURLs hides the user information of the URLs in s.
 func redactURLs(s string) string {
-	return userinfoRe.ReplaceAllString(s, "${1}"+redacted+"@")
+	return userinfoRe().ReplaceAllString(s, "${1}"+redacted+"@")
 }
 
 // redactURL is u as a string without its user information.
@@ -60,7 +61,7 @@ func remoteURL(src string) (*url.URL, error) {
 	if strings.HasPrefix(src, "git@") {
 		return nil, fmt.Errorf("ADD of a git repository (%s): %w", shown, ErrUnsupported)
 	}
-	if !urlSchemeRe.MatchString(src) {
+	if !urlSchemeRe().MatchString(src) {
 		return nil, nil
 	}
 	scheme := strings.ToLower(src[:strings.Index(src, ":")])

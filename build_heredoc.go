@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/go-dock/dock/internal/dockerfile"
 )
@@ -14,7 +15,7 @@ const heredocPipes = "/dev/pipes/"
 
 // loneHeredoc matches a RUN whose whole command is one here-document
 // marker ("RUN <<EOF", "RUN <<-'EOF'").
-var loneHeredoc = regexp.MustCompile(`^<<-?(["']?)[A-Za-z0-9_.\-]+(["']?)$`)
+var loneHeredoc = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^<<-?(["']?)[A-Za-z0-9_.\-]+(["']?)$`) })
 
 // heredocScript is a here-document to run as an executable file.
 type heredocScript struct {
@@ -35,7 +36,7 @@ func (b *builder) runArgs(s *stageState, in *dockerfile.Instruction) ([]string, 
 		return b.command(s, in), nil, nil
 	}
 	line := strings.Join(in.Args, " ")
-	if len(in.Heredocs) == 1 && loneHeredoc.MatchString(strings.TrimSpace(line)) {
+	if len(in.Heredocs) == 1 && loneHeredoc().MatchString(strings.TrimSpace(line)) {
 		h := in.Heredocs[0]
 		if strings.HasPrefix(h.Content, "#!") {
 			if h.Name == "." || h.Name == ".." {

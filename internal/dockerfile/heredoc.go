@@ -5,7 +5,7 @@ package dockerfile
 // `<<"EOF"`), and returns its delimiter. A word that starts like a marker
 // but has more after it ("<<EOF>x") is not one.
 func HeredocMarker(word string) (name string, ok bool) {
-	m := heredocRe.FindStringSubmatch(word)
+	m := heredocRe().FindStringSubmatch(word)
 	if m == nil || m[2] != m[4] || m[0] != word {
 		return "", false
 	}

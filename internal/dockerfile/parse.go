@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -174,9 +175,11 @@ func (d *Dockerfile) Stage(name string) *Stage {
 }
 
 var (
-	directiveRe = regexp.MustCompile(`^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$`)
-	stageNameRe = regexp.MustCompile(`^[a-z][a-z0-9\-_.]*$`)
-	heredocRe   = regexp.MustCompile(`^<<(-?)(["']?)([A-Za-z0-9_.\-]+)(["']?)`)
+	// Compiled on first use: a program that never parses a Dockerfile
+	// (dock run) does not pay for them at start.
+	directiveRe = lazyRegexp(`^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$`)
+	stageNameRe = lazyRegexp(`^[a-z][a-z0-9\-_.]*$`)
+	heredocRe   = lazyRegexp(`^<<(-?)(["']?)([A-Za-z0-9_.\-]+)(["']?)`)
 )
 
 // Parse reads and parses a Dockerfile. Syntax errors are *SyntaxError;
@@ -224,7 +227,7 @@ func (p *parser) warnf(line int, format string, args ...any) {
 func (p *parser) directives() error {
 	seen := map[string]bool{}
 	for n, line := range p.lines {
-		m := directiveRe.FindStringSubmatch(line)
+		m := directiveRe().FindStringSubmatch(line)
 		if m == nil {
 			return nil
 		}
@@ -309,7 +312,7 @@ func (p *parser) parse() error {
 			st.Platform, _ = in.Flag("platform")
 			if len(in.Args) == 3 {
 				st.Name = strings.ToLower(in.Args[2])
-				if !stageNameRe.MatchString(st.Name) {
+				if !stageNameRe().MatchString(st.Name) {
 					return &SyntaxError{Line: in.Line, Instruction: "FROM", Msg: fmt.Sprintf("invalid name for build stage: %q, name can't start with a number or contain symbols", in.Args[2])}
 				}
 				if p.names[st.Name] {
@@ -649,7 +652,7 @@ func (p *parser) args(in *Instruction, rest string, top bool) error {
 	// Heredoc markers, only in the shell form of RUN, COPY and ADD.
 	if top && in.ShellForm && (in.Cmd == "run" || in.Cmd == "copy" || in.Cmd == "add") {
 		for _, w := range strings.Fields(rest) {
-			m := heredocRe.FindStringSubmatch(w)
+			m := heredocRe().FindStringSubmatch(w)
 			if m == nil || m[2] != m[4] {
 				continue
 			}
@@ -851,4 +854,9 @@ func (p *parser) checkExpansion(in *Instruction) error {
 		}
 	}
 	return nil
+}
+
+// lazyRegexp returns a function that compiles expr on its first call.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -2,7 +2,11 @@ package seccomp
 
 //go:generate go run mksyscalls.go
 
-import "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"sync"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
 
 const (
 	// x32SyscallBit marks x32 syscall numbers; x32 tasks report
@@ -34,13 +38,17 @@ type abi struct {
 	x32 bool
 }
 
-var abis = map[specs.Arch]*abi{
-	specs.ArchX86_64:  {arch: specs.ArchX86_64, audit: auditArchX86_64, table: sysX86_64},
-	specs.ArchX32:     {arch: specs.ArchX32, audit: auditArchX86_64, table: sysX32, x32: true},
-	specs.ArchX86:     {arch: specs.ArchX86, audit: auditArchI386, table: sysX86, bits32: true},
-	specs.ArchAARCH64: {arch: specs.ArchAARCH64, audit: auditArchAArch64, table: sysAArch64},
-	specs.ArchARM:     {arch: specs.ArchARM, audit: auditArchARM, table: sysARM, bits32: true},
-}
+// abis returns the ABIs by libseccomp name, their tables built on the
+// first call (a compile; a cached program needs none).
+var abis = sync.OnceValue(func() map[specs.Arch]*abi {
+	return map[specs.Arch]*abi{
+		specs.ArchX86_64:  {arch: specs.ArchX86_64, audit: auditArchX86_64, table: sysX86_64()},
+		specs.ArchX32:     {arch: specs.ArchX32, audit: auditArchX86_64, table: sysX32(), x32: true},
+		specs.ArchX86:     {arch: specs.ArchX86, audit: auditArchI386, table: sysX86(), bits32: true},
+		specs.ArchAARCH64: {arch: specs.ArchAARCH64, audit: auditArchAArch64, table: sysAArch64()},
+		specs.ArchARM:     {arch: specs.ArchARM, audit: auditArchARM, table: sysARM(), bits32: true},
+	}
+})
 
 // goArches maps the GOARCH values Compile accepts to the native libseccomp
 // architecture, the name moby's Filter.Arches uses for it, and the

@@ -254,7 +254,7 @@ func compileSpec(spec *specs.LinuxSeccomp, arch string) (Program, error) {
 	}
 	var filters []*abiFilter
 	for _, a := range list {
-		f, err := buildABI(abis[a], spec, def)
+		f, err := buildABI(abis()[a], spec, def)
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ func (c call) String() string {
 func check(t *testing.T, p Program, calls []call) {
 	t.Helper()
 	for _, c := range calls {
-		a := abis[c.abi]
+		a := abis()[c.abi]
 		require.NotNil(t, a, "%v: unknown ABI", c)
 		nr := c.nr
 		if c.name != "" {
@@ -111,7 +111,7 @@ func TestOperators(t *testing.T) {
 				for _, arg := range args {
 					for _, a := range []specs.Arch{specs.ArchX86_64, specs.ArchX86} {
 						want := uint32(eperm)
-						if cmp(op, arg, v, v2, abis[a].bits32) {
+						if cmp(op, arg, v, v2, abis()[a].bits32) {
 							want = allow
 						}
 						calls = append(calls, call{name: "getpid", abi: a, args: [6]uint64{2: arg}, want: want})
@@ -252,7 +252,7 @@ func TestArchitectures(t *testing.T) {
 			{name: "open", abi: x32, want: eperm},
 			{name: "execve", abi: x32, want: allow},
 			// execve's x86_64 number with the x32 bit is not x32's execve.
-			{abi: x32, nr: x32SyscallBit | sysX86_64["execve"], want: eperm},
+			{abi: x32, nr: x32SyscallBit | sysX86_64()["execve"], want: eperm},
 			{name: "write", abi: arm, want: kill},
 		},
 	}, {
@@ -300,7 +300,7 @@ func TestArchitectures(t *testing.T) {
 
 func TestENOSYSAboveProfile(t *testing.T) {
 	rules := []specs.LinuxSyscall{{Names: []string{"read", "getpid"}, Action: specs.ActAllow}}
-	getpid := sysX86_64["getpid"]
+	getpid := sysX86_64()["getpid"]
 	for _, tt := range []struct {
 		def  specs.LinuxSeccompAction
 		want uint32 // for numbers above getpid
@@ -494,7 +494,7 @@ func TestParseRelease(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	var rules []specs.LinuxSyscall
-	for name := range sysX86_64 {
+	for name := range sysX86_64() {
 		rules = append(rules, specs.LinuxSyscall{Names: []string{name}, Action: specs.ActAllow,
 			Args: []specs.LinuxSeccompArg{{Index: 1, Value: uint64(len(name)), Op: specs.OpNotEqual}}})
 	}

@@ -48,14 +48,14 @@ func TestDefaultAMD64(t *testing.T) {
 	var docker, admin []call
 	for _, n := range denied {
 		for _, a := range []specs.Arch{x64, x86, x32} {
-			if _, ok := abis[a].table[n]; ok {
+			if _, ok := abis()[a].table[n]; ok {
 				docker = append(docker, call{name: n, abi: a, want: eperm})
 			}
 		}
 	}
 	for _, n := range allowed {
 		for _, a := range []specs.Arch{x64, x86, x32} {
-			if _, ok := abis[a].table[n]; ok && !(n == "arch_prctl" && a == x86) {
+			if _, ok := abis()[a].table[n]; ok && !(n == "arch_prctl" && a == x86) {
 				docker = append(docker, call{name: n, abi: a, want: allow})
 			}
 		}
@@ -113,7 +113,7 @@ func TestDefaultAMD64(t *testing.T) {
 		call{abi: x64, nr: 0xffffffff, want: enosys}, // x32 bit set: x32 table
 		call{abi: x32, nr: x32SyscallBit | 1000, want: enosys},
 		call{abi: x86, nr: 5000, want: enosys},
-		call{abi: x32, nr: x32SyscallBit | sysX86_64["execve"], want: eperm}, // x86_64-only number
+		call{abi: x32, nr: x32SyscallBit | sysX86_64()["execve"], want: eperm}, // x86_64-only number
 		// Foreign architectures are killed.
 		call{name: "read", abi: specs.ArchAARCH64, want: kill},
 		call{name: "read", abi: specs.ArchARM, want: kill},
@@ -242,7 +242,7 @@ func TestDefaultNamesKnown(t *testing.T) {
 			got := map[string]bool{}
 			for _, sc := range moby.DefaultProfile().Syscalls {
 				for _, n := range sc.Names {
-					if _, ok := abis[arch].table[n]; !ok {
+					if _, ok := abis()[arch].table[n]; !ok {
 						got[n] = true
 					}
 				}
@@ -261,7 +261,7 @@ func TestDefaultSize(t *testing.T) {
 	for _, arch := range []string{"amd64", "arm64"} {
 		p := compileDefault(t, arch, dockerCaps)
 		require.Less(t, len(p), maxInsns)
-		native := abis[goArches[arch].native]
+		native := abis()[goArches[arch].native]
 		var total, most int
 		var worst string
 		for name, nr := range native.table {

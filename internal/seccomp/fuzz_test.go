@@ -107,7 +107,7 @@ func FuzzCompileSpec(f *testing.F) {
 		if err != nil {
 			return // conflicting actions, too long
 		}
-		a := abis[goArches[arch].native]
+		a := abis()[goArches[arch].native]
 		for _, name := range names {
 			nr, ok := a.table[name]
 			if !ok {

@@ -127,7 +127,9 @@ func main() {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		fmt.Fprintf(&b, "// %s maps the %s syscall names to numbers.\nvar %s = map[string]uint32{\n", t.name, t.doc, t.name)
+		// Functions, not variables: building the maps at every program
+		// start would cost ~0.1 ms; abis calls them once, when needed.
+		fmt.Fprintf(&b, "// %s returns the map of the %s syscall names to numbers.\nfunc %s() map[string]uint32 {\nreturn map[string]uint32{\n", t.name, t.doc, t.name)
 		for _, n := range names {
 			switch nr := t.m[n]; {
 			case nr&x32Bit != 0:
@@ -138,7 +140,7 @@ func main() {
 				fmt.Fprintf(&b, "%q: %d,\n", n, nr)
 			}
 		}
-		fmt.Fprintf(&b, "}\n\n")
+		fmt.Fprintf(&b, "}\n}\n\n")
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
