@@ -485,13 +485,17 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 	c := &s.cfg.Config
 	switch in.Cmd {
 	case "env":
+		// Every value sees the variables as they were before the line,
+		// as in docker: ENV A=2 B=$A sets B to the former A.
+		env := make([]string, 0, len(in.Pairs))
 		for _, kv := range in.Pairs {
 			v, err := b.expand(s, kv.Value)
 			if err != nil {
 				return err
 			}
-			c.Env = mergeEnv(c.Env, []string{kv.Key + "=" + v})
+			env = append(env, kv.Key+"="+v)
 		}
+		c.Env = mergeEnv(c.Env, env)
 	case "label":
 		for _, kv := range in.Pairs {
 			k, err := b.expand(s, kv.Key)
