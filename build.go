@@ -269,6 +269,7 @@ type stageState struct {
 	args    map[string]string // ARGs declared in the stage
 	shell   []string          // SHELL; nil: /bin/sh -c
 	chain   string            // cache key of the last step
+	cmdSet  bool              // a CMD of this stage was seen
 }
 
 func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error) {
@@ -583,10 +584,14 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		}
 	case "cmd":
 		c.Cmd = b.command(s, in)
+		s.cmdSet = true
 	case "entrypoint":
 		c.Entrypoint = b.command(s, in)
 		// As in Docker, a new ENTRYPOINT resets the CMD of the base image
-		// unless the stage set one after it.
+		// unless the stage set one before it (one after it sets it anyway).
+		if !s.cmdSet {
+			c.Cmd = nil
+		}
 	case "shell":
 		if len(in.Args) == 0 {
 			return fmt.Errorf("%w: SHELL needs a command", ErrInvalid)
