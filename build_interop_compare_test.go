@@ -85,8 +85,6 @@ var historyOnly = map[string]string{
 // with the fix.
 var buildInteropBugs = map[string]string{
 	"default-path": "dock does not put PATH=" + defaultPathEnv + " in the config of an image whose base sets no PATH; BuildKit and buildah do",
-	"workdir-owner": "WORKDIR after USER creates the directory owned by root; BuildKit and buildah make it the user's, " +
-		"so that a RUN as that user can write there",
 	"mount-stubs": "a RUN leaves the empty mount points " + strings.Join(mountStubs, ", ") + " in its layer " +
 		"when the base image has none; BuildKit leaves nothing (buildah leaves them too)",
 }
@@ -116,7 +114,7 @@ func (c *buildComparison) bug(id string) {
 // compareConfigs fails the test for every field of the runtime
 // configuration that differs between dock's image and buildah's, except
 // the allowed differences above and the known bugs.
-func (c *buildComparison) compareConfigs(mineRaw, theirsRaw []byte) (workdir string) {
+func (c *buildComparison) compareConfigs(mineRaw, theirsRaw []byte) {
 	t := c.t
 	t.Helper()
 	var mine, theirs buildConfig
@@ -159,7 +157,6 @@ func (c *buildComparison) compareConfigs(mineRaw, theirsRaw []byte) (workdir str
 		}
 		t.Errorf("%s: config %s: dock %s, buildah %s", c.name, field, jsonString(m), jsonString(th))
 	}
-	return mine.Config.WorkingDir
 }
 
 // buildahIgnoredShell reports whether theirs is the shell form of mine run
@@ -300,8 +297,8 @@ var treeAllowed = map[string]struct{ side, why string }{
 
 // compareTrees fails the test for every path that is in one tree only or
 // whose entries differ, except the differences that treeAllowed and the
-// known bugs explain. workdir is the WorkingDir of dock's image.
-func (c *buildComparison) compareTrees(mine, theirs map[string]treeEntry, workdir string) {
+// known bugs explain.
+func (c *buildComparison) compareTrees(mine, theirs map[string]treeEntry) {
 	t := c.t
 	t.Helper()
 	for _, p := range mountStubs {
@@ -338,12 +335,6 @@ func (c *buildComparison) compareTrees(mine, theirs map[string]treeEntry, workdi
 		if a, ok := treeAllowed[p]; ok && a.side == side {
 			t.Logf("%s: %s: allowed difference (%s): %s", c.name, p, side, a.why)
 			continue
-		}
-		if side == "both" && p == workdir && m.Type == "dir" && m.UID == 0 && m.GID == 0 && th.UID != 0 {
-			if m.UID, m.GID = th.UID, th.GID; m == th {
-				c.bug("workdir-owner")
-				continue
-			}
 		}
 		switch side {
 		case "dock":
