@@ -335,6 +335,7 @@ type stageState struct {
 	args    map[string]string // ARGs declared in the stage
 	shell   []string          // SHELL; nil: /bin/sh -c
 	chain   string            // cache key of the last step
+	cmdSet  bool              // a CMD of this stage was seen
 }
 
 func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error) {
@@ -554,13 +555,17 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 	c := &s.cfg.Config
 	switch in.Cmd {
 	case "env":
+		// Every value sees the variables as they were before the line,
+		// as in docker: ENV A=2 B=$A sets B to the former A.
+		env := make([]string, 0, len(in.Pairs))
 		for _, kv := range in.Pairs {
 			v, err := b.expand(s, kv.Value)
 			if err != nil {
 				return err
 			}
-			c.Env = mergeEnv(c.Env, []string{kv.Key + "=" + v})
+			env = append(env, kv.Key+"="+v)
 		}
+		c.Env = mergeEnv(c.Env, env)
 	case "label":
 		for _, kv := range in.Pairs {
 			k, err := b.expand(s, kv.Key)
@@ -648,10 +653,14 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		}
 	case "cmd":
 		c.Cmd = b.command(s, in)
+		s.cmdSet = true
 	case "entrypoint":
 		c.Entrypoint = b.command(s, in)
 		// As in Docker, a new ENTRYPOINT resets the CMD of the base image
-		// unless the stage set one after it.
+		// unless the stage set one before it (one after it sets it anyway).
+		if !s.cmdSet {
+			c.Cmd = nil
+		}
 	case "shell":
 		if len(in.Args) == 0 {
 			return fmt.Errorf("%w: SHELL needs a command", ErrInvalid)

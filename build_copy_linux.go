@@ -147,6 +147,9 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			if matches, err = fs.Glob(root.FS(), name); err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrInvalid, src, err)
 			}
+			// Docker matches the context it was sent, which has no
+			// ignored files: they are not sources, and not errors.
+			matches = slices.DeleteFunc(matches, c.ignored)
 			if len(matches) == 0 {
 				return fmt.Errorf("%s: no source files match: %w", src, ErrNotFound)
 			}

@@ -94,7 +94,34 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 	}
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
 	l.dir(dir, nil)
+	if user := s.cfg.Config.User; user != "" {
+		// As BuildKit does: the directories that WORKDIR creates belong
+		// to the stage's USER, who can then write in them.
+		u, err := resolveLayeredUser(user, lfs)
+		if err != nil {
+			return fmt.Errorf("WORKDIR %s as USER %s: %w", s.cfg.Config.WorkingDir, user, err)
+		}
+		for name, e := range l.entries {
+			if lfs.stat(name) == nil {
+				e.hdr.Uid, e.hdr.Gid = int(u.UID), int(u.GID)
+			}
+		}
+	}
 	return b.commit(ctx, s, l.write, in.Original)
+}
+
+// resolveLayeredUser resolves a USER spec against the passwd and group
+// files of the layers lfs.
+func resolveLayeredUser(spec string, lfs layerFS) (execUser, error) {
+	passwd, err := readLayeredFile([]string(lfs), "etc/passwd")
+	if err != nil {
+		return execUser{}, err
+	}
+	group, err := readLayeredFile([]string(lfs), "etc/group")
+	if err != nil {
+		return execUser{}, err
+	}
+	return resolveUser(spec, passwd, group, nil)
 }
 
 // layerEntry is one entry of a layer that COPY, ADD or WORKDIR makes.

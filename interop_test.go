@@ -25,10 +25,8 @@ import (
 // The interop tests move images between dock and the tools of the
 // containers/image family (skopeo, umoci, buildah, podman) and runc,
 // through the real registry (internal/registrytest, plain HTTP on
-// 127.0.0.1). skopeo and umoci are in scripts/test-deps.sh: without them
-// a test skips, or fails in CI. runc, podman and buildah are not: the
-// steps that need them skip with a reason when they are missing, in CI
-// too.
+// 127.0.0.1). scripts/test-deps.sh installs every one of them: without
+// one, the test or step that needs it skips, or fails in CI.
 
 // interopTimeout bounds each tool run: a tool that hangs fails the test
 // instead of the whole binary.
@@ -57,17 +55,6 @@ func interopToolErr(name string, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %v\nstdout: %s\nstderr: %s", name, strings.Join(args, " "), err, stdout.Bytes(), stderr.Bytes())
 	}
 	return stdout.Bytes(), nil
-}
-
-// optionalTool returns the path of a tool that scripts/test-deps.sh does
-// not install: a missing one skips the test, in CI too.
-func optionalTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (not in scripts/test-deps.sh): this interop step is not checked", name)
-	}
-	return p
 }
 
 // remoteConfigDigest is the digest of the config of the image ref
@@ -177,7 +164,7 @@ func TestInteropDockPushTools(t *testing.T) {
 
 		// A skip here leaves the skopeo and umoci checks above passed.
 		t.Run("runc", func(t *testing.T) {
-			runc := optionalTool(t, "runc")
+			runc := requireTool(t, "runc")
 			setBundleProcess(t, bundle, []string{"/bin/sh", "-c", "echo from-runc"})
 			state := filepath.Join(dir, "runc-state")
 			id := fmt.Sprintf("dock-interop-%d", os.Getpid())
@@ -191,7 +178,7 @@ func TestInteropDockPushTools(t *testing.T) {
 	})
 
 	t.Run("podman", func(t *testing.T) {
-		podman := optionalTool(t, "podman")
+		podman := requireTool(t, "podman")
 		storage := t.TempDir()
 		runroot := t.TempDir()
 		base := []string{"--root", storage, "--runroot", runroot, "--storage-driver", "overlay",
@@ -325,7 +312,7 @@ func TestInteropSkopeoPushDockPull(t *testing.T) {
 func TestInteropBuildahPushDockPull(t *testing.T) {
 	testutil.RequireRoot(t)
 	skopeo := requireTool(t, "skopeo")
-	buildah := optionalTool(t, "buildah")
+	buildah := requireTool(t, "buildah")
 	reg := registrytest.Start(t)
 	storage, runroot := t.TempDir(), t.TempDir()
 	base := []string{"--root", storage, "--runroot", runroot, "--storage-driver", "vfs"}

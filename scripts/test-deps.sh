@@ -1,13 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages the test suite needs, when they are missing.
 # The tests build their images from busybox-static, check interop with
-# skopeo and umoci, and talk to the real CNCF registry (docker-registry,
-# with htpasswd from apache2-utils). Run as root (sudo make test does).
+# skopeo, umoci, runc, podman and buildah (which also builds the Dockerfiles
+# that TestBuildInterop compares), and talk to the real CNCF registry
+# (docker-registry, with htpasswd from apache2-utils). Run as root (sudo
+# make test does).
 set -eu
 need=""
 command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] || need="$need busybox-static"
 command -v skopeo >/dev/null 2>&1 || need="$need skopeo"
 command -v umoci >/dev/null 2>&1 || need="$need umoci"
+command -v runc >/dev/null 2>&1 || need="$need runc"
+command -v podman >/dev/null 2>&1 || need="$need podman"
+command -v buildah >/dev/null 2>&1 || need="$need buildah"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
 [ -x /usr/bin/docker-registry ] || need="$need docker-registry"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
