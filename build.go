@@ -20,6 +20,10 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// defaultPath is the PATH that a build stage gets when its base image sets
+// none.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // BuildOption configures Build.
 type BuildOption func(*buildOptions) error
 
@@ -440,6 +444,7 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		return b.errorAt(from, err)
 	}
 	s := &stageState{args: map[string]string{}, chain: "FROM " + ref}
+	fromStage := false
 	switch prev := b.df.Stage(ref); {
 	case strings.EqualFold(ref, "scratch"):
 		s.cfg = ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}
@@ -448,12 +453,19 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		p := b.stages[prev.Index]
 		s.img, s.cfg, s.shell = p.img, cloneImageConfig(p.cfg), p.shell
 		s.pending = p.img == nil
+		fromStage = true
 	default:
 		img, err := b.e.store.Resolve(ref)
 		if err != nil {
 			return b.errorAt(from, fmt.Errorf("base image %s: %w", ref, translate(err)))
 		}
 		s.img, s.cfg = img, cloneImageConfig(img.Config)
+	}
+	if !fromStage && !slices.ContainsFunc(s.cfg.Config.Env, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") }) {
+		// As BuildKit and buildah: a stage whose base sets no PATH
+		// gets the default one, in its steps and in the image.
+		s.cfg.Config.Env = append(s.cfg.Config.Env, "PATH="+defaultPath)
+		s.pending = true
 	}
 	b.stages = append(b.stages, s)
 	for i := range st.Instructions {

@@ -83,11 +83,7 @@ var historyOnly = map[string]string{
 // does what buildah does. Each is tolerated and logged while it lasts;
 // once no case shows it any more, the test fails, so that its entry goes
 // with the fix.
-var buildInteropBugs = map[string]string{
-	"default-path": "dock does not put PATH=" + defaultPathEnv + " in the config of an image whose base sets no PATH; BuildKit and buildah do",
-	"mount-stubs": "a RUN leaves the empty mount points " + strings.Join(mountStubs, ", ") + " in its layer " +
-		"when the base image has none; BuildKit leaves nothing (buildah leaves them too)",
-}
+var buildInteropBugs = map[string]string{}
 
 // defaultPathEnv is the PATH that BuildKit and buildah set for a stage
 // whose base image sets none.
