@@ -98,27 +98,16 @@ func readList(file string) (map[int]bool, error) {
 // writeFile writes value to the existing cgroup file dir/file in one
 // write(2), as cgroupfs wants. Errors read "write memory.max 16777216: ...".
 func writeFile(dir, file, value string) error {
-	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY, 0)
-	if err == nil {
-		_, err = f.WriteString(value)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is in the message already
-		}
+	if err := writeRaw(filepath.Join(dir, file), value); err != nil {
 		return fmt.Errorf("write %s %q in %s: %w", file, value, dir, err)
 	}
 	return nil
 }
 
 func readFile(dir, file string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := readRaw(filepath.Join(dir, file))
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", file, err)
+		return "", fmt.Errorf("read %s in %s: %w", file, dir, err)
 	}
 	return string(bytes.TrimSpace(b)), nil
 }
@@ -275,15 +264,14 @@ func noSwapAccounting(file string) error {
 
 // V1Hierarchies lists the host's cgroup v1 hierarchies that dock uses, so
 // that a container (in its own cgroup namespace) can mount them; nil on a
-// cgroup v2 host. It reads /proc/self/mountinfo on each call.
+// cgroup v2 host.
 func V1Hierarchies() ([]Hierarchy, error) {
 	if DetectMode() == Unified {
 		return nil, nil
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	f, err := mountinfo()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	return v1Hierarchies(f)
 }

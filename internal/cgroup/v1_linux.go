@@ -3,7 +3,6 @@ package cgroup
 import (
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // v1Manager is a cgroup on a cgroup v1 (legacy or hybrid) host: one
@@ -32,11 +33,10 @@ type v1Manager struct {
 }
 
 func newV1(path string, mode Mode) (*v1Manager, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	f, err := mountinfo()
 	if err != nil {
 		return nil, fmt.Errorf("find cgroup hierarchies: %w", err)
 	}
-	defer f.Close()
 	mounts, unified, err := v1Mounts(f)
 	if err != nil {
 		return nil, err
@@ -96,6 +96,9 @@ func (m *v1Manager) create(r Resources) (retErr error) {
 		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", m.path, err)
 		}
+		if d == m.dirs["cpuset"] {
+			cloneCpuset(filepath.Dir(d))
+		}
 		if err := os.Mkdir(d, 0o755); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", m.path, err)
 		}
@@ -109,11 +112,25 @@ func (m *v1Manager) create(r Resources) (retErr error) {
 	return m.Apply(r)
 }
 
+// cloneCpuset sets cgroup.clone_children in the cpuset directory parent
+// (best effort): its new children then start with its CPUs and memory
+// nodes, and fillCpuset finds nothing to copy for them.
+func cloneCpuset(parent string) {
+	if v, err := readFile(parent, "cgroup.clone_children"); err == nil && v != "1" {
+		_ = writeFile(parent, "cgroup.clone_children", "1")
+	}
+}
+
 // fillCpuset copies cpuset.cpus and cpuset.mems down from the nearest
 // ancestor into each of the levels deepest directories ending in leaf
 // that has them empty: a new v1 cpuset cgroup starts with none, and
 // adding a process to it fails with ENOSPC.
 func fillCpuset(leaf string, levels int) error {
+	cpus, err1 := readFile(leaf, "cpuset.cpus")
+	mems, err2 := readFile(leaf, "cpuset.mems")
+	if err1 == nil && err2 == nil && cpus != "" && mems != "" {
+		return nil // inherited (cloneCpuset)
+	}
 	dirs := []string{leaf}
 	for range levels - 1 {
 		dirs = append(dirs, filepath.Dir(dirs[len(dirs)-1]))

@@ -30,8 +30,11 @@ void op_bounding(struct field *f)
 	for (int c = 0; c < 64; c++) {
 		if (keep & (1ULL << c))
 			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break; /* past the kernel's last capability: so are the rest */
 			fail(1, errno, "drop capability %d from the bounding set", c);
+		}
 	}
 }
 
