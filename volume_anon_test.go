@@ -327,3 +327,18 @@ func TestAnonymousVolumeUserns(t *testing.T) {
 	require.NoError(t, c.Remove(ctx, false, RemoveVolumes()))
 	assert.Empty(t, volumeNames(t, e))
 }
+
+// A RUN step after VOLUME writes into the layer, as with BuildKit, and
+// leaves no volume behind; the built image's containers then get the
+// written content copied into their anonymous volume.
+func TestAnonymousVolumeBuild(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nVOLUME /data\nRUN mkdir /data && echo built > /data/f\n"), 0o644))
+	_, err := e.Build(ctx, dir, BuildTag("vbuilt"))
+	require.NoError(t, err)
+	assert.Empty(t, volumeNames(t, e), "RUN makes no volume")
+	assert.Equal(t, "built\n", sh(t, e, Config{Image: "vbuilt"}, `cat /data/f; grep -q ' /data ' /proc/mounts || echo not a mount`))
+	assert.Empty(t, volumeNames(t, e), "Run removed the anonymous volume")
+}
