@@ -76,7 +76,9 @@ func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Ins
 		}
 	}
 	env = mergeEnv(env, pm.env)
-	c, err := b.e.Create(ctx, Config{
+	// The image's VOLUMEs get no volume in a RUN step, as with BuildKit:
+	// what the step writes there stays in the layer.
+	c, err := b.e.create(ctx, Config{
 		Image:      s.img.ID.String(),
 		Entrypoint: []string{""},
 		Cmd:        argv,
@@ -85,7 +87,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Ins
 		WorkingDir: s.cfg.Config.WorkingDir,
 		Network:    "none",
 		Mounts:     pm.mounts,
-	})
+	}, false)
 	if err != nil {
 		return err
 	}

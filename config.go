@@ -47,7 +47,9 @@ type Config struct {
 
 	// ReadOnly mounts the root filesystem read-only.
 	ReadOnly bool `json:"readOnly,omitempty"`
-	// Mounts are bind, volume and tmpfs mounts, applied in order.
+	// Mounts are bind, volume and tmpfs mounts, applied in order. Each
+	// VOLUME of the image that no mount here covers (same target) gets
+	// an anonymous volume, which Create appends to the recorded Mounts.
 	Mounts []Mount `json:"mounts,omitempty"`
 
 	// Resources limits what the container may use.
@@ -86,7 +88,9 @@ type Config struct {
 	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
 	// AutoRemove removes the container once it has exited, as docker run
 	// --rm does: for a detached container its monitor does it, for an
-	// attached one the program that waits for it. Named volumes are kept.
+	// attached one the program that waits for it. Its anonymous volumes
+	// go with it (unless another container mounts them); named volumes
+	// are kept.
 	AutoRemove bool `json:"autoRemove,omitempty"`
 	// Labels are free-form metadata.
 	Labels map[string]string `json:"labels,omitempty"`
@@ -97,13 +101,20 @@ type Mount struct {
 	// Type is "bind", "volume" or "tmpfs".
 	Type string `json:"type"`
 	// Source is an absolute host path (bind) or a volume name (volume;
-	// empty means an anonymous volume). Unused for tmpfs.
+	// empty means an anonymous volume: Create gives it a random
+	// 64-character hexadecimal name and records it here). Unused for
+	// tmpfs.
 	Source string `json:"source,omitempty"`
 	// Target is the absolute path inside the container.
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
 	// Options are tmpfs options ("size=64m", "mode=1777").
 	Options []string `json:"options,omitempty"`
+	// NoCopy (volume only; Docker's volume-nocopy) leaves an empty volume
+	// empty. By default, when Create mounts an empty volume (anonymous
+	// or named) over a directory of the image, it first copies that
+	// directory's content into the volume, as Docker does.
+	NoCopy bool `json:"noCopy,omitempty"`
 }
 
 // IDMap maps a range of IDs inside a user namespace to the host.

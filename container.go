@@ -115,9 +115,19 @@ func (c *Container) dir(elem ...string) string {
 
 // Create makes a container from cfg: it resolves the image (which must be
 // in the store), checks the configuration, and prepares the container's
-// writable layer. Nothing runs until Start. Invalid configurations fail
-// here with an error wrapping ErrInvalid, and leave nothing behind.
-func (e *Engine) Create(ctx context.Context, cfg Config) (c *Container, retErr error) {
+// writable layer and its volumes. Each VOLUME of the image that cfg's
+// mounts do not cover gets a new anonymous volume, and an empty volume
+// mounted over a directory of the image gets a copy of its content (see
+// Mount.NoCopy). Nothing runs until Start. Invalid configurations fail
+// here with an error wrapping ErrInvalid, and leave nothing behind: no
+// container, no volume.
+func (e *Engine) Create(ctx context.Context, cfg Config) (*Container, error) {
+	return e.create(ctx, cfg, true)
+}
+
+// create is Create; withImageVolumes false ignores the image's VOLUMEs, for
+// the containers of RUN steps (BuildKit mounts no volume there either).
+func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) (c *Container, retErr error) {
 	if cfg.Image == "" {
 		return nil, invalidf("create container: no image")
 	}
@@ -131,6 +141,13 @@ func (e *Engine) Create(ctx context.Context, cfg Config) (c *Container, retErr e
 	img, err := e.imageForRun(ctx, cfg.Image)
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
+	}
+	if withImageVolumes {
+		vols, err := imageVolumes(cfg.Mounts, img.Config.Volumes)
+		if err != nil {
+			return nil, fmt.Errorf("create container: %w", err)
+		}
+		cfg.Mounts = append(slices.Clip(cfg.Mounts), vols...)
 	}
 	rec := &containerRecord{
 		ID:      newID(),
@@ -169,7 +186,7 @@ func (e *Engine) Create(ctx context.Context, cfg Config) (c *Container, retErr e
 
 // createFiles lays out containers/<id>/ in tmp/ and renames it into place,
 // so that a failure leaves nothing and a reader never sees half of it.
-func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRecord) error {
+func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRecord) (retErr error) {
 	tmp, err := os.MkdirTemp(e.path("tmp"), "container-*")
 	if err != nil {
 		return err
@@ -197,9 +214,15 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 			}
 		}
 	}
-	if err := createVolumes(ctx, e, &rec.Config); err != nil {
+	undoVolumes, err := e.createVolumes(ctx, rec)
+	if err != nil {
 		return err
 	}
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, undoVolumes())
+		}
+	}()
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
@@ -405,6 +428,9 @@ func validateMount(m *Mount) error {
 		if m.Source != "" && !validName(m.Source, 255) {
 			return invalidf("invalid volume name %q", m.Source)
 		}
+		if len(m.Options) > 0 {
+			return invalidf("volume mount %s has options %q: only tmpfs mounts take options", m.Target, m.Options)
+		}
 	case "tmpfs":
 		if m.Source != "" {
 			return invalidf("tmpfs mount %s has a source", m.Target)
@@ -416,6 +442,9 @@ func validateMount(m *Mount) error {
 		}
 	default:
 		return invalidf("mount type %q: want bind, volume or tmpfs", m.Type)
+	}
+	if m.NoCopy && m.Type != "volume" {
+		return invalidf("%s mount %s: NoCopy applies to volume mounts only", m.Type, m.Target)
 	}
 	return nil
 }
@@ -524,6 +553,41 @@ type Info struct {
 	Hostname string    `json:"hostname"`
 	Config   Config    `json:"config"`
 	State    State     `json:"state"`
+	// Mounts are the container's mounts as they are made, volumes by
+	// name (those of the image's VOLUMEs included), as docker inspect
+	// shows them.
+	Mounts []MountPoint `json:"mounts,omitempty"`
+}
+
+// MountPoint is a mount of a container, resolved.
+type MountPoint struct {
+	// Type is "bind", "volume" or "tmpfs".
+	Type string `json:"type"`
+	// Name is the volume's name (volume mounts).
+	Name string `json:"name,omitempty"`
+	// Source is the host path: the bind source, or the volume's
+	// directory. Empty for tmpfs.
+	Source string `json:"source,omitempty"`
+	// Target is the path inside the container.
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// Anonymous reports an anonymous volume.
+	Anonymous bool `json:"anonymous,omitempty"`
+}
+
+// mountPoints resolves the recorded mounts.
+func (e *Engine) mountPoints(ms []Mount) []MountPoint {
+	var out []MountPoint
+	for _, m := range ms {
+		mp := MountPoint{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		if m.Type == "volume" {
+			mp.Name, mp.Source = m.Source, e.path("volumes", m.Source, "_data")
+			_, err := os.Lstat(e.path("volumes", m.Source, anonymousMarker))
+			mp.Anonymous = err == nil
+		}
+		out = append(out, mp)
+	}
+	return out
 }
 
 // Inspect returns the container's configuration and its state, as it is
@@ -540,7 +604,7 @@ func (c *Container) Inspect(ctx context.Context) (*Info, error) {
 	return &Info{
 		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
 		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
-		Config: rec.Config, State: st,
+		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
 	}, nil
 }
 
@@ -568,14 +632,14 @@ func (e *Engine) Containers(ctx context.Context) ([]*Info, error) {
 
 // Run creates a container from cfg, starts it with the given stdio (nil
 // means the null device, as for Container's fields), waits for it to exit
-// and removes it, like docker run --rm. A non-zero exit is returned as
-// *ExitError as well as in the status.
+// and removes it with its anonymous volumes, like docker run --rm. A
+// non-zero exit is returned as *ExitError as well as in the status.
 func (e *Engine) Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) (ExitStatus, error) {
 	c, err := e.Create(ctx, cfg)
 	if err != nil {
 		return ExitStatus{}, err
 	}
-	defer c.Remove(context.WithoutCancel(ctx), true)
+	defer c.Remove(context.WithoutCancel(ctx), true, RemoveVolumes())
 	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
 	if err := c.Start(ctx); err != nil {
 		return ExitStatus{}, err
@@ -605,4 +669,32 @@ func (e *Engine) imageInUse(id string) bool {
 type running struct {
 	mu   sync.Mutex
 	byID map[string]*proc
+}
+
+// RemoveOption is an option of Container.Remove.
+type RemoveOption func(*removeOptions) error
+
+type removeOptions struct {
+	volumes bool
+}
+
+// RemoveVolumes makes Remove remove the container's anonymous volumes as
+// well (docker rm -v), except those that another container mounts. Named
+// volumes are never removed with a container. By default every volume is
+// kept.
+func RemoveVolumes() RemoveOption {
+	return func(o *removeOptions) error {
+		o.volumes = true
+		return nil
+	}
+}
+
+func applyRemoveOptions(opts []RemoveOption) (removeOptions, error) {
+	var o removeOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return o, fmt.Errorf("remove container: %w", err)
+		}
+	}
+	return o, nil
 }

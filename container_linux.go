@@ -340,8 +340,13 @@ func (c *Container) Unpause(ctx context.Context) error {
 
 // Remove deletes the container: its writable layer, logs, state and
 // cgroup. A running container is refused with ErrRunning unless force is
-// set, which kills it first. Named volumes are kept.
-func (c *Container) Remove(ctx context.Context, force bool) error {
+// set, which kills it first. Volumes are kept, unless RemoveVolumes is
+// given: then the anonymous ones go too.
+func (c *Container) Remove(ctx context.Context, force bool, opts ...RemoveOption) error {
+	o, err := applyRemoveOptions(opts)
+	if err != nil {
+		return err
+	}
 	st, err := c.State(ctx)
 	if err != nil {
 		return fmt.Errorf("remove container: %w", err)
@@ -370,12 +375,17 @@ func (c *Container) Remove(ctx context.Context, force bool) error {
 				errs = append(errs, cg.Kill(), cg.Destroy())
 			}
 		}
+		// Read before the directory goes: the volumes to remove with it.
+		rec, recErr := c.record()
 		tmp := c.e.path("tmp", "rm-"+c.id)
 		if err := os.Rename(c.dir(), tmp); err != nil {
 			return fmt.Errorf("remove container: %w", err)
 		}
 		c.e.procs().set(c.id, nil)
 		errs = append(errs, os.RemoveAll(tmp))
+		if o.volumes && recErr == nil {
+			errs = append(errs, c.e.removeAnonymousVolumes(ctx, rec))
+		}
 		if err := errors.Join(errs...); err != nil {
 			return fmt.Errorf("remove container: %w", err)
 		}

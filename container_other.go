@@ -4,6 +4,7 @@ package dock
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -59,14 +60,24 @@ func (c *Container) Unpause(ctx context.Context) error { return unsupported("unp
 // Resize needs Linux.
 func (c *Container) Resize(height, width uint16) error { return unsupported("resize") }
 
-// Remove deletes a container, which on this system never ran.
-func (c *Container) Remove(ctx context.Context, force bool) error {
+// Remove deletes a container, which on this system never ran, and with
+// RemoveVolumes its anonymous volumes.
+func (c *Container) Remove(ctx context.Context, force bool, opts ...RemoveOption) error {
+	o, err := applyRemoveOptions(opts)
+	if err != nil {
+		return err
+	}
 	return c.e.locked(func() error {
+		rec, recErr := c.record()
 		tmp := c.e.path("tmp", "rm-"+c.id)
 		if err := os.Rename(c.dir(), tmp); err != nil {
 			return fmt.Errorf("remove container: %w", err)
 		}
-		return os.RemoveAll(tmp)
+		err := os.RemoveAll(tmp)
+		if o.volumes && recErr == nil {
+			err = errors.Join(err, c.e.removeAnonymousVolumes(ctx, rec))
+		}
+		return err
 	})
 }
 

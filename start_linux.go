@@ -200,6 +200,9 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 		if rec.Config.AutoRemove {
 			head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), cg.Dirs())
+			if vols := anonymousVolumes(c.e, rec); len(vols) > 0 {
+				head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
+			}
 		}
 		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty)
 		plan = head.Append(plan)
@@ -261,7 +264,7 @@ func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.T
 	p.status = st
 	close(p.done)
 	if autoRemove {
-		c.Remove(context.Background(), false)
+		c.Remove(context.Background(), false, RemoveVolumes())
 	}
 }
 

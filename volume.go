@@ -29,60 +29,68 @@ func validName(s string, max int) bool {
 	return true
 }
 
-// Volume is a named volume: a directory under the state directory that
-// containers mount, kept when they are removed.
+// Volume is a volume: a directory under the state directory that
+// containers mount, kept when they are removed unless it is anonymous and
+// the removal asks for it (RemoveVolumes, AutoRemove).
 type Volume struct {
 	Name       string    `json:"name"`
 	Mountpoint string    `json:"mountpoint"`
 	Created    time.Time `json:"created"`
+	// Anonymous reports a volume that was made without a name: for a
+	// VOLUME of an image, for a volume Mount with no Source, or by
+	// CreateVolume with an empty name. Its name is 64 random hexadecimal
+	// characters.
+	Anonymous bool `json:"anonymous,omitempty"`
 }
 
+// anonymousMarker is the file in volumes/<name>/ that marks an anonymous
+// volume (Docker labels them com.docker.volume.anonymous).
+const anonymousMarker = "anonymous"
+
 // CreateVolume creates the named volume; an existing one is returned as is
-// (as docker volume create does).
+// (as docker volume create does). An empty name creates an anonymous
+// volume with a random name, as docker volume create without a name does.
 func (e *Engine) CreateVolume(ctx context.Context, name string) (*Volume, error) {
+	anonymous := name == ""
+	if anonymous {
+		name = newID()
+	}
 	if !validName(name, 255) {
 		return nil, invalidf("create volume: invalid name %q", name)
 	}
-	err := e.locked(func() error { return e.ensureVolume(name) })
+	err := e.locked(func() error {
+		_, err := e.ensureVolume(name, anonymous)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create volume %s: %w", name, err)
 	}
 	return e.Volume(ctx, name)
 }
 
-// ensureVolume creates volumes/<name>/_data through tmp/ and a rename. The
-// caller holds the lock.
-func (e *Engine) ensureVolume(name string) error {
-	if _, err := os.Stat(e.path("volumes", name)); err == nil {
-		return nil
+// ensureVolume creates volumes/<name>/_data through tmp/ and a rename, and
+// reports whether it made it. The caller holds the lock.
+func (e *Engine) ensureVolume(name string, anonymous bool) (bool, error) {
+	if _, err := os.Lstat(e.path("volumes", name)); err == nil {
+		return false, nil
 	}
 	tmp, err := os.MkdirTemp(e.path("tmp"), "volume-*")
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer os.RemoveAll(tmp)
 	if err := os.Mkdir(tmp+"/_data", 0o755); err != nil {
-		return err
+		return false, err
 	}
-	return os.Rename(tmp, e.path("volumes", name))
-}
-
-// createVolumes creates the named volumes that cfg mounts and names its
-// anonymous ones. The caller holds the lock.
-func createVolumes(_ context.Context, e *Engine, cfg *Config) error {
-	for i := range cfg.Mounts {
-		m := &cfg.Mounts[i]
-		if m.Type != "volume" {
-			continue
-		}
-		if m.Source == "" {
-			m.Source = newID()
-		}
-		if err := e.ensureVolume(m.Source); err != nil {
-			return fmt.Errorf("volume %s: %w", m.Source, err)
+	if anonymous {
+		if err := os.WriteFile(tmp+"/"+anonymousMarker, nil, 0o644); err != nil {
+			return false, err
 		}
 	}
-	return nil
+	if err := os.Rename(tmp, e.path("volumes", name)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Volume returns the named volume.
@@ -97,10 +105,16 @@ func (e *Engine) Volume(ctx context.Context, name string) (*Volume, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Volume{Name: name, Mountpoint: e.path("volumes", name, "_data"), Created: fi.ModTime().UTC()}, nil
+	_, err = os.Lstat(e.path("volumes", name, anonymousMarker))
+	return &Volume{
+		Name:       name,
+		Mountpoint: e.path("volumes", name, "_data"),
+		Created:    fi.ModTime().UTC(),
+		Anonymous:  err == nil,
+	}, nil
 }
 
-// Volumes lists the named volumes, sorted by name.
+// Volumes lists the volumes, named and anonymous, sorted by name.
 func (e *Engine) Volumes(ctx context.Context) ([]*Volume, error) {
 	entries, err := os.ReadDir(e.path("volumes"))
 	if err != nil {
@@ -128,16 +142,90 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 				return fmt.Errorf("remove volume %s: used by container %s: %w", name, id[:12], ErrInUse)
 			}
 		}
-		// Rename first so that the name is free at once and a crash
-		// leaves only garbage in tmp/.
-		tmp := e.path("tmp", "volume-rm-"+newID()[:16])
-		if err := os.Rename(e.path("volumes", name), tmp); err != nil {
+		if err := e.removeVolumeLocked(name); err != nil {
 			return fmt.Errorf("remove volume %s: %w", name, err)
 		}
-		return os.RemoveAll(tmp)
+		return nil
 	})
 }
 
+// PruneVolumes removes the volumes that no container mounts: the
+// anonymous ones, or with all every one (docker volume prune [-a]). It
+// returns the names of those it removed.
+func (e *Engine) PruneVolumes(ctx context.Context, all bool) ([]string, error) {
+	var removed []string
+	err := e.locked(func() error {
+		vols, err := e.Volumes(ctx)
+		if err != nil {
+			return err
+		}
+		used := e.usedVolumes()
+		var errs []error
+		for _, v := range vols {
+			if ctx.Err() != nil {
+				return errors.Join(append(errs, ctx.Err())...)
+			}
+			if used[v.Name] || !all && !v.Anonymous {
+				continue
+			}
+			if err := e.removeVolumeLocked(v.Name); err != nil {
+				errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+				continue
+			}
+			removed = append(removed, v.Name)
+		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		return removed, fmt.Errorf("prune volumes: %w", err)
+	}
+	return removed, nil
+}
+
+// removeVolumeLocked deletes a volume. The caller holds the lock and has
+// checked that no container uses it.
+func (e *Engine) removeVolumeLocked(name string) error {
+	// Rename first so that the name is free at once and a crash leaves
+	// only garbage in tmp/.
+	tmp := e.path("tmp", "volume-rm-"+newID()[:16])
+	if err := os.Rename(e.path("volumes", name), tmp); err != nil {
+		return err
+	}
+	return os.RemoveAll(tmp)
+}
+
+// removeAnonymousVolumes removes the anonymous volumes that rec mounts and
+// that no other container uses: docker rm -v. The caller holds the lock
+// and has removed the container's directory, so that it no longer counts
+// as a user.
+func (e *Engine) removeAnonymousVolumes(ctx context.Context, rec *containerRecord) error {
+	var errs []error
+	for _, name := range anonymousVolumes(e, rec) {
+		if e.volumeUser(name) != "" {
+			continue // Docker keeps a volume that another container mounts
+		}
+		if err := e.removeVolumeLocked(name); err != nil {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// anonymousVolumes lists the anonymous volumes that rec mounts, once each.
+func anonymousVolumes(e *Engine, rec *containerRecord) []string {
+	var out []string
+	for _, m := range rec.Config.Mounts {
+		if m.Type != "volume" || !validName(m.Source, 255) || slices.Contains(out, m.Source) {
+			continue
+		}
+		if _, err := os.Lstat(e.path("volumes", m.Source, anonymousMarker)); err == nil {
+			out = append(out, m.Source)
+		}
+	}
+	return out
+}
+
+// volumeUser returns the ID of a container that mounts the volume, or "".
 func (e *Engine) volumeUser(name string) string {
 	entries, _ := os.ReadDir(e.path("containers"))
 	for _, ent := range entries {
@@ -152,4 +240,22 @@ func (e *Engine) volumeUser(name string) string {
 		}
 	}
 	return ""
+}
+
+// usedVolumes returns the names of the volumes that containers mount.
+func (e *Engine) usedVolumes() map[string]bool {
+	used := map[string]bool{}
+	entries, _ := os.ReadDir(e.path("containers"))
+	for _, ent := range entries {
+		rec, err := e.readRecord(ent.Name())
+		if err != nil {
+			continue
+		}
+		for _, m := range rec.Config.Mounts {
+			if m.Type == "volume" {
+				used[m.Source] = true
+			}
+		}
+	}
+	return used
 }

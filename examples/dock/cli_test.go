@@ -343,6 +343,67 @@ func TestCLIVolumes(t *testing.T) {
 	e.expect(0, "", "volume", "ls", "-q")
 }
 
+// Anonymous volumes: -v /path makes one, rm keeps it, rm -v and run --rm
+// (attached or detached) remove it, named volumes stay, volume prune
+// removes the unused anonymous ones.
+func TestCLIAnonymousVolumes(t *testing.T) {
+	e := newEnv(t)
+	anon := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	volumes := func() []string { return strings.Fields(e.ok(nil, "volume", "ls", "-q")) }
+
+	id := strings.TrimSpace(e.ok(nil, "create", "-v", "/data", "-v", "named:/named", "busybox", "sh", "-c", "echo x > /data/f"))
+	vols := volumes()
+	if len(vols) != 2 || !anon.MatchString(vols[0]) || vols[1] != "named" {
+		t.Fatalf("volume ls -q after create -v /data -v named:/named: %q, want an anonymous volume and named", vols)
+	}
+	if out := e.ok(nil, "inspect", id); !strings.Contains(out, `"anonymous": true`) || !strings.Contains(out, `"target": "/data"`) {
+		t.Errorf("inspect shows no anonymous volume at /data:\n%s", out)
+	}
+	e.ok(nil, "start", "-a", id)
+	e.ok(nil, "rm", id)
+	if got := volumes(); len(got) != 2 {
+		t.Errorf("volume ls -q after rm: %q, want both volumes kept", got)
+	}
+	var anonymous string
+	for _, v := range vols {
+		if v != "named" {
+			anonymous = v
+		}
+	}
+	e.expect(0, "Deleted Volumes:\n"+anonymous+"\n", "volume", "prune", "-f")
+	e.expect(0, "named\n", "volume", "ls", "-q")
+
+	id = strings.TrimSpace(e.ok(nil, "create", "-v", "/data", "-v", "named:/named", "busybox", "true"))
+	e.ok(nil, "rm", "-v", id)
+	e.expect(0, "named\n", "volume", "ls", "-q")
+	e.expect(0, "", "run", "--rm", "-v", "/data", "-v", "named:/named", "busybox", "true")
+	e.expect(0, "named\n", "volume", "ls", "-q")
+	id = strings.TrimSpace(e.ok(nil, "run", "-d", "--rm", "-v", "/data", "busybox", "true"))
+	waitFor(t, "detached --rm container and its volume removed", func() bool {
+		return !strings.Contains(e.ok(nil, "ps", "-a", "-q", "--no-trunc"), id) && len(volumes()) == 1
+	})
+	e.expect(0, "named\n", "volume", "ls", "-q")
+
+	// prune: unused anonymous volumes by default, every unused one with -a.
+	e.ok(nil, "volume", "create")
+	id = strings.TrimSpace(e.ok(nil, "create", "-v", "/data", "busybox", "true"))
+	if got := volumes(); len(got) != 3 {
+		t.Fatalf("volume ls -q: %q, want 3 volumes", got)
+	}
+	out := e.ok(nil, "volume", "prune")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || lines[0] != "Deleted Volumes:" || !anon.MatchString(lines[1]) {
+		t.Errorf("volume prune:\n%s\nwant the one unused anonymous volume", out)
+	}
+	if got := volumes(); len(got) != 2 {
+		t.Errorf("volume ls -q after prune: %q, want named and the used anonymous volume", got)
+	}
+	e.ok(nil, "rm", id)
+	if out := e.ok(nil, "volume", "prune", "-a"); !strings.Contains(out, "\nnamed\n") || strings.Count(out, "\n") != 3 {
+		t.Errorf("volume prune -a:\n%s\nwant named and the anonymous volume", out)
+	}
+	e.expect(0, "", "volume", "ls", "-q")
+}
+
 func TestCLIImages(t *testing.T) {
 	e := newEnv(t)
 	out := e.ok(nil, "images")

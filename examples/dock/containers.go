@@ -111,9 +111,10 @@ func (c *cli) simple(ctx context.Context, name string, args []string, fn func(*d
 
 // cmdRm is docker rm.
 func cmdRm(ctx context.Context, c *cli, args []string) error {
-	var force bool
+	var force, volumes bool
 	fs := newFlagSet("rm", true)
 	fs.Bool(&force, "f,force", "Force the removal of a running container (uses SIGKILL)")
+	fs.Bool(&volumes, "v,volumes", "Remove anonymous volumes associated with the container")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -122,6 +123,10 @@ func cmdRm(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return c.forEach(ctx, args, func(ctx context.Context, _ *dock.Engine, ct *dock.Container) error {
-		return ct.Remove(ctx, force)
+		var opts []dock.RemoveOption
+		if volumes {
+			opts = append(opts, dock.RemoveVolumes())
+		}
+		return ct.Remove(ctx, force, opts...)
 	})
 }

@@ -93,7 +93,7 @@ func init() {
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
 		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
-		{"volume", "COMMAND", "Manage volumes (create, ls, rm)", cmdVolume},
+		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
 	}
 }
 

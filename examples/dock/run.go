@@ -351,6 +351,16 @@ func parseMount(s string) (dock.Mount, error) {
 				return m, fmt.Errorf("invalid value for tmpfs-mode: %s", v)
 			}
 			m.Options = append(m.Options, "mode="+v)
+		case "volume-nocopy":
+			nocopy := true
+			if hasValue {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return m, fmt.Errorf("invalid value for %s: %s", k, v)
+				}
+				nocopy = b
+			}
+			m.NoCopy = nocopy
 		default:
 			return m, fmt.Errorf("unexpected key %q in %q", k, field)
 		}
@@ -371,6 +381,9 @@ func parseMount(s string) (dock.Mount, error) {
 	}
 	if m.Type != "tmpfs" && len(m.Options) > 0 {
 		return m, fmt.Errorf("tmpfs options are only allowed with type=tmpfs")
+	}
+	if m.Type != "volume" && m.NoCopy {
+		return m, fmt.Errorf("volume-nocopy is only allowed with type=volume")
 	}
 	return m, nil
 }
@@ -415,7 +428,9 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	}
 	code, err := c.attach(ctx, ct, o.Config.Tty, o.Interactive, o.SigProxy)
 	if o.Remove {
-		if rerr := ct.Remove(context.WithoutCancel(ctx), true); rerr != nil && err == nil {
+		// docker run --rm takes the anonymous volumes along, not the
+		// named ones.
+		if rerr := ct.Remove(context.WithoutCancel(ctx), true, dock.RemoveVolumes()); rerr != nil && err == nil {
 			fmt.Fprintf(c.stderr, "dock: %v\n", rerr)
 		}
 	}

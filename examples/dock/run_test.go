@@ -81,6 +81,8 @@ func TestParseRun(t *testing.T) {
 			"--mount=type=volume,src=v,dst=/v,ro=false",
 			"--mount", "type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=700",
 			"--tmpfs", "/x",
+			"--mount", "type=volume,dst=/nc,volume-nocopy",
+			"--mount", "type=volume,src=w,dst=/w,volume-nocopy=false",
 			"busybox"}, base(func(o *runOptions) {
 			o.Config.Mounts = []dock.Mount{
 				{Type: "bind", Source: "/a", Target: "/b", ReadOnly: true},
@@ -88,6 +90,8 @@ func TestParseRun(t *testing.T) {
 				{Type: "volume", Source: "v", Target: "/v"},
 				{Type: "tmpfs", Target: "/t", Options: []string{"size=1048576", "mode=700"}},
 				{Type: "tmpfs", Target: "/x"},
+				{Type: "volume", Target: "/nc", NoCopy: true},
+				{Type: "volume", Source: "w", Target: "/w"},
 			}
 		})},
 		{"identity", []string{"-w", "/tmp", "-u", "1000:1000", "--group-add", "audio", "--group-add=wheel", "--name", "web", "-h", "box", "busybox"}, base(func(o *runOptions) {
@@ -189,6 +193,8 @@ func TestParseRunErrors(t *testing.T) {
 		{"bad mount key", []string{"--mount", "type=bind,src=/a,target=/b,bogus=1", "busybox"}, "unexpected key"},
 		{"mount without target", []string{"--mount", "type=volume,source=v", "busybox"}, "target is required"},
 		{"bind mount without source", []string{"--mount", "type=bind,target=/b", "busybox"}, "source is required"},
+		{"nocopy bind mount", []string{"--mount", "type=bind,src=/a,target=/b,volume-nocopy", "busybox"}, "volume-nocopy is only allowed with type=volume"},
+		{"bad nocopy value", []string{"--mount", "type=volume,target=/b,volume-nocopy=maybe", "busybox"}, "invalid value for volume-nocopy"},
 		{"bad tmpfs", []string{"--tmpfs", "run", "busybox"}, "must be absolute"},
 		{"bad ulimit no value", []string{"--ulimit", "nofile", "busybox"}, "invalid ulimit argument"},
 		{"bad ulimit name", []string{"--ulimit", "bogus=1", "busybox"}, "invalid ulimit type: bogus"},

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"text/tabwriter"
 )
 
-// cmdVolume is docker volume create, ls and rm.
+// cmdVolume is docker volume create, ls, rm and prune.
 func cmdVolume(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
-		return &usageError{cmd: "volume", msg: "\"dock volume\" requires a subcommand: create, ls or rm."}
+		return &usageError{cmd: "volume", msg: "\"dock volume\" requires a subcommand: create, ls, rm or prune."}
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -21,6 +19,8 @@ func cmdVolume(ctx context.Context, c *cli, args []string) error {
 		return volumeLs(ctx, c, args)
 	case "rm", "remove":
 		return volumeRm(ctx, c, args)
+	case "prune":
+		return volumePrune(ctx, c, args)
 	case "--help", "-h", "help":
 		return &helpRequest{newFlagSet("volume", true)}
 	}
@@ -36,14 +36,9 @@ func volumeCreate(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("volume create", args, 0, 1); err != nil {
 		return err
 	}
-	name := ""
+	name := "" // an anonymous volume, with a random name, as with docker
 	if len(args) == 1 {
 		name = args[0]
-	} else {
-		// An anonymous volume gets a random name, as with docker.
-		var b [32]byte
-		rand.Read(b[:])
-		name = hex.EncodeToString(b[:])
 	}
 	e, err := c.open()
 	if err != nil {
@@ -121,4 +116,34 @@ func volumeRm(ctx context.Context, c *cli, args []string) error {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// volumePrune is docker volume prune: it removes the anonymous volumes
+// that no container uses, or with -a every unused volume, and prints
+// their names.
+func volumePrune(ctx context.Context, c *cli, args []string) error {
+	var force, all bool
+	fs := newFlagSet("volume prune", true)
+	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
+	fs.Bool(&all, "a,all", "Remove all unused volumes, not just anonymous ones")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("volume prune", args, 0, 0); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	removed, err := e.PruneVolumes(ctx, all)
+	if len(removed) > 0 {
+		fmt.Fprintln(c.stdout, "Deleted Volumes:")
+		for _, name := range removed {
+			fmt.Fprintln(c.stdout, name)
+		}
+	}
+	return err
 }

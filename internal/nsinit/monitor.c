@@ -134,6 +134,75 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+// The anonymous volumes to remove with the container (docker run --rm),
+// unless another container mounts them.
+static struct {
+	char *containers, *volumes, *trash, *names;
+} autormv;
+
+void op_autoremove_volumes(struct field *f)
+{
+	autormv.containers = strdup(f[0].p);
+	autormv.volumes = strdup(f[1].p);
+	autormv.trash = strdup(f[2].p);
+	autormv.names = malloc(f[3].n + 1);
+	if (!autormv.containers || !autormv.volumes || !autormv.trash || !autormv.names)
+		fail(1, ENOMEM, "plan");
+	memcpy(autormv.names, f[3].p, f[3].n + 1);
+}
+
+// volume_in_use reports whether a container's config.json names the
+// volume. It errs towards yes: a config it cannot read counts as a user.
+static int volume_in_use(const char *name)
+{
+	DIR *d = opendir(autormv.containers);
+	if (!d)
+		return 1;
+	int used = 0;
+	struct dirent *de;
+	char path[PATH_MAX];
+	while (!used && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s/config.json", autormv.containers, de->d_name);
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			used = errno != ENOENT;
+			continue;
+		}
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			used = 1;
+		} else if (st.st_size > 0) {
+			void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (p == MAP_FAILED)
+				used = 1;
+			else {
+				used = memmem(p, st.st_size, name, strlen(name)) != NULL;
+				munmap(p, st.st_size);
+			}
+		}
+		close(fd);
+	}
+	closedir(d);
+	return used;
+}
+
+static void auto_remove_volumes(void)
+{
+	if (!autormv.names)
+		return;
+	char from[PATH_MAX], to[PATH_MAX];
+	for (char *n = autormv.names; *n; n += strlen(n) + 1) {
+		if (volume_in_use(n))
+			continue;
+		snprintf(from, sizeof from, "%s/%s", autormv.volumes, n);
+		snprintf(to, sizeof to, "%s/volume-rm-%s", autormv.trash, n);
+		if (rename(from, to) == 0)
+			nftw(to, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+}
+
 static void auto_remove(void)
 {
 	if (!autorm.dir)
@@ -148,8 +217,10 @@ static void auto_remove(void)
 				break;
 			usleep(5000 * (i + 1));
 		}
-	if (rename(autorm.dir, autorm.trash) == 0)
+	if (rename(autorm.dir, autorm.trash) == 0) {
 		nftw(autorm.trash, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		auto_remove_volumes();
+	}
 	if (lock >= 0)
 		close(lock);
 }

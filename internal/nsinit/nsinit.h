@@ -6,6 +6,7 @@
 #define DOCK_NSINIT_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -69,6 +71,7 @@
 #define op_fork dock_op_fork
 #define op_reaper dock_op_reaper
 #define op_autoremove dock_op_autoremove
+#define op_autoremove_volumes dock_op_autoremove_volumes
 #define op_monitor dock_op_monitor
 #define sync_fd dock_sync_fd
 #define root_fd dock_root_fd
@@ -82,7 +85,7 @@ enum {
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
 	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
-	OP_AUTOREMOVE = 31,
+	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32,
 };
 
 enum {
@@ -131,6 +134,7 @@ void wait_go(void);
 void op_fork(void);
 void op_reaper(void);
 void op_autoremove(struct field *f);
+void op_autoremove_volumes(struct field *f);
 void op_monitor(struct field *f);
 
 #endif

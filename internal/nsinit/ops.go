@@ -64,6 +64,8 @@ const (
 	opEnterUserns Op = 29 // enter the user namespace opened by opOpenUserns
 	opOpenUserns  Op = 30 // path: the user namespace to enter later
 	opAutoRemove  Op = 31 // lock file, container dir, trash path, cgroup dirs
+	// containers dir, volumes dir, trash dir, volume names
+	opAutoRemoveVolumes Op = 32
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -250,6 +252,17 @@ func (p *Plan) EnterUserns() { p.op(opEnterUserns) }
 // directory to trash and deletes it.
 func (p *Plan) AutoRemove(lockFile, dir, trash string, cgroupDirs []string) {
 	p.op(opAutoRemove, []byte(lockFile), []byte(dir), []byte(trash), strs(cgroupDirs))
+}
+
+// AutoRemoveVolumes makes the monitor, once AutoRemove (which must come
+// first) has removed the container, remove the named volumes from
+// volumesDir (renamed into trashDir, then deleted), still under the lock.
+// A volume whose name appears in the config.json of a container in
+// containersDir is kept: another container mounts it. The check is a
+// byte search, which errs only towards keeping a volume (the names are 64
+// random hexadecimal characters).
+func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir, trashDir string, names []string) {
+	p.op(opAutoRemoveVolumes, []byte(containersDir), []byte(volumesDir), []byte(trashDir), strs(names))
 }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
