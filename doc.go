@@ -79,6 +79,22 @@
 // paths, the device allowlist, and no_new_privs (see
 // Config.AllowNewPrivileges); Privileged lifts it.
 //
+// # Volumes
+//
+// Mounts of Type "volume" name a volume under the state directory
+// (CreateVolume, Volumes, RemoveVolume). A volume mount without a Source,
+// and each VOLUME of the image that no mount covers, gets an anonymous
+// volume with a random 64-character name. When Create mounts an empty
+// volume over a directory of the image, it first copies that directory
+// into it, as Docker does; Mount.NoCopy turns this off. The copy is
+// resolved inside the image's own root filesystem, so an image's symlinks
+// never reach host files; with a user namespace the copies are owned
+// through the ID maps. Volumes outlive their containers:
+// Remove(ctx, force, RemoveVolumes()), Engine.Run and Config.AutoRemove
+// remove a container's anonymous volumes (never named ones, never one that
+// another container mounts), and PruneVolumes removes unused anonymous
+// volumes.
+//
 // # The init re-exec
 //
 // Go cannot fork into new namespaces and go on running Go code, so a

@@ -40,9 +40,10 @@ type Image struct {
 	// Created is when the image was made; zero if its config does not
 	// say.
 	Created time.Time
-	// Size is the sum of the sizes of the image's layers as stored
-	// (compressed, except the uncompressed layer.tar files that Load
-	// keeps as they came from a "docker save" before Docker 25).
+	// Size is the sum of the sizes of the image's layers as stored:
+	// compressed as pulled, uncompressed for the layers this engine made
+	// (Import, Build, Commit) and the layer.tar files of Docker archives,
+	// until a Push compresses them.
 	Size int64
 	// Architecture and OS are the image's platform ("amd64", "linux").
 	Architecture, OS string
