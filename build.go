@@ -37,6 +37,9 @@ type buildOptions struct {
 	epoch    time.Time
 	progress func(string)
 	output   io.Writer
+	pull     PullPolicy
+	pullOpts []PullOption
+	network  string            // of the RUN steps: "none" (default) or "host"
 	secrets  map[string][]byte // by id; never printed, stored or hashed
 }
 
@@ -126,6 +129,19 @@ func BuildSourceDateEpoch(t time.Time) BuildOption {
 func BuildProgress(fn func(step string)) BuildOption {
 	return func(o *buildOptions) error {
 		o.progress = fn
+		return nil
+	}
+}
+
+// BuildNetwork sets the network of the RUN steps: "none" (the default: a
+// network namespace with only loopback) or "host". A RUN --network flag
+// overrides it for its step ("default" means the build's).
+func BuildNetwork(mode string) BuildOption {
+	return func(o *buildOptions) error {
+		if mode != "none" && mode != "host" {
+			return fmt.Errorf("%w: build network %q: none or host (bridge networks are not supported yet)", ErrUnsupported, mode)
+		}
+		o.network = mode
 		return nil
 	}
 }
@@ -328,6 +344,7 @@ type builder struct {
 	started time.Time
 	step    int
 	steps   int
+	pulled  map[string]*store.Image // by reference, for a pull policy
 }
 
 // stageState is a stage being built: its image so far and its pending
@@ -455,9 +472,9 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		s.pending = p.img == nil
 		fromStage = true
 	default:
-		img, err := b.e.store.Resolve(ref)
+		img, err := b.image(ctx, ref)
 		if err != nil {
-			return b.errorAt(from, fmt.Errorf("base image %s: %w", ref, translate(err)))
+			return b.errorAt(from, fmt.Errorf("base image %s: %w", ref, err))
 		}
 		s.img, s.cfg = img, cloneImageConfig(img.Config)
 	}

@@ -518,8 +518,8 @@ func (b *builder) materialize(ctx context.Context, from string) (string, error) 
 		img = b.stages[st.Index].img
 	} else {
 		var err error
-		if img, err = b.e.store.Resolve(from); err != nil {
-			return "", fmt.Errorf("--from=%s: %w", from, translate(err))
+		if img, err = b.image(ctx, from); err != nil {
+			return "", fmt.Errorf("--from=%s: %w", from, err)
 		}
 	}
 	dir, err := os.MkdirTemp(b.e.path("tmp"), "build-from-")

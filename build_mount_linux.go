@@ -33,7 +33,7 @@ type runMount struct {
 // context files (names, modes and contents, through the stat cache), the
 // image ID of a bound stage or image. Secrets count by id and options,
 // never by content.
-func (b *builder) planMounts(s *stageState, in *dockerfile.Instruction) ([]*runMount, string, error) {
+func (b *builder) planMounts(ctx context.Context, s *stageState, in *dockerfile.Instruction) ([]*runMount, string, error) {
 	var plans []*runMount
 	var key strings.Builder
 	for _, m := range in.Mounts {
@@ -49,7 +49,7 @@ func (b *builder) planMounts(s *stageState, in *dockerfile.Instruction) ([]*runM
 				return nil, "", fmt.Errorf("%w: secret %q is required but was not given to the build (BuildSecret)", ErrNotFound, spec.id)
 			}
 		case spec.from != "" && (spec.typ == "bind" || spec.typ == "cache"):
-			id, err := b.fromImageID(spec.from)
+			id, err := b.fromImageID(ctx, spec.from)
 			if err != nil {
 				return nil, "", err
 			}
@@ -85,7 +85,7 @@ func (b *builder) planMounts(s *stageState, in *dockerfile.Instruction) ([]*runM
 
 // fromImageID resolves the from= of a mount, a stage before this one or an
 // image of the store, to the image ID its cache key holds.
-func (b *builder) fromImageID(from string) (string, error) {
+func (b *builder) fromImageID(ctx context.Context, from string) (string, error) {
 	if st := b.df.Stage(from); st != nil {
 		if st.Index >= len(b.stages)-1 {
 			return "", fmt.Errorf("%w: --mount from=%s: a stage can only mount an earlier stage", ErrInvalid, from)
@@ -95,9 +95,9 @@ func (b *builder) fromImageID(from string) (string, error) {
 		}
 		return "scratch", nil
 	}
-	img, err := b.e.store.Resolve(from)
+	img, err := b.image(ctx, from)
 	if err != nil {
-		return "", fmt.Errorf("--mount from=%s: %w", from, translate(err))
+		return "", fmt.Errorf("--mount from=%s: %w", from, err)
 	}
 	return img.ID.String(), nil
 }

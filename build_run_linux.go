@@ -24,13 +24,21 @@ const outputTail = 4 << 10
 
 // run runs a RUN instruction in a container of the stage's image and
 // commits the container's changes as a layer, through the cache: its key
-// holds, besides the instruction, its mounts (see planMounts) and the
-// bodies of its here-documents.
+// holds, besides the instruction, its mounts (see planMounts), the bodies
+// of its here-documents, and its network when it is not none.
 func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	network := b.o.network
+	if network == "" {
+		network = "none"
+	}
 	for _, f := range in.Flags {
 		switch {
 		case f.Name == "mount": // parsed into in.Mounts
-		case f.Name == "network" && f.Value == "none":
+		case f.Name == "network" && (f.Value == "none" || f.Value == "host"):
+			network = f.Value
+		case f.Name == "network" && f.Value == "default":
+		case f.Name == "network":
+			return fmt.Errorf("RUN --network=%s: none, host or default (bridge networks are not supported yet): %w", f.Value, ErrUnsupported)
 		default:
 			return fmt.Errorf("RUN --%s: %w", f.Name, ErrUnsupported)
 		}
@@ -42,24 +50,24 @@ func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruc
 	if err != nil {
 		return err
 	}
-	plans, mountKey, err := b.planMounts(s, in)
+	plans, mountKey, err := b.planMounts(ctx, s, in)
 	if err != nil {
 		return err
 	}
 	var extra []byte
-	if len(in.Mounts) > 0 || len(in.Heredocs) > 0 { // plain RUNs keep their keys
-		sum := sha256.Sum256([]byte(mountKey + heredocKey(in)))
+	if len(in.Mounts) > 0 || len(in.Heredocs) > 0 || network != "none" { // plain RUNs keep their keys
+		sum := sha256.Sum256([]byte(mountKey + heredocKey(in) + "network " + network))
 		extra = sum[:]
 	}
 	return b.cacheStep(s, b.stepKey(s, in.Original, extra), func() error {
-		return b.runStep(ctx, s, in, argv, plans, script)
+		return b.runStep(ctx, s, in, argv, plans, script, network)
 	})
 }
 
 // runStep runs the container of a RUN and commits its layer; the mounts'
 // files, locks and mountpoints are gone when it returns, whatever
 // happened.
-func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Instruction, argv []string, plans []*runMount, script *heredocScript) (retErr error) {
+func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Instruction, argv []string, plans []*runMount, script *heredocScript, network string) (retErr error) {
 	var pm preparedMounts
 	defer func() {
 		if err := pm.cleanup(); err != nil && retErr == nil {
@@ -85,7 +93,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Ins
 		Env:        env,
 		User:       s.cfg.Config.User,
 		WorkingDir: s.cfg.Config.WorkingDir,
-		Network:    "none",
+		Network:    network,
 		Mounts:     pm.mounts,
 	}, false)
 	if err != nil {

@@ -17,7 +17,8 @@ import (
 func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	var tags, buildArgs, labels, secrets []string
 	var file, target, progress string
-	var noCache, quiet bool
+	var noCache, quiet, pull bool
+	var network string
 	fs := newFlagSet("build", true)
 	fs.Strings(&tags, "t,tag", "Name and optionally a tag in the \"name:tag\" format")
 	fs.String(&file, "f,file", "Name of the Dockerfile (default: \"PATH/Dockerfile\")")
@@ -26,6 +27,8 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&noCache, "no-cache", "Do not use cache when building the image")
 	fs.Strings(&labels, "label", "Set metadata for an image")
 	fs.Bool(&quiet, "q,quiet", "Suppress the build output and print image ID on success")
+	fs.Bool(&pull, "pull", "Always attempt to pull a newer version of the image")
+	fs.String(&network, "network", "Set the networking mode for the RUN instructions during build (none, host)")
 	fs.Strings(&secrets, "secret", "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret|,env=VAR]\")")
 	fs.String(&progress, "progress", "Set type of progress output (auto, plain, tty): tty redraws each step with the tail of its output; auto is tty on a terminal")
 	args, err := fs.Parse(args)
@@ -95,6 +98,16 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	}
 	if noCache {
 		opts = append(opts, dock.BuildNoCache())
+	}
+	// As docker build: a base image missing from the store is pulled;
+	// --pull pulls every one.
+	policy := dock.PullMissing
+	if pull {
+		policy = dock.PullAlways
+	}
+	opts = append(opts, dock.BuildPull(policy))
+	if network != "" && network != "default" {
+		opts = append(opts, dock.BuildNetwork(network))
 	}
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		sec, err := strconv.ParseInt(s, 10, 64)

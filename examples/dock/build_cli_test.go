@@ -55,6 +55,14 @@ func TestCLIBuild(t *testing.T) {
 	_, _, code = e.dock(nil, "inspect", "broken")
 	assert.NotZero(t, code, "no image tagged broken")
 
+	// --network host: the RUN steps see the host's interfaces; bridge is
+	// refused.
+	out = e.ok([]byte("FROM busybox\nRUN ls /sys/class/net > /nets\n"), "build", "-q", "-t", "hostnet", "--network", "host", "-f", "-", ctx)
+	assert.NotEqual(t, "lo\n", e.ok(nil, "run", "--rm", "hostnet", "cat", "/nets"))
+	_, errOut, code = e.dock([]byte("FROM busybox\n"), "build", "--network", "bridge", "-f", "-", ctx)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "bridge networks are not supported yet")
+
 	// commit: a container's change as an image.
 	e.ok(nil, "run", "--name", "c1", "busybox", "sh", "-c", "echo committed > /c")
 	cid := strings.TrimSpace(e.ok(nil, "commit", "--change", "CMD [\"cat\", \"/c\"]", "c1", "snap:v1"))

@@ -1,0 +1,127 @@
+package dock
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-dock/dock/internal/registrytest"
+	"github.com/go-dock/dock/internal/testutil"
+)
+
+// manifestGets counts the manifest requests the proxy saw from n on.
+func manifestGets(p *registrytest.Proxy, n int) int {
+	count := 0
+	for _, r := range p.Requests()[n:] {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Path, "/manifests/") {
+			count++
+		}
+	}
+	return count
+}
+
+// TestBuildPullPolicy builds FROM, COPY --from and RUN --mount from= an
+// image that is only in a (loopback) registry: never by default, pulled
+// when missing, pulled again with PullAlways, once per build.
+func TestBuildPullPolicy(t *testing.T) {
+	testutil.RequireRoot(t)
+	ctx := context.Background()
+	reg := registrytest.Start(t)
+	proxy := registrytest.NewProxy(t, reg, nil)
+	src := testEngine(t)
+	base := proxy.Host + "/library/busybox:v1"
+	require.NoError(t, src.Tag(ctx, "busybox", base))
+	require.NoError(t, src.Push(ctx, base))
+
+	e := openTestEngine(t)
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM " + base + "\n" +
+		"COPY --from=" + base + " /bin/busybox /copied\n" +
+		"RUN --mount=type=bind,from=" + base + ",source=/bin,target=/b test -x /b/busybox && echo ok > /mounted\n"})
+
+	n := len(proxy.Requests())
+	_, err := e.Build(ctx, dir)
+	require.ErrorIs(t, err, ErrNotFound, "PullNever is the default")
+	require.Zero(t, len(proxy.Requests())-n, "no request to the registry")
+	noContainers(t, e)
+
+	var steps []string
+	n = len(proxy.Requests())
+	img, err := e.Build(ctx, dir, BuildTag("app"), BuildPull(PullMissing),
+		BuildProgress(func(s string) { steps = append(steps, s) }))
+	require.NoError(t, err)
+	require.Equal(t, 1, manifestGets(proxy, n), "one pull for the three uses")
+	require.Contains(t, strings.Join(steps, "\n"), " ---> Pulling "+base)
+	require.Equal(t, "ok\n", runOut(t, e, "app", "cat", "/mounted"))
+	runOut(t, e, "app", "test", "-x", "/copied")
+
+	// Present now: PullMissing does not ask the registry again, and the
+	// build comes from the cache.
+	n = len(proxy.Requests())
+	again, err := e.Build(ctx, dir, BuildPull(PullMissing))
+	require.NoError(t, err)
+	require.Zero(t, manifestGets(proxy, n))
+	require.Equal(t, img.ID, again.ID)
+
+	// PullAlways asks again, once; the image did not change, so the
+	// cache still holds.
+	n = len(proxy.Requests())
+	again, err = e.Build(ctx, dir, BuildPull(PullAlways))
+	require.NoError(t, err)
+	require.Equal(t, 1, manifestGets(proxy, n))
+	require.Equal(t, img.ID, again.ID)
+
+	// A registry that is gone fails PullAlways with the registry's error,
+	// and leaves nothing behind.
+	before, err := e.Images(ctx)
+	require.NoError(t, err)
+	require.NoError(t, e.Tag(ctx, base, "127.0.0.1:1/library/busybox:v1"))
+	dir2 := buildContext(t, map[string]string{"Dockerfile": "FROM 127.0.0.1:1/library/busybox:v1\nRUN true\n"})
+	_, err = e.Build(ctx, dir2, BuildPull(PullAlways), BuildTag("gone"))
+	var be *BuildError
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, 1, be.Line)
+	_, err = e.Image(ctx, "gone")
+	require.ErrorIs(t, err, ErrNotFound)
+	after, err := e.Images(ctx)
+	require.NoError(t, err)
+	require.Len(t, after, len(before))
+	noContainers(t, e)
+
+	_, err = e.Build(ctx, dir, BuildPull(PullPolicy(7)))
+	require.ErrorIs(t, err, ErrInvalid)
+}
+
+// TestBuildNetwork: RUN steps have no network but loopback by default;
+// BuildNetwork("host") and RUN --network=host give them the host's, and
+// RUN --network=none takes it away again.
+func TestBuildNetwork(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
+		"RUN ls /sys/class/net > /default\n" +
+		"RUN --network=host ls /sys/class/net > /host\n" +
+		"RUN --network=none ls /sys/class/net > /none\n"})
+	_, err := e.Build(ctx, dir, BuildTag("net"))
+	require.NoError(t, err)
+	require.Equal(t, "lo\n", runOut(t, e, "net", "cat", "/default"))
+	require.Equal(t, "lo\n", runOut(t, e, "net", "cat", "/none"))
+	require.NotEqual(t, "lo\n", runOut(t, e, "net", "cat", "/host"), "the host has more than loopback")
+
+	_, err = e.Build(ctx, dir, BuildTag("net-host"), BuildNetwork("host"))
+	require.NoError(t, err)
+	require.NotEqual(t, "lo\n", runOut(t, e, "net-host", "cat", "/default"), "the build's network")
+	require.Equal(t, "lo\n", runOut(t, e, "net-host", "cat", "/none"))
+
+	_, err = e.Build(ctx, dir, BuildNetwork("bridge"))
+	require.ErrorIs(t, err, ErrUnsupported)
+	bad := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN --network=bridge true\n"})
+	_, err = e.Build(ctx, bad)
+	var be *BuildError
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, 2, be.Line)
+	require.ErrorIs(t, err, ErrUnsupported)
+	noContainers(t, e)
+}
