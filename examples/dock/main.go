@@ -26,6 +26,13 @@
 //     monitor removes it when it exits.
 //   - login stores the credentials without checking them with the
 //     registry; the next pull or push does.
+//
+// The CLI lives for milliseconds: it turns off the runtime's watch of the
+// cgroup's CPU limit for GOMAXPROCS (a background task, and mountinfo read
+// at start).
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
