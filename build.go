@@ -209,6 +209,8 @@ func (e *BuildError) Error() string {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	switch {
+	case strings.ContainsAny(e.Trigger, "\r\n"): // from an image's config
+		fmt.Fprintf(&b, ": ONBUILD trigger %q", e.Trigger)
 	case e.Trigger != "":
 		b.WriteString(": ONBUILD trigger " + e.Trigger)
 	case e.Instruction != "":

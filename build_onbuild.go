@@ -32,7 +32,7 @@ func (b *builder) runTriggers(ctx context.Context, s *stageState, st *dockerfile
 	for i, text := range triggers {
 		in, err := parseTrigger(text, st.Line)
 		if err != nil {
-			return &BuildError{File: b.file, Line: st.Line, Instruction: "ONBUILD", Trigger: text,
+			return &BuildError{File: b.file, Line: st.Line, Instruction: "ONBUILD", Trigger: redactURLs(text),
 				Err: fmt.Errorf("base image %s: %w", ref, err)}
 		}
 		b.o.progress(fmt.Sprintf("Trigger %d/%d : %s", i+1, len(triggers), redactURLs(text)))
@@ -55,7 +55,7 @@ func (b *builder) runTriggers(ctx context.Context, s *stageState, st *dockerfile
 // line.
 func parseTrigger(text string, line int) (*dockerfile.Instruction, error) {
 	if strings.ContainsAny(text, "\r\n") {
-		return nil, fmt.Errorf("%w: ONBUILD trigger %q spans several lines", ErrInvalid, text)
+		return nil, fmt.Errorf("%w: the trigger spans several lines", ErrInvalid)
 	}
 	// The parser checks the trigger as it checks an ONBUILD of a
 	// Dockerfile (default escape character, as docker parses triggers).
@@ -63,12 +63,12 @@ func parseTrigger(text string, line int) (*dockerfile.Instruction, error) {
 	if err != nil {
 		var se *dockerfile.SyntaxError
 		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%w: ONBUILD %s: %s", ErrInvalid, text, se.Msg)
+			return nil, fmt.Errorf("%w: %s", ErrInvalid, se.Msg)
 		}
-		return nil, fmt.Errorf("%w: ONBUILD %s: %w", ErrInvalid, text, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if len(df.Stages) != 1 || len(df.Stages[0].Instructions) != 1 || df.Stages[0].Instructions[0].Trigger == nil {
-		return nil, fmt.Errorf("%w: ONBUILD trigger %q is not one instruction", ErrInvalid, text)
+		return nil, fmt.Errorf("%w: the trigger is not one instruction", ErrInvalid)
 	}
 	in := df.Stages[0].Instructions[0].Trigger
 	in.Line, in.EndLine = line, line
