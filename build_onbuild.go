@@ -24,17 +24,14 @@ func (b *builder) runTriggers(ctx context.Context, s *stageState, st *dockerfile
 	}
 	s.cfg.Config.OnBuild = nil
 	s.pending = true
-	plural := "s"
-	if len(triggers) == 1 {
-		plural = ""
-	}
-	b.o.progress(fmt.Sprintf("# Executing %d build trigger%s", len(triggers), plural))
 	for i, text := range triggers {
 		in, err := parseTrigger(text, st.Line)
 		if err != nil {
 			return &BuildError{File: b.file, Line: st.Line, Instruction: "ONBUILD", Trigger: redactURLs(text),
 				Err: fmt.Errorf("base image %s: %w", ref, err)}
 		}
+		// A line like a step's (a display may show each as one), but
+		// not counted in "Step n/m": the triggers are known only now.
 		b.o.progress(fmt.Sprintf("Trigger %d/%d : %s", i+1, len(triggers), redactURLs(text)))
 		if err := b.doStep(ctx, s, in); err != nil {
 			var be *BuildError

@@ -57,14 +57,14 @@ type Image struct {
 	// Healthcheck is the image's health check; nil when it sets none.
 	// dock records it (and keeps it through builds FROM the image and
 	// commits) but does not run it.
-	Healthcheck *Healthcheck
+	Healthcheck *Healthcheck `json:",omitempty"`
 	// Shell is the shell that runs the shell form of RUN, CMD and
 	// ENTRYPOINT in builds FROM the image; nil: ["/bin/sh", "-c"].
-	Shell []string
+	Shell []string `json:",omitempty"`
 	// OnBuild are the image's ONBUILD triggers, each an instruction's
 	// text ("RUN make"), that a build FROM the image runs right after
 	// its FROM.
-	OnBuild []string
+	OnBuild []string `json:",omitempty"`
 	// Layers are the diff IDs (digests of the uncompressed layer tars),
 	// bottom to top.
 	Layers []string
@@ -77,23 +77,25 @@ type Image struct {
 // Healthcheck is how a container of an image checks its health (Docker's
 // HEALTHCHECK). A zero duration or Retries means docker's default (30s
 // interval, 30s timeout, no start period, 5s start interval, 3 retries).
+// It marshals to JSON as docker's image config has it: durations in
+// nanoseconds, zero values left out.
 type Healthcheck struct {
 	// Test is ["NONE"] (no health check, not even the base image's),
 	// ["CMD", arg...] (run directly) or ["CMD-SHELL", command] (run by
 	// the image's shell).
-	Test []string
+	Test []string `json:",omitempty"`
 	// Interval is the time between two checks.
-	Interval time.Duration
+	Interval time.Duration `json:",omitempty"`
 	// Timeout is how long a check may run before it counts as failed.
-	Timeout time.Duration
+	Timeout time.Duration `json:",omitempty"`
 	// StartPeriod is the time after the start during which failures do
 	// not count.
-	StartPeriod time.Duration
+	StartPeriod time.Duration `json:",omitempty"`
 	// StartInterval is the time between checks during StartPeriod.
-	StartInterval time.Duration
+	StartInterval time.Duration `json:",omitempty"`
 	// Retries is how many consecutive failures make the container
 	// unhealthy.
-	Retries int
+	Retries int `json:",omitempty"`
 }
 
 // ImportOption configures Import and ImportDir.
