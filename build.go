@@ -206,6 +206,9 @@ type BuildError struct {
 	Line int
 	// Instruction is the upper-case instruction ("RUN"), or "".
 	Instruction string
+	// Trigger is, for a failed ONBUILD trigger of the stage's base
+	// image, the trigger's text ("RUN make"); Line is then the FROM's.
+	Trigger string
 	// ExitCode is the exit code of a failed RUN, else 0.
 	ExitCode int
 	// Output is the tail (up to 4 KiB) of the output of a failed RUN.
@@ -221,7 +224,12 @@ func (e *BuildError) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
-	if e.Instruction != "" {
+	switch {
+	case strings.ContainsAny(e.Trigger, "\r\n"): // from an image's config
+		fmt.Fprintf(&b, ": ONBUILD trigger %q", e.Trigger)
+	case e.Trigger != "":
+		b.WriteString(": ONBUILD trigger " + e.Trigger)
+	case e.Instruction != "":
 		b.WriteString(": " + e.Instruction)
 	}
 	b.WriteString(": ")
@@ -245,9 +253,14 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // The stages run in order, up to the last or BuildTarget's. FROM takes an
 // image of the store (Build does not pull), an earlier stage, or scratch.
 // ENV, ARG, LABEL, WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL, CMD,
-// ENTRYPOINT, SHELL and MAINTAINER set the image configuration (HEALTHCHECK
-// is recorded in the history only: the OCI config has no field for it);
-// WORKDIR adds a layer when it creates its directory. RUN runs in a
+// ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD and MAINTAINER set the image
+// configuration (SHELL, HEALTHCHECK and ONBUILD the fields of Docker's
+// config that OCI's lacks, as docker writes them; see Image); WORKDIR adds
+// a layer when it creates its directory. A base image's SHELL is the
+// stage's shell. A base image's (or base stage's) ONBUILD triggers run
+// right after FROM, in order, as steps of the stage (a COPY of one copies
+// from this build's context), and the image does not inherit them; a
+// trigger that fails gives a *BuildError at the FROM line that names it. RUN runs in a
 // container of the stage's image (network none, the stage's environment,
 // user, working directory and shell) and commits its changes as a layer.
 // COPY and ADD copy files of the context (or, with --from, of a stage or an
@@ -280,8 +293,7 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // and a secret's content is never in the image, history, cache key or
 // progress. A RUN with mounts is keyed by its mount options, the contents
 // of bound context files, and the image ID of a bound stage or image (not
-// by secrets). Not supported: type=ssh, ADD of git repositories, ONBUILD
-// (recorded in the history only).
+// by secrets). Not supported: type=ssh, ADD of git repositories.
 //
 // Steps are cached, as by docker's classic builder: a step whose parent
 // image, instruction, ARG values in scope and, for COPY and ADD, selected
@@ -351,10 +363,9 @@ type builder struct {
 // configuration.
 type stageState struct {
 	img     *store.Image // nil: scratch, no layer yet
-	cfg     ocispec.Image
+	cfg     store.Config
 	pending bool              // cfg differs from img's
 	args    map[string]string // ARGs declared in the stage
-	shell   []string          // SHELL; nil: /bin/sh -c
 	chain   string            // cache key of the last step
 	cmdSet  bool              // a CMD of this stage was seen
 }
@@ -464,11 +475,11 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 	fromStage := false
 	switch prev := b.df.Stage(ref); {
 	case strings.EqualFold(ref, "scratch"):
-		s.cfg = ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}
+		s.cfg = store.Config{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}
 		s.pending = true
 	case prev != nil && prev.Index < st.Index:
 		p := b.stages[prev.Index]
-		s.img, s.cfg, s.shell = p.img, cloneImageConfig(p.cfg), p.shell
+		s.img, s.cfg = p.img, p.cfg.Clone()
 		s.pending = p.img == nil
 		fromStage = true
 	default:
@@ -476,7 +487,7 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		if err != nil {
 			return b.errorAt(from, fmt.Errorf("base image %s: %w", ref, err))
 		}
-		s.img, s.cfg = img, cloneImageConfig(img.Config)
+		s.img, s.cfg = img, img.Config.Clone()
 	}
 	if !fromStage && !slices.ContainsFunc(s.cfg.Config.Env, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") }) {
 		// As BuildKit and buildah: a stage whose base sets no PATH
@@ -485,22 +496,13 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		s.pending = true
 	}
 	b.stages = append(b.stages, s)
+	if err := b.runTriggers(ctx, s, st, ref); err != nil {
+		return err
+	}
 	for i := range st.Instructions {
 		in := &st.Instructions[i]
 		b.progress(in.Original)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var err error
-		switch in.Cmd {
-		case "copy", "add":
-			err = b.copy(ctx, s, in) // keyed by its sources too
-		case "run":
-			err = b.run(ctx, s, in) // keyed by its mounts and here-documents too
-		default:
-			err = b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
-		}
-		if err != nil {
+		if err := b.doStep(ctx, s, in); err != nil {
 			return b.errorAt(in, err)
 		}
 	}
@@ -524,6 +526,21 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		}
 	}
 	return nil
+}
+
+// doStep runs one instruction of stage s through the cache.
+func (b *builder) doStep(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch in.Cmd {
+	case "copy", "add":
+		return b.copy(ctx, s, in) // keyed by its sources too
+	case "run":
+		return b.run(ctx, s, in) // keyed by its mounts and here-documents too
+	default:
+		return b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
+	}
 }
 
 func stageSuffix(st *dockerfile.Stage) string {
@@ -560,7 +577,7 @@ func (b *builder) now() time.Time {
 // empty layer).
 func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Writer) error, createdBy string) error {
 	created := b.now()
-	cfg := cloneImageConfig(s.cfg)
+	cfg := s.cfg.Clone()
 	cfg.Created = &created
 	if write != nil {
 		cfg.History = append(cfg.History, ocispec.History{Created: &created, CreatedBy: createdBy})
@@ -569,7 +586,7 @@ func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Write
 	if err != nil {
 		return err
 	}
-	s.img, s.cfg, s.pending = img, cloneImageConfig(img.Config), false
+	s.img, s.cfg, s.pending = img, img.Config.Clone(), false
 	return nil
 }
 
@@ -694,10 +711,16 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		if len(in.Args) == 0 {
 			return fmt.Errorf("%w: SHELL needs a command", ErrInvalid)
 		}
-		s.shell = slices.Clone(in.Args)
-	case "healthcheck", "onbuild":
-		// The OCI image config has no field for them: recorded in the
-		// history only.
+		c.Shell = slices.Clone(in.Args)
+	case "healthcheck":
+		if in.Health == nil { // the parser sets it
+			return fmt.Errorf("%w: HEALTHCHECK without a test", ErrInvalid)
+		}
+		c.Healthcheck = healthcheckConfig(in.Health)
+	case "onbuild":
+		// The trigger's text as written, as docker keeps it; a build
+		// FROM the image parses and runs it (runTriggers).
+		c.OnBuild = append(c.OnBuild, in.Args[0])
 	default: // RUN, COPY and ADD are steps of their own (buildStage)
 		return fmt.Errorf("%w: instruction %s not supported", ErrUnsupported, strings.ToUpper(in.Cmd))
 	}
@@ -706,8 +729,8 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 }
 
 func (s *stageState) shellCmd() []string {
-	if len(s.shell) > 0 {
-		return slices.Clone(s.shell)
+	if sh := s.cfg.Config.Shell; len(sh) > 0 {
+		return slices.Clone(sh)
 	}
 	return []string{"/bin/sh", "-c"}
 }
@@ -719,4 +742,18 @@ func (b *builder) command(s *stageState, in *dockerfile.Instruction) []string {
 		return append(s.shellCmd(), strings.Join(in.Args, " "))
 	}
 	return slices.Clone(in.Args)
+}
+
+// healthcheckConfig is the image config's form of a parsed HEALTHCHECK:
+// the durations the parser gives in nanoseconds are time.Durations, which
+// JSON encodes as nanoseconds, as docker writes them.
+func healthcheckConfig(h *dockerfile.Healthcheck) *store.Healthcheck {
+	return &store.Healthcheck{
+		Test:          slices.Clone(h.Test),
+		Interval:      time.Duration(h.Interval),
+		Timeout:       time.Duration(h.Timeout),
+		StartPeriod:   time.Duration(h.StartPeriod),
+		StartInterval: time.Duration(h.StartInterval),
+		Retries:       h.Retries,
+	}
 }

@@ -27,10 +27,11 @@ import (
 // fails the test.
 //
 // buildah runs with vfs storage and chroot isolation in temporary
-// directories, never pulls, and builds in the docker format so that the
-// HEALTHCHECK and SHELL it records stay in its image config (the OCI
-// format has no field for them). Its images come back to dock through
-// "buildah push docker-archive:" and Engine.Load.
+// directories, never pulls, and builds in the docker format so that it
+// writes HEALTHCHECK, SHELL and ONBUILD into its image config as dock
+// does (the OCI format has no field for them). Its images come back to
+// dock through "buildah push docker-archive:" and Engine.Load, which keeps
+// those fields.
 func TestBuildInterop(t *testing.T) {
 	testutil.RequireRoot(t)
 	bh := newBuildah(t, requireTool(t, "buildah"))
@@ -205,8 +206,7 @@ func loadArchive(t *testing.T, e *Engine, name string) *Image {
 	return imgs[0]
 }
 
-// rawConfig returns the config blob of img as stored: with the fields of
-// Docker's format (Healthcheck, Shell) that ocispec.Image drops.
+// rawConfig returns the config blob of img as stored, byte for byte.
 func rawConfig(t *testing.T, e *Engine, img *Image) []byte {
 	t.Helper()
 	b, err := e.store.ReadBlob(digest.Digest(img.ID))

@@ -93,7 +93,7 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 			default:
 				if img, err := b.e.store.Resolve(v); err == nil && img.ID.String() == v {
 					b.o.progress(cacheUsed)
-					s.img, s.cfg, s.pending = img, cloneImageConfig(img.Config), false
+					s.img, s.cfg, s.pending = img, img.Config.Clone(), false
 					return nil
 				}
 			}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +28,8 @@ type commitOptions struct {
 
 // CommitChanges sets the runtime configuration of the new image (what
 // "docker commit --change" sets), replacing the one Commit derives from the
-// image and the container.
+// image and the container. The image's Healthcheck, Shell and OnBuild,
+// which ocispec.ImageConfig lacks, stay; CommitChange changes them.
 func CommitChanges(cfg ocispec.ImageConfig) CommitOption {
 	return func(o *commitOptions) error {
 		o.changes = &cfg
@@ -40,8 +39,10 @@ func CommitChanges(cfg ocispec.ImageConfig) CommitOption {
 
 // CommitChange applies a Dockerfile instruction to the new image's
 // configuration, as "docker commit --change" does: one of CMD, ENTRYPOINT,
-// ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME and WORKDIR. It may be given
-// several times; changes apply in order, after CommitChanges.
+// ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD (appends a trigger), STOPSIGNAL,
+// USER, VOLUME and WORKDIR, the instructions docker accepts there (not
+// SHELL). It may be given several times; changes apply in order, after
+// CommitChanges.
 func CommitChange(instruction string) CommitOption {
 	return func(o *commitOptions) error {
 		o.change = append(o.change, instruction)
@@ -84,7 +85,9 @@ func CommitCreated(t time.Time) CommitOption {
 // The container is not stopped or paused: files written while Commit reads
 // the layer may or may not be in the image. The new image's configuration
 // is the image's, with the container's Cmd, Entrypoint, Env, WorkingDir and
-// User applied, unless CommitChanges replaces it; its history has one more
+// User applied, unless CommitChanges replaces it; Docker's extensions
+// (Healthcheck, Shell, OnBuild) are kept, and fields of the image's config
+// that neither OCI nor these define are dropped. Its history has one more
 // entry. On error nothing is added to the store.
 func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption) (*Image, error) {
 	var o commitOptions
@@ -101,11 +104,11 @@ func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption
 	if err != nil {
 		return nil, fmt.Errorf("commit: image of container %s: %w", c.id[:12], translate(err))
 	}
-	cfg := cloneImageConfig(parent.Config)
+	cfg := parent.Config.Clone()
 	if o.changes != nil {
-		cfg.Config = *o.changes
+		cfg.Config.ImageConfig = *o.changes // Docker's extensions stay the image's
 	} else {
-		applyContainerConfig(&cfg.Config, &rec.Config)
+		applyContainerConfig(&cfg.Config.ImageConfig, &rec.Config)
 	}
 	if err := applyChanges(&cfg, o.change); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -157,7 +160,7 @@ func applyContainerConfig(ic *ocispec.ImageConfig, cc *Config) {
 // commitTar stores a new image of parent's layers (nil: none) plus the
 // layer tar that write writes (nil write: no new layer), with config cfg,
 // tagged ref.
-func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg ocispec.Image, ref string) (*store.Image, error) {
+func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg store.Config, ref string) (*store.Image, error) {
 	if write == nil {
 		img, err := e.store.Commit(ctx, parent, nil, cfg, ref)
 		return img, translate(err)
@@ -184,24 +187,8 @@ func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(
 	return img, nil
 }
 
-// cloneImageConfig copies an image config deeply enough that changing the
-// copy's slices and maps leaves the original alone.
-func cloneImageConfig(in ocispec.Image) ocispec.Image {
-	out := in
-	out.History = slices.Clone(in.History)
-	out.RootFS.DiffIDs = slices.Clone(in.RootFS.DiffIDs)
-	c := &out.Config
-	c.Env = slices.Clone(c.Env)
-	c.Cmd = slices.Clone(c.Cmd)
-	c.Entrypoint = slices.Clone(c.Entrypoint)
-	c.Labels = maps.Clone(c.Labels)
-	c.ExposedPorts = maps.Clone(c.ExposedPorts)
-	c.Volumes = maps.Clone(c.Volumes)
-	return out
-}
-
 // applyChanges applies CommitChange's instructions to cfg.
-func applyChanges(cfg *ocispec.Image, changes []string) error {
+func applyChanges(cfg *store.Config, changes []string) error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -214,7 +201,7 @@ func applyChanges(cfg *ocispec.Image, changes []string) error {
 	history := cfg.History
 	for _, in := range df.Stages[0].Instructions {
 		switch in.Cmd {
-		case "cmd", "entrypoint", "env", "expose", "label", "stopsignal", "user", "volume":
+		case "cmd", "entrypoint", "env", "expose", "healthcheck", "label", "onbuild", "stopsignal", "user", "volume":
 			if err := b.instruction(context.Background(), s, &in); err != nil {
 				return fmt.Errorf("change %q: %w", in.Original, err)
 			}

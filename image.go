@@ -50,6 +50,22 @@ type Image struct {
 	// Config is the image's runtime configuration: Cmd, Entrypoint, Env,
 	// WorkingDir, User, Labels...
 	Config ocispec.ImageConfig
+	// Healthcheck, Shell and OnBuild are the fields of Docker's image
+	// config that the OCI one lacks, as a Dockerfile's HEALTHCHECK,
+	// SHELL and ONBUILD set them (docker inspect shows them under
+	// Config).
+	//
+	// Healthcheck is the image's health check; nil when it sets none.
+	// dock records it (and keeps it through builds FROM the image and
+	// commits) but does not run it.
+	Healthcheck *Healthcheck `json:",omitempty"`
+	// Shell is the shell that runs the shell form of RUN, CMD and
+	// ENTRYPOINT in builds FROM the image; nil: ["/bin/sh", "-c"].
+	Shell []string `json:",omitempty"`
+	// OnBuild are the image's ONBUILD triggers, each an instruction's
+	// text ("RUN make"), that a build FROM the image runs right after
+	// its FROM.
+	OnBuild []string `json:",omitempty"`
 	// Layers are the diff IDs (digests of the uncompressed layer tars),
 	// bottom to top.
 	Layers []string
@@ -57,6 +73,30 @@ type Image struct {
 	// step (a step that added no layer says EmptyLayer), as
 	// "docker history" shows it; empty if the config has none.
 	History []ocispec.History
+}
+
+// Healthcheck is how a container of an image checks its health (Docker's
+// HEALTHCHECK). A zero duration or Retries means docker's default (30s
+// interval, 30s timeout, no start period, 5s start interval, 3 retries).
+// It marshals to JSON as docker's image config has it: durations in
+// nanoseconds, zero values left out.
+type Healthcheck struct {
+	// Test is ["NONE"] (no health check, not even the base image's),
+	// ["CMD", arg...] (run directly) or ["CMD-SHELL", command] (run by
+	// the image's shell).
+	Test []string `json:",omitempty"`
+	// Interval is the time between two checks.
+	Interval time.Duration `json:",omitempty"`
+	// Timeout is how long a check may run before it counts as failed.
+	Timeout time.Duration `json:",omitempty"`
+	// StartPeriod is the time after the start during which failures do
+	// not count.
+	StartPeriod time.Duration `json:",omitempty"`
+	// StartInterval is the time between checks during StartPeriod.
+	StartInterval time.Duration `json:",omitempty"`
+	// Retries is how many consecutive failures make the container
+	// unhealthy.
+	Retries int `json:",omitempty"`
 }
 
 // ImportOption configures Import and ImportDir.
@@ -246,13 +286,19 @@ func newImage(img *store.Image) *Image {
 		Size:         img.Size,
 		Architecture: img.Config.Architecture,
 		OS:           img.Config.OS,
-		Config:       img.Config.Config,
+		Config:       img.Config.Config.ImageConfig,
+		Shell:        img.Config.Config.Shell,
+		OnBuild:      img.Config.Config.OnBuild,
 		RepoTags:     []string{},
 		Layers:       []string{},
 		History:      img.Config.History,
 	}
 	if img.Config.Created != nil {
 		out.Created = *img.Config.Created
+	}
+	if h := img.Config.Config.Healthcheck; h != nil {
+		hc := Healthcheck(*h)
+		out.Healthcheck = &hc
 	}
 	for _, n := range img.Names {
 		if r, err := reference.Parse(n); err == nil {

@@ -20,5 +20,5 @@ func (e *Engine) imageForRun(ctx context.Context, ref string) (*runImage, error)
 	if err != nil {
 		return nil, err
 	}
-	return &runImage{ID: img.ID.String(), Config: img.Config.Config, Layers: layers}, nil
+	return &runImage{ID: img.ID.String(), Config: img.Config.Config.ImageConfig, Layers: layers}, nil
 }

@@ -320,5 +320,31 @@ func inspectOne(ctx context.Context, e *dock.Engine, name, typ string) (any, err
 	if errors.Is(err, dock.ErrNotFound) && typ == "" {
 		return nil, fmt.Errorf("no such object: %s", name)
 	}
-	return img, err
+	if err != nil {
+		return nil, err
+	}
+	return newImageInspect(img), nil
+}
+
+// imageInspect is an image as inspect shows it: dock.Image, with the
+// fields of Docker's config extensions inside Config, where docker
+// inspect has them.
+type imageInspect struct {
+	*dock.Image
+	Config imageInspectConfig // shadows Image.Config
+}
+
+type imageInspectConfig struct {
+	ocispec.ImageConfig
+	Healthcheck *dock.Healthcheck `json:",omitempty"`
+	OnBuild     []string          `json:",omitempty"`
+	Shell       []string          `json:",omitempty"`
+}
+
+func newImageInspect(img *dock.Image) *imageInspect {
+	v := *img
+	v.Healthcheck, v.OnBuild, v.Shell = nil, nil, nil // shown in Config
+	return &imageInspect{Image: &v, Config: imageInspectConfig{
+		ImageConfig: img.Config, Healthcheck: img.Healthcheck, OnBuild: img.OnBuild, Shell: img.Shell,
+	}}
 }

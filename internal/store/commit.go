@@ -24,7 +24,7 @@ import (
 // plus the new layer's. layerTar is read once: it is hashed, unpacked into
 // the layer directory and written, uncompressed, to the layer blob as it
 // arrives, as in Import. On error nothing visible changes.
-func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg ocispec.Image, ref string) (*Image, error) {
+func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg Config, ref string) (*Image, error) {
 	img, err := s.commit(ctx, parent, layerTar, cfg, ref)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -32,7 +32,7 @@ func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, c
 	return img, nil
 }
 
-func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg ocispec.Image, ref string) (*Image, error) {
+func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg Config, ref string) (*Image, error) {
 	var tag string
 	if ref != "" {
 		r, err := reference.Parse(ref)

@@ -30,9 +30,10 @@ type Image struct {
 	// ("docker.io/library/busybox:latest"), in index order; empty for an
 	// untagged image.
 	Names []string
-	// Manifest and Config are the image's, as stored.
+	// Manifest and Config are the image's, as stored (Config with
+	// Docker's extensions).
 	Manifest ocispec.Manifest
-	Config   ocispec.Image
+	Config   Config
 	// Size is the sum of the layer sizes as stored (compressed).
 	Size int64
 }

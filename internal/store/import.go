@@ -94,10 +94,10 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 	if opt.Created.IsZero() {
 		created = time.Now().UTC()
 	}
-	cfg := ocispec.Image{
+	cfg := Config{
 		Created:  &created,
 		Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH},
-		Config:   opt.Config,
+		Config:   RuntimeConfig{ImageConfig: opt.Config},
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{l.diffID}},
 		History:  []ocispec.History{{Created: &created, CreatedBy: "import", Comment: opt.Message}},
 	}
@@ -145,7 +145,7 @@ func spoolLayer(ctx context.Context, work string, r io.Reader, parentChain diges
 // under the lock, the new layer (its blob file newBlob, the last of layers,
 // and its unpacked directory layerDir of chain ID chain; none when newBlob
 // is ""), the config, the manifest and the tag.
-func (s *Store) storeImage(ctx context.Context, cfg ocispec.Image, layers []ocispec.Descriptor, newBlob, layerDir string, chain digest.Digest, tag string) (*Image, error) {
+func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Descriptor, newBlob, layerDir string, chain digest.Digest, tag string) (*Image, error) {
 	cfgBytes, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
