@@ -265,7 +265,8 @@ func TestBuildMountHostile(t *testing.T) {
 		{"--mount=type=cache,target=/ true", ErrInvalid},
 		{"--mount=type=ssh true", ErrUnsupported},
 		{"--mount=type=secret,id=s,required true", ErrNotFound},
-		{"--network=host true", ErrUnsupported},
+		{"--network=bridge true", ErrUnsupported},
+		{"--security=insecure true", ErrUnsupported},
 	} {
 		writeDockerfile(t, dir, "FROM busybox\nRUN "+c.run+"\n")
 		_, err := e.Build(ctx, dir, BuildTag("hostile"))
