@@ -251,7 +251,9 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // as "docker build" does, and returns it.
 //
 // The stages run in order, up to the last or BuildTarget's. FROM takes an
-// image of the store (Build does not pull), an earlier stage, or scratch.
+// image of the store (pulled only as BuildPull says; by default never), an
+// earlier stage, or scratch; a stage whose base sets no PATH gets the
+// default one.
 // ENV, ARG, LABEL, WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL, CMD,
 // ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD and MAINTAINER set the image
 // configuration (SHELL, HEALTHCHECK and ONBUILD the fields of Docker's
@@ -260,9 +262,10 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // stage's shell. A base image's (or base stage's) ONBUILD triggers run
 // right after FROM, in order, as steps of the stage (a COPY of one copies
 // from this build's context), and the image does not inherit them; a
-// trigger that fails gives a *BuildError at the FROM line that names it. RUN runs in a
-// container of the stage's image (network none, the stage's environment,
-// user, working directory and shell) and commits its changes as a layer.
+// trigger that fails gives a *BuildError at the FROM line that names it.
+// RUN runs in a container of the stage's image (network none unless
+// BuildNetwork or RUN --network says host; the stage's environment, user,
+// working directory and shell) and commits its changes as a layer.
 // COPY and ADD copy files of the context (or, with --from, of a stage or an
 // image) into a layer, without running anything: sources are resolved
 // inside the context (a path or symlink leading out of it is refused),

@@ -309,6 +309,13 @@ func (c *copier) inline(target string, mode int64, mtime time.Time, size int64, 
 		ModTime:  mtime.Truncate(time.Second),
 		Format:   tar.FormatPAX,
 	}
+	c.applyFlags(&hdr)
+	c.l.entries[target] = &layerEntry{hdr: hdr, open: open, sum: &sum}
+}
+
+// applyFlags clamps hdr's time to SOURCE_DATE_EPOCH and applies --chown
+// and --chmod to it.
+func (c *copier) applyFlags(hdr *tar.Header) {
 	if t := c.b.o.epoch; !t.IsZero() && hdr.ModTime.After(t) {
 		hdr.ModTime = t
 	}
@@ -318,7 +325,6 @@ func (c *copier) inline(target string, mode int64, mtime time.Time, size int64, 
 	if c.mode != nil {
 		hdr.Mode = *c.mode
 	}
-	c.l.entries[target] = &layerEntry{hdr: hdr, open: open, sum: &sum}
 }
 
 // download fetches u for ADD and adds it, not extracted, as dest (or
@@ -382,15 +388,7 @@ func (c *copier) entry(name, target string, fi fs.FileInfo) error {
 	if fi.Mode()&fs.ModeSticky != 0 {
 		hdr.Mode |= 0o1000
 	}
-	if t := c.b.o.epoch; !t.IsZero() && hdr.ModTime.After(t) {
-		hdr.ModTime = t
-	}
-	if c.owner != nil {
-		hdr.Uid, hdr.Gid = c.owner[0], c.owner[1]
-	}
-	if c.mode != nil {
-		hdr.Mode = *c.mode
-	}
+	c.applyFlags(&hdr)
 	e := &layerEntry{}
 	switch {
 	case fi.Mode().IsRegular():

@@ -159,13 +159,13 @@ func (e *Engine) PruneVolumes(ctx context.Context, all bool) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		used := e.usedVolumes()
+		used := e.volumeUsers()
 		var errs []error
 		for _, v := range vols {
 			if ctx.Err() != nil {
 				return errors.Join(append(errs, ctx.Err())...)
 			}
-			if used[v.Name] || !all && !v.Anonymous {
+			if used[v.Name] != "" || !all && !v.Anonymous {
 				continue
 			}
 			if err := e.removeVolumeLocked(v.Name); err != nil {
@@ -226,25 +226,12 @@ func anonymousVolumes(e *Engine, rec *containerRecord) []string {
 }
 
 // volumeUser returns the ID of a container that mounts the volume, or "".
-func (e *Engine) volumeUser(name string) string {
-	entries, _ := os.ReadDir(e.path("containers"))
-	for _, ent := range entries {
-		rec, err := e.readRecord(ent.Name())
-		if err != nil {
-			continue
-		}
-		for _, m := range rec.Config.Mounts {
-			if m.Type == "volume" && m.Source == name {
-				return rec.ID
-			}
-		}
-	}
-	return ""
-}
+func (e *Engine) volumeUser(name string) string { return e.volumeUsers()[name] }
 
-// usedVolumes returns the names of the volumes that containers mount.
-func (e *Engine) usedVolumes() map[string]bool {
-	used := map[string]bool{}
+// volumeUsers maps the names of the volumes that containers mount to the
+// ID of one of those containers.
+func (e *Engine) volumeUsers() map[string]string {
+	users := map[string]string{}
 	entries, _ := os.ReadDir(e.path("containers"))
 	for _, ent := range entries {
 		rec, err := e.readRecord(ent.Name())
@@ -253,9 +240,9 @@ func (e *Engine) usedVolumes() map[string]bool {
 		}
 		for _, m := range rec.Config.Mounts {
 			if m.Type == "volume" {
-				used[m.Source] = true
+				users[m.Source] = rec.ID
 			}
 		}
 	}
-	return used
+	return users
 }

@@ -115,15 +115,23 @@ static struct {
 	char *lock, *dir, *trash, *cgroups;
 } autorm;
 
+// field_dup copies a field of the plan (a string, or a list of strings
+// each ended by a NUL, and a NUL after the list) out of the plan's buffer.
+static char *field_dup(const struct field *f)
+{
+	char *p = malloc(f->n + 1);
+	if (!p)
+		fail(1, ENOMEM, "plan");
+	memcpy(p, f->p, f->n + 1);
+	return p;
+}
+
 void op_autoremove(struct field *f)
 {
-	autorm.lock = strdup(f[0].p);
-	autorm.dir = strdup(f[1].p);
-	autorm.trash = strdup(f[2].p);
-	autorm.cgroups = malloc(f[3].n + 1);
-	if (!autorm.lock || !autorm.dir || !autorm.trash || !autorm.cgroups)
-		fail(1, ENOMEM, "plan");
-	memcpy(autorm.cgroups, f[3].p, f[3].n + 1);
+	autorm.lock = field_dup(&f[0]);
+	autorm.dir = field_dup(&f[1]);
+	autorm.trash = field_dup(&f[2]);
+	autorm.cgroups = field_dup(&f[3]);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -142,13 +150,10 @@ static struct {
 
 void op_autoremove_volumes(struct field *f)
 {
-	autormv.containers = strdup(f[0].p);
-	autormv.volumes = strdup(f[1].p);
-	autormv.trash = strdup(f[2].p);
-	autormv.names = malloc(f[3].n + 1);
-	if (!autormv.containers || !autormv.volumes || !autormv.trash || !autormv.names)
-		fail(1, ENOMEM, "plan");
-	memcpy(autormv.names, f[3].p, f[3].n + 1);
+	autormv.containers = field_dup(&f[0]);
+	autormv.volumes = field_dup(&f[1]);
+	autormv.trash = field_dup(&f[2]);
+	autormv.names = field_dup(&f[3]);
 }
 
 // volume_in_use reports whether a container's config.json names the

@@ -114,21 +114,14 @@ func (s *Store) distributable(ctx context.Context, img *Image) (*Image, error) {
 		if err := s.writeIndex(idx); err != nil {
 			return err
 		}
-		for _, e := range entries(idx) {
-			if e.desc.Digest == manDigest {
-				names = e.names
-			}
-		}
+		names = namesOf(idx, manDigest)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := *img
-	out.Digest, out.Manifest, out.Names, out.Size = manDigest, man, names, 0
-	for _, l := range man.Layers {
-		out.Size += l.Size
-	}
+	out.Digest, out.Manifest, out.Names, out.Size = manDigest, man, names, layersSize(man.Layers)
 	return &out, nil
 }
 

@@ -86,6 +86,25 @@ func entries(idx *ocispec.Index) []*entry {
 	return out
 }
 
+// namesOf returns the tags that name the manifest d in idx.
+func namesOf(idx *ocispec.Index, d digest.Digest) []string {
+	for _, e := range entries(idx) {
+		if e.desc.Digest == d {
+			return e.names
+		}
+	}
+	return nil
+}
+
+// layersSize is the sum of the layers' sizes as stored.
+func layersSize(layers []ocispec.Descriptor) int64 {
+	var n int64
+	for _, l := range layers {
+		n += l.Size
+	}
+	return n
+}
+
 func isManifestType(mt string) bool {
 	return mt == ocispec.MediaTypeImageManifest || mt == mediaTypeDockerManifest
 }

@@ -213,19 +213,11 @@ func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Des
 		if err := s.writeIndex(idx); err != nil {
 			return err
 		}
-		for _, e := range entries(idx) {
-			if e.desc.Digest == manDigest {
-				names = e.names
-			}
-		}
+		names = namesOf(idx, manDigest)
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	var size int64
-	for _, l := range layers {
-		size += l.Size
 	}
 	return &Image{
 		ID:       cfgDigest,
@@ -233,7 +225,7 @@ func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Des
 		Names:    names,
 		Manifest: man,
 		Config:   cfg,
-		Size:     size,
+		Size:     layersSize(layers),
 	}, nil
 }
 
