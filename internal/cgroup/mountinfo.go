@@ -24,7 +24,7 @@ func v1Mounts(mountinfo io.Reader) (map[string]string, string, error) {
 	m := map[string]string{}
 	var unified string
 	s := bufio.NewScanner(mountinfo)
-	s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	s.Buffer(make([]byte, 0, 4096), 1024*1024) // grows for long lines
 	for s.Scan() {
 		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
 		fields := strings.Fields(s.Text())
@@ -81,7 +81,7 @@ func v1Hierarchies(mountinfo io.Reader) ([]Hierarchy, error) {
 	var out []Hierarchy
 	seen := map[string]bool{}
 	s := bufio.NewScanner(mountinfo)
-	s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	s.Buffer(make([]byte, 0, 4096), 1024*1024) // grows for long lines
 	for s.Scan() {
 		fields := strings.Fields(s.Text())
 		sep := slices.Index(fields, "-")

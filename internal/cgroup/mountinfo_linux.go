@@ -13,25 +13,62 @@ import (
 // the container's /sys/fs/cgroup), and a long-running program many more.
 // The kernel flags an open mountinfo file with POLLPRI when the mount
 // table changed since it was last polled, so the copy is read again only
-// then.
+// then, and what v1Mounts found in it is kept with it.
 var selfMounts struct {
 	sync.Mutex
 	fd   int // -1 until the first read
 	data []byte
+	v1   *v1MountInfo // v1Mounts of data, once asked; nil: not yet
+}
+
+type v1MountInfo struct {
+	mounts  map[string]string
+	unified string
 }
 
 func init() { selfMounts.fd = -1 }
 
 // mountinfo returns a reader of the current /proc/self/mountinfo.
 func mountinfo() (io.Reader, error) {
+	selfMounts.Lock()
+	defer selfMounts.Unlock()
+	data, err := mountinfoLocked()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(data), nil
+}
+
+// currentV1Mounts is v1Mounts of the current mountinfo, parsed again only
+// when the mount table changed. The map is shared: callers only read it.
+func currentV1Mounts() (map[string]string, string, error) {
 	m := &selfMounts
 	m.Lock()
 	defer m.Unlock()
+	data, err := mountinfoLocked()
+	if err != nil {
+		return nil, "", err
+	}
+	if m.v1 == nil {
+		mounts, unified, err := v1Mounts(bytes.NewReader(data))
+		if err != nil {
+			return nil, "", err
+		}
+		m.v1 = &v1MountInfo{mounts, unified}
+	}
+	return m.v1.mounts, m.v1.unified, nil
+}
+
+// mountinfoLocked returns the current mountinfo, reading it again (and
+// forgetting what was parsed of the old) when the mount table changed.
+// The caller holds selfMounts.
+func mountinfoLocked() ([]byte, error) {
+	m := &selfMounts
 	if m.fd >= 0 {
 		fds := []unix.PollFd{{Fd: int32(m.fd), Events: unix.POLLPRI}}
 		n, err := unix.Poll(fds, 0)
 		if err == nil && n == 0 {
-			return bytes.NewReader(m.data), nil // unchanged
+			return m.data, nil // unchanged
 		}
 		unix.Close(m.fd)
 		m.fd = -1
@@ -48,6 +85,6 @@ func mountinfo() (io.Reader, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	m.fd, m.data = fd, data
-	return bytes.NewReader(data), nil
+	m.fd, m.data, m.v1 = fd, data, nil
+	return data, nil
 }

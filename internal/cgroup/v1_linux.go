@@ -33,13 +33,9 @@ type v1Manager struct {
 }
 
 func newV1(path string, mode Mode) (*v1Manager, error) {
-	f, err := mountinfo()
+	mounts, unified, err := currentV1Mounts()
 	if err != nil {
 		return nil, fmt.Errorf("find cgroup hierarchies: %w", err)
-	}
-	mounts, unified, err := v1Mounts(f)
-	if err != nil {
-		return nil, err
 	}
 	m := &v1Manager{path: path, dirs: map[string]string{}}
 	for _, c := range v1Controllers {

@@ -16,9 +16,7 @@ package reference
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -37,24 +35,6 @@ const (
 	legacyDefaultDomain = "index.docker.io"
 	officialRepoPrefix  = "library/"
 )
-
-var (
-	// A domain: host names joined by dots, or a bracketed IPv6 address,
-	// with an optional port.
-	domainRE = lazyRegexp(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	// A path component: lower-case alphanumerics, separated by one ".",
-	// one "_", "__" or a run of "-".
-	componentRE = lazyRegexp(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	tagRE       = lazyRegexp(`^[\w][\w.-]{0,127}$`)
-	// A bare 64-hex string is an image ID, never a repository name.
-	idRE = lazyRegexp(`^[a-f0-9]{64}$`)
-)
-
-// lazyRegexp compiles expr on first use, so that importing the package
-// costs a program nothing at start-up.
-func lazyRegexp(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
-}
 
 // Ref is a parsed, normalized image reference. Domain and Path are always
 // set; Tag, Digest or both may be set. Parse sets Tag to "latest" when the
@@ -86,7 +66,7 @@ func ParseNoDefaultTag(s string) (Ref, error) {
 	if s == "" {
 		return Ref{}, fmt.Errorf("%w: empty reference", ErrInvalid)
 	}
-	if idRE().MatchString(s) {
+	if isImageID(s) {
 		return Ref{}, fmt.Errorf("%w: %q: cannot specify 64-byte hexadecimal strings as a repository name", ErrInvalid, s)
 	}
 	var r Ref
@@ -104,12 +84,12 @@ func ParseNoDefaultTag(s string) (Ref, error) {
 	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.ContainsRune(name[i+1:], '/') {
 		r.Tag = name[i+1:]
 		name = name[:i]
-		if !tagRE().MatchString(r.Tag) {
+		if !isTag(r.Tag) {
 			return Ref{}, fmt.Errorf("%w: %q: bad tag %q", ErrInvalid, s, r.Tag)
 		}
 	}
 	r.Domain, r.Path = splitDomain(name)
-	if !domainRE().MatchString(r.Domain) {
+	if !isDomain(r.Domain) {
 		return Ref{}, fmt.Errorf("%w: %q: bad registry %q", ErrInvalid, s, r.Domain)
 	}
 	if r.Path == "" {
@@ -119,7 +99,7 @@ func ParseNoDefaultTag(s string) (Ref, error) {
 		return Ref{}, fmt.Errorf("%w: %q: repository name must be lowercase", ErrInvalid, s)
 	}
 	for c := range strings.SplitSeq(r.Path, "/") {
-		if !componentRE().MatchString(c) {
+		if !isComponent(c) {
 			return Ref{}, fmt.Errorf("%w: %q: bad repository name component %q", ErrInvalid, s, c)
 		}
 	}
