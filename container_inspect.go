@@ -1,0 +1,153 @@
+package dock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Container returns a handle on the container with the given ID, unique ID
+// prefix or name.
+func (e *Engine) Container(idOrName string) (*Container, error) {
+	id, err := e.resolveContainer(idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return &Container{e: e, id: id}, nil
+}
+
+func (e *Engine) resolveContainer(ref string) (string, error) {
+	ref = strings.TrimPrefix(ref, "/")
+	if ref == "" {
+		return "", invalidf("empty container reference")
+	}
+	entries, err := os.ReadDir(e.path("containers"))
+	if err != nil {
+		return "", err
+	}
+	var match []string
+	for _, ent := range entries {
+		if ent.Name() == ref {
+			return ref, nil
+		}
+		if strings.HasPrefix(ent.Name(), ref) {
+			match = append(match, ent.Name())
+		}
+	}
+	if id, err := e.findByName(ref); err == nil {
+		return id, nil
+	}
+	switch len(match) {
+	case 0:
+		return "", fmt.Errorf("no such container: %s: %w", ref, ErrNotFound)
+	case 1:
+		return match[0], nil
+	}
+	return "", invalidf("container reference %q is ambiguous", ref)
+}
+
+func (e *Engine) findByName(name string) (string, error) {
+	entries, err := os.ReadDir(e.path("containers"))
+	if err != nil {
+		return "", err
+	}
+	for _, ent := range entries {
+		rec, err := e.readRecord(ent.Name())
+		if err == nil && rec.Name == name {
+			return rec.ID, nil
+		}
+	}
+	return "", ErrNotFound
+}
+
+// Info is what Inspect and Containers report about a container.
+type Info struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name,omitempty"`
+	Image    string    `json:"image"`
+	ImageID  string    `json:"imageID"`
+	Created  time.Time `json:"created"`
+	Args     []string  `json:"args"`
+	Hostname string    `json:"hostname"`
+	Config   Config    `json:"config"`
+	State    State     `json:"state"`
+	// Mounts are the container's mounts as they are made, volumes by
+	// name (those of the image's VOLUMEs included), as docker inspect
+	// shows them.
+	Mounts []MountPoint `json:"mounts,omitempty"`
+}
+
+// MountPoint is a mount of a container, resolved.
+type MountPoint struct {
+	// Type is "bind", "volume" or "tmpfs".
+	Type string `json:"type"`
+	// Name is the volume's name (volume mounts).
+	Name string `json:"name,omitempty"`
+	// Source is the host path: the bind source, or the volume's
+	// directory. Empty for tmpfs.
+	Source string `json:"source,omitempty"`
+	// Target is the path inside the container.
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// Anonymous reports an anonymous volume.
+	Anonymous bool `json:"anonymous,omitempty"`
+}
+
+// mountPoints resolves the recorded mounts.
+func (e *Engine) mountPoints(ms []Mount) []MountPoint {
+	var out []MountPoint
+	for _, m := range ms {
+		mp := MountPoint{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		if m.Type == "volume" {
+			mp.Name, mp.Source = m.Source, e.path("volumes", m.Source, "_data")
+			_, err := os.Lstat(e.path("volumes", m.Source, anonymousMarker))
+			mp.Anonymous = err == nil
+		}
+		out = append(out, mp)
+	}
+	return out
+}
+
+// Inspect returns the container's configuration and its state, as it is
+// now: a container whose process vanished is reported exited.
+func (c *Container) Inspect(ctx context.Context) (*Info, error) {
+	rec, err := c.record()
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Info{
+		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
+		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
+		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
+	}, nil
+}
+
+// Containers lists the containers in the state directory, newest first.
+func (e *Engine) Containers(ctx context.Context) ([]*Info, error) {
+	entries, err := os.ReadDir(e.path("containers"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Info
+	for _, ent := range entries {
+		c := &Container{e: e, id: ent.Name()}
+		info, err := c.Inspect(ctx)
+		if errors.Is(err, ErrNotFound) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b *Info) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}

@@ -1,0 +1,110 @@
+package dock
+
+import (
+	"os"
+	"path"
+	"strings"
+)
+
+// validateConfig checks what can be checked without the image.
+func validateConfig(cfg *Config) error {
+	switch cfg.Network {
+	case "", "none", "host":
+	default:
+		return invalidf("network %q: only none and host are supported", cfg.Network)
+	}
+	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
+		return invalidf("working directory %q is not absolute", cfg.WorkingDir)
+	}
+	if strings.HasPrefix(path.Clean(cfg.WorkingDir), "/proc/") {
+		return invalidf("working directory %q is inside /proc", cfg.WorkingDir)
+	}
+	if _, err := effectiveCaps(cfg); err != nil {
+		return err
+	}
+	for i := range cfg.Mounts {
+		if err := validateMount(&cfg.Mounts[i]); err != nil {
+			return err
+		}
+	}
+	for _, u := range cfg.Ulimits {
+		if _, ok := rlimitByName[u.Name]; !ok {
+			return invalidf("unknown ulimit %q", u.Name)
+		}
+		if u.Soft > u.Hard || u.Soft < 0 {
+			return invalidf("ulimit %s: soft limit %d above hard limit %d", u.Name, u.Soft, u.Hard)
+		}
+	}
+	if err := validateResources(&cfg.Resources); err != nil {
+		return err
+	}
+	for _, m := range [][]IDMap{cfg.UIDMap, cfg.GIDMap} {
+		for _, r := range m {
+			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {
+				return invalidf("id map %+v: invalid range", r)
+			}
+		}
+	}
+	if (len(cfg.UIDMap) == 0) != (len(cfg.GIDMap) == 0) {
+		return invalidf("user namespace needs both a uid and a gid map")
+	}
+	if len(cfg.UIDMap) > 0 {
+		_, uok := hostID(cfg.UIDMap, 0)
+		_, gok := hostID(cfg.GIDMap, 0)
+		if !uok || !gok {
+			return invalidf("user namespace maps must map the container's root (ID 0)")
+		}
+	}
+	return nil
+}
+
+// hostID maps a container ID to the host through maps.
+func hostID(maps []IDMap, id int) (int, bool) {
+	for _, m := range maps {
+		if id >= m.ContainerID && id < m.ContainerID+m.Size {
+			return m.HostID + id - m.ContainerID, true
+		}
+	}
+	return 0, false
+}
+
+func validateMount(m *Mount) error {
+	if !path.IsAbs(m.Target) {
+		return invalidf("mount target %q is not absolute", m.Target)
+	}
+	m.Target = path.Clean(m.Target)
+	if m.Target == "/" {
+		return invalidf("mount target cannot be /")
+	}
+	switch m.Type {
+	case "bind":
+		if !path.IsAbs(m.Source) {
+			return invalidf("bind source %q is not absolute", m.Source)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return invalidf("bind source path does not exist: %s", m.Source)
+		}
+	case "volume":
+		if m.Source != "" && !validName(m.Source, 255) {
+			return invalidf("invalid volume name %q", m.Source)
+		}
+		if len(m.Options) > 0 {
+			return invalidf("volume mount %s has options %q: only tmpfs mounts take options", m.Target, m.Options)
+		}
+	case "tmpfs":
+		if m.Source != "" {
+			return invalidf("tmpfs mount %s has a source", m.Target)
+		}
+		for _, o := range m.Options {
+			if strings.ContainsAny(o, ",\x00") {
+				return invalidf("tmpfs option %q", o)
+			}
+		}
+	default:
+		return invalidf("mount type %q: want bind, volume or tmpfs", m.Type)
+	}
+	if m.NoCopy && m.Type != "volume" {
+		return invalidf("%s mount %s: NoCopy applies to volume mounts only", m.Type, m.Target)
+	}
+	return nil
+}
