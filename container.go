@@ -135,6 +135,7 @@ func (e *Engine) Create(ctx context.Context, cfg Config) (*Container, error) {
 // the containers of RUN steps (BuildKit mounts no volume there either).
 func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) (c *Container, retErr error) {
 	go warmRecordJSON()
+	go e.prefetchStart(cfg)
 	if cfg.Image == "" {
 		return nil, invalidf("create container: no image")
 	}

@@ -108,3 +108,5 @@ func isOpaque(p string) bool         { return false }
 func readInRoot(root, name string) ([]byte, error) {
 	return nil, unsupported("read container file")
 }
+
+func (e *Engine) prefetchStart(Config) {}

@@ -19,14 +19,10 @@ import (
 // (cache/), keyed by everything that shapes them: this binary, the
 // kernel, the architecture and the capabilities.
 func (e *Engine) seccompFor(caps capSet) ([]byte, error) {
-	if v, ok := seccompCache.Load(caps); ok {
-		return v.([]byte), nil
-	}
-	file := e.path("cache", "seccomp-"+seccompKey(caps))
-	if b, err := os.ReadFile(file); err == nil && len(b) > 0 && len(b)%8 == 0 {
-		seccompCache.Store(caps, b)
+	if b := e.seccompCached(caps); b != nil {
 		return b, nil
 	}
+	file := e.path("cache", "seccomp-"+seccompKey(caps))
 	prog, err := seccomp.Default(caps.names())
 	if err != nil {
 		return nil, fmt.Errorf("compile seccomp profile: %w", err)
@@ -37,6 +33,20 @@ func (e *Engine) seccompFor(caps capSet) ([]byte, error) {
 		e.writeFileAtomic(file, b, 0o600) // a cache: a failure costs only time
 	}
 	return b, nil
+}
+
+// seccompCached returns the program for caps from memory or from the
+// cache file (then kept in memory); nil when neither has it.
+func (e *Engine) seccompCached(caps capSet) []byte {
+	if v, ok := seccompCache.Load(caps); ok {
+		return v.([]byte)
+	}
+	file := e.path("cache", "seccomp-"+seccompKey(caps))
+	if b, err := os.ReadFile(file); err == nil && len(b) > 0 && len(b)%8 == 0 {
+		seccompCache.Store(caps, b)
+		return b
+	}
+	return nil
 }
 
 var seccompCache sync.Map // capSet -> []byte

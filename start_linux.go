@@ -66,6 +66,23 @@ func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launc
 	return l, nil
 }
 
+// prefetchStart loads, in the background of Create, what Start will need
+// and keeps in memory: the cgroup v1 hierarchies and the compiled seccomp
+// program of cfg's capabilities when the cache has it. Start then finds
+// them ready instead of reading them. It only reads: compiling (and
+// writing the cache) stays Start's, and errors are Start's to report.
+func (e *Engine) prefetchStart(cfg Config) {
+	if cgroup.DetectMode() != cgroup.Unified {
+		v1Hierarchies()
+	}
+	if cfg.Privileged || cfg.SeccompUnconfined {
+		return
+	}
+	if caps, err := effectiveCaps(&cfg); err == nil {
+		e.seccompCached(caps)
+	}
+}
+
 // v1Hierarchies are read once: the host's cgroup mounts do not change
 // under a running program.
 var v1Hierarchies = sync.OnceValues(cgroup.V1Hierarchies)
