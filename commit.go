@@ -127,7 +127,7 @@ func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption
 	upper := c.dir("upper")
 	img, err := c.e.commitTar(ctx, parent, func(w io.Writer) error {
 		return layerdiff.Write(ctx, w, upper, layerdiff.Options{})
-	}, cfg, ref)
+	}, cfg, ref, nil)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
@@ -159,10 +159,11 @@ func applyContainerConfig(ic *ocispec.ImageConfig, cc *Config) {
 
 // commitTar stores a new image of parent's layers (nil: none) plus the
 // layer tar that write writes (nil write: no new layer), with config cfg,
-// tagged ref.
-func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg store.Config, ref string) (*store.Image, error) {
+// tagged ref, recording parent as its parent. lease (may be nil) holds the
+// new image.
+func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg store.Config, ref string, lease *store.Lease) (*store.Image, error) {
 	if write == nil {
-		img, err := e.store.Commit(ctx, parent, nil, cfg, ref)
+		img, err := e.store.Commit(ctx, parent, nil, cfg, ref, lease)
 		return img, translate(err)
 	}
 	pr, pw := pipe.New(4 << 20) // write runs while the store reads
@@ -172,7 +173,7 @@ func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	img, err := e.store.Commit(ctx, parent, pr, cfg, ref)
+	img, err := e.store.Commit(ctx, parent, pr, cfg, ref, lease)
 	pr.CloseWithError(fmt.Errorf("layer not read to the end"))
 	werr := <-done
 	if err == nil && werr != nil {
