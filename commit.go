@@ -88,7 +88,8 @@ func CommitCreated(t time.Time) CommitOption {
 // User applied, unless CommitChanges replaces it; Docker's extensions
 // (Healthcheck, Shell, OnBuild) are kept, and fields of the image's config
 // that neither OCI nor these define are dropped. Its history has one more
-// entry. On error nothing is added to the store.
+// entry, and its Parent is the container's image. On error nothing is
+// added to the store.
 func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption) (*Image, error) {
 	var o commitOptions
 	for _, opt := range opts {
