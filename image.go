@@ -282,7 +282,8 @@ func (e *Engine) Tag(ctx context.Context, ref, newRef string) error {
 // deletes the image and all its tags; an image with several tags needs
 // force. An image that a container was created from cannot be removed
 // without force, and force then only untags it: the image stays, untagged,
-// until the container is gone. An image that is the parent of another
+// until the container is gone; likewise an image that a build in progress
+// uses, in any engine on the root. An image that is the parent of another
 // image (see Image.Parent) is never deleted: by ID that is refused, even
 // with force, and by its last tag it is untagged and stays as an
 // intermediate image. Refusals wrap ErrInUse. Deleting an image removes

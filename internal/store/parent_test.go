@@ -275,6 +275,11 @@ func TestLeaseProtectsFromPrune(t *testing.T) {
 	if lines, _, err := pruner.PruneImages(ctx, true, nil); err != nil || slices.Contains(lines, "Deleted: "+s2.ID.String()) || slices.Contains(lines, "Deleted: "+s1.ID.String()) {
 		t.Errorf("PruneImages during the build = %q, %v, want the leased images kept", lines, err)
 	}
+	// An explicit rmi of a leased image is refused without force, as for
+	// an image a container uses.
+	if _, err := pruner.Remove(s2.ID.String(), false, nil); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "build in progress") {
+		t.Errorf("Remove(leased image) = %v, want ErrInUse", err)
+	}
 	// The build's next step still finds its parent.
 	step(t, builder, s2, "s3", "other", nil)
 	// rmi of a child does not take a leased parent.

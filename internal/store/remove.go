@@ -59,7 +59,8 @@ func (s *Store) Tag(ref, newRef string) error {
 // By ID or digest, Remove untags every tag and deletes the image; an image
 // with several tags needs force. An image that inUse reports as used by a
 // container is refused unless force, which untags it but keeps the image
-// (untagged) and its content for the container. An image that is the
+// (untagged) and its content for the container; the same holds for an
+// image that a live Lease holds (a build in progress). An image that is the
 // parent of another image is never deleted: by ID that is refused, even
 // with force, and by its last name it is only untagged (it stays as an
 // intermediate image). Refusals wrap ErrInUse. Deleting an image removes
@@ -112,9 +113,11 @@ func (s *Store) remove(idx *ocispec.Index, ref string, force bool, inUse func(id
 		return err
 	}
 	img, loadErr := s.load(e) // a broken image is still removed
-	used := false
-	if loadErr == nil && inUse != nil {
-		used = inUse(img.ID)
+	used, user := false, ""
+	if loadErr == nil && inUse != nil && inUse(img.ID) {
+		used, user = true, "a container uses"
+	} else if loadErr == nil && leased[img.ID] {
+		used, user = true, "a build in progress uses" // its next step needs it
 	}
 	shortID := e.desc.Digest
 	if loadErr == nil {
@@ -130,7 +133,7 @@ func (s *Store) remove(idx *ocispec.Index, ref string, force bool, inUse func(id
 	}
 	if byName != "" {
 		if used && !force && len(e.names) == 1 {
-			return fmt.Errorf("%w: cannot remove %q (must force): a container uses image %s", ErrInUse, ref, shortID)
+			return fmt.Errorf("%w: cannot remove %q (must force): %s image %s", ErrInUse, ref, user, shortID)
 		}
 		untag(byName)
 		if len(e.names) > 1 {
@@ -144,7 +147,7 @@ func (s *Store) remove(idx *ocispec.Index, ref string, force bool, inUse func(id
 			return fmt.Errorf("%w: cannot delete image %s (must force): it has %d tags", ErrInUse, shortID, len(e.names))
 		}
 		if used && !force {
-			return fmt.Errorf("%w: cannot delete image %s (must force): a container uses it", ErrInUse, shortID)
+			return fmt.Errorf("%w: cannot delete image %s (must force): %s it", ErrInUse, shortID, user)
 		}
 		for _, n := range e.names {
 			untag(n)
