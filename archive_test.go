@@ -274,9 +274,9 @@ func TestImagePrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chtimes(crashed, old, old)
-	lines, err := e.Prune(ctx)
-	if err != nil || !slices.Equal(lines, []string{"Deleted: " + desc.Digest.String()}) {
-		t.Errorf("Prune() = %q, %v, want the old blob deleted", lines, err)
+	rep, err := e.Prune(ctx)
+	if err != nil || !slices.Equal(rep.Deleted, []string{"Deleted: " + desc.Digest.String()}) || rep.SpaceReclaimed != int64(len("garbage")) {
+		t.Errorf("Prune() = %+v, %v, want the old blob deleted, %d bytes", rep, err, len("garbage"))
 	}
 	if _, err := os.Stat(blob); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("old blob: %v, want removed", err)

@@ -313,8 +313,14 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // Whatever happens, no container is left behind, and the tags are set only
 // when the whole build succeeded. The images of intermediate steps are
 // kept, untagged, for the cache (those of a failed build's successful
-// steps included), as docker keeps them: Images lists them; remove them
-// with RemoveImage (a cache entry whose image is gone is a miss).
+// steps included), as docker keeps them: each step's image records the
+// previous step's image (the first step's: the base image) as its parent
+// (Image.Parent), so Images hides them unless ImagesAll, RemoveImage of
+// the result removes those no other image shares, and Prune removes the
+// chain of an untagged result (a cache entry whose image is gone is a
+// miss). While the build runs, the images it uses and makes are held
+// against prunes and removals in any engine on the root (see
+// build_lease.go).
 func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOption) (*Image, error) {
 	o := buildOptions{file: "Dockerfile", output: io.Discard, progress: func(string) {}}
 	for _, opt := range opts {
@@ -327,6 +333,10 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	defer b.close()
+	if b.lease, err = e.store.NewLease(); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	defer b.lease.Release() // after the tags: the untagged result is held until then
 	img, err := b.build(ctx)
 	if serr := b.files.save(e); serr != nil && err == nil {
 		err = serr
@@ -360,6 +370,7 @@ type builder struct {
 	step    int
 	steps   int
 	pulled  map[string]*store.Image // by reference, for a pull policy
+	lease   *store.Lease            // the images the build uses (build_lease.go)
 }
 
 // stageState is a stage being built: its image so far and its pending
@@ -585,7 +596,7 @@ func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Write
 	if write != nil {
 		cfg.History = append(cfg.History, ocispec.History{Created: &created, CreatedBy: createdBy})
 	}
-	img, err := b.e.commitTar(ctx, s.img, write, cfg, "")
+	img, err := b.e.commitTar(ctx, s.img, write, cfg, "", b.lease)
 	if err != nil {
 		return err
 	}

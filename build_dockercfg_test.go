@@ -174,7 +174,7 @@ func TestBuildOnBuildTriggerErrors(t *testing.T) {
 		t.Run(c.trigger, func(t *testing.T) {
 			cfg := busybox.Config.Clone()
 			cfg.Config.OnBuild = []string{c.trigger}
-			_, err := e.store.Commit(ctx, busybox, nil, cfg, "badtrigger")
+			_, err := e.store.Commit(ctx, busybox, nil, cfg, "badtrigger", nil)
 			require.NoError(t, err)
 			_, err = e.Build(ctx, buildContext(t, map[string]string{"Dockerfile": "FROM badtrigger\n"}))
 			var be *BuildError

@@ -53,6 +53,15 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // image returns the image ref names for the build, pulling it as the pull
 // policy says; each image is pulled at most once per build.
 func (b *builder) image(ctx context.Context, ref string) (*store.Image, error) {
+	img, err := b.findImage(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return b.hold(img.ID)
+}
+
+// findImage is image without the lease.
+func (b *builder) findImage(ctx context.Context, ref string) (*store.Image, error) {
 	if b.pulled == nil {
 		b.pulled = map[string]*store.Image{}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/opencontainers/go-digest"
 )
 
 // The build cache maps a step's key to the image it produced, in
@@ -91,7 +92,9 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 				}
 				return b.cachePut(key, s.img.ID.String())
 			default:
-				if img, err := b.e.store.Resolve(v); err == nil && img.ID.String() == v {
+				// Leased before it is used: a prune elsewhere
+				// cannot take it from under the next step.
+				if img, err := b.hold(digest.Digest(v)); err == nil && img.ID.String() == v {
 					b.o.progress(cacheUsed)
 					s.img, s.cfg, s.pending = img, img.Config.Clone(), false
 					return nil

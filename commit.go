@@ -88,7 +88,8 @@ func CommitCreated(t time.Time) CommitOption {
 // User applied, unless CommitChanges replaces it; Docker's extensions
 // (Healthcheck, Shell, OnBuild) are kept, and fields of the image's config
 // that neither OCI nor these define are dropped. Its history has one more
-// entry. On error nothing is added to the store.
+// entry, and its Parent is the container's image. On error nothing is
+// added to the store.
 func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption) (*Image, error) {
 	var o commitOptions
 	for _, opt := range opts {
@@ -127,7 +128,7 @@ func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption
 	upper := c.dir("upper")
 	img, err := c.e.commitTar(ctx, parent, func(w io.Writer) error {
 		return layerdiff.Write(ctx, w, upper, layerdiff.Options{})
-	}, cfg, ref)
+	}, cfg, ref, nil)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
@@ -159,10 +160,11 @@ func applyContainerConfig(ic *ocispec.ImageConfig, cc *Config) {
 
 // commitTar stores a new image of parent's layers (nil: none) plus the
 // layer tar that write writes (nil write: no new layer), with config cfg,
-// tagged ref.
-func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg store.Config, ref string) (*store.Image, error) {
+// tagged ref, recording parent as its parent. lease (may be nil) holds the
+// new image.
+func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(io.Writer) error, cfg store.Config, ref string, lease *store.Lease) (*store.Image, error) {
 	if write == nil {
-		img, err := e.store.Commit(ctx, parent, nil, cfg, ref)
+		img, err := e.store.Commit(ctx, parent, nil, cfg, ref, lease)
 		return img, translate(err)
 	}
 	pr, pw := pipe.New(4 << 20) // write runs while the store reads
@@ -172,7 +174,7 @@ func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	img, err := e.store.Commit(ctx, parent, pr, cfg, ref)
+	img, err := e.store.Commit(ctx, parent, pr, cfg, ref, lease)
 	pr.CloseWithError(fmt.Errorf("layer not read to the end"))
 	werr := <-done
 	if err == nil && werr != nil {

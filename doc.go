@@ -41,7 +41,9 @@
 //	img, err = eng.Build(ctx, "./app", dock.BuildTag("app:dev"), dock.BuildArg("V", "1"))
 //
 // Images, Image, Tag and RemoveImage list, inspect, tag and remove them;
-// Prune removes what no image uses. Save and Load write and read archives
+// Prune removes dangling images (untagged, with no child image) with the
+// intermediate images of their builds, or every unused image with
+// PruneAll, then what no image uses. Save and Load write and read archives
 // in the format of docker save (or OCI archives), which docker load,
 // skopeo and podman read. Each layer is unpacked once, safely (no path can
 // escape the layer), and shared by every image that has it.

@@ -73,6 +73,12 @@ type Image struct {
 	// step (a step that added no layer says EmptyLayer), as
 	// "docker history" shows it; empty if the config has none.
 	History []ocispec.History
+	// Parent is the ID of the image this one was made on, as docker
+	// inspect shows it: a build step's previous step (the first step's
+	// base image), a committed container's image. Empty for pulled,
+	// imported and loaded images, and when the record is missing. The
+	// parent may have been removed since.
+	Parent string `json:",omitempty"`
 }
 
 // Healthcheck is how a container of an image checks its health (Docker's
@@ -177,19 +183,56 @@ func (e *Engine) ImportDir(ctx context.Context, dir string, ref string, opts ...
 	return img, nil
 }
 
-// Images lists the images of the store, newest first. An image whose
-// manifest or config is missing or corrupt is left out; Image reports the
-// problem and RemoveImage removes it.
-func (e *Engine) Images(ctx context.Context) ([]*Image, error) {
+// ImagesOption is an option of Images.
+type ImagesOption func(*imagesOptions) error
+
+type imagesOptions struct {
+	all bool
+}
+
+// ImagesAll makes Images list the intermediate images too ("docker images
+// -a"): untagged images that are the parent of another image, such as the
+// images of a build's steps.
+func ImagesAll() ImagesOption {
+	return func(o *imagesOptions) error {
+		o.all = true
+		return nil
+	}
+}
+
+// Images lists the images of the store, newest first, as "docker images"
+// does: tagged images and dangling ones (untagged, with no child, such as
+// an untagged build's result or an image whose tag moved), but not the
+// intermediate ones (untagged parents of another image: the steps of a
+// build) unless ImagesAll. An image whose manifest or config is missing or
+// corrupt is left out; Image reports the problem and RemoveImage removes
+// it.
+func (e *Engine) Images(ctx context.Context, opts ...ImagesOption) ([]*Image, error) {
+	var o imagesOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
 	imgs, err := e.store.Images()
 	if err != nil {
 		return nil, translate(err)
 	}
-	out := make([]*Image, len(imgs))
+	parents := map[digest.Digest]bool{}
+	for i := range imgs {
+		if p := imgs[i].Parent; p != "" {
+			parents[p] = true
+		}
+	}
+	out := make([]*Image, 0, len(imgs))
 	sources := e.readSources()
 	for i := range imgs {
-		out[i] = newImage(&imgs[i])
-		out[i].RepoDigests = repoDigests(sources, out[i])
+		if !o.all && len(imgs[i].Names) == 0 && parents[imgs[i].ID] {
+			continue // intermediate
+		}
+		img := newImage(&imgs[i])
+		img.RepoDigests = repoDigests(sources, img)
+		out = append(out, img)
 	}
 	return out, nil
 }
@@ -239,9 +282,16 @@ func (e *Engine) Tag(ctx context.Context, ref, newRef string) error {
 // deletes the image and all its tags; an image with several tags needs
 // force. An image that a container was created from cannot be removed
 // without force, and force then only untags it: the image stays, untagged,
-// until the container is gone. Both refusals wrap ErrInUse. Deleting an
-// image removes its manifest, its config, and the layers no other image
-// uses.
+// until the container is gone; likewise an image that a build in progress
+// uses, in any engine on the root. An image that is the parent of another
+// image (see Image.Parent) is never deleted: by ID that is refused, even
+// with force, and by its last tag it is untagged and stays as an
+// intermediate image. Refusals wrap ErrInUse. Deleting an image removes
+// its manifest, its config, and the layers no other image uses, then its
+// parent likewise if it is untagged and no other image, no container and
+// no build in progress uses it, and so on up the chain: removing a built
+// image removes its build's intermediate images, except those another
+// build shares.
 func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]string, error) {
 	// inUse runs under the engine's lock: imageInUse must not take it.
 	lines, err := e.store.Remove(ref, force, func(id digest.Digest) bool {
@@ -250,18 +300,71 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]str
 	return lines, translate(err)
 }
 
-// Prune removes what no image reaches: layer blobs and unpacked layers
+// PruneOption is an option of Prune.
+type PruneOption func(*pruneOptions) error
+
+type pruneOptions struct {
+	all bool
+}
+
+// PruneAll makes Prune remove every image that no container uses, tagged
+// or not ("docker image prune -a"), instead of the dangling ones only.
+func PruneAll() PruneOption {
+	return func(o *pruneOptions) error {
+		o.all = true
+		return nil
+	}
+}
+
+// PruneReport is what Prune did.
+type PruneReport struct {
+	// Deleted is what Prune removed, in Docker's words, in order:
+	// RemoveImage's lines for each image ("Untagged: app:v1",
+	// "Deleted: sha256:<image ID>", "Deleted: sha256:<chain ID>" for
+	// its layers), then "Deleted: <digest>" for each blob and layer
+	// that no image reached any more.
+	Deleted []string
+	// SpaceReclaimed is the sum of the sizes of the blobs removed, in
+	// bytes (unpacked layer directories not counted).
+	SpaceReclaimed int64
+}
+
+// Prune removes unused images and data, as "docker image prune" does.
+//
+// First the dangling images (untagged, and the parent of no image: an
+// untagged build's result, an image whose tag moved), or with PruneAll
+// every image, go as RemoveImage without force removes them, with their
+// untagged parents (a build's intermediate images). Images that a
+// container was created from are kept, and so are the images of a build
+// in progress in any engine on the same root (its base image, its cached
+// and new steps; see Build), and the intermediate images of the images
+// kept.
+//
+// Then it removes what no image reaches: layer blobs and unpacked layers
 // left by removed images or by a load or pull that failed after storing
 // them, and leftovers in the state directory's tmp/ of operations that
-// crashed. It returns "Deleted: <digest>" for each blob and layer removed.
-//
-// To spare the work of other goroutines and processes in progress (a pull
-// that has stored blobs but not yet tagged its image), Prune removes only
-// what is older than an hour. It removes no image, untagged ones included:
-// RemoveImage removes those.
-func (e *Engine) Prune(ctx context.Context) ([]string, error) {
-	lines, err := e.store.Prune(ctx, store.TmpGrace)
-	return lines, translate(err)
+// crashed. To spare the work of other goroutines and processes in progress
+// (a pull that has stored blobs but not yet tagged its image), this second
+// part removes only what is older than an hour.
+func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, error) {
+	var o pruneOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	rep := &PruneReport{}
+	lines, n, err := e.store.PruneImages(ctx, o.all, func(id digest.Digest) bool {
+		return e.imageInUse(id.String())
+	})
+	rep.Deleted, rep.SpaceReclaimed = lines, n
+	if err != nil {
+		return rep, translate(err)
+	}
+	lines, n, err = e.store.Prune(ctx, store.TmpGrace)
+	rep.Deleted = append(rep.Deleted, lines...)
+	rep.SpaceReclaimed += n
+	return rep, translate(err)
 }
 
 // resolveImage resolves ref for a container: the image and its unpacked
@@ -292,6 +395,7 @@ func newImage(img *store.Image) *Image {
 		RepoTags:     []string{},
 		Layers:       []string{},
 		History:      img.Config.History,
+		Parent:       img.Parent.String(),
 	}
 	if img.Config.Created != nil {
 		out.Created = *img.Config.Created

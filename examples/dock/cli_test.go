@@ -555,5 +555,5 @@ func TestCLISaveLoad(t *testing.T) {
 	other := newEnv(t)
 	other.expect(0, "Loaded image: busybox:latest\n", "load", "-i", archive)
 	other.expect(0, "hi\n", "run", "--rm", "busybox", "echo", "hi")
-	e.expect(0, "", "image", "prune")
+	e.expect(0, "Total reclaimed space: 0B\n", "image", "prune")
 }

@@ -120,13 +120,15 @@ func parseChanges(changes []string) (ocispec.ImageConfig, error) {
 	return ic, nil
 }
 
-// cmdImages is docker images: one row per tag, newest first. --digests
+// cmdImages is docker images: one row per tag, newest first; -a adds the
+// intermediate images (a build's steps). --digests
 // adds docker's DIGEST column: the image's manifest digest on the rows of
 // the repositories the image was pulled from or pushed to (a repo digest),
 // "<none>" elsewhere (an imported or loaded image, a tag never pushed).
 func cmdImages(ctx context.Context, c *cli, args []string) error {
-	var quiet, noTrunc, digests bool
+	var all, quiet, noTrunc, digests bool
 	fs := newFlagSet("images", true)
+	fs.Bool(&all, "a,all", "Show all images (default hides intermediate images)")
 	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
 	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
 	fs.Bool(&digests, "digests", "Show digests")
@@ -142,7 +144,11 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
-	imgs, err := e.Images(ctx)
+	var opts []dock.ImagesOption
+	if all {
+		opts = append(opts, dock.ImagesAll())
+	}
+	imgs, err := e.Images(ctx, opts...)
 	if err != nil {
 		return err
 	}

@@ -127,33 +127,58 @@ func cmdLoad(ctx context.Context, c *cli, args []string) error {
 // prune.
 func cmdImage(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] != "prune" {
-		return fmt.Errorf("usage: dock image prune [-f]")
+		return fmt.Errorf("usage: dock image prune [-a] [-f]")
 	}
+	return imagePrune(ctx, c, args[1:])
+}
+
+// imagePrune is docker image prune: it removes the dangling images, or
+// with -a every image no container uses, with their intermediate images,
+// then the data no image reaches, and prints what went as docker does.
+func imagePrune(ctx context.Context, c *cli, args []string) error {
 	var force, all bool
 	fs := newFlagSet("image prune", true)
 	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
-	fs.Bool(&all, "a,all", "Remove all unused images, not just dangling ones (not supported yet)")
-	rest, err := fs.Parse(args[1:])
+	fs.Bool(&all, "a,all", "Remove all unused images, not just dangling ones")
+	rest, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if err := needArgs("image prune", rest, 0, 0); err != nil {
 		return err
 	}
-	if all {
-		return errors.New("image prune -a is not supported yet")
-	}
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	lines, err := e.Prune(ctx)
+	var opts []dock.PruneOption
+	if all {
+		opts = append(opts, dock.PruneAll())
+	}
+	rep, err := e.Prune(ctx, opts...)
+	if rep != nil && len(rep.Deleted) > 0 {
+		fmt.Fprintln(c.stdout, "Deleted Images:")
+		for _, l := range rep.Deleted {
+			fmt.Fprintln(c.stdout, pruneLine(l))
+		}
+		fmt.Fprintln(c.stdout)
+	}
 	if err != nil {
 		return err
 	}
-	for _, l := range lines {
-		fmt.Fprintln(c.stdout, l)
-	}
+	fmt.Fprintln(c.stdout, "Total reclaimed space:", humanSize(rep.SpaceReclaimed))
 	return nil
+}
+
+// pruneLine is a line of RemoveImage as docker image prune prints it
+// ("untagged: app:v1", "deleted: sha256:...").
+func pruneLine(l string) string {
+	if rest, ok := strings.CutPrefix(l, "Untagged: "); ok {
+		return "untagged: " + rest
+	}
+	if rest, ok := strings.CutPrefix(l, "Deleted: "); ok {
+		return "deleted: " + rest
+	}
+	return l
 }

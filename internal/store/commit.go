@@ -24,15 +24,20 @@ import (
 // plus the new layer's. layerTar is read once: it is hashed, unpacked into
 // the layer directory and written, uncompressed, to the layer blob as it
 // arrives, as in Import. On error nothing visible changes.
-func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg Config, ref string) (*Image, error) {
-	img, err := s.commit(ctx, parent, layerTar, cfg, ref)
+//
+// parent is recorded as the new image's parent (see the package comment).
+// lease, if not nil, holds the new image from the moment it exists: a
+// build passes its lease so that a concurrent prune cannot delete a step's
+// image before the next step makes its child.
+func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg Config, ref string, lease *Lease) (*Image, error) {
+	img, err := s.commit(ctx, parent, layerTar, cfg, ref, lease)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return img, nil
 }
 
-func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg Config, ref string) (*Image, error) {
+func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, cfg Config, ref string, lease *Lease) (*Image, error) {
 	var tag string
 	if ref != "" {
 		r, err := reference.Parse(ref)
@@ -46,8 +51,9 @@ func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, c
 	}
 	var layers []ocispec.Descriptor
 	var diffIDs []digest.Digest
-	var parentChain digest.Digest
+	var parentChain, parentID digest.Digest
 	if parent != nil {
+		parentID = parent.ID
 		layers = slices.Clone(parent.Manifest.Layers)
 		diffIDs = slices.Clone(parent.Config.RootFS.DiffIDs)
 		if len(layers) != len(diffIDs) {
@@ -64,7 +70,7 @@ func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, c
 	}
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}
 	if layerTar == nil {
-		return s.storeImage(ctx, cfg, layers, "", "", "", tag)
+		return s.storeImage(ctx, cfg, layers, "", "", "", tag, parentID, lease)
 	}
 
 	work, err := os.MkdirTemp(s.path("tmp"), "commit-")
@@ -78,5 +84,5 @@ func (s *Store) commit(ctx context.Context, parent *Image, layerTar io.Reader, c
 	}
 	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.diffID)
 	layers = append(layers, l.desc)
-	return s.storeImage(ctx, cfg, layers, l.blob, l.dir, l.chain, tag)
+	return s.storeImage(ctx, cfg, layers, l.blob, l.dir, l.chain, tag, parentID, lease)
 }

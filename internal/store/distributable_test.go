@@ -20,7 +20,7 @@ func TestDistributable(t *testing.T) {
 	tarb := smallTar(t, "hello")
 	base := importTar(t, s, tarb, "base:v1")
 	require.Equal(t, ocispec.MediaTypeImageLayer, base.Manifest.Layers[0].MediaType)
-	child, err := s.Commit(ctx, base, bytes.NewReader(smallTar(t, "child")), Config{}, "child:v1")
+	child, err := s.Commit(ctx, base, bytes.NewReader(smallTar(t, "child")), Config{}, "child:v1", nil)
 	require.NoError(t, err)
 
 	got, err := s.Distributable(ctx, base)

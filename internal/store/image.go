@@ -36,6 +36,11 @@ type Image struct {
 	Config   Config
 	// Size is the sum of the layer sizes as stored (compressed).
 	Size int64
+	// Parent is the image ID of the image this one was committed on (a
+	// build's previous step, a committed container's image), as
+	// recorded in images/<ID>/parent; "" when none is recorded or the
+	// record is malformed. The parent may have been removed since.
+	Parent digest.Digest
 }
 
 // ChainIDs returns the chain IDs of the image's layers, bottom to top: the
@@ -149,6 +154,7 @@ func (s *Store) load(e *entry) (*Image, error) {
 		return nil, fmt.Errorf("config %s: %w: %w", m.Config.Digest, ErrInvalid, err)
 	}
 	img.ID = m.Config.Digest
+	img.Parent = s.readParent(img.ID)
 	if n, l := len(img.Config.RootFS.DiffIDs), len(m.Layers); n != l {
 		return nil, fmt.Errorf("config %s: %w: %d diff IDs for %d layers", img.ID, ErrInvalid, n, l)
 	}

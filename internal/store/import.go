@@ -101,7 +101,7 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{l.diffID}},
 		History:  []ocispec.History{{Created: &created, CreatedBy: "import", Comment: opt.Message}},
 	}
-	return s.storeImage(ctx, cfg, []ocispec.Descriptor{l.desc}, l.blob, l.dir, l.chain, tag)
+	return s.storeImage(ctx, cfg, []ocispec.Descriptor{l.desc}, l.blob, l.dir, l.chain, tag, "", nil)
 }
 
 // spooledLayer is a new layer written under a work directory in tmp/: its
@@ -144,8 +144,10 @@ func spoolLayer(ctx context.Context, work string, r io.Reader, parentChain diges
 // storeImage writes the config cfg and a manifest of layers, then commits,
 // under the lock, the new layer (its blob file newBlob, the last of layers,
 // and its unpacked directory layerDir of chain ID chain; none when newBlob
-// is ""), the config, the manifest and the tag.
-func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Descriptor, newBlob, layerDir string, chain digest.Digest, tag string) (*Image, error) {
+// is ""), the config, the manifest and the tag. parent, if not "", is
+// recorded as the image's parent; lease, if not nil, gets the image before
+// the index names it.
+func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Descriptor, newBlob, layerDir string, chain digest.Digest, tag string, parent digest.Digest, lease *Lease) (*Image, error) {
 	cfgBytes, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -205,6 +207,25 @@ func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Des
 				added = append(added, s.layerPath(chain))
 			}
 		}
+		if parent != "" && parent != cfgDigest && s.readParent(cfgDigest) == "" {
+			// The first record stays: the same image ID made
+			// again (a rebuild) has the same content, and
+			// rewriting could not be rolled back.
+			created, err := s.writeParent(cfgDigest, parent)
+			if created {
+				added = append(added, s.metaDir(cfgDigest))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if lease != nil {
+			// Before the index names the image: a prune that
+			// runs as soon as the lock is released sees it leased.
+			if err := lease.Add(cfgDigest); err != nil {
+				return err
+			}
+		}
 		idx, err := s.readIndex()
 		if err != nil {
 			return err
@@ -226,6 +247,7 @@ func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Des
 		Manifest: man,
 		Config:   cfg,
 		Size:     layersSize(layers),
+		Parent:   s.readParent(cfgDigest),
 	}, nil
 }
 

@@ -53,114 +53,186 @@ func (s *Store) Tag(ref, newRef string) error {
 // Remove removes an image or one of its tags, as "docker rmi" does, and
 // returns what it did in Docker's words: "Untagged: busybox:latest",
 // "Deleted: sha256:<image id>", then "Deleted: sha256:<chain id>" for each
-// layer removed.
+// layer removed, then the same for each parent deleted with it.
 //
 // By name, Remove untags; the image itself is deleted with its last tag.
 // By ID or digest, Remove untags every tag and deletes the image; an image
 // with several tags needs force. An image that inUse reports as used by a
 // container is refused unless force, which untags it but keeps the image
-// (untagged) and its content for the container. Refusals wrap ErrInUse.
-// Deleting an image removes its manifest, its config, and the layer blobs
-// and unpacked layers that no other image uses. inUse may be nil. inUse is
-// called under the store's lock; it must not call back into the Store.
+// (untagged) and its content for the container; the same holds for an
+// image that a live Lease holds (a build in progress). An image that is the
+// parent of another image is never deleted: by ID that is refused, even
+// with force, and by its last name it is only untagged (it stays as an
+// intermediate image). Refusals wrap ErrInUse. Deleting an image removes
+// its manifest, its config, its metadata, and the layer blobs and unpacked
+// layers that no other image uses; then its parent goes the same way if
+// it is untagged, no other image has it as parent, no container uses it
+// and no lease holds it, and so on up the chain, as Docker does. inUse may
+// be nil. inUse is called under the store's lock; it must not call back
+// into the Store.
 //
 // A blob that another process has just put for an image it has not yet
 // tagged (a pull in progress) can be removed with an image that shared it;
 // that pull then fails and can be retried.
 func (s *Store) Remove(ref string, force bool, inUse func(id digest.Digest) bool) ([]string, error) {
-	var lines []string
-	var trash []string
+	var res removal
 	err := s.lock(func() error {
 		idx, err := s.readIndex()
 		if err != nil {
 			return err
 		}
-		e, byName, err := s.find(idx, ref)
-		if err != nil {
-			return err
+		return s.remove(idx, ref, force, inUse, s.leased(), &res)
+	})
+	res.emptyTrash()
+	if err != nil {
+		return res.lines, fmt.Errorf("remove image %q: %w", ref, err)
+	}
+	return res.lines, nil
+}
+
+// removal collects what removes did: Docker's lines, the bytes of the
+// blobs removed, and the trash to empty outside the lock.
+type removal struct {
+	lines     []string
+	reclaimed int64
+	trash     []string
+}
+
+func (r *removal) emptyTrash() {
+	for _, t := range r.trash {
+		os.RemoveAll(t)
+	}
+	r.trash = nil
+}
+
+// remove is Remove under the lock, on idx (changed in place and written).
+// leased holds the images that parents are never deleted from under.
+func (s *Store) remove(idx *ocispec.Index, ref string, force bool, inUse func(id digest.Digest) bool, leased map[digest.Digest]bool, res *removal) error {
+	e, byName, err := s.find(idx, ref)
+	if err != nil {
+		return err
+	}
+	img, loadErr := s.load(e) // a broken image is still removed
+	used, user := false, ""
+	if loadErr == nil && inUse != nil && inUse(img.ID) {
+		used, user = true, "a container uses"
+	} else if loadErr == nil && leased[img.ID] {
+		used, user = true, "a build in progress uses" // its next step needs it
+	}
+	shortID := e.desc.Digest
+	if loadErr == nil {
+		shortID = img.ID
+	}
+	g := s.graph(idx)
+	hasChild := loadErr == nil && g.hasChild(img.ID, nil)
+	untag := func(name string) {
+		idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d ocispec.Descriptor) bool {
+			return d.Digest == e.desc.Digest && refName(d) == name
+		})
+		res.lines = append(res.lines, "Untagged: "+familiar(name))
+	}
+	if byName != "" {
+		if used && !force && len(e.names) == 1 {
+			return fmt.Errorf("%w: cannot remove %q (must force): %s image %s", ErrInUse, ref, user, shortID)
 		}
-		img, loadErr := s.load(e) // a broken image is still removed
-		used := false
-		if loadErr == nil && inUse != nil {
-			used = inUse(img.ID)
-		}
-		shortID := e.desc.Digest
-		if loadErr == nil {
-			shortID = img.ID
-		}
-		untag := func(name string) {
-			idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d ocispec.Descriptor) bool {
-				return d.Digest == e.desc.Digest && refName(d) == name
-			})
-			lines = append(lines, "Untagged: "+familiar(name))
-		}
-		if byName != "" {
-			if used && !force && len(e.names) == 1 {
-				return fmt.Errorf("%w: cannot remove %q (must force): a container uses image %s", ErrInUse, ref, shortID)
-			}
-			untag(byName)
-			if len(e.names) > 1 {
-				return s.writeIndex(idx)
-			}
-		} else {
-			if len(e.names) > 1 && !force {
-				return fmt.Errorf("%w: cannot delete image %s (must force): it has %d tags", ErrInUse, shortID, len(e.names))
-			}
-			if used && !force {
-				return fmt.Errorf("%w: cannot delete image %s (must force): a container uses it", ErrInUse, shortID)
-			}
-			for _, n := range e.names {
-				untag(n)
-			}
-		}
-		if used {
-			setTag(idx, e.desc, "") // keep it, untagged, for the container
+		untag(byName)
+		if len(e.names) > 1 {
 			return s.writeIndex(idx)
 		}
-		idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d ocispec.Descriptor) bool {
-			return d.Digest == e.desc.Digest
-		})
-		if err := s.writeIndex(idx); err != nil {
-			return err
+	} else {
+		if hasChild {
+			return fmt.Errorf("%w: cannot delete image %s (cannot be forced): image has dependent child images", ErrInUse, shortID)
 		}
-		lines = append(lines, "Deleted: "+string(shortID))
-		// The index no longer names the image: delete what nothing
-		// else reaches. A failure here leaves garbage for Prune, not a
-		// broken image.
-		r := s.reachable(idx)
-		own := []digest.Digest{e.desc.Digest}
+		if len(e.names) > 1 && !force {
+			return fmt.Errorf("%w: cannot delete image %s (must force): it has %d tags", ErrInUse, shortID, len(e.names))
+		}
+		if used && !force {
+			return fmt.Errorf("%w: cannot delete image %s (must force): %s it", ErrInUse, shortID, user)
+		}
+		for _, n := range e.names {
+			untag(n)
+		}
+	}
+	if used || hasChild {
+		setTag(idx, e.desc, "") // keep it, untagged, for the container or the child
+		return s.writeIndex(idx)
+	}
+	// The victims: the image, then each parent that nothing else keeps.
+	victims := []*node{{e: e, img: img}}
+	gone := map[digest.Digest]bool{e.desc.Digest: true}
+	if loadErr == nil {
+		victims[0].parent = img.Parent
+		for p := img.Parent; p != ""; {
+			n := g.byID[p]
+			if n == nil || gone[n.e.desc.Digest] || len(n.e.names) > 0 || leased[p] ||
+				(inUse != nil && inUse(p)) || g.hasChild(p, gone) {
+				break
+			}
+			victims = append(victims, n)
+			gone[n.e.desc.Digest] = true
+			p = n.parent
+		}
+	}
+	idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d ocispec.Descriptor) bool {
+		return gone[d.Digest]
+	})
+	if err := s.writeIndex(idx); err != nil {
+		return err
+	}
+	// The index no longer names the victims: delete what nothing else
+	// reaches. A failure here leaves garbage for Prune, not a broken
+	// image. A layer shared by several victims is reported with the
+	// last (the oldest parent), as Docker reports it.
+	r := s.reachable(idx)
+	ids := map[digest.Digest]bool{}
+	for _, n := range g.nodes {
+		if !gone[n.e.desc.Digest] {
+			ids[n.img.ID] = true
+		}
+	}
+	for i, v := range victims {
+		res.lines = append(res.lines, "Deleted: "+string(v.e.desc.Digest))
+		own := []digest.Digest{v.e.desc.Digest}
 		var chains []digest.Digest
-		if loadErr == nil {
-			own = append(own, img.Manifest.Config.Digest)
-			for _, l := range img.Manifest.Layers {
+		if v.img != nil {
+			res.lines[len(res.lines)-1] = "Deleted: " + string(v.img.ID)
+			own = append(own, v.img.Manifest.Config.Digest)
+			for _, l := range v.img.Manifest.Layers {
 				own = append(own, l.Digest)
 			}
-			chains = img.ChainIDs()
-		}
-		for _, d := range own {
-			if !r.blobs[d] {
-				_ = os.Remove(s.blobPath(d))
+			chains = v.img.ChainIDs()
+			if !ids[v.img.ID] {
+				os.RemoveAll(s.metaDir(v.img.ID))
 			}
 		}
-		for i := len(chains) - 1; i >= 0; i-- {
-			c := chains[i]
-			if r.chains[c] {
+		later := map[digest.Digest]bool{}
+		for _, w := range victims[i+1:] {
+			if w.img != nil {
+				for _, c := range w.img.ChainIDs() {
+					later[c] = true
+				}
+			}
+		}
+		for _, d := range own {
+			if r.blobs[d] {
+				continue
+			}
+			if fi, err := os.Stat(s.blobPath(d)); err == nil && os.Remove(s.blobPath(d)) == nil {
+				res.reclaimed += fi.Size()
+			}
+		}
+		for j := len(chains) - 1; j >= 0; j-- {
+			c := chains[j]
+			if r.chains[c] || later[c] {
 				continue
 			}
 			if t, err := s.moveToTrash(s.layerPath(c)); err == nil {
-				trash = append(trash, t)
+				res.trash = append(res.trash, t)
 			}
-			lines = append(lines, "Deleted: "+string(c))
+			res.lines = append(res.lines, "Deleted: "+string(c))
 		}
-		return nil
-	})
-	for _, t := range trash {
-		os.RemoveAll(t)
 	}
-	if err != nil {
-		return lines, fmt.Errorf("remove image %q: %w", ref, err)
-	}
-	return lines, nil
+	return nil
 }
 
 // familiar turns a full reference into Docker's short form.
@@ -258,15 +330,83 @@ func (s *Store) reachable(idx *ocispec.Index) reach {
 	return r
 }
 
+// PruneImages deletes images as "docker image prune" does: the dangling
+// ones (untagged, and no image has them as parent), or with all every
+// image, tagged or not, except the intermediate ones (untagged parents,
+// which go with their last child). An image that inUse reports as used by
+// a container, or that a live Lease holds, is kept. Each image goes as
+// Remove takes it, with its untagged parents: a tagged image is removed by
+// each of its tags (and kept, untagged, if it has a child), an untagged
+// one by ID. It returns Remove's lines and the bytes of the blobs deleted.
+// An image whose manifest or config cannot be read is left for Remove.
+// inUse may be nil; it runs under the lock and must not call back into
+// the Store.
+func (s *Store) PruneImages(ctx context.Context, all bool, inUse func(id digest.Digest) bool) ([]string, int64, error) {
+	var res removal
+	err := s.lock(func() error {
+		idx, err := s.readIndex()
+		if err != nil {
+			return err
+		}
+		leased := s.leased()
+		g := s.graph(idx)
+		var victims []*node
+		for _, n := range g.nodes {
+			switch {
+			case len(n.e.names) == 0 && g.hasChild(n.img.ID, nil): // intermediate
+			case len(n.e.names) > 0 && !all:
+			case leased[n.img.ID] || (inUse != nil && inUse(n.img.ID)):
+			default:
+				victims = append(victims, n)
+			}
+		}
+		// Newest first: children before their parents, so that a
+		// parent goes with the chain of its last child.
+		slices.SortStableFunc(victims, func(a, b *node) int {
+			return created(b.img).Compare(created(a.img))
+		})
+		for _, n := range victims {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !hasManifest(idx.Manifests, n.e.desc.Digest) {
+				continue // gone with the chain of an earlier one
+			}
+			refs := namesOf(idx, n.e.desc.Digest)
+			if len(refs) == 0 {
+				refs = []string{n.img.ID.String()}
+			}
+			for _, ref := range refs {
+				err := s.remove(idx, ref, false, inUse, leased, &res)
+				if errors.Is(err, ErrInUse) {
+					break // as Docker: a conflict skips the image
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	res.emptyTrash()
+	if err != nil {
+		return res.lines, res.reclaimed, fmt.Errorf("prune images: %w", err)
+	}
+	return res.lines, res.reclaimed, nil
+}
+
 // Prune removes what no descriptor of index.json reaches: blobs and
 // unpacked layers not modified for olderThan (pass TmpGrace unless no
 // other process may be putting blobs for a pull), and entries of tmp/ older
 // than TmpGrace (left by a crash). It returns "Deleted: <digest>" lines
-// for the blobs and layers removed. Images are not removed, untagged ones
-// included; remove them with Remove.
-func (s *Store) Prune(ctx context.Context, olderThan time.Duration) ([]string, error) {
+// for the blobs and layers removed, and the bytes of the blobs removed.
+// It also removes the metadata (images/<ID>/) of images the index does not
+// name, under the same age rule. Images are not removed, untagged ones
+// included; PruneImages and Remove remove them.
+func (s *Store) Prune(ctx context.Context, olderThan time.Duration) ([]string, int64, error) {
 	var lines []string
 	var trash []string
+	var reclaimed int64
 	err := s.lock(func() error {
 		idx, err := s.readIndex()
 		if err != nil {
@@ -290,6 +430,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) ([]string, e
 				}
 				if fi, err := de.Info(); err == nil && old(fi, olderThan) && os.Remove(s.blobPath(d)) == nil {
 					lines = append(lines, "Deleted: "+string(d))
+					reclaimed += fi.Size()
 				}
 			}
 		}
@@ -309,6 +450,24 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) ([]string, e
 				}
 			}
 		}
+		ids := map[string]bool{}
+		for _, n := range s.graph(idx).nodes {
+			ids[n.img.ID.Encoded()] = true
+		}
+		des, err = os.ReadDir(s.path(imagesDir))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		for _, de := range des {
+			if ids[de.Name()] {
+				continue
+			}
+			if fi, err := de.Info(); err == nil && old(fi, olderThan) {
+				if t, err := s.moveToTrash(s.path(imagesDir, de.Name())); err == nil {
+					trash = append(trash, t)
+				}
+			}
+		}
 		des, err = os.ReadDir(s.path("tmp"))
 		if err != nil {
 			return err
@@ -324,7 +483,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Duration) ([]string, e
 		os.RemoveAll(t)
 	}
 	if err != nil {
-		return lines, fmt.Errorf("prune: %w", err)
+		return lines, reclaimed, fmt.Errorf("prune: %w", err)
 	}
-	return lines, nil
+	return lines, reclaimed, nil
 }

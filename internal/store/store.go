@@ -8,7 +8,10 @@
 //	  layers/<chain id hex>/     an unpacked layer, shared by the images that have it:
 //	    diff/                    the tree, in overlayfs form (whiteouts are 0/0 devices)
 //	    layer.json               {"chainID", "diffID", "parent"}
+//	  images/<image ID hex>/     metadata of an image that the OCI layout has no place for:
+//	    parent                   the image ID it was committed on ("sha256:<hex>\n")
 //	  tmp/                       writes in progress; renamed into place when complete
+//	    lease-*                  image IDs an operation in progress holds (see Lease)
 //
 // Each tag is one descriptor in index.json whose annotation
 // "org.opencontainers.image.ref.name" is the full normalized reference
@@ -19,12 +22,31 @@
 // without that annotation, so that it stays reachable until it is removed.
 // An image with tags has no such untagged descriptor.
 //
+// Commit records the image it commits on as the new image's parent, as
+// Docker's classic store does: each step of a build is the parent of the
+// next, a committed container's image the parent of the result. The record
+// is a file keyed by image ID, not an annotation of the descriptor,
+// because tagging replaces descriptors. With it the store tells Docker's
+// kinds of untagged images apart: an "intermediate" image is untagged and
+// the parent of another image (hidden from "docker images", kept while its
+// child lives); a "dangling" image is untagged with no child (what
+// "docker image prune" removes). Remove deletes an image's untagged
+// parents with it when nothing else keeps them. A missing, unreadable or
+// malformed parent record (or one naming an image no longer here) counts
+// as no parent: listings and prunes go on, and at worst a parent that
+// should have been intermediate is treated as dangling; nothing an image
+// needs is lost, since its layers stay while any image reaches them.
+//
 // Every file is written in tmp/ and renamed into place, so a reader never
 // sees a partial blob, layer or index. Every change of index.json, and every
 // rename into blobs/ or layers/ that completes an operation, happens under
 // the lock function given to Open (the engine's process and file lock), so
 // several Store values on one root, in one process or several, may be used
-// at once. Readers (Images, Resolve, ReadBlob) take no lock.
+// at once. Readers (Images, Resolve, ReadBlob) take no lock. A parent
+// record is written under the lock before the index names its image, and
+// removed after the index stops naming it; leases are read under the lock,
+// and Commit adds its image to its lease before the index names it, so a
+// prune never sees a leased image unleased.
 //
 // A Store is safe for concurrent use by many goroutines.
 package store

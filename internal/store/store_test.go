@@ -618,7 +618,7 @@ func TestBrokenIndex(t *testing.T) {
 	if got := tagsInIndex(t, s); !slices.Equal(got, []string{"docker.io/library/confused:latest", "docker.io/library/evil:latest", "docker.io/library/good:latest", "docker.io/library/multi:latest"}) {
 		t.Errorf("index after Remove = %v", got)
 	}
-	if _, err := s.Prune(context.Background(), 0); err != nil {
+	if _, _, err := s.Prune(context.Background(), 0); err != nil {
 		t.Errorf("Prune() = %v", err)
 	}
 	if _, err := os.Stat(s.blobPath(good.Digest)); err != nil {
@@ -868,7 +868,7 @@ func TestPrune(t *testing.T) {
 	os.Mkdir(newTmp, 0o755)
 
 	// Young: kept.
-	lines, err := s.Prune(ctx, TmpGrace)
+	lines, _, err := s.Prune(ctx, TmpGrace)
 	if err != nil || len(lines) != 0 {
 		t.Errorf("Prune(grace) = %q, %v, want nothing", lines, err)
 	}
@@ -878,7 +878,7 @@ func TestPrune(t *testing.T) {
 	if _, err := os.Stat(newTmp); err != nil {
 		t.Errorf("young tmp entry removed: %v", err)
 	}
-	lines, err = s.Prune(ctx, 0)
+	lines, _, err = s.Prune(ctx, 0)
 	want := []string{"Deleted: " + string(orphan.Digest), "Deleted: sha256:" + strings.Repeat("ab", 32)}
 	if err != nil || !slices.Equal(lines, want) {
 		t.Errorf("Prune(0) = %q, %v, want %q", lines, err, want)
