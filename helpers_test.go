@@ -3,6 +3,7 @@ package dock
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -20,8 +21,29 @@ func testEngine(t testing.TB) *Engine {
 	e, err := Open(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
+	t.Cleanup(func() { removeContainers(t, e) })
 	importBusybox(t, e)
 	return e
+}
+
+// removeContainers removes, forcibly, every container the test left in e:
+// their cgroups would outlive the state directory otherwise.
+func removeContainers(t testing.TB, e *Engine) {
+	ctx := context.Background()
+	infos, err := e.Containers(ctx)
+	if err != nil {
+		t.Errorf("list the containers left: %v", err)
+		return
+	}
+	for _, info := range infos {
+		c, err := e.Container(info.ID)
+		if err == nil {
+			err = c.Remove(ctx, true)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.Errorf("remove container %s left by the test: %v", info.ID, err)
+		}
+	}
 }
 
 func importBusybox(t testing.TB, e *Engine) {
