@@ -38,32 +38,47 @@ func cgroupPath(id string) string { return "dock/" + id }
 
 // prepareLaunch resolves what the init needs: identity, profile, cgroup.
 func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launch, error) {
-	cfg := &rec.Config
-	l := &launch{
+	l := c.newLaunch(rec)
+	if err := c.resolveLaunch(l, procRoot); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// newLaunch is the part of a launch that costs nothing: what the init's
+// clone needs.
+func (c *Container) newLaunch(rec *containerRecord) *launch {
+	return &launch{
 		rec:      rec,
 		dir:      c.dir(),
 		layers:   c.e.path("layers"),
 		cgroupV2: cgroup.DetectMode() == cgroup.Unified,
-		userns:   len(cfg.UIDMap) > 0,
+		userns:   len(rec.Config.UIDMap) > 0,
 	}
+}
+
+// resolveLaunch fills in what the init's plan needs: the cgroup v1
+// hierarchies, the user, the capabilities and the seccomp program.
+func (c *Container) resolveLaunch(l *launch, procRoot string) error {
+	cfg := &l.rec.Config
 	var err error
 	if !l.cgroupV2 {
 		if l.cgroupV1, err = v1Hierarchies(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if l.user, err = c.e.lookupUser(rec, procRootOrEmpty(procRoot)); err != nil {
-		return nil, err
+	if l.user, err = c.e.lookupUser(l.rec, procRootOrEmpty(procRoot)); err != nil {
+		return err
 	}
 	if l.caps, err = effectiveCaps(cfg); err != nil {
-		return nil, err
+		return err
 	}
 	if !cfg.Privileged && !cfg.SeccompUnconfined {
 		if l.seccomp, err = c.e.seccompFor(l.caps); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // prefetchStart loads, in the background of Create, what Start will need
@@ -123,8 +138,20 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if err := unix.Flock(int(guard.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return fmt.Errorf("start container %s: being started: %w", c.id[:12], ErrRunning)
 	}
-	var l *launch
+	l := c.newLaunch(rec)
+	// An attached init on a cgroup v1 or hybrid host joins its v1 cgroups
+	// by itself, from its plan: it is cloned first, and the rest of its
+	// cgroup and of its plan are made while it execs (overlapped: a
+	// fraction of a millisecond). Otherwise everything comes first.
+	overlap := !detached && !l.cgroupV2
 	var cg cgroup.Manager
+	var finishCgroup func() error
+	finish := func() error {
+		if err := finishCgroup(); err != nil {
+			return err
+		}
+		return c.resolveLaunch(l, "")
+	}
 	err = c.e.locked(func() error {
 		st, err := c.State(ctx)
 		if err != nil {
@@ -133,11 +160,13 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		if st.Status == StatusRunning || st.Status == StatusPaused {
 			return fmt.Errorf("container %s: %w", c.id[:12], ErrRunning)
 		}
-		if l, err = c.prepareLaunch(rec, ""); err != nil {
+		if cg, finishCgroup, err = c.newCgroup(rec); err != nil {
 			return err
 		}
-		cg, err = c.newCgroup(rec)
-		return err
+		if !overlap {
+			return finish()
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("start container: %w", err)
@@ -180,7 +209,6 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			cmd.SysProcAttr.CgroupFD = cgfd
 		}
 	}
-	l.joinFiles = cg.JoinFiles()
 	parent, err := startNsinit(cmd)
 	if err != nil {
 		stdio.abort()
@@ -204,6 +232,12 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 		return fmt.Errorf("start container: %w", err)
 	}
+	if overlap {
+		if err := finish(); err != nil {
+			return fail(err)
+		}
+	}
+	l.joinFiles = cg.JoinFiles()
 	plan := initPlan(l)
 	var onPid func(int) error
 	if detached {
@@ -256,14 +290,15 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	return nil
 }
 
-// newCgroup makes the container's cgroup with its limits. The cgroup of a
-// container that ran before is replaced.
-func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, error) {
+// newCgroup makes the container's cgroup with its limits, in two stages
+// (see cgroup.NewStaged): it returns the function that makes the rest.
+// The cgroup of a container that ran before is replaced.
+func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() error, error) {
 	if old, err := cgroup.Load(cgroupPath(c.id)); err == nil {
 		old.Kill()
 		old.Destroy()
 	}
-	return cgroup.New(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
+	return cgroup.NewStaged(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
 }
 
 // reap waits for the init, records how it ended, wakes Wait, and removes

@@ -114,6 +114,25 @@ func New(path string, r Resources) (Manager, error) {
 	return newImpl(p, r)
 }
 
+// NewStaged is New in two stages, so that a process can be cloned into the
+// cgroup while the rest of it is made: it creates what a process must be
+// born in (on cgroup v2 hosts the whole cgroup, limits applied; on hybrid
+// hosts the cgroup2 tracking directory; on cgroup v1 hosts nothing) and
+// returns the function that creates the rest (the v1 hierarchies, which a
+// process joins by itself through JoinFiles, and their limits). Call it
+// before the process joins; when it fails it removes the whole cgroup. If
+// something else fails between the two stages, Destroy the Manager.
+func NewStaged(path string, r Resources) (Manager, func() error, error) {
+	p, err := cleanPath(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := Validate(r); err != nil {
+		return nil, nil, err
+	}
+	return newStagedImpl(p, r)
+}
+
 // Load returns a Manager for an existing cgroup created by New (perhaps by
 // another process). It fails with an error wrapping fs.ErrNotExist when
 // the cgroup does not exist.

@@ -53,6 +53,27 @@ func newImpl(path string, r Resources) (Manager, error) {
 	}
 }
 
+func newStagedImpl(path string, r Resources) (Manager, func() error, error) {
+	switch mode := detectMode(); mode {
+	case Legacy, Hybrid:
+		m, err := newV1(path, mode)
+		if err != nil {
+			return nil, nil, err
+		}
+		rest, err := m.createStaged(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, rest, nil
+	default:
+		m, err := newImpl(path, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, func() error { return nil }, nil
+	}
+}
+
 func loadImpl(path string) (Manager, error) {
 	switch mode := detectMode(); mode {
 	case Unified:

@@ -570,3 +570,48 @@ func BenchmarkNewDestroy(b *testing.B) {
 		})
 	}
 }
+
+// NewStaged: the first stage makes only what a process is cloned into
+// (the cgroup2 tracking directory on hybrid hosts, nothing more on v1);
+// the second makes the rest with the limits; a failing second stage
+// leaves nothing; a leftover fails the first stage.
+func TestNewStaged(t *testing.T) {
+	requireRoot(t)
+	path := randomName(t)
+	m, rest, err := NewStaged(path, Resources{PIDs: 42})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Destroy() })
+	if v1, ok := m.(*v1Manager); ok {
+		if v1.unified != "" {
+			require.DirExists(t, v1.unified)
+		}
+		for _, d := range v1.order {
+			require.NoDirExists(t, d, "made by the second stage only")
+		}
+	}
+	require.NoError(t, rest())
+	for _, d := range dirsOf(m) {
+		require.DirExists(t, d)
+	}
+	s, err := m.Stats()
+	require.NoError(t, err)
+	require.Equal(t, uint64(42), s.PIDs.Limit)
+
+	_, _, err = NewStaged(path, Resources{})
+	require.ErrorIs(t, err, fs.ErrExist)
+	for _, d := range dirsOf(m) {
+		require.DirExists(t, d, "the failed NewStaged touched the existing cgroup")
+	}
+	require.NoError(t, m.Destroy())
+	requireGone(t, dirsOf(m))
+
+	if DetectMode() != Unified {
+		if cpus, _ := onlineCPUs(); cpus[0] && cpus[1] {
+			parent := newTest(t, Resources{CpusetCpus: "0"})
+			child, rest, err := NewStaged(parent.Path()+"/child", Resources{CpusetCpus: "1"})
+			require.NoError(t, err)
+			require.Error(t, rest(), "the kernel refuses CPU 1 below a parent of CPU 0")
+			requireGone(t, dirsOf(child))
+		}
+	}
+}

@@ -13,6 +13,10 @@ func newImpl(path string, _ Resources) (Manager, error) {
 	return nil, fmt.Errorf("create cgroup %s: %w", path, errors.ErrUnsupported)
 }
 
+func newStagedImpl(path string, _ Resources) (Manager, func() error, error) {
+	return nil, nil, fmt.Errorf("create cgroup %s: %w", path, errors.ErrUnsupported)
+}
+
 func loadImpl(path string) (Manager, error) {
 	return nil, fmt.Errorf("load cgroup %s: %w", path, errors.ErrUnsupported)
 }

@@ -74,12 +74,51 @@ func (m *v1Manager) allDirs() []string {
 	return append(slices.Clip(m.order), m.unified)
 }
 
-func (m *v1Manager) create(r Resources) (retErr error) {
+func (m *v1Manager) create(r Resources) error {
+	if err := m.checkFree(); err != nil {
+		return err
+	}
+	if err := m.mkdirs(m.allDirs()); err != nil {
+		return err
+	}
+	return m.setUp(r)
+}
+
+// createStaged creates the cgroup2 tracking directory of a hybrid host (the
+// only part a process must be cloned into) and returns the function that
+// creates the rest: the v1 hierarchies, which a process joins by itself
+// (JoinFiles), and the limits.
+func (m *v1Manager) createStaged(r Resources) (func() error, error) {
+	if err := m.checkFree(); err != nil {
+		return nil, err
+	}
+	if m.unified != "" {
+		if err := m.mkdirs([]string{m.unified}); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		if err := m.mkdirs(m.order); err != nil {
+			return errors.Join(err, m.Destroy())
+		}
+		return m.setUp(r)
+	}, nil
+}
+
+// checkFree fails when a directory of the cgroup exists already: a
+// leftover that New must not adopt.
+func (m *v1Manager) checkFree() error {
 	for _, d := range m.allDirs() {
 		if _, err := os.Lstat(d); err == nil {
 			return fmt.Errorf("create cgroup %s: %s: %w", m.path, d, fs.ErrExist)
 		}
 	}
+	return nil
+}
+
+// mkdirs creates the directories dirs, removing those it made when one
+// fails.
+func (m *v1Manager) mkdirs(dirs []string) (retErr error) {
 	var created []string
 	defer func() {
 		if retErr != nil {
@@ -88,7 +127,7 @@ func (m *v1Manager) create(r Resources) (retErr error) {
 			}
 		}
 	}()
-	for _, d := range m.allDirs() {
+	for _, d := range dirs {
 		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", m.path, err)
 		}
@@ -100,6 +139,17 @@ func (m *v1Manager) create(r Resources) (retErr error) {
 		}
 		created = append(created, d)
 	}
+	return nil
+}
+
+// setUp gives the new cpuset cgroup its CPUs and nodes and applies r;
+// when it fails, the cgroup's directories are removed.
+func (m *v1Manager) setUp(r Resources) (retErr error) {
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, m.Destroy())
+		}
+	}()
 	if d, ok := m.dirs["cpuset"]; ok {
 		if err := fillCpuset(d, strings.Count(m.path, "/")+1); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", m.path, err)
