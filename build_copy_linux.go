@@ -2,12 +2,9 @@ package dock
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,10 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-dock/dock/internal/archive"
 	"github.com/go-dock/dock/internal/dockerfile"
-	"github.com/go-dock/dock/internal/layerdiff"
-	"github.com/go-dock/dock/internal/store"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -415,78 +409,6 @@ func (c *copier) entry(name, target string, fi fs.FileInfo) error {
 	return nil
 }
 
-// archive extracts name into the directory dest when it is a tar archive,
-// plain or gzip-compressed, as ADD does. It reports whether it was one.
-func (c *copier) archive(name, dest string) (bool, error) {
-	open := func() (*tar.Reader, io.Closer, error) {
-		f, err := c.root.Open(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		br := bufio.NewReader(f)
-		var r io.Reader = br
-		if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-			zr, err := gzip.NewReader(br)
-			if err != nil {
-				f.Close()
-				return nil, nil, err
-			}
-			r = zr
-		}
-		return tar.NewReader(r), f, nil
-	}
-	tr, f, err := open()
-	if err != nil {
-		return false, err
-	}
-	_, err = tr.Next()
-	f.Close()
-	if err != nil {
-		return false, nil // not an archive: copied as a file
-	}
-	c.l.dir(dest, c.owner)
-	fi, err := c.root.Stat(name)
-	if err != nil {
-		return false, err
-	}
-	c.l.archived = append(c.l.archived, &hashFile{name: name, fi: fi})
-	epoch := c.b.o.epoch
-	c.l.archives = append(c.l.archives, func(tw *tar.Writer) error {
-		tr, f, err := open()
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
-			}
-			hdr.Name = path.Join(dest, strings.TrimPrefix(path.Clean("/"+hdr.Name), "/"))
-			if hdr.Typeflag == tar.TypeDir {
-				hdr.Name += "/"
-			}
-			if hdr.Typeflag == tar.TypeLink {
-				hdr.Linkname = path.Join(dest, strings.TrimPrefix(path.Clean("/"+hdr.Linkname), "/"))
-			}
-			if !epoch.IsZero() && hdr.ModTime.After(epoch) {
-				hdr.ModTime = epoch
-			}
-			hdr.Uname, hdr.Gname = "", ""
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			if _, err := io.Copy(tw, tr); err != nil {
-				return err
-			}
-		}
-	})
-	return true, nil
-}
-
 // resolveChown resolves a --chown value, "user[:group]", numeric or names
 // from the image's /etc/passwd and /etc/group.
 func resolveChown(spec string, lfs layerFS) (*[2]int, error) {
@@ -506,38 +428,4 @@ func resolveChown(spec string, lfs layerFS) (*[2]int, error) {
 		u.GID = u.UID // Docker: without a group, the GID is the UID
 	}
 	return &[2]int{int(u.UID), int(u.GID)}, nil
-}
-
-// materialize writes the root filesystem of a stage (by name or index) or
-// of an image of the store into a new directory in tmp/, for COPY --from.
-func (b *builder) materialize(ctx context.Context, from string) (string, error) {
-	var img *store.Image
-	if st := b.df.Stage(from); st != nil && st.Index < len(b.stages) {
-		img = b.stages[st.Index].img
-	} else {
-		var err error
-		if img, err = b.image(ctx, from); err != nil {
-			return "", fmt.Errorf("--from=%s: %w", from, err)
-		}
-	}
-	dir, err := os.MkdirTemp(b.e.path("tmp"), "build-from-")
-	if err != nil {
-		return "", err
-	}
-	lfs, err := b.layers(ctx, img)
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	for _, layer := range slices.Backward(lfs) {
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(layerdiff.Write(ctx, pw, layer, layerdiff.Options{})) }()
-		_, err := archive.Apply(ctx, dir, pr, archive.Options{PlainWhiteouts: true})
-		pr.CloseWithError(errors.New("stopped"))
-		if err != nil {
-			os.RemoveAll(dir)
-			return "", fmt.Errorf("--from=%s: %w", from, err)
-		}
-	}
-	return dir, nil
 }

@@ -1,0 +1,48 @@
+package dock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/layerdiff"
+	"github.com/go-dock/dock/internal/store"
+)
+
+// materialize writes the root filesystem of a stage (by name or index) or
+// of an image of the store into a new directory in tmp/, for COPY --from.
+func (b *builder) materialize(ctx context.Context, from string) (string, error) {
+	var img *store.Image
+	if st := b.df.Stage(from); st != nil && st.Index < len(b.stages) {
+		img = b.stages[st.Index].img
+	} else {
+		var err error
+		if img, err = b.image(ctx, from); err != nil {
+			return "", fmt.Errorf("--from=%s: %w", from, err)
+		}
+	}
+	dir, err := os.MkdirTemp(b.e.path("tmp"), "build-from-")
+	if err != nil {
+		return "", err
+	}
+	lfs, err := b.layers(ctx, img)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	for _, layer := range slices.Backward(lfs) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(layerdiff.Write(ctx, pw, layer, layerdiff.Options{})) }()
+		_, err := archive.Apply(ctx, dir, pr, archive.Options{PlainWhiteouts: true})
+		pr.CloseWithError(errors.New("stopped"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("--from=%s: %w", from, err)
+		}
+	}
+	return dir, nil
+}
