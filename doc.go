@@ -40,6 +40,13 @@
 //
 //	img, err = eng.Build(ctx, "./app", dock.BuildTag("app:dev"), dock.BuildArg("V", "1"))
 //
+// Build follows the Dockerfile reference (BuildKit's semantics where the
+// classic builder differs: here-documents, RUN --mount with cache, bind,
+// tmpfs and secret mounts, BuildSecret), caches each step, and goes to a
+// registry only when asked to: BuildPull(dock.PullMissing) pulls missing
+// base images as docker build does. BuildSourceDateEpoch makes the same
+// context build to the same image ID anywhere.
+//
 // Images, Image, Tag and RemoveImage list, inspect, tag and remove them;
 // Prune removes dangling images (untagged, with no child image) with the
 // intermediate images of their builds, or every unused image with
