@@ -8,7 +8,7 @@ all: build
 
 build:
 	$(GO) build ./...
-	$(GO) build -o bin/dock ./examples/dock
+	GO=$(GO) ./scripts/build-cli.sh bin/dock
 
 demo:
 	./scripts/demo.sh

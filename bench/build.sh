@@ -49,7 +49,7 @@ if [ -n "$need" ]; then
 	[ -z "${status:-}" ] || exit "$status"
 fi
 
-go build -o "$W/dock" ./examples/dock
+./scripts/build-cli.sh "$W/dock"
 mkdir -p "$W/t" && mount -t tmpfs tmpfs "$W/t"
 T=$W/t
 

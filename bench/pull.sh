@@ -41,7 +41,7 @@ if [ -n "$need" ]; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 mount -t tmpfs -o size=8g tmpfs "$W"
-go build -o "$W/dock" ./examples/dock
+./scripts/build-cli.sh "$W/dock"
 
 # The image: an OCI layout in $CACHE/oci.
 if [ ! -f "$CACHE/oci/index.json" ]; then

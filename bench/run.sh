@@ -30,7 +30,7 @@ if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ] && ! mo
 	mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 fi
 
-go build -o "$W/dock" ./examples/dock
+./scripts/build-cli.sh "$W/dock"
 
 # The rootfs, the OCI bundle for crun and runc, and the dock image.
 R=$W/bundle/rootfs

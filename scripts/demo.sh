@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if ! [ -x /bin/busybox ]; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
 fi
-go build -o bin/dock ./examples/dock
+./scripts/build-cli.sh bin/dock
 root=${DOCK_ROOT:-/var/lib/dock}
 if ! bin/dock --root "$root" images -q busybox:latest 2>/dev/null | grep -q .; then
 	rootfs=$(mktemp -d)

@@ -14,6 +14,8 @@ command -v runc >/dev/null 2>&1 || need="$need runc"
 command -v podman >/dev/null 2>&1 || need="$need podman"
 command -v buildah >/dev/null 2>&1 || need="$need buildah"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
+# cgo's headers, and the static libc that scripts/build-cli.sh links.
+dpkg -s libc6-dev >/dev/null 2>&1 || need="$need libc6-dev"
 [ -x /usr/bin/docker-registry ] || need="$need docker-registry"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
 [ -z "$need" ] && exit 0

@@ -1,8 +1,9 @@
 // Command many starts N detached "sleep" containers at once, reports the
 // time it took and the memory each costs (the monitor's RSS and the
-// container's cgroup usage), then removes them.
+// container's cgroup usage), then removes them. Build it as the CLI is
+// built (static: the monitors are this binary re-executed):
 //
-//	go run ./bench/many -root /tmp/dock-many -n 500 -image busybox
+//	scripts/build-cli.sh /tmp/many ./bench/many && /tmp/many -root /tmp/dock-many -n 500 -image busybox
 package main
 
 import (

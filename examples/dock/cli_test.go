@@ -57,7 +57,9 @@ func dockBinary(t *testing.T) string {
 			return
 		}
 		build.bin = filepath.Join(build.dir, "dock")
-		out, err := exec.Command("go", "build", "-o", build.bin, ".").CombinedOutput()
+		// As scripts/build-cli.sh builds it: static (see there why).
+		out, err := exec.Command("go", "build", "-tags", "netgo,osusergo",
+			"-ldflags=-extldflags=-static", "-o", build.bin, ".").CombinedOutput()
 		if err != nil {
 			build.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
