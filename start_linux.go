@@ -63,7 +63,7 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 	cfg := &l.rec.Config
 	var err error
 	if !l.cgroupV2 {
-		if l.cgroupV1, err = v1Hierarchies(); err != nil {
+		if l.cgroupV1, err = cgroup.V1Hierarchies(); err != nil {
 			return err
 		}
 	}
@@ -87,9 +87,7 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 // them ready instead of reading them. It only reads: compiling (and
 // writing the cache) stays Start's, and errors are Start's to report.
 func (e *Engine) prefetchStart(cfg Config) {
-	if cgroup.DetectMode() != cgroup.Unified {
-		v1Hierarchies()
-	}
+	cgroup.V1Hierarchies() // kept with the mountinfo it parsed
 	if cfg.Privileged || cfg.SeccompUnconfined {
 		return
 	}
@@ -97,10 +95,6 @@ func (e *Engine) prefetchStart(cfg Config) {
 		e.seccompCached(caps)
 	}
 }
-
-// v1Hierarchies are read once: the host's cgroup mounts do not change
-// under a running program.
-var v1Hierarchies = sync.OnceValues(cgroup.V1Hierarchies)
 
 func procRootOrEmpty(s string) *string {
 	if s == "" {

@@ -290,9 +290,5 @@ func V1Hierarchies() ([]Hierarchy, error) {
 	if DetectMode() == Unified {
 		return nil, nil
 	}
-	f, err := mountinfo()
-	if err != nil {
-		return nil, err
-	}
-	return v1Hierarchies(f)
+	return currentV1Hierarchies()
 }

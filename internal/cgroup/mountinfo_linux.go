@@ -2,7 +2,7 @@ package cgroup
 
 import (
 	"bytes"
-	"io"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -13,12 +13,13 @@ import (
 // the container's /sys/fs/cgroup), and a long-running program many more.
 // The kernel flags an open mountinfo file with POLLPRI when the mount
 // table changed since it was last polled, so the copy is read again only
-// then, and what v1Mounts found in it is kept with it.
+// then, and what v1Mounts and v1Hierarchies found in it is kept with it.
 var selfMounts struct {
 	sync.Mutex
 	fd   int // -1 until the first read
 	data []byte
 	v1   *v1MountInfo // v1Mounts of data, once asked; nil: not yet
+	hier []Hierarchy  // v1Hierarchies of data, once asked; nil: not yet
 }
 
 type v1MountInfo struct {
@@ -27,17 +28,6 @@ type v1MountInfo struct {
 }
 
 func init() { selfMounts.fd = -1 }
-
-// mountinfo returns a reader of the current /proc/self/mountinfo.
-func mountinfo() (io.Reader, error) {
-	selfMounts.Lock()
-	defer selfMounts.Unlock()
-	data, err := mountinfoLocked()
-	if err != nil {
-		return nil, err
-	}
-	return bytes.NewReader(data), nil
-}
 
 // currentV1Mounts is v1Mounts of the current mountinfo, parsed again only
 // when the mount table changed. The map is shared: callers only read it.
@@ -85,6 +75,26 @@ func mountinfoLocked() ([]byte, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	m.fd, m.data, m.v1 = fd, data, nil
+	m.fd, m.data, m.v1, m.hier = fd, data, nil, nil
 	return data, nil
+}
+
+// currentV1Hierarchies is v1Hierarchies of the current mountinfo, parsed
+// again only when the mount table changed. The caller gets its own slice.
+func currentV1Hierarchies() ([]Hierarchy, error) {
+	m := &selfMounts
+	m.Lock()
+	defer m.Unlock()
+	data, err := mountinfoLocked()
+	if err != nil {
+		return nil, err
+	}
+	if m.hier == nil {
+		h, err := v1Hierarchies(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		m.hier = h
+	}
+	return slices.Clone(m.hier), nil
 }

@@ -1,7 +1,6 @@
 package cgroup
 
 import (
-	"io"
 	"strings"
 	"testing"
 
@@ -11,14 +10,14 @@ import (
 	"github.com/go-dock/dock/internal/testutil"
 )
 
-// mountinfo's copy follows the mount table: a mount made after a read, and
+// The kept mountinfo follows the mount table: a mount made after a read, and
 // its removal, show at the next call.
 func TestMountinfoFollowsChanges(t *testing.T) {
 	testutil.RequireRoot(t)
 	read := func() string {
-		r, err := mountinfo()
-		require.NoError(t, err)
-		b, err := io.ReadAll(r)
+		selfMounts.Lock()
+		defer selfMounts.Unlock()
+		b, err := mountinfoLocked()
 		require.NoError(t, err)
 		return string(b)
 	}
