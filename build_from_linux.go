@@ -35,14 +35,20 @@ func (b *builder) materialize(ctx context.Context, from string) (string, error) 
 		return "", err
 	}
 	for _, layer := range slices.Backward(lfs) {
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(layerdiff.Write(ctx, pw, layer, layerdiff.Options{})) }()
-		_, err := archive.Apply(ctx, dir, pr, archive.Options{PlainWhiteouts: true})
-		pr.CloseWithError(errors.New("stopped"))
-		if err != nil {
+		write := func(w io.Writer) error { return layerdiff.Write(ctx, w, layer, layerdiff.Options{}) }
+		if err := applyLayer(ctx, dir, write, archive.Options{PlainWhiteouts: true}); err != nil {
 			os.RemoveAll(dir)
 			return "", fmt.Errorf("--from=%s: %w", from, err)
 		}
 	}
 	return dir, nil
+}
+
+// applyLayer extracts the tar stream that write makes into dir.
+func applyLayer(ctx context.Context, dir string, write func(io.Writer) error, opt archive.Options) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(write(pw)) }()
+	_, err := archive.Apply(ctx, dir, pr, opt)
+	pr.CloseWithError(errors.New("stopped"))
+	return err
 }

@@ -129,7 +129,7 @@ func (b *builder) initCacheDir(ctx context.Context, dir string, m *mountSpec, p 
 		} else if !fi.IsDir() {
 			return fmt.Errorf("%w: cache source %s is not a directory", ErrInvalid, m.source)
 		}
-		if err := applyLayer(ctx, dir, func(w io.Writer) error { return archive.WriteDir(ctx, w, sub) }); err != nil {
+		if err := applyLayer(ctx, dir, func(w io.Writer) error { return archive.WriteDir(ctx, w, sub) }, archive.Options{}); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,7 +181,7 @@ func (b *builder) prepareBind(ctx context.Context, pm *runMount, p *preparedMoun
 		if err != nil {
 			return err
 		}
-		if err := applyLayer(ctx, dir, pm.ctx.write); err != nil {
+		if err := applyLayer(ctx, dir, pm.ctx.write, archive.Options{}); err != nil {
 			return err
 		}
 		src = dir
@@ -227,15 +226,6 @@ func sourceIn(dir, source string) (string, error) {
 	// dir is a private copy nobody else changes: the kernel resolves the
 	// joined path as os.Root just did.
 	return filepath.Join(dir, filepath.FromSlash(source)), nil
-}
-
-// applyLayer extracts the tar stream that write makes into dir.
-func applyLayer(ctx context.Context, dir string, write func(io.Writer) error) error {
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(write(pw)) }()
-	_, err := archive.Apply(ctx, dir, pr, archive.Options{})
-	pr.CloseWithError(errors.New("stopped"))
-	return err
 }
 
 // prepareSecret writes a secret given to the build into a file of its
