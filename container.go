@@ -200,7 +200,11 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if retErr != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
 	for _, d := range []string{"upper", "work", "rootfs"} {
 		if err := os.Mkdir(path.Join(tmp, d), 0o700); err != nil {
 			return err

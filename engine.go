@@ -188,13 +188,17 @@ func (e *Engine) path(elem ...string) string {
 
 // writeFileAtomic writes data to name through a temporary file in tmp/ and
 // a rename, so that a reader sees the old content or the new, never a part.
-func (e *Engine) writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+func (e *Engine) writeFileAtomic(name string, data []byte, perm os.FileMode) (err error) {
 	f, err := os.CreateTemp(e.path("tmp"), "write-*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op once renamed
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
