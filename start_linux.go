@@ -198,33 +198,56 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return fmt.Errorf("start container: %w", err)
 	}
 	defer stdio.closeChildEnds()
-	// The init is born in its cgroup on cgroup v2 (and in the cgroup2
-	// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
-	// On v1 it moves itself in (launch.joinFiles).
-	cgfd, err := cg.Fd()
-	if err == nil {
-		defer unix.Close(cgfd)
-		if !detached {
-			cmd.SysProcAttr.UseCgroupFD = true
-			cmd.SysProcAttr.CgroupFD = cgfd
+	// An attached init on a cgroup v1 or hybrid host may have been
+	// cloned as the program started (package prespawn); it joins its
+	// cgroups as a re-executed one does (but not the cgroup2 tracking
+	// directory of a hybrid host, which Kill then does without).
+	var pre *prespawnedInit
+	if overlap {
+		if pp := nsinit.TakePrespawned(initCloneFlags(l)); pp != nil {
+			if pre, err = newPrespawnedInit(pp, cmd); err != nil {
+				pp.Sync.Close()
+				unix.Kill(pp.Pid, unix.SIGKILL)
+				unix.Wait4(pp.Pid, nil, 0, nil)
+				stdio.abort()
+				return fmt.Errorf("start container: %w", err)
+			}
 		}
 	}
-	parent, err := startNsinit(cmd)
-	if err != nil {
-		stdio.abort()
-		return fmt.Errorf("start container: %w", err)
+	var init initProcess
+	var parent *os.File
+	cgfd := -1
+	if pre != nil {
+		init, parent = pre, pre.pre.Sync
+	} else {
+		// The init is born in its cgroup on cgroup v2 (and in the cgroup2
+		// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
+		// On v1 it moves itself in (launch.joinFiles).
+		if fd, err := cg.Fd(); err == nil {
+			cgfd = fd
+			defer unix.Close(cgfd)
+			if !detached {
+				cmd.SysProcAttr.UseCgroupFD = true
+				cmd.SysProcAttr.CgroupFD = cgfd
+			}
+		}
+		if parent, err = startNsinit(cmd); err != nil {
+			stdio.abort()
+			return fmt.Errorf("start container: %w", err)
+		}
+		init = execInit{cmd}
 	}
 	defer parent.Close()
-	p.pid = cmd.Process.Pid
+	p.pid = init.pid()
 	fail := func(err error) error {
 		if p.pid > 0 {
 			unix.Kill(p.pid, unix.SIGKILL)
 		}
-		cmd.Process.Kill()
+		init.kill()
 		// The init may have failed first and said why: that error is
 		// the one to report (ours is then a consequence, such as EPIPE).
 		initErr := readStarted(parent, nil)
-		cmd.Wait()
+		init.wait()
 		stdio.abort()
 		var se *StartError
 		if errors.As(initErr, &se) {
@@ -262,14 +285,19 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			return nil
 		}
 	}
-	if err := sendPlan(parent, plan); err != nil {
+	if pre != nil {
+		err = pre.sendPlan(plan, rec.Config.Tty)
+	} else {
+		err = sendPlan(parent, plan)
+	}
+	if err != nil {
 		return fail(err)
 	}
 	if err := readStarted(parent, onPid); err != nil {
 		if p.pid > 0 && detached {
 			unix.Kill(p.pid, unix.SIGKILL)
 		}
-		cmd.Wait()
+		init.wait()
 		stdio.abort()
 		return err
 	}
@@ -286,7 +314,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return nil
 	}
 	c.e.procs().set(c.id, p)
-	go c.reap(cmd, p, stdio, started, rec.Config.AutoRemove)
+	go c.reap(init, p, stdio, started, rec.Config.AutoRemove)
 	return nil
 }
 
@@ -303,10 +331,9 @@ func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() erro
 
 // reap waits for the init, records how it ended, wakes Wait, and removes
 // the container when its config asks for it (autoRemove, known at start).
-func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.Time, autoRemove bool) {
-	err := cmd.Wait()
+func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, autoRemove bool) {
+	st := init.wait()
 	stdio.finish()
-	st := exitStatusOf(cmd.ProcessState, err)
 	if oom, _ := p.cg.OOMKilled(); oom {
 		st.OOMKilled = true
 	}
@@ -321,15 +348,19 @@ func (c *Container) reap(cmd *exec.Cmd, p *proc, stdio *stdioSet, started time.T
 }
 
 func exitStatusOf(ps *os.ProcessState, err error) ExitStatus {
-	st := ExitStatus{ExitedAt: time.Now().UTC()}
 	if ps == nil {
-		st.Code = 255
+		st := ExitStatus{ExitedAt: time.Now().UTC(), Code: 255}
 		if err != nil {
 			st.Err = err.Error()
 		}
 		return st
 	}
-	ws := ps.Sys().(syscall.WaitStatus)
+	return waitStatus(ps.Sys().(syscall.WaitStatus))
+}
+
+// waitStatus is how a process ended, as Docker reports it.
+func waitStatus(ws syscall.WaitStatus) ExitStatus {
+	st := ExitStatus{ExitedAt: time.Now().UTC()}
 	switch {
 	case ws.Signaled():
 		st.Signal = int(ws.Signal())

@@ -44,6 +44,9 @@ import (
 	"strings"
 
 	"github.com/go-dock/dock"
+	// The init of the container a run starts is cloned as the CLI
+	// starts, on another CPU (see the package).
+	_ "github.com/go-dock/dock/prespawn"
 )
 
 const defaultRoot = "/var/lib/dock"

@@ -92,7 +92,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
 		[OP_UNSHARE] = 1, [OP_MONITOR] = 5, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
-		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4,
+		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 1,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -148,6 +148,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_IDMAP: op_idmap(f); break;
 	case OP_AUTOREMOVE: op_autoremove(f); break;
 	case OP_AUTOREMOVE_VOLUMES: op_autoremove_volumes(f); break;
+	case OP_STDIO: op_stdio(f); break;
 	case OP_OPEN_USERNS:
 		if ((dock_userns_fd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
 			fail(1, errno, "open %s", f[0].p);
@@ -167,27 +168,74 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	}
 }
 
-// dock_nsinit runs before main when the environment asks for it, and never
-// returns: the process becomes the container's process or exits.
-__attribute__((constructor)) static void dock_nsinit(void)
-{
-	const char *env = getenv("_DOCK_NSINIT");
-	if (!env || !*env)
-		return;
-	// Other processes of the container must not reach this binary
-	// through /proc/PID/exe or /proc/PID/mem while it runs.
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	// Only the sync socket is ours; the binary's descriptor and anything
-	// else inherited is closed (CVE-2024-21626).
-	syscall(SYS_close_range, SYNC_FD + 1, ~0U, 0);
-	// The socket closes with the final execve: that is how the engine
-	// learns that the process runs.
-	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
-		fail(1, errno, "sync socket");
-	umask(0);
+// Descriptors that came with the plan (SCM_RIGHTS), for OP_STDIO.
+static int passed[3];
+static int npassed;
 
+// read_len reads the plan's length, and the descriptors that the engine
+// may send with it: a prespawned init gets its stdio this way.
+static int read_len(uint32_t *len)
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = {.iov_base = len, .iov_len = 4};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	ssize_t n;
+	do
+		n = recvmsg(sync_fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int *fds = (int *)CMSG_DATA(c);
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			if (npassed < 3)
+				passed[npassed++] = fds[i];
+			else
+				close(fds[i]);
+		}
+	}
+	if (m.msg_flags & MSG_CTRUNC)
+		fail(1, 0, "read plan: too many descriptors");
+	return n == 4 ? 0 : read_full(sync_fd, (char *)len + n, 4 - n);
+}
+
+// op_stdio makes the passed descriptors the process's stdin, stdout and
+// stderr, in a new session, with the terminal on stdin as the controlling
+// one when the field says so: what the engine's clone does for a
+// re-executed init.
+void op_stdio(struct field *f)
+{
+	if (npassed != 3)
+		fail(1, 0, "bad plan: stdio without its descriptors");
+	int high[3];
+	// Out of 0-2 first: a passed descriptor may hold a number another
+	// one is moved to.
+	for (int i = 0; i < 3; i++)
+		if ((high[i] = fcntl(passed[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			fail(1, errno, "stdio");
+	for (int i = 0; i < 3; i++)
+		close(passed[i]);
+	for (int i = 0; i < 3; i++) {
+		if (dup2(high[i], i) < 0)
+			fail(1, errno, "stdio");
+		close(high[i]);
+	}
+	npassed = 0;
+	if (setsid() < 0)
+		fail(1, errno, "setsid");
+	if (u64(&f[0]) && ioctl(0, TIOCSCTTY, 0) < 0)
+		fail(1, errno, "set the controlling terminal");
+}
+
+// run_plan reads the plan from the sync socket and carries it out; it
+// ends with the exec of the user's process or with an error report.
+void __attribute__((noreturn)) run_plan(void)
+{
 	uint32_t len;
-	if (read_full(sync_fd, &len, 4) < 0 || len < 8 || len > MAX_PLAN)
+	if (read_len(&len) < 0 || len < 8 || len > MAX_PLAN)
 		fail(1, 0, "read plan");
 	char *plan = malloc(len);
 	if (!plan || read_full(sync_fd, plan, len) < 0)
@@ -225,4 +273,25 @@ __attribute__((constructor)) static void dock_nsinit(void)
 			free(f[i].p);
 	}
 	fail(1, 0, "bad plan: no exec");
+}
+
+// dock_nsinit runs before main when the environment asks for it, and never
+// returns: the process becomes the container's process or exits.
+__attribute__((constructor)) static void dock_nsinit(void)
+{
+	const char *env = getenv("_DOCK_NSINIT");
+	if (!env || !*env)
+		return;
+	// Other processes of the container must not reach this binary
+	// through /proc/PID/exe or /proc/PID/mem while it runs.
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	// Only the sync socket is ours; the binary's descriptor and anything
+	// else inherited is closed (CVE-2024-21626).
+	syscall(SYS_close_range, SYNC_FD + 1, ~0U, 0);
+	// The socket closes with the final execve: that is how the engine
+	// learns that the process runs.
+	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+		fail(1, errno, "sync socket");
+	umask(0);
+	run_plan();
 }

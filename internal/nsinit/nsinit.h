@@ -33,6 +33,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -75,6 +76,8 @@
 #define op_monitor dock_op_monitor
 #define sync_fd dock_sync_fd
 #define root_fd dock_root_fd
+#define run_plan dock_run_plan
+#define op_stdio dock_op_stdio
 
 // Operations of the plan, and the flags of OP_MOUNT: numbered as in ops.go.
 enum {
@@ -85,7 +88,7 @@ enum {
 	OP_SETNS = 18, OP_FORK = 19, OP_REAPER = 20, OP_REMOUNT = 21,
 	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
-	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32,
+	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33,
 };
 
 enum {
@@ -136,5 +139,7 @@ void op_reaper(void);
 void op_autoremove(struct field *f);
 void op_autoremove_volumes(struct field *f);
 void op_monitor(struct field *f);
+void op_stdio(struct field *f);
+void __attribute__((noreturn)) run_plan(void);
 
 #endif

@@ -66,6 +66,7 @@ const (
 	opAutoRemove  Op = 31 // lock file, container dir, trash path, cgroup dirs
 	// containers dir, volumes dir, trash dir, volume names
 	opAutoRemoveVolumes Op = 32
+	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -263,6 +264,17 @@ func (p *Plan) AutoRemove(lockFile, dir, trash string, cgroupDirs []string) {
 // random hexadecimal characters).
 func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir, trashDir string, names []string) {
 	p.op(opAutoRemoveVolumes, []byte(containersDir), []byte(volumesDir), []byte(trashDir), strs(names))
+}
+
+// Stdio makes the three descriptors sent with the plan (Prespawned.SendPlan)
+// the process's stdin, stdout and stderr, in a new session; with tty, the
+// terminal on stdin becomes the controlling one.
+func (p *Plan) Stdio(tty bool) {
+	var t uint64
+	if tty {
+		t = 1
+	}
+	p.op(opStdio, u64(t))
 }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the

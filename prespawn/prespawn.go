@@ -1,0 +1,21 @@
+// Package prespawn makes a program that imports it start the init of its
+// first container as the program itself starts:
+//
+//	import _ "github.com/go-dock/dock/prespawn"
+//
+// A C constructor forks, before the Go runtime starts, a small process
+// that clones the init, in new mount, PID, UTS, IPC and network
+// namespaces, and exits. The init waits. The first Container.Start of the
+// program (attached, with those namespaces, on a cgroup v1 or hybrid
+// host) takes it, instead of cloning and executing a new one: the clone
+// and the exec (about 1.3 ms here) happened while the Go runtime and the
+// program started, on another CPU.
+//
+// Import it in a program that starts one container per run, such as a
+// command line: the fork is paid by every run, a container started or
+// not, and an unused init stays, idle, until the program exits (it is
+// killed with it). It needs the privileges that starting a container
+// needs; without them nothing is forked. On cgroup v2 hosts the init is
+// born in its cgroup (clone3 CLONE_INTO_CGROUP), which a prespawned one
+// cannot be, so the engine starts a new one there.
+package prespawn

@@ -1,0 +1,179 @@
+package prespawn_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/testutil"
+	_ "github.com/go-dock/dock/prespawn"
+)
+
+// A process has one prespawned init: each case runs in a new process of
+// this test binary (TestHelperPrespawned), which the case's subtest
+// starts and whose result it reports.
+func TestPrespawned(t *testing.T) {
+	testutil.RequireRoot(t)
+	for _, name := range []string{"attached", "tty", "host-network", "not-found"} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrespawned$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "DOCK_PRESPAWN_CASE="+name)
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "case %s:\n%s", name, out)
+			require.Contains(t, string(out), "--- PASS: TestHelperPrespawned", "the case must have run:\n%s", out)
+		})
+	}
+}
+
+// TestHelperPrespawned is a case of TestPrespawned when the environment
+// names one, and nothing otherwise (the os/exec helper-process pattern).
+func TestHelperPrespawned(t *testing.T) {
+	name := os.Getenv("DOCK_PRESPAWN_CASE")
+	if name == "" {
+		return
+	}
+	pre := waitingInit(t)
+	ctx := context.Background()
+	e, err := dock.Open(t.TempDir())
+	require.NoError(t, err)
+	defer e.Close()
+	_, err = e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox", dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
+	require.NoError(t, err)
+
+	cfg := dock.Config{Image: "busybox", Cmd: []string{"sh", "-c", "read x; echo out$x; echo err >&2; exit 7"}}
+	stdin := strings.NewReader("put\n")
+	var stdout, stderr bytes.Buffer
+	switch name {
+	case "tty":
+		cfg.Tty = true
+		cfg.Cmd = []string{"sh", "-c", "test -t 0 && test -t 1 && echo on a tty; exit 7"}
+		stdin = nil
+	case "host-network":
+		cfg.Network = "host"
+	case "not-found":
+		cfg.Cmd = []string{"/nonexistent"}
+	}
+	c, err := e.Create(ctx, cfg)
+	require.NoError(t, err)
+	defer c.Remove(ctx, true)
+	if stdin != nil {
+		c.Stdin = stdin
+	}
+	c.Stdout, c.Stderr = &stdout, &stderr
+	err = c.Start(ctx)
+	if name == "not-found" {
+		var se *dock.StartError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, 127, se.Code)
+		// Taken, failed, and reaped.
+		assert.NoDirExists(t, "/proc/"+strconv.Itoa(pre))
+		return
+	}
+	require.NoError(t, err)
+	st, err := c.State(ctx)
+	require.NoError(t, err)
+	if name == "host-network" {
+		// Not in the namespaces asked for: a new init ran, this one
+		// still waits.
+		assert.NotEqual(t, pre, st.Pid)
+	} else {
+		assert.Equal(t, pre, st.Pid, "the container's init is the prespawned one")
+	}
+	exit, err := c.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 7, exit.Code)
+	switch name {
+	case "tty":
+		assert.Equal(t, "on a tty\r\n", stdout.String())
+	default:
+		assert.Equal(t, "output\n", stdout.String())
+		assert.Equal(t, "err\n", stderr.String())
+	}
+	if name == "host-network" {
+		assert.Equal(t, []string{"3"}, fds(t, pre), "still waiting, untouched")
+	} else {
+		assert.NoDirExists(t, "/proc/"+strconv.Itoa(pre), "reaped")
+	}
+}
+
+// waitingInit finds the prespawned init among this process's children: in
+// other namespaces than this process, holding its sync socket only.
+func waitingInit(t *testing.T) int {
+	t.Helper()
+	var found []int
+	deadline := time.Now().Add(5 * time.Second)
+	for len(found) == 0 && time.Now().Before(deadline) {
+		for _, pid := range children(t) {
+			stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+			if err != nil || strings.Contains(string(stat), ") Z ") {
+				continue // the zygote, exited
+			}
+			found = append(found, pid)
+		}
+		if len(found) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	require.Len(t, found, 1, "one prespawned init")
+	pid := found[0]
+	for _, ns := range []string{"mnt", "pid_for_children", "uts", "ipc", "net"} {
+		ours, err := os.Readlink("/proc/self/ns/" + ns)
+		require.NoError(t, err)
+		its, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/" + nsOf(ns))
+		require.NoError(t, err)
+		assert.NotEqual(t, ours, its, "namespace %s", ns)
+	}
+	assert.Equal(t, []string{"3"}, fds(t, pid), "only the sync socket is open")
+	return pid
+}
+
+// nsOf is the namespace file of a process that is its PID namespace's
+// init: its own pid namespace is the new one.
+func nsOf(ns string) string {
+	if ns == "pid_for_children" {
+		return "pid"
+	}
+	return ns
+}
+
+func children(t *testing.T) []int {
+	tasks, err := filepath.Glob("/proc/self/task/*/children")
+	require.NoError(t, err)
+	var pids []int
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		require.NoError(t, err)
+		for _, s := range strings.Fields(string(b)) {
+			n, err := strconv.Atoi(s)
+			require.NoError(t, err)
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
+func fds(t *testing.T, pid int) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	require.NoError(t, err)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
