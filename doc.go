@@ -118,6 +118,13 @@
 // executed through a read-only mount of itself, so that a container
 // cannot overwrite it through /proc/PID/exe (CVE-2019-5736).
 //
+// A program that starts one container per run can have that init made
+// as it starts instead, with one line, import _
+// "github.com/go-dock/dock/prespawn": the same constructor then forks,
+// before the Go runtime starts, a process that clones the init and exits;
+// the first attached Start takes it, without a clone or an exec of its
+// own (the example CLI does this).
+//
 // # Requirements
 //
 // Containers need Linux 5.12 or later (openat2, mount_setattr, pidfd,

@@ -72,18 +72,19 @@ const (
 	nsuidevx = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 )
 
-// initPlan is the setup of a new container, in runc's order: mounts in the
+// initPlan is the setup of a new container, in runc's order (but for the
+// cgroup, joined once the kernel filesystems are mounted): mounts in the
 // new root, pivot_root, masks, hostname, limits, identity, capabilities,
 // no_new_privs, seccomp, working directory, exec.
-func initPlan(l *launch) *nsinit.Plan {
+func initPlan(l *launch) *nsinit.Plan { return rootPlan(l).Append(restPlan(l)) }
+
+// rootPlan is the first part of initPlan, which needs neither the cgroup
+// nor the resolved profile: the root filesystem and the kernel
+// filesystems in it. A prespawned init carries it out while the engine
+// makes the cgroup.
+func rootPlan(l *launch) *nsinit.Plan {
 	cfg := &l.rec.Config
 	p := new(nsinit.Plan)
-	// Enter the cgroup namespace only inside the container's cgroup, so
-	// that the container sees its cgroup as /.
-	if len(l.joinFiles) > 0 {
-		p.Join(l.joinFiles)
-	}
-	p.Unshare(unix.CLONE_NEWCGROUP)
 	p.Mount(0, "", "/", "", unix.MS_SLAVE|unix.MS_REC, "")
 
 	rootfs := filepath.Join(l.dir, "rootfs")
@@ -143,6 +144,20 @@ func initPlan(l *launch) *nsinit.Plan {
 		sysFlags = nsuidevx
 	}
 	p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifySys, "sysfs", "/sys", "sysfs", sysFlags, "")
+	return p
+}
+
+// restPlan is the rest of initPlan: the cgroup, the bind mounts, the
+// pivot and the process.
+func restPlan(l *launch) *nsinit.Plan {
+	cfg := &l.rec.Config
+	p := new(nsinit.Plan)
+	// Enter the cgroup namespace only inside the container's cgroup, so
+	// that the container sees its cgroup as /.
+	if len(l.joinFiles) > 0 {
+		p.Join(l.joinFiles)
+	}
+	p.Unshare(unix.CLONE_NEWCGROUP)
 	// The container's own cgroup, read-only, seen as / through its cgroup
 	// namespace: programs size themselves from memory and CPU limits.
 	cgFlags := uintptr(nsuidevx | unix.MS_RDONLY)

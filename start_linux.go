@@ -255,6 +255,14 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 		return fmt.Errorf("start container: %w", err)
 	}
+	if pre != nil {
+		// The init mounts its root while the cgroup is made.
+		first := rootPlan(l)
+		first.Next()
+		if err := pre.sendPlan(first, rec.Config.Tty); err != nil {
+			return fail(err)
+		}
+	}
 	if overlap {
 		if err := finish(); err != nil {
 			return fail(err)
@@ -262,6 +270,9 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	}
 	l.joinFiles = cg.JoinFiles()
 	plan := initPlan(l)
+	if pre != nil {
+		plan = restPlan(l)
+	}
 	var onPid func(int) error
 	if detached {
 		p.pid = 0
@@ -285,12 +296,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			return nil
 		}
 	}
-	if pre != nil {
-		err = pre.sendPlan(plan, rec.Config.Tty)
-	} else {
-		err = sendPlan(parent, plan)
-	}
-	if err != nil {
+	if err := sendPlan(parent, plan); err != nil {
 		return fail(err)
 	}
 	if err := readStarted(parent, onPid); err != nil {

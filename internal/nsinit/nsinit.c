@@ -234,14 +234,19 @@ void op_stdio(struct field *f)
 // ends with the exec of the user's process or with an error report.
 void __attribute__((noreturn)) run_plan(void)
 {
-	uint32_t len;
-	if (read_len(&len) < 0 || len < 8 || len > MAX_PLAN)
-		fail(1, 0, "read plan");
-	char *plan = malloc(len);
-	if (!plan || read_full(sync_fd, plan, len) < 0)
-		fail(1, errno, "read plan");
-	char *p = plan, *end = plan + len;
-	for (;;) {
+	char *plan = NULL, *p = NULL, *end = NULL;
+	for (int next = 1;;) {
+		if (next) {
+			// The plan, or its next part (OP_NEXT).
+			uint32_t len;
+			if (read_len(&len) < 0 || len < 8 || len > MAX_PLAN)
+				fail(1, 0, "read plan");
+			free(plan);
+			plan = malloc(len);
+			if (!plan || read_full(sync_fd, plan, len) < 0)
+				fail(1, errno, "read plan");
+			p = plan, end = plan + len, next = 0;
+		}
 		uint32_t hdr[2];
 		if (end - p < 8)
 			fail(1, 0, "bad plan: truncated");
@@ -249,6 +254,12 @@ void __attribute__((noreturn)) run_plan(void)
 		p += 8;
 		if (hdr[0] == OP_END)
 			break;
+		if (hdr[0] == OP_NEXT) {
+			if (hdr[1] != 0)
+				fail(1, 0, "bad plan: op %u has %u fields", hdr[0], hdr[1]);
+			next = 1;
+			continue;
+		}
 		if (hdr[1] > MAX_FIELDS)
 			fail(1, 0, "bad plan: op %u has %u fields", hdr[0], hdr[1]);
 		struct field f[MAX_FIELDS] = {0};

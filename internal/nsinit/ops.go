@@ -10,6 +10,11 @@
 // runs before any Go init function), setns into a mount namespace is
 // impossible once the Go runtime has started threads, and a process
 // without the Go runtime starts in a fraction of the time.
+//
+// The same C code also runs, without an exec, in a prespawned init (see
+// prespawn.c and package github.com/go-dock/dock/prespawn): a process
+// forked by the constructor of a program that asks for it, before that
+// program's Go runtime starts, which waits for its plan.
 package nsinit
 
 import (
@@ -67,6 +72,7 @@ const (
 	// containers dir, volumes dir, trash dir, volume names
 	opAutoRemoveVolumes Op = 32
 	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
+	opNext              Op = 34 // read the next part of the plan from the socket
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -265,6 +271,11 @@ func (p *Plan) AutoRemove(lockFile, dir, trash string, cgroupDirs []string) {
 func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir, trashDir string, names []string) {
 	p.op(opAutoRemoveVolumes, []byte(containersDir), []byte(volumesDir), []byte(trashDir), strs(names))
 }
+
+// Next ends this part of the plan: the init reads the next part from the
+// socket, so that the engine can send the first part before it has
+// resolved the rest.
+func (p *Plan) Next() { p.op(opNext) }
 
 // Stdio makes the three descriptors sent with the plan (Prespawned.SendPlan)
 // the process's stdin, stdout and stderr, in a new session; with tty, the
