@@ -16,6 +16,8 @@ command -v buildah >/dev/null 2>&1 || need="$need buildah"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
 # cgo's headers, and the static libc that scripts/build-cli.sh links.
 dpkg -s libc6-dev >/dev/null 2>&1 || need="$need libc6-dev"
+# The static C library scripts/build-cli.sh prefers (see there why).
+command -v musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
 [ -x /usr/bin/docker-registry ] || need="$need docker-registry"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
 [ -z "$need" ] && exit 0

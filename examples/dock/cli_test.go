@@ -57,9 +57,8 @@ func dockBinary(t *testing.T) string {
 			return
 		}
 		build.bin = filepath.Join(build.dir, "dock")
-		// As scripts/build-cli.sh builds it: static (see there why).
-		out, err := exec.Command("go", "build", "-tags", "netgo,osusergo",
-			"-ldflags=-extldflags=-static", "-o", build.bin, ".").CombinedOutput()
+		// With scripts/build-cli.sh: static, with musl (see there why).
+		out, err := exec.Command("../../scripts/build-cli.sh", build.bin, ".").CombinedOutput()
 		if err != nil {
 			build.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}

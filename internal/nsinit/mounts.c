@@ -285,13 +285,13 @@ void op_remount(struct field *f)
 // op_idmap mounts an idmapped view of the directory src (a layer) on dst.
 void op_idmap(struct field *f)
 {
-	int fd = open_tree(AT_FDCWD, f[0].p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int fd = syscall(SYS_open_tree, AT_FDCWD, f[0].p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (fd < 0)
 		fail(1, errno, "open_tree %s", f[0].p);
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = dock_userns_fd};
-	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
 		fail(1, errno, "idmap %s", f[0].p);
-	if (move_mount(fd, "", AT_FDCWD, f[1].p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, f[1].p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		fail(1, errno, "mount idmapped %s on %s", f[0].p, f[1].p);
 	close(fd);
 }

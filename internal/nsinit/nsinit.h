@@ -31,6 +31,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#ifndef OPEN_TREE_CLONE
+// musl's sys/mount.h has no new mount API: the kernel's header has it
+// (glibc's has it, and conflicts with the kernel's).
+#include <linux/mount.h>
+#endif
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
