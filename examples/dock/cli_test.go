@@ -305,7 +305,7 @@ func TestCLISignalProxy(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := e.cmd(ctx, "run", "--rm", "busybox", "sh", "-c", `trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.05; done`)
+	c := e.cmd(ctx, "run", "--rm", "busybox", "sh", "-c", `trap "echo got ALRM" ALRM; trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.05; done`)
 	stdout, err := c.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -316,6 +316,14 @@ func TestCLISignalProxy(t *testing.T) {
 	r := bufio.NewReader(stdout)
 	if line, err := r.ReadString('\n'); line != "ready\n" {
 		t.Fatalf("first line %q, %v; want ready", line, err)
+	}
+	// A signal users rarely send is forwarded too, once subscribed
+	// (rareSignalsAfter after the start; unsubscribed, it would kill
+	// the CLI).
+	time.Sleep(100*rareSignalsAfter + 500*time.Millisecond)
+	c.Process.Signal(syscall.SIGALRM)
+	if line, err := r.ReadString('\n'); line != "got ALRM\n" {
+		t.Fatalf("after SIGALRM to the CLI: %q, %v; want \"got ALRM\\n\"", line, err)
 	}
 	c.Process.Signal(syscall.SIGTERM)
 	rest, _ := io.ReadAll(r)
