@@ -89,9 +89,12 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 func (e *Engine) prefetchStart(cfg Config) {
 	// os/exec checks once per process that pidfds work, by cloning and
 	// waiting for a child (0.3-0.5 ms here); FindProcess makes the same
-	// check, so it is made here, beside Create, instead of in Start.
-	if p, err := os.FindProcess(os.Getpid()); err == nil {
-		p.Release()
+	// check, so it is made here, beside Create, instead of in Start. Not
+	// when a prespawned init waits: Start will not use os/exec.
+	if !nsinit.PrespawnedWaiting() {
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Release()
+		}
 	}
 	cgroup.V1Hierarchies() // kept with the mountinfo it parsed
 	if cfg.Privileged || cfg.SeccompUnconfined {
@@ -269,9 +272,11 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 	}
 	l.joinFiles = cg.JoinFiles()
-	plan := initPlan(l)
+	var plan *nsinit.Plan
 	if pre != nil {
 		plan = restPlan(l)
+	} else {
+		plan = initPlan(l)
 	}
 	var onPid func(int) error
 	if detached {

@@ -19,11 +19,40 @@ type session struct {
 	wait                       func(context.Context) (dock.ExitStatus, error)
 	resize                     func(rows, cols uint16) error
 	signal                     func(syscall.Signal) error
+	// signals, when not nil, were subscribed early (sigProxy).
+	signals *userSignals
 }
+
+// userSignals are the signals a user sends (HUP INT QUIT TERM USR1 USR2),
+// subscribed on another goroutine: each subscription is a handshake with
+// the runtime's signal thread (20-100 µs), which this way overlaps the
+// CLI's other work instead of delaying the start.
+type userSignals struct {
+	c     chan os.Signal
+	ready chan struct{}
+}
+
+func subscribeUserSignals() *userSignals {
+	u := &userSignals{c: make(chan os.Signal, 16), ready: make(chan struct{})}
+	go func() {
+		signal.Notify(u.c, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+		close(u.ready)
+	}()
+	return u
+}
+
+// wait returns the channel once the signals are subscribed.
+func (u *userSignals) wait() chan os.Signal {
+	<-u.ready
+	return u.c
+}
+
+// stop ends the subscription (again, after runSession's: harmless).
+func (u *userSignals) stop() { signal.Stop(u.wait()) }
 
 // attach starts ct with the CLI's stdio and waits for it, as docker run
 // does without -d; it returns the container's exit code.
-func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, sigProxy bool) (int, error) {
+func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, sigProxy bool, signals *userSignals) (int, error) {
 	if interactive {
 		ct.Stdin = c.stdin
 	}
@@ -32,7 +61,7 @@ func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, 
 		ct.TtySize = c.ttySize()
 	}
 	return c.runSession(ctx, &session{
-		tty: tty, interactive: interactive, sigProxy: sigProxy,
+		tty: tty, interactive: interactive, sigProxy: sigProxy, signals: signals,
 		start:  ct.Start,
 		wait:   ct.Wait,
 		resize: ct.Resize,
@@ -63,11 +92,13 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 	}
 	var sigs chan os.Signal
 	if s.sigProxy && !s.tty {
-		// Subscribe before the start: a signal that comes between the start
-		// and the subscription would otherwise kill the CLI, and with it
-		// the container, instead of being forwarded.
-		sigs = make(chan os.Signal, 16)
-		signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+		// Subscribed before the start: a signal that comes between the
+		// start and the subscription would otherwise kill the CLI, and
+		// with it the container, instead of being forwarded.
+		if s.signals == nil {
+			s.signals = subscribeUserSignals()
+		}
+		sigs = s.signals.wait()
 	}
 	if err := s.start(ctx); err != nil {
 		if sigs != nil {

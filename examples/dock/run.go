@@ -410,6 +410,12 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if o.Config.Tty && o.Interactive && !o.Detach && !isTerminal(c.stdin) {
 		return errors.New("the input device is not a TTY")
 	}
+	var signals *userSignals
+	if o.SigProxy && !o.Config.Tty && !o.Detach {
+		// Subscribed while the engine opens and creates.
+		signals = subscribeUserSignals()
+		defer signals.stop()
+	}
 	e, err := c.open()
 	if err != nil {
 		return err
@@ -426,7 +432,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintln(c.stdout, ct.ID())
 		return nil
 	}
-	code, err := c.attach(ctx, ct, o.Config.Tty, o.Interactive, o.SigProxy)
+	code, err := c.attach(ctx, ct, o.Config.Tty, o.Interactive, o.SigProxy, signals)
 	if o.Remove {
 		// docker run --rm takes the anonymous volumes along, not the
 		// named ones.
@@ -506,7 +512,7 @@ func cmdStart(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	interactive = interactive && info.Config.OpenStdin
-	code, err := c.attach(ctx, ct, info.Config.Tty, interactive, true)
+	code, err := c.attach(ctx, ct, info.Config.Tty, interactive, true, nil)
 	if err != nil {
 		return err
 	}

@@ -90,3 +90,5 @@ int dock_take_prespawned(int *zygote_pid)
 }
 
 int dock_prespawn_flags(void) { return PRESPAWN_FLAGS; }
+
+int dock_prespawned_waiting(void) { return prespawned_fd >= 0; }

@@ -4,6 +4,7 @@ package nsinit
 
 // int dock_take_prespawned(int *zygote_pid);
 // int dock_prespawn_flags(void);
+// int dock_prespawned_waiting(void);
 import "C"
 
 import (
@@ -16,6 +17,13 @@ import (
 )
 
 var takeMu sync.Mutex
+
+// PrespawnedWaiting reports whether a prespawned init waits to be taken.
+func PrespawnedWaiting() bool {
+	takeMu.Lock()
+	defer takeMu.Unlock()
+	return C.dock_prespawned_waiting() != 0
+}
 
 // TakePrespawned returns the prespawned init when it is in the namespaces
 // flags asks for, once per process; nil when the program did not ask for
