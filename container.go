@@ -65,13 +65,6 @@ type containerRecord struct {
 	Layers []string `json:"layers"`
 }
 
-// warmRecordJSON makes encoding/json build its encoders for the container
-// record, once per process, in a goroutine that the first Create starts:
-// the reflection walk over Config's types (a quarter of a millisecond) then
-// runs on another CPU while the image is resolved, not in line. Later
-// Creates start nothing.
-var warmRecordJSON = sync.OnceFunc(func() { go json.Marshal(&containerRecord{}) })
-
 // processSpec is the process to run, with the image's defaults applied.
 type processSpec struct {
 	Args       []string `json:"args"`
@@ -135,7 +128,6 @@ func (e *Engine) Create(ctx context.Context, cfg Config) (*Container, error) {
 // create is Create; withImageVolumes false ignores the image's VOLUMEs, for
 // the containers of RUN steps (BuildKit mounts no volume there either).
 func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) (c *Container, retErr error) {
-	warmRecordJSON()
 	go e.prefetchStart(cfg)
 	if cfg.Image == "" {
 		return nil, invalidf("create container: no image")
