@@ -47,9 +47,6 @@ func (u *userSignals) wait() chan os.Signal {
 	return u.c
 }
 
-// stop ends the subscription (again, after runSession's: harmless).
-func (u *userSignals) stop() { signal.Stop(u.wait()) }
-
 // attach starts ct with the CLI's stdio and waits for it, as docker run
 // does without -d; it returns the container's exit code.
 func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, sigProxy bool, signals *userSignals) (int, error) {
@@ -100,10 +97,11 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		}
 		sigs = s.signals.wait()
 	}
+	// The signals stay subscribed until the CLI exits: a signal that
+	// comes after the session (during the removal of run --rm) is
+	// dropped instead of killing the CLI halfway, and signal.Stop would
+	// cost a handshake with the runtime's signal thread per signal.
 	if err := s.start(ctx); err != nil {
-		if sigs != nil {
-			signal.Stop(sigs)
-		}
 		return 0, startFailure(err)
 	}
 	done := make(chan struct{})
@@ -134,7 +132,6 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		defer func() {
 			close(done)
 			subscriber.Wait()
-			signal.Stop(sigs)
 		}()
 	} else {
 		defer close(done)

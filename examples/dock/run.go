@@ -414,7 +414,6 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if o.SigProxy && !o.Config.Tty && !o.Detach {
 		// Subscribed while the engine opens and creates.
 		signals = subscribeUserSignals()
-		defer signals.stop()
 	}
 	e, err := c.open()
 	if err != nil {
