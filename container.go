@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,13 @@ type Container struct {
 
 	e  *Engine
 	id string
+	// rec is the record Create wrote, which never changes: Start and
+	// Remove use it instead of reading it back. Nil in a handle that
+	// Engine.Container made.
+	rec *containerRecord
+	// createdUser is the user Create resolved, for the first Start of
+	// this handle (a later start reads the container's own /etc/passwd).
+	createdUser atomic.Pointer[execUser]
 }
 
 // WindowSize is a terminal's size in characters.
@@ -167,10 +175,12 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		rec.Hostname = rec.ID[:12]
 	}
 	// Check the user now, so that a typo fails at create as in Docker.
-	if _, err := e.lookupUser(rec, nil); err != nil {
+	user, err := e.lookupUser(rec, nil)
+	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
-	c = &Container{e: e, id: rec.ID}
+	c = &Container{e: e, id: rec.ID, rec: rec}
+	c.createdUser.Store(&user)
 	err = e.locked(func() error {
 		if rec.Name != "" {
 			if other, err := e.findByName(rec.Name); err == nil {
@@ -367,6 +377,15 @@ func (e *Engine) readRecord(id string) (*containerRecord, error) {
 }
 
 func (c *Container) record() (*containerRecord, error) { return c.e.readRecord(c.id) }
+
+// knownRecord is the record Create wrote when this handle comes from
+// Create, else the one on disk.
+func (c *Container) knownRecord() (*containerRecord, error) {
+	if c.rec != nil {
+		return c.rec, nil
+	}
+	return c.record()
+}
 
 // readState reads the recorded state without checking it.
 func (c *Container) readState() (State, error) {

@@ -376,7 +376,7 @@ func (c *Container) Remove(ctx context.Context, force bool, opts ...RemoveOption
 			}
 		}
 		// Read before the directory goes: the volumes to remove with it.
-		rec, recErr := c.record()
+		rec, recErr := c.knownRecord()
 		tmp := c.e.path("tmp", "rm-"+c.id)
 		if err := os.Rename(c.dir(), tmp); err != nil {
 			return fmt.Errorf("remove container: %w", err)

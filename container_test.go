@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-dock/dock/internal/testutil"
 )
 
 // run runs cfg to completion and returns its stdout, stderr and status.
@@ -316,6 +318,42 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, c.Remove(ctx, false))
 	_, err = e.Container("life")
 	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// The first Start uses the user Create resolved; a restart resolves it
+// again, from the container's own /etc/passwd, which its first run may
+// have changed (as Docker does).
+func TestRestartResolvesUserAgain(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	secImage(t, e, "withuser", func(root string) {
+		f, err := os.OpenFile(filepath.Join(root, "etc", "passwd"), os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteString("u:x:1000:1000::/:/bin/sh\n")
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+	})
+	// Runs as u (1000); then u gets the UID 2000 in the container's own
+	// /etc/passwd (written in its upper directory, as a run as root
+	// would), for the next start.
+	var out bytes.Buffer
+	c, err := e.Create(ctx, Config{Image: "withuser", User: "u", Cmd: []string{"id", "-u"}})
+	require.NoError(t, err)
+	c.Stdout = &out
+	require.NoError(t, c.Start(ctx))
+	_, err = c.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "1000\n", out.String())
+	upperEtc := filepath.Join(e.root, "containers", c.ID(), "upper", "etc")
+	require.NoError(t, os.MkdirAll(upperEtc, 0o755))
+	passwd, err := os.ReadFile(filepath.Join(testutil.BusyboxRootfs(t), "etc", "passwd"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(upperEtc, "passwd"), append(passwd, "u:x:2000:2000::/:/bin/sh\n"...), 0o644))
+	out.Reset()
+	require.NoError(t, c.Start(ctx))
+	_, err = c.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "2000\n", out.String())
 }
 
 func TestStopGracePeriod(t *testing.T) {

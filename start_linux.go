@@ -67,7 +67,13 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 			return err
 		}
 	}
-	if l.user, err = c.e.lookupUser(l.rec, procRootOrEmpty(procRoot)); err != nil {
+	var created *execUser
+	if procRoot == "" {
+		created = c.createdUser.Swap(nil)
+	}
+	if created != nil {
+		l.user = *created // resolved by Create, from the same files
+	} else if l.user, err = c.e.lookupUser(l.rec, procRootOrEmpty(procRoot)); err != nil {
 		return err
 	}
 	if l.caps, err = effectiveCaps(cfg); err != nil {
@@ -127,7 +133,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if !nsinit.Available {
 		return fmt.Errorf("start container: built without cgo, the init is missing: %w", ErrUnsupported)
 	}
-	rec, err := c.record()
+	rec, err := c.knownRecord()
 	if err != nil {
 		return fmt.Errorf("start container: %w", err)
 	}
@@ -162,6 +168,10 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		}
 		if st.Status == StatusRunning || st.Status == StatusPaused {
 			return fmt.Errorf("container %s: %w", c.id[:12], ErrRunning)
+		}
+		if st.Status != StatusCreated {
+			// It ran: its own /etc/passwd may have changed since.
+			c.createdUser.Store(nil)
 		}
 		if cg, finishCgroup, err = c.newCgroup(rec); err != nil {
 			return err
