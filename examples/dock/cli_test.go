@@ -566,3 +566,34 @@ func TestCLISaveLoad(t *testing.T) {
 	other.expect(0, "hi\n", "run", "--rm", "busybox", "echo", "hi")
 	e.expect(0, "Total reclaimed space: 0B\n", "image", "prune")
 }
+
+// The CLI raises its own timer slack (timerslack.c); its containers get
+// the kernel's usual 50 µs, attached (prespawned init) or detached (the
+// monitor's init).
+func TestCLIContainerTimerSlack(t *testing.T) {
+	e := newEnv(t)
+	e.expect(0, "50000\n", "run", "--rm", "busybox", "cat", "/proc/self/timerslack_ns")
+	id := strings.TrimSpace(e.ok(nil, "run", "-d", "busybox", "cat", "/proc/self/timerslack_ns"))
+	waitFor(t, "the detached container's exit", func() bool { return strings.Contains(e.ok(nil, "ps", "-a"), "Exited (0)") })
+	e.expect(0, "50000\n", "logs", id)
+	// The CLI itself runs with 1 ms.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "run", "--rm", "busybox", "sh", "-c", "echo ready; sleep 5")
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Wait()
+	defer c.Process.Kill()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("first line %q, %v; want ready", line, err)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/timerslack_ns", c.Process.Pid))
+	if err != nil || string(b) != "1000000\n" {
+		t.Errorf("the CLI's timer slack: %q, %v; want 1000000", b, err)
+	}
+}

@@ -234,6 +234,9 @@ void op_stdio(struct field *f)
 // ends with the exec of the user's process or with an error report.
 void __attribute__((noreturn)) run_plan(void)
 {
+	// The kernel's usual timer slack, whatever the engine's process
+	// uses (the example CLI raises its own).
+	prctl(PR_SET_TIMERSLACK, 50000UL, 0, 0, 0);
 	char *p = NULL, *end = NULL, *copies = NULL;
 	for (int next = 1;;) {
 		if (next) {
