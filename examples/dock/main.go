@@ -29,7 +29,8 @@
 //
 // The CLI lives for milliseconds: it turns off the runtime's watch of the
 // cgroup's CPU limit for GOMAXPROCS (a background task, and mountinfo read
-// at start).
+// at start), runs with a timer slack of 1 ms (timerslack.c), and has the
+// init of the container it runs prespawned (package prespawn).
 //
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0
