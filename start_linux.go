@@ -211,45 +211,15 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		return fmt.Errorf("start container: %w", err)
 	}
 	defer stdio.closeChildEnds()
-	// An attached init on a cgroup v1 or hybrid host may have been
-	// cloned as the program started (package prespawn); it joins its
-	// cgroups as a re-executed one does (but not the cgroup2 tracking
-	// directory of a hybrid host, which Kill then does without).
-	var pre *prespawnedInit
-	if overlap {
-		if pp := nsinit.TakePrespawned(initCloneFlags(l)); pp != nil {
-			if pre, err = newPrespawnedInit(pp, cmd); err != nil {
-				pp.Sync.Close()
-				unix.Kill(pp.Pid, unix.SIGKILL)
-				unix.Wait4(pp.Pid, nil, 0, nil)
-				stdio.abort()
-				return fmt.Errorf("start container: %w", err)
-			}
-		}
+	init, parent, cgfd, err := c.cloneInit(l, cmd, cg, detached, overlap)
+	if err != nil {
+		stdio.abort()
+		return fmt.Errorf("start container: %w", err)
 	}
-	var init initProcess
-	var parent *os.File
-	cgfd := -1
-	if pre != nil {
-		init, parent = pre, pre.pre.Sync
-	} else {
-		// The init is born in its cgroup on cgroup v2 (and in the cgroup2
-		// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
-		// On v1 it moves itself in (launch.joinFiles).
-		if fd, err := cg.Fd(); err == nil {
-			cgfd = fd
-			defer unix.Close(cgfd)
-			if !detached {
-				cmd.SysProcAttr.UseCgroupFD = true
-				cmd.SysProcAttr.CgroupFD = cgfd
-			}
-		}
-		if parent, err = startNsinit(cmd); err != nil {
-			stdio.abort()
-			return fmt.Errorf("start container: %w", err)
-		}
-		init = execInit{cmd}
+	if cgfd >= 0 {
+		defer unix.Close(cgfd)
 	}
+	pre, _ := init.(*prespawnedInit)
 	defer parent.Close()
 	p.pid = init.pid()
 	fail := func(err error) error {
@@ -337,6 +307,46 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	c.e.procs().set(c.id, p)
 	go c.reap(init, p, stdio, started, rec.Config.AutoRemove)
 	return nil
+}
+
+// cloneInit starts the container's init, waiting for its plan: the
+// prespawned one (package prespawn) when there is one for an attached
+// start on a cgroup v1 or hybrid host (overlap) in the same namespaces,
+// else this binary re-executed. It returns the init, the engine's end of
+// its sync socket, and the descriptor of the cgroup it was born in
+// (CLONE_INTO_CGROUP), or -1, for the caller to close.
+func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detached, overlap bool) (initProcess, *os.File, int, error) {
+	if overlap {
+		// A prespawned init joins its cgroups as a re-executed one
+		// does, but not the cgroup2 tracking directory of a hybrid host
+		// (Kill does without it).
+		if pp := nsinit.TakePrespawned(initCloneFlags(l)); pp != nil {
+			pre, err := newPrespawnedInit(pp, cmd)
+			if err != nil {
+				pp.Discard()
+				return nil, nil, -1, err
+			}
+			return pre, pp.Sync, -1, nil
+		}
+	}
+	// The init is born in its cgroup on cgroup v2 (and in the cgroup2
+	// tracking directory of a hybrid host): clone3's CLONE_INTO_CGROUP.
+	// On v1 it moves itself in (launch.joinFiles).
+	cgfd, err := cg.Fd()
+	if err != nil {
+		cgfd = -1
+	} else if !detached {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = cgfd
+	}
+	parent, err := startNsinit(cmd)
+	if err != nil {
+		if cgfd >= 0 {
+			unix.Close(cgfd)
+		}
+		return nil, nil, -1, err
+	}
+	return execInit{cmd}, parent, cgfd, nil
 }
 
 // newCgroup makes the container's cgroup with its limits, in two stages

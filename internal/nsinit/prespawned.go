@@ -39,3 +39,10 @@ func (pre *Prespawned) SendPlan(p *Plan, stdio [3]*os.File) error {
 	}
 	return nil
 }
+
+// Discard kills and reaps an init that was taken but will not be used.
+func (pre *Prespawned) Discard() {
+	pre.Sync.Close()
+	unix.Kill(pre.Pid, unix.SIGKILL)
+	unix.Wait4(pre.Pid, nil, 0, nil)
+}
