@@ -26,7 +26,7 @@ import (
 // starts and whose result it reports.
 func TestPrespawned(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, name := range []string{"attached", "tty", "host-network", "not-found"} {
+	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns"} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrespawned$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "DOCK_PRESPAWN_CASE="+name)
@@ -64,6 +64,16 @@ func TestHelperPrespawned(t *testing.T) {
 		cfg.Network = "host"
 	case "not-found":
 		cfg.Cmd = []string{"/nonexistent"}
+	case "userns":
+		// The engine's root must be reachable by the mapped root.
+		for d := e.Root(); d != "/" && d != "."; d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+				os.Chmod(d, fi.Mode().Perm()|0o011)
+			}
+		}
+		maps := []dock.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		cfg.UIDMap, cfg.GIDMap = maps, maps
+		cfg.Cmd = []string{"sh", "-c", "read x; echo out$x; id -u >&2; stat -c %u /bin/busybox >&2; exit 7"}
 	}
 	c, err := e.Create(ctx, cfg)
 	require.NoError(t, err)
@@ -97,6 +107,11 @@ func TestHelperPrespawned(t *testing.T) {
 	switch name {
 	case "tty":
 		assert.Equal(t, "on a tty\r\n", stdout.String())
+	case "userns":
+		// Root in the container, and the image's files owned by it
+		// (idmapped layers).
+		assert.Equal(t, "output\n", stdout.String())
+		assert.Equal(t, "0\n0\n", stderr.String())
 	default:
 		assert.Equal(t, "output\n", stdout.String())
 		assert.Equal(t, "err\n", stderr.String())
