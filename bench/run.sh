@@ -19,6 +19,8 @@ trap cleanup EXIT
 need=""
 for t in hyperfine crun runc jq; do command -v $t >/dev/null || need="$need $t"; done
 [ -x /bin/busybox ] || need="$need busybox-static"
+# The CLI is built as scripts/build-cli.sh builds it, with musl.
+command -v musl-gcc >/dev/null || need="$need musl-tools"
 if [ -n "$need" ]; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
 fi
