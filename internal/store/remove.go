@@ -157,32 +157,47 @@ func (s *Store) remove(idx *ocispec.Index, ref string, force bool, inUse func(id
 		setTag(idx, e.desc, "") // keep it, untagged, for the container or the child
 		return s.writeIndex(idx)
 	}
-	// The victims: the image, then each parent that nothing else keeps.
-	victims := []*node{{e: e, img: img}}
-	gone := map[digest.Digest]bool{e.desc.Digest: true}
-	if loadErr == nil {
-		victims[0].parent = img.Parent
-		for p := img.Parent; p != ""; {
-			n := g.byID[p]
-			if n == nil || gone[n.e.desc.Digest] || len(n.e.names) > 0 || leased[p] ||
-				(inUse != nil && inUse(p)) || g.hasChild(p, gone) {
-				break
-			}
-			victims = append(victims, n)
-			gone[n.e.desc.Digest] = true
-			p = n.parent
-		}
-	}
+	victims, gone := chooseVictims(g, e, img, loadErr == nil, func(id digest.Digest) bool {
+		return leased[id] || (inUse != nil && inUse(id))
+	})
 	idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d ocispec.Descriptor) bool {
 		return gone[d.Digest]
 	})
 	if err := s.writeIndex(idx); err != nil {
 		return err
 	}
-	// The index no longer names the victims: delete what nothing else
-	// reaches. A failure here leaves garbage for Prune, not a broken
-	// image. A layer shared by several victims is reported with the
-	// last (the oldest parent), as Docker reports it.
+	s.deleteVictims(idx, g, victims, gone, res)
+	return nil
+}
+
+// chooseVictims lists what removing the image e (img, when it loaded)
+// deletes: the image, then each parent that nothing else keeps (a tag,
+// another child, a user: kept reports one). gone holds their index
+// digests.
+func chooseVictims(g *graph, e *entry, img *Image, loaded bool, kept func(id digest.Digest) bool) ([]*node, map[digest.Digest]bool) {
+	victims := []*node{{e: e, img: img}}
+	gone := map[digest.Digest]bool{e.desc.Digest: true}
+	if !loaded {
+		return victims, gone
+	}
+	victims[0].parent = img.Parent
+	for p := img.Parent; p != ""; {
+		n := g.byID[p]
+		if n == nil || gone[n.e.desc.Digest] || len(n.e.names) > 0 || kept(p) || g.hasChild(p, gone) {
+			break
+		}
+		victims = append(victims, n)
+		gone[n.e.desc.Digest] = true
+		p = n.parent
+	}
+	return victims, gone
+}
+
+// deleteVictims deletes, once the index (idx) no longer names the
+// victims, what nothing else reaches. A failure here leaves garbage for
+// Prune, not a broken image. A layer shared by several victims is
+// reported with the last (the oldest parent), as Docker reports it.
+func (s *Store) deleteVictims(idx *ocispec.Index, g *graph, victims []*node, gone map[digest.Digest]bool, res *removal) {
 	r := s.reachable(idx)
 	ids := map[digest.Digest]bool{}
 	for _, n := range g.nodes {
@@ -232,7 +247,6 @@ func (s *Store) remove(idx *ocispec.Index, ref string, force bool, inUse func(id
 			res.lines = append(res.lines, "Deleted: "+string(c))
 		}
 	}
-	return nil
 }
 
 // familiar turns a full reference into Docker's short form.
