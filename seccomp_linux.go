@@ -19,15 +19,15 @@ import (
 // (cache/), keyed by everything that shapes them: this binary, the
 // kernel, the architecture and the capabilities.
 func (e *Engine) seccompFor(caps capSet) ([]byte, error) {
-	if b := e.seccompCached(caps); b != nil {
+	b, file := e.seccompCached(caps)
+	if b != nil {
 		return b, nil
 	}
-	file := e.path("cache", "seccomp-"+seccompKey(caps))
 	prog, err := seccomp.Default(caps.names())
 	if err != nil {
 		return nil, fmt.Errorf("compile seccomp profile: %w", err)
 	}
-	b := prog.Bytes()
+	b = prog.Bytes()
 	seccompCache.Store(caps, b)
 	if os.MkdirAll(e.path("cache"), 0o700) == nil {
 		e.writeFileAtomic(file, b, 0o600) // a cache: a failure costs only time
@@ -36,17 +36,18 @@ func (e *Engine) seccompFor(caps capSet) ([]byte, error) {
 }
 
 // seccompCached returns the program for caps from memory or from the
-// cache file (then kept in memory); nil when neither has it.
-func (e *Engine) seccompCached(caps capSet) []byte {
+// cache file (then kept in memory); nil when neither has it, with the
+// cache file's path, where seccompFor writes it.
+func (e *Engine) seccompCached(caps capSet) (prog []byte, file string) {
 	if v, ok := seccompCache.Load(caps); ok {
-		return v.([]byte)
+		return v.([]byte), ""
 	}
-	file := e.path("cache", "seccomp-"+seccompKey(caps))
+	file = e.path("cache", "seccomp-"+seccompKey(caps))
 	if b, err := os.ReadFile(file); err == nil && len(b) > 0 && len(b)%8 == 0 {
 		seccompCache.Store(caps, b)
-		return b
+		return b, file
 	}
-	return nil
+	return nil, file
 }
 
 var seccompCache sync.Map // capSet -> []byte
