@@ -42,6 +42,25 @@ int parent_in_root(char *path, const char **base)
 	return fd;
 }
 
+// create_in makes base in the directory dfd (path names it in errors): a
+// directory, or an empty file when file is set; one that exists is
+// left alone, a new one gets uid and gid unless uid is -1.
+static void create_in(int dfd, const char *base, const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
+{
+	int r;
+	if (file) {
+		r = openat(dfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_WRONLY, 0644);
+		if (r >= 0)
+			close(r);
+	} else {
+		r = mkdirat(dfd, base, mode);
+	}
+	if (r < 0 && errno != EEXIST)
+		fail(1, errno, "mkdir %s", path);
+	if (r >= 0 && uid != (uid_t)-1 && fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		fail(1, errno, "chown %s", path);
+}
+
 // mkdir_all creates path and its missing parents inside the root. The
 // last component is a file when file is set.
 void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
@@ -50,13 +69,30 @@ void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
 	if (strlen(path) >= sizeof buf)
 		fail(1, ENAMETOOLONG, "mkdir %s", path);
 	strcpy(buf, path);
+	// The common cases first: the path exists, or only its last
+	// component is missing (a mountpoint in a new tmpfs).
+	int fd = in_root(buf, O_PATH, 0);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno == ENOENT) {
+		const char *base;
+		int dfd = parent_in_root(buf, &base);
+		if (dfd >= 0) {
+			create_in(dfd, base, path, mode, file, uid, gid);
+			close(dfd);
+			return;
+		}
+	}
+	// Else each component in turn.
 	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		int last = *p == '\0';
 		char save = *p;
 		*p = '\0';
-		int fd = in_root(buf, O_PATH, 0);
+		fd = in_root(buf, O_PATH, 0);
 		if (fd >= 0) {
 			close(fd);
 		} else if (errno == ENOENT) {
@@ -64,18 +100,7 @@ void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
 			int dfd = parent_in_root(buf, &base);
 			if (dfd < 0)
 				fail(1, errno, "mkdir %s", buf);
-			int r;
-			if (last && file) {
-				r = openat(dfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_WRONLY, 0644);
-				if (r >= 0)
-					close(r);
-			} else {
-				r = mkdirat(dfd, base, mode);
-			}
-			if (r < 0 && errno != EEXIST)
-				fail(1, errno, "mkdir %s", buf);
-			if (r >= 0 && uid != (uid_t)-1 && fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-				fail(1, errno, "chown %s", buf);
+			create_in(dfd, base, buf, mode, last && file, uid, gid);
 			close(dfd);
 		} else {
 			fail(1, errno, "open %s", buf);
