@@ -6,9 +6,11 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,10 +28,20 @@ import (
 // starts and whose result it reports.
 func TestPrespawned(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns"} {
+	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns", "clean-slate"} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrespawned$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "DOCK_PRESPAWN_CASE="+name)
+			if name == "clean-slate" {
+				// Started with an extra descriptor and SIGHUP ignored:
+				// the init must not pass them on.
+				extra, err := os.Open(os.DevNull)
+				require.NoError(t, err)
+				defer extra.Close()
+				cmd.ExtraFiles = []*os.File{extra}
+				signal.Ignore(syscall.SIGHUP)
+				defer signal.Reset(syscall.SIGHUP)
+			}
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "case %s:\n%s", name, out)
 			require.Contains(t, string(out), "--- PASS: TestHelperPrespawned", "the case must have run:\n%s", out)
@@ -64,6 +76,11 @@ func TestHelperPrespawned(t *testing.T) {
 		cfg.Network = "host"
 	case "not-found":
 		cfg.Cmd = []string{"/nonexistent"}
+	case "clean-slate":
+		// What the test process had when it started (and so the
+		// prespawned init, forked then) does not reach the container:
+		// its descriptors, ignored and blocked signals.
+		cfg.Cmd = []string{"sh", "-c", "read x; echo out$x; ls /proc/self/fd >&2; grep -E '^Sig(Blk|Ign)' /proc/self/status >&2; exit 7"}
 	case "userns":
 		// The engine's root must be reachable by the mapped root.
 		for d := e.Root(); d != "/" && d != "."; d = filepath.Dir(d) {
@@ -107,6 +124,9 @@ func TestHelperPrespawned(t *testing.T) {
 	switch name {
 	case "tty":
 		assert.Equal(t, "on a tty\r\n", stdout.String())
+	case "clean-slate":
+		assert.Equal(t, "output\n", stdout.String())
+		assert.Equal(t, "0\n1\n2\n3\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", stderr.String())
 	case "userns":
 		// Root in the container, and the image's files owned by it
 		// (idmapped layers).
