@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -1190,4 +1191,37 @@ func TestSecurityBadConfig(t *testing.T) {
 		t.Errorf("Run after bad configurations = %q (stderr %q, code %d), want \"ok\\n\"", out, errs, st.Code)
 	}
 	secWantState(t, e, "Run after bad configurations", base)
+}
+
+// A container starts with default signal dispositions and nothing
+// blocked, whatever the engine's process ignores (nohup, a daemon's own
+// choices), attached and detached.
+func TestSecuritySignalsStartClean(t *testing.T) {
+	e := testEngine(t)
+	signal.Ignore(syscall.SIGHUP)
+	defer signal.Reset(syscall.SIGHUP)
+	want := "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+	cmd := []string{"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}
+	out, _, st := run(t, e, Config{Image: "busybox", Cmd: cmd})
+	if st.Code != 0 || out != want {
+		t.Errorf("attached: %q, exit %d; want %q", out, st.Code, want)
+	}
+	ctx := context.Background()
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: cmd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartDetached(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	if err := c.Logs(ctx, &logs, &logs, LogOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if logs.String() != want {
+		t.Errorf("detached: %q; want %q", logs.String(), want)
+	}
 }

@@ -291,6 +291,19 @@ void __attribute__((noreturn)) run_plan(void)
 	fail(1, 0, "bad plan: no exec");
 }
 
+// reset_signals gives the process a clean slate of signals: what the
+// engine's process (or its parent) ignored or blocked is not the
+// container's business.
+void reset_signals(void)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 // dock_nsinit runs before main when the environment asks for it, and never
 // returns: the process becomes the container's process or exits.
 __attribute__((constructor)) static void dock_nsinit(void)
@@ -308,6 +321,7 @@ __attribute__((constructor)) static void dock_nsinit(void)
 	// learns that the process runs.
 	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail(1, errno, "sync socket");
+	reset_signals();
 	umask(0);
 	run_plan();
 }

@@ -26,14 +26,7 @@ static void __attribute__((noreturn)) prespawned_init(void)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(1);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	// A clean slate of signals: what the program's parent ignored or
-	// blocked is not the container's business.
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	reset_signals();
 	umask(0);
 	run_plan();
 }
