@@ -294,14 +294,18 @@ void __attribute__((noreturn)) run_plan(void)
 // reset_signals gives the process a clean slate of signals: what the
 // engine's process (or its parent) ignored or blocked is not the
 // container's business.
+// The kernel's calls, not the C library's: glibc and musl refuse to touch
+// the signals they reserve for their threads (32-34), which the engine's
+// process may still have ignored (the race detector's runtime does). A
+// kernel sigaction of zeros is SIG_DFL, no flags, no mask, on every
+// architecture.
 void reset_signals(void)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	uint64_t dfl[4] = {0}, none = 0;
 	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+		if (s != SIGKILL && s != SIGSTOP)
+			syscall(SYS_rt_sigaction, s, dfl, NULL, sizeof none);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
 // dock_nsinit runs before main when the environment asks for it, and never
