@@ -345,7 +345,8 @@ type PruneReport struct {
 // them, and leftovers in the state directory's tmp/ of operations that
 // crashed. To spare the work of other goroutines and processes in progress
 // (a pull that has stored blobs but not yet tagged its image), this second
-// part removes only what is older than an hour.
+// part removes only what is older than an hour. Last, the seccomp
+// programs that other builds of the program compiled and cached go.
 func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, error) {
 	var o pruneOptions
 	for _, opt := range opts {
@@ -364,7 +365,11 @@ func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, 
 	lines, n, err = e.store.Prune(ctx, store.TmpGrace)
 	rep.Deleted = append(rep.Deleted, lines...)
 	rep.SpaceReclaimed += n
-	return rep, translate(err)
+	if err != nil {
+		return rep, translate(err)
+	}
+	// The compiled seccomp profiles of other builds of the program.
+	return rep, e.pruneSeccompCache()
 }
 
 // resolveImage resolves ref for a container: the image and its unpacked

@@ -3,6 +3,7 @@ package dock
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -246,4 +247,21 @@ func TestCommitParent(t *testing.T) {
 	require.Equal(t, "Deleted: "+img.ID, lines[0])
 	_, err = e.Image(ctx, "busybox")
 	require.NoError(t, err)
+}
+
+// Prune removes the seccomp programs that other builds of the program
+// cached, and keeps this build's.
+func TestPruneSeccompCache(t *testing.T) {
+	e := testEngine(t)
+	dir := filepath.Join(e.Root(), "cache")
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	ours := filepath.Join(dir, "seccomp-"+seccompKey(capSet(0xa80425fb)))
+	stale := filepath.Join(dir, "seccomp-0123456789abcdef-00000000a80425fb")
+	for _, f := range []string{ours, stale} {
+		require.NoError(t, os.WriteFile(f, make([]byte, 8), 0o600))
+	}
+	_, err := e.Prune(context.Background())
+	require.NoError(t, err)
+	require.NoFileExists(t, stale)
+	require.FileExists(t, ours)
 }

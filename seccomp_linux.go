@@ -3,9 +3,12 @@ package dock
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -64,7 +67,37 @@ var binaryIdentity = sync.OnceValue(func() string {
 	return id
 })
 
+// seccompKey names the cache file of caps' program: this build's
+// identity, hashed, then the capability set. Prune removes the files of
+// other builds.
 func seccompKey(caps capSet) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("dock-seccomp-1 %s %x", binaryIdentity(), uint64(caps))))
-	return hex.EncodeToString(sum[:16])
+	return seccompBuild() + "-" + fmt.Sprintf("%016x", uint64(caps))
+}
+
+var seccompBuild = sync.OnceValue(func() string {
+	sum := sha256.Sum256([]byte("dock-seccomp-2 " + binaryIdentity()))
+	return hex.EncodeToString(sum[:8])
+})
+
+// pruneSeccompCache removes the cached programs of other builds of the
+// program (each build writes its own: a rebuilt binary never loads a
+// stale one).
+func (e *Engine) pruneSeccompCache() error {
+	ents, err := os.ReadDir(e.path("cache"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ours := "seccomp-" + seccompBuild() + "-"
+	var errs []error
+	for _, ent := range ents {
+		if n := ent.Name(); strings.HasPrefix(n, "seccomp-") && !strings.HasPrefix(n, ours) {
+			if err := os.Remove(e.path("cache", n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
