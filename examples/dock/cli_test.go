@@ -597,3 +597,43 @@ func TestCLIContainerTimerSlack(t *testing.T) {
 		t.Errorf("the CLI's timer slack: %q, %v; want 1000000", b, err)
 	}
 }
+
+// Only run and start have a prespawned init (prespawn_filter.c): a
+// long-running logs -f has no child (it had one, idle, without the
+// filter); a run has its container's init.
+func TestCLIPrespawnOnlyForRun(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok(nil, "run", "-d", "busybox", "sleep", "30"))
+	children := func(c *exec.Cmd) string {
+		var all []string
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", c.Process.Pid))
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			all = append(all, strings.Fields(string(b))...)
+		}
+		return strings.Join(all, " ")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		args  []string
+		child bool
+	}{
+		{[]string{"logs", "-f", id}, false},
+		{[]string{"--root=" + e.root, "logs", "-f", id}, false}, // the global flag again: skipped
+		{[]string{"run", "--rm", "busybox", "sleep", "30"}, true},
+	} {
+		c := e.cmd(ctx, tc.args...)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Long enough for a prespawned init to be forked.
+		time.Sleep(300 * time.Millisecond)
+		got := children(c)
+		c.Process.Kill()
+		c.Wait()
+		if (got != "") != tc.child {
+			t.Errorf("dock %v: children %q; want a child: %v", tc.args, got, tc.child)
+		}
+	}
+}

@@ -13,6 +13,9 @@
 
 // Defined by package prespawn: linking it in is the request.
 extern const int dock_prespawn_wanted __attribute__((weak));
+// Defined by the program, if it wants to narrow the request: asked first,
+// before the Go runtime starts (it may read /proc/self/cmdline).
+extern int dock_prespawn_filter(void) __attribute__((weak));
 
 #define PRESPAWN_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
 
@@ -52,6 +55,8 @@ static void __attribute__((noreturn)) zygote(int sock)
 __attribute__((constructor)) static void dock_prespawn(void)
 {
 	if (!&dock_prespawn_wanted || getenv("_DOCK_NSINIT"))
+		return;
+	if (dock_prespawn_filter && !dock_prespawn_filter())
 		return;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
