@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -155,7 +154,7 @@ func (p *prespawnedInit) wait() ExitStatus {
 	p.copies.Wait()
 	p.closeParentEnds()
 	if err != nil {
-		return ExitStatus{Code: 255, Err: err.Error(), ExitedAt: time.Now().UTC()}
+		return exitStatusOf(nil, err)
 	}
 	return waitStatus(syscall.WaitStatus(ws))
 }

@@ -105,13 +105,15 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		return 0, startFailure(err)
 	}
 	done := make(chan struct{})
+	var subscriber sync.WaitGroup
+	defer subscriber.Wait() // after close(done), deferred below
+	defer close(done)
 	if sigs != nil {
 		// The rare signals. Subscribing one is a handshake with the
 		// runtime's signal thread, about 20 µs of two threads: 1.1-1.4 ms
 		// for these 50, which a short container would pay on its way
 		// out. They are subscribed once the container has run for
 		// rareSignalsAfter, and not at all by one that ended before.
-		var subscriber sync.WaitGroup
 		subscriber.Add(1)
 		go func() {
 			defer subscriber.Done()
@@ -129,14 +131,6 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 				}
 			}
 		}()
-		defer func() {
-			close(done)
-			subscriber.Wait()
-		}()
-	} else {
-		defer close(done)
-	}
-	if sigs != nil {
 		go func() {
 			for {
 				select {

@@ -83,7 +83,7 @@
 #define root_fd dock_root_fd
 #define run_plan dock_run_plan
 #define op_stdio dock_op_stdio
-#define reset_signals dock_reset_signals
+#define reset_process dock_reset_process
 
 // Operations of the plan, and the flags of OP_MOUNT: numbered as in ops.go.
 enum {
@@ -146,7 +146,7 @@ void op_autoremove(struct field *f);
 void op_autoremove_volumes(struct field *f);
 void op_monitor(struct field *f);
 void op_stdio(struct field *f);
-void reset_signals(void);
+void reset_process(void);
 void __attribute__((noreturn)) run_plan(void);
 
 #endif

@@ -29,8 +29,7 @@ static void __attribute__((noreturn)) prespawned_init(void)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(1);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	reset_signals();
-	umask(0);
+	reset_process();
 	run_plan();
 }
 
