@@ -672,6 +672,9 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		if err != nil {
 			return err
 		}
+		if err := checkUserIDs(u); err != nil {
+			return err
+		}
 		c.User = u
 	case "stopsignal":
 		sig, err := b.expand(s, strings.Join(in.Args, " "))

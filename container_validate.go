@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"strings"
@@ -18,6 +19,14 @@ func validateConfig(cfg *Config) error {
 	}
 	if strings.HasPrefix(path.Clean(cfg.WorkingDir), "/proc/") {
 		return invalidf("working directory %q is inside /proc", cfg.WorkingDir)
+	}
+	if err := checkUserIDs(cfg.User); err != nil {
+		return err
+	}
+	for _, g := range cfg.GroupAdd {
+		if _, _, err := parseID(g); err != nil {
+			return fmt.Errorf("group-add %q: %w", g, err)
+		}
 	}
 	if _, err := effectiveCaps(cfg); err != nil {
 		return err
@@ -42,6 +51,9 @@ func validateConfig(cfg *Config) error {
 		for _, r := range m {
 			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {
 				return invalidf("id map %+v: invalid range", r)
+			}
+			if r.ContainerID > maxID-(r.Size-1) || r.HostID > maxID-(r.Size-1) {
+				return invalidf("id map %+v: ids beyond %d", r, maxID)
 			}
 		}
 	}

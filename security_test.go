@@ -1225,3 +1225,84 @@ func TestSecuritySignalsStartClean(t *testing.T) {
 		t.Errorf("detached: %q; want %q", logs.String(), want)
 	}
 }
+
+// TestSecurityUserMinusOneIsNotRoot checks that user and group IDs past
+// 2147483647 are refused wherever they enter: to the kernel, (uid_t)-1
+// means "unchanged", so user 4294967295 ran as root with root's
+// capabilities while looking unprivileged to a policy check.
+func TestSecurityUserMinusOneIsNotRoot(t *testing.T) {
+	e := testEngine(t)
+	importBusybox(t, e)
+	ctx := context.Background()
+	secImage(t, e, "evil-user", nil, WithImportConfig(ocispec.ImageConfig{User: "4294967295", Cmd: []string{"id"}}))
+	secImage(t, e, "evil-passwd", func(root string) {
+		f, err := os.OpenFile(filepath.Join(root, "etc/passwd"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(f, "evil:x:4294967295:4294967295::/:/bin/sh")
+		fmt.Fprintln(f, "member:x:1000:1000::/:/bin/sh")
+		f.Close()
+		g, err := os.OpenFile(filepath.Join(root, "etc/group"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(g, "evilgroup:x:4294967295:member")
+		g.Close()
+	})
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"-u 4294967295", Config{Image: "busybox", User: "4294967295"}},
+		{"-u 2147483648", Config{Image: "busybox", User: "2147483648"}},
+		{"-u 99999999999", Config{Image: "busybox", User: "99999999999"}},
+		{"-u 1000:4294967295", Config{Image: "busybox", User: "1000:4294967295"}},
+		{"--group-add 4294967295", Config{Image: "busybox", User: "1000", GroupAdd: []string{"4294967295"}}},
+		{"image USER", Config{Image: "evil-user"}},
+		{"passwd entry", Config{Image: "evil-passwd", User: "evil"}},
+		{"group file membership", Config{Image: "evil-passwd", User: "member"}},
+		{"group file name", Config{Image: "evil-passwd", User: "1000:evilgroup"}},
+		{"user namespace map", Config{Image: "busybox", UIDMap: []IDMap{{0, 4294967295 - 65535, 65536}}, GIDMap: []IDMap{{0, 100000, 65536}}}},
+		{"user namespace map size", Config{Image: "busybox", UIDMap: []IDMap{{0, 100000, 1 << 32}}, GIDMap: []IDMap{{0, 100000, 65536}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Cmd = []string{"id"}
+			out, errs, st, err := secRun(t, e, cfg)
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Run(%s) = %v (exit %d, out %q, stderr %q), want ErrInvalid", tc.name, err, st.Code, out, errs)
+			}
+		})
+	}
+	ids, err := e.Containers(ctx)
+	if err != nil || len(ids) != 0 {
+		t.Errorf("Containers() = %v, %v after refused creates, want none", ids, err)
+	}
+
+	// exec -u into a running container.
+	c := secStart(t, e, Config{Image: "busybox", User: "1000", Cmd: []string{"sleep", "60"}}, nil, nil)
+	for _, u := range []string{"4294967295", "1000:4294967295", "0:4294967295"} {
+		out, st, err := secExec(t, c, ExecConfig{User: u, Cmd: []string{"id"}})
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("Exec(-u %s) = %v (exit %d, out %q), want ErrInvalid", u, err, st.Code, out)
+		}
+	}
+	c.Kill(ctx)
+
+	// A build: USER and COPY --chown.
+	for _, df := range []string{
+		"FROM busybox\nUSER 4294967295\n",
+		"FROM busybox\nUSER 0:4294967295\n",
+		"FROM busybox\nCOPY --chown=4294967295 f /f\n",
+		"FROM busybox\nCOPY --chown=0:4294967295 f /f\n",
+	} {
+		dir := buildContext(t, map[string]string{"Dockerfile": df, "f": "x"})
+		if _, err := e.Build(ctx, dir, BuildTag("evil-build")); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Build(%q) = %v, want ErrInvalid", df, err)
+		}
+	}
+	if _, err := e.Image(ctx, "evil-build"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Image(evil-build) = %v after refused builds, want ErrNotFound", err)
+	}
+}

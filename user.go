@@ -3,6 +3,7 @@ package dock
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -68,9 +69,52 @@ func parseGroup(data []byte) []groupEntry {
 	return out
 }
 
-func parseID(s string) (uint32, bool) {
-	n, err := strconv.ParseUint(s, 10, 32)
-	return uint32(n), err == nil
+// maxID is the largest user or group ID a container may use, as runc
+// allows: the kernel reads (uid_t)-1, 4294967295, as "leave unchanged",
+// so an ID past this range could leave a process running as root.
+const maxID = 1<<31 - 1
+
+// parseID parses a numeric user or group ID; ok is false when s is not a
+// number (then it is a name).
+func parseID(s string) (id uint32, ok bool, err error) {
+	n, perr := strconv.ParseUint(s, 10, 64)
+	if perr != nil {
+		if errors.Is(perr, strconv.ErrRange) {
+			return 0, true, idRangeError(s)
+		}
+		return 0, false, nil
+	}
+	if n > maxID {
+		return 0, true, idRangeError(s)
+	}
+	return uint32(n), true, nil
+}
+
+func idRangeError(id any) error {
+	return invalidf("id %v is outside 0..%d", id, maxID)
+}
+
+// checkUserIDs refuses a user spec ("uid", "uid:gid", names) whose
+// numeric parts are outside 0..maxID; names are checked when resolved.
+func checkUserIDs(spec string) error {
+	u, g, _ := strings.Cut(spec, ":")
+	for _, part := range []string{u, g} {
+		if _, _, err := parseID(part); err != nil {
+			return fmt.Errorf("user %q: %w", spec, err)
+		}
+	}
+	return nil
+}
+
+// checkIDs refuses a resolved user whose IDs (perhaps from the image's
+// passwd or group file) are outside 0..maxID.
+func (u execUser) checkIDs(spec string) error {
+	for _, id := range append([]uint32{u.UID, u.GID}, u.Groups...) {
+		if id > maxID {
+			return fmt.Errorf("user %q: %w", spec, idRangeError(id))
+		}
+	}
+	return nil
 }
 
 // resolveUser resolves a Docker user spec ("", "name", "uid", "name:group",
@@ -85,7 +129,9 @@ func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser
 	}
 	u := execUser{Home: "/"}
 	name := ""
-	if id, ok := parseID(userPart); ok {
+	if id, ok, err := parseID(userPart); err != nil {
+		return u, fmt.Errorf("user %q: %w", spec, err)
+	} else if ok {
 		u.UID = id
 		for _, p := range users {
 			if p.uid == id {
@@ -106,8 +152,8 @@ func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser
 		}
 	}
 	lookupGroup := func(g string) (uint32, error) {
-		if id, ok := parseID(g); ok {
-			return id, nil
+		if id, ok, err := parseID(g); ok {
+			return id, err
 		}
 		for _, e := range groups {
 			if e.name == g {
@@ -147,5 +193,5 @@ func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser
 			u.Groups = append(u.Groups, gid)
 		}
 	}
-	return u, nil
+	return u, u.checkIDs(spec)
 }

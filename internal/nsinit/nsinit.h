@@ -48,6 +48,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The largest user or group ID a container may use (runc's range). */
+#define MAX_ID 2147483647
+
 #define fail dock_fail
 #define read_full dock_read_full
 #define u64 dock_u64

@@ -7,19 +7,31 @@
 
 void op_user(struct field *f)
 {
-	uid_t uid = u64(&f[0]);
-	gid_t gid = u64(&f[1]);
+	uint64_t uid = u64(&f[0]), gid = u64(&f[1]);
 	size_t ng = f[2].n / 4;
 	gid_t groups[ng ? ng : 1];
 	memcpy(groups, f[2].p, ng * 4);
+	// (uid_t)-1 means "unchanged" to the kernel: an ID out of range would
+	// leave the process root. The engine refuses them; so does the init.
+	if (uid > MAX_ID || gid > MAX_ID)
+		fail(1, EINVAL, "user %llu:%llu is outside 0..%d", (unsigned long long)uid, (unsigned long long)gid, MAX_ID);
+	for (size_t i = 0; i < ng; i++)
+		if (groups[i] > MAX_ID)
+			fail(1, EINVAL, "group %u is outside 0..%d", groups[i], MAX_ID);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		fail(1, errno, "keep capabilities");
 	if (setgroups(ng, groups) < 0)
 		fail(1, errno, "setgroups");
 	if (setresgid(gid, gid, gid) < 0)
-		fail(1, errno, "setgid %u", gid);
+		fail(1, errno, "setgid %llu", (unsigned long long)gid);
 	if (setresuid(uid, uid, uid) < 0)
-		fail(1, errno, "setuid %u", uid);
+		fail(1, errno, "setuid %llu", (unsigned long long)uid);
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0 || r != uid || e != uid ||
+	    s != uid || rg != gid || eg != gid || sg != gid)
+		fail(1, EPERM, "the process is not user %llu:%llu after setting it", (unsigned long long)uid,
+		     (unsigned long long)gid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail(1, errno, "clear keep capabilities");
 }
