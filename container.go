@@ -22,8 +22,13 @@ import (
 //
 // Like os/exec.Cmd, its stdio fields are set before Start: nil connects
 // the process to the null device; any reader or writer is copied through a
-// pipe, and Wait waits for the copy to end. The output is also written to
-// the container's log (see Logs), whatever the fields hold.
+// pipe, and Wait waits for the output copies to end. Unlike os/exec, an
+// *os.File is copied too, never handed to the container, which could
+// reopen it through /proc/self/fd. The copy of Stdin ends when Stdin ends
+// (the container then reads EOF) or once the container has exited; Wait
+// does not wait for it, and from an *os.File nothing more is read once
+// the container has exited. The output is also written to the
+// container's log (see Logs), whatever the fields hold.
 //
 // A Container's methods are safe for use by many goroutines, except that
 // the stdio fields must not change once Start is called. Several handles

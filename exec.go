@@ -24,7 +24,9 @@ type ExecConfig struct {
 }
 
 // Process is a process started in a running container by Exec. Its stdio
-// fields follow os/exec semantics, as Container's do. A Process is safe
+// fields follow os/exec semantics, with Container's exceptions: an
+// *os.File is copied, never handed to the process, and Wait does not wait
+// for the copy of Stdin. A Process is safe
 // for use by many goroutines once started.
 type Process struct {
 	Stdin  io.Reader

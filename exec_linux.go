@@ -78,7 +78,25 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
 	} else {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = p.Stdin, p.Stdout, p.Stderr
+		if p.Stdin != nil {
+			in, err := stdinPipe(p.Stdin)
+			if err != nil {
+				return fmt.Errorf("exec: %w", err)
+			}
+			defer in.Close() // the child has its own once started
+			cmd.Stdin = in
+		}
+		stdout, stderr := childWriter(p.Stdout), childWriter(p.Stderr)
+		if sameWriter(p.Stdout, p.Stderr) {
+			stderr = stdout
+		}
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		// os/exec opens the host's /dev/null for what is nil.
+		for i, v := range []any{p.Stdin, p.Stdout, p.Stderr} {
+			if v == nil {
+				l.nullStdio |= 1 << i
+			}
+		}
 	}
 	parent, err := startNsinit(cmd)
 	if err != nil {

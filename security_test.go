@@ -1306,3 +1306,261 @@ func TestSecurityUserMinusOneIsNotRoot(t *testing.T) {
 		t.Errorf("Image(evil-build) = %v after refused builds, want ErrNotFound", err)
 	}
 }
+
+// secStdinKinds returns host files of every kind a caller may pass as
+// stdin, each with a check that the host object is unchanged afterwards.
+func secStdinKinds(t *testing.T) map[string]func() (*os.File, func()) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ro-file")
+	secWriteFile(t, file, "host secret\n", 0o444)
+	return map[string]func() (*os.File, func()){
+		"file": func() (*os.File, func()) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, func() {
+				fi, err := os.Stat(file)
+				if got := secReadHost(t, file); got != "host secret\n" || err != nil ||
+					fi.Mode().Perm() != 0o444 || fi.Sys().(*syscall.Stat_t).Uid != 0 {
+					t.Errorf("host file after the container: %q, %v, %v", got, fi.Mode(), err)
+				}
+			}
+		},
+		"directory": func() (*os.File, func()) {
+			f, err := os.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, func() {
+				if _, err := os.Stat(filepath.Join(dir, "escaped")); err == nil {
+					t.Errorf("the container created a file in the host directory given as stdin")
+				}
+			}
+		},
+		"character device": func() (*os.File, func()) {
+			f, err := os.Open("/dev/zero")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, func() {}
+		},
+		"block device": func() (*os.File, func()) {
+			node := filepath.Join(t.TempDir(), "loop0")
+			if err := unix.Mknod(node, unix.S_IFBLK|0o600, int(unix.Mkdev(7, 0))); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(node)
+			if err != nil {
+				t.Fatalf("open a loop device node: %v (is the loop driver there?)", err)
+			}
+			return f, func() {}
+		},
+		"socket": func() (*os.File, func()) {
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			peer := os.NewFile(uintptr(fds[1]), "peer")
+			peer.Write([]byte("from the socket\n"))
+			t.Cleanup(func() { peer.Close() })
+			return os.NewFile(uintptr(fds[0]), "socket"), func() {}
+		},
+	}
+}
+
+// secStdinEscape is run by the container with the caller's stdin: it shows
+// what fd 0 is, then tries to write through it, to reach the directory
+// behind it, and to change its owner.
+//
+// Writing to or chowning a pipe the engine made is harmless (the host
+// checks tell); the write has a timeout, as a pipe that the engine keeps
+// full (from /dev/zero) blocks it.
+const secStdinEscape = `readlink /proc/self/fd/0
+timeout 1 sh -c 'echo pwned > /proc/self/fd/0' 2>/dev/null
+chown 1:1 /proc/self/fd/0 2>/dev/null
+touch /proc/self/fd/0/escaped 2>/dev/null && echo ESCAPED
+ls /proc/self/fd/0/../.. >/dev/null 2>&1 && echo HOSTROOT
+true`
+
+// secCheckStdinCopy checks the output of secStdinEscape.
+func secCheckStdinCopy(t *testing.T, what, out string) {
+	t.Helper()
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.HasPrefix(first, "pipe:[") {
+		t.Errorf("%s: the container's stdin is %q, want a pipe the engine made (output %q)", what, first, out)
+	}
+	for _, bad := range []string{"ESCAPED", "HOSTROOT"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%s: the container could reach the caller's stdin: %q", what, out)
+		}
+	}
+}
+
+// TestSecurityStdinIsACopy checks that a caller's *os.File given as stdin
+// (run -i, exec -i, start -a -i) is copied through a pipe, never handed to
+// the container: through /proc/self/fd/0 a container could reopen it and
+// overwrite or chown a read-only file, or walk from a directory to the
+// host's root (the shape of CVE-2024-21626).
+func TestSecurityStdinIsACopy(t *testing.T) {
+	e := testEngine(t)
+	importBusybox(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	kinds := secStdinKinds(t)
+	for name, open := range kinds {
+		t.Run("run/"+name, func(t *testing.T) {
+			f, check := open()
+			defer f.Close()
+			c2, err := e.Create(ctx, Config{Image: "busybox", OpenStdin: true, Cmd: []string{"sh", "-c", secStdinEscape}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Remove(ctx, true)
+			var out2 bytes.Buffer
+			c2.Stdin, c2.Stdout, c2.Stderr = f, &out2, &out2
+			if err := c2.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c2.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			secCheckStdinCopy(t, "run", out2.String())
+			check()
+		})
+	}
+	c := secStart(t, e, Config{Image: "busybox", Cmd: []string{"sleep", "60"}}, nil, nil)
+	defer c.Kill(ctx)
+	for name, open := range kinds {
+		t.Run("exec/"+name, func(t *testing.T) {
+			f, check := open()
+			defer f.Close()
+			var out bytes.Buffer
+			p := c.Exec(ExecConfig{Cmd: []string{"sh", "-c", secStdinEscape}})
+			p.Stdin, p.Stdout, p.Stderr = f, &out, &out
+			if err := p.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			secCheckStdinCopy(t, "exec", out.String())
+			check()
+		})
+	}
+	// Without stdin (or stdout), the process gets the container's own
+	// /dev/null, not the host's: through /proc/self/fd the container
+	// could chmod the host's null device.
+	own := `for fd in 0 1; do [ "$(stat -L -c %d:%i /proc/$$/fd/$fd)" = "$(stat -c %d:%i /dev/null)" ] && echo own $fd >&2; done; true`
+	t.Run("null", func(t *testing.T) {
+		var errb bytes.Buffer
+		if _, err := e.Run(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", own}}, nil, nil, &errb); err != nil {
+			t.Fatal(err)
+		}
+		if got := errb.String(); got != "own 0\n" {
+			t.Errorf("run without stdin: %q, want the container's /dev/null as stdin", got)
+		}
+		errb.Reset()
+		p := c.Exec(ExecConfig{Cmd: []string{"sh", "-c", own}})
+		p.Stderr = &errb
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := errb.String(); got != "own 0\nown 1\n" {
+			t.Errorf("exec without stdin and stdout: %q, want the container's /dev/null as both", got)
+		}
+		id := secStartDetached(t, e, Config{Image: "busybox", Cmd: []string{"sh", "-c", own}})
+		if _, err := id.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		errb.Reset()
+		if err := id.Logs(ctx, nil, &errb, LogOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := errb.String(); got != "own 0\n" {
+			t.Errorf("detached: %q, want the container's /dev/null as stdin", got)
+		}
+	})
+	// The copy delivers the input; an *os.File as stdout is not handed
+	// over either.
+	t.Run("copies", func(t *testing.T) {
+		in, _ := kinds["file"]()
+		defer in.Close()
+		outFile, err := os.CreateTemp(t.TempDir(), "stdout")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer outFile.Close()
+		p := c.Exec(ExecConfig{Cmd: []string{"sh", "-c", "cat; readlink /proc/self/fd/1"}})
+		p.Stdin, p.Stdout, p.Stderr = in, outFile, outFile
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := secReadHost(t, outFile.Name())
+		if !strings.HasPrefix(got, "host secret\npipe:[") {
+			t.Errorf("exec with file stdin and stdout wrote %q, want the input then a pipe as fd 1", got)
+		}
+	})
+}
+
+// TestSecurityStdinNotReadAfterExit checks that a terminal given as stdin
+// does not keep Wait waiting once the container has exited, and that the
+// engine reads nothing from it after that: input typed later belongs to
+// the caller, not to a container that has gone.
+func TestSecurityStdinNotReadAfterExit(t *testing.T) {
+	e := testEngine(t)
+	importBusybox(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	master, slave, err := openPty(WindowSize{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	defer slave.Close()
+	c, err := e.Create(ctx, Config{Image: "busybox", OpenStdin: true, Cmd: []string{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Remove(ctx, true)
+	c.Stdin = slave
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
+		t.Fatalf("Wait() = %+v, %v", st, err)
+	}
+	// The copy stops asynchronously; give it a moment, then type.
+	time.Sleep(200 * time.Millisecond)
+	if _, err := master.Write([]byte("typed later\n")); err != nil {
+		t.Fatal(err)
+	}
+	slave.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := slave.Read(buf)
+	if got := string(buf[:n]); got != "typed later\n" {
+		t.Errorf("the caller read %q, %v from its terminal after the container exited, want %q", got, err, "typed later\n")
+	}
+}
+
+// secStartDetached creates and starts cfg detached; the container is
+// removed at cleanup.
+func secStartDetached(t *testing.T, e *Engine, cfg Config) *Container {
+	t.Helper()
+	ctx := context.Background()
+	c, err := e.Create(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Create(%v) = %v", cfg.Cmd, err)
+	}
+	t.Cleanup(func() { c.Remove(context.Background(), true) })
+	if err := c.StartDetached(ctx); err != nil {
+		t.Fatalf("StartDetached(%v) = %v", cfg.Cmd, err)
+	}
+	return c
+}

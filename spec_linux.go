@@ -40,6 +40,10 @@ type launch struct {
 	// pdeathsig kills the init when the program that started it dies
 	// (attached containers).
 	pdeathsig bool
+	// nullStdio are the standard descriptors (bit 0 stdin, 1 stdout, 2
+	// stderr) that the process gets on the container's own /dev/null:
+	// the engine or the monitor opened the host's for them.
+	nullStdio uint64
 }
 
 // maskedPaths and readonlyPaths are Docker's defaults.
@@ -223,6 +227,7 @@ func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
 // addProcess sets limits, identity and the security profile, then execs.
 func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 	cfg := &l.rec.Config
+	p.NullStdio(l.nullStdio) // inside the container's root, before the profile
 	for _, u := range cfg.Ulimits {
 		p.Rlimit(rlimitByName[u.Name], uint64(u.Soft), uint64(u.Hard))
 	}

@@ -424,6 +424,8 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 			// The monitor makes the terminal; the init has it as stdin
 			// when it binds it over /dev/console.
 			l.consoleOnStdin = true
+		} else {
+			l.nullStdio = 1 // the monitor opens the host's /dev/null
 		}
 		return cmd, &stdioSet{}, nil
 	}
@@ -448,9 +450,16 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 		stdio.copyPty(p.pty, c.Stdin, c.Stdout)
 		return cmd, stdio, nil
 	}
-	cmd.Stdin = c.Stdin
-	if c.Stdin == nil && cfg.OpenStdin {
-		cmd.Stdin = nil
+	if c.Stdin == nil {
+		l.nullStdio = 1 // os/exec opens the host's /dev/null
+	} else {
+		in, err := stdinPipe(c.Stdin)
+		if err != nil {
+			logw.Close()
+			return nil, nil, err
+		}
+		stdio.childEnds = append(stdio.childEnds, in)
+		cmd.Stdin = in
 	}
 	stdout, stderr := c.Stdout, c.Stderr
 	if sameWriter(stdout, stderr) {

@@ -28,7 +28,7 @@ import (
 // starts and whose result it reports.
 func TestPrespawned(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns", "clean-slate"} {
+	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns", "clean-slate", "file-stdin"} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrespawned$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "DOCK_PRESPAWN_CASE="+name)
@@ -66,6 +66,7 @@ func TestHelperPrespawned(t *testing.T) {
 
 	cfg := dock.Config{Image: "busybox", Cmd: []string{"sh", "-c", "read x; echo out$x; echo err >&2; exit 7"}}
 	stdin := strings.NewReader("put\n")
+	var stdinFile *os.File
 	var stdout, stderr bytes.Buffer
 	switch name {
 	case "tty":
@@ -81,6 +82,20 @@ func TestHelperPrespawned(t *testing.T) {
 		// prespawned init, forked then) does not reach the container:
 		// its descriptors, ignored and blocked signals.
 		cfg.Cmd = []string{"sh", "-c", "read x; echo out$x; ls /proc/self/fd >&2; grep -E '^Sig(Blk|Ign)' /proc/self/status >&2; exit 7"}
+	case "file-stdin":
+		// A file as stdin is copied through a pipe, never handed over
+		// with the plan: the container could reopen it through
+		// /proc/self/fd/0.
+		f, err := os.CreateTemp(t.TempDir(), "stdin")
+		require.NoError(t, err)
+		_, err = f.WriteString("put\n")
+		require.NoError(t, err)
+		_, err = f.Seek(0, 0)
+		require.NoError(t, err)
+		defer f.Close()
+		defer func() { assert.Equal(t, "put\n", readFile(t, f.Name()), "the host file is unchanged") }()
+		cfg.Cmd = []string{"sh", "-c", "read x; echo out$x; readlink /proc/self/fd/0 | cut -c1-5 >&2; echo pwned > /proc/self/fd/0; exit 7"}
+		stdinFile = f
 	case "userns":
 		// The engine's root must be reachable by the mapped root.
 		for d := e.Root(); d != "/" && d != "."; d = filepath.Dir(d) {
@@ -97,6 +112,9 @@ func TestHelperPrespawned(t *testing.T) {
 	defer c.Remove(ctx, true)
 	if stdin != nil {
 		c.Stdin = stdin
+	}
+	if stdinFile != nil {
+		c.Stdin = stdinFile
 	}
 	c.Stdout, c.Stderr = &stdout, &stderr
 	err = c.Start(ctx)
@@ -127,6 +145,9 @@ func TestHelperPrespawned(t *testing.T) {
 	case "clean-slate":
 		assert.Equal(t, "output\n", stdout.String())
 		assert.Equal(t, "0\n1\n2\n3\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", stderr.String())
+	case "file-stdin":
+		assert.Equal(t, "output\n", stdout.String())
+		assert.Equal(t, "pipe:\n", stderr.String())
 	case "userns":
 		// Root in the container, and the image's files owned by it
 		// (idmapped layers).
@@ -211,4 +232,11 @@ func fds(t *testing.T, pid int) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return string(b)
 }

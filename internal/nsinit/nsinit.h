@@ -71,6 +71,7 @@
 #define op_idmap dock_op_idmap
 #define op_join dock_op_join
 #define op_user dock_op_user
+#define op_null_stdio dock_op_null_stdio
 #define op_bounding dock_op_bounding
 #define op_caps dock_op_caps
 #define op_seccomp dock_op_seccomp
@@ -98,6 +99,7 @@ enum {
 	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33, OP_NEXT = 34,
+	OP_NULL_STDIO = 35,
 };
 
 enum {
@@ -135,6 +137,7 @@ void op_remount(struct field *f);
 void op_idmap(struct field *f);
 void op_join(struct field *f);
 void op_user(struct field *f);
+void op_null_stdio(struct field *f);
 void op_bounding(struct field *f);
 void op_caps(struct field *f);
 void op_seccomp(struct field *f);

@@ -73,6 +73,7 @@ const (
 	opAutoRemoveVolumes Op = 32
 	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
 	opNext              Op = 34 // read the next part of the plan from the socket
+	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
 )
 
 // Mount flags of opMount, shared with nsinit.c.
@@ -291,6 +292,10 @@ func (p *Plan) Stdio(tty bool) {
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).
 func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
+
+// NullStdio reopens the descriptors of mask (bit 0 stdin, 1 stdout, 2
+// stderr) on the container's own /dev/null, in place of the host's.
+func (p *Plan) NullStdio(mask uint64) { p.op(opNullStdio, u64(mask)) }
 
 // Pdeathsig asks for sig when the parent dies.
 func (p *Plan) Pdeathsig(sig int) { p.op(opPdeathsig, u64(uint64(sig))) }

@@ -36,6 +36,38 @@ void op_user(struct field *f)
 		fail(1, errno, "clear keep capabilities");
 }
 
+// op_null_stdio puts the container's own /dev/null on the descriptors of
+// the mask (bits 0-2) in place of the host's, which the engine or the
+// monitor opened: through /proc/self/fd a container could otherwise
+// chmod or chown the host's null device. The node must be the null
+// device reached without symlinks: an exec'd process must not take
+// whatever a container put in its /dev.
+void op_null_stdio(struct field *f)
+{
+	uint64_t mask = u64(&f[0]);
+	if (!mask)
+		return;
+	struct open_how how = {
+		.flags = O_RDWR | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do
+		fd = syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0)
+		fail(1, errno, "open the container's /dev/null");
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fail(1, errno, "stat the container's /dev/null");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		fail(1, 0, "the container's /dev/null is not the null device");
+	for (int i = 0; i < 3; i++)
+		if ((mask & (1 << i)) && dup2(fd, i) < 0)
+			fail(1, errno, "stdio on /dev/null");
+	close(fd);
+}
+
 void op_bounding(struct field *f)
 {
 	uint64_t keep = u64(&f[0]);
