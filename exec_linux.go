@@ -120,7 +120,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 	if p.pty != nil {
 		master := p.pty.f
 		if p.Stdin != nil {
-			go copyQuiet(master, p.Stdin)
+			copyInput(master, p.Stdin)
 		}
 		p.copies.Add(1)
 		go func() {

@@ -1564,3 +1564,41 @@ func secStartDetached(t *testing.T, e *Engine, cfg Config) *Container {
 	}
 	return c
 }
+
+// TestSecurityTtyStdinNotReadAfterExit is TestSecurityStdinNotReadAfterExit
+// for a container with a terminal: the copy of the caller's terminal to
+// the container's stops with the container.
+func TestSecurityTtyStdinNotReadAfterExit(t *testing.T) {
+	e := testEngine(t)
+	importBusybox(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	master, slave, err := openPty(WindowSize{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	defer slave.Close()
+	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, OpenStdin: true, Cmd: []string{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Remove(ctx, true)
+	c.Stdin, c.Stdout = slave, io.Discard
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
+		t.Fatalf("Wait() = %+v, %v", st, err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := master.Write([]byte("typed later\n")); err != nil {
+		t.Fatal(err)
+	}
+	slave.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := slave.Read(buf)
+	if got := string(buf[:n]); got != "typed later\n" {
+		t.Errorf("the caller read %q, %v from its terminal after the container exited, want %q", got, err, "typed later\n")
+	}
+}

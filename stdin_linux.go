@@ -41,23 +41,51 @@ func stdinPipe(r io.Reader) (*os.File, error) {
 // when the child is gone instead of waiting in a read of f (a terminal
 // may never be read again) and losing what that read returns.
 func stdinFromFile(f *os.File) (*os.File, error) {
-	src, err := dupFile(f)
-	if err != nil {
-		return nil, fmt.Errorf("stdin: %w", err)
-	}
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		unix.Close(src)
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return nil, fmt.Errorf("stdin pipe: %w", err)
 	}
-	if err := unix.SetNonblock(p[1], true); err != nil {
-		unix.Close(src)
-		unix.Close(p[0])
+	child := os.NewFile(uintptr(p[0]), "stdin")
+	if err := unix.SetNonblock(p[0], false); err != nil {
+		child.Close()
 		unix.Close(p[1])
 		return nil, fmt.Errorf("stdin pipe: %w", err)
 	}
-	go pumpStdin(src, p[1])
-	return os.NewFile(uintptr(p[0]), "stdin"), nil
+	if err := pumpInput(f, p[1]); err != nil {
+		child.Close()
+		return nil, err
+	}
+	return child, nil
+}
+
+// copyInput copies r to the terminal master (the container's stdin when
+// it has a terminal), stopping as stdinPipe's copy does: from an
+// *os.File, as soon as the terminal has hung up.
+func copyInput(master *os.File, r io.Reader) {
+	f, ok := r.(*os.File)
+	if !ok {
+		go io.Copy(master, r) // ends when r ends or the terminal closes
+		return
+	}
+	dst, err := dupFile(master)
+	if err == nil {
+		err = pumpInput(f, dst)
+	}
+	if err != nil {
+		go io.Copy(master, r)
+	}
+}
+
+// pumpInput starts copying f to dst, a non-blocking pipe or terminal
+// master that it then owns (and closes, even on error).
+func pumpInput(f *os.File, dst int) error {
+	src, err := dupFile(f)
+	if err != nil {
+		unix.Close(dst)
+		return fmt.Errorf("stdin: %w", err)
+	}
+	go pumpStdin(src, dst)
+	return nil
 }
 
 // dupFile duplicates f's descriptor, so that the copy owns one the caller
@@ -78,14 +106,14 @@ func dupFile(f *os.File) (int, error) {
 	return fd, err
 }
 
-// pumpStdin copies src to the pipe dst (non-blocking) until src ends or
-// dst has no reader left, then closes both.
+// pumpStdin copies src to dst, a non-blocking pipe or terminal master,
+// until src ends or dst has no reader left (a pipe's write end polls
+// POLLERR, a master POLLHUP), then closes both.
 func pumpStdin(src, dst int) {
 	defer unix.Close(src)
 	defer unix.Close(dst)
 	buf := make([]byte, 32<<10)
 	for {
-		// A pipe's write end polls POLLERR once no reader is left.
 		fds := []unix.PollFd{{Fd: int32(src), Events: unix.POLLIN}, {Fd: int32(dst)}}
 		if _, err := unix.Poll(fds, -1); err != nil {
 			if errors.Is(err, unix.EINTR) {
@@ -112,8 +140,8 @@ func pumpStdin(src, dst int) {
 	}
 }
 
-// writeAllPipe writes b to the non-blocking pipe fd, waiting while it is
-// full; false when the pipe has no reader left.
+// writeAllPipe writes b to the non-blocking fd, waiting while it is full;
+// false when it has no reader left.
 func writeAllPipe(fd int, b []byte) bool {
 	for len(b) > 0 {
 		n, err := unix.Write(fd, b)

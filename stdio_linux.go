@@ -61,7 +61,7 @@ func (s *stdioSet) closeChildEnds() {
 func (s *stdioSet) copyPty(master *terminal, in io.Reader, out io.Writer) {
 	s.pty = master
 	if in != nil {
-		go io.Copy(master.f, in) // ends when in ends or the pty closes
+		copyInput(master.f, in)
 	}
 	w := s.log.stream("stdout", out)
 	s.wg.Add(1)
