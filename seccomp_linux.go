@@ -16,7 +16,9 @@ import (
 	"github.com/go-dock/dock/internal/seccomp"
 )
 
-// seccompFor returns Docker's profile compiled for a capability set. A
+// seccompFor returns the containers' profile (Docker's, with terminal
+// input injection refused: seccomp.Container) compiled for a capability
+// set. A
 // compilation costs about a millisecond, a large part of a container's
 // start, so programs are kept in memory and in the state directory
 // (cache/), keyed by everything that shapes them: this binary, the
@@ -26,7 +28,7 @@ func (e *Engine) seccompFor(caps capSet) ([]byte, error) {
 	if b != nil {
 		return b, nil
 	}
-	prog, err := seccomp.Default(caps.names())
+	prog, err := seccomp.Container(caps.names())
 	if err != nil {
 		return nil, fmt.Errorf("compile seccomp profile: %w", err)
 	}
@@ -75,7 +77,7 @@ func seccompKey(caps capSet) string {
 }
 
 var seccompBuild = sync.OnceValue(func() string {
-	sum := sha256.Sum256([]byte("dock-seccomp-2 " + binaryIdentity()))
+	sum := sha256.Sum256([]byte("dock-seccomp-3 " + binaryIdentity()))
 	return hex.EncodeToString(sum[:8])
 })
 

@@ -1602,3 +1602,47 @@ func TestSecurityTtyStdinNotReadAfterExit(t *testing.T) {
 		t.Errorf("the caller read %q, %v from its terminal after the container exited, want %q", got, err, "typed later\n")
 	}
 }
+
+// TestSecurityHostConsoleUnreachable checks that a default container can
+// neither open the host's console (mknod c 5 1: Docker allows it) nor a
+// host terminal through a pts node of its own making, and cannot push
+// input into a terminal (TIOCSTI, TIOCLINUX), which on kernels with legacy
+// TIOCSTI would type commands into whatever reads the console. Its own
+// terminal still works, as /dev/console too.
+func TestSecurityHostConsoleUnreachable(t *testing.T) {
+	e := testEngine(t)
+	importBusybox(t, e)
+	secImage(t, e, "probe", secWithProbe(t))
+	out, _, _ := secSh(t, e, Config{}, `
+mknod /tmp/console c 5 1 || echo NO-MKNOD
+( exec 3<>/tmp/console ) 2>/dev/null && echo OPENED-CONSOLE
+for n in 0 1 2 3; do
+	mknod /tmp/pts$n c 136 $n
+	( exec 3<>/tmp/pts$n ) 2>/dev/null && echo OPENED-PTS$n
+done
+true`)
+	if out != "" {
+		t.Errorf("a default container reached host devices: %q", out)
+	}
+
+	var buf syncBuffer
+	c, err := e.Create(context.Background(), Config{Image: "probe", Tty: true,
+		Cmd: []string{"sh", "-c", "probe tiocsti; echo to-console > /dev/console"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Remove(context.Background(), true)
+	c.Stdout = &buf
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := "TIOCSTI 5\r\nTIOCSTI-high 5\r\nTIOCLINUX 5\r\nto-console\r\n"
+	if got := buf.String(); got != want {
+		t.Errorf("terminal ioctls and /dev/console in a -t container: %q, want %q (EIO for each)", got, want)
+	}
+}

@@ -66,8 +66,9 @@ func (d DeviceRule) validate() error {
 	return nil
 }
 
-// DefaultDevices returns Docker's device allowlist for unprivileged
-// containers (moby's defaults plus those runc always adds), in this order:
+// DefaultDevices returns the device allowlist for unprivileged
+// containers: Docker's (moby's defaults plus those runc always adds)
+// without the console, in this order:
 //
 //	deny  a                     everything, then allow:
 //	allow c *:* m, b *:* m      mknod of any device (not open)
@@ -76,14 +77,18 @@ func (d DeviceRule) validate() error {
 //	allow c 1:7 rwm             /dev/full
 //	allow c 1:8 rwm             /dev/random
 //	allow c 1:9 rwm             /dev/urandom
-//	allow c 5:0 rwm             /dev/tty
-//	allow c 5:1 rwm             /dev/console
-//	allow c 5:2 rwm             /dev/ptmx
-//	allow c 136:* rwm           /dev/pts/*
+//	allow c 5:0 rwm             /dev/tty (the opener's own terminal)
+//	allow c 5:2 rwm             /dev/ptmx (the container's own devpts)
+//	allow c 136:* rwm           /dev/pts/* (a node outside a devpts
+//	                            instance opens no terminal)
 //	deny  c 10:229 rwm          /dev/fuse
 //
-// runc also allows c 10:200 (/dev/net/tun), which its maintainers call
-// arguably insecure; dock leaves it out. The fuse deny only matters on
+// Docker allows c 5:1, the host's console: a container could mknod it,
+// open it and, where TIOCSTI works, type into whatever reads the console
+// (a root shell, a getty). A container's /dev/console is a bind mount of
+// its own terminal (a pts device), which needs no rule. runc also allows
+// c 10:200 (/dev/net/tun), which its maintainers call arguably insecure;
+// dock leaves it out. The fuse deny only matters on
 // cgroup v2, where it also refuses mknod of 10:229; cgroup v1 cannot
 // subtract from the c *:* m wildcard, as with Docker on v1.
 func DefaultDevices() []DeviceRule {
@@ -95,7 +100,7 @@ func DefaultDevices() []DeviceRule {
 		{Allow: true, Type: 'c', Major: -1, Minor: -1, Access: "m"},
 		{Allow: true, Type: 'b', Major: -1, Minor: -1, Access: "m"},
 		rwm(1, 3), rwm(1, 5), rwm(1, 7), rwm(1, 8), rwm(1, 9),
-		rwm(5, 0), rwm(5, 1), rwm(5, 2), rwm(136, -1),
+		rwm(5, 0), rwm(5, 2), rwm(136, -1),
 		{Allow: false, Type: 'c', Major: 10, Minor: 229, Access: "rwm"},
 	}
 }

@@ -23,3 +23,10 @@ import (
 func Default(caps []string) (Program, error) {
 	return Compile(moby.DefaultProfile(), runtime.GOARCH, caps)
 }
+
+// Container compiles the profile dock gives containers: Docker's default
+// (see Default), with the ioctls that inject input into a terminal
+// refused (see WithoutTerminalInjection).
+func Container(caps []string) (Program, error) {
+	return Compile(WithoutTerminalInjection(moby.DefaultProfile()), runtime.GOARCH, caps)
+}

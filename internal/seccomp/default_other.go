@@ -14,3 +14,8 @@ import (
 func Default(caps []string) (Program, error) {
 	return nil, fmt.Errorf("compile default seccomp profile: %w", errors.ErrUnsupported)
 }
+
+// Container compiles dock's profile for containers; see Default.
+func Container(caps []string) (Program, error) {
+	return nil, fmt.Errorf("compile container seccomp profile: %w", errors.ErrUnsupported)
+}

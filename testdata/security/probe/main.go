@@ -8,6 +8,8 @@
 //	                      try to get write access to the binary of every
 //	                      other process through /proc/PID/exe
 //	probe exeinfo         report the mount of /proc/self/exe (read-only or not)
+//	probe tiocsti         try to push input into the terminal on stdin
+//	                      (TIOCSTI, TIOCLINUX); print "name errno"
 package main
 
 import (
@@ -33,6 +35,8 @@ func main() {
 		exerace(os.Args[2], time.Duration(ms)*time.Millisecond)
 	case "exeinfo":
 		exeinfo()
+	case "tiocsti":
+		tiocsti()
 	default:
 		fmt.Fprintln(os.Stderr, "probe: unknown command", os.Args[1])
 		os.Exit(2)
@@ -229,4 +233,23 @@ func exeinfo() {
 	fmt.Println("readonly", st.Flags&1 != 0)
 	_, err = syscall.Open("/proc/self/exe", syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CLOEXEC, 0)
 	fmt.Println("open_write", errno(err))
+}
+
+// tiocsti tries the ioctls that inject input into a terminal, on stdin,
+// also with high bits set in the request (the kernel reads 32 bits).
+func tiocsti() {
+	c := byte('x')
+	sel := [2]byte{3 /* TIOCL_PASTESEL */, 0}
+	for _, t := range []struct {
+		name string
+		req  uintptr
+		arg  unsafe.Pointer
+	}{
+		{"TIOCSTI", 0x5412, unsafe.Pointer(&c)},
+		{"TIOCSTI-high", 1<<32 | 0x5412, unsafe.Pointer(&c)},
+		{"TIOCLINUX", 0x541c, unsafe.Pointer(&sel[0])},
+	} {
+		_, _, e := syscall.Syscall(syscall.SYS_IOCTL, 0, t.req, uintptr(t.arg))
+		fmt.Println(t.name, int(e))
+	}
 }
