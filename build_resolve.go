@@ -2,6 +2,7 @@ package dock
 
 import (
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 	"syscall"
@@ -57,4 +58,24 @@ func resolveInRoot(name string, follow bool, readlink func(p string) (string, bo
 		return ".", nil
 	}
 	return strings.Join(done, "/"), nil
+}
+
+// rootReadlink is the readlink of resolveInRoot for the files under root.
+func rootReadlink(root *os.Root) func(string) (string, bool) {
+	return func(p string) (string, bool) {
+		target, err := root.Readlink(p)
+		return target, err == nil
+	}
+}
+
+// inRootFS is the files under root, each name resolved by resolveInRoot
+// as it is opened: for fs.Glob over a stage's files.
+type inRootFS struct{ root *os.Root }
+
+func (f inRootFS) Open(name string) (fs.File, error) {
+	p, err := resolveInRoot(name, true, rootReadlink(f.root))
+	if err != nil {
+		return nil, err
+	}
+	return f.root.Open(p)
 }
