@@ -52,11 +52,12 @@ func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error)
 func (l layerFS) stat(name string) *syscall.Stat_t {
 	parts := strings.Split(name, "/")
 	for _, d := range l {
+		hidden := false
 		for i := range parts {
 			p := filepath.Join(d, filepath.Join(parts[:i+1]...))
 			fi, err := os.Lstat(p)
 			if err != nil {
-				break
+				break // not in this layer; look below
 			}
 			if fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi) {
 				return nil
@@ -69,8 +70,11 @@ func (l layerFS) stat(name string) *syscall.Stat_t {
 				return nil
 			}
 			if isOpaque(p) {
-				return nil // the name is not in this layer, and hidden below
+				hidden = true // the layers below cannot show what this one lacks
 			}
+		}
+		if hidden {
+			return nil
 		}
 	}
 	return nil
