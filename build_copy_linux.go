@@ -109,7 +109,14 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 		dest = path.Join("/", s.cfg.Config.WorkingDir, dest)
 	}
 	destIsDir := strings.HasSuffix(dest, "/") || len(srcs)+len(docs) > 1
-	dest = strings.TrimPrefix(path.Clean(dest), "/")
+	// As BuildKit does, the symlinks of dest are followed inside the
+	// image, the last one too: COPY writes at their targets and keeps them.
+	if dest, err = resolveInRoot(path.Clean(dest), true, lfs.readlink); err != nil {
+		return fmt.Errorf("%s destination %s: %w", strings.ToUpper(in.Cmd), rawDest, err)
+	}
+	if dest == "." {
+		dest = ""
+	}
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
 	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add", inStage: from != ""}
 	for _, src := range srcs {

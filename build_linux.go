@@ -50,6 +50,22 @@ func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error)
 // stat returns the metadata of name (a clean relative path) as an overlay
 // of the layers shows it, without following symlinks; nil when missing.
 func (l layerFS) stat(name string) *syscall.Stat_t {
+	_, st := l.lookup(name)
+	return st
+}
+
+// readlink is the readlink of resolveInRoot for the layers.
+func (l layerFS) readlink(name string) (string, bool) {
+	p, st := l.lookup(name)
+	if st == nil || st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
+		return "", false
+	}
+	target, err := os.Readlink(p)
+	return target, err == nil
+}
+
+// lookup returns the host path and metadata of name as stat describes it.
+func (l layerFS) lookup(name string) (string, *syscall.Stat_t) {
 	parts := strings.Split(name, "/")
 	for _, d := range l {
 		hidden := false
@@ -60,24 +76,24 @@ func (l layerFS) stat(name string) *syscall.Stat_t {
 				break // not in this layer; look below
 			}
 			if fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi) {
-				return nil
+				return "", nil
 			}
 			if i == len(parts)-1 {
 				st, _ := fi.Sys().(*syscall.Stat_t)
-				return st
+				return p, st
 			}
 			if !fi.IsDir() {
-				return nil
+				return "", nil
 			}
 			if isOpaque(p) {
 				hidden = true // the layers below cannot show what this one lacks
 			}
 		}
 		if hidden {
-			return nil
+			return "", nil
 		}
 	}
-	return nil
+	return "", nil
 }
 
 func (l layerFS) isDir(name string) bool {

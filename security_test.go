@@ -1307,3 +1307,51 @@ RUN --mount=type=cache,from=src,source=/ddir,target=/c cat /c/real > /got-cache
 		t.Errorf("host marker = %q, want %q", got, "host marker\n")
 	}
 }
+
+// TestSecurityBuildCopyDestLinkStaysInRoot copies to destinations through
+// symlinked directories of the image, in its base layer and in a layer a
+// RUN made: as BuildKit does, the link is followed inside the image's root
+// (and stays a link), and a link that climbs out with ".." or names a host
+// path is clamped at that root: nothing lands on the host.
+func TestSecurityBuildCopyDestLinkStaysInRoot(t *testing.T) {
+	e := testEngine(t)
+	hostDir := t.TempDir()
+	secImage(t, e, "destlinks", func(root string) {
+		secWriteFile(t, filepath.Join(root, "srv/app/old"), "old\n", 0o644)
+		secSymlink(t, root, "app", "/srv/app")
+		secSymlink(t, root, "rel", "../../../../srv/app")
+		secSymlink(t, root, "esc", "/../../.."+filepath.Join(hostDir, "out"))
+		secSymlink(t, root, "host", hostDir)
+		secSymlink(t, root, "srv/file", "/srv/app/old")
+		secWriteFile(t, filepath.Join(root, "opq/old"), "old\n", 0o644)
+	})
+	df := `FROM destlinks
+RUN mkdir -p /srv/two && ln -s /srv/two /app2
+COPY a.txt /app/
+COPY a.txt /app2/
+COPY a.txt /rel/b.txt
+COPY a.txt /esc/
+COPY a.txt /host/h.txt
+COPY a.txt /app
+COPY sub /app/sub/
+COPY a.txt /srv/file
+RUN rm -r /opq && mkdir -p /opq/d && ln -s /srv/two /opq/l
+COPY a.txt /opq/d
+COPY a.txt /opq/l/o.txt
+`
+	err := secBuild(t, e, "destlinked", df, map[string]string{"a.txt": "A\n", "sub/c.txt": "C\n"})
+	if err != nil {
+		t.Fatalf("Build() = %v", err)
+	}
+	script := "for l in /app /app2 /rel /esc /host /srv/file; do readlink $l; done; cat /srv/app/a.txt /srv/two/a.txt /srv/app/b.txt " +
+		hostDir + "/out/a.txt " + hostDir + "/h.txt /srv/app/sub/c.txt /srv/app/old /opq/d/a.txt /srv/two/o.txt; readlink /opq/l"
+	out, errs, st := secSh(t, e, Config{Image: "destlinked"}, script)
+	want := "/srv/app\n/srv/two\n../../../../srv/app\n/../../.." + filepath.Join(hostDir, "out") + "\n" + hostDir + "\n/srv/app/old\n" +
+		"A\nA\nA\nA\nA\nC\nA\nA\nA\n/srv/two\n"
+	if out != want || st.Code != 0 {
+		t.Errorf("the image's files = %q (exit %d, stderr %q), want %q", out, st.Code, errs, want)
+	}
+	if names := secDirNames(t, hostDir); len(names) != 0 {
+		t.Errorf("host directory %s holds %v after the build, want nothing", hostDir, names)
+	}
+}
