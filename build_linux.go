@@ -107,8 +107,13 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 	if err != nil {
 		return err
 	}
-	dir := strings.TrimPrefix(s.cfg.Config.WorkingDir, "/")
-	if dir == "" || lfs.isDir(dir) {
+	// As BuildKit does, the symlinks of the path are followed inside the
+	// image: WORKDIR makes the directories at their targets.
+	dir, err := resolveInRoot(path.Clean("/"+s.cfg.Config.WorkingDir), true, lfs.readlink)
+	if err != nil {
+		return fmt.Errorf("WORKDIR %s: %w", s.cfg.Config.WorkingDir, err)
+	}
+	if dir == "." || lfs.isDir(dir) {
 		b.configStep(s, in)
 		return nil
 	}

@@ -1308,12 +1308,12 @@ RUN --mount=type=cache,from=src,source=/ddir,target=/c cat /c/real > /got-cache
 	}
 }
 
-// TestSecurityBuildCopyDestLinkStaysInRoot copies to destinations through
-// symlinked directories of the image, in its base layer and in a layer a
+// TestSecurityBuildDestLinkStaysInRoot copies to destinations (and makes
+// a WORKDIR) through symlinked directories of the image, in its base layer and in a layer a
 // RUN made: as BuildKit does, the link is followed inside the image's root
 // (and stays a link), and a link that climbs out with ".." or names a host
 // path is clamped at that root: nothing lands on the host.
-func TestSecurityBuildCopyDestLinkStaysInRoot(t *testing.T) {
+func TestSecurityBuildDestLinkStaysInRoot(t *testing.T) {
 	e := testEngine(t)
 	hostDir := t.TempDir()
 	secImage(t, e, "destlinks", func(root string) {
@@ -1338,16 +1338,18 @@ COPY a.txt /srv/file
 RUN rm -r /opq && mkdir -p /opq/d && ln -s /srv/two /opq/l
 COPY a.txt /opq/d
 COPY a.txt /opq/l/o.txt
+WORKDIR /app2/w
+COPY a.txt .
 `
 	err := secBuild(t, e, "destlinked", df, map[string]string{"a.txt": "A\n", "sub/c.txt": "C\n"})
 	if err != nil {
 		t.Fatalf("Build() = %v", err)
 	}
 	script := "for l in /app /app2 /rel /esc /host /srv/file; do readlink $l; done; cat /srv/app/a.txt /srv/two/a.txt /srv/app/b.txt " +
-		hostDir + "/out/a.txt " + hostDir + "/h.txt /srv/app/sub/c.txt /srv/app/old /opq/d/a.txt /srv/two/o.txt; readlink /opq/l"
+		hostDir + "/out/a.txt " + hostDir + "/h.txt /srv/app/sub/c.txt /srv/app/old /opq/d/a.txt /srv/two/o.txt /srv/two/w/a.txt; readlink /opq/l"
 	out, errs, st := secSh(t, e, Config{Image: "destlinked"}, script)
 	want := "/srv/app\n/srv/two\n../../../../srv/app\n/../../.." + filepath.Join(hostDir, "out") + "\n" + hostDir + "\n/srv/app/old\n" +
-		"A\nA\nA\nA\nA\nC\nA\nA\nA\n/srv/two\n"
+		"A\nA\nA\nA\nA\nC\nA\nA\nA\nA\n/srv/two\n"
 	if out != want || st.Code != 0 {
 		t.Errorf("the image's files = %q (exit %d, stderr %q), want %q", out, st.Code, errs, want)
 	}
