@@ -32,7 +32,8 @@ func linuxStatIDs(fi fs.FileInfo) (ino uint64, ctime int64, ok bool) {
 }
 
 // layerFS is a view of an image's unpacked layers, top first, for the
-// metadata of existing directories.
+// metadata of existing directories and the symlinks on a destination's
+// path.
 type layerFS []string
 
 func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error) {
