@@ -268,10 +268,13 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // working directory and shell) and commits its changes as a layer.
 // COPY and ADD copy files of the context (or, with --from, of a stage or an
 // image) into a layer, without running anything: sources are resolved
-// inside the context (a path or symlink leading out of it is refused),
-// .dockerignore applies, --chown (numeric or names of the image's
-// /etc/passwd) and --chmod are honoured, and ADD extracts local tar
-// archives.
+// inside the context (a path or symlink leading out of it is refused); in
+// a stage or an image (--from, and RUN --mount from=), symlinks resolve
+// inside it as BuildKit resolves them (an absolute one from its root, ".."
+// stopping there); the symlinks of the destination (and of WORKDIR) are
+// followed inside the image and stay links; .dockerignore applies,
+// --chown (numeric or names of the image's /etc/passwd) and --chmod are
+// honoured, and ADD extracts local tar archives.
 //
 // COPY and ADD take here-documents ("COPY <<EOF /file"; several go into a
 // directory under their delimiters' names; an unquoted delimiter expands

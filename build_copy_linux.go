@@ -109,9 +109,16 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 		dest = path.Join("/", s.cfg.Config.WorkingDir, dest)
 	}
 	destIsDir := strings.HasSuffix(dest, "/") || len(srcs)+len(docs) > 1
-	dest = strings.TrimPrefix(path.Clean(dest), "/")
+	// As BuildKit does, the symlinks of dest are followed inside the
+	// image, the last one too: COPY writes at their targets and keeps them.
+	if dest, err = resolveInRoot(path.Clean(dest), true, lfs.readlink); err != nil {
+		return fmt.Errorf("%s destination %s: %w", strings.ToUpper(in.Cmd), rawDest, err)
+	}
+	if dest == "." {
+		dest = ""
+	}
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
-	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add"}
+	c := &copier{b: b, root: root, ignore: ignore, owner: owner, mode: mode, l: l, add: in.Cmd == "add", inStage: from != ""}
 	for _, src := range srcs {
 		u, err := remoteURL(src)
 		if err != nil {
@@ -138,7 +145,11 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 		}
 		matches := []string{name}
 		if strings.ContainsAny(name, "*?[") {
-			if matches, err = fs.Glob(root.FS(), name); err != nil {
+			fsys := root.FS()
+			if c.inStage {
+				fsys = inRootFS{root}
+			}
+			if matches, err = fs.Glob(fsys, name); err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrInvalid, src, err)
 			}
 			// Docker matches the context it was sent, which has no
@@ -224,6 +235,10 @@ type copier struct {
 	mode   *int64
 	l      *layerWriter
 	add    bool
+	// inStage: root holds a stage or an image, whose symlinks resolve
+	// inside it (an absolute one from its root), as BuildKit resolves
+	// them. In the context, one that leads out is refused.
+	inStage bool
 }
 
 func (c *copier) ignored(name string) bool {
@@ -234,10 +249,19 @@ func (c *copier) ignored(name string) bool {
 	return m
 }
 
-// source adds the context's path name at dest: a directory's contents
-// into dest, a file as dest (or dest/base when intoDir).
+// source adds the source root's path name at dest: a directory's
+// contents into dest, a file as dest (or dest/base when intoDir). The
+// symlinks of name are followed, never out of the root; those inside a
+// directory are copied as symlinks.
 func (c *copier) source(name, dest string, intoDir bool) error {
-	fi, err := c.root.Stat(name) // follows symlinks, never out of the root
+	src := name
+	if c.inStage {
+		var err error
+		if src, err = resolveInRoot(name, true, rootReadlink(c.root)); err != nil {
+			return err
+		}
+	}
+	fi, err := c.root.Stat(src)
 	if err != nil {
 		return err
 	}
@@ -246,11 +270,11 @@ func (c *copier) source(name, dest string, intoDir bool) error {
 	}
 	if fi.IsDir() {
 		c.l.dir(dest, c.owner)
-		return fs.WalkDir(c.root.FS(), name, func(p string, d fs.DirEntry, err error) error {
+		return fs.WalkDir(c.root.FS(), src, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if p == name {
+			if p == src {
 				return nil
 			}
 			if c.ignored(p) {
@@ -263,8 +287,8 @@ func (c *copier) source(name, dest string, intoDir bool) error {
 			if err != nil {
 				return err
 			}
-			rel := strings.TrimPrefix(p, name+"/")
-			if name == "." {
+			rel := strings.TrimPrefix(p, src+"/")
+			if src == "." {
 				rel = p
 			}
 			return c.entry(p, path.Join(dest, rel), info)
@@ -272,11 +296,11 @@ func (c *copier) source(name, dest string, intoDir bool) error {
 	}
 	target := c.place(path.Base(name), dest, intoDir)
 	if c.add && fi.Mode().IsRegular() {
-		if ok, err := c.archive(name, dest); ok || err != nil {
+		if ok, err := c.archive(src, dest); ok || err != nil {
 			return err
 		}
 	}
-	return c.entry(name, target, fi)
+	return c.entry(src, target, fi)
 }
 
 // place returns where a file named name goes for dest: dest/name when

@@ -105,6 +105,7 @@ var buildInteropCases = []buildInteropCase{
 	{name: "web"},
 	{name: "archives", prepare: writeVendorArchives},
 	{name: "envargs", args: map[string]string{"PORT": "8081"}},
+	{name: "symlinks"},
 }
 
 // writeVendorArchives writes vendor.tar and assets.tar.gz for the archives

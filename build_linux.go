@@ -32,7 +32,8 @@ func linuxStatIDs(fi fs.FileInfo) (ino uint64, ctime int64, ok bool) {
 }
 
 // layerFS is a view of an image's unpacked layers, top first, for the
-// metadata of existing directories.
+// metadata of existing directories and the symlinks on a destination's
+// path.
 type layerFS []string
 
 func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error) {
@@ -50,30 +51,50 @@ func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error)
 // stat returns the metadata of name (a clean relative path) as an overlay
 // of the layers shows it, without following symlinks; nil when missing.
 func (l layerFS) stat(name string) *syscall.Stat_t {
+	_, st := l.lookup(name)
+	return st
+}
+
+// readlink is the readlink of resolveInRoot for the layers.
+func (l layerFS) readlink(name string) (string, bool) {
+	p, st := l.lookup(name)
+	if st == nil || st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
+		return "", false
+	}
+	target, err := os.Readlink(p)
+	return target, err == nil
+}
+
+// lookup returns the host path and metadata of name as stat describes it.
+func (l layerFS) lookup(name string) (string, *syscall.Stat_t) {
 	parts := strings.Split(name, "/")
 	for _, d := range l {
+		hidden := false
 		for i := range parts {
 			p := filepath.Join(d, filepath.Join(parts[:i+1]...))
 			fi, err := os.Lstat(p)
 			if err != nil {
-				break
+				break // not in this layer; look below
 			}
 			if fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi) {
-				return nil
+				return "", nil
 			}
 			if i == len(parts)-1 {
 				st, _ := fi.Sys().(*syscall.Stat_t)
-				return st
+				return p, st
 			}
 			if !fi.IsDir() {
-				return nil
+				return "", nil
 			}
 			if isOpaque(p) {
-				return nil // the name is not in this layer, and hidden below
+				hidden = true // the layers below cannot show what this one lacks
 			}
 		}
+		if hidden {
+			return "", nil
+		}
 	}
-	return nil
+	return "", nil
 }
 
 func (l layerFS) isDir(name string) bool {
@@ -87,8 +108,13 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 	if err != nil {
 		return err
 	}
-	dir := strings.TrimPrefix(s.cfg.Config.WorkingDir, "/")
-	if dir == "" || lfs.isDir(dir) {
+	// As BuildKit does, the symlinks of the path are followed inside the
+	// image: WORKDIR makes the directories at their targets.
+	dir, err := resolveInRoot(path.Clean("/"+s.cfg.Config.WorkingDir), true, lfs.readlink)
+	if err != nil {
+		return fmt.Errorf("WORKDIR %s: %w", s.cfg.Config.WorkingDir, err)
+	}
+	if dir == "." || lfs.isDir(dir) {
 		b.configStep(s, in)
 		return nil
 	}

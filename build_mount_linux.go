@@ -205,27 +205,33 @@ func (b *builder) prepareBind(ctx context.Context, pm *runMount, p *preparedMoun
 	return nil
 }
 
-// sourceIn returns the host path of source inside the directory dir,
-// checked to resolve inside it (a symlink or ".." leading out is refused).
+// sourceIn returns the host path of source inside dir, the files of a
+// stage or an image: its symlinks are resolved inside dir, an absolute
+// one from dir, as BuildKit resolves them in the stage.
 func sourceIn(dir, source string) (string, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return "", err
 	}
 	defer root.Close()
-	fi, err := root.Stat(source)
+	p, err := resolveInRoot(source, true, rootReadlink(root))
 	if err != nil {
 		return "", fmt.Errorf("source %s: %w", source, err)
 	}
-	if source == "." && fi.IsDir() {
+	fi, err := root.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", source, err)
+	}
+	if p == "." && fi.IsDir() {
 		// MkdirTemp made it 0700; the image's root is readable.
 		if err := os.Chmod(dir, 0o755); err != nil {
 			return "", err
 		}
 	}
-	// dir is a private copy nobody else changes: the kernel resolves the
-	// joined path as os.Root just did.
-	return filepath.Join(dir, filepath.FromSlash(source)), nil
+	// No component of p is a symlink, and dir is a private copy nobody
+	// else changes: the kernel resolves the joined path to the file
+	// os.Root just found.
+	return filepath.Join(dir, filepath.FromSlash(p)), nil
 }
 
 // prepareSecret writes a secret given to the build into a file of its

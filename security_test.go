@@ -1646,3 +1646,135 @@ true`)
 		t.Errorf("terminal ioctls and /dev/console in a -t container: %q, want %q (EIO for each)", got, want)
 	}
 }
+
+// secBuild builds the Dockerfile df with the context files (name ->
+// content) and returns the image's tag, or the build's error.
+func secBuild(t *testing.T, e *Engine, tag, df string, files map[string]string) error {
+	t.Helper()
+	dir := t.TempDir()
+	secWriteFile(t, filepath.Join(dir, "Dockerfile"), df, 0o644)
+	for name, content := range files {
+		secWriteFile(t, filepath.Join(dir, name), content, 0o644)
+	}
+	_, err := e.Build(context.Background(), dir, BuildTag(tag))
+	return err
+}
+
+// TestSecurityBuildSymlinkStaysInStage copies and mounts from a stage
+// through symlinks that are absolute, that climb with "..", and that name
+// host-only paths. Each is resolved inside the stage, as BuildKit resolves
+// it (never on the host that holds the stage's files): the build copies
+// the stage's file, or fails when the stage has none, and never sees the
+// host's marker.
+func TestSecurityBuildSymlinkStaysInStage(t *testing.T) {
+	e := testEngine(t)
+	hostDir := t.TempDir()
+	secWriteFile(t, filepath.Join(hostDir, "marker"), "host marker\n", 0o644)
+	secWriteFile(t, filepath.Join(hostDir, "only"), "host only\n", 0o644)
+	secImage(t, e, "linked", func(root string) {
+		secWriteFile(t, filepath.Join(root, "data/real"), "stage real\n", 0o644)
+		secSymlink(t, root, "data/inner", "/etc/passwd")
+		secSymlink(t, root, "etc/x", "/data/real")
+		secSymlink(t, root, "up", "../../../../../data/real")
+		secSymlink(t, root, "deep/dir/up", "../../../../../../../data")
+		secSymlink(t, root, "ddir", "/data")
+		secWriteFile(t, filepath.Join(root, hostDir, "marker"), "stage marker\n", 0o644)
+		secSymlink(t, root, "hostlink", filepath.Join(hostDir, "marker"))
+		secSymlink(t, root, "dotdot", "/../../../.."+filepath.Join(hostDir, "marker"))
+		secSymlink(t, root, "hostonly", filepath.Join(hostDir, "only"))
+		secSymlink(t, root, "loop", "loop")
+	})
+	df := `FROM linked AS src
+FROM busybox
+COPY --from=src /etc/x /got-abs
+COPY --from=src /up /got-up
+COPY --from=src /deep/dir/up/real /got-mid
+COPY --from=src /hostlink /got-host
+COPY --from=src /dotdot /got-dotdot
+COPY --from=src /ddir /got-dir/
+COPY --from=src /deep/dir/up/re* /etc/x* /got-glob/
+RUN --mount=type=bind,from=src,source=/etc/x,target=/m cat /m > /got-mount
+RUN --mount=type=bind,from=src,source=/deep/dir/up,target=/m cat /m/real > /got-mount-dir
+RUN --mount=type=bind,from=src,source=/dotdot,target=/m cat /m > /got-mount-host
+RUN --mount=type=cache,from=src,source=/ddir,target=/c cat /c/real > /got-cache
+`
+	if err := secBuild(t, e, "instage", df, nil); err != nil {
+		t.Fatalf("Build() = %v", err)
+	}
+	out, errs, st := secSh(t, e, Config{Image: "instage"},
+		"cat /got-abs /got-up /got-mid /got-host /got-dotdot /got-dir/real /got-glob/real /got-glob/x /got-mount /got-mount-dir /got-mount-host /got-cache; readlink /got-dir/inner")
+	want := "stage real\nstage real\nstage real\nstage marker\nstage marker\nstage real\nstage real\nstage real\nstage real\nstage real\nstage marker\nstage real\n/etc/passwd\n"
+	if out != want || st.Code != 0 {
+		t.Errorf("the image's files = %q (exit %d, stderr %q), want %q", out, st.Code, errs, want)
+	}
+
+	// A link to a path only the host has, and a loop, fail the build.
+	for _, step := range []string{
+		"COPY --from=src /hostonly /got",
+		"COPY --from=src /hostonly/ /got/",
+		"COPY --from=src /loop /got",
+		"RUN --mount=type=bind,from=src,source=/hostonly,target=/m cat /m",
+		"RUN --mount=type=cache,from=src,source=/hostonly,target=/m cat /m",
+	} {
+		err := secBuild(t, e, "hostonly", "FROM linked AS src\nFROM busybox\n"+step+"\n", nil)
+		var be *BuildError
+		if !errors.As(err, &be) || be.Line != 3 || be.ExitCode != 0 {
+			t.Errorf("%s: Build() = %v, want a BuildError of line 3 before anything runs", step, err)
+		} else if strings.Contains(err.Error(), "host only") {
+			t.Errorf("%s: Build() = %v: the host's file was read", step, err)
+		}
+	}
+	if got := secReadHost(t, filepath.Join(hostDir, "marker")); got != "host marker\n" {
+		t.Errorf("host marker = %q, want %q", got, "host marker\n")
+	}
+}
+
+// TestSecurityBuildDestLinkStaysInRoot copies to destinations (and makes
+// a WORKDIR) through symlinked directories of the image, in its base layer and in a layer a
+// RUN made: as BuildKit does, the link is followed inside the image's root
+// (and stays a link), and a link that climbs out with ".." or names a host
+// path is clamped at that root: nothing lands on the host.
+func TestSecurityBuildDestLinkStaysInRoot(t *testing.T) {
+	e := testEngine(t)
+	hostDir := t.TempDir()
+	secImage(t, e, "destlinks", func(root string) {
+		secWriteFile(t, filepath.Join(root, "srv/app/old"), "old\n", 0o644)
+		secSymlink(t, root, "app", "/srv/app")
+		secSymlink(t, root, "rel", "../../../../srv/app")
+		secSymlink(t, root, "esc", "/../../.."+filepath.Join(hostDir, "out"))
+		secSymlink(t, root, "host", hostDir)
+		secSymlink(t, root, "srv/file", "/srv/app/old")
+		secWriteFile(t, filepath.Join(root, "opq/old"), "old\n", 0o644)
+	})
+	df := `FROM destlinks
+RUN mkdir -p /srv/two && ln -s /srv/two /app2
+COPY a.txt /app/
+COPY a.txt /app2/
+COPY a.txt /rel/b.txt
+COPY a.txt /esc/
+COPY a.txt /host/h.txt
+COPY a.txt /app
+COPY sub /app/sub/
+COPY a.txt /srv/file
+RUN rm -r /opq && mkdir -p /opq/d && ln -s /srv/two /opq/l
+COPY a.txt /opq/d
+COPY a.txt /opq/l/o.txt
+WORKDIR /app2/w
+COPY a.txt .
+`
+	err := secBuild(t, e, "destlinked", df, map[string]string{"a.txt": "A\n", "sub/c.txt": "C\n"})
+	if err != nil {
+		t.Fatalf("Build() = %v", err)
+	}
+	script := "for l in /app /app2 /rel /esc /host /srv/file; do readlink $l; done; cat /srv/app/a.txt /srv/two/a.txt /srv/app/b.txt " +
+		hostDir + "/out/a.txt " + hostDir + "/h.txt /srv/app/sub/c.txt /srv/app/old /opq/d/a.txt /srv/two/o.txt /srv/two/w/a.txt; readlink /opq/l"
+	out, errs, st := secSh(t, e, Config{Image: "destlinked"}, script)
+	want := "/srv/app\n/srv/two\n../../../../srv/app\n/../../.." + filepath.Join(hostDir, "out") + "\n" + hostDir + "\n/srv/app/old\n" +
+		"A\nA\nA\nA\nA\nC\nA\nA\nA\nA\n/srv/two\n"
+	if out != want || st.Code != 0 {
+		t.Errorf("the image's files = %q (exit %d, stderr %q), want %q", out, st.Code, errs, want)
+	}
+	if names := secDirNames(t, hostDir); len(names) != 0 {
+		t.Errorf("host directory %s holds %v after the build, want nothing", hostDir, names)
+	}
+}
