@@ -152,9 +152,15 @@ type Resources struct {
 	// nodes ("0-1", "0,2").
 	CpusetCpus string `json:"cpusetCpus,omitempty"`
 	CpusetMems string `json:"cpusetMems,omitempty"`
-	// PIDs is the largest number of processes; 0 or -1 means no limit.
+	// PIDs is the largest number of processes (threads count); 0 means
+	// DefaultPIDs, -1 no limit. Docker sets none by default; dock, as
+	// podman, stops a fork bomb short of the host's limit.
 	PIDs int64 `json:"pids,omitempty"`
 }
+
+// DefaultPIDs is the pids limit of a container whose Resources.PIDs is 0,
+// podman's default.
+const DefaultPIDs = 2048
 
 // ExitStatus is how a container or exec process ended.
 type ExitStatus struct {

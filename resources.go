@@ -12,7 +12,8 @@ const cpuPeriod = 100000
 
 // cgroupResources turns Resources into cgroup limits with Docker's
 // defaults: swap twice the memory limit unless set, CPUs as a quota over a
-// 100 ms period, and the device allowlist unless privileged.
+// 100 ms period, and the device allowlist unless privileged; and with
+// podman's pids limit, DefaultPIDs, unless set.
 func cgroupResources(r Resources, privileged bool) cgroup.Resources {
 	out := cgroup.Resources{
 		Memory:            r.Memory,
@@ -22,6 +23,9 @@ func cgroupResources(r Resources, privileged bool) cgroup.Resources {
 		CpusetCpus:        r.CpusetCpus,
 		CpusetMems:        r.CpusetMems,
 		PIDs:              r.PIDs,
+	}
+	if r.PIDs == 0 {
+		out.PIDs = DefaultPIDs
 	}
 	if r.Memory > 0 && r.MemorySwap == 0 {
 		out.MemorySwap = 2 * r.Memory

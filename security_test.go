@@ -1778,3 +1778,32 @@ COPY a.txt .
 		t.Errorf("host directory %s holds %v after the build, want nothing", hostDir, names)
 	}
 }
+
+// TestSecurityDefaultPidsLimit checks that a container with no pids limit
+// set gets DefaultPIDs (podman's 2048): a fork bomb in a default container
+// reached the host's limit. -1 lifts the limit.
+func TestSecurityDefaultPidsLimit(t *testing.T) {
+	e := testEngine(t)
+	importBusybox(t, e)
+	limit := `cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max`
+	for _, tc := range []struct {
+		pids int64
+		want string
+	}{{0, "2048\n"}, {-1, "max\n"}, {100, "100\n"}} {
+		out, errs, _ := secSh(t, e, Config{Resources: Resources{PIDs: tc.pids}}, limit)
+		if out != tc.want {
+			t.Errorf("pids.max with Resources.PIDs %d = %q (stderr %q), want %q", tc.pids, out, errs, tc.want)
+		}
+	}
+	// A bounded fork bomb: 2100 sleeping processes, in a default container.
+	// The shell prints each count (a builtin: no fork) and dies, or
+	// stops, when a fork fails.
+	out, errs, _ := secSh(t, e, Config{}, `i=1; while [ $i -lt 2100 ]; do sleep 30 & i=$((i+1)); echo $i; done`)
+	lines := strings.Fields(out)
+	if len(lines) == 0 {
+		t.Fatalf("fork loop printed nothing (stderr %q)", errs)
+	}
+	if n, err := strconv.Atoi(lines[len(lines)-1]); err != nil || n > DefaultPIDs || !strings.Contains(errs, "fork") {
+		t.Errorf("processes in a default container after a fork loop: %d (stderr %q), want a fork failure at %d", n, errs, DefaultPIDs)
+	}
+}

@@ -100,8 +100,11 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	})
 	fs.String(&cfg.Resources.CpusetCpus, "cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)")
 	fs.String(&cfg.Resources.CpusetMems, "cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)")
-	fs.Func("pids-limit", "Tune container pids limit (set -1 for unlimited)", func(s string) error {
+	fs.Func("pids-limit", "Tune container pids limit (default 2048; set -1 for unlimited)", func(s string) error {
 		v, err := strconv.ParseInt(s, 10, 64)
+		if v == 0 {
+			v = -1 // docker's 0 is no limit; the library's 0 is the default
+		}
 		cfg.Resources.PIDs = v
 		return err
 	})

@@ -109,6 +109,9 @@ func TestParseRun(t *testing.T) {
 		{"memory bytes and unlimited swap", []string{"-m", "4194304", "--memory-swap", "-1", "--pids-limit=-1", "busybox"}, base(func(o *runOptions) {
 			o.Config.Resources = dock.Resources{Memory: 4 << 20, MemorySwap: -1, PIDs: -1}
 		})},
+		{"pids limit 0 is docker's no limit", []string{"--pids-limit", "0", "busybox"}, base(func(o *runOptions) {
+			o.Config.Resources = dock.Resources{PIDs: -1}
+		})},
 		{"ulimits", []string{"--ulimit", "nofile=1024:2048", "--ulimit=nproc=10", "busybox"}, base(func(o *runOptions) {
 			o.Config.Ulimits = []dock.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}, {Name: "nproc", Soft: 10, Hard: 10}}
 		})},
