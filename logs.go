@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -20,108 +19,6 @@ type logLine struct {
 	Log    string    `json:"log"`
 	Stream string    `json:"stream"`
 	Time   time.Time `json:"time"`
-}
-
-// logWriter appends the container's output to its log file. Lines of the
-// two streams never interleave within a line.
-type logWriter struct {
-	mu      sync.Mutex
-	f       *os.File
-	streams []*lineSplitter
-}
-
-func (c *Container) openLog() (*logWriter, error) {
-	f, err := os.OpenFile(c.dir("json.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open log: %w", err)
-	}
-	return &logWriter{f: f}, nil
-}
-
-// Close logs what is left of unfinished lines, then closes the file.
-func (l *logWriter) Close() error {
-	for _, s := range l.streams {
-		if len(s.buf) > 0 {
-			l.write(s.name, s.buf)
-			s.buf = nil
-		}
-	}
-	return l.f.Close()
-}
-
-// maxLogLine is where a line without a newline is cut, as Docker does.
-const maxLogLine = 16 << 10
-
-func (l *logWriter) write(stream string, line []byte) {
-	data, _ := json.Marshal(logLine{Log: string(line), Stream: stream, Time: time.Now().UTC()})
-	data = append(data, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.f.Write(data) // a full disk loses log lines, never the container
-}
-
-// stream returns a writer that logs each line of a stream and copies the
-// bytes to out (when not nil).
-func (l *logWriter) stream(name string, out io.Writer) io.Writer {
-	s := &lineSplitter{log: l, name: name, out: out}
-	l.streams = append(l.streams, s)
-	return s
-}
-
-type lineSplitter struct {
-	log  *logWriter
-	name string
-	out  io.Writer
-	buf  []byte
-}
-
-func (s *lineSplitter) Write(p []byte) (int, error) {
-	if s.out != nil {
-		// A reader that went away must not stop the container's output
-		// from reaching the log.
-		if _, err := s.out.Write(p); err != nil {
-			s.out = nil
-		}
-	}
-	s.buf = append(s.buf, p...)
-	for {
-		i := bytes.IndexByte(s.buf, '\n')
-		if i < 0 {
-			break
-		}
-		s.log.write(s.name, s.buf[:i+1])
-		s.buf = s.buf[i+1:]
-	}
-	for len(s.buf) >= maxLogLine {
-		s.log.write(s.name, s.buf[:maxLogLine])
-		s.buf = s.buf[maxLogLine:]
-	}
-	if len(s.buf) == 0 {
-		s.buf = nil
-	}
-	return len(p), nil
-}
-
-// lockedWriter serialises the writes of several goroutines to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// sameWriter reports whether a and b are the same non-nil writer, as
-// os/exec decides it: comparable and equal.
-func sameWriter(a, b io.Writer) bool {
-	if a == nil || b == nil {
-		return false
-	}
-	defer func() { recover() }() // an uncomparable dynamic type
-	return a == b
 }
 
 // LogOptions select what Logs returns.
