@@ -10,20 +10,43 @@ import (
 	"time"
 )
 
-// logWriter appends the container's output to its log file. Lines of the
-// two streams never interleave within a line.
+// logWriter appends the container's output to its log file, rotated as
+// lc says (see LogConfig and rotateLog). Lines of the two streams never
+// interleave within a line. A failure to write or rotate loses log lines,
+// never the container.
 type logWriter struct {
+	path   string
+	limits LogConfig // resolved
+	// mu guards the file: the two streams write from two goroutines.
 	mu      sync.Mutex
-	f       *os.File
+	f       *os.File // nil after a failed reopen; the next line retries
+	size    int64    // of f, as far as this writer knows
 	streams []*lineSplitter
 }
 
-func (c *Container) openLog() (*logWriter, error) {
-	f, err := os.OpenFile(c.dir("json.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
+// openLog opens the container's log for appending, with the limits lc.
+func (c *Container) openLog(lc LogConfig) (*logWriter, error) {
+	l := &logWriter{path: c.dir("json.log"), limits: lc.resolved()}
+	if err := l.open(); err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
-	return &logWriter{f: f}, nil
+	return l, nil
+}
+
+// open opens the file at l.path; a restarted container appends to its
+// log, whose size counts towards the limit.
+func (l *logWriter) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	l.f, l.size = f, st.Size()
+	return nil
 }
 
 // Close logs what is left of unfinished lines, then closes the file.
@@ -34,7 +57,14 @@ func (l *logWriter) Close() error {
 			s.buf = nil
 		}
 	}
-	return l.f.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
 }
 
 // maxLogLine is where a line without a newline is cut, as Docker does.
@@ -45,7 +75,26 @@ func (l *logWriter) write(stream string, line []byte) {
 	data = append(data, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.f.Write(data) // a full disk loses log lines, never the container
+	l.append(data)
+}
+
+// append writes one encoded line, after a rotation when the line would
+// take a file that is not empty past MaxSize. When the rotation fails the
+// line goes to the current file (the next line tries again); when the new
+// file cannot be opened, the line is lost.
+func (l *logWriter) append(data []byte) {
+	limit := l.limits.MaxSize
+	if l.f != nil && limit > 0 && l.size > 0 && l.size+int64(len(data)) > limit {
+		if rotateLog(l.path, l.limits.MaxFiles) == nil {
+			l.f.Close()
+			l.f = nil
+		}
+	}
+	if l.f == nil && l.open() != nil {
+		return
+	}
+	n, _ := l.f.Write(data) // a full disk loses log lines, never the container
+	l.size += int64(n)
 }
 
 // stream returns a writer that logs each line of a stream and copies the
@@ -111,4 +160,3 @@ func sameWriter(a, b io.Writer) bool {
 	defer func() { recover() }() // an uncomparable dynamic type
 	return a == b
 }
-

@@ -429,7 +429,7 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	}
 	attr.Cloneflags = initCloneFlags(l)
 	attr.Pdeathsig = syscall.SIGKILL
-	logw, err := c.openLog()
+	logw, err := c.openLog(cfg.Log)
 	if err != nil {
 		return nil, nil, err
 	}
