@@ -274,7 +274,8 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 				head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
 			}
 		}
-		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty)
+		lc := rec.Config.Log.resolved() // records made before Log: the defaults
+		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 		plan = head.Append(plan)
 		onPid = func(pid int) error {
 			p.pid = pid
