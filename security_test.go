@@ -1226,23 +1226,6 @@ func TestSecuritySignalsStartClean(t *testing.T) {
 	}
 }
 
-// secLogSizes returns the sizes of a container's json.log, json.log.1,
-// ... (up to the first missing one) and their total.
-func secLogSizes(t *testing.T, c *Container) (sizes []int64, total int64) {
-	t.Helper()
-	for i := 0; ; i++ {
-		fi, err := os.Stat(rotatedLog(c.dir("json.log"), i))
-		if errors.Is(err, os.ErrNotExist) {
-			return sizes, total
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		sizes = append(sizes, fi.Size())
-		total += fi.Size()
-	}
-}
-
 // A container cannot fill the host's disk through its log: a container
 // that writes far more than its log limits, detached (the C monitor
 // writes the log) or attached (the engine does), leaves at most MaxFiles
@@ -1271,7 +1254,11 @@ func TestSecurityLogGrowthBounded(t *testing.T) {
 		if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
 			t.Fatalf("%s: Wait = %+v, %v; want exit 0", name, st, err)
 		}
-		sizes, total := secLogSizes(t, c)
+		sizes := logFileSizes(t, c)
+		var total int64
+		for _, n := range sizes {
+			total += n
+		}
 		const lineSlack = 100 // one json-file line of seq's output
 		if len(sizes) != lc.MaxFiles || total > lc.MaxSize*int64(lc.MaxFiles)+lineSlack {
 			t.Errorf("%s: log files %v (%d bytes), want %d files, %d bytes at most", name, sizes, total, lc.MaxFiles, lc.MaxSize*int64(lc.MaxFiles))
@@ -1339,7 +1326,7 @@ func TestSecurityLogDefaultBounded(t *testing.T) {
 	if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
 		t.Fatalf("Wait = %+v, %v; want exit 0", st, err)
 	}
-	sizes, _ := secLogSizes(t, c)
+	sizes := logFileSizes(t, c)
 	if len(sizes) != 2 || sizes[1] > 20<<20 || sizes[1] < 20<<20-(20<<10) || sizes[0] > 20<<20 {
 		t.Errorf("log files %v after 21.5 MB of output, want json.log.1 of 20 MiB (less a line) and json.log", sizes)
 	}
