@@ -94,7 +94,44 @@ type Config struct {
 	AutoRemove bool `json:"autoRemove,omitempty"`
 	// Labels are free-form metadata.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Log bounds the container's log on disk. The zero value rotates at
+	// 20 MiB and keeps 5 files, as Docker's local log driver does; Create
+	// records the resolved values.
+	Log LogConfig `json:"log,omitzero"`
 }
+
+// LogConfig bounds a container's log: its output, kept in the container's
+// directory as json.log in Docker's json-file format. When writing a line
+// would take json.log past MaxSize, the file is rotated: json.log.(N-2)
+// becomes json.log.(N-1), and so on, json.log becomes json.log.1 and a new
+// json.log is started (N is MaxFiles; the oldest file is dropped). The
+// rotated files are not compressed. Container.Logs reads them, oldest
+// first. Both the engine (attached containers) and the monitor of a
+// detached container rotate with these limits.
+//
+// Unlike Docker, whose json-file driver keeps one file that grows without
+// bound unless it is given max-size, the default here is the bound of
+// Docker's local driver (20 MiB x 5 files), in the json-file format; set
+// MaxSize to -1 for an unbounded log.
+type LogConfig struct {
+	// MaxSize is the size in bytes at which json.log is rotated: 0 means
+	// DefaultLogMaxSize, -1 means no limit (one file, never rotated).
+	// A line longer than MaxSize gets a file of its own.
+	MaxSize int64 `json:"maxSize,omitempty"`
+	// MaxFiles is the largest number of log files kept, json.log
+	// included (Docker's max-file): 0 means DefaultLogMaxFiles, 1 means
+	// json.log is started afresh when full, keeping no older lines. At
+	// most MaxLogFiles; it must be 0 when MaxSize is -1.
+	MaxFiles int `json:"maxFiles,omitempty"`
+}
+
+// The defaults of LogConfig, those of Docker's local log driver, and the
+// largest MaxFiles (each rotation renames every file).
+const (
+	DefaultLogMaxSize  = 20 << 20
+	DefaultLogMaxFiles = 5
+	MaxLogFiles        = 1000
+)
 
 // Mount is a bind, volume or tmpfs mount.
 type Mount struct {

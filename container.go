@@ -152,6 +152,9 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	if err := validateConfig(&cfg); err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	// The log limits are recorded as they apply, so that a later change
+	// of the defaults leaves this container's alone.
+	cfg.Log = cfg.Log.resolved()
 	img, err := e.imageForRun(ctx, cfg.Image)
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)

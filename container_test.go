@@ -263,6 +263,31 @@ func TestLogsFollow(t *testing.T) {
 	assert.Equal(t, "a\nb\n", out.String())
 }
 
+// Follow reads a detached container's log while its monitor rotates it
+// dozens of times: every line once, in order (the files are enough for
+// the whole output, so that a slow reader loses nothing).
+func TestLogsFollowDetachedRotation(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	const lines = 20000 // about 1.5 MB of json-file lines
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"seq", "1", strconv.Itoa(lines)},
+		Log: LogConfig{MaxSize: 32 << 10, MaxFiles: 100}})
+	require.NoError(t, err)
+	require.NoError(t, c.StartDetached(ctx))
+	var out bytes.Buffer
+	require.NoError(t, c.Logs(ctx, &out, nil, LogOptions{Follow: true}))
+	var want strings.Builder
+	for i := 1; i <= lines; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	if out.String() != want.String() {
+		got := strings.Fields(out.String())
+		t.Errorf("Logs(Follow) across rotations: %d lines, want %d, in order", len(got), lines)
+	}
+	_, err = os.Stat(rotatedLog(c.dir("json.log"), 30))
+	require.NoError(t, err, "the log must have been rotated dozens of times")
+}
+
 func TestLifecycle(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()

@@ -47,6 +47,9 @@ func validateConfig(cfg *Config) error {
 	if err := validateResources(&cfg.Resources); err != nil {
 		return err
 	}
+	if err := validateLog(cfg.Log); err != nil {
+		return err
+	}
 	for _, m := range [][]IDMap{cfg.UIDMap, cfg.GIDMap} {
 		for _, r := range m {
 			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {

@@ -77,7 +77,9 @@
 // builds the CLI, about 1 MiB otherwise) so that it outlives the program:
 // another process that opens the same root can Wait for it, Kill it, read
 // its Logs and Remove it. Every container's output is also kept in its
-// log, in Docker's json-file format.
+// log, in Docker's json-file format, rotated as Config.Log says: by
+// default at 20 MiB, keeping 5 files (Docker's local driver's bound), so
+// that no container can fill the disk through its output.
 //
 // Each container gets new mount, PID, UTS, IPC, network (unless
 // Network is "host") and cgroup namespaces, and a user namespace when

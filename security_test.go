@@ -1807,3 +1807,113 @@ func TestSecurityDefaultPidsLimit(t *testing.T) {
 		t.Errorf("processes in a default container after a fork loop: %d (stderr %q), want a fork failure at %d", n, errs, DefaultPIDs)
 	}
 }
+
+// A container cannot fill the host's disk through its log: a container
+// that writes far more than its log limits, detached (the C monitor
+// writes the log) or attached (the engine does), leaves at most MaxFiles
+// files of at most MaxSize bytes, and Logs returns its latest lines in
+// order.
+func TestSecurityLogGrowthBounded(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	const lines = 20000 // about 1.5 MB of json-file lines
+	lc := LogConfig{MaxSize: 32 << 10, MaxFiles: 3}
+	for _, detached := range []bool{true, false} {
+		name := map[bool]string{true: "detached", false: "attached"}[detached]
+		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"seq", "1", strconv.Itoa(lines)}, Log: lc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if detached {
+			err = c.StartDetached(ctx)
+		} else {
+			c.Stdout = io.Discard
+			err = c.Start(ctx)
+		}
+		if err != nil {
+			t.Fatalf("%s: Start = %v", name, err)
+		}
+		if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
+			t.Fatalf("%s: Wait = %+v, %v; want exit 0", name, st, err)
+		}
+		sizes := logFileSizes(t, c)
+		var total int64
+		for _, n := range sizes {
+			total += n
+		}
+		const lineSlack = 100 // one json-file line of seq's output
+		if len(sizes) != lc.MaxFiles || total > lc.MaxSize*int64(lc.MaxFiles)+lineSlack {
+			t.Errorf("%s: log files %v (%d bytes), want %d files, %d bytes at most", name, sizes, total, lc.MaxFiles, lc.MaxSize*int64(lc.MaxFiles))
+		}
+		for i, n := range sizes {
+			if n > lc.MaxSize {
+				t.Errorf("%s: json.log(.%d) has %d bytes, want at most %d", name, i, n, lc.MaxSize)
+			}
+		}
+		var out bytes.Buffer
+		if err := c.Logs(ctx, &out, nil, LogOptions{}); err != nil {
+			t.Fatalf("%s: Logs = %v", name, err)
+		}
+		got := strings.Fields(out.String())
+		// The rotated files are full but for a line: at least MaxFiles-1
+		// files of lines of at most lineSlack bytes.
+		if atLeast := int(lc.MaxSize) * (lc.MaxFiles - 1) / lineSlack; len(got) < atLeast {
+			t.Fatalf("%s: Logs returned %d lines, want at least %d", name, len(got), atLeast)
+		}
+		for i, s := range got {
+			if want := strconv.Itoa(lines - len(got) + 1 + i); s != want {
+				t.Fatalf("%s: Logs line %d = %q, want %q: the latest lines, in order", name, i, s, want)
+			}
+		}
+		var tail bytes.Buffer
+		if err := c.Logs(ctx, &tail, nil, LogOptions{Tail: 5}); err != nil || tail.String() != "19996\n19997\n19998\n19999\n20000\n" {
+			t.Errorf("%s: Logs(Tail: 5) = %q, %v; want 19996-20000", name, tail.String(), err)
+		}
+		if err := c.Remove(ctx, false); err != nil {
+			t.Errorf("%s: Remove = %v", name, err)
+		}
+		if _, err := os.Stat(c.dir()); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: after Remove, the container's directory (and its rotated logs): %v", name, err)
+		}
+	}
+}
+
+// By default a container's log is bounded too: Create records Docker's
+// local driver's limits (20 MiB x 5 files), and a detached container's
+// monitor rotates at 20 MiB. Also a zero LogConfig of a record made
+// before LogConfig existed resolves to them.
+func TestSecurityLogDefaultBounded(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	if got := (LogConfig{}).resolved(); got != (LogConfig{MaxSize: 20 << 20, MaxFiles: 5}) {
+		t.Errorf("LogConfig{}.resolved() = %+v, want 20 MiB x 5", got)
+	}
+	// 21 MB as one endless line, which the log cuts every 16 KiB: a
+	// thousand-odd json-file lines, quick to write.
+	script := "head -c 21500000 /dev/zero | tr '\\0' x"
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", script}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Log != (LogConfig{MaxSize: 20 << 20, MaxFiles: 5}) {
+		t.Errorf("recorded Config.Log = %+v, want the defaults 20 MiB x 5", info.Config.Log)
+	}
+	if err := c.StartDetached(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
+		t.Fatalf("Wait = %+v, %v; want exit 0", st, err)
+	}
+	sizes := logFileSizes(t, c)
+	if len(sizes) != 2 || sizes[1] > 20<<20 || sizes[1] < 20<<20-(20<<10) || sizes[0] > 20<<20 {
+		t.Errorf("log files %v after 21.5 MB of output, want json.log.1 of 20 MiB (less a line) and json.log", sizes)
+	}
+	var out bytes.Buffer
+	if err := c.Logs(ctx, &out, nil, LogOptions{}); err != nil || out.Len() != 21500000 {
+		t.Errorf("Logs = %d bytes, %v; want all 21500000 across the two files", out.Len(), err)
+	}
+}

@@ -274,7 +274,8 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 				head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
 			}
 		}
-		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty)
+		lc := rec.Config.Log.resolved() // records made before Log: the defaults
+		head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 		plan = head.Append(plan)
 		onPid = func(pid int) error {
 			p.pid = pid
@@ -431,7 +432,7 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	}
 	attr.Cloneflags = initCloneFlags(l)
 	attr.Pdeathsig = syscall.SIGKILL
-	logw, err := c.openLog()
+	logw, err := c.openLog(cfg.Log)
 	if err != nil {
 		return nil, nil, err
 	}

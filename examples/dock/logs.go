@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -47,9 +48,18 @@ func cmdLogs(ctx context.Context, c *cli, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = ct.Logs(ctx, c.stdout, c.stderr, opt)
+	err = ct.Logs(ctx, termSafe(c.stdout), termSafe(c.stderr), opt)
 	if ctx.Err() != nil {
 		return nil // ^C ends -f
 	}
 	return err
+}
+
+// termSafe returns w, or when w is a terminal a writer that escapes the
+// control characters that would drive it (see termSafeWriter).
+func termSafe(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		return &termSafeWriter{w: w}
+	}
+	return w
 }

@@ -26,6 +26,11 @@
 //     monitor removes it when it exits.
 //   - login stores the credentials without checking them with the
 //     registry; the next pull or push does.
+//   - Containers' logs are bounded by default, at 20 MiB x 5 files (the
+//     library's default, that of docker's local driver), in the json-file
+//     format whichever --log-driver, json-file or local, is given; see
+//     --log-opt. logs escapes control characters when it writes to a
+//     terminal (see dock logs --help).
 //
 // The CLI lives for milliseconds: it turns off the runtime's watch of the
 // cgroup's CPU limit for GOMAXPROCS (a background task, and mountinfo read
@@ -108,6 +113,16 @@ func init() {
 	}
 }
 
+// commandDetails are what a command's --help says after its summary.
+var commandDetails = map[string]string{
+	"logs": `On a terminal, control characters in the container's output are written
+escaped, as ps writes commands (ESC as \x1b): only newlines, tabs, carriage
+returns before a newline and colours (SGR) pass, so that the output cannot
+move the cursor, set the window title or the clipboard, or answer for you.
+Piped or redirected, the output is byte for byte what the container wrote
+(dock logs CONTAINER | cat shows it raw on a terminal).`,
+}
+
 func main() {
 	os.Exit(mainExit(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -181,6 +196,9 @@ func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
 			name = help.fs.cmd
 		}
 		fmt.Fprintf(stdout, "Usage:  dock %s %s\n\n%s\n", name, cmd.args, cmd.summary)
+		if d := commandDetails[name]; d != "" {
+			fmt.Fprintf(stdout, "\n%s\n", d)
+		}
 		if len(help.fs.flags) > 0 {
 			fmt.Fprintf(stdout, "\nOptions:\n")
 			help.fs.printDefaults(stdout)

@@ -49,6 +49,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		entrypoint              *string
 		securityOpts            []string
 		network                 string
+		logDriver               string
+		logOpts                 []string
 	)
 	if cmd == "run" {
 		fs.Bool(&o.Detach, "d,detach", "Run container in background and print container ID")
@@ -136,6 +138,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	fs.Int(&stopTimeout, "stop-timeout", "Timeout (in seconds) to stop a container")
 	fs.Strings(&cfg.GroupAdd, "group-add", "Add additional groups to join")
 	fs.Strings(&labels, "l,label", "Set meta data on a container (KEY=VALUE)")
+	fs.String(&logDriver, "log-driver", "Logging driver for the container: json-file or local (both write json-file logs)")
+	fs.Strings(&logOpts, "log-opt", "Log driver options: max-size (default 20 MiB; -1 for no limit), max-file (default 5)")
 
 	rest, err := fs.Parse(args)
 	if err != nil {
@@ -229,6 +233,9 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		default:
 			return nil, fs.errorf("invalid --security-opt %q: only no-new-privileges and seccomp=unconfined are supported", s)
 		}
+	}
+	if cfg.Log, err = parseLogOpts(logDriver, logOpts); err != nil {
+		return nil, fs.errorf("%v", err)
 	}
 	switch network {
 	case "", "none", "host":

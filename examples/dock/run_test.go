@@ -150,6 +150,9 @@ func TestParseRun(t *testing.T) {
 		{"labels", []string{"--label", "a=b", "-l", "c", "--label=d=e=f", "busybox"}, base(func(o *runOptions) {
 			o.Config.Labels = map[string]string{"a": "b", "c": "", "d": "e=f"}
 		})},
+		{"log opts", []string{"--log-driver", "local", "--log-opt", "max-size=10m", "--log-opt=max-file=3", "busybox"}, base(func(o *runOptions) {
+			o.Config.Log = dock.LogConfig{MaxSize: 10_000_000, MaxFiles: 3}
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,6 +218,9 @@ func TestParseRunErrors(t *testing.T) {
 		{"empty env", []string{"-e", "=1", "busybox"}, "no variable name"},
 		{"empty label", []string{"--label", "=x", "busybox"}, "empty key"},
 		{"bad cpu shares", []string{"--cpu-shares", "x", "busybox"}, `"-c, --cpu-shares" flag`},
+		{"unknown log opt", []string{"--log-opt", "labels=a", "busybox"}, "unknown log opt 'labels' for json-file log driver"},
+		{"bad log max-size", []string{"--log-opt", "max-size=0", "busybox"}, "max-size must be a positive number"},
+		{"bad log driver", []string{"--log-driver", "syslog", "busybox"}, `log driver "syslog" is not supported`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,16 @@ import (
 // RAMInBytes): a number, optionally with a fraction, then an optional
 // binary unit b, k, m, g, t or p (any case, "kb", "kib" and "k" alike):
 // "64m", "1g", "512k", "1.5g", "4096".
-func parseBytes(s string) (int64, error) {
+func parseBytes(s string) (int64, error) { return parseSize(s, 1024) }
+
+// parseDecimalSize parses a size as docker's json-file log driver takes
+// max-size (go-units FromHumanSize): the syntax of parseBytes, but k is
+// 1000, m 1000000 and so on, whether or not an "i" follows.
+func parseDecimalSize(s string) (int64, error) { return parseSize(s, 1000) }
+
+// parseSize parses the syntax of parseBytes, each unit being base times
+// the one before.
+func parseSize(s string, base int64) (int64, error) {
 	num := strings.TrimSpace(s)
 	lower := strings.ToLower(num)
 	mult := int64(1)
@@ -26,7 +35,9 @@ func parseBytes(s string) (int64, error) {
 	}
 	if n := len(lower); n > 0 {
 		if i := strings.IndexByte("kmgtp", lower[n-1]); i >= 0 {
-			mult = int64(1) << (10 * (i + 1))
+			for range i + 1 {
+				mult *= base
+			}
 			lower = lower[:n-1]
 		}
 	}

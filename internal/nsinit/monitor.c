@@ -51,7 +51,66 @@ struct stream {
 	size_t len;
 };
 
-static void log_line(int logfd, struct stream *s, size_t n)
+// The log file and its limits: when a line would take it past max_size
+// (0: no limit), it is rotated as the engine's rotateLog (logrotate.go)
+// does: path.(n-2) to path.(n-1), ..., path to path.1, where n is
+// max_files, the files kept in all (with 1, path is removed), then a new
+// file is opened at path. A failure loses lines, never the container.
+static struct {
+	char path[PATH_MAX];
+	int fd; // -1 after a failed reopen: the next line tries again
+	uint64_t size, max_size;
+	unsigned max_files;
+} lg = {.fd = -1};
+
+static int log_open(void)
+{
+	struct stat st;
+	lg.fd = open(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (lg.fd < 0)
+		return -1;
+	// A restarted container appends: what is there counts.
+	lg.size = fstat(lg.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+static void log_rotate(void)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+	if (lg.max_files <= 1) {
+		if (unlink(lg.path) < 0 && errno != ENOENT)
+			return; // keep the file: better too long than lost
+	} else {
+		for (unsigned i = lg.max_files - 1; i >= 2; i--) {
+			snprintf(from, sizeof from, "%s.%u", lg.path, i - 1);
+			snprintf(to, sizeof to, "%s.%u", lg.path, i);
+			rename(from, to); // ENOENT: not rotated that often yet
+		}
+		snprintf(to, sizeof to, "%s.1", lg.path);
+		if (rename(lg.path, to) < 0 && errno != ENOENT)
+			return;
+	}
+	close(lg.fd);
+	log_open();
+}
+
+static void log_append(const char *p, size_t n)
+{
+	if (lg.fd >= 0 && lg.max_size && lg.size > 0 && lg.size + n > lg.max_size)
+		log_rotate();
+	if (lg.fd < 0 && log_open() < 0)
+		return;
+	while (n > 0) {
+		ssize_t w = write(lg.fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; // a full disk loses log lines
+		lg.size += w, p += w, n -= w;
+	}
+}
+
+static void log_line(struct stream *s, size_t n)
 {
 	static char out[LOG_LINE * 6 + 128];
 	char ts[48];
@@ -61,29 +120,29 @@ static void log_line(int logfd, struct stream *s, size_t n)
 	o = 8;
 	o += json_escape(out + o, s->buf, n);
 	o += snprintf(out + o, sizeof out - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", s->name, ts);
-	(void)!write(logfd, out, o);
+	log_append(out, o);
 	memmove(s->buf, s->buf + n, s->len - n);
 	s->len -= n;
 }
 
 // pump reads what is available; it returns 0 at end of stream.
-static int pump(int logfd, struct stream *s)
+static int pump(struct stream *s)
 {
 	ssize_t r = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
 		return 1;
 	if (r <= 0) {
 		if (s->len > 0)
-			log_line(logfd, s, s->len);
+			log_line(s, s->len);
 		return 0;
 	}
 	s->len += r;
 	for (;;) {
 		char *nl = memchr(s->buf, '\n', s->len);
 		if (nl)
-			log_line(logfd, s, nl - s->buf + 1);
+			log_line(s, nl - s->buf + 1);
 		else if (s->len == sizeof s->buf)
-			log_line(logfd, s, s->len);
+			log_line(s, s->len);
 		else
 			break;
 	}
@@ -256,8 +315,12 @@ void op_monitor(struct field *f)
 	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		fail(1, errno, "pipe");
 	}
-	int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (logfd < 0)
+	if (f[0].n >= sizeof lg.path)
+		fail(1, ENAMETOOLONG, "open log");
+	memcpy(lg.path, logpath, f[0].n + 1);
+	lg.max_size = u64(&f[5]);
+	lg.max_files = (unsigned)u64(&f[6]);
+	if (log_open() < 0)
 		fail(1, errno, "open log");
 	// The init is born in its cgroup (cgroup v2, or the cgroup2 tracking
 	// directory of a hybrid host) when one is given.
@@ -317,7 +380,7 @@ void op_monitor(struct field *f)
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			if (!pump(logfd, ss[i])) {
+			if (!pump(ss[i])) {
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
 				open_streams--;

@@ -90,7 +90,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_CAPS] = 2, [OP_NNP] = 0, [OP_SECCOMP] = 1, [OP_CHDIR] = 1,
 		[OP_EXEC] = 3, [OP_SETNS] = 2, [OP_FORK] = 0, [OP_REAPER] = 0,
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
-		[OP_UNSHARE] = 1, [OP_MONITOR] = 5, [OP_JOIN] = 1,
+		[OP_UNSHARE] = 1, [OP_MONITOR] = 7, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
 		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 1, [OP_NULL_STDIO] = 1,
 	};

@@ -62,7 +62,7 @@ const (
 	opChdirHost   Op = 22 // path: chdir outside the root (for short overlay paths)
 	opPdeathsig   Op = 23 // signal
 	opUnshare     Op = 24 // namespace flags
-	opMonitor     Op = 25 // log path, exit path, clone flags, cgroup dir
+	opMonitor     Op = 25 // log path, exit path, clone flags, cgroup dir, tty, log max size, log max files
 	opJoin        Op = 26 // cgroup v1 tasks files to write "0" to
 	opPause       Op = 27 // block until the sync socket closes
 	opIdmap       Op = 28 // src, dst: an idmapped view of src on dst
@@ -224,13 +224,16 @@ func (p *Plan) Reaper() { p.op(opReaper) }
 // plan while the monitor copies its stdout and stderr to logPath
 // (json-file lines) and writes its exit status to exitPath. With tty, the
 // init's stdio is a new pseudo-terminal, its controlling terminal, whose
-// output the monitor logs.
-func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string, tty bool) {
+// output the monitor logs. When a line would take the log past maxSize
+// bytes (not when maxSize <= 0), the monitor rotates it as the engine's
+// rotateLog does, keeping maxFiles files (at least 1) in all.
+func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string, tty bool, maxSize int64, maxFiles int) {
 	var t uint64
 	if tty {
 		t = 1
 	}
-	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)), []byte(cgroupDir), u64(t))
+	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)), []byte(cgroupDir), u64(t),
+		u64(uint64(max(maxSize, 0))), u64(uint64(max(maxFiles, 1))))
 }
 
 // Join moves the process into cgroup v1 hierarchies by writing "0" to
