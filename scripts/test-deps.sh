@@ -36,34 +36,48 @@ echo "test-deps: installing$need (apt-get; a minute or more on a fresh machine)"
 export DEBIAN_FRONTEND=noninteractive
 # No service may start while packages install (machines without systemd):
 # a policy-rc.d that refuses, the machine's own put back afterwards.
+before=$(mktemp)
 if [ -e /usr/sbin/policy-rc.d ]; then
 	cp -p /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.dock-saved
-	trap 'mv -f /usr/sbin/policy-rc.d.dock-saved /usr/sbin/policy-rc.d' EXIT
+	trap 'mv -f /usr/sbin/policy-rc.d.dock-saved /usr/sbin/policy-rc.d; rm -f "$before"' EXIT
 else
-	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	trap 'rm -f /usr/sbin/policy-rc.d "$before"' EXIT
 fi
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 chmod +x /usr/sbin/policy-rc.d
+# policy-rc.d keeps a service from starting, not from being enabled: the
+# postinsts of docker-registry (a registry on :5000) and podman (its API
+# socket, restart and auto-update units) enable them for systemd (links
+# under /etc/systemd/system) and SysV init (S links in /etc/rc?.d), to
+# start at the next boot. The tests start what they need themselves: what
+# the installation enabled is disabled again, in a way upgrades keep.
+enabled() {
+	find /etc/systemd/system \( -path '*.wants/*' -o -path '*.requires/*' \) 2>/dev/null
+	ls /etc/rc?.d/S* 2>/dev/null || true
+}
+enabled | sort >"$before"
 echo "test-deps: apt-get update"
 apt-get update -qq
-# apt's own lines (Unpacking, Setting up) show the progress.
+# apt's own lines (Get, Unpacking, Setting up) show the progress.
 # shellcheck disable=SC2086
 apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends $need | grep -E '^(Get|Unpacking|Setting up)' || true
-# policy-rc.d keeps a service from starting, not from being enabled: the
-# registry's postinst enables it for systemd (a symlink under
-# /etc/systemd/system) and for SysV init (links in /etc/rc?.d), so that
-# a registry would listen on :5000 from the next boot. The tests start
-# their own; disable the package's, in a way its upgrades keep.
-case " $need " in
-*" docker-registry "*)
-	echo "test-deps: disabling the docker-registry service the package enabled"
-	deb-systemd-helper disable docker-registry.service >/dev/null 2>&1 || true
-	if [ -d /run/systemd/system ]; then
-		systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
-	fi
-	update-rc.d docker-registry disable >/dev/null 2>&1 || true
-	;;
-esac
+enabled | sort | comm -13 "$before" - | while read -r link; do
+	case $link in
+	/etc/rc?.d/S*)
+		name=${link##*/S[0-9][0-9]}
+		echo "test-deps: disabling the SysV service $name that the installation enabled"
+		update-rc.d "$name" disable >/dev/null 2>&1 || true
+		;;
+	*)
+		unit=${link##*/}
+		echo "test-deps: disabling the systemd unit $unit that the installation enabled"
+		deb-systemd-helper disable "$unit" >/dev/null 2>&1 || rm -f "$link"
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$unit" >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+done
 # Check, rather than trust the pipe above: every package is there.
 for p in $need; do
 	dpkg -s "$p" >/dev/null 2>&1 || { echo "test-deps: $p did not install" >&2; exit 1; }
