@@ -61,23 +61,18 @@ apt-get update -qq
 # apt's own lines (Get, Unpacking, Setting up) show the progress.
 # shellcheck disable=SC2086
 apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends $need | grep -E '^(Get|Unpacking|Setting up)' || true
-enabled | sort | comm -13 "$before" - | while read -r link; do
-	case $link in
-	/etc/rc?.d/S*)
-		name=${link##*/S[0-9][0-9]}
-		echo "test-deps: disabling the SysV service $name that the installation enabled"
-		update-rc.d "$name" disable >/dev/null 2>&1 || true
-		;;
-	*)
-		unit=${link##*/}
-		echo "test-deps: disabling the systemd unit $unit that the installation enabled"
-		deb-systemd-helper disable "$unit" >/dev/null 2>&1 || rm -f "$link"
-		if [ -d /run/systemd/system ]; then
-			systemctl disable --now "$unit" >/dev/null 2>&1 || true
+enabled | sort | comm -13 "$before" - | sed -e 's|^/etc/rc.\.d/S[0-9]*|sysv |' -e 's|^/etc/systemd/system/.*/|systemd |' |
+	sort -u | while read -r kind name; do
+		echo "test-deps: disabling the $kind service $name that the installation enabled"
+		if [ "$kind" = sysv ]; then
+			update-rc.d "$name" disable >/dev/null 2>&1 || true
+			continue
 		fi
-		;;
-	esac
-done
+		deb-systemd-helper disable "$name" >/dev/null 2>&1 || rm -f /etc/systemd/system/*/"$name"
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$name" >/dev/null 2>&1 || true
+		fi
+	done
 # Check, rather than trust the pipe above: every package is there.
 for p in $need; do
 	dpkg -s "$p" >/dev/null 2>&1 || { echo "test-deps: $p did not install" >&2; exit 1; }
