@@ -133,7 +133,12 @@ func (c *Container) dir(elem ...string) string {
 // mounted over a directory of the image gets a copy of its content (see
 // Mount.NoCopy). Nothing runs until Start. Invalid configurations fail
 // here with an error wrapping ErrInvalid, and leave nothing behind: no
-// container, no volume.
+// container, no volume. Among them: an image VOLUME on or under /proc,
+// /dev or /sys; a mount on or inside /proc (as runc refuses; a bind of a
+// file that lxcfs emulates, such as /proc/cpuinfo, excepted) or a volume
+// or tmpfs on /dev; and a VOLUME or mount that the image's symlinks lead
+// into /proc, /dev or /sys, or through a symlink to a path the image
+// lacks.
 func (e *Engine) Create(ctx context.Context, cfg Config) (*Container, error) {
 	return e.create(ctx, cfg, true)
 }
@@ -159,8 +164,13 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	for _, m := range cfg.Mounts {
+		if err := checkMountPath(img.Layers, m.Target, m.Type+" mount "+m.Target); err != nil {
+			return nil, fmt.Errorf("create container: %w", err)
+		}
+	}
 	if withImageVolumes {
-		vols, err := imageVolumes(cfg.Mounts, img.Config.Volumes)
+		vols, err := imageVolumes(cfg.Mounts, img.Config.Volumes, img.Layers)
 		if err != nil {
 			return nil, fmt.Errorf("create container: %w", err)
 		}

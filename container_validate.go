@@ -91,6 +91,9 @@ func validateMount(m *Mount) error {
 	if m.Target == "/" {
 		return invalidf("mount target cannot be /")
 	}
+	if err := checkMountTarget(m); err != nil {
+		return err
+	}
 	switch m.Type {
 	case "bind":
 		if !path.IsAbs(m.Source) {

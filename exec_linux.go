@@ -24,7 +24,7 @@ func (c *Container) Exec(cfg ExecConfig) *Process {
 // only.
 func (p *Process) Start(ctx context.Context) (retErr error) {
 	if !nsinit.Available {
-		return fmt.Errorf("exec: built without cgo, the init is missing: %w", ErrUnsupported)
+		return fmt.Errorf("exec: %w", errNoInit)
 	}
 	c := p.c
 	if len(p.cfg.Cmd) == 0 {

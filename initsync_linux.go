@@ -115,6 +115,9 @@ func readStarted(r io.ReadWriter, onPid func(pid int) error) error {
 				Errno: int(binary.LittleEndian.Uint32(b[4:])),
 				Msg:   string(msg),
 			}
+			if ie.Errno == int(unix.EINVAL) && rootNotMounted() {
+				return &StartError{Code: 125, Err: fmt.Errorf("%w (the init failed: %w): %w", errRootNotMountPoint, ie, ErrUnsupported)}
+			}
 			return &StartError{Code: startCode(ie.Code), Err: ie}
 		default:
 			return fmt.Errorf("read from init: unexpected report %q", kind[0])

@@ -1917,3 +1917,148 @@ func TestSecurityLogDefaultBounded(t *testing.T) {
 		t.Errorf("Logs = %d bytes, %v; want all 21500000 across the two files", out.Len(), err)
 	}
 }
+
+// secVolumeImage imports a private busybox, changed by mutate, as ref with
+// the given VOLUMEs.
+func secVolumeImage(t *testing.T, e *Engine, ref string, mutate func(root string), vols ...string) {
+	t.Helper()
+	set := map[string]struct{}{}
+	for _, v := range vols {
+		set[v] = struct{}{}
+	}
+	secImage(t, e, ref, mutate, WithImportConfig(ocispec.ImageConfig{Cmd: []string{"true"}, Volumes: set}))
+}
+
+// secWantRefused checks that Create refused cfg with ErrInvalid naming
+// want, and left nothing: no container, no volume, nothing in tmp/, no
+// mount, no cgroup.
+func secWantRefused(t *testing.T, e *Engine, what string, cfg Config, want string, base secState, vols []string) {
+	t.Helper()
+	c, err := e.Create(context.Background(), cfg)
+	if c != nil || !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), want) {
+		t.Errorf("Create(%s) = %v, %v, want nil and ErrInvalid naming %q", what, c, err, want)
+	}
+	if c != nil {
+		c.Remove(context.Background(), true, RemoveVolumes())
+	}
+	t.Logf("%s: %v", what, err)
+	secWantState(t, e, "Create("+what+")", base)
+	if got := secDirNames(t, e.path("volumes")); !slices.Equal(got, vols) {
+		t.Errorf("Create(%s): volumes/ = %q, want %q", what, got, vols)
+	}
+}
+
+// TestSecurityVolumeOverKernelFS checks that an image cannot put a VOLUME
+// on the container's kernel filesystems (/proc, /dev, /sys or under them),
+// directly or through a symlink of its own, nor through a symlink that
+// leads nowhere: Create refuses it with ErrInvalid naming the VOLUME, and
+// makes nothing (the init would fail at Start, naming /dev/null or
+// /sys/firmware). A symlink that stays in the image still works.
+func TestSecurityVolumeOverKernelFS(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	base := secTakeState(t, e)
+	vols := secDirNames(t, e.path("volumes"))
+	link := func(name, target string) func(string) {
+		return func(root string) { secSymlink(t, root, name, target) }
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(root string)
+		volume string
+	}{
+		{"proc", nil, "/proc"},
+		{"dev", nil, "/dev"},
+		{"sys", nil, "/sys"},
+		{"proc-sys", nil, "/proc/sys"},
+		{"dev-shm", nil, "/dev/shm"},
+		{"sys-firmware", nil, "/sys/firmware"},
+		{"unclean", nil, "/tmp/../dev/"},
+		{"link-to-proc", link("data", "/proc/sys/kernel"), "/data"},
+		{"relative-link-to-dev", link("data", "../../../dev"), "/data"},
+		{"link-in-path-to-sys", link("srv", "/sys/kernel"), "/srv/data"},
+		{"link-chain-to-dev", func(root string) {
+			secSymlink(t, root, "a", "b")
+			secSymlink(t, root, "b", "/dev/pts")
+		}, "/a"},
+		{"dangling", link("data", "/nonexistent/x"), "/data"},
+		{"dangling-in-path", link("data", "/nonexistent"), "/data/x"},
+		{"dangling-chain", func(root string) {
+			secSymlink(t, root, "a", "/b")
+			secSymlink(t, root, "b", "missing")
+		}, "/a"},
+		{"loop", func(root string) {
+			secSymlink(t, root, "a", "/b")
+			secSymlink(t, root, "b", "/a")
+		}, "/a"},
+	} {
+		ref := "evil:vol-" + tc.name
+		secVolumeImage(t, e, ref, tc.mutate, tc.volume)
+		secWantRefused(t, e, "image VOLUME "+tc.name, Config{Image: ref}, fmt.Sprintf("VOLUME %q", tc.volume), base, vols)
+	}
+
+	// A symlink that stays in the image: the volume is mounted where it
+	// leads, with the image's content copied in.
+	secVolumeImage(t, e, "ok:vol-link", func(root string) {
+		secWriteFile(t, filepath.Join(root, "srv/data/f"), "image\n", 0o644)
+		secSymlink(t, root, "data", "../srv/data")
+	}, "/data")
+	out, errs, st := secSh(t, e, Config{Image: "ok:vol-link"}, "cat /data/f; grep -c ' /srv/data ' /proc/self/mountinfo")
+	if out != "image\n1\n" || st.Code != 0 {
+		t.Errorf("image VOLUME /data -> ../srv/data: output %q (code %d, stderr %q), want %q", out, st.Code, errs, "image\n1\n")
+	}
+	c, err := e.Create(ctx, Config{Image: "ok:vol-link"})
+	if err != nil {
+		t.Fatalf("Create(image VOLUME /data -> ../srv/data) = %v", err)
+	}
+	if err := c.Remove(ctx, false, RemoveVolumes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSecurityMountOverKernelFS checks the caller's mounts against the
+// same failures: on or inside /proc (as runc refuses; a bind of a file
+// lxcfs emulates excepted), a volume or tmpfs on /dev (which hides its
+// device nodes), and a target that a symlink of the image leads into the
+// kernel filesystems or nowhere. Binds on /dev and /sys stay allowed, as
+// in Docker.
+func TestSecurityMountOverKernelFS(t *testing.T) {
+	e := testEngine(t)
+	secImage(t, e, "evil:links", func(root string) {
+		secSymlink(t, root, "toproc", "/proc/sys")
+		secSymlink(t, root, "todev", "../dev")
+		secSymlink(t, root, "dangling", "/nonexistent/x")
+	})
+	base := secTakeState(t, e)
+	vols := secDirNames(t, e.path("volumes"))
+	for _, tc := range []struct {
+		name  string
+		image string
+		m     Mount
+	}{
+		{"volume on /proc", "busybox", Mount{Type: "volume", Target: "/proc"}},
+		{"tmpfs in /proc", "busybox", Mount{Type: "tmpfs", Target: "/proc/sys"}},
+		{"bind of a directory in /proc", "busybox", Mount{Type: "bind", Source: "/tmp", Target: "/proc/tty"}},
+		{"volume on /dev", "busybox", Mount{Type: "volume", Target: "/dev"}},
+		{"tmpfs on /dev", "busybox", Mount{Type: "tmpfs", Target: "/dev/"}},
+		{"tmpfs through a link to /proc", "evil:links", Mount{Type: "tmpfs", Target: "/toproc/kernel"}},
+		{"volume through a link to /dev", "evil:links", Mount{Type: "volume", Target: "/todev"}},
+		{"tmpfs through a dangling link", "evil:links", Mount{Type: "tmpfs", Target: "/dangling"}},
+	} {
+		cfg := Config{Image: tc.image, Cmd: []string{"true"}, Mounts: []Mount{tc.m}}
+		secWantRefused(t, e, tc.name, cfg, strings.TrimSuffix(tc.m.Target, "/"), base, vols)
+	}
+
+	// What Docker allows stays allowed.
+	for _, m := range []Mount{
+		{Type: "bind", Source: "/dev", Target: "/dev"},
+		{Type: "bind", Source: "/sys", Target: "/sys", ReadOnly: true},
+		{Type: "tmpfs", Target: "/dev/shm"},
+		{Type: "bind", Source: "/proc/cpuinfo", Target: "/proc/cpuinfo", ReadOnly: true},
+	} {
+		out, errs, st, err := secRun(t, e, Config{Image: "busybox", Cmd: []string{"true"}, Mounts: []Mount{m}})
+		if err != nil || st.Code != 0 {
+			t.Errorf("Run(mount %+v) = %q (stderr %q, code %d), %v, want it to run", m, out, errs, st.Code, err)
+		}
+	}
+}

@@ -129,9 +129,16 @@ func (c *Container) Start(ctx context.Context) error {
 	return c.start(ctx, false)
 }
 
+// errNoInit is the error of a container call in a program built without
+// cgo: Go builds without it, silently, when CGO_ENABLED=0 or when it finds
+// no C compiler, and the init (a C constructor) is then missing.
+var errNoInit = fmt.Errorf("this program was built without cgo, so the container init is missing "+
+	"(Go turns cgo off without a C compiler or with CGO_ENABLED=0): install a C compiler "+
+	"(Debian: apt-get install gcc libc6-dev) and build again with CGO_ENABLED=1: %w", ErrUnsupported)
+
 func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 	if !nsinit.Available {
-		return fmt.Errorf("start container: built without cgo, the init is missing: %w", ErrUnsupported)
+		return fmt.Errorf("start container: %w", errNoInit)
 	}
 	rec, err := c.knownRecord()
 	if err != nil {

@@ -231,14 +231,15 @@ func hostileImage(t *testing.T, e *Engine, host string, vols ...string) {
 }
 
 // The image's symlinks resolve inside its root filesystem: no host file is
-// copied, nothing is written on the host; bad VOLUME paths are refused
+// copied, nothing is written on the host; bad VOLUME paths, and those
+// through a symlink to a path the image lacks (a host path), are refused
 // and leave nothing behind.
 func TestAnonymousVolumeHostileImage(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
 	host := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(host, "secret"), []byte("host secret"), 0o600))
-	hostileImage(t, e, host, "/etclink", "/abs", "/rel", "/up/etc")
+	hostileImage(t, e, host, "/etclink", "/up/etc")
 
 	c, err := e.Create(ctx, Config{Image: "hostile"})
 	require.NoError(t, err)
@@ -258,8 +259,6 @@ func TestAnonymousVolumeHostileImage(t *testing.T) {
 	assert.Equal(t, map[string]map[string]string{
 		"/etclink": {"passwd": "image-passwd\n"}, // the image's /etc
 		"/up/etc":  {"passwd": "image-passwd\n"}, // .. stops at the image's root
-		"/abs":     {},                           // the host path is not in the image
-		"/rel":     {},
 	}, got)
 	entries, err := os.ReadDir(host)
 	require.NoError(t, err)
@@ -271,7 +270,7 @@ func TestAnonymousVolumeHostileImage(t *testing.T) {
 	// filled: an error, and no container, volume or file left behind.
 	_, err = e.CreateVolume(ctx, "pre")
 	require.NoError(t, err)
-	for _, vols := range [][]string{{"/plain"}, {"/a", "/plain"}, {"data"}, {"/"}, {"/.."}, {"/a/../.."}} {
+	for _, vols := range [][]string{{"/plain"}, {"/a", "/plain"}, {"data"}, {"/"}, {"/.."}, {"/a/../.."}, {"/abs"}, {"/a", "/rel"}} {
 		t.Run(vols[len(vols)-1], func(t *testing.T) {
 			e.RemoveImage(ctx, "hostile", true)
 			hostileImage(t, e, host, vols...)

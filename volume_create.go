@@ -18,22 +18,31 @@ import (
 
 // imageVolumes returns an anonymous volume mount for each of the image's
 // VOLUME paths that mounts do not already cover (a bind, volume or tmpfs
-// mount with the same target), sorted by target. The paths are image data:
-// one that is not absolute, or is "/" once cleaned, is an error, as it
-// could not be mounted.
-func imageVolumes(mounts []Mount, vols map[string]struct{}) ([]Mount, error) {
+// mount with the same target), sorted by target. The paths are image data,
+// checked against the image's layers (bottom to top): one that is not
+// absolute, is "/" once cleaned, is on or under /proc, /dev or /sys (the
+// container's kernel filesystems, which image data does not get to cover),
+// or that a symlink of the image leads there or nowhere (see
+// checkMountPath) is an error wrapping ErrInvalid that names it.
+func imageVolumes(mounts []Mount, vols map[string]struct{}, layers []string) ([]Mount, error) {
 	var out []Mount
 	for _, raw := range slices.Sorted(maps.Keys(vols)) {
 		if strings.ContainsRune(raw, 0) || !path.IsAbs(raw) {
-			return nil, invalidf("image volume %q is not an absolute path", raw)
+			return nil, invalidf("image VOLUME %q is not an absolute path", raw)
 		}
 		target := path.Clean(raw)
 		if target == "/" {
-			return nil, invalidf("image volume %q: a volume cannot be mounted over /", raw)
+			return nil, invalidf("image VOLUME %q: a volume cannot be mounted over /", raw)
 		}
 		covered := func(m Mount) bool { return m.Target == target }
 		if slices.ContainsFunc(mounts, covered) || slices.ContainsFunc(out, covered) {
 			continue
+		}
+		if d := kernelDir(target); d != "" {
+			return nil, invalidf("image VOLUME %q: a volume cannot be mounted on or under %s, the container's kernel filesystem", raw, d)
+		}
+		if err := checkMountPath(layers, target, fmt.Sprintf("image VOLUME %q", raw)); err != nil {
+			return nil, err
 		}
 		out = append(out, Mount{Type: "volume", Target: target})
 	}

@@ -14,6 +14,13 @@
 set -eu
 out=${1:?usage: build-cli.sh OUT [PACKAGE]}
 pkg=${2:-./examples/dock}
+"$(dirname "$0")/check-go.sh"
+# Go builds without cgo, silently, when it finds no C compiler: the
+# binary would build and fail at the first container.
+if [ "$("${GO:-go}" env CGO_ENABLED)" != 1 ]; then
+	echo "build-cli.sh: cgo is off (CGO_ENABLED=0, or no C compiler: $("${GO:-go}" env CC) not found), and the container init is C: install gcc, libc6-dev and musl-tools (scripts/test-deps.sh --demo does, as root)" >&2
+	exit 1
+fi
 if command -v musl-gcc >/dev/null 2>&1; then
 	# musl-gcc sees no kernel headers by default: give it the system's
 	# (linux/, asm/, asm-generic/), and nothing else of glibc's.

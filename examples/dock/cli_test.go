@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -411,6 +412,62 @@ func TestCLIAnonymousVolumes(t *testing.T) {
 		t.Errorf("volume prune -a:\n%s\nwant named and the anonymous volume", out)
 	}
 	e.expect(0, "", "volume", "ls", "-q")
+}
+
+// TestCLIImagesFilter checks docker images [REPOSITORY[:TAG]]: the rows of
+// the tags of that repository (normalized as docker does, or a wildcard
+// pattern), and of that tag when one is given; -q prints each matching
+// image's ID once.
+func TestCLIImagesFilter(t *testing.T) {
+	e := newEnv(t)
+	e.ok(nil, "tag", "busybox", "mine:v1")
+	e.ok(nil, "tag", "busybox", "mine:v2")
+	e.ok(nil, "tag", "busybox", "localhost:5000/mine:v1")
+	rows := func(args ...string) []string {
+		out := e.ok(nil, append([]string{"images"}, args...)...)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if !strings.HasPrefix(lines[0], "REPOSITORY ") {
+			t.Fatalf("images %q: no header:\n%s", args, out)
+		}
+		var got []string
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			got = append(got, f[0]+":"+f[1])
+		}
+		slices.Sort(got)
+		return got
+	}
+	for _, tc := range []struct {
+		arg  string
+		want []string
+	}{
+		{"mine", []string{"mine:v1", "mine:v2"}},
+		{"mine:v1", []string{"mine:v1"}},
+		{"docker.io/library/mine:v2", []string{"mine:v2"}},
+		{"localhost:5000/mine", []string{"localhost:5000/mine:v1"}},
+		{"busybox", []string{"busybox:latest"}},
+		{"mi*", []string{"mine:v1", "mine:v2"}},
+		{"*/mine:v1", []string{"localhost:5000/mine:v1"}},
+		{"mine:v3", nil},
+		{"nosuch", nil},
+	} {
+		if got := rows(tc.arg); !slices.Equal(got, tc.want) {
+			t.Errorf("images %s = %q, want %q", tc.arg, got, tc.want)
+		}
+	}
+	id := strings.Fields(e.ok(nil, "images", "-q"))
+	if len(id) != 1 {
+		t.Fatalf("images -q = %q, want one ID", id)
+	}
+	e.expect(0, id[0]+"\n", "images", "-q", "mine")
+	e.expect(0, id[0]+"\n", "images", "-q", "busybox:latest")
+	e.expect(0, "", "images", "-q", "busybox:nosuch")
+	if _, errOut, code := e.dock(nil, "images", "mine", "other"); code == 0 || !strings.Contains(errOut, "at most 1 argument") {
+		t.Errorf("images with two arguments: exit %d, %q; want a usage error", code, errOut)
+	}
+	if _, errOut, code := e.dock(nil, "images", "Bad:Ref:x"); code == 0 || !strings.Contains(errOut, "Bad:Ref:x") {
+		t.Errorf("images Bad:Ref:x: exit %d, %q; want an error naming it", code, errOut)
+	}
 }
 
 func TestCLIImages(t *testing.T) {

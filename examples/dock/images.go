@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/reference"
 )
 
 // cmdImport is docker import: a root filesystem tar (plain or gzip, "-"
@@ -120,8 +123,10 @@ func parseChanges(changes []string) (ocispec.ImageConfig, error) {
 	return ic, nil
 }
 
-// cmdImages is docker images: one row per tag, newest first; -a adds the
-// intermediate images (a build's steps). --digests
+// cmdImages is docker images [REPOSITORY[:TAG]]: one row per tag, newest
+// first; -a adds the intermediate images (a build's steps). With an
+// argument, only the rows of the tags it matches (see imagesMatcher), and
+// -q prints the ID of each image with such a tag. --digests
 // adds docker's DIGEST column: the image's manifest digest on the rows of
 // the repositories the image was pulled from or pushed to (a repo digest),
 // "<none>" elsewhere (an imported or loaded image, a tag never pushed).
@@ -136,8 +141,14 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := needArgs("images", args, 0, 0); err != nil {
+	if err := needArgs("images", args, 0, 1); err != nil {
 		return err
+	}
+	match := func(string) bool { return true }
+	if len(args) == 1 {
+		if match, err = imagesMatcher(args[0]); err != nil {
+			return err
+		}
 	}
 	e, err := c.open()
 	if err != nil {
@@ -166,6 +177,13 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 		if !noTrunc {
 			id = shortID(id)
 		}
+		tags := img.RepoTags
+		if len(args) == 1 {
+			tags = slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return !match(t) })
+			if len(tags) == 0 {
+				continue
+			}
+		}
 		if quiet {
 			fmt.Fprintln(tw, id) // once per image, as docker images -q
 			continue
@@ -174,7 +192,6 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 		if !img.Created.IsZero() {
 			created = humanDuration(now.Sub(img.Created)) + " ago"
 		}
-		tags := img.RepoTags
 		if len(tags) == 0 {
 			tags = []string{"<none>:<none>"}
 		}
@@ -188,6 +205,42 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// imagesMatcher returns what docker images REPOSITORY[:TAG] keeps of an
+// image's tags ("busybox:latest", "localhost:5000/app:1"): those of the
+// repository, normalized as docker does (busybox is
+// docker.io/library/busybox), and of TAG when it is given. An argument
+// with a wildcard (*, ? or [) is a pattern, matched as docker's reference
+// filter matches it: against "REPOSITORY:TAG" when it has a tag, else
+// against the repository, both in their short form.
+func imagesMatcher(arg string) (func(tag string) bool, error) {
+	i := strings.LastIndexByte(arg, ':')
+	withTag := i >= 0 && !strings.Contains(arg[i:], "/")
+	if strings.ContainsAny(arg, "*?[") {
+		if _, err := path.Match(arg, ""); err != nil {
+			return nil, fmt.Errorf("images %q: %w", arg, err)
+		}
+		return func(tag string) bool {
+			s := tag
+			if !withTag {
+				s, _ = splitTag(tag)
+			}
+			ok, _ := path.Match(arg, s)
+			return ok
+		}, nil
+	}
+	want, err := reference.ParseNoDefaultTag(arg)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	if want.Digest != "" {
+		return nil, fmt.Errorf("images %q: a digest is not a repository or a tag", arg)
+	}
+	return func(tag string) bool {
+		r, err := reference.Parse(tag)
+		return err == nil && r.Name() == want.Name() && (want.Tag == "" || r.Tag == want.Tag)
+	}, nil
 }
 
 // repoDigest is the DIGEST column of img's row for repo ("<none>" for an

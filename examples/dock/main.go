@@ -84,7 +84,7 @@ func init() {
 		{"run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image", cmdRun},
 		{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container", cmdExec},
 		{"ps", "[OPTIONS]", "List containers", cmdPs},
-		{"images", "[OPTIONS]", "List images", cmdImages},
+		{"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmdImages},
 		{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", cmdPull},
 		{"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", cmdPush},
 		{"login", "[OPTIONS] [SERVER]", "Log in to a registry", cmdLogin},

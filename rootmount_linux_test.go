@@ -1,0 +1,46 @@
+package dock
+
+import (
+	"os"
+	"testing"
+)
+
+// TestRootIsMountPoint reads mountinfo texts as the kernel shows them to
+// a process whose root is a mount (a host, a pivot_root), and to one in a
+// chroot into a plain directory (the mounts outside it are left out; those
+// below it are relative to it).
+func TestRootIsMountPoint(t *testing.T) {
+	for _, tc := range []struct {
+		name, mountinfo string
+		want            bool
+	}{
+		{"host", `22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw
+23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+24 22 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
+`, true},
+		{"pivot_root into a bind mount", `612 577 259:1 /work/fresh/root / rw,relatime - ext4 /dev/root rw
+613 612 0:21 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
+`, true},
+		{"chroot, /proc mounted inside", `613 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
+614 22 0:22 / /sys rw,nosuid,nodev,noexec,relatime - sysfs sysfs rw
+`, false},
+		{"chroot, a mount point with a space", `615 22 0:30 / /mnt/a\040b rw - tmpfs tmpfs rw
+`, false},
+		{"root covered twice", `22 1 259:1 / / rw - ext4 /dev/root rw
+90 22 0:40 / / rw - tmpfs tmpfs rw
+`, true},
+		{"empty", "", false},
+	} {
+		if got := rootIsMountPoint([]byte(tc.mountinfo)); got != tc.want {
+			t.Errorf("rootIsMountPoint(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// This process (the test runs on a host, not in a chroot).
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Skipf("no /proc/self/mountinfo: %v", err)
+	}
+	if !rootIsMountPoint(data) || rootNotMounted() {
+		t.Errorf("rootIsMountPoint(/proc/self/mountinfo) = false, want true on this host:\n%s", data)
+	}
+}
