@@ -111,7 +111,7 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	destIsDir := strings.HasSuffix(dest, "/") || len(srcs)+len(docs) > 1
 	// As BuildKit does, the symlinks of dest are followed inside the
 	// image, the last one too: COPY writes at their targets and keeps them.
-	if dest, err = resolveInRoot(path.Clean(dest), true, lfs.readlink); err != nil {
+	if dest, err = lfs.resolve(dest); err != nil {
 		return fmt.Errorf("%s destination %s: %w", strings.ToUpper(in.Cmd), rawDest, err)
 	}
 	if dest == "." {
@@ -128,7 +128,7 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			if !c.add {
 				return fmt.Errorf("%w: COPY cannot download %s: use ADD", ErrInvalid, redactURL(u))
 			}
-			f, err := c.download(ctx, u, dest, destIsDir || lfs.isDir(dest) || dest == "", want)
+			f, err := c.download(ctx, u, dest, destIsDir || lfs.IsDir(dest) || dest == "", want)
 			if err != nil {
 				return err
 			}
@@ -161,14 +161,14 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			destIsDir = destIsDir || len(matches) > 1
 		}
 		for _, m := range matches {
-			if err := c.source(m, dest, destIsDir || lfs.isDir(dest) || dest == ""); err != nil {
+			if err := c.source(m, dest, destIsDir || lfs.IsDir(dest) || dest == ""); err != nil {
 				return fmt.Errorf("%s: %w", src, err)
 			}
 		}
 	}
 	for _, d := range docs {
 		data := d.data
-		target := c.place(d.name, dest, destIsDir || lfs.isDir(dest) || dest == "")
+		target := c.place(d.name, dest, destIsDir || lfs.IsDir(dest) || dest == "")
 		c.inline(target, 0o644, l.mtime, int64(len(data)), sha256.Sum256(data), func() (io.ReadCloser, error) {
 			return io.NopCloser(bytes.NewReader(data)), nil
 		})
@@ -257,7 +257,7 @@ func (c *copier) source(name, dest string, intoDir bool) error {
 	src := name
 	if c.inStage {
 		var err error
-		if src, err = resolveInRoot(name, true, rootReadlink(c.root)); err != nil {
+		if src, err = resolveInStage(c.root, name); err != nil {
 			return err
 		}
 	}
@@ -436,11 +436,11 @@ func (c *copier) entry(name, target string, fi fs.FileInfo) error {
 // resolveChown resolves a --chown value, "user[:group]", numeric or names
 // from the image's /etc/passwd and /etc/group.
 func resolveChown(spec string, lfs layerFS) (*[2]int, error) {
-	passwd, err := readLayeredFile([]string(lfs), "etc/passwd")
+	passwd, err := readImageFile(lfs.FS, "etc/passwd")
 	if err != nil {
 		return nil, err
 	}
-	group, err := readLayeredFile([]string(lfs), "etc/group")
+	group, err := readImageFile(lfs.FS, "etc/group")
 	if err != nil {
 		return nil, err
 	}

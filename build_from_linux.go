@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/go-dock/dock/internal/archive"
 	"github.com/go-dock/dock/internal/layerdiff"
@@ -29,12 +28,14 @@ func (b *builder) materialize(ctx context.Context, from string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	lfs, err := b.layers(ctx, img)
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", err
+	var layers []string // bottom first
+	if img != nil {
+		if layers, err = b.e.store.LayerDirs(ctx, img); err != nil {
+			os.RemoveAll(dir)
+			return "", translate(err)
+		}
 	}
-	for _, layer := range slices.Backward(lfs) {
+	for _, layer := range layers {
 		write := func(w io.Writer) error { return layerdiff.Write(ctx, w, layer, layerdiff.Options{}) }
 		if err := applyLayer(ctx, dir, write, archive.Options{PlainWhiteouts: true}); err != nil {
 			os.RemoveAll(dir)

@@ -8,15 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/layerfs"
 	"github.com/go-dock/dock/internal/store"
 )
 
@@ -31,75 +29,37 @@ func linuxStatIDs(fi fs.FileInfo) (ino uint64, ctime int64, ok bool) {
 	return st.Ino, st.Ctim.Sec*1e9 + st.Ctim.Nsec, true
 }
 
-// layerFS is a view of an image's unpacked layers, top first, for the
-// metadata of existing directories and the symlinks on a destination's
-// path.
-type layerFS []string
+// layerFS is a view of an image's unpacked layers, for the steps that
+// read them without mounting (COPY's destination, WORKDIR, --chown).
+type layerFS struct{ layerfs.FS }
 
 func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error) {
 	if img == nil {
-		return nil, nil
+		return layerFS{}, nil
 	}
 	dirs, err := b.e.store.LayerDirs(ctx, img)
 	if err != nil {
-		return nil, translate(err)
+		return layerFS{}, translate(err)
 	}
-	slices.Reverse(dirs) // top first
-	return layerFS(dirs), nil
+	return layerFS{layerfs.New(dirs)}, nil
 }
 
 // stat returns the metadata of name (a clean relative path) as an overlay
 // of the layers shows it, without following symlinks; nil when missing.
 func (l layerFS) stat(name string) *syscall.Stat_t {
-	_, st := l.lookup(name)
+	_, fi, err := l.Lstat(name)
+	if err != nil {
+		return nil
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
 	return st
 }
 
-// readlink is the readlink of resolveInRoot for the layers.
-func (l layerFS) readlink(name string) (string, bool) {
-	p, st := l.lookup(name)
-	if st == nil || st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
-		return "", false
-	}
-	target, err := os.Readlink(p)
-	return target, err == nil
-}
-
-// lookup returns the host path and metadata of name as stat describes it.
-func (l layerFS) lookup(name string) (string, *syscall.Stat_t) {
-	parts := strings.Split(name, "/")
-	for _, d := range l {
-		hidden := false
-		for i := range parts {
-			p := filepath.Join(d, filepath.Join(parts[:i+1]...))
-			fi, err := os.Lstat(p)
-			if err != nil {
-				break // not in this layer; look below
-			}
-			if fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi) {
-				return "", nil
-			}
-			if i == len(parts)-1 {
-				st, _ := fi.Sys().(*syscall.Stat_t)
-				return p, st
-			}
-			if !fi.IsDir() {
-				return "", nil
-			}
-			if isOpaque(p) {
-				hidden = true // the layers below cannot show what this one lacks
-			}
-		}
-		if hidden {
-			return "", nil
-		}
-	}
-	return "", nil
-}
-
-func (l layerFS) isDir(name string) bool {
-	st := l.stat(name)
-	return st != nil && st.Mode&syscall.S_IFMT == syscall.S_IFDIR
+// resolve resolves name, a path of the image, inside the image, every
+// symlink followed (as BuildKit does for a COPY destination and WORKDIR).
+func (l layerFS) resolve(name string) (string, error) {
+	r, err := l.Resolve(path.Clean("/"+name), layerfs.ResolveOptions{Follow: true})
+	return r.Path, err
 }
 
 // workdir adds a layer creating the stage's WORKDIR when it is missing.
@@ -110,11 +70,11 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 	}
 	// As BuildKit does, the symlinks of the path are followed inside the
 	// image: WORKDIR makes the directories at their targets.
-	dir, err := resolveInRoot(path.Clean("/"+s.cfg.Config.WorkingDir), true, lfs.readlink)
+	dir, err := lfs.resolve(s.cfg.Config.WorkingDir)
 	if err != nil {
 		return fmt.Errorf("WORKDIR %s: %w", s.cfg.Config.WorkingDir, err)
 	}
-	if dir == "." || lfs.isDir(dir) {
+	if dir == "." || lfs.IsDir(dir) {
 		b.configStep(s, in)
 		return nil
 	}
@@ -139,11 +99,11 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 // resolveLayeredUser resolves a USER spec against the passwd and group
 // files of the layers lfs.
 func resolveLayeredUser(spec string, lfs layerFS) (execUser, error) {
-	passwd, err := readLayeredFile([]string(lfs), "etc/passwd")
+	passwd, err := readImageFile(lfs.FS, "etc/passwd")
 	if err != nil {
 		return execUser{}, err
 	}
-	group, err := readLayeredFile([]string(lfs), "etc/group")
+	group, err := readImageFile(lfs.FS, "etc/group")
 	if err != nil {
 		return execUser{}, err
 	}

@@ -214,7 +214,7 @@ func sourceIn(dir, source string) (string, error) {
 		return "", err
 	}
 	defer root.Close()
-	p, err := resolveInRoot(source, true, rootReadlink(root))
+	p, err := resolveInStage(root, source)
 	if err != nil {
 		return "", fmt.Errorf("source %s: %w", source, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -103,8 +102,6 @@ func (c *Container) Exec(cfg ExecConfig) *Process {
 	return &Process{c: c, cfg: cfg, done: make(chan struct{})}
 }
 
-func isWhiteout(fi fs.FileInfo) bool { return false }
-func isOpaque(p string) bool         { return false }
 func readInRoot(root, name string) ([]byte, error) {
 	return nil, unsupported("read container file")
 }

@@ -2,12 +2,9 @@ package dock
 
 import (
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
+
+	"github.com/go-dock/dock/internal/layerfs"
 )
 
 // maxUserFile bounds how much of an image's /etc/passwd or /etc/group is
@@ -18,12 +15,9 @@ const maxUserFile = 4 << 20
 // and group files, read from the container's layers (upper first) before
 // it runs, or through procRoot (/proc/PID/root) once it runs.
 func (e *Engine) lookupUser(rec *containerRecord, procRoot *string) (execUser, error) {
-	read := func(name string) ([]byte, error) {
-		// Top first: the container's upper dir, then the layers top-down.
-		dirs := append([]string{e.path("containers", rec.ID, "upper")}, rec.Layers...)
-		slices.Reverse(dirs[1:])
-		return readLayeredFile(dirs, name)
-	}
+	// The image's layers, then the container's upper directory on top.
+	layers := layerfs.New(append(slices.Clone(rec.Layers), e.path("containers", rec.ID, "upper")))
+	read := func(name string) ([]byte, error) { return readImageFile(layers, name) }
 	if procRoot != nil {
 		read = func(name string) ([]byte, error) { return readInRoot(*procRoot, name) }
 	}
@@ -38,59 +32,12 @@ func (e *Engine) lookupUser(rec *containerRecord, procRoot *string) (execUser, e
 	return resolveUser(rec.Process.User, passwd, group, rec.Config.GroupAdd)
 }
 
-// readLayeredFile reads name (a clean relative path) as an overlay of dirs
-// (top first) would show it: a whiteout or an opaque directory hides the
-// layers below. A missing file reads as empty. Symlinks are not followed:
-// such a file reads as empty, as a file the engine cannot trust.
-func readLayeredFile(dirs []string, name string) ([]byte, error) {
-	parts := strings.Split(name, "/")
-	for _, d := range dirs {
-		hidden := false
-		for i := range parts {
-			p := filepath.Join(d, filepath.Join(parts[:i+1]...))
-			fi, err := os.Lstat(p)
-			if err != nil {
-				break // not in this layer; look below
-			}
-			if fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi) {
-				return nil, nil
-			}
-			if i == len(parts)-1 {
-				if !fi.Mode().IsRegular() {
-					return nil, nil
-				}
-				return readCapped(p)
-			}
-			if !fi.IsDir() {
-				return nil, nil
-			}
-			if isOpaque(p) {
-				hidden = true
-			}
-		}
-		if hidden {
-			return nil, nil
-		}
-	}
-	return nil, nil
-}
-
-func readCapped(p string) ([]byte, error) {
-	f, err := os.Open(p)
+// readImageFile reads name from the layers of f, refusing a file larger
+// than maxUserFile; a missing one, or a symlink, reads as empty.
+func readImageFile(f layerfs.FS, name string) ([]byte, error) {
+	data, err := f.ReadFile(name, maxUserFile)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readCappedFrom(f)
-}
-
-func readCappedFrom(f *os.File) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(f, maxUserFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxUserFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes: %w", f.Name(), maxUserFile, ErrInvalid)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return data, nil
 }

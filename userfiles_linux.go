@@ -1,25 +1,13 @@
 package dock
 
 import (
-	"io/fs"
+	"fmt"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/layerfs"
 )
-
-// isWhiteout reports an overlay whiteout: a character device 0/0.
-func isWhiteout(fi fs.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Rdev == 0
-}
-
-// isOpaque reports an overlay opaque directory.
-func isOpaque(p string) bool {
-	var b [1]byte
-	n, err := unix.Lgetxattr(p, "trusted.overlay.opaque", b[:])
-	return err == nil && n == 1 && b[0] == 'y'
-}
 
 // readInRoot reads name inside root (a running container's
 // /proc/PID/root) without ever leaving it. A missing file reads as empty.
@@ -41,5 +29,9 @@ func readInRoot(root, name string) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return nil, nil
 	}
-	return readCappedFrom(f)
+	data, err := layerfs.ReadCapped(f, maxUserFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return data, nil
 }

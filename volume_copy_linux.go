@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/layerfs"
 )
 
 // copyImageContent copies the directory target of the image whose layers
@@ -107,38 +108,18 @@ func copyImageContent(ctx context.Context, layers []string, target, dst string, 
 }
 
 // mayExist reports, without mounting anything, whether rel (a clean
-// relative path) may name something in the overlay of layers (bottom to
-// top): false only when it is certainly missing, so that the common
-// VOLUME of a path the image lacks costs no mount. A symlink on the way
-// answers true: only the mounted overlay resolves it.
+// relative path) names something in the overlay of layers (bottom to
+// top), its symlinks followed inside the image, as the copy will: a
+// missing one, the common VOLUME of a path the image lacks, costs no
+// mount. A resolution that fails answers true: the copy reports it.
 func mayExist(layers []string, rel string) bool {
-	parts := strings.Split(rel, "/")
-	for _, d := range slices.Backward(layers) {
-		hidden := false
-		for i := range parts {
-			// Each component is looked at before the next is joined to
-			// it, so no symlink of a layer is ever followed on the host.
-			p := filepath.Join(d, filepath.Join(parts[:i+1]...))
-			fi, err := os.Lstat(p)
-			if err != nil {
-				break // not in this layer
-			}
-			switch {
-			case fi.Mode()&fs.ModeCharDevice != 0 && isWhiteout(fi):
-				return false
-			case fi.Mode()&fs.ModeSymlink != 0, i == len(parts)-1:
-				return true
-			case !fi.IsDir():
-				return false
-			case isOpaque(p):
-				hidden = true
-			}
-		}
-		if hidden {
-			return false
-		}
+	f := layerfs.New(layers)
+	r, err := f.Resolve(rel, layerfs.ResolveOptions{Follow: true})
+	if err != nil {
+		return true
 	}
-	return false
+	_, _, err = f.Lstat(r.Path)
+	return err == nil
 }
 
 // openImageRoot returns a descriptor of the image's root filesystem: the

@@ -1,4 +1,4 @@
-package dock
+package layerfs
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestBuildResolveInRoot(t *testing.T) {
+func TestResolve(t *testing.T) {
 	links := map[string]string{
 		"etc/x":    "/data/real",
 		"up":       "../../../../data/real",
@@ -22,9 +22,9 @@ func TestBuildResolveInRoot(t *testing.T) {
 		"dangling": "/missing/file",
 		"data/dir": "../srv/app/",
 	}
-	readlink := func(p string) (string, bool) {
+	readlink := func(p string) (string, bool, error) {
 		target, ok := links[p]
-		return target, ok
+		return target, ok, nil
 	}
 	for _, c := range []struct {
 		name   string
@@ -32,6 +32,7 @@ func TestBuildResolveInRoot(t *testing.T) {
 		want   string
 	}{
 		{"data/real", true, "data/real"},
+		{"/data/real", true, "data/real"},
 		{"etc/x", true, "data/real"},
 		{"etc/x", false, "etc/x"},
 		{"up", true, "data/real"},
@@ -48,16 +49,15 @@ func TestBuildResolveInRoot(t *testing.T) {
 		{"data/abs", false, "data/abs"},
 		{"dangling", true, "missing/file"},
 		{"data/dir/f", true, "srv/app/f"},
-		{"missing/etc/x", true, "missing/etc/x"},
 	} {
-		got, err := resolveInRoot(c.name, c.follow, readlink)
-		if err != nil || got != c.want {
-			t.Errorf("resolveInRoot(%q, %t) = %q, %v, want %q", c.name, c.follow, got, err, c.want)
+		got, err := Resolve(c.name, readlink, ResolveOptions{Follow: c.follow})
+		if err != nil || got.Path != c.want {
+			t.Errorf("Resolve(%q, follow %t) = %q, %v, want %q", c.name, c.follow, got.Path, err, c.want)
 		}
 	}
 	for _, name := range []string{"loop", "ping", "data/loop-via/../../loop"} {
-		if got, err := resolveInRoot(name, true, readlink); !errors.Is(err, syscall.ELOOP) {
-			t.Errorf("resolveInRoot(%q, true) = %q, %v, want ELOOP", name, got, err)
+		if got, err := Resolve(name, readlink, ResolveOptions{Follow: true}); !errors.Is(err, syscall.ELOOP) {
+			t.Errorf("Resolve(%q) = %+v, %v, want ELOOP", name, got, err)
 		}
 	}
 }
