@@ -196,7 +196,7 @@ func TestCommitDockerConfig(t *testing.T) {
 	require.NoError(t, err)
 	c, err := e.Create(ctx, Config{Image: "ext", Cmd: []string{"true"}})
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Remove(ctx, true) })
+	t.Cleanup(func() { c.Remove(ctx, RemoveForce()) })
 
 	// Commit keeps them, with or without CommitChanges.
 	for _, opts := range [][]CommitOption{nil, {CommitChanges(Image{}.Config)}} {
@@ -266,7 +266,7 @@ func TestLoadedDockerConfigKept(t *testing.T) {
 
 	c, err := e.Create(ctx, Config{Image: "loaded:1", Cmd: []string{"sh", "-c", "echo hi > /hi"}})
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Remove(ctx, true) })
+	t.Cleanup(func() { c.Remove(ctx, RemoveForce()) })
 	require.NoError(t, c.Start(ctx))
 	_, err = c.Wait(ctx)
 	require.NoError(t, err)

@@ -99,7 +99,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Ins
 	if err != nil {
 		return err
 	}
-	defer c.Remove(context.WithoutCancel(ctx), true)
+	defer c.Remove(context.WithoutCancel(ctx), RemoveForce())
 	out := &tailWriter{w: b.o.output}
 	c.Stdout, c.Stderr = out, out
 	if err := c.Start(ctx); err != nil {

@@ -249,7 +249,7 @@ func TestCommit(t *testing.T) {
 	require.Equal(t, "/w", img2.Config.WorkingDir)
 	_, err = c.Commit(ctx, "", CommitChange("RUN true"))
 	require.ErrorIs(t, err, ErrInvalid)
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 	require.Equal(t, []string{"committed:v1"}, img.RepoTags)
 	require.Len(t, img.Layers, 2)
 	require.Equal(t, "a change", img.History[len(img.History)-1].Comment)

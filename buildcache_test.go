@@ -80,13 +80,13 @@ CMD ["cat", "/app/both"]
 	require.Equal(t, []bool{false, false, false, false, false, false, false, false}, steps)
 
 	// An entry whose image is gone is a miss.
-	_, err := e.RemoveImage(context.Background(), "app", true)
+	_, err := e.RemoveImage(context.Background(), "app", RemoveForce())
 	require.NoError(t, err)
 	imgs, err := e.Images(context.Background())
 	require.NoError(t, err)
 	for _, img := range imgs {
 		if len(img.RepoTags) == 0 {
-			_, err := e.RemoveImage(context.Background(), img.ID, true)
+			_, err := e.RemoveImage(context.Background(), img.ID, RemoveForce())
 			require.NoError(t, err)
 		}
 	}

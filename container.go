@@ -436,7 +436,7 @@ func (e *Engine) Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, s
 	if err != nil {
 		return ExitStatus{}, err
 	}
-	defer c.Remove(context.WithoutCancel(ctx), true, RemoveVolumes())
+	defer c.Remove(context.WithoutCancel(ctx), RemoveForce(), RemoveVolumes())
 	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
 	if err := c.Start(ctx); err != nil {
 		return ExitStatus{}, err
@@ -468,17 +468,30 @@ type running struct {
 	byID map[string]*proc
 }
 
-// RemoveOption is an option of Container.Remove.
+// RemoveOption is an option of Container.Remove, Engine.RemoveImage and
+// Engine.RemoveVolume.
 type RemoveOption func(*removeOptions) error
 
 type removeOptions struct {
+	force   bool
 	volumes bool
 }
 
-// RemoveVolumes makes Remove remove the container's anonymous volumes as
-// well (docker rm -v), except those that another container mounts. Named
-// volumes are never removed with a container. By default every volume is
-// kept.
+// RemoveForce removes what is in use: a running container is killed
+// first (docker rm -f); an image or a volume that a container uses is
+// removed as those calls describe (docker rmi -f, docker volume rm -f).
+// By default what is in use is refused.
+func RemoveForce() RemoveOption {
+	return func(o *removeOptions) error {
+		o.force = true
+		return nil
+	}
+}
+
+// RemoveVolumes makes Container.Remove remove the container's anonymous
+// volumes as well (docker rm -v), except those that another container
+// mounts. Named volumes are never removed with a container. By default
+// every volume is kept. Only Container.Remove takes it.
 func RemoveVolumes() RemoveOption {
 	return func(o *removeOptions) error {
 		o.volumes = true
@@ -486,12 +499,17 @@ func RemoveVolumes() RemoveOption {
 	}
 }
 
-func applyRemoveOptions(opts []RemoveOption) (removeOptions, error) {
+// applyRemoveOptions applies opts for what ("container", "image",
+// "volume"); only a container takes RemoveVolumes.
+func applyRemoveOptions(what string, opts []RemoveOption) (removeOptions, error) {
 	var o removeOptions
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
-			return o, fmt.Errorf("remove container: %w", err)
+			return o, fmt.Errorf("remove %s: %w", what, err)
 		}
+	}
+	if o.volumes && what != "container" {
+		return o, invalidf("remove %s: RemoveVolumes applies to containers", what)
 	}
 	return o, nil
 }

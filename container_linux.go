@@ -339,11 +339,11 @@ func (c *Container) Unpause(ctx context.Context) error {
 }
 
 // Remove deletes the container: its writable layer, logs, state and
-// cgroup. A running container is refused with ErrRunning unless force is
-// set, which kills it first. Volumes are kept, unless RemoveVolumes is
-// given: then the anonymous ones go too.
-func (c *Container) Remove(ctx context.Context, force bool, opts ...RemoveOption) error {
-	o, err := applyRemoveOptions(opts)
+// cgroup. A running container is refused with ErrRunning unless
+// RemoveForce is given, which kills it first. Volumes are kept, unless
+// RemoveVolumes is given: then the anonymous ones go too.
+func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+	o, err := applyRemoveOptions("container", opts)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (c *Container) Remove(ctx context.Context, force bool, opts ...RemoveOption
 		return fmt.Errorf("remove container: %w", err)
 	}
 	if st.Status == StatusRunning || st.Status == StatusPaused {
-		if !force {
+		if !o.force {
 			return fmt.Errorf("remove container %s: %w (stop it or force removal)", c.id[:12], ErrRunning)
 		}
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil && st.Status == StatusPaused {

@@ -61,8 +61,8 @@ func (c *Container) Resize(height, width uint16) error { return unsupported("res
 
 // Remove deletes a container, which on this system never ran, and with
 // RemoveVolumes its anonymous volumes.
-func (c *Container) Remove(ctx context.Context, force bool, opts ...RemoveOption) error {
-	o, err := applyRemoveOptions(opts)
+func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+	o, err := applyRemoveOptions("container", opts)
 	if err != nil {
 		return err
 	}

@@ -185,9 +185,9 @@ func TestBindAndVolumeMounts(t *testing.T) {
 	// A volume in use by a container cannot be removed.
 	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"true"}, Mounts: []Mount{{Type: "volume", Source: "data", Target: "/data"}}})
 	require.NoError(t, err)
-	require.ErrorIs(t, e.RemoveVolume(ctx, "data", false), ErrInUse)
-	require.NoError(t, c.Remove(ctx, false))
-	require.NoError(t, e.RemoveVolume(ctx, "data", false))
+	require.ErrorIs(t, e.RemoveVolume(ctx, "data"), ErrInUse)
+	require.NoError(t, c.Remove(ctx))
+	require.NoError(t, e.RemoveVolume(ctx, "data"))
 	_, err = e.Volume(ctx, "data")
 	require.ErrorIs(t, err, ErrNotFound)
 	_, err = e.CreateVolume(ctx, "../x")
@@ -227,7 +227,7 @@ func TestTTY(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, st.Code)
 	assert.Equal(t, "/dev/console\r\n33 101\r\nxterm\r\n", out.String())
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 }
 
 func TestLogs(t *testing.T) {
@@ -301,7 +301,7 @@ func TestLifecycle(t *testing.T) {
 
 	require.NoError(t, c.Start(ctx))
 	require.ErrorIs(t, c.Start(ctx), ErrRunning)
-	require.ErrorIs(t, c.Remove(ctx, false), ErrRunning)
+	require.ErrorIs(t, c.Remove(ctx), ErrRunning)
 	byName, err := e.Container("life")
 	require.NoError(t, err)
 	assert.Equal(t, c.ID(), byName.ID())
@@ -340,7 +340,7 @@ func TestLifecycle(t *testing.T) {
 	require.Len(t, list, 1)
 	assert.Equal(t, StatusExited, list[0].State.Status)
 	require.ErrorIs(t, c.Kill(ctx), ErrNotRunning)
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 	_, err = e.Container("life")
 	require.ErrorIs(t, err, ErrNotFound)
 }
@@ -410,7 +410,7 @@ func TestExec(t *testing.T) {
 		Env: []string{"FROM=container"}, Resources: Resources{PIDs: 50}})
 	require.NoError(t, err)
 	require.NoError(t, c.Start(ctx))
-	defer c.Remove(ctx, true)
+	defer c.Remove(ctx, RemoveForce())
 
 	p := c.Exec(ExecConfig{Cmd: []string{"sh", "-c", "hostname; echo $FROM $X; id -u; pwd; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; cat /proc/self/cgroup | grep -c dock; exit 5"},
 		Env: []string{"X=exec"}, User: "1000", WorkingDir: "/tmp"})
@@ -453,7 +453,7 @@ func TestExecTTY(t *testing.T) {
 	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sleep", "60"}})
 	require.NoError(t, err)
 	require.NoError(t, c.Start(ctx))
-	defer c.Remove(ctx, true)
+	defer c.Remove(ctx, RemoveForce())
 	p := c.Exec(ExecConfig{Cmd: []string{"sh", "-c", "sleep 0.2; test -t 0 && echo tty; stty size"}, Tty: true})
 	var out syncBuffer
 	p.Stdout = &out
@@ -486,7 +486,7 @@ func TestResourceLimits(t *testing.T) {
 			Resources: Resources{CPUs: 0.2, Memory: 64 << 20}})
 		require.NoError(t, err)
 		require.NoError(t, c.Start(ctx))
-		defer c.Remove(ctx, true)
+		defer c.Remove(ctx, RemoveForce())
 		s1, err := c.Stats(ctx)
 		require.NoError(t, err)
 		time.Sleep(500 * time.Millisecond)
@@ -531,7 +531,7 @@ func TestDetachedFromAnotherProcess(t *testing.T) {
 	var logs bytes.Buffer
 	require.NoError(t, c.Logs(ctx, &logs, &logs, LogOptions{}))
 	assert.Equal(t, "ready\nvia-exec\ngot USR1\n", logs.String())
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 }
 
 // A detached container whose monitor and init are killed is reported
@@ -552,7 +552,7 @@ func TestVanishedContainerIsExited(t *testing.T) {
 	st, err = c.State(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, StatusExited, st.Status)
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 }
 
 func parentPid(t *testing.T, pid int) int {
@@ -579,7 +579,7 @@ func TestNoLeaks(t *testing.T) {
 		require.NoError(t, c.Start(ctx))
 		_, err = c.Wait(ctx)
 		require.NoError(t, err)
-		require.NoError(t, c.Remove(ctx, false))
+		require.NoError(t, c.Remove(ctx))
 	}
 	cycle() // warm up: the binary's mount, the seccomp cache
 	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
@@ -734,7 +734,7 @@ func TestConcurrentStart(t *testing.T) {
 	ctx := context.Background()
 	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sleep", "30"}})
 	require.NoError(t, err)
-	defer c.Remove(ctx, true)
+	defer c.Remove(ctx, RemoveForce())
 	var wg sync.WaitGroup
 	errs := make([]error, 6)
 	for i := range errs {

@@ -38,7 +38,7 @@ func removeContainers(t testing.TB, e *Engine) {
 	for _, info := range infos {
 		c, err := e.Container(info.ID)
 		if err == nil {
-			err = c.Remove(ctx, true)
+			err = c.Remove(ctx, RemoveForce())
 		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			t.Errorf("remove container %s left by the test: %v", info.ID, err)

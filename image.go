@@ -280,19 +280,24 @@ func (e *Engine) Tag(ctx context.Context, ref, newRef string) error {
 //
 // By name it untags, and deletes the image with its last tag. By ID it
 // deletes the image and all its tags; an image with several tags needs
-// force. An image that a container was created from cannot be removed
-// without force, and force then only untags it: the image stays, untagged,
+// RemoveForce. An image that a container was created from cannot be
+// removed without it, and then it only untags: the image stays, untagged,
 // until the container is gone; likewise an image that a build in progress
 // uses, in any engine on the root. An image that is the parent of another
 // image (see Image.Parent) is never deleted: by ID that is refused, even
-// with force, and by its last tag it is untagged and stays as an
+// with RemoveForce, and by its last tag it is untagged and stays as an
 // intermediate image. Refusals wrap ErrInUse. Deleting an image removes
 // its manifest, its config, and the layers no other image uses, then its
 // parent likewise if it is untagged and no other image, no container and
 // no build in progress uses it, and so on up the chain: removing a built
 // image removes its build's intermediate images, except those another
 // build shares.
-func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]string, error) {
+func (e *Engine) RemoveImage(ctx context.Context, ref string, opts ...RemoveOption) ([]string, error) {
+	o, err := applyRemoveOptions("image", opts)
+	if err != nil {
+		return nil, err
+	}
+	force := o.force
 	// inUse runs under the engine's lock: imageInUse must not take it.
 	lines, err := e.store.Remove(ref, force, func(id digest.Digest) bool {
 		return e.imageInUse(id.String())
@@ -300,7 +305,7 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]str
 	return lines, translate(err)
 }
 
-// PruneOption is an option of Prune.
+// PruneOption is an option of Prune and PruneVolumes.
 type PruneOption func(*pruneOptions) error
 
 type pruneOptions struct {
@@ -308,12 +313,24 @@ type pruneOptions struct {
 }
 
 // PruneAll makes Prune remove every image that no container uses, tagged
-// or not ("docker image prune -a"), instead of the dangling ones only.
+// or not ("docker image prune -a"), instead of the dangling ones only,
+// and PruneVolumes every volume no container mounts, named or not
+// ("docker volume prune -a"), instead of the anonymous ones only.
 func PruneAll() PruneOption {
 	return func(o *pruneOptions) error {
 		o.all = true
 		return nil
 	}
+}
+
+func applyPruneOptions(opts []PruneOption) (pruneOptions, error) {
+	var o pruneOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 // PruneReport is what Prune did.
@@ -333,7 +350,7 @@ type PruneReport struct {
 //
 // First the dangling images (untagged, and the parent of no image: an
 // untagged build's result, an image whose tag moved), or with PruneAll
-// every image, go as RemoveImage without force removes them, with their
+// every image, go as RemoveImage without RemoveForce removes them, with their
 // untagged parents (a build's intermediate images). Images that a
 // container was created from are kept, and so are the images of a build
 // in progress in any engine on the same root (its base image, its cached
@@ -348,11 +365,9 @@ type PruneReport struct {
 // part removes only what is older than an hour. Last, the seccomp
 // programs that other builds of the program compiled and cached go.
 func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, error) {
-	var o pruneOptions
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	o, err := applyPruneOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
 	}
 	rep := &PruneReport{}
 	lines, n, err := e.store.PruneImages(ctx, o.all, func(id digest.Digest) bool {

@@ -118,7 +118,7 @@ func TestRemoveImageSharedSteps(t *testing.T) {
 	shared := chain(t, e, b.ID)[1:3]
 	require.Equal(t, shared, chain(t, e, a.ID)[1:3], "the builds share their first two steps")
 
-	lines, err := e.RemoveImage(ctx, "a", false)
+	lines, err := e.RemoveImage(ctx, "a")
 	require.NoError(t, err)
 	require.Equal(t, "Untagged: a:latest", lines[0])
 	require.Equal(t, "Deleted: "+a.ID, lines[1])
@@ -129,7 +129,7 @@ func TestRemoveImageSharedSteps(t *testing.T) {
 	require.Equal(t, "s1\ns2\nb\n", runOut(t, e, "b", "cat", "/s1", "/s2", "/b"))
 
 	// The shared steps now have no other child: they go with b.
-	lines, err = e.RemoveImage(ctx, "b", false)
+	lines, err = e.RemoveImage(ctx, "b")
 	require.NoError(t, err)
 	for _, id := range append([]string{b.ID}, shared...) {
 		require.Contains(t, lines, "Deleted: "+id)
@@ -143,7 +143,7 @@ func TestRemoveImageSharedSteps(t *testing.T) {
 	c, err := e.Build(ctx, buildContext(t, map[string]string{"Dockerfile": fourSteps}), BuildTag("c"))
 	require.NoError(t, err)
 	parent := chain(t, e, c.ID)[1]
-	_, err = e.RemoveImage(ctx, parent, true)
+	_, err = e.RemoveImage(ctx, parent, RemoveForce())
 	require.ErrorIs(t, err, ErrInUse)
 	require.ErrorContains(t, err, "dependent child images")
 }
@@ -163,7 +163,7 @@ func TestPruneKeepsImagesInUse(t *testing.T) {
 	rep, err := e.Prune(ctx)
 	require.NoError(t, err)
 	require.NotContains(t, rep.Deleted, "Deleted: "+used.ID)
-	_, err = e.RemoveImage(ctx, used.ID, false)
+	_, err = e.RemoveImage(ctx, used.ID)
 	require.ErrorIs(t, err, ErrInUse)
 
 	rep, err = e.Prune(ctx, PruneAll())
@@ -179,7 +179,7 @@ func TestPruneKeepsImagesInUse(t *testing.T) {
 	require.Len(t, all, 2, "the used image and its base")
 	require.Equal(t, "used\n", runOut(t, e, used.ID, "cat", "/u"))
 
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 	_, err = e.Prune(ctx, PruneAll())
 	require.NoError(t, err)
 	all, err = e.Images(ctx, ImagesAll())
@@ -237,12 +237,12 @@ func TestCommitParent(t *testing.T) {
 	img, err := c.Commit(ctx, "")
 	require.NoError(t, err)
 	require.Equal(t, busybox.ID, img.Parent)
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 	// Dangling: listed; removing it leaves the tagged base.
 	imgs, err := e.Images(ctx)
 	require.NoError(t, err)
 	require.Contains(t, imageIDSet(imgs), img.ID)
-	lines, err := e.RemoveImage(ctx, img.ID, false)
+	lines, err := e.RemoveImage(ctx, img.ID)
 	require.NoError(t, err)
 	require.Equal(t, "Deleted: "+img.ID, lines[0])
 	_, err = e.Image(ctx, "busybox")

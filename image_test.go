@@ -103,14 +103,14 @@ func TestImageImportTagRemove(t *testing.T) {
 		t.Errorf("Images() = %d, %v, want 2", len(imgs), err)
 	}
 
-	if _, err := e.RemoveImage(ctx, a.ID, false); !errors.Is(err, ErrInUse) {
+	if _, err := e.RemoveImage(ctx, a.ID); !errors.Is(err, ErrInUse) {
 		t.Errorf("RemoveImage(ID with two tags) = %v, want ErrInUse", err)
 	}
-	lines, err := e.RemoveImage(ctx, "app:1", false)
+	lines, err := e.RemoveImage(ctx, "app:1")
 	if err != nil || !slices.Equal(lines, []string{"Untagged: app:1"}) {
 		t.Errorf("RemoveImage(app:1) = %q, %v", lines, err)
 	}
-	lines, err = e.RemoveImage(ctx, "localhost:5000/team/app:v1", false)
+	lines, err = e.RemoveImage(ctx, "localhost:5000/team/app:v1")
 	want := []string{"Untagged: localhost:5000/team/app:v1", "Deleted: " + a.ID}
 	if err != nil || !slices.Equal(lines, want) {
 		t.Errorf("RemoveImage(last tag) = %q, %v, want %q", lines, err, want)
@@ -119,7 +119,7 @@ func TestImageImportTagRemove(t *testing.T) {
 		t.Errorf("Image(removed) = %v, want ErrNotFound", err)
 	}
 	// The layer was shared with b: deleting b removes it too.
-	lines, err = e.RemoveImage(ctx, b.ID[7:19], false)
+	lines, err = e.RemoveImage(ctx, b.ID[7:19])
 	if err != nil || len(lines) != 2 || lines[0] != "Deleted: "+b.ID || !strings.HasPrefix(lines[1], "Deleted: sha256:") {
 		t.Errorf("RemoveImage(b) = %q, %v", lines, err)
 	}
@@ -143,20 +143,20 @@ func TestImageInUse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create() = %v", err)
 	}
-	if _, err := e.RemoveImage(ctx, "busybox", false); !errors.Is(err, ErrInUse) {
+	if _, err := e.RemoveImage(ctx, "busybox"); !errors.Is(err, ErrInUse) {
 		t.Errorf("RemoveImage(used) = %v, want ErrInUse", err)
 	}
-	lines, err := e.RemoveImage(ctx, "busybox", true)
+	lines, err := e.RemoveImage(ctx, "busybox", RemoveForce())
 	if err != nil || !slices.Equal(lines, []string{"Untagged: busybox:latest"}) {
 		t.Errorf("RemoveImage(used, force) = %q, %v", lines, err)
 	}
 	if got, err := e.Image(ctx, img.ID); err != nil || len(got.RepoTags) != 0 {
 		t.Errorf("Image(forced) = %+v, %v, want kept untagged", got, err)
 	}
-	if err := c.Remove(ctx, true); err != nil {
+	if err := c.Remove(ctx, RemoveForce()); err != nil {
 		t.Fatal(err)
 	}
-	if lines, err := e.RemoveImage(ctx, img.ID, false); err != nil || len(lines) != 2 {
+	if lines, err := e.RemoveImage(ctx, img.ID); err != nil || len(lines) != 2 {
 		t.Errorf("RemoveImage(after the container) = %q, %v", lines, err)
 	}
 }
@@ -168,7 +168,7 @@ func TestImageErrors(t *testing.T) {
 		if _, err := e.Image(ctx, ref); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Image(%q) = %v, want ErrInvalid", ref, err)
 		}
-		if _, err := e.RemoveImage(ctx, ref, true); !errors.Is(err, ErrInvalid) {
+		if _, err := e.RemoveImage(ctx, ref, RemoveForce()); !errors.Is(err, ErrInvalid) {
 			t.Errorf("RemoveImage(%q) = %v, want ErrInvalid", ref, err)
 		}
 	}
@@ -176,7 +176,7 @@ func TestImageErrors(t *testing.T) {
 		if _, err := e.Image(ctx, ref); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Image(%q) = %v, want ErrNotFound", ref, err)
 		}
-		if _, err := e.RemoveImage(ctx, ref, false); !errors.Is(err, ErrNotFound) {
+		if _, err := e.RemoveImage(ctx, ref); !errors.Is(err, ErrNotFound) {
 			t.Errorf("RemoveImage(%q) = %v, want ErrNotFound", ref, err)
 		}
 		if err := e.Tag(ctx, ref, "x"); !errors.Is(err, ErrNotFound) {

@@ -76,7 +76,7 @@ func secStart(t *testing.T, e *Engine, cfg Config, stdout, stderr io.Writer) *Co
 	if err != nil {
 		t.Fatalf("Create(%v) = %v", cfg.Cmd, err)
 	}
-	t.Cleanup(func() { c.Remove(context.Background(), true) })
+	t.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
 	c.Stdout, c.Stderr = stdout, stderr
 	if err := c.Start(ctx); err != nil {
 		t.Fatalf("Start(%v) = %v", cfg.Cmd, err)
@@ -1007,7 +1007,7 @@ func TestSecurityUserns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create(userns) = %v", err)
 	}
-	t.Cleanup(func() { c.Remove(context.Background(), true) })
+	t.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
 	c.Stdout, c.Stderr = &cout, &cerr
 	if err := c.Start(ctx); err != nil {
 		t.Fatalf("Start(userns) = %v", err)
@@ -1174,7 +1174,7 @@ func TestSecurityBadConfig(t *testing.T) {
 		if st, err := c.State(ctx); err != nil || st.Status == StatusRunning {
 			t.Errorf("State() after a failed start (%s) = %+v, %v, want not running", tc.name, st, err)
 		}
-		if err := c.Remove(ctx, false); err != nil {
+		if err := c.Remove(ctx); err != nil {
 			t.Errorf("Remove() after a failed start (%s) = %v", tc.name, err)
 		}
 		for _, d := range secCgroupDirs(t) {
@@ -1416,7 +1416,7 @@ func TestSecurityStdinIsACopy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c2.Remove(ctx, true)
+			defer c2.Remove(ctx, RemoveForce())
 			var out2 bytes.Buffer
 			c2.Stdin, c2.Stdout, c2.Stderr = f, &out2, &out2
 			if err := c2.Start(ctx); err != nil {
@@ -1528,7 +1528,7 @@ func TestSecurityStdinNotReadAfterExit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Remove(ctx, true)
+	defer c.Remove(ctx, RemoveForce())
 	c.Stdin = slave
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -1558,7 +1558,7 @@ func secStartDetached(t *testing.T, e *Engine, cfg Config) *Container {
 	if err != nil {
 		t.Fatalf("Create(%v) = %v", cfg.Cmd, err)
 	}
-	t.Cleanup(func() { c.Remove(context.Background(), true) })
+	t.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
 	if err := c.StartDetached(ctx); err != nil {
 		t.Fatalf("StartDetached(%v) = %v", cfg.Cmd, err)
 	}
@@ -1583,7 +1583,7 @@ func TestSecurityTtyStdinNotReadAfterExit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Remove(ctx, true)
+	defer c.Remove(ctx, RemoveForce())
 	c.Stdin, c.Stdout = slave, io.Discard
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -1631,7 +1631,7 @@ true`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Remove(context.Background(), true)
+	defer c.Remove(context.Background(), RemoveForce())
 	c.Stdout = &buf
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -1869,7 +1869,7 @@ func TestSecurityLogGrowthBounded(t *testing.T) {
 		if err := c.Logs(ctx, &tail, nil, LogOptions{Tail: 5}); err != nil || tail.String() != "19996\n19997\n19998\n19999\n20000\n" {
 			t.Errorf("%s: Logs(Tail: 5) = %q, %v; want 19996-20000", name, tail.String(), err)
 		}
-		if err := c.Remove(ctx, false); err != nil {
+		if err := c.Remove(ctx); err != nil {
 			t.Errorf("%s: Remove = %v", name, err)
 		}
 		if _, err := os.Stat(c.dir()); !errors.Is(err, os.ErrNotExist) {
@@ -1939,7 +1939,7 @@ func secWantRefused(t *testing.T, e *Engine, what string, cfg Config, want strin
 		t.Errorf("Create(%s) = %v, %v, want nil and ErrInvalid naming %q", what, c, err, want)
 	}
 	if c != nil {
-		c.Remove(context.Background(), true, RemoveVolumes())
+		c.Remove(context.Background(), RemoveForce(), RemoveVolumes())
 	}
 	t.Logf("%s: %v", what, err)
 	secWantState(t, e, "Create("+what+")", base)
@@ -2011,7 +2011,7 @@ func TestSecurityVolumeOverKernelFS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create(image VOLUME /data -> ../srv/data) = %v", err)
 	}
-	if err := c.Remove(ctx, false, RemoveVolumes()); err != nil {
+	if err := c.Remove(ctx, RemoveVolumes()); err != nil {
 		t.Fatal(err)
 	}
 }

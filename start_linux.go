@@ -382,7 +382,7 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	p.status = st
 	close(p.done)
 	if autoRemove {
-		c.Remove(context.Background(), false, RemoveVolumes())
+		c.Remove(context.Background(), RemoveVolumes())
 	}
 }
 

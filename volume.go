@@ -131,8 +131,13 @@ func (e *Engine) Volumes(ctx context.Context) ([]*Volume, error) {
 }
 
 // RemoveVolume removes the named volume and its data. A volume that a
-// container mounts is refused with ErrInUse unless force is set.
-func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) error {
+// container mounts is refused with ErrInUse unless RemoveForce is given.
+func (e *Engine) RemoveVolume(ctx context.Context, name string, opts ...RemoveOption) error {
+	o, err := applyRemoveOptions("volume", opts)
+	if err != nil {
+		return err
+	}
+	force := o.force
 	if _, err := e.Volume(ctx, name); err != nil {
 		return fmt.Errorf("remove volume: %w", err)
 	}
@@ -150,11 +155,16 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 }
 
 // PruneVolumes removes the volumes that no container mounts: the
-// anonymous ones, or with all every one (docker volume prune [-a]). It
-// returns the names of those it removed.
-func (e *Engine) PruneVolumes(ctx context.Context, all bool) ([]string, error) {
+// anonymous ones, or with PruneAll every one (docker volume prune [-a]).
+// It returns the names of those it removed.
+func (e *Engine) PruneVolumes(ctx context.Context, opts ...PruneOption) ([]string, error) {
+	o, err := applyPruneOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("prune volumes: %w", err)
+	}
+	all := o.all
 	var removed []string
-	err := e.locked(func() error {
+	err = e.locked(func() error {
 		vols, err := e.Volumes(ctx)
 		if err != nil {
 			return err

@@ -32,7 +32,7 @@ func volumeImage(t *testing.T, e *Engine) {
 	startWait(t, c)
 	_, err = c.Commit(ctx, "vimg", CommitChange("VOLUME /data"))
 	require.NoError(t, err)
-	require.NoError(t, c.Remove(ctx, false))
+	require.NoError(t, c.Remove(ctx))
 }
 
 // startWait starts c and returns its output and exit code.
@@ -103,16 +103,16 @@ func TestAnonymousVolumeFromImage(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, named.Anonymous)
 	// rm without -v keeps the volume; rm -v removes it.
-	require.NoError(t, c1.Remove(ctx, false))
-	require.NoError(t, c2.Remove(ctx, false, RemoveVolumes()))
+	require.NoError(t, c1.Remove(ctx))
+	require.NoError(t, c2.Remove(ctx, RemoveVolumes()))
 	assert.Equal(t, map[string]bool{v1: true, "keep": false}, volumeNames(t, e))
 
 	// prune removes unused anonymous volumes only; -a every unused one.
-	removed, err := e.PruneVolumes(ctx, false)
+	removed, err := e.PruneVolumes(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{v1}, removed)
 	assert.Equal(t, map[string]bool{"keep": false}, volumeNames(t, e))
-	removed, err = e.PruneVolumes(ctx, true)
+	removed, err = e.PruneVolumes(ctx, PruneAll())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"keep"}, removed)
 
@@ -201,7 +201,7 @@ func TestAnonymousVolumeAutoRemove(t *testing.T) {
 			return errors.Is(err, ErrNotFound)
 		}, 10*time.Second, 10*time.Millisecond, "the image's anonymous volume removed (detached %v)", detached)
 		assert.Equal(t, map[string]bool{"named": false, shared: true}, volumeNames(t, e), "detached %v", detached)
-		require.NoError(t, other.Remove(ctx, false, RemoveVolumes()))
+		require.NoError(t, other.Remove(ctx, RemoveVolumes()))
 		assert.Equal(t, map[string]bool{"named": false}, volumeNames(t, e))
 	}
 }
@@ -263,7 +263,7 @@ func TestAnonymousVolumeHostileImage(t *testing.T) {
 	entries, err := os.ReadDir(host)
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "nothing written on the host")
-	require.NoError(t, c.Remove(ctx, false, RemoveVolumes()))
+	require.NoError(t, c.Remove(ctx, RemoveVolumes()))
 	assert.Empty(t, volumeNames(t, e))
 
 	// Bad VOLUME paths, and a failure after a first volume was made and
@@ -272,7 +272,7 @@ func TestAnonymousVolumeHostileImage(t *testing.T) {
 	require.NoError(t, err)
 	for _, vols := range [][]string{{"/plain"}, {"/a", "/plain"}, {"data"}, {"/"}, {"/.."}, {"/a/../.."}, {"/abs"}, {"/a", "/rel"}} {
 		t.Run(vols[len(vols)-1], func(t *testing.T) {
-			e.RemoveImage(ctx, "hostile", true)
+			e.RemoveImage(ctx, "hostile", RemoveForce())
 			hostileImage(t, e, host, vols...)
 			for _, mounts := range [][]Mount{nil, {{Type: "volume", Source: "pre", Target: "/a"}}} {
 				_, err := e.Create(ctx, Config{Image: "hostile", Mounts: mounts})
@@ -323,7 +323,7 @@ func TestAnonymousVolumeUserns(t *testing.T) {
 	assert.Equal(t, [2]uint32{100012, 100034}, owner(filepath.Join(data, "f")))
 	assert.Equal(t, [2]uint32{100000, 100000}, owner(filepath.Join(data, "d")), "unmapped IDs become the container's root")
 	assert.Equal(t, [2]uint32{100000, 100000}, owner(empty), "a new empty volume belongs to the container's root")
-	require.NoError(t, c.Remove(ctx, false, RemoveVolumes()))
+	require.NoError(t, c.Remove(ctx, RemoveVolumes()))
 	assert.Empty(t, volumeNames(t, e))
 }
 

@@ -109,7 +109,7 @@ func TestHelperPrespawned(t *testing.T) {
 	}
 	c, err := e.Create(ctx, cfg)
 	require.NoError(t, err)
-	defer c.Remove(ctx, true)
+	defer c.Remove(ctx, dock.RemoveForce())
 	if stdin != nil {
 		c.Stdin = stdin
 	}

@@ -96,7 +96,7 @@ func main() {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := c.Remove(ctx, true); err != nil {
+			if err := c.Remove(ctx, dock.RemoveForce()); err != nil {
 				log.Print(err)
 			}
 		}()

@@ -124,9 +124,20 @@ func cmdRm(ctx context.Context, c *cli, args []string) error {
 	}
 	return c.forEach(ctx, args, func(ctx context.Context, _ *dock.Engine, ct *dock.Container) error {
 		var opts []dock.RemoveOption
+		if force {
+			opts = append(opts, dock.RemoveForce())
+		}
 		if volumes {
 			opts = append(opts, dock.RemoveVolumes())
 		}
-		return ct.Remove(ctx, force, opts...)
+		return ct.Remove(ctx, opts...)
 	})
+}
+
+// forceOption is RemoveForce when force is set.
+func forceOption(force bool) []dock.RemoveOption {
+	if force {
+		return []dock.RemoveOption{dock.RemoveForce()}
+	}
+	return nil
 }

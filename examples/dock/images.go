@@ -284,7 +284,7 @@ func cmdRmi(ctx context.Context, c *cli, args []string) error {
 	defer e.Close()
 	failed := false
 	for _, ref := range args {
-		lines, err := e.RemoveImage(ctx, ref, force)
+		lines, err := e.RemoveImage(ctx, ref, forceOption(force)...)
 		for _, l := range lines {
 			fmt.Fprintln(c.stdout, l)
 		}

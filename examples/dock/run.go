@@ -445,7 +445,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if o.Remove {
 		// docker run --rm takes the anonymous volumes along, not the
 		// named ones.
-		if rerr := ct.Remove(context.WithoutCancel(ctx), true, dock.RemoveVolumes()); rerr != nil && err == nil {
+		if rerr := ct.Remove(context.WithoutCancel(ctx), dock.RemoveForce(), dock.RemoveVolumes()); rerr != nil && err == nil {
 			fmt.Fprintf(c.stderr, "dock: %v\n", rerr)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/go-dock/dock"
 )
 
 // cmdVolume is docker volume create, ls, rm and prune.
@@ -105,7 +107,7 @@ func volumeRm(ctx context.Context, c *cli, args []string) error {
 	defer e.Close()
 	failed := false
 	for _, name := range args {
-		if err := e.RemoveVolume(ctx, name, force); err != nil {
+		if err := e.RemoveVolume(ctx, name, forceOption(force)...); err != nil {
 			fmt.Fprintf(c.stderr, "dock: %v\n", err)
 			failed = true
 			continue
@@ -138,7 +140,11 @@ func volumePrune(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
-	removed, err := e.PruneVolumes(ctx, all)
+	var opts []dock.PruneOption
+	if all {
+		opts = append(opts, dock.PruneAll())
+	}
+	removed, err := e.PruneVolumes(ctx, opts...)
 	if len(removed) > 0 {
 		fmt.Fprintln(c.stdout, "Deleted Volumes:")
 		for _, name := range removed {
