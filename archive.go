@@ -31,12 +31,14 @@ const (
 func (f ArchiveFormat) String() string { return store.ArchiveFormat(f).String() }
 
 // SaveOption configures Save.
-type SaveOption func(*store.SaveOptions) error
+type SaveOption func(*saveOptions) error
+
+type saveOptions struct{ store.SaveOptions }
 
 // SaveFormat sets the format of the archive; the default is
 // DockerArchive.
 func SaveFormat(f ArchiveFormat) SaveOption {
-	return func(o *store.SaveOptions) error {
+	return func(o *saveOptions) error {
 		if f != DockerArchive && f != OCIArchive {
 			return invalidf("SaveFormat: unknown format %d", int(f))
 		}
@@ -65,24 +67,26 @@ func SaveFormat(f ArchiveFormat) SaveOption {
 // and must be discarded. An unknown ref gives an error wrapping
 // ErrNotFound; no refs or a malformed one, ErrInvalid.
 func (e *Engine) Save(ctx context.Context, w io.Writer, refs []string, opts ...SaveOption) error {
-	var o store.SaveOptions
+	var o saveOptions
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return err
 		}
 	}
-	return translate(e.store.Save(ctx, w, refs, o))
+	return translate(e.store.Save(ctx, w, refs, o.SaveOptions))
 }
 
 // LoadOption configures Load.
-type LoadOption func(*store.LoadOptions) error
+type LoadOption func(*loadOptions) error
+
+type loadOptions struct{ store.LoadOptions }
 
 // LoadPlatform picks, from a multi-platform image in an OCI archive (an
 // image index), the manifest for platform "os/arch" or "os/arch/variant"
 // ("linux/arm64/v8"). The default is linux on the architecture of this
 // program, any variant.
 func LoadPlatform(platform string) LoadOption {
-	return func(o *store.LoadOptions) error {
+	return func(o *loadOptions) error {
 		parts := strings.Split(platform, "/")
 		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || (len(parts) == 3 && parts[2] == "") {
 			return invalidf("LoadPlatform: %q is not os/arch[/variant]", platform)
@@ -122,13 +126,13 @@ func LoadPlatform(platform string) LoadOption {
 // A malformed, hostile or truncated archive gives an error wrapping
 // ErrInvalid, and the store is unchanged.
 func (e *Engine) Load(ctx context.Context, r io.Reader, opts ...LoadOption) ([]*Image, error) {
-	var o store.LoadOptions
+	var o loadOptions
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
-	imgs, err := e.store.Load(ctx, r, o)
+	imgs, err := e.store.Load(ctx, r, o.LoadOptions)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -23,9 +23,9 @@ import (
 func importTestBusybox(t *testing.T, e *Engine) *Image {
 	t.Helper()
 	img, err := e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox",
-		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}),
-		WithImportMessage("busybox for the archive tests"),
-		WithImportCreated(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)))
+		ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}),
+		ImportMessage("busybox for the archive tests"),
+		ImportCreated(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)))
 	if err != nil {
 		t.Fatalf("ImportDir() = %v", err)
 	}

@@ -198,8 +198,8 @@ func TestCommitDockerConfig(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Remove(ctx, RemoveForce()) })
 
-	// Commit keeps them, with or without CommitChanges.
-	for _, opts := range [][]CommitOption{nil, {CommitChanges(Image{}.Config)}} {
+	// Commit keeps them, with or without CommitConfig.
+	for _, opts := range [][]CommitOption{nil, {CommitConfig(Image{}.Config)}} {
 		img, err := c.Commit(ctx, "", opts...)
 		require.NoError(t, err)
 		require.Equal(t, &Healthcheck{Test: []string{"CMD-SHELL", "true"}, Retries: 4}, img.Healthcheck)

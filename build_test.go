@@ -208,7 +208,7 @@ func reproEngine(t *testing.T) *Engine {
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
 	_, err = e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
-		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}), WithImportCreated(time.Unix(1e9, 0)))
+		ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}), ImportCreated(time.Unix(1e9, 0)))
 	require.NoError(t, err)
 	return e
 }
@@ -240,7 +240,7 @@ func TestCommit(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, st.Code)
 	img, err := c.Commit(ctx, "committed:v1", CommitMessage("a change"), CommitAuthor("me"),
-		CommitChanges(ocispec.ImageConfig{Cmd: []string{"cat", "/new"}, Env: []string{"PATH=/bin"}}))
+		CommitConfig(ocispec.ImageConfig{Cmd: []string{"cat", "/new"}, Env: []string{"PATH=/bin"}}))
 	require.NoError(t, err)
 	img2, err := c.Commit(ctx, "", CommitChange("ENV A=b"), CommitChange(`ENTRYPOINT ["cat"]`), CommitChange("WORKDIR /w"))
 	require.NoError(t, err)

@@ -26,11 +26,11 @@ type commitOptions struct {
 	created time.Time
 }
 
-// CommitChanges sets the runtime configuration of the new image (what
+// CommitConfig sets the runtime configuration of the new image (what
 // "docker commit --change" sets), replacing the one Commit derives from the
 // image and the container. The image's Healthcheck, Shell and OnBuild,
 // which ocispec.ImageConfig lacks, stay; CommitChange changes them.
-func CommitChanges(cfg ocispec.ImageConfig) CommitOption {
+func CommitConfig(cfg ocispec.ImageConfig) CommitOption {
 	return func(o *commitOptions) error {
 		o.changes = &cfg
 		return nil
@@ -42,7 +42,7 @@ func CommitChanges(cfg ocispec.ImageConfig) CommitOption {
 // ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD (appends a trigger), STOPSIGNAL,
 // USER, VOLUME and WORKDIR, the instructions docker accepts there (not
 // SHELL). It may be given several times; changes apply in order, after
-// CommitChanges.
+// CommitConfig.
 func CommitChange(instruction string) CommitOption {
 	return func(o *commitOptions) error {
 		o.change = append(o.change, instruction)
@@ -85,7 +85,7 @@ func CommitCreated(t time.Time) CommitOption {
 // The container is not stopped or paused: files written while Commit reads
 // the layer may or may not be in the image. The new image's configuration
 // is the image's, with the container's Cmd, Entrypoint, Env, WorkingDir and
-// User applied, unless CommitChanges replaces it; Docker's extensions
+// User applied, unless CommitConfig replaces it; Docker's extensions
 // (Healthcheck, Shell, OnBuild) are kept, and fields of the image's config
 // that neither OCI nor these define are dropped. Its history has one more
 // entry, and its Parent is the container's image. On error nothing is

@@ -89,8 +89,9 @@ type processSpec struct {
 
 // State is a container's state as recorded in the state directory.
 type State struct {
-	// Status is "created", "running", "paused" or "exited".
-	Status string `json:"status"`
+	// Status is StatusCreated, StatusRunning, StatusPaused or
+	// StatusExited.
+	Status Status `json:"status"`
 	// Pid is the host PID of the container's init while it runs.
 	Pid int `json:"pid,omitempty"`
 	// pidStart is the start time of Pid (from /proc/PID/stat), so that a
@@ -104,11 +105,14 @@ type State struct {
 	Detached bool `json:"detached,omitempty"`
 }
 
+// Status is where a container is in its life, in Docker's words.
+type Status string
+
 const (
-	StatusCreated = "created"
-	StatusRunning = "running"
-	StatusPaused  = "paused"
-	StatusExited  = "exited"
+	StatusCreated Status = "created" // made, never started
+	StatusRunning Status = "running"
+	StatusPaused  Status = "paused" // its processes frozen (Pause)
+	StatusExited  Status = "exited" // its process ended; it may start again
 )
 
 func newID() string {

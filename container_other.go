@@ -57,7 +57,7 @@ func (c *Container) Pause(ctx context.Context) error { return unsupported("pause
 func (c *Container) Unpause(ctx context.Context) error { return unsupported("unpause") }
 
 // Resize needs Linux.
-func (c *Container) Resize(height, width uint16) error { return unsupported("resize") }
+func (c *Container) Resize(size WindowSize) error { return unsupported("resize") }
 
 // Remove deletes a container, which on this system never ran, and with
 // RemoveVolumes its anonymous volumes.
@@ -95,7 +95,7 @@ func (p *Process) Wait(ctx context.Context) (ExitStatus, error) {
 func (p *Process) Signal(sig syscall.Signal) error { return unsupported("exec") }
 
 // Resize needs Linux.
-func (p *Process) Resize(height, width uint16) error { return unsupported("exec") }
+func (p *Process) Resize(size WindowSize) error { return unsupported("exec") }
 
 // Exec prepares a process; starting it needs Linux.
 func (c *Container) Exec(cfg ExecConfig) *Process {

@@ -458,7 +458,7 @@ func TestExecTTY(t *testing.T) {
 	var out syncBuffer
 	p.Stdout = &out
 	require.NoError(t, p.Start(ctx))
-	require.NoError(t, p.Resize(20, 70))
+	require.NoError(t, p.Resize(WindowSize{Rows: 20, Cols: 70}))
 	st, err := p.Wait(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 0, st.Code)

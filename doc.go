@@ -22,7 +22,7 @@
 // or a directory, as a one-layer OCI image, as docker import does:
 //
 //	img, err := eng.Import(ctx, tarStream, "app:dev",
-//		dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"/app"}}))
+//		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"/app"}}))
 //
 // Pull fetches an image from a registry (docker's references: "busybox" is
 // docker.io/library/busybox:latest), streaming each layer once through
@@ -102,7 +102,7 @@
 // resolved inside the image's own root filesystem, so an image's symlinks
 // never reach host files; with a user namespace the copies are owned
 // through the ID maps. Volumes outlive their containers:
-// Remove(ctx, force, RemoveVolumes()), Engine.Run and Config.AutoRemove
+// Remove(ctx, RemoveVolumes()), Engine.Run and Config.AutoRemove
 // remove a container's anonymous volumes (never named ones, never one that
 // another container mounts), and PruneVolumes removes unused anonymous
 // volumes.
@@ -126,6 +126,16 @@
 // before the Go runtime starts, a process that clones the init and exits;
 // the first attached Start takes it, without a clone or an exec of its
 // own (the example CLI does this).
+//
+// # Options
+//
+// Calls with many optional behaviours take functional options, named
+// after the call they change: BuildTag, CommitAuthor, ImportConfig,
+// LoadPlatform, SaveFormat, ImagesAll, PruneAll, RemoveForce. An option
+// that several calls share is named With...: WithPlatform, WithProgress,
+// WithCredentials and WithConcurrency (Pull, Push, Build's pulls), and
+// Open's WithLogger and WithRegistryConfig. Options validate their input
+// and state their default.
 //
 // # Requirements
 //

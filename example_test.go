@@ -27,8 +27,8 @@ func ExampleEngine_Import() {
 	}
 	defer f.Close()
 	img, err := eng.Import(ctx, f, "app:1",
-		dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"/bin/sh"}}),
-		dock.WithImportMessage("imported from rootfs.tar.gz"))
+		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"/bin/sh"}}),
+		dock.ImportMessage("imported from rootfs.tar.gz"))
 	if err != nil {
 		log.Fatal(err)
 	}

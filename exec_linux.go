@@ -172,11 +172,11 @@ func (p *Process) Signal(sig syscall.Signal) error {
 }
 
 // Resize sets the size of the process's terminal (ExecConfig.Tty).
-func (p *Process) Resize(height, width uint16) error {
+func (p *Process) Resize(size WindowSize) error {
 	if p.pty == nil {
 		return fmt.Errorf("exec: no terminal: %w", ErrInvalid)
 	}
-	if err := p.pty.resize(height, width); err != nil {
+	if err := p.pty.resize(size); err != nil {
 		return fmt.Errorf("exec: resize: %w", err)
 	}
 	return nil

@@ -49,7 +49,7 @@ func removeContainers(t testing.TB, e *Engine) {
 func importBusybox(t testing.TB, e *Engine) {
 	t.Helper()
 	_, err := e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
-		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
+		ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
 	require.NoError(t, err)
 }
 

@@ -106,34 +106,36 @@ type Healthcheck struct {
 }
 
 // ImportOption configures Import and ImportDir.
-type ImportOption func(*store.ImportOptions) error
+type ImportOption func(*importOptions) error
 
-// WithImportConfig sets the runtime configuration of the imported image
+type importOptions struct{ store.ImportOptions }
+
+// ImportConfig sets the runtime configuration of the imported image
 // (what "docker import --change" sets). By default it is empty: a
 // container of the image needs a Cmd.
-func WithImportConfig(cfg ocispec.ImageConfig) ImportOption {
-	return func(o *store.ImportOptions) error {
+func ImportConfig(cfg ocispec.ImageConfig) ImportOption {
+	return func(o *importOptions) error {
 		o.Config = cfg
 		return nil
 	}
 }
 
-// WithImportMessage sets the comment of the imported image's history
+// ImportMessage sets the comment of the imported image's history
 // entry ("docker import --message"). By default it is empty.
-func WithImportMessage(msg string) ImportOption {
-	return func(o *store.ImportOptions) error {
+func ImportMessage(msg string) ImportOption {
+	return func(o *importOptions) error {
 		o.Message = msg
 		return nil
 	}
 }
 
-// WithImportCreated sets the creation time of the imported image; the
+// ImportCreated sets the creation time of the imported image; the
 // default is the time of the import. A fixed time makes imports of the
 // same content give the same image ID.
-func WithImportCreated(t time.Time) ImportOption {
-	return func(o *store.ImportOptions) error {
+func ImportCreated(t time.Time) ImportOption {
+	return func(o *importOptions) error {
 		if t.IsZero() {
-			return invalidf("WithImportCreated: zero time")
+			return invalidf("ImportCreated: zero time")
 		}
 		o.Created = t
 		return nil
@@ -151,13 +153,13 @@ func WithImportCreated(t time.Time) ImportOption {
 // refused. On error nothing is added to the store. A malformed ref or
 // archive gives an error wrapping ErrInvalid.
 func (e *Engine) Import(ctx context.Context, r io.Reader, ref string, opts ...ImportOption) (*Image, error) {
-	o := store.ImportOptions{Ref: ref}
+	o := importOptions{store.ImportOptions{Ref: ref}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
-	img, err := e.store.Import(ctx, r, o)
+	img, err := e.store.Import(ctx, r, o.ImportOptions)
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -31,8 +31,8 @@ func TestImageImportDir(t *testing.T) {
 	e := openTestEngine(t)
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	img, err := e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox",
-		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}),
-		WithImportMessage("from a directory"), WithImportCreated(created))
+		ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}),
+		ImportMessage("from a directory"), ImportCreated(created))
 	if err != nil {
 		t.Fatalf("ImportDir() = %v", err)
 	}
@@ -45,8 +45,8 @@ func TestImageImportDir(t *testing.T) {
 	}
 	// The same directory with the same options gives the same image.
 	again, err := e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox:copy",
-		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}),
-		WithImportMessage("from a directory"), WithImportCreated(created))
+		ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}),
+		ImportMessage("from a directory"), ImportCreated(created))
 	if err != nil || again.ID != img.ID || !slices.Equal(again.RepoTags, []string{"busybox:latest", "busybox:copy"}) {
 		t.Errorf("ImportDir() again = %+v, %v, want image %s with both tags", again, err, img.ID)
 	}
@@ -84,7 +84,7 @@ func TestImageImportTagRemove(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Import() = %v", err)
 	}
-	b, err := e.Import(ctx, bytes.NewReader(testutil.BusyboxTar(t)), "", WithImportMessage("b"))
+	b, err := e.Import(ctx, bytes.NewReader(testutil.BusyboxTar(t)), "", ImportMessage("b"))
 	if err != nil {
 		t.Fatalf("Import(untagged) = %v", err)
 	}
@@ -135,7 +135,7 @@ func TestImageInUse(t *testing.T) {
 	testutil.RequireRoot(t)
 	ctx := context.Background()
 	e := openTestEngine(t)
-	img, err := e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox", WithImportConfig(ocispec.ImageConfig{Cmd: []string{"true"}}))
+	img, err := e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox", ImportConfig(ocispec.ImageConfig{Cmd: []string{"true"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +192,8 @@ func TestImageErrors(t *testing.T) {
 	if _, err := e.Import(ctx, strings.NewReader(""), "Bad Ref"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Import(bad ref) = %v, want ErrInvalid", err)
 	}
-	if _, err := e.Import(ctx, strings.NewReader(""), "x", WithImportCreated(time.Time{})); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Import(WithImportCreated(zero)) = %v, want ErrInvalid", err)
+	if _, err := e.Import(ctx, strings.NewReader(""), "x", ImportCreated(time.Time{})); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Import(ImportCreated(zero)) = %v, want ErrInvalid", err)
 	}
 	if _, err := e.ImportDir(ctx, filepath.Join(t.TempDir(), "missing"), "x"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ImportDir(missing) = %v, want os.ErrNotExist", err)

@@ -124,7 +124,7 @@ func TestInteropDockPushTools(t *testing.T) {
 	e := openTestEngine(t)
 	ref := reg.Host + "/interop/busybox:v1"
 	img, err := e.ImportDir(ctx, testutil.BusyboxRootfs(t), ref,
-		WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
+		ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -506,7 +506,7 @@ func TestSecurityCVE2024_21626(t *testing.T) {
 	// Paths that reach /proc/self/fd through a symlink (/dev/fd) or come
 	// from the image pass the first check: they must fail at start, or
 	// run in a directory of the container, never in a host directory.
-	secImage(t, e, "evil:workdir", nil, WithImportConfig(ocispec.ImageConfig{WorkingDir: "/proc/self/fd/" + strconv.Itoa(fd)}))
+	secImage(t, e, "evil:workdir", nil, ImportConfig(ocispec.ImageConfig{WorkingDir: "/proc/self/fd/" + strconv.Itoa(fd)}))
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -1234,7 +1234,7 @@ func TestSecurityUserMinusOneIsNotRoot(t *testing.T) {
 	e := testEngine(t)
 	importBusybox(t, e)
 	ctx := context.Background()
-	secImage(t, e, "evil-user", nil, WithImportConfig(ocispec.ImageConfig{User: "4294967295", Cmd: []string{"id"}}))
+	secImage(t, e, "evil-user", nil, ImportConfig(ocispec.ImageConfig{User: "4294967295", Cmd: []string{"id"}}))
 	secImage(t, e, "evil-passwd", func(root string) {
 		f, err := os.OpenFile(filepath.Join(root, "etc/passwd"), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
@@ -1926,7 +1926,7 @@ func secVolumeImage(t *testing.T, e *Engine, ref string, mutate func(root string
 	for _, v := range vols {
 		set[v] = struct{}{}
 	}
-	secImage(t, e, ref, mutate, WithImportConfig(ocispec.ImageConfig{Cmd: []string{"true"}, Volumes: set}))
+	secImage(t, e, ref, mutate, ImportConfig(ocispec.ImageConfig{Cmd: []string{"true"}, Volumes: set}))
 }
 
 // secWantRefused checks that Create refused cfg with ErrInvalid naming

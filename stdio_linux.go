@@ -26,7 +26,7 @@ type terminal struct {
 	f  *os.File
 }
 
-func (t *terminal) resize(height, width uint16) error {
+func (t *terminal) resize(size WindowSize) error {
 	if t == nil {
 		return ErrNotRunning
 	}
@@ -35,7 +35,7 @@ func (t *terminal) resize(height, width uint16) error {
 	if t.f == nil {
 		return ErrNotRunning
 	}
-	return unix.IoctlSetWinsize(int(t.f.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+	return unix.IoctlSetWinsize(int(t.f.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: size.Rows, Col: size.Cols})
 }
 
 func (t *terminal) close() {
@@ -118,12 +118,12 @@ func openPty(size WindowSize) (master, slave *os.File, err error) {
 
 // Resize sets the size of the container's terminal. It needs a container
 // started with Tty by this process.
-func (c *Container) Resize(height, width uint16) error {
+func (c *Container) Resize(size WindowSize) error {
 	p := c.e.procs().get(c.id)
 	if p == nil || p.pty == nil {
 		return fmt.Errorf("resize: container %s has no terminal in this process: %w", c.id[:12], ErrNotRunning)
 	}
-	if err := p.pty.resize(height, width); err != nil {
+	if err := p.pty.resize(size); err != nil {
 		return fmt.Errorf("resize: container %s: %w", c.id[:12], err)
 	}
 	return nil

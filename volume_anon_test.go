@@ -224,7 +224,7 @@ func hostileImage(t *testing.T, e *Engine, host string, vols ...string) {
 	for _, v := range vols {
 		volumes[v] = struct{}{}
 	}
-	_, err := e.ImportDir(context.Background(), root, "hostile", WithImportConfig(ocispec.ImageConfig{
+	_, err := e.ImportDir(context.Background(), root, "hostile", ImportConfig(ocispec.ImageConfig{
 		Cmd: []string{"true"}, Volumes: volumes,
 	}))
 	require.NoError(t, err)
@@ -303,7 +303,7 @@ func TestAnonymousVolumeUserns(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(root, "data", "f"), []byte("f"), 0o644))
 	require.NoError(t, os.Lchown(filepath.Join(root, "data", "f"), 12, 34))
 	require.NoError(t, os.Lchown(filepath.Join(root, "data", "d"), 70000, 70000))
-	_, err := e.ImportDir(ctx, root, "uimg", WithImportConfig(ocispec.ImageConfig{
+	_, err := e.ImportDir(ctx, root, "uimg", ImportConfig(ocispec.ImageConfig{
 		Cmd: []string{"true"}, Volumes: map[string]struct{}{"/data": {}, "/empty": {}},
 	}))
 	require.NoError(t, err)

@@ -61,7 +61,7 @@ func TestHelperPrespawned(t *testing.T) {
 	e, err := dock.Open(t.TempDir())
 	require.NoError(t, err)
 	defer e.Close()
-	_, err = e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox", dock.WithImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
+	_, err = e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox", dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
 	require.NoError(t, err)
 
 	cfg := dock.Config{Image: "busybox", Cmd: []string{"sh", "-c", "read x; echo out$x; echo err >&2; exit 7"}}

@@ -17,7 +17,7 @@ type session struct {
 	tty, interactive, sigProxy bool
 	start                      func(context.Context) error
 	wait                       func(context.Context) (dock.ExitStatus, error)
-	resize                     func(rows, cols uint16) error
+	resize                     func(dock.WindowSize) error
 	signal                     func(syscall.Signal) error
 	// signals, when not nil, were subscribed early (sigProxy).
 	signals *userSignals
@@ -150,7 +150,7 @@ func (c *cli) runSession(ctx context.Context, s *session) (int, error) {
 		// The size at start was given with TtySize; follow changes.
 		sendSize := func() {
 			if size := c.ttySize(); size.Rows > 0 {
-				s.resize(size.Rows, size.Cols)
+				s.resize(size)
 			}
 		}
 		go func() {

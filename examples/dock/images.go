@@ -40,10 +40,10 @@ func cmdImport(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fs.errorf("%v", err)
 		}
-		opts = append(opts, dock.WithImportConfig(ic))
+		opts = append(opts, dock.ImportConfig(ic))
 	}
 	if message != "" {
-		opts = append(opts, dock.WithImportMessage(message))
+		opts = append(opts, dock.ImportMessage(message))
 	}
 	var r io.Reader = c.stdin
 	if args[0] != "-" {

@@ -75,7 +75,7 @@ func statusText(st dock.State, now time.Time) string {
 	case dock.StatusCreated:
 		return "Created"
 	}
-	return st.Status
+	return string(st.Status)
 }
 
 // ellipsis truncates s to n runes, the last being "…", as docker ps does.
