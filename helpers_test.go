@@ -14,10 +14,18 @@ import (
 )
 
 // testEngine opens an engine on a fresh state directory holding the
-// busybox image (tagged busybox:latest, Cmd sh). Containers need root.
+// busybox image (tagged busybox:latest, Cmd sh), to run containers: it
+// needs root.
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
 	testutil.RequireRoot(t)
+	return testStore(t)
+}
+
+// testStore is testEngine for tests that run no container nor unpack a
+// layer (image store, configuration, creates): they need no root.
+func testStore(t testing.TB) *Engine {
+	t.Helper()
 	e, err := Open(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })

@@ -228,7 +228,7 @@ func TestPruneDuringBuild(t *testing.T) {
 
 // Commit records the container's image as the parent.
 func TestCommitParent(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	ctx := context.Background()
 	busybox, err := e.Image(ctx, "busybox")
 	require.NoError(t, err)
@@ -252,7 +252,7 @@ func TestCommitParent(t *testing.T) {
 // Prune removes the seccomp programs that other builds of the program
 // cached, and keeps this build's.
 func TestPruneSeccompCache(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	dir := filepath.Join(e.Root(), "cache")
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	ours := filepath.Join(dir, "seccomp-"+seccompKey(capSet(0xa80425fb)))

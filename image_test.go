@@ -26,7 +26,6 @@ func openTestEngine(t *testing.T) *Engine {
 }
 
 func TestImageImportDir(t *testing.T) {
-	testutil.RequireRoot(t)
 	ctx := context.Background()
 	e := openTestEngine(t)
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -76,7 +75,6 @@ func TestImageImportDir(t *testing.T) {
 }
 
 func TestImageImportTagRemove(t *testing.T) {
-	testutil.RequireRoot(t)
 	ctx := context.Background()
 	e := openTestEngine(t)
 	tarball := testutil.Gzip(t, testutil.BusyboxTar(t))
@@ -132,7 +130,6 @@ func TestImageImportTagRemove(t *testing.T) {
 }
 
 func TestImageInUse(t *testing.T) {
-	testutil.RequireRoot(t)
 	ctx := context.Background()
 	e := openTestEngine(t)
 	img, err := e.ImportDir(ctx, testutil.BusyboxRootfs(t), "busybox", ImportConfig(ocispec.ImageConfig{Cmd: []string{"true"}}))

@@ -235,7 +235,7 @@ func hostileImage(t *testing.T, e *Engine, host string, vols ...string) {
 // through a symlink to a path the image lacks (a host path), are refused
 // and leave nothing behind.
 func TestAnonymousVolumeHostileImage(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	ctx := context.Background()
 	host := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(host, "secret"), []byte("host secret"), 0o600))
