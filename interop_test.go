@@ -182,7 +182,10 @@ func TestInteropDockPushTools(t *testing.T) {
 		storage := t.TempDir()
 		runroot := t.TempDir()
 		base := []string{"--root", storage, "--runroot", runroot, "--storage-driver", "overlay",
-			"--cgroup-manager=cgroupfs", "--events-backend=file"}
+			"--cgroup-manager=cgroupfs", "--events-backend=file",
+			// crun, which podman prefers when installed (buildah brings
+			// it), refuses the hybrid cgroup layout.
+			"--runtime", "runc"}
 		t.Cleanup(func() {
 			exec.Command(podman, append(base, "system", "reset", "--force")...).Run()
 			unmountUnder(t, storage)

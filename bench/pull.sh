@@ -144,7 +144,7 @@ else
 	echo "umoci: not installed"
 fi
 if command -v podman >/dev/null; then
-	P="podman --root $D/pod/root --runroot $D/pod/run --storage-driver overlay --cgroup-manager=cgroupfs --events-backend=file"
+	P="podman --root $D/pod/root --runroot $D/pod/run --storage-driver overlay --cgroup-manager=cgroupfs --events-backend=file --runtime runc"
 	add "podman pull (overlay)" "rm -rf $D/pod" "$P pull -q --tls-verify=false $IMG"
 else
 	echo "podman: not installed"
