@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/go-dock/dock/internal/user"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -675,8 +676,8 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		if err != nil {
 			return err
 		}
-		if err := checkUserIDs(u); err != nil {
-			return err
+		if err := user.CheckSpec(u); err != nil {
+			return translate(err)
 		}
 		c.User = u
 	case "stopsignal":

@@ -436,15 +436,7 @@ func (c *copier) entry(name, target string, fi fs.FileInfo) error {
 // resolveChown resolves a --chown value, "user[:group]", numeric or names
 // from the image's /etc/passwd and /etc/group.
 func resolveChown(spec string, lfs layerFS) (*[2]int, error) {
-	passwd, err := readImageFile(lfs.FS, "etc/passwd")
-	if err != nil {
-		return nil, err
-	}
-	group, err := readImageFile(lfs.FS, "etc/group")
-	if err != nil {
-		return nil, err
-	}
-	u, err := resolveUser(spec, passwd, group, nil)
+	u, err := resolveLayeredUser(spec, lfs)
 	if err != nil {
 		return nil, fmt.Errorf("--chown=%s: %w", spec, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/layerfs"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/go-dock/dock/internal/user"
 )
 
 func init() { statIDs = linuxStatIDs }
@@ -99,15 +100,9 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 // resolveLayeredUser resolves a USER spec against the passwd and group
 // files of the layers lfs.
 func resolveLayeredUser(spec string, lfs layerFS) (execUser, error) {
-	passwd, err := readImageFile(lfs.FS, "etc/passwd")
-	if err != nil {
-		return execUser{}, err
-	}
-	group, err := readImageFile(lfs.FS, "etc/group")
-	if err != nil {
-		return execUser{}, err
-	}
-	return resolveUser(spec, passwd, group, nil)
+	read := func(name string) ([]byte, error) { return user.ReadFile(lfs.FS, name) }
+	u, err := user.Lookup(spec, read, nil)
+	return u, translate(err)
 }
 
 // layerEntry is one entry of a layer that COPY, ADD or WORKDIR makes.

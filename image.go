@@ -10,6 +10,7 @@ import (
 	"github.com/go-dock/dock/internal/archive"
 	"github.com/go-dock/dock/internal/reference"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/go-dock/dock/internal/user"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -431,7 +432,8 @@ type storeError struct {
 func (e *storeError) Error() string   { return e.err.Error() }
 func (e *storeError) Unwrap() []error { return []error{e.err, e.kind} }
 
-// translate maps the store's sentinel errors to the engine's.
+// translate maps the sentinel errors of the internal packages (store,
+// reference, archive, user) to the engine's.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -444,6 +446,7 @@ func translate(err error) error {
 		{reference.ErrInvalid, ErrInvalid},
 		{archive.ErrUnsafe, ErrInvalid},
 		{archive.ErrLimit, ErrInvalid},
+		{user.ErrInvalid, ErrInvalid},
 	} {
 		if errors.Is(err, m.from) {
 			return &storeError{err: err, kind: m.to}
