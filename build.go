@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/envlist"
+	"github.com/go-dock/dock/internal/signal"
 	"github.com/go-dock/dock/internal/store"
 	"github.com/go-dock/dock/internal/user"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,7 +25,7 @@ import (
 
 // defaultPath is the PATH that a build stage gets when its base image sets
 // none.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const defaultPath = envlist.DefaultPath
 
 // BuildOption configures Build.
 type BuildOption func(*buildOptions) error
@@ -685,7 +687,7 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		if err != nil {
 			return err
 		}
-		if _, ok := ParseSignal(sig); !ok {
+		if _, ok := signal.Parse(sig); !ok {
 			return fmt.Errorf("%w: unknown signal %q", ErrInvalid, sig)
 		}
 		c.StopSignal = sig
