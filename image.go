@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/build"
 	"github.com/go-dock/dock/internal/reference"
 	"github.com/go-dock/dock/internal/store"
 	"github.com/go-dock/dock/internal/user"
@@ -433,7 +434,7 @@ func (e *storeError) Error() string   { return e.err.Error() }
 func (e *storeError) Unwrap() []error { return []error{e.err, e.kind} }
 
 // translate maps the sentinel errors of the internal packages (store,
-// reference, archive, user) to the engine's.
+// reference, archive, user, build) to the engine's.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -447,6 +448,9 @@ func translate(err error) error {
 		{archive.ErrUnsafe, ErrInvalid},
 		{archive.ErrLimit, ErrInvalid},
 		{user.ErrInvalid, ErrInvalid},
+		{build.ErrNotFound, ErrNotFound},
+		{build.ErrInvalid, ErrInvalid},
+		{build.ErrUnsupported, ErrUnsupported},
 	} {
 		if errors.Is(err, m.from) {
 			return &storeError{err: err, kind: m.to}

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const lockPoll = 50 * time.Millisecond
 // one when free, else the step gets a new empty directory of its own,
 // discarded after it.
 func (b *builder) prepareCache(ctx context.Context, m *mountSpec, p *preparedMounts) error {
-	base := b.e.path("cache", "build-mounts")
+	base := b.h.MountCacheDir
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return err
 	}

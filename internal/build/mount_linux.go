@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func (b *builder) planMounts(ctx context.Context, s *stageState, in *dockerfile.
 		key.WriteString(spec.keyText())
 		switch {
 		case spec.typ == "secret":
-			if _, ok := b.o.secrets[spec.id]; !ok && spec.required {
+			if _, ok := b.o.Secrets[spec.id]; !ok && spec.required {
 				return nil, "", fmt.Errorf("%w: secret %q is required but was not given to the build (BuildSecret)", ErrNotFound, spec.id)
 			}
 		case spec.from != "" && (spec.typ == "bind" || spec.typ == "cache"):
@@ -116,7 +116,7 @@ func (p *preparedMounts) cleanup() error {
 
 // tempDir makes a directory under the engine's tmp/ that cleanup removes.
 func (b *builder) tempDir(p *preparedMounts, pattern string) (string, error) {
-	dir, err := os.MkdirTemp(b.e.path("tmp"), pattern)
+	dir, err := os.MkdirTemp(b.h.TmpDir, pattern)
 	if err != nil {
 		return "", err
 	}
@@ -241,7 +241,7 @@ func sourceIn(dir, source string) (string, error) {
 // the step's environment. A secret not given to the build and not
 // required is left out: the step runs without it.
 func (b *builder) prepareSecret(m *mountSpec, p *preparedMounts) error {
-	value, ok := b.o.secrets[m.id]
+	value, ok := b.o.Secrets[m.id]
 	if !ok {
 		return nil
 	}

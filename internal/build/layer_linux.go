@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"archive/tar"
@@ -38,9 +38,9 @@ func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error)
 	if img == nil {
 		return layerFS{}, nil
 	}
-	dirs, err := b.e.store.LayerDirs(ctx, img)
+	dirs, err := b.h.Store.LayerDirs(ctx, img)
 	if err != nil {
-		return layerFS{}, translate(err)
+		return layerFS{}, err
 	}
 	return layerFS{layerfs.New(dirs)}, nil
 }
@@ -99,10 +99,9 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 
 // resolveLayeredUser resolves a USER spec against the passwd and group
 // files of the layers lfs.
-func resolveLayeredUser(spec string, lfs layerFS) (execUser, error) {
+func resolveLayeredUser(spec string, lfs layerFS) (user.User, error) {
 	read := func(name string) ([]byte, error) { return user.ReadFile(lfs.FS, name) }
-	u, err := user.Lookup(spec, read, nil)
-	return u, translate(err)
+	return user.Lookup(spec, read, nil)
 }
 
 // layerEntry is one entry of a layer that COPY, ADD or WORKDIR makes.

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"archive/tar"
@@ -334,7 +334,7 @@ func (c *copier) inline(target string, mode int64, mtime time.Time, size int64, 
 // applyFlags clamps hdr's time to SOURCE_DATE_EPOCH and applies --chown
 // and --chmod to it.
 func (c *copier) applyFlags(hdr *tar.Header) {
-	if t := c.b.o.epoch; !t.IsZero() && hdr.ModTime.After(t) {
+	if t := c.b.o.Epoch; !t.IsZero() && hdr.ModTime.After(t) {
 		hdr.ModTime = t
 	}
 	if c.owner != nil {
@@ -356,7 +356,7 @@ func (c *copier) download(ctx context.Context, u *url.URL, dest string, intoDir 
 	}
 	client := newFetchClient()
 	defer client.CloseIdleConnections()
-	f, err := fetch(ctx, client, c.b.e.path("tmp"), u, want)
+	f, err := fetch(ctx, client, c.b.h.TmpDir, u, want)
 	if err != nil {
 		return nil, err
 	}
