@@ -287,7 +287,7 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // runs every step.
 //
 // A step that fails gives a *BuildError with the Dockerfile's line; a
-// syntax error a *BuildError wrapping the parser's *dockerfile.SyntaxError.
+// syntax error a *BuildError wrapping a *SyntaxError.
 // Whatever happens, no container is left behind, and the tags are set only
 // when the whole build succeeded. The images of intermediate steps are
 // kept, untagged, for the cache (those of a failed build's successful

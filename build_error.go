@@ -26,8 +26,8 @@ type BuildError struct {
 	ExitCode int
 	// Output is the tail (up to 4 KiB) of the output of a failed RUN.
 	Output string
-	// Err is the cause: a *dockerfile.SyntaxError, an *ExitError for a
-	// failed RUN, or another error.
+	// Err is the cause: a *SyntaxError, an *ExitError for a failed RUN,
+	// or another error.
 	Err error
 }
 
@@ -46,10 +46,7 @@ func (e *BuildError) Error() string {
 		b.WriteString(": " + e.Instruction)
 	}
 	b.WriteString(": ")
-	var se *dockerfile.SyntaxError
 	switch {
-	case errors.As(e.Err, &se):
-		b.WriteString(se.Msg)
 	case e.ExitCode != 0:
 		fmt.Fprintf(&b, "command returned a non-zero code: %d", e.ExitCode)
 	case e.Err != nil:
@@ -60,15 +57,26 @@ func (e *BuildError) Error() string {
 
 func (e *BuildError) Unwrap() error { return e.Err }
 
+// SyntaxError is the cause (BuildError.Err) of a build refused because its
+// Dockerfile does not parse: nothing ran. Where it is, is the BuildError's
+// File, Line (0 when the error is about the whole file) and Instruction.
+type SyntaxError struct {
+	// Msg says what is wrong, in lower case ("unknown instruction:
+	// FROBNICATE").
+	Msg string
+}
+
+func (e *SyntaxError) Error() string { return e.Msg }
+
 // buildError is the engine's form of an error of build.Build: its *Error
-// as a *BuildError, the builder's and the store's sentinels as the
-// engine's.
+// as a *BuildError, the parser's syntax error as a *SyntaxError, and the
+// sentinels of the builder and the store as the engine's.
 func buildError(err error) error {
 	var be *build.Error
 	if !errors.As(err, &be) { // unwrapped when there is one: nothing is lost
 		return translate(err)
 	}
-	return &BuildError{
+	out := &BuildError{
 		File:        be.File,
 		Line:        be.Line,
 		Instruction: be.Instruction,
@@ -77,4 +85,9 @@ func buildError(err error) error {
 		Output:      be.Output,
 		Err:         translate(be.Err),
 	}
+	var se *dockerfile.SyntaxError
+	if errors.As(be.Err, &se) {
+		out.Err = &SyntaxError{Msg: se.Msg}
+	}
+	return out
 }
