@@ -21,8 +21,8 @@ import (
 )
 
 // The build cache maps a step's key to the image it produced, in
-// Host.CacheDir (the engine's <root>/cache/build), <key>: a file holding the image ID ("config" for a
-// step that changed the configuration only). A step's key is the SHA-256 of
+// <Host.CacheDir>/<key>: a file holding the image ID ("config" for a step
+// that changed the configuration only). A step's key is the SHA-256 of
 // the key of the step before it in the stage (or the stage's base image),
 // the parent image ID, the instruction's text, the ARG values in scope, the
 // SOURCE_DATE_EPOCH, and for COPY and ADD the selected sources: names,

@@ -15,7 +15,7 @@ var (
 )
 
 // Error is the error of a build that failed at a step of the Dockerfile,
-// or on its syntax. The engine hands it to callers as a *dock.Error,
+// or on its syntax. The engine hands it to callers as a *dock.BuildError,
 // whose fields these are (see there); Build returns it unwrapped.
 type Error struct {
 	File        string
@@ -27,7 +27,7 @@ type Error struct {
 	Err         error
 }
 
-// Error is a short form for logs and tests; the engine's Error is
+// Error is a short form for logs and tests; the engine's BuildError is
 // what callers read.
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %v", e.File, e.Line, e.Instruction, e.Err)

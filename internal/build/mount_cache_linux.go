@@ -20,7 +20,7 @@ import (
 const lockPoll = 50 * time.Millisecond
 
 // prepareCache mounts a cache directory kept by the engine between builds,
-// <root>/cache/build-mounts/<sha256 of the id>, created on first use with
+// <Host.MountCacheDir>/<sha256 of the id>, created on first use with
 // the mount's mode, uid and gid (and seeded from from/source). Its lock
 // file beside it is held for the step: shared takes a shared lock (steps
 // run together, and wait for a locked one), locked an exclusive one (the

@@ -114,7 +114,7 @@ func (p *preparedMounts) cleanup() error {
 	return errors.Join(errs...)
 }
 
-// tempDir makes a directory under the engine's tmp/ that cleanup removes.
+// tempDir makes a directory under Host.TmpDir that cleanup removes.
 func (b *builder) tempDir(p *preparedMounts, pattern string) (string, error) {
 	dir, err := os.MkdirTemp(b.h.TmpDir, pattern)
 	if err != nil {
@@ -235,7 +235,7 @@ func sourceIn(dir, source string) (string, error) {
 }
 
 // prepareSecret writes a secret given to the build into a file of its
-// own, owned and moded as the mount asks, under the engine's tmp/ (0700,
+// own, owned and moded as the mount asks, under Host.TmpDir (0700,
 // root only) and removed after the step; bound read-only, so nothing the
 // step does reaches it or the layer. A secret with env= is also set in
 // the step's environment. A secret not given to the build and not
