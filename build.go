@@ -1,46 +1,24 @@
 package dock
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"path"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-dock/dock/internal/dockerfile"
-	"github.com/go-dock/dock/internal/store"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/go-dock/dock/internal/build"
 )
-
-// defaultPath is the PATH that a build stage gets when its base image sets
-// none.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // BuildOption configures Build.
 type BuildOption func(*buildOptions) error
 
+// buildOptions are the builder's options, and the engine's own for the
+// pulls of the build.
 type buildOptions struct {
-	file     string
-	args     map[string]string
-	tags     []string
-	target   string
-	labels   map[string]string
-	noCache  bool
-	epoch    time.Time
-	progress func(string)
-	output   io.Writer
-	pull     PullPolicy
+	build.Options
 	pullOpts []PullOption
-	network  string            // of the RUN steps: "none" (default) or "host"
-	secrets  map[string][]byte // by id; never printed, stored or hashed
 }
 
 // BuildFile names the Dockerfile, relative to the context directory (or
@@ -50,7 +28,7 @@ func BuildFile(name string) BuildOption {
 		if name == "" {
 			return fmt.Errorf("%w: empty Dockerfile name", ErrInvalid)
 		}
-		o.file = name
+		o.File = name
 		return nil
 	}
 }
@@ -62,10 +40,10 @@ func BuildArg(name, value string) BuildOption {
 		if name == "" || strings.ContainsAny(name, "= \t") {
 			return fmt.Errorf("%w: build argument name %q", ErrInvalid, name)
 		}
-		if o.args == nil {
-			o.args = map[string]string{}
+		if o.Args == nil {
+			o.Args = map[string]string{}
 		}
-		o.args[name] = value
+		o.Args[name] = value
 		return nil
 	}
 }
@@ -75,7 +53,7 @@ func BuildArg(name, value string) BuildOption {
 // one, the image is left untagged.
 func BuildTag(ref string) BuildOption {
 	return func(o *buildOptions) error {
-		o.tags = append(o.tags, ref)
+		o.Tags = append(o.Tags, ref)
 		return nil
 	}
 }
@@ -84,7 +62,7 @@ func BuildTag(ref string) BuildOption {
 // before it, instead of the last stage.
 func BuildTarget(target string) BuildOption {
 	return func(o *buildOptions) error {
-		o.target = target
+		o.Target = target
 		return nil
 	}
 }
@@ -92,10 +70,10 @@ func BuildTarget(target string) BuildOption {
 // BuildLabel adds a label to the built image (docker build --label).
 func BuildLabel(key, value string) BuildOption {
 	return func(o *buildOptions) error {
-		if o.labels == nil {
-			o.labels = map[string]string{}
+		if o.Labels == nil {
+			o.Labels = map[string]string{}
 		}
-		o.labels[key] = value
+		o.Labels[key] = value
 		return nil
 	}
 }
@@ -104,7 +82,7 @@ func BuildLabel(key, value string) BuildOption {
 // The results are still recorded, for the next builds to use.
 func BuildNoCache() BuildOption {
 	return func(o *buildOptions) error {
-		o.noCache = true
+		o.NoCache = true
 		return nil
 	}
 }
@@ -119,7 +97,7 @@ func BuildSourceDateEpoch(t time.Time) BuildOption {
 		if t.IsZero() {
 			return fmt.Errorf("%w: zero SOURCE_DATE_EPOCH", ErrInvalid)
 		}
-		o.epoch = t.UTC().Truncate(time.Second)
+		o.Epoch = t.UTC().Truncate(time.Second)
 		return nil
 	}
 }
@@ -128,7 +106,7 @@ func BuildSourceDateEpoch(t time.Time) BuildOption {
 // build prints them: "Step 1/5 : FROM busybox".
 func BuildProgress(fn func(step string)) BuildOption {
 	return func(o *buildOptions) error {
-		o.progress = fn
+		o.Progress = fn
 		return nil
 	}
 }
@@ -141,7 +119,7 @@ func BuildNetwork(mode string) BuildOption {
 		if mode != "none" && mode != "host" {
 			return fmt.Errorf("%w: build network %q: none or host (bridge networks are not supported yet)", ErrUnsupported, mode)
 		}
-		o.network = mode
+		o.Network = mode
 		return nil
 	}
 }
@@ -151,7 +129,7 @@ func BuildNetwork(mode string) BuildOption {
 // BuildError).
 func BuildOutput(w io.Writer) BuildOption {
 	return func(o *buildOptions) error {
-		o.output = w
+		o.Output = w
 		return nil
 	}
 }
@@ -189,63 +167,60 @@ func (o *buildOptions) addSecret(id string, data []byte) error {
 	if id == "" || strings.ContainsAny(id, "\x00") {
 		return fmt.Errorf("%w: secret id %q", ErrInvalid, id)
 	}
-	if o.secrets == nil {
-		o.secrets = map[string][]byte{}
+	if o.Secrets == nil {
+		o.Secrets = map[string][]byte{}
 	}
-	o.secrets[id] = data
+	o.Secrets[id] = data
 	return nil
 }
 
-// BuildError is the error of a build that failed at a step of the
-// Dockerfile, or on its syntax.
-type BuildError struct {
-	// File is the Dockerfile's path as given (or "Dockerfile").
-	File string
-	// Line is the line of the instruction, from 1; 0 when the error is
-	// about the whole file.
-	Line int
-	// Instruction is the upper-case instruction ("RUN"), or "".
-	Instruction string
-	// Trigger is, for a failed ONBUILD trigger of the stage's base
-	// image, the trigger's text ("RUN make"); Line is then the FROM's.
-	Trigger string
-	// ExitCode is the exit code of a failed RUN, else 0.
-	ExitCode int
-	// Output is the tail (up to 4 KiB) of the output of a failed RUN.
-	Output string
-	// Err is the cause: a *dockerfile.SyntaxError, an *ExitError for a
-	// failed RUN, or another error.
-	Err error
+// PullPolicy says when Build pulls the images it names: the bases of FROM,
+// and the images of COPY --from and RUN --mount from=.
+type PullPolicy int
+
+const (
+	// PullNever uses the images of the store only: a missing one is an
+	// error wrapping ErrNotFound. The default: Build goes to a registry
+	// only when asked to.
+	PullNever PullPolicy = iota
+	// PullMissing pulls an image that is not in the store, as docker
+	// build does by default.
+	PullMissing
+	// PullAlways pulls each image at its first use in the build, so that
+	// a tag that moved in its registry is followed (docker build --pull).
+	PullAlways
+)
+
+func (p PullPolicy) String() string {
+	switch p {
+	case PullNever:
+		return "never"
+	case PullMissing:
+		return "missing"
+	case PullAlways:
+		return "always"
+	}
+	return fmt.Sprintf("PullPolicy(%d)", int(p))
 }
 
-func (e *BuildError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	switch {
-	case strings.ContainsAny(e.Trigger, "\r\n"): // from an image's config
-		fmt.Fprintf(&b, ": ONBUILD trigger %q", e.Trigger)
-	case e.Trigger != "":
-		b.WriteString(": ONBUILD trigger " + e.Trigger)
-	case e.Instruction != "":
-		b.WriteString(": " + e.Instruction)
-	}
-	b.WriteString(": ")
-	var se *dockerfile.SyntaxError
-	switch {
-	case errors.As(e.Err, &se):
-		b.WriteString(se.Msg)
-	case e.ExitCode != 0:
-		fmt.Fprintf(&b, "command returned a non-zero code: %d", e.ExitCode)
-	case e.Err != nil:
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
+// pullPolicies are the builder's names of the policies.
+var pullPolicies = map[PullPolicy]build.PullPolicy{
+	PullNever:   build.PullNever,
+	PullMissing: build.PullMissing,
+	PullAlways:  build.PullAlways,
 }
 
-func (e *BuildError) Unwrap() error { return e.Err }
+// BuildPull sets when Build pulls the images it names (PullNever by
+// default), with opts for the pulls (credentials, progress, platform).
+func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
+	return func(o *buildOptions) error {
+		if policy < PullNever || policy > PullAlways {
+			return fmt.Errorf("%w: pull policy %v", ErrInvalid, policy)
+		}
+		o.Pull, o.pullOpts = pullPolicies[policy], opts
+		return nil
+	}
+}
 
 // Build builds an image from the Dockerfile in contextDir (or BuildFile's),
 // as "docker build" does, and returns it.
@@ -308,11 +283,11 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // says " ---> Using cache". The cache is in <root>/cache/build; the files
 // of the context are hashed in parallel, and a file whose size, times and
 // inode did not change since the last build is not read again (see
-// racyMargin in buildcache.go for when that would be unsafe). BuildNoCache
+// RacyMargin in internal/build/cache.go for when that would be unsafe). BuildNoCache
 // runs every step.
 //
 // A step that fails gives a *BuildError with the Dockerfile's line; a
-// syntax error a *BuildError wrapping the parser's *dockerfile.SyntaxError.
+// syntax error a *BuildError wrapping a *SyntaxError.
 // Whatever happens, no container is left behind, and the tags are set only
 // when the whole build succeeded. The images of intermediate steps are
 // kept, untagged, for the cache (those of a failed build's successful
@@ -323,457 +298,17 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // chain of an untagged result (a cache entry whose image is gone is a
 // miss). While the build runs, the images it uses and makes are held
 // against prunes and removals in any engine on the root (see
-// build_lease.go).
+// internal/build/lease.go).
 func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOption) (*Image, error) {
-	o := buildOptions{file: "Dockerfile", output: io.Discard, progress: func(string) {}}
+	o := buildOptions{Options: build.Options{File: "Dockerfile", Output: io.Discard, Progress: func(string) {}}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
 	}
-	b, err := e.newBuilder(contextDir, &o)
+	img, err := build.Build(ctx, e.buildHost(o.pullOpts), contextDir, &o.Options)
 	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
-	}
-	defer b.close()
-	if b.lease, err = e.store.NewLease(); err != nil {
-		return nil, fmt.Errorf("build: %w", err)
-	}
-	defer b.lease.Release() // after the tags: the untagged result is held until then
-	img, err := b.build(ctx)
-	if serr := b.files.save(e); serr != nil && err == nil {
-		err = serr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
-	}
-	for _, tag := range o.tags {
-		if err := e.store.Tag(img.ID.String(), tag); err != nil {
-			return nil, fmt.Errorf("build: tag %s: %w", tag, translate(err))
-		}
-	}
-	if img, err = e.store.Resolve(img.ID.String()); err != nil {
-		return nil, fmt.Errorf("build: %w", translate(err))
+		return nil, fmt.Errorf("build: %w", buildError(err))
 	}
 	return newImage(img), nil
-}
-
-// builder holds the state of one Build.
-type builder struct {
-	e       *Engine
-	o       *buildOptions
-	df      *dockerfile.Dockerfile
-	file    string   // as the errors name it
-	ctxDir  *os.Root // the build context
-	ignore  *dockerfile.Ignore
-	meta    map[string]string // ARGs before FROM, with the build args
-	stages  []*stageState
-	files   *fileHashCache // stat cache of the context's files
-	started time.Time
-	step    int
-	steps   int
-	pulled  map[string]*store.Image // by reference, for a pull policy
-	lease   *store.Lease            // the images the build uses (build_lease.go)
-}
-
-// stageState is a stage being built: its image so far and its pending
-// configuration.
-type stageState struct {
-	img     *store.Image // nil: scratch, no layer yet
-	cfg     store.Config
-	pending bool              // cfg differs from img's
-	args    map[string]string // ARGs declared in the stage
-	chain   string            // cache key of the last step
-	cmdSet  bool              // a CMD of this stage was seen
-}
-
-func (e *Engine) newBuilder(contextDir string, o *buildOptions) (*builder, error) {
-	root, err := os.OpenRoot(contextDir)
-	if err != nil {
-		return nil, fmt.Errorf("open context: %w", err)
-	}
-	b := &builder{e: e, o: o, ctxDir: root, file: o.file, started: time.Now(), files: e.newFileHashCache(contextDir)}
-	var data []byte
-	if filepath.IsAbs(o.file) {
-		data, err = os.ReadFile(o.file)
-	} else {
-		data, err = root.ReadFile(o.file)
-	}
-	if err != nil {
-		root.Close()
-		return nil, fmt.Errorf("read Dockerfile: %w", err)
-	}
-	df, err := dockerfile.Parse(bytes.NewReader(data))
-	if err != nil {
-		root.Close()
-		be := &BuildError{File: o.file, Err: err}
-		var se *dockerfile.SyntaxError
-		if errors.As(err, &se) {
-			be.Line, be.Instruction = se.Line, se.Instruction
-		}
-		return nil, be
-	}
-	b.df = df
-	if ig, err := root.ReadFile(".dockerignore"); err == nil {
-		if b.ignore, err = dockerfile.ParseIgnore(bytes.NewReader(ig)); err != nil {
-			root.Close()
-			return nil, fmt.Errorf(".dockerignore: %w", err)
-		}
-	}
-	return b, nil
-}
-
-func (b *builder) close() { b.ctxDir.Close() }
-
-func (b *builder) errorAt(in *dockerfile.Instruction, err error) error {
-	var be *BuildError
-	if errors.As(err, &be) {
-		return err
-	}
-	return &BuildError{File: b.file, Line: in.Line, Instruction: strings.ToUpper(in.Cmd), Err: err}
-}
-
-func (b *builder) build(ctx context.Context) (*store.Image, error) {
-	b.meta = map[string]string{}
-	for _, in := range b.df.MetaArgs {
-		for _, kv := range in.Pairs {
-			if v, ok := b.o.args[kv.Key]; ok {
-				b.meta[kv.Key] = v
-				continue
-			}
-			if kv.HasValue {
-				v, err := dockerfile.Expand(kv.Value, b.lookupMeta, b.df.Escape)
-				if err != nil {
-					return nil, b.errorAt(&in, err)
-				}
-				b.meta[kv.Key] = v
-			} else {
-				b.meta[kv.Key] = ""
-			}
-		}
-	}
-	last := len(b.df.Stages) - 1
-	if b.o.target != "" {
-		st := b.df.Stage(b.o.target)
-		if st == nil {
-			return nil, fmt.Errorf("%w: target stage %q not found", ErrNotFound, b.o.target)
-		}
-		last = st.Index
-	}
-	for _, st := range b.df.Stages[:last+1] {
-		b.steps += 1 + len(st.Instructions)
-	}
-	for i := range b.df.Stages[:last+1] {
-		if err := b.buildStage(ctx, &b.df.Stages[i], i == last); err != nil {
-			return nil, err
-		}
-	}
-	return b.stages[last].img, nil
-}
-
-func (b *builder) lookupMeta(name string) (string, bool) {
-	v, ok := b.meta[name]
-	return v, ok
-}
-
-func (b *builder) progress(in string) {
-	b.step++
-	b.o.progress(fmt.Sprintf("Step %d/%d : %s", b.step, b.steps, redactURLs(in)))
-}
-
-func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bool) error {
-	from := &dockerfile.Instruction{Cmd: "from", Line: st.Line}
-	b.progress("FROM " + st.From + stageSuffix(st))
-	ref, err := dockerfile.Expand(st.From, b.lookupMeta, b.df.Escape)
-	if err != nil {
-		return b.errorAt(from, err)
-	}
-	s := &stageState{args: map[string]string{}, chain: "FROM " + ref}
-	fromStage := false
-	switch prev := b.df.Stage(ref); {
-	case strings.EqualFold(ref, "scratch"):
-		s.cfg = store.Config{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}
-		s.pending = true
-	case prev != nil && prev.Index < st.Index:
-		p := b.stages[prev.Index]
-		s.img, s.cfg = p.img, p.cfg.Clone()
-		s.pending = p.img == nil
-		fromStage = true
-	default:
-		img, err := b.image(ctx, ref)
-		if err != nil {
-			return b.errorAt(from, fmt.Errorf("base image %s: %w", ref, err))
-		}
-		s.img, s.cfg = img, img.Config.Clone()
-	}
-	if !fromStage && !slices.ContainsFunc(s.cfg.Config.Env, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") }) {
-		// As BuildKit and buildah: a stage whose base sets no PATH
-		// gets the default one, in its steps and in the image.
-		s.cfg.Config.Env = append(s.cfg.Config.Env, "PATH="+defaultPath)
-		s.pending = true
-	}
-	b.stages = append(b.stages, s)
-	if err := b.runTriggers(ctx, s, st, ref); err != nil {
-		return err
-	}
-	for i := range st.Instructions {
-		in := &st.Instructions[i]
-		b.progress(in.Original)
-		if err := b.doStep(ctx, s, in); err != nil {
-			return b.errorAt(in, err)
-		}
-	}
-	if final && len(b.o.labels) > 0 {
-		if s.cfg.Config.Labels == nil {
-			s.cfg.Config.Labels = map[string]string{}
-		}
-		maps.Copy(s.cfg.Config.Labels, b.o.labels)
-		s.pending = true
-	}
-	if s.pending {
-		text := "#commit"
-		if final {
-			for _, k := range slices.Sorted(maps.Keys(b.o.labels)) {
-				text += fmt.Sprintf(" label %q=%q", k, b.o.labels[k])
-			}
-		}
-		key := b.stepKey(s, text, nil)
-		if err := b.cacheStep(s, key, func() error { return b.commit(ctx, s, nil, "") }); err != nil {
-			return b.errorAt(from, err)
-		}
-	}
-	return nil
-}
-
-// doStep runs one instruction of stage s through the cache.
-func (b *builder) doStep(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	switch in.Cmd {
-	case "copy", "add":
-		return b.copy(ctx, s, in) // keyed by its sources too
-	case "run":
-		return b.run(ctx, s, in) // keyed by its mounts and here-documents too
-	default:
-		return b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
-	}
-}
-
-func stageSuffix(st *dockerfile.Stage) string {
-	if st.Name != "" {
-		return " AS " + st.Name
-	}
-	return ""
-}
-
-// lookup is the variable lookup of a stage: ENV first, then ARG.
-func (s *stageState) lookup(name string) (string, bool) {
-	for _, kv := range slices.Backward(s.cfg.Config.Env) {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v, true
-		}
-	}
-	v, ok := s.args[name]
-	return v, ok
-}
-
-func (b *builder) expand(s *stageState, word string) (string, error) {
-	return dockerfile.Expand(word, s.lookup, b.df.Escape)
-}
-
-func (b *builder) now() time.Time {
-	if !b.o.epoch.IsZero() {
-		return b.o.epoch
-	}
-	return time.Now().UTC()
-}
-
-// commit stores the stage's image: with a new layer when write is set,
-// else its configuration only (history: createdBy, if not empty, as an
-// empty layer).
-func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Writer) error, createdBy string) error {
-	created := b.now()
-	cfg := s.cfg.Clone()
-	cfg.Created = &created
-	if write != nil {
-		cfg.History = append(cfg.History, ocispec.History{Created: &created, CreatedBy: createdBy})
-	}
-	img, err := b.e.commitTar(ctx, s.img, write, cfg, "", b.lease)
-	if err != nil {
-		return err
-	}
-	s.img, s.cfg, s.pending = img, img.Config.Clone(), false
-	return nil
-}
-
-// configStep records an instruction that changes the configuration only.
-func (b *builder) configStep(s *stageState, in *dockerfile.Instruction) {
-	created := b.now()
-	s.cfg.History = append(s.cfg.History, ocispec.History{Created: &created, CreatedBy: in.Original, EmptyLayer: true})
-	s.pending = true
-}
-
-func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	c := &s.cfg.Config
-	switch in.Cmd {
-	case "env":
-		// Every value sees the variables as they were before the line,
-		// as in docker: ENV A=2 B=$A sets B to the former A.
-		env := make([]string, 0, len(in.Pairs))
-		for _, kv := range in.Pairs {
-			v, err := b.expand(s, kv.Value)
-			if err != nil {
-				return err
-			}
-			env = append(env, kv.Key+"="+v)
-		}
-		c.Env = mergeEnv(c.Env, env)
-	case "label":
-		for _, kv := range in.Pairs {
-			k, err := b.expand(s, kv.Key)
-			if err != nil {
-				return err
-			}
-			v, err := b.expand(s, kv.Value)
-			if err != nil {
-				return err
-			}
-			if c.Labels == nil {
-				c.Labels = map[string]string{}
-			}
-			c.Labels[k] = v
-		}
-	case "arg":
-		for _, kv := range in.Pairs {
-			switch v, ok := b.o.args[kv.Key]; {
-			case ok:
-				s.args[kv.Key] = v
-			case kv.HasValue:
-				v, err := b.expand(s, kv.Value)
-				if err != nil {
-					return err
-				}
-				s.args[kv.Key] = v
-			default:
-				s.args[kv.Key] = b.meta[kv.Key]
-			}
-		}
-		return nil // no history entry, as BuildKit
-	case "workdir":
-		p, err := b.expand(s, strings.Join(in.Args, " "))
-		if err != nil {
-			return err
-		}
-		if !path.IsAbs(p) {
-			p = path.Join("/", c.WorkingDir, p)
-		}
-		c.WorkingDir = path.Clean(p)
-		return b.workdir(ctx, s, in)
-	case "user":
-		u, err := b.expand(s, strings.Join(in.Args, " "))
-		if err != nil {
-			return err
-		}
-		if err := checkUserIDs(u); err != nil {
-			return err
-		}
-		c.User = u
-	case "stopsignal":
-		sig, err := b.expand(s, strings.Join(in.Args, " "))
-		if err != nil {
-			return err
-		}
-		if _, ok := ParseSignal(sig); !ok {
-			return fmt.Errorf("%w: unknown signal %q", ErrInvalid, sig)
-		}
-		c.StopSignal = sig
-	case "maintainer":
-		s.cfg.Author = strings.Join(in.Args, " ")
-	case "expose":
-		for _, a := range in.Args {
-			words, err := dockerfile.ExpandWords(a, s.lookup, b.df.Escape)
-			if err != nil {
-				return err
-			}
-			for _, p := range words {
-				if !strings.Contains(p, "/") {
-					p += "/tcp"
-				}
-				if c.ExposedPorts == nil {
-					c.ExposedPorts = map[string]struct{}{}
-				}
-				c.ExposedPorts[p] = struct{}{}
-			}
-		}
-	case "volume":
-		for _, a := range in.Args {
-			v, err := b.expand(s, a)
-			if err != nil {
-				return err
-			}
-			if c.Volumes == nil {
-				c.Volumes = map[string]struct{}{}
-			}
-			c.Volumes[v] = struct{}{}
-		}
-	case "cmd":
-		c.Cmd = b.command(s, in)
-		s.cmdSet = true
-	case "entrypoint":
-		c.Entrypoint = b.command(s, in)
-		// As in Docker, a new ENTRYPOINT resets the CMD of the base image
-		// unless the stage set one before it (one after it sets it anyway).
-		if !s.cmdSet {
-			c.Cmd = nil
-		}
-	case "shell":
-		if len(in.Args) == 0 {
-			return fmt.Errorf("%w: SHELL needs a command", ErrInvalid)
-		}
-		c.Shell = slices.Clone(in.Args)
-	case "healthcheck":
-		if in.Health == nil { // the parser sets it
-			return fmt.Errorf("%w: HEALTHCHECK without a test", ErrInvalid)
-		}
-		c.Healthcheck = healthcheckConfig(in.Health)
-	case "onbuild":
-		// The trigger's text as written, as docker keeps it; a build
-		// FROM the image parses and runs it (runTriggers).
-		c.OnBuild = append(c.OnBuild, in.Args[0])
-	default: // RUN, COPY and ADD are steps of their own (buildStage)
-		return fmt.Errorf("%w: instruction %s not supported", ErrUnsupported, strings.ToUpper(in.Cmd))
-	}
-	b.configStep(s, in)
-	return nil
-}
-
-func (s *stageState) shellCmd() []string {
-	if sh := s.cfg.Config.Shell; len(sh) > 0 {
-		return slices.Clone(sh)
-	}
-	return []string{"/bin/sh", "-c"}
-}
-
-// command returns the argv of a CMD, ENTRYPOINT or RUN: the JSON form as
-// is, the shell form through the stage's shell.
-func (b *builder) command(s *stageState, in *dockerfile.Instruction) []string {
-	if in.ShellForm {
-		return append(s.shellCmd(), strings.Join(in.Args, " "))
-	}
-	return slices.Clone(in.Args)
-}
-
-// healthcheckConfig is the image config's form of a parsed HEALTHCHECK:
-// the durations the parser gives in nanoseconds are time.Durations, which
-// JSON encodes as nanoseconds, as docker writes them.
-func healthcheckConfig(h *dockerfile.Healthcheck) *store.Healthcheck {
-	return &store.Healthcheck{
-		Test:          slices.Clone(h.Test),
-		Interval:      time.Duration(h.Interval),
-		Timeout:       time.Duration(h.Timeout),
-		StartPeriod:   time.Duration(h.StartPeriod),
-		StartInterval: time.Duration(h.StartInterval),
-		Retries:       h.Retries,
-	}
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/testutil"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
@@ -161,10 +160,11 @@ func TestBuildSyntaxError(t *testing.T) {
 	_, err := e.Build(context.Background(), dir)
 	var be *BuildError
 	require.ErrorAs(t, err, &be)
-	var se *dockerfile.SyntaxError
+	var se *SyntaxError
 	require.ErrorAs(t, err, &se)
-	require.Equal(t, se.Line, be.Line)
-	require.Positive(t, be.Line)
+	require.Equal(t, 3, be.Line)
+	require.Equal(t, "unknown instruction: FROBNICATE", se.Msg)
+	require.Equal(t, "Dockerfile:3: unknown instruction: FROBNICATE", be.Error())
 }
 
 func TestBuildCopyOutsideContext(t *testing.T) {

@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dock/dock/internal/build"
 	"github.com/stretchr/testify/require"
 )
+
+// cacheUsed is the progress line of a cached step, as Build documents it.
+const cacheUsed = " ---> Using cache"
 
 // cachedBuild builds dir and returns the image and, for each step, whether
 // it came from the cache.
@@ -97,9 +101,9 @@ CMD ["cat", "/app/both"]
 // TestBuildCacheStat checks that the stat cache serves unchanged files and
 // that a changed file is hashed again.
 func TestBuildCacheStat(t *testing.T) {
-	old := racyMargin
-	racyMargin = -time.Hour // trust every stat: the test's files are new
-	t.Cleanup(func() { racyMargin = old })
+	old := build.RacyMargin
+	build.RacyMargin = -time.Hour // trust every stat: the test's files are new
+	t.Cleanup(func() { build.RacyMargin = old })
 	e := testEngine(t)
 	dir := buildContext(t, map[string]string{
 		"Dockerfile": "FROM busybox\nCOPY . /ctx/\n",

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 	"time"
 
-	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/build"
 	"github.com/go-dock/dock/internal/layerdiff"
 	"github.com/go-dock/dock/internal/pipe"
 	"github.com/go-dock/dock/internal/store"
@@ -111,8 +109,8 @@ func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption
 	} else {
 		applyContainerConfig(&cfg.Config.ImageConfig, &rec.Config)
 	}
-	if err := applyChanges(&cfg, o.change); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+	if err := build.ApplyChanges(&cfg, o.change); err != nil {
+		return nil, fmt.Errorf("commit: %w", translate(err))
 	}
 	created := o.created.UTC()
 	if o.created.IsZero() {
@@ -187,40 +185,4 @@ func (e *Engine) commitTar(ctx context.Context, parent *store.Image, write func(
 		return nil, translate(err)
 	}
 	return img, nil
-}
-
-// applyChanges applies CommitChange's instructions to cfg.
-func applyChanges(cfg *store.Config, changes []string) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	df, err := dockerfile.Parse(strings.NewReader("FROM scratch\n" + strings.Join(changes, "\n") + "\n"))
-	if err != nil {
-		return fmt.Errorf("%w: change: %w", ErrInvalid, err)
-	}
-	b := &builder{df: df, o: &buildOptions{}}
-	s := &stageState{cfg: *cfg, args: map[string]string{}}
-	history := cfg.History
-	for _, in := range df.Stages[0].Instructions {
-		switch in.Cmd {
-		case "cmd", "entrypoint", "env", "expose", "healthcheck", "label", "onbuild", "stopsignal", "user", "volume":
-			if err := b.instruction(context.Background(), s, &in); err != nil {
-				return fmt.Errorf("change %q: %w", in.Original, err)
-			}
-		case "workdir":
-			p, err := b.expand(s, strings.Join(in.Args, " "))
-			if err != nil {
-				return fmt.Errorf("change %q: %w", in.Original, err)
-			}
-			if !path.IsAbs(p) {
-				p = path.Join("/", s.cfg.Config.WorkingDir, p)
-			}
-			s.cfg.Config.WorkingDir = p
-		default:
-			return fmt.Errorf("%w: change %q: %s is not a change commit may make", ErrInvalid, in.Original, strings.ToUpper(in.Cmd))
-		}
-	}
-	*cfg = s.cfg
-	cfg.History = history
-	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-dock/dock/internal/envlist"
 )
 
 // Container is a handle on a container in the engine's state directory.
@@ -360,28 +362,13 @@ func processFromImage(cfg *Config, img *runImage) (processSpec, error) {
 	}
 	p.Env = mergeEnv(img.Config.Env, cfg.Env)
 	if !slices.ContainsFunc(p.Env, func(s string) bool { return strings.HasPrefix(s, "PATH=") }) {
-		p.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, p.Env...)
+		p.Env = append([]string{"PATH=" + envlist.DefaultPath}, p.Env...)
 	}
 	return p, nil
 }
 
 // mergeEnv adds over's entries to base, replacing those with the same key.
-func mergeEnv(base, over []string) []string {
-	out := slices.Clone(base)
-	for _, kv := range over {
-		k, _, ok := strings.Cut(kv, "=")
-		if !ok {
-			continue
-		}
-		i := slices.IndexFunc(out, func(s string) bool { return strings.HasPrefix(s, k+"=") })
-		if i >= 0 {
-			out[i] = kv
-		} else {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
+func mergeEnv(base, over []string) []string { return envlist.Merge(base, over) }
 
 func (e *Engine) readRecord(id string) (*containerRecord, error) {
 	data, err := os.ReadFile(e.path("containers", id, "config.json"))

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/go-dock/dock/internal/user"
 )
 
 // validateConfig checks what can be checked without the image.
@@ -20,12 +22,12 @@ func validateConfig(cfg *Config) error {
 	if strings.HasPrefix(path.Clean(cfg.WorkingDir), "/proc/") {
 		return invalidf("working directory %q is inside /proc", cfg.WorkingDir)
 	}
-	if err := checkUserIDs(cfg.User); err != nil {
-		return err
+	if err := user.CheckSpec(cfg.User); err != nil {
+		return translate(err)
 	}
 	for _, g := range cfg.GroupAdd {
-		if _, _, err := parseID(g); err != nil {
-			return fmt.Errorf("group-add %q: %w", g, err)
+		if _, _, err := user.ParseID(g); err != nil {
+			return fmt.Errorf("group-add %q: %w", g, translate(err))
 		}
 	}
 	if _, err := effectiveCaps(cfg); err != nil {
@@ -55,8 +57,8 @@ func validateConfig(cfg *Config) error {
 			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {
 				return invalidf("id map %+v: invalid range", r)
 			}
-			if r.ContainerID > maxID-(r.Size-1) || r.HostID > maxID-(r.Size-1) {
-				return invalidf("id map %+v: ids beyond %d", r, maxID)
+			if r.ContainerID > user.MaxID-(r.Size-1) || r.HostID > user.MaxID-(r.Size-1) {
+				return invalidf("id map %+v: ids beyond %d", r, user.MaxID)
 			}
 		}
 	}

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/archive"
+	"github.com/go-dock/dock/internal/build"
 	"github.com/go-dock/dock/internal/reference"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/go-dock/dock/internal/user"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -448,7 +450,8 @@ type storeError struct {
 func (e *storeError) Error() string   { return e.err.Error() }
 func (e *storeError) Unwrap() []error { return []error{e.err, e.kind} }
 
-// translate maps the store's sentinel errors to the engine's.
+// translate maps the sentinel errors of the internal packages (store,
+// reference, archive, user, build) to the engine's.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -461,6 +464,10 @@ func translate(err error) error {
 		{reference.ErrInvalid, ErrInvalid},
 		{archive.ErrUnsafe, ErrInvalid},
 		{archive.ErrLimit, ErrInvalid},
+		{user.ErrInvalid, ErrInvalid},
+		{build.ErrNotFound, ErrNotFound},
+		{build.ErrInvalid, ErrInvalid},
+		{build.ErrUnsupported, ErrUnsupported},
 	} {
 		if errors.Is(err, m.from) {
 			return &storeError{err: err, kind: m.to}

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock/internal/layerfs"
+	"github.com/go-dock/dock/internal/user"
 )
 
 // readInRoot reads name inside root (a running container's
@@ -29,7 +30,7 @@ func readInRoot(root, name string) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return nil, nil
 	}
-	data, err := layerfs.ReadCapped(f, maxUserFile)
+	data, err := layerfs.ReadCapped(f, user.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}

@@ -3,8 +3,8 @@ package dockerfile
 import "fmt"
 
 // SyntaxError is the error Parse returns for a Dockerfile that does not
-// follow the Dockerfile syntax. The root package wraps it into a BuildError
-// that adds the file name.
+// follow the Dockerfile syntax. The engine gives callers a BuildError with
+// its file, line and instruction, and a dock.SyntaxError with its Msg.
 type SyntaxError struct {
 	// Line is the 1-based line of the instruction (its first line when it
 	// spans several), or 0 when the error concerns the whole file, such as

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -24,15 +24,15 @@ func (b *builder) materialize(ctx context.Context, from string) (string, error) 
 			return "", fmt.Errorf("--from=%s: %w", from, err)
 		}
 	}
-	dir, err := os.MkdirTemp(b.e.path("tmp"), "build-from-")
+	dir, err := os.MkdirTemp(b.h.TmpDir, "build-from-")
 	if err != nil {
 		return "", err
 	}
 	var layers []string // bottom first
 	if img != nil {
-		if layers, err = b.e.store.LayerDirs(ctx, img); err != nil {
+		if layers, err = b.h.Store.LayerDirs(ctx, img); err != nil {
 			os.RemoveAll(dir)
-			return "", translate(err)
+			return "", err
 		}
 	}
 	for _, layer := range layers {

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 const lockPoll = 50 * time.Millisecond
 
 // prepareCache mounts a cache directory kept by the engine between builds,
-// <root>/cache/build-mounts/<sha256 of the id>, created on first use with
+// <Host.MountCacheDir>/<sha256 of the id>, created on first use with
 // the mount's mode, uid and gid (and seeded from from/source). Its lock
 // file beside it is held for the step: shared takes a shared lock (steps
 // run together, and wait for a locked one), locked an exclusive one (the
@@ -28,7 +28,7 @@ const lockPoll = 50 * time.Millisecond
 // one when free, else the step gets a new empty directory of its own,
 // discarded after it.
 func (b *builder) prepareCache(ctx context.Context, m *mountSpec, p *preparedMounts) error {
-	base := b.e.path("cache", "build-mounts")
+	base := b.h.MountCacheDir
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func (b *builder) planMounts(ctx context.Context, s *stageState, in *dockerfile.
 		key.WriteString(spec.keyText())
 		switch {
 		case spec.typ == "secret":
-			if _, ok := b.o.secrets[spec.id]; !ok && spec.required {
+			if _, ok := b.o.Secrets[spec.id]; !ok && spec.required {
 				return nil, "", fmt.Errorf("%w: secret %q is required but was not given to the build (BuildSecret)", ErrNotFound, spec.id)
 			}
 		case spec.from != "" && (spec.typ == "bind" || spec.typ == "cache"):
@@ -114,9 +114,9 @@ func (p *preparedMounts) cleanup() error {
 	return errors.Join(errs...)
 }
 
-// tempDir makes a directory under the engine's tmp/ that cleanup removes.
+// tempDir makes a directory under Host.TmpDir that cleanup removes.
 func (b *builder) tempDir(p *preparedMounts, pattern string) (string, error) {
-	dir, err := os.MkdirTemp(b.e.path("tmp"), pattern)
+	dir, err := os.MkdirTemp(b.h.TmpDir, pattern)
 	if err != nil {
 		return "", err
 	}
@@ -235,13 +235,13 @@ func sourceIn(dir, source string) (string, error) {
 }
 
 // prepareSecret writes a secret given to the build into a file of its
-// own, owned and moded as the mount asks, under the engine's tmp/ (0700,
+// own, owned and moded as the mount asks, under Host.TmpDir (0700,
 // root only) and removed after the step; bound read-only, so nothing the
 // step does reaches it or the layer. A secret with env= is also set in
 // the step's environment. A secret not given to the build and not
 // required is left out: the step runs without it.
 func (b *builder) prepareSecret(m *mountSpec, p *preparedMounts) error {
-	value, ok := b.o.secrets[m.id]
+	value, ok := b.o.Secrets[m.id]
 	if !ok {
 		return nil
 	}

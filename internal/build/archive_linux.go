@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"archive/tar"
@@ -46,7 +46,7 @@ func (c *copier) archive(name, dest string) (bool, error) {
 		return false, err
 	}
 	c.l.archived = append(c.l.archived, &hashFile{name: name, fi: fi})
-	epoch := c.b.o.epoch
+	epoch := c.b.o.Epoch
 	c.l.archives = append(c.l.archives, func(tw *tar.Writer) error {
 		tr, f, err := open()
 		if err != nil {

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // step of the stage: cached as the same instruction would be, keyed by the
 // base image ID (which fixes the triggers), and run in the child's context
 // (a trigger COPY copies the child's files). A trigger that cannot be
-// parsed or fails gives a *BuildError at the FROM line whose Trigger names
+// parsed or fails gives a *Error at the FROM line whose Trigger names
 // it.
 func (b *builder) runTriggers(ctx context.Context, s *stageState, st *dockerfile.Stage, ref string) error {
 	triggers := s.cfg.Config.OnBuild
@@ -27,16 +27,16 @@ func (b *builder) runTriggers(ctx context.Context, s *stageState, st *dockerfile
 	for i, text := range triggers {
 		in, err := parseTrigger(text, st.Line)
 		if err != nil {
-			return &BuildError{File: b.file, Line: st.Line, Instruction: "ONBUILD", Trigger: redactURLs(text),
+			return &Error{File: b.file, Line: st.Line, Instruction: "ONBUILD", Trigger: redactURLs(text),
 				Err: fmt.Errorf("base image %s: %w", ref, err)}
 		}
 		// A line like a step's (a display may show each as one), but
 		// not counted in "Step n/m": the triggers are known only now.
-		b.o.progress(fmt.Sprintf("Trigger %d/%d : %s", i+1, len(triggers), redactURLs(text)))
+		b.o.Progress(fmt.Sprintf("Trigger %d/%d : %s", i+1, len(triggers), redactURLs(text)))
 		if err := b.doStep(ctx, s, in); err != nil {
-			var be *BuildError
+			var be *Error
 			if !errors.As(err, &be) {
-				be = &BuildError{File: b.file, Instruction: strings.ToUpper(in.Cmd), Err: err}
+				be = &Error{File: b.file, Instruction: strings.ToUpper(in.Cmd), Err: err}
 			}
 			be.Line, be.Trigger = st.Line, redactURLs(text)
 			return be

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"fmt"
@@ -23,9 +23,9 @@ func (b *builder) hold(id digest.Digest) (*store.Image, error) {
 	if err := b.lease.Add(id); err != nil {
 		return nil, err
 	}
-	img, err := b.e.store.Resolve(id.String())
+	img, err := b.h.Store.Resolve(id.String())
 	if err != nil {
-		return nil, fmt.Errorf("image %s removed during the build: %w", id, translate(err))
+		return nil, fmt.Errorf("image %s removed during the build: %w", id, err)
 	}
 	return img, nil
 }

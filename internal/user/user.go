@@ -1,4 +1,8 @@
-package dock
+// Package user resolves a Docker user spec ("name", "uid:gid", ...) against an
+// image's /etc/passwd and /etc/group, as Docker does. It is pure data: the
+// engine (for a container's process) and the builder (for USER, WORKDIR
+// and --chown) read the files and call it.
+package user
 
 import (
 	"bufio"
@@ -9,9 +13,13 @@ import (
 	"strings"
 )
 
-// execUser is the identity a container process runs as, resolved from the
-// image's /etc/passwd and /etc/group.
-type execUser struct {
+// ErrInvalid is wrapped by every error of this package: a malformed or
+// unknown user, group or ID. The engine maps it to dock.ErrInvalid.
+var ErrInvalid = errors.New("invalid argument")
+
+// User is the identity a process runs as, resolved from the image's
+// /etc/passwd and /etc/group.
+type User struct {
 	UID, GID uint32
 	Groups   []uint32 // supplementary groups
 	Home     string
@@ -69,14 +77,14 @@ func parseGroup(data []byte) []groupEntry {
 	return out
 }
 
-// maxID is the largest user or group ID a container may use, as runc
+// MaxID is the largest user or group ID a container may use, as runc
 // allows: the kernel reads (uid_t)-1, 4294967295, as "leave unchanged",
 // so an ID past this range could leave a process running as root.
-const maxID = 1<<31 - 1
+const MaxID = 1<<31 - 1
 
-// parseID parses a numeric user or group ID; ok is false when s is not a
+// ParseID parses a numeric user or group ID; ok is false when s is not a
 // number (then it is a name).
-func parseID(s string) (id uint32, ok bool, err error) {
+func ParseID(s string) (id uint32, ok bool, err error) {
 	n, perr := strconv.ParseUint(s, 10, 64)
 	if perr != nil {
 		if errors.Is(perr, strconv.ErrRange) {
@@ -84,22 +92,22 @@ func parseID(s string) (id uint32, ok bool, err error) {
 		}
 		return 0, false, nil
 	}
-	if n > maxID {
+	if n > MaxID {
 		return 0, true, idRangeError(s)
 	}
 	return uint32(n), true, nil
 }
 
 func idRangeError(id any) error {
-	return invalidf("id %v is outside 0..%d", id, maxID)
+	return invalidf("id %v is outside 0..%d", id, MaxID)
 }
 
-// checkUserIDs refuses a user spec ("uid", "uid:gid", names) whose
-// numeric parts are outside 0..maxID; names are checked when resolved.
-func checkUserIDs(spec string) error {
+// CheckSpec refuses a user spec ("uid", "uid:gid", names) whose
+// numeric parts are outside 0..MaxID; names are checked when resolved.
+func CheckSpec(spec string) error {
 	u, g, _ := strings.Cut(spec, ":")
 	for _, part := range []string{u, g} {
-		if _, _, err := parseID(part); err != nil {
+		if _, _, err := ParseID(part); err != nil {
 			return fmt.Errorf("user %q: %w", spec, err)
 		}
 	}
@@ -107,29 +115,29 @@ func checkUserIDs(spec string) error {
 }
 
 // checkIDs refuses a resolved user whose IDs (perhaps from the image's
-// passwd or group file) are outside 0..maxID.
-func (u execUser) checkIDs(spec string) error {
+// passwd or group file) are outside 0..MaxID.
+func (u User) checkIDs(spec string) error {
 	for _, id := range append([]uint32{u.UID, u.GID}, u.Groups...) {
-		if id > maxID {
+		if id > MaxID {
 			return fmt.Errorf("user %q: %w", spec, idRangeError(id))
 		}
 	}
 	return nil
 }
 
-// resolveUser resolves a Docker user spec ("", "name", "uid", "name:group",
+// Resolve resolves a Docker user spec ("", "name", "uid", "name:group",
 // "uid:gid") against the image's passwd and group files, as Docker does: a
 // name must exist, a number need not; the supplementary groups are those
 // that list the user, plus groupAdd.
-func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser, error) {
+func Resolve(spec string, passwd, group []byte, groupAdd []string) (User, error) {
 	users, groups := parsePasswd(passwd), parseGroup(group)
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
 	if userPart == "" {
 		userPart = "0"
 	}
-	u := execUser{Home: "/"}
+	u := User{Home: "/"}
 	name := ""
-	if id, ok, err := parseID(userPart); err != nil {
+	if id, ok, err := ParseID(userPart); err != nil {
 		return u, fmt.Errorf("user %q: %w", spec, err)
 	} else if ok {
 		u.UID = id
@@ -152,7 +160,7 @@ func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser
 		}
 	}
 	lookupGroup := func(g string) (uint32, error) {
-		if id, ok, err := parseID(g); ok {
+		if id, ok, err := ParseID(g); ok {
 			return id, err
 		}
 		for _, e := range groups {
@@ -194,4 +202,8 @@ func resolveUser(spec string, passwd, group []byte, groupAdd []string) (execUser
 		}
 	}
 	return u, u.checkIDs(spec)
+}
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }

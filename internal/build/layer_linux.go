@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"archive/tar"
@@ -16,6 +16,7 @@ import (
 	"github.com/go-dock/dock/internal/dockerfile"
 	"github.com/go-dock/dock/internal/layerfs"
 	"github.com/go-dock/dock/internal/store"
+	"github.com/go-dock/dock/internal/user"
 )
 
 func init() { statIDs = linuxStatIDs }
@@ -37,9 +38,9 @@ func (b *builder) layers(ctx context.Context, img *store.Image) (layerFS, error)
 	if img == nil {
 		return layerFS{}, nil
 	}
-	dirs, err := b.e.store.LayerDirs(ctx, img)
+	dirs, err := b.h.Store.LayerDirs(ctx, img)
 	if err != nil {
-		return layerFS{}, translate(err)
+		return layerFS{}, err
 	}
 	return layerFS{layerfs.New(dirs)}, nil
 }
@@ -98,16 +99,9 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 
 // resolveLayeredUser resolves a USER spec against the passwd and group
 // files of the layers lfs.
-func resolveLayeredUser(spec string, lfs layerFS) (execUser, error) {
-	passwd, err := readImageFile(lfs.FS, "etc/passwd")
-	if err != nil {
-		return execUser{}, err
-	}
-	group, err := readImageFile(lfs.FS, "etc/group")
-	if err != nil {
-		return execUser{}, err
-	}
-	return resolveUser(spec, passwd, group, nil)
+func resolveLayeredUser(spec string, lfs layerFS) (user.User, error) {
+	read := func(name string) ([]byte, error) { return user.ReadFile(lfs.FS, name) }
+	return user.Lookup(spec, read, nil)
 }
 
 // layerEntry is one entry of a layer that COPY, ADD or WORKDIR makes.

@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"crypto/sha256"
@@ -21,8 +21,8 @@ import (
 )
 
 // The build cache maps a step's key to the image it produced, in
-// <root>/cache/build/<key>: a file holding the image ID ("config" for a
-// step that changed the configuration only). A step's key is the SHA-256 of
+// <Host.CacheDir>/<key>: a file holding the image ID ("config" for a step
+// that changed the configuration only). A step's key is the SHA-256 of
 // the key of the step before it in the stage (or the stage's base image),
 // the parent image ID, the instruction's text, the ARG values in scope, the
 // SOURCE_DATE_EPOCH, and for COPY and ADD the selected sources: names,
@@ -36,7 +36,7 @@ const cacheConfigStep = "config"
 // cacheUsed is the progress line of a cached step, as docker prints it.
 const cacheUsed = " ---> Using cache"
 
-// racyMargin is how old (ctime and mtime) a file must be, relative to the
+// RacyMargin is how old (ctime and mtime) a file must be, relative to the
 // start of the build that hashed it, for its hash to be reused by the next
 // build without reading it. A file changed again within the timestamp
 // granularity of its file system, keeping its size, could otherwise keep
@@ -45,14 +45,15 @@ const cacheUsed = " ---> Using cache"
 // The stat cache is unsafe only for a change that keeps the size, mtime,
 // ctime and inode: a clock set back, or a tool that writes the file and
 // restores both its timestamps (ctime can only be restored by changing the
-// clock).
-var racyMargin = 2 * time.Second
+// clock). A variable, exported, for the engine's tests only: they set it
+// below zero to trust the stat of files they have just written.
+var RacyMargin = 2 * time.Second
 
 // statIDs returns the inode and ctime (ns) of fi; ok is false where
 // unknown (then the stat cache is not used).
 var statIDs = func(fs.FileInfo) (ino uint64, ctime int64, ok bool) { return 0, 0, false }
 
-func (b *builder) cachePath(key string) string { return b.e.path("cache", "build", key) }
+func (b *builder) cachePath(key string) string { return filepath.Join(b.h.CacheDir, key) }
 
 // stepKey is the cache key of a step of stage s: text is the instruction
 // and extra, for COPY and ADD, the digest of the sources.
@@ -66,8 +67,8 @@ func (b *builder) stepKey(s *stageState, text string, extra []byte) string {
 	for _, k := range slices.Sorted(maps.Keys(s.args)) {
 		fmt.Fprintf(h, "arg %q=%q\x00", k, s.args[k])
 	}
-	if !b.o.epoch.IsZero() {
-		fmt.Fprintf(h, "epoch %d\x00", b.o.epoch.Unix())
+	if !b.o.Epoch.IsZero() {
+		fmt.Fprintf(h, "epoch %d\x00", b.o.Epoch.Unix())
 	}
 	h.Write(extra)
 	return hex.EncodeToString(h.Sum(nil))
@@ -79,7 +80,7 @@ func (b *builder) stepKey(s *stageState, text string, extra []byte) string {
 func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 	s.chain = key
 	before := s.img
-	if !b.o.noCache {
+	if !b.o.NoCache {
 		if data, err := os.ReadFile(b.cachePath(key)); err == nil {
 			switch v := strings.TrimSpace(string(data)); v {
 			case cacheConfigStep:
@@ -87,7 +88,7 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 					return err
 				}
 				if s.img == before {
-					b.o.progress(cacheUsed)
+					b.o.Progress(cacheUsed)
 					return nil
 				}
 				return b.cachePut(key, s.img.ID.String())
@@ -95,7 +96,7 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 				// Leased before it is used: a prune elsewhere
 				// cannot take it from under the next step.
 				if img, err := b.hold(digest.Digest(v)); err == nil && img.ID.String() == v {
-					b.o.progress(cacheUsed)
+					b.o.Progress(cacheUsed)
 					s.img, s.cfg, s.pending = img, img.Config.Clone(), false
 					return nil
 				}
@@ -113,10 +114,10 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 }
 
 func (b *builder) cachePut(key, value string) error {
-	if err := os.MkdirAll(b.e.path("cache", "build"), 0o700); err != nil {
+	if err := os.MkdirAll(b.h.CacheDir, 0o700); err != nil {
 		return err
 	}
-	return b.e.writeFileAtomic(b.cachePath(key), []byte(value+"\n"), 0o600)
+	return b.h.WriteFile(b.cachePath(key), []byte(value+"\n"), 0o600)
 }
 
 // instructionStep runs an instruction other than COPY and ADD through the
@@ -136,7 +137,7 @@ type fileStat struct {
 }
 
 // fileHashCache is the stat cache of the build context, in
-// <root>/cache/build/files-<hash of its absolute path>.json.
+// Host.CacheDir, files-<hash of its absolute path>.json.
 type fileHashCache struct {
 	mu     sync.Mutex
 	path   string
@@ -231,7 +232,7 @@ func (b *builder) hashFile(root *os.Root, f *hashFile, cache *fileHashCache) err
 		return fmt.Errorf("%s: %w", f.name, err)
 	}
 	h.Sum(f.sum[:0])
-	limit := b.started.Add(-racyMargin).UnixNano()
+	limit := b.started.Add(-RacyMargin).UnixNano()
 	if cache != nil && statOK && st.Mtime < limit && st.Ctime < limit {
 		st.Sum = hex.EncodeToString(f.sum[:])
 		cache.mu.Lock()
@@ -244,7 +245,7 @@ func (b *builder) hashFile(root *os.Root, f *hashFile, cache *fileHashCache) err
 
 // save writes the stat cache when this build changed it: the entries of
 // the files this build hashed.
-func (c *fileHashCache) save(e *Engine) error {
+func (c *fileHashCache) save(writeFile func(string, []byte, os.FileMode) error) error {
 	if c == nil || !c.loaded || (!c.dirty && len(c.seen) == len(c.old)) {
 		return nil
 	}
@@ -255,10 +256,11 @@ func (c *fileHashCache) save(e *Engine) error {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
 		return err
 	}
-	return e.writeFileAtomic(c.path, data, 0o600)
+	return writeFile(c.path, data, 0o600)
 }
 
-func (e *Engine) newFileHashCache(contextDir string) *fileHashCache {
+// newFileHashCache returns the stat cache of contextDir in cacheDir.
+func newFileHashCache(cacheDir, contextDir string) *fileHashCache {
 	abs, err := filepath.Abs(contextDir)
 	if err != nil {
 		return nil
@@ -267,5 +269,5 @@ func (e *Engine) newFileHashCache(contextDir string) *fileHashCache {
 		abs = p
 	}
 	sum := sha256.Sum256([]byte(abs))
-	return &fileHashCache{path: e.path("cache", "build", "files-"+hex.EncodeToString(sum[:16])+".json")}
+	return &fileHashCache{path: filepath.Join(cacheDir, "files-"+hex.EncodeToString(sum[:16])+".json")}
 }

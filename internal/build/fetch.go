@@ -1,4 +1,4 @@
-package dock
+package build
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 )
 
 // ADD of a URL downloads the file, as docker does: the body is streamed to
-// a temporary file in <root>/tmp (never held in memory), hashed on the way
+// a temporary file in Host.TmpDir (never held in memory), hashed on the way
 // for the step's cache key and for --checksum, and removed once the step
 // is done, whatever happens. The requests go through a clone of
 // http.DefaultTransport, so they use the proxy of the environment

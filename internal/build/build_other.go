@@ -1,6 +1,6 @@
 //go:build !linux
 
-package dock
+package build
 
 import (
 	"context"

@@ -1,8 +1,9 @@
-package dock
+package build
 
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/envlist"
 	"github.com/go-dock/dock/internal/layerdiff"
 )
 
@@ -19,7 +21,7 @@ import (
 // runtime made for them stay out of a RUN's layer, as with BuildKit.
 var runtimeMountpoints = []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}
 
-// outputTail is the size of the output kept for a failed RUN's BuildError.
+// outputTail is the size of the output kept for a failed RUN's Error.
 const outputTail = 4 << 10
 
 // run runs a RUN instruction in a container of the stage's image and
@@ -27,7 +29,7 @@ const outputTail = 4 << 10
 // holds, besides the instruction, its mounts (see planMounts), the bodies
 // of its here-documents, and its network when it is not none.
 func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
-	network := b.o.network
+	network := b.o.Network
 	if network == "" {
 		network = "none"
 	}
@@ -83,49 +85,37 @@ func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Ins
 			env = append(env, k+"="+s.args[k])
 		}
 	}
-	env = mergeEnv(env, pm.env)
-	// The image's VOLUMEs get no volume in a RUN step, as with BuildKit:
-	// what the step writes there stays in the layer.
-	c, err := b.e.create(ctx, Config{
+	env = envlist.Merge(env, pm.env)
+	out := &tailWriter{w: b.o.Output}
+	err := b.h.Run(ctx, RunSpec{
 		Image:      s.img.ID.String(),
-		Entrypoint: []string{""},
 		Cmd:        argv,
 		Env:        env,
 		User:       s.cfg.Config.User,
 		WorkingDir: s.cfg.Config.WorkingDir,
 		Network:    network,
 		Mounts:     pm.mounts,
-	}, false)
-	if err != nil {
-		return err
-	}
-	defer c.Remove(context.WithoutCancel(ctx), RemoveForce())
-	out := &tailWriter{w: b.o.output}
-	c.Stdout, c.Stderr = out, out
-	if err := c.Start(ctx); err != nil {
-		return err
-	}
-	st, err := c.Wait(ctx)
-	if err != nil {
-		return err
-	}
-	if st.Code != 0 {
-		return &BuildError{
+		Output:     out,
+	}, func(upper string) error {
+		lfs, err := b.layers(ctx, s.img)
+		if err != nil {
+			return err
+		}
+		if err := removeMountpoints(upper, lfs, append(slices.Clone(pm.targets), runtimeMountpoints...)); err != nil {
+			return err
+		}
+		return b.commit(ctx, s, func(w io.Writer) error {
+			return layerdiff.Write(ctx, w, upper, layerdiff.Options{SourceDateEpoch: b.o.Epoch})
+		}, in.Original)
+	})
+	var xe *ExitError
+	if errors.As(err, &xe) {
+		return &Error{
 			File: b.file, Line: in.Line, Instruction: "RUN",
-			ExitCode: st.Code, Output: out.tail(), Err: &ExitError{Status: st},
+			ExitCode: xe.Code, Output: out.tail(), Err: xe.Err,
 		}
 	}
-	upper := c.dir("upper")
-	lfs, err := b.layers(ctx, s.img)
-	if err != nil {
-		return err
-	}
-	if err := removeMountpoints(upper, lfs, append(slices.Clone(pm.targets), runtimeMountpoints...)); err != nil {
-		return err
-	}
-	return b.commit(ctx, s, func(w io.Writer) error {
-		return layerdiff.Write(ctx, w, upper, layerdiff.Options{SourceDateEpoch: b.o.epoch})
-	}, in.Original)
+	return err
 }
 
 // tailWriter serialises the writes of a container's stdout and stderr
