@@ -110,7 +110,7 @@ func TestBuildCopyHeredocCache(t *testing.T) {
 }
 
 func TestBuildCopyHeredocInvalid(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	for _, tc := range []struct{ df, want string }{
 		{"FROM busybox\nCOPY <<.. /d/\nx\n..\n", "not a file name"},
 		{"FROM busybox\nCOPY Dockerfile <<EOF\nx\nEOF\n", "is a here-document"},
@@ -292,7 +292,7 @@ func TestBuildAddURLEpoch(t *testing.T) {
 }
 
 func TestBuildAddURLFails(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	srv := newAddServer(t)
 	ctx := context.Background()
 	authURL := strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1)
@@ -350,7 +350,7 @@ func TestBuildAddURLFails(t *testing.T) {
 }
 
 func TestBuildAddURLCancel(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	srv := newAddServer(t)
 	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nADD " + srv.URL + "/slow /x\n"})
 	ctx, cancel := context.WithCancel(context.Background())

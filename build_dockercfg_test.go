@@ -188,7 +188,7 @@ func TestBuildOnBuildTriggerErrors(t *testing.T) {
 }
 
 func TestCommitDockerConfig(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	ctx := context.Background()
 	_, err := e.Build(ctx, buildContext(t, map[string]string{
 		"Dockerfile": "FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nHEALTHCHECK --retries=4 CMD true\nONBUILD RUN true\n",

@@ -11,7 +11,7 @@ import (
 // the base image (busybox's "sh"), but not one that the stage set before
 // it; a CMD after it is kept too.
 func TestBuildEntrypointResetsCmd(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	for _, tc := range []struct {
 		dockerfile string
 		want       []string

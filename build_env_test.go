@@ -10,7 +10,7 @@ import (
 // TestBuildEnvSameLine: the values of an ENV line see the variables as they
 // were before the line, as docker's do; the next line sees the new ones.
 func TestBuildEnvSameLine(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	dir := buildContext(t, map[string]string{
 		"Dockerfile": "FROM busybox\nENV A=one B=two\nENV A=uno C=\"$A-$B\"\nENV D=$A\n",
 	})

@@ -155,7 +155,7 @@ func TestBuildRunFails(t *testing.T) {
 }
 
 func TestBuildSyntaxError(t *testing.T) {
-	e := testEngine(t)
+	e := testStore(t)
 	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN [\"a\"\nFROBNICATE x\n"})
 	_, err := e.Build(context.Background(), dir)
 	var be *BuildError
