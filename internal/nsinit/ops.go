@@ -33,7 +33,8 @@ const SyncFd = 3
 // ExeFd is the descriptor number through which the binary is executed.
 const ExeFd = 4
 
-// Op is one setup operation. The numbers are shared with nsinit.c.
+// Op is one setup operation. The numbers are shared with nsinit.h
+// (TestWireNumbersAgree checks them).
 type Op uint32
 
 const (
@@ -76,7 +77,7 @@ const (
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
 )
 
-// Mount flags of opMount, shared with nsinit.c.
+// Mount flags of opMount, shared with nsinit.h.
 const (
 	MountInRoot     = 1 << 0 // target is resolved inside the root fd
 	MountMkdir      = 1 << 1 // create the target as a directory when missing
