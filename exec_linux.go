@@ -67,7 +67,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	cmd := nsinitCmd("dock-exec", &syscall.SysProcAttr{Setsid: true})
+	cmd := nsinit.Command("dock-exec", &syscall.SysProcAttr{Setsid: true})
 	if p.cfg.Tty {
 		master, slave, err := openPty(p.TtySize)
 		if err != nil {
@@ -98,20 +98,20 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 			}
 		}
 	}
-	parent, err := startNsinit(cmd)
+	parent, err := nsinit.Start(cmd)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
 	defer parent.Close()
-	if err := sendPlan(parent, execPlan(l, st.Pid, spec)); err != nil {
+	if err := parent.Send(execPlan(l, st.Pid, spec)); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return fmt.Errorf("exec: %w", err)
 	}
-	err = readStarted(parent, func(pid int) error {
+	err = startError(parent.Wait(func(pid int) error {
 		p.pid = pid
 		return cg.AddProc(pid)
-	})
+	}))
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -16,23 +15,6 @@ import (
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
 )
-
-// exeFile opens this binary through a detached, read-only mount, once per
-// process. Inits and exec'd processes are executed from it, so that a
-// container process reaching the binary through /proc/PID/exe cannot
-// write to it (CVE-2019-5736), at no copying cost.
-var exeFile = sync.OnceValues(func() (*os.File, error) {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("open_tree /proc/self/exe: %w", err)
-	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("make the binary's mount read-only: %w", err)
-	}
-	return os.NewFile(uintptr(fd), "dock-exe"), nil
-})
 
 func cgroupPath(id string) string { return "dock/" + id }
 
@@ -236,7 +218,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 		init.kill()
 		// The init may have failed first and said why: that error is
 		// the one to report (ours is then a consequence, such as EPIPE).
-		initErr := readStarted(parent, nil)
+		initErr := startError(parent.Wait(nil))
 		init.wait()
 		stdio.abort()
 		var se *StartError
@@ -289,10 +271,10 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 			return nil
 		}
 	}
-	if err := sendPlan(parent, plan); err != nil {
+	if err := parent.Send(plan); err != nil {
 		return fail(err)
 	}
-	if err := readStarted(parent, onPid); err != nil {
+	if err := startError(parent.Wait(onPid)); err != nil {
 		if p.pid > 0 && detached {
 			unix.Kill(p.pid, unix.SIGKILL)
 		}
@@ -323,7 +305,7 @@ func (c *Container) start(ctx context.Context, detached bool) (retErr error) {
 // else this binary re-executed. It returns the init, the engine's end of
 // its sync socket, and the descriptor of the cgroup it was born in
 // (CLONE_INTO_CGROUP), or -1, for the caller to close.
-func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detached, overlap bool) (initProcess, *os.File, int, error) {
+func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detached, overlap bool) (initProcess, *nsinit.Conn, int, error) {
 	if overlap {
 		// A prespawned init joins its cgroups as a re-executed one
 		// does, but not the cgroup2 tracking directory of a hybrid host
@@ -334,7 +316,7 @@ func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detac
 				pp.Discard()
 				return nil, nil, -1, err
 			}
-			return pre, pp.Sync, -1, nil
+			return pre, pp.Conn, -1, nil
 		}
 	}
 	// The init is born in its cgroup on cgroup v2 (and in the cgroup2
@@ -347,7 +329,7 @@ func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detac
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = cgfd
 	}
-	parent, err := startNsinit(cmd)
+	parent, err := nsinit.Start(cmd)
 	if err != nil {
 		if cgfd >= 0 {
 			unix.Close(cgfd)
@@ -426,7 +408,7 @@ func initCloneFlags(l *launch) uintptr {
 func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdioSet, error) {
 	cfg := &l.rec.Config
 	attr := &syscall.SysProcAttr{Setsid: true}
-	cmd := nsinitCmd("dock-init", attr)
+	cmd := nsinit.Command("dock-init", attr)
 	if detached {
 		if cfg.Tty {
 			// The monitor makes the terminal; the init has it as stdin

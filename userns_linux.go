@@ -2,7 +2,6 @@ package dock
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"syscall"
 
@@ -15,7 +14,7 @@ import (
 // maps, for the init to enter; Close ends it.
 type userns struct {
 	cmd  *exec.Cmd
-	sock *os.File
+	conn *nsinit.Conn
 	file string // /proc/PID/ns/user
 }
 
@@ -32,22 +31,22 @@ func usernsHolder(cfg *Config) (*userns, error) {
 	for _, m := range cfg.GIDMap {
 		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
 	}
-	cmd := nsinitCmd("dock-userns", attr)
-	parent, err := startNsinit(cmd)
+	cmd := nsinit.Command("dock-userns", attr)
+	conn, err := nsinit.Start(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("make user namespace: %w", err)
 	}
 	plan := new(nsinit.Plan)
 	plan.Pause()
-	if err := sendPlan(parent, plan); err != nil {
-		parent.Close()
+	if err := conn.Send(plan); err != nil {
+		conn.Close()
 		cmd.Wait()
 		return nil, err
 	}
-	return &userns{cmd: cmd, sock: parent, file: fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)}, nil
+	return &userns{cmd: cmd, conn: conn, file: fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)}, nil
 }
 
 func (u *userns) Close() error {
-	u.sock.Close()
+	u.conn.Close()
 	return u.cmd.Wait()
 }

@@ -71,7 +71,7 @@ enum {
 	M_REMOUNT = 1 << 6, M_SOURCE_TTY = 1 << 7,
 };
 
-// The reports on the sync socket (see conn.go): an error report, a forked
+// The reports on the sync socket (see ops.go): an error report, a forked
 // process's PID, and the engine's go-ahead.
 enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G' };
 

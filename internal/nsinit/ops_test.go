@@ -78,6 +78,8 @@ func TestWireNumbersAgree(t *testing.T) {
 		"M_NOSYMLINKS": MountNoSymlinks, "M_VERIFY_PROC": MountVerifyProc,
 		"M_VERIFY_SYS": MountVerifySys, "M_REMOUNT": MountRemount, "M_SOURCE_TTY": MountSourceTty,
 
+		"REPORT_ERROR": reportError, "REPORT_PID": reportPid, "REPORT_GO": reportGo,
+
 		"SYNC_FD": SyncFd,
 	}
 	for name, want := range goNums {

@@ -50,5 +50,5 @@ func TakePrespawned(flags uintptr) *Prespawned {
 		sync.Close()
 		return nil
 	}
-	return &Prespawned{Pid: pid, Flags: uintptr(C.dock_prespawn_flags()), Sync: sync}
+	return &Prespawned{Pid: pid, Flags: uintptr(C.dock_prespawn_flags()), Conn: &Conn{f: sync}}
 }
