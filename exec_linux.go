@@ -103,12 +103,14 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 		return fmt.Errorf("exec: %w", err)
 	}
 	defer parent.Close()
-	if err := parent.Send(execPlan(l, st.Pid, spec)); err != nil {
+	// Not bounded by ctx (yet): a forked process that has had its
+	// go-ahead would outlive the relay killed here.
+	if err := parent.Send(context.Background(), execPlan(l, st.Pid, spec)); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return fmt.Errorf("exec: %w", err)
 	}
-	err = startError(parent.Wait(func(pid int) error {
+	err = startError(parent.Wait(context.Background(), func(pid int) error {
 		p.pid = pid
 		return cg.AddProc(pid)
 	}))

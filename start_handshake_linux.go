@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,14 +12,18 @@ import (
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
+// testHookPlan, when a test sets it, changes the plan before it is sent
+// (to make the init wait, say).
+var testHookPlan func(*nsinit.Plan) *nsinit.Plan
+
 // handshake sends the init its plan and waits until the init has
 // executed the user's process. A prespawned init gets the plan in two
 // parts: it mounts the root while the cgroup is made.
-func (s *starting) handshake() error {
+func (s *starting) handshake(ctx context.Context) error {
 	if s.pre != nil {
 		first := rootPlan(s.l)
 		first.Next()
-		if err := s.pre.sendPlan(first, s.rec.Config.Tty); err != nil {
+		if err := s.pre.sendPlan(ctx, first, s.rec.Config.Tty); err != nil {
 			return err
 		}
 	}
@@ -29,10 +34,13 @@ func (s *starting) handshake() error {
 	}
 	s.l.joinFiles = s.cg.JoinFiles()
 	plan, onPid := s.plan()
-	if err := s.conn.Send(plan); err != nil {
+	if testHookPlan != nil {
+		plan = testHookPlan(plan)
+	}
+	if err := s.conn.Send(ctx, plan); err != nil {
 		return err
 	}
-	return startError(s.conn.Wait(onPid))
+	return startError(s.conn.Wait(ctx, onPid))
 }
 
 // plan is the init's plan (the rest of it for a prespawned init), by
@@ -77,7 +85,7 @@ func (s *starting) monitorPlan() *nsinit.Plan {
 }
 
 // commit records the running container and, attached, starts reaping it.
-func (s *starting) commit() error {
+func (s *starting) commit(ctx context.Context) error {
 	started := time.Now().UTC()
 	pidStart, _ := procStartTime(s.p.pid)
 	if s.detached {
@@ -86,7 +94,7 @@ func (s *starting) commit() error {
 	}
 	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
 	if err := s.c.writeState(st); err != nil {
-		return s.abort(err)
+		return s.abort(ctx, err)
 	}
 	if s.detached {
 		return nil
@@ -98,14 +106,15 @@ func (s *starting) commit() error {
 
 // abort ends a start that failed once the init was spawned: it kills the
 // init and waits for it. When err is ours (a failed write, say), the init
-// may have failed first and said why: that is the error to report.
-func (s *starting) abort(err error) error {
+// may have failed first and said why: that is the error to report, unless
+// ctx has ended.
+func (s *starting) abort(ctx context.Context, err error) error {
 	if s.p.pid > 0 {
 		unix.Kill(s.p.pid, unix.SIGKILL)
 	}
 	s.init.kill()
 	if se := (*StartError)(nil); !errors.As(err, &se) {
-		if initErr := startError(s.conn.Wait(nil)); errors.As(initErr, &se) {
+		if initErr := startError(s.conn.Wait(ctx, nil)); errors.As(initErr, &se) {
 			err = se
 		}
 	}

@@ -16,7 +16,9 @@ import (
 
 // Start starts the container's process and returns once it runs (the
 // user's executable has been executed) or could not start. ctx bounds the
-// setup only: the container lives until it exits or is killed.
+// setup only: when it ends before the user's process runs, Start kills
+// what it started, removes the cgroup and returns ctx's error; once the
+// process runs, the container lives until it exits or is killed.
 //
 // The program that calls Start is the container's parent and waits for it
 // (no helper process). If the program exits first, the container is
@@ -91,9 +93,14 @@ type starting struct {
 // startInit runs the phases of a start: prepare (the cgroup, and what the
 // init needs), spawn (the init, waiting for its plan), handshake (the
 // plan goes out, the init runs the user's process) and commit (the
-// recorded state). A phase that fails leaves nothing behind: no process,
-// no cgroup.
+// recorded state). A phase that fails, or a ctx that ends before the
+// user's process runs, leaves nothing behind: no process, no cgroup.
+// ctx ends every wait on the init (its sync socket, see nsinit.Conn);
+// the engine's lock is not one of them.
 func (c *Container) startInit(ctx context.Context, detached bool) (retErr error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	rec, err := c.knownRecord()
 	if err != nil {
 		return err
@@ -115,7 +122,7 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 		return err
 	}
 	if s.l.userns {
-		holder, err := s.holdUserns()
+		holder, err := s.holdUserns(ctx)
 		if err != nil {
 			return err
 		}
@@ -126,10 +133,10 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 		return err
 	}
 	defer s.closeEnds()
-	if err := s.handshake(); err != nil {
-		return s.abort(err)
+	if err := s.handshake(ctx); err != nil {
+		return s.abort(ctx, err)
 	}
-	return s.commit()
+	return s.commit(ctx)
 }
 
 // lockStart allows one start at a time: a second concurrent Start (in any
@@ -196,13 +203,13 @@ func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() erro
 // holdUserns starts the process that holds the container's user
 // namespace (see usernsHolder), with the directories of the layers'
 // idmapped views, for the caller to close.
-func (s *starting) holdUserns() (*userns, error) {
+func (s *starting) holdUserns(ctx context.Context) (*userns, error) {
 	for i := range s.rec.Layers {
 		if err := os.MkdirAll(s.c.dir("idmap", strconv.Itoa(i)), 0o700); err != nil {
 			return nil, err
 		}
 	}
-	holder, err := usernsHolder(&s.rec.Config)
+	holder, err := usernsHolder(ctx, &s.rec.Config)
 	if err != nil {
 		return nil, err
 	}

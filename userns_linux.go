@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"syscall"
@@ -23,7 +24,7 @@ type userns struct {
 // The init cannot make the namespace itself: it runs in a new PID
 // namespace, where it cannot name a child in the host's /proc to write
 // its maps.
-func usernsHolder(cfg *Config) (*userns, error) {
+func usernsHolder(ctx context.Context, cfg *Config) (*userns, error) {
 	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, GidMappingsEnableSetgroups: true}
 	for _, m := range cfg.UIDMap {
 		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
@@ -38,7 +39,7 @@ func usernsHolder(cfg *Config) (*userns, error) {
 	}
 	plan := new(nsinit.Plan)
 	plan.Pause()
-	if err := conn.Send(plan); err != nil {
+	if err := conn.Send(ctx, plan); err != nil {
 		conn.Close()
 		cmd.Wait()
 		return nil, err

@@ -3,6 +3,7 @@
 package nsinit
 
 import (
+	"context"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -20,9 +21,9 @@ type Prespawned struct {
 }
 
 // SendPlan sends p to the prespawned init with its stdin, stdout and
-// stderr.
-func (pre *Prespawned) SendPlan(p *Plan, stdio [3]*os.File) error {
-	return pre.Conn.sendWithFiles(p, stdio)
+// stderr, or fails with ctx's error once ctx ends.
+func (pre *Prespawned) SendPlan(ctx context.Context, p *Plan, stdio [3]*os.File) error {
+	return pre.Conn.sendWithFiles(ctx, p, stdio)
 }
 
 // Discard kills and reaps an init that was taken but will not be used.
