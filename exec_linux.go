@@ -67,7 +67,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	cmd := nsinitCmd("dock-exec", &syscall.SysProcAttr{Setsid: true})
+	cmd := nsinit.Command("dock-exec", &syscall.SysProcAttr{Setsid: true})
 	if p.cfg.Tty {
 		master, slave, err := openPty(p.TtySize)
 		if err != nil {
@@ -98,20 +98,22 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 			}
 		}
 	}
-	parent, err := startNsinit(cmd)
+	parent, err := nsinit.Start(cmd)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
 	defer parent.Close()
-	if err := sendPlan(parent, execPlan(l, st.Pid, spec)); err != nil {
+	// Not bounded by ctx (yet): a forked process that has had its
+	// go-ahead would outlive the relay killed here.
+	if err := parent.Send(context.Background(), execPlan(l, st.Pid, spec)); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return fmt.Errorf("exec: %w", err)
 	}
-	err = readStarted(parent, func(pid int) error {
+	err = startError(parent.Wait(context.Background(), func(pid int) error {
 		p.pid = pid
 		return cg.AddProc(pid)
-	})
+	}))
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()

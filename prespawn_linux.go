@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -127,10 +128,10 @@ func (p *prespawnedInit) closeParentEnds() {
 }
 
 // sendPlan sends the plan, which stdio heads, with the descriptors.
-func (p *prespawnedInit) sendPlan(plan *nsinit.Plan, tty bool) error {
+func (p *prespawnedInit) sendPlan(ctx context.Context, plan *nsinit.Plan, tty bool) error {
 	head := new(nsinit.Plan)
 	head.Stdio(tty)
-	err := p.pre.SendPlan(head.Append(plan), p.files)
+	err := p.pre.SendPlan(ctx, head.Append(plan), p.files)
 	p.closeChildEnds()
 	return err
 }

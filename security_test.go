@@ -34,6 +34,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/nsinit"
 	"github.com/go-dock/dock/internal/testutil"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -261,19 +262,19 @@ func TestSecurityCVE2019_5736(t *testing.T) {
 
 	// The mechanism: the binary is executed from a read-only clone of its
 	// mount, which refuses writes before anything else is checked.
-	exe, err := exeFile()
+	exe, err := nsinit.ExeFile()
 	if err != nil {
-		t.Fatalf("exeFile() = %v", err)
+		t.Fatalf("nsinit.ExeFile() = %v", err)
 	}
 	var sfs unix.Statfs_t
 	if err := unix.Fstatfs(int(exe.Fd()), &sfs); err != nil || sfs.Flags&unix.ST_RDONLY == 0 {
-		t.Errorf("statfs(exeFile()) flags = %#x, %v, want ST_RDONLY", sfs.Flags, err)
+		t.Errorf("statfs(nsinit.ExeFile()) flags = %#x, %v, want ST_RDONLY", sfs.Flags, err)
 	}
 	// O_TRUNC makes the kernel check the mount before the file is busy
 	// (ETXTBSY): EROFS proves the mount, and nothing can be truncated.
 	_, err = unix.Open("/proc/self/fd/"+strconv.Itoa(int(exe.Fd())), unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
 	if !errors.Is(err, unix.EROFS) {
-		t.Errorf("open(exeFile(), O_WRONLY|O_TRUNC) = %v, want EROFS", err)
+		t.Errorf("open(nsinit.ExeFile(), O_WRONLY|O_TRUNC) = %v, want EROFS", err)
 	}
 
 	// The image: the probe, the host binary's shared libraries (so that it

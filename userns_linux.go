@@ -1,8 +1,8 @@
 package dock
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"syscall"
 
@@ -15,7 +15,7 @@ import (
 // maps, for the init to enter; Close ends it.
 type userns struct {
 	cmd  *exec.Cmd
-	sock *os.File
+	conn *nsinit.Conn
 	file string // /proc/PID/ns/user
 }
 
@@ -24,7 +24,7 @@ type userns struct {
 // The init cannot make the namespace itself: it runs in a new PID
 // namespace, where it cannot name a child in the host's /proc to write
 // its maps.
-func usernsHolder(cfg *Config) (*userns, error) {
+func usernsHolder(ctx context.Context, cfg *Config) (*userns, error) {
 	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, GidMappingsEnableSetgroups: true}
 	for _, m := range cfg.UIDMap {
 		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
@@ -32,22 +32,22 @@ func usernsHolder(cfg *Config) (*userns, error) {
 	for _, m := range cfg.GIDMap {
 		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
 	}
-	cmd := nsinitCmd("dock-userns", attr)
-	parent, err := startNsinit(cmd)
+	cmd := nsinit.Command("dock-userns", attr)
+	conn, err := nsinit.Start(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("make user namespace: %w", err)
 	}
 	plan := new(nsinit.Plan)
 	plan.Pause()
-	if err := sendPlan(parent, plan); err != nil {
-		parent.Close()
+	if err := conn.Send(ctx, plan); err != nil {
+		conn.Close()
 		cmd.Wait()
 		return nil, err
 	}
-	return &userns{cmd: cmd, sock: parent, file: fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)}, nil
+	return &userns{cmd: cmd, conn: conn, file: fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)}, nil
 }
 
 func (u *userns) Close() error {
-	u.sock.Close()
+	u.conn.Close()
 	return u.cmd.Wait()
 }

@@ -180,12 +180,12 @@ static char *field_dup(const struct field *f)
 {
 	char *p = malloc(f->n + 1);
 	if (!p)
-		fail(1, ENOMEM, "plan");
+		dock_fail(1, ENOMEM, "plan");
 	memcpy(p, f->p, f->n + 1);
 	return p;
 }
 
-void op_autoremove(struct field *f)
+void dock_op_autoremove(struct field *f)
 {
 	autorm.lock = field_dup(&f[0]);
 	autorm.dir = field_dup(&f[1]);
@@ -207,7 +207,7 @@ static struct {
 	char *containers, *volumes, *trash, *names;
 } autormv;
 
-void op_autoremove_volumes(struct field *f)
+void dock_op_autoremove_volumes(struct field *f)
 {
 	autormv.containers = field_dup(&f[0]);
 	autormv.volumes = field_dup(&f[1]);
@@ -289,39 +289,39 @@ static void auto_remove(void)
 		close(lock);
 }
 
-void op_monitor(struct field *f)
+void dock_op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
-	uint64_t flags = u64(&f[2]);
+	uint64_t flags = dock_u64(&f[2]);
 	// The process the engine started exits at once, so that the engine
 	// can reap it; the monitor goes on, orphaned, in its own session.
 	pid_t m = fork();
 	if (m < 0)
-		fail(1, errno, "fork monitor");
+		dock_fail(1, errno, "fork monitor");
 	if (m > 0)
 		_exit(0);
 	// Output comes through two pipes, or with a terminal (tty) through a
 	// pseudo-terminal whose master the monitor keeps.
-	int tty = u64(&f[4]) != 0;
+	int tty = dock_u64(&f[4]) != 0;
 	int out[2], err[2], master = -1, slave = -1;
 	if (tty) {
 		char name[64];
 		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
-			fail(1, errno, "open pty");
+			dock_fail(1, errno, "open pty");
 		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (slave < 0)
-			fail(1, errno, "open %s", name);
+			dock_fail(1, errno, "open %s", name);
 	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-		fail(1, errno, "pipe");
+		dock_fail(1, errno, "pipe");
 	}
 	if (f[0].n >= sizeof lg.path)
-		fail(1, ENAMETOOLONG, "open log");
+		dock_fail(1, ENAMETOOLONG, "open log");
 	memcpy(lg.path, logpath, f[0].n + 1);
-	lg.max_size = u64(&f[5]);
-	lg.max_files = (unsigned)u64(&f[6]);
+	lg.max_size = dock_u64(&f[5]);
+	lg.max_files = (unsigned)dock_u64(&f[6]);
 	if (log_open() < 0)
-		fail(1, errno, "open log");
+		dock_fail(1, errno, "open log");
 	// The init is born in its cgroup (cgroup v2, or the cgroup2 tracking
 	// directory of a hybrid host) when one is given.
 	struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
@@ -329,27 +329,27 @@ void op_monitor(struct field *f)
 	if (f[3].n > 0) {
 		cgfd = open(f[3].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (cgfd < 0)
-			fail(1, errno, "open cgroup %s", f[3].p);
+			dock_fail(1, errno, "open cgroup %s", f[3].p);
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = cgfd;
 	}
 	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid < 0)
-		fail(1, errno, "clone3");
+		dock_fail(1, errno, "clone3");
 	if (pid == 0) {
 		if (tty) {
 			if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
 			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
-				fail(1, errno, "terminal");
+				dock_fail(1, errno, "terminal");
 		} else {
 			int null = open("/dev/null", O_RDONLY);
 			if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
-				fail(1, errno, "stdio");
+				dock_fail(1, errno, "stdio");
 			close(null);
 		}
 		if (cgfd >= 0)
 			close(cgfd);
-		wait_go();
+		dock_wait_go();
 		return;
 	}
 	if (cgfd >= 0)
@@ -360,7 +360,7 @@ void op_monitor(struct field *f)
 		close(out[1]);
 		close(err[1]);
 	}
-	report_pid(pid);
+	dock_report_pid(pid);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);

@@ -5,6 +5,10 @@
 
 #include "nsinit.h"
 
+// The container's root, opened by OP_ROOT: every in-root path resolves
+// against it.
+static int root_fd = -1;
+
 static char fdpath_buf[2][64];
 static const char *fdpath(int slot, int fd)
 {
@@ -13,7 +17,7 @@ static const char *fdpath(int slot, int fd)
 }
 
 // in_root opens path inside the root without ever leaving it.
-int in_root(const char *path, int flags, uint64_t resolve)
+static int in_root(const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = (uint64_t)flags | O_CLOEXEC,
@@ -28,7 +32,7 @@ int in_root(const char *path, int flags, uint64_t resolve)
 
 // parent_in_root opens the parent directory of path inside the root and
 // returns the last component in *base.
-int parent_in_root(char *path, const char **base)
+static int parent_in_root(char *path, const char **base)
 {
 	char *slash = strrchr(path, '/');
 	if (!slash) {
@@ -56,18 +60,18 @@ static void create_in(int dfd, const char *base, const char *path, mode_t mode, 
 		r = mkdirat(dfd, base, mode);
 	}
 	if (r < 0 && errno != EEXIST)
-		fail(1, errno, "mkdir %s", path);
+		dock_fail(1, errno, "mkdir %s", path);
 	if (r >= 0 && uid != (uid_t)-1 && fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		fail(1, errno, "chown %s", path);
+		dock_fail(1, errno, "chown %s", path);
 }
 
-// mkdir_all creates path and its missing parents inside the root. The
+// dock_mkdir_all creates path and its missing parents inside the root. The
 // last component is a file when file is set.
-void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
+void dock_mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
 {
 	char buf[PATH_MAX];
 	if (strlen(path) >= sizeof buf)
-		fail(1, ENAMETOOLONG, "mkdir %s", path);
+		dock_fail(1, ENAMETOOLONG, "mkdir %s", path);
 	strcpy(buf, path);
 	// The common cases first: the path exists, or only its last
 	// component is missing (a mountpoint in a new tmpfs).
@@ -99,11 +103,11 @@ void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid)
 			const char *base;
 			int dfd = parent_in_root(buf, &base);
 			if (dfd < 0)
-				fail(1, errno, "mkdir %s", buf);
+				dock_fail(1, errno, "mkdir %s", buf);
 			create_in(dfd, base, buf, mode, last && file, uid, gid);
 			close(dfd);
 		} else {
-			fail(1, errno, "open %s", buf);
+			dock_fail(1, errno, "open %s", buf);
 		}
 		*p = save;
 		if (last)
@@ -126,9 +130,9 @@ static unsigned long statfs_flags(int fd)
 	return f;
 }
 
-void op_mount(struct field *f)
+void dock_op_mount(struct field *f)
 {
-	uint64_t flags = u64(&f[0]);
+	uint64_t flags = dock_u64(&f[0]);
 	const char *src = f[1].p, *target = f[2].p, *fstype = f[3].p, *data = f[5].p;
 	char tty[64];
 	// The terminal a monitor made: named by the path of stdin in this
@@ -136,18 +140,18 @@ void op_mount(struct field *f)
 	if ((flags & M_SOURCE_TTY) && ttyname_r(0, tty, sizeof tty) == 0)
 		src = tty;
 	else if (flags & M_SOURCE_TTY)
-		fail(1, errno, "mount %s: stdin is not a terminal", target);
-	unsigned long mflags = u64(&f[4]);
+		dock_fail(1, errno, "mount %s: stdin is not a terminal", target);
+	unsigned long mflags = dock_u64(&f[4]);
 	const char *tpath = target;
 	int tfd = -1;
 	uint64_t resolve = (flags & M_NOSYMLINKS) ? RESOLVE_NO_SYMLINKS : 0;
 
 	if (flags & M_IN_ROOT) {
 		if (flags & (M_MKDIR | M_MKFILE))
-			mkdir_all(target, 0755, !!(flags & M_MKFILE), (uid_t)-1, (gid_t)-1);
+			dock_mkdir_all(target, 0755, !!(flags & M_MKFILE), (uid_t)-1, (gid_t)-1);
 		tfd = in_root(target, O_PATH, resolve);
 		if (tfd < 0)
-			fail(1, errno, "mount %s: open target", target);
+			dock_fail(1, errno, "mount %s: open target", target);
 		tpath = fdpath(0, tfd);
 	}
 	// A bind source is a host path that the engine chose (a volume) or
@@ -157,7 +161,7 @@ void op_mount(struct field *f)
 	if (mflags & MS_BIND)
 		first = mflags & (MS_BIND | MS_REC);
 	if (mount(src[0] ? src : NULL, tpath, fstype[0] ? fstype : NULL, first, data[0] ? data : NULL) < 0)
-		fail(1, errno, "mount %s on %s", src[0] ? src : fstype, target);
+		dock_fail(1, errno, "mount %s on %s", src[0] ? src : fstype, target);
 	if (tfd >= 0) {
 		close(tfd);
 		tfd = -1;
@@ -169,134 +173,134 @@ void op_mount(struct field *f)
 	if (flags & M_IN_ROOT) {
 		tfd = in_root(target, O_PATH, RESOLVE_NO_SYMLINKS);
 		if (tfd < 0)
-			fail(1, errno, "mount %s: reopen target", target);
+			dock_fail(1, errno, "mount %s: reopen target", target);
 		tpath = fdpath(0, tfd);
 	}
 	if (flags & (M_VERIFY_PROC | M_VERIFY_SYS)) {
 		struct statfs st;
 		long want = (flags & M_VERIFY_PROC) ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
 		if (tfd < 0 || fstatfs(tfd, &st) < 0 || st.f_type != want)
-			fail(1, 0, "mount %s: not the filesystem mounted", target);
+			dock_fail(1, 0, "mount %s: not the filesystem mounted", target);
 	}
 	if ((flags & M_REMOUNT) && (mflags & MS_BIND)) {
 		unsigned long keep = tfd >= 0 ? statfs_flags(tfd) & ~MS_RDONLY : 0;
 		unsigned long rf = MS_BIND | MS_REMOUNT | keep |
 			(mflags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
 		if (mount(NULL, tpath, NULL, rf, NULL) < 0)
-			fail(1, errno, "remount %s", target);
+			dock_fail(1, errno, "remount %s", target);
 	}
 	if (tfd >= 0)
 		close(tfd);
 }
 
-void op_root(struct field *f)
+void dock_op_root(struct field *f)
 {
 	if (root_fd >= 0)
 		close(root_fd);
 	root_fd = open(f[0].p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
-		fail(1, errno, "open root %s", f[0].p);
+		dock_fail(1, errno, "open root %s", f[0].p);
 }
 
-void op_mknod(struct field *f)
+void dock_op_mknod(struct field *f)
 {
 	const char *base;
 	int dfd = parent_in_root(f[0].p, &base);
 	if (dfd < 0)
-		fail(1, errno, "mknod %s", f[0].p);
-	if (mknodat(dfd, base, (mode_t)u64(&f[1]), (dev_t)u64(&f[2])) < 0 && errno != EEXIST)
-		fail(1, errno, "mknod %s", f[0].p);
+		dock_fail(1, errno, "mknod %s", f[0].p);
+	if (mknodat(dfd, base, (mode_t)dock_u64(&f[1]), (dev_t)dock_u64(&f[2])) < 0 && errno != EEXIST)
+		dock_fail(1, errno, "mknod %s", f[0].p);
 	close(dfd);
 }
 
-void op_symlink(struct field *f)
+void dock_op_symlink(struct field *f)
 {
 	const char *base;
 	int dfd = parent_in_root(f[1].p, &base);
 	if (dfd < 0)
-		fail(1, errno, "symlink %s", f[1].p);
+		dock_fail(1, errno, "symlink %s", f[1].p);
 	if (symlinkat(f[0].p, dfd, base) < 0 && errno != EEXIST)
-		fail(1, errno, "symlink %s", f[1].p);
+		dock_fail(1, errno, "symlink %s", f[1].p);
 	close(dfd);
 }
 
-void op_pivot(void)
+void dock_op_pivot(void)
 {
 	if (fchdir(root_fd) < 0)
-		fail(1, errno, "chdir to root");
+		dock_fail(1, errno, "chdir to root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		fail(1, errno, "pivot_root");
+		dock_fail(1, errno, "pivot_root");
 	// The old root is stacked under the new one: make it private so that
 	// the detach does not propagate to the host, then detach it.
 	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		fail(1, errno, "make old root slave");
+		dock_fail(1, errno, "make old root slave");
 	if (umount2(".", MNT_DETACH) < 0)
-		fail(1, errno, "detach old root");
+		dock_fail(1, errno, "detach old root");
 	if (chdir("/") < 0)
-		fail(1, errno, "chdir /");
+		dock_fail(1, errno, "chdir /");
 	close(root_fd);
 	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
-		fail(1, errno, "open /");
+		dock_fail(1, errno, "open /");
 }
 
-// op_mask hides a path. The /dev/null bound over files is verified to be
+// dock_op_mask hides a path. The /dev/null bound over files is verified to be
 // the null device, so that an image whose /dev/null is a symlink cannot
 // make the mask bind a host or procfs file (CVE-2025-31133).
-void op_mask(struct field *f)
+void dock_op_mask(struct field *f)
 {
 	int fd = in_root(f[0].p, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return;
-		fail(1, errno, "mask %s", f[0].p);
+		dock_fail(1, errno, "mask %s", f[0].p);
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		fail(1, errno, "mask %s", f[0].p);
+		dock_fail(1, errno, "mask %s", f[0].p);
 	if (S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", fdpath(0, fd), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
-			fail(1, errno, "mask %s", f[0].p);
+			dock_fail(1, errno, "mask %s", f[0].p);
 	} else {
 		int null = in_root("/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
 		struct stat ns;
 		if (null < 0 || fstat(null, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
-			fail(1, errno, "mask %s: /dev/null is not the null device", f[0].p);
+			dock_fail(1, errno, "mask %s: /dev/null is not the null device", f[0].p);
 		if (mount(fdpath(1, null), fdpath(0, fd), NULL, MS_BIND, NULL) < 0)
-			fail(1, errno, "mask %s", f[0].p);
+			dock_fail(1, errno, "mask %s", f[0].p);
 		close(null);
 	}
 	close(fd);
 }
 
-void op_readonly(struct field *f)
+void dock_op_readonly(struct field *f)
 {
 	int fd = in_root(f[0].p, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return;
-		fail(1, errno, "readonly %s", f[0].p);
+		dock_fail(1, errno, "readonly %s", f[0].p);
 	}
 	if (mount(fdpath(0, fd), fdpath(0, fd), NULL, MS_BIND | MS_REC, NULL) < 0)
-		fail(1, errno, "readonly %s", f[0].p);
+		dock_fail(1, errno, "readonly %s", f[0].p);
 	close(fd);
 	fd = in_root(f[0].p, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0)
-		fail(1, errno, "readonly %s", f[0].p);
+		dock_fail(1, errno, "readonly %s", f[0].p);
 	unsigned long keep = statfs_flags(fd);
 	if (mount(NULL, fdpath(0, fd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
-		fail(1, errno, "readonly %s", f[0].p);
+		dock_fail(1, errno, "readonly %s", f[0].p);
 	close(fd);
 }
 
-void op_remount(struct field *f)
+void dock_op_remount(struct field *f)
 {
 	int fd = in_root(f[0].p, O_PATH, 0);
 	if (fd < 0)
-		fail(1, errno, "remount %s", f[0].p);
-	unsigned long mflags = u64(&f[1]) | (statfs_flags(fd) & ~MS_RDONLY);
+		dock_fail(1, errno, "remount %s", f[0].p);
+	unsigned long mflags = dock_u64(&f[1]) | (statfs_flags(fd) & ~MS_RDONLY);
 	if (mount(NULL, fdpath(0, fd), NULL, MS_REMOUNT | MS_BIND | mflags, NULL) < 0)
-		fail(1, errno, "remount %s", f[0].p);
+		dock_fail(1, errno, "remount %s", f[0].p);
 	close(fd);
 }
 
@@ -305,33 +309,33 @@ void op_remount(struct field *f)
 // only holds it, see OP_PAUSE), just before it switches to the
 // container's user: every mount is made with the host's privileges, and
 // the image's layers appear with mapped owners through idmapped mounts
-// (op_idmap), so that layers stay shared and unchanged.
+// (dock_op_idmap), so that layers stay shared and unchanged.
 
-// op_idmap mounts an idmapped view of the directory src (a layer) on dst.
-void op_idmap(struct field *f)
+// dock_op_idmap mounts an idmapped view of the directory src (a layer) on dst.
+void dock_op_idmap(struct field *f)
 {
 	int fd = syscall(SYS_open_tree, AT_FDCWD, f[0].p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (fd < 0)
-		fail(1, errno, "open_tree %s", f[0].p);
+		dock_fail(1, errno, "open_tree %s", f[0].p);
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = dock_userns_fd};
 	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-		fail(1, errno, "idmap %s", f[0].p);
+		dock_fail(1, errno, "idmap %s", f[0].p);
 	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, f[1].p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		fail(1, errno, "mount idmapped %s on %s", f[0].p, f[1].p);
+		dock_fail(1, errno, "mount idmapped %s on %s", f[0].p, f[1].p);
 	close(fd);
 }
 
-// op_join moves this (single-threaded) process into cgroup v1
+// dock_op_join moves this (single-threaded) process into cgroup v1
 // hierarchies by writing "0" to their tasks files: a thread that moves
 // itself skips the global lock that moving another process takes, and
 // with it a wait for an RCU grace period.
-void op_join(struct field *f)
+void dock_op_join(struct field *f)
 {
-	char **files = split(f);
+	char **files = dock_split(f);
 	for (char **p = files; *p; p++) {
 		int fd = open(*p, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0", 1) != 1)
-			fail(1, errno, "join cgroup %s", *p);
+			dock_fail(1, errno, "join cgroup %s", *p);
 		close(fd);
 	}
 	free(files);

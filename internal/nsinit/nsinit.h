@@ -1,7 +1,8 @@
 // Shared by the parts of the container init: nsinit.c (the plan and its
-// dispatch), mounts.c, process.c and monitor.c. Every name shared between
-// them is prefixed with dock_ (the macros below), so that the symbols
-// cannot clash with those of the program that links them in.
+// dispatch), mounts.c, process.c and monitor.c. This code is linked into
+// every program that imports dock, so every symbol shared between the
+// files is named with the prefix dock_ (a function one file uses is
+// static there): none can clash with the program's own C symbols.
 #ifndef DOCK_NSINIT_H
 #define DOCK_NSINIT_H
 
@@ -51,44 +52,6 @@
 /* The largest user or group ID a container may use (runc's range). */
 #define MAX_ID 2147483647
 
-#define fail dock_fail
-#define read_full dock_read_full
-#define u64 dock_u64
-#define split dock_split
-#define in_root dock_in_root
-#define parent_in_root dock_parent_in_root
-#define mkdir_all dock_mkdir_all
-#define report_pid dock_report_pid
-#define wait_go dock_wait_go
-#define op_mount dock_op_mount
-#define op_root dock_op_root
-#define op_mknod dock_op_mknod
-#define op_symlink dock_op_symlink
-#define op_pivot dock_op_pivot
-#define op_mask dock_op_mask
-#define op_readonly dock_op_readonly
-#define op_remount dock_op_remount
-#define op_idmap dock_op_idmap
-#define op_join dock_op_join
-#define op_user dock_op_user
-#define op_null_stdio dock_op_null_stdio
-#define op_bounding dock_op_bounding
-#define op_caps dock_op_caps
-#define op_seccomp dock_op_seccomp
-#define op_chdir dock_op_chdir
-#define op_exec dock_op_exec
-#define op_setns dock_op_setns
-#define op_fork dock_op_fork
-#define op_reaper dock_op_reaper
-#define op_autoremove dock_op_autoremove
-#define op_autoremove_volumes dock_op_autoremove_volumes
-#define op_monitor dock_op_monitor
-#define sync_fd dock_sync_fd
-#define root_fd dock_root_fd
-#define run_plan dock_run_plan
-#define op_stdio dock_op_stdio
-#define reset_process dock_reset_process
-
 // Operations of the plan, and the flags of OP_MOUNT: numbered as in ops.go.
 enum {
 	OP_END = 0, OP_MOUNT = 1, OP_ROOT = 2, OP_MKDIR = 3, OP_MKNOD = 4,
@@ -108,6 +71,13 @@ enum {
 	M_REMOUNT = 1 << 6, M_SOURCE_TTY = 1 << 7,
 };
 
+// The reports on the sync socket (see ops.go): an error report, a forked
+// process's PID, and the engine's go-ahead.
+enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G' };
+
+// The environment variable that makes the binary an init (Env in ops.go),
+// and the descriptor of its sync socket (SyncFd).
+#define NSINIT_ENV "_DOCK_NSINIT"
 #define SYNC_FD 3
 #define MAX_PLAN (64 << 20)
 #define MAX_FIELDS 8
@@ -117,42 +87,39 @@ struct field {
 	uint32_t n;
 };
 
-extern int sync_fd, root_fd, dock_userns_fd;
+extern int dock_sync_fd, dock_userns_fd;
 
-void __attribute__((noreturn)) fail(int code, int err, const char *fmt, ...);
-int read_full(int fd, void *buf, size_t n);
-uint64_t u64(const struct field *f);
-char **split(struct field *f);
-int in_root(const char *path, int flags, uint64_t resolve);
-int parent_in_root(char *path, const char **base);
-void mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid);
-void op_mount(struct field *f);
-void op_root(struct field *f);
-void op_mknod(struct field *f);
-void op_symlink(struct field *f);
-void op_pivot(void);
-void op_mask(struct field *f);
-void op_readonly(struct field *f);
-void op_remount(struct field *f);
-void op_idmap(struct field *f);
-void op_join(struct field *f);
-void op_user(struct field *f);
-void op_null_stdio(struct field *f);
-void op_bounding(struct field *f);
-void op_caps(struct field *f);
-void op_seccomp(struct field *f);
-void op_chdir(struct field *f);
-void __attribute__((noreturn)) op_exec(struct field *f);
-void op_setns(struct field *f);
-void report_pid(pid_t pid);
-void wait_go(void);
-void op_fork(void);
-void op_reaper(void);
-void op_autoremove(struct field *f);
-void op_autoremove_volumes(struct field *f);
-void op_monitor(struct field *f);
-void op_stdio(struct field *f);
-void reset_process(void);
-void __attribute__((noreturn)) run_plan(void);
+void __attribute__((noreturn)) dock_fail(int code, int err, const char *fmt, ...);
+int dock_read_full(int fd, void *buf, size_t n);
+uint64_t dock_u64(const struct field *f);
+char **dock_split(struct field *f);
+void dock_mkdir_all(const char *path, mode_t mode, int file, uid_t uid, gid_t gid);
+void dock_op_mount(struct field *f);
+void dock_op_root(struct field *f);
+void dock_op_mknod(struct field *f);
+void dock_op_symlink(struct field *f);
+void dock_op_pivot(void);
+void dock_op_mask(struct field *f);
+void dock_op_readonly(struct field *f);
+void dock_op_remount(struct field *f);
+void dock_op_idmap(struct field *f);
+void dock_op_join(struct field *f);
+void dock_op_user(struct field *f);
+void dock_op_null_stdio(struct field *f);
+void dock_op_bounding(struct field *f);
+void dock_op_caps(struct field *f);
+void dock_op_seccomp(struct field *f);
+void dock_op_chdir(struct field *f);
+void __attribute__((noreturn)) dock_op_exec(struct field *f);
+void dock_op_setns(struct field *f);
+void dock_report_pid(pid_t pid);
+void dock_wait_go(void);
+void dock_op_fork(void);
+void dock_op_reaper(void);
+void dock_op_autoremove(struct field *f);
+void dock_op_autoremove_volumes(struct field *f);
+void dock_op_monitor(struct field *f);
+void dock_reset_process(void);
+void __attribute__((noreturn)) dock_run_plan(void);
 
 #endif

@@ -1,9 +1,10 @@
 // Package nsinit is the container init: a small C program that runs in the
 // re-executed binary before the Go runtime starts, reads a plan of setup
 // operations from the engine, carries them out and executes the user's
-// process. The plan is plain data made by portable Go code (the root
-// package decides what to do; this package only encodes it and the C code
-// only follows it).
+// process. The plan is plain data made by portable Go code: the root
+// package decides what to do; this package encodes it, starts the init
+// (Command, Start) and speaks the sync socket's protocol (Conn); the C
+// code only follows it.
 //
 // Running the setup in C before the Go runtime has three reasons: no code
 // of the embedding program ever runs in the container (the constructor
@@ -19,8 +20,6 @@ package nsinit
 
 import (
 	"encoding/binary"
-	"fmt"
-	"syscall"
 )
 
 // Env is the environment variable that turns a re-executed binary into a
@@ -33,7 +32,19 @@ const SyncFd = 3
 // ExeFd is the descriptor number through which the binary is executed.
 const ExeFd = 4
 
-// Op is one setup operation. The numbers are shared with nsinit.c.
+// The reports an init writes on the sync socket, and the engine's answer
+// (REPORT_* in nsinit.h): an error report ('E', then code, errno and
+// length as little-endian u32s, then the message), a forked process's
+// host PID ('P', then a little-endian u32), and the go-ahead that the
+// forked process waits for once the engine has placed it ('G').
+const (
+	reportError = 'E'
+	reportPid   = 'P'
+	reportGo    = 'G'
+)
+
+// Op is one setup operation. The numbers are shared with nsinit.h
+// (TestWireNumbersAgree checks them).
 type Op uint32
 
 const (
@@ -76,7 +87,7 @@ const (
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
 )
 
-// Mount flags of opMount, shared with nsinit.c.
+// Mount flags of opMount, shared with nsinit.h.
 const (
 	MountInRoot     = 1 << 0 // target is resolved inside the root fd
 	MountMkdir      = 1 << 1 // create the target as a directory when missing
@@ -308,28 +319,3 @@ func (p *Plan) Pdeathsig(sig int) { p.op(opPdeathsig, u64(uint64(sig))) }
 func (p *Plan) Exec(path string, argv, env []string) {
 	p.op(opExec, []byte(path), strs(argv), strs(env))
 }
-
-// Error is an init's report of a failed operation.
-type Error struct {
-	Code  int    // the exit code Docker reports (126, 127, or 1 for setup errors)
-	Errno int    // the errno of the failed call, or 0
-	Msg   string // what failed
-}
-
-func (e *Error) Error() string {
-	if e.Errno != 0 {
-		return fmt.Sprintf("%s: %s", e.Msg, errnoString(e.Errno))
-	}
-	return e.Msg
-}
-
-// Unwrap returns the errno as a syscall.Errno, so that errors.Is works
-// with values such as syscall.ENOENT.
-func (e *Error) Unwrap() error {
-	if e.Errno == 0 {
-		return nil
-	}
-	return syscall.Errno(e.Errno)
-}
-
-func errnoString(n int) string { return syscall.Errno(n).Error() }

@@ -29,8 +29,8 @@ static void __attribute__((noreturn)) prespawned_init(void)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(1);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	reset_process();
-	run_plan();
+	dock_reset_process();
+	dock_run_plan();
 }
 
 static void __attribute__((noreturn)) zygote(int sock)
@@ -53,7 +53,7 @@ static void __attribute__((noreturn)) zygote(int sock)
 
 __attribute__((constructor)) static void dock_prespawn(void)
 {
-	if (!&dock_prespawn_wanted || getenv("_DOCK_NSINIT"))
+	if (!&dock_prespawn_wanted || getenv(NSINIT_ENV))
 		return;
 	if (dock_prespawn_filter && !dock_prespawn_filter())
 		return;

@@ -10,7 +10,6 @@ import "C"
 import (
 	"encoding/binary"
 	"io"
-	"os"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -40,15 +39,19 @@ func TakePrespawned(flags uintptr) *Prespawned {
 	if fd < 0 {
 		return nil
 	}
-	sync := os.NewFile(uintptr(fd), "prespawned-sync")
+	conn, err := newConn(fd, "prespawned-sync")
 	var b [4]byte
-	_, err := io.ReadFull(sync, b[:])
-	// The zygote has reported and exits: reap it.
+	if err == nil {
+		_, err = io.ReadFull(conn.f, b[:])
+	}
+	// The zygote has reported (or its socket is closed) and exits: reap it.
 	unix.Wait4(int(z), nil, 0, nil)
 	pid := int(int32(binary.LittleEndian.Uint32(b[:])))
 	if err != nil || pid <= 0 {
-		sync.Close()
+		if conn != nil {
+			conn.Close()
+		}
 		return nil
 	}
-	return &Prespawned{Pid: pid, Flags: uintptr(C.dock_prespawn_flags()), Sync: sync}
+	return &Prespawned{Pid: pid, Flags: uintptr(C.dock_prespawn_flags()), Conn: conn}
 }

@@ -1,0 +1,124 @@
+package dock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/go-dock/dock/internal/nsinit"
+)
+
+// testHookPlan, when a test sets it, changes the plan before it is sent
+// (to make the init wait, say).
+var testHookPlan func(*nsinit.Plan) *nsinit.Plan
+
+// handshake sends the init its plan and waits until the init has
+// executed the user's process. A prespawned init gets the plan in two
+// parts: it mounts the root while the cgroup is made.
+func (s *starting) handshake(ctx context.Context) error {
+	if s.pre != nil {
+		first := rootPlan(s.l)
+		first.Next()
+		if err := s.pre.sendPlan(ctx, first, s.rec.Config.Tty); err != nil {
+			return err
+		}
+	}
+	if s.overlap {
+		if err := s.finish(); err != nil {
+			return err
+		}
+	}
+	s.l.joinFiles = s.cg.JoinFiles()
+	plan, onPid := s.plan()
+	if testHookPlan != nil {
+		plan = testHookPlan(plan)
+	}
+	if err := s.conn.Send(ctx, plan); err != nil {
+		return err
+	}
+	return startError(s.conn.Wait(ctx, onPid))
+}
+
+// plan is the init's plan (the rest of it for a prespawned init), by
+// mode, and what to do with the PID that a detached container's monitor
+// reports.
+func (s *starting) plan() (*nsinit.Plan, func(pid int) error) {
+	switch {
+	case s.pre != nil:
+		return restPlan(s.l), nil
+	case s.detached:
+		return s.monitorPlan(), func(pid int) error {
+			s.p.pid = pid
+			return nil
+		}
+	default:
+		return initPlan(s.l), nil
+	}
+}
+
+// monitorPlan is a detached container's plan: the process started
+// becomes its monitor, which clones the init, reports the init's PID,
+// and records its exit (and removes it, with AutoRemove).
+func (s *starting) monitorPlan() *nsinit.Plan {
+	c, rec := s.c, s.rec
+	s.p.pid = 0 // the monitor's, not the container's: it comes in a report
+	head := new(nsinit.Plan)
+	cgDir := ""
+	if s.cgfd >= 0 {
+		// The monitor opens the cgroup through this process's
+		// descriptor, which stays open until the init has started.
+		cgDir = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), s.cgfd)
+	}
+	if rec.Config.AutoRemove {
+		head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), s.cg.Dirs())
+		if vols := anonymousVolumes(c.e, rec); len(vols) > 0 {
+			head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
+		}
+	}
+	lc := rec.Config.Log.resolved() // records made before Log: the defaults
+	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
+	return head.Append(initPlan(s.l))
+}
+
+// commit records the running container and, attached, starts reaping it.
+func (s *starting) commit(ctx context.Context) error {
+	started := time.Now().UTC()
+	pidStart, _ := procStartTime(s.p.pid)
+	if s.detached {
+		s.cmd.Wait() // the monitor's first process, which has exited
+		os.Remove(s.c.dir("exit.json"))
+	}
+	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
+	if err := s.c.writeState(st); err != nil {
+		return s.abort(ctx, err)
+	}
+	if s.detached {
+		return nil
+	}
+	s.c.e.procs().set(s.c.id, s.p)
+	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove)
+	return nil
+}
+
+// abort ends a start that failed once the init was spawned: it kills the
+// init and waits for it. When err is ours (a failed write, say), the init
+// may have failed first and said why: that is the error to report, unless
+// ctx has ended.
+func (s *starting) abort(ctx context.Context, err error) error {
+	if s.p.pid > 0 {
+		unix.Kill(s.p.pid, unix.SIGKILL)
+	}
+	s.init.kill()
+	if se := (*StartError)(nil); !errors.As(err, &se) {
+		if initErr := startError(s.conn.Wait(ctx, nil)); errors.As(initErr, &se) {
+			err = se
+		}
+	}
+	s.init.wait()
+	s.stdio.abort()
+	return err
+}
