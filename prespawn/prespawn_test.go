@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -170,11 +171,19 @@ func waitingInit(t *testing.T) int {
 	t.Helper()
 	var found []int
 	deadline := time.Now().Add(5 * time.Second)
+	ourMnt, err := os.Readlink("/proc/self/ns/mnt")
+	require.NoError(t, err)
 	for len(found) == 0 && time.Now().Before(deadline) {
 		for _, pid := range children(t) {
 			stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 			if err != nil || strings.Contains(string(stat), ") Z ") {
 				continue // the zygote, exited
+			}
+			// The zygote, not yet exited, is still in our namespaces; the
+			// init, just cloned, may not have closed its descriptors yet.
+			mnt, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/mnt")
+			if err != nil || mnt == ourMnt || !slices.Equal(fds(t, pid), []string{"3"}) {
+				continue
 			}
 			found = append(found, pid)
 		}
