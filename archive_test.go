@@ -211,7 +211,7 @@ func TestLoadSkopeoArchives(t *testing.T) {
 		if (got.Digest == img.Digest) != tc.sameManifest {
 			t.Errorf("Load(%s).Digest = %s, image's %s; want same %v", tc.dest, got.Digest, img.Digest, tc.sameManifest)
 		}
-		if _, _, err := e2.resolveImage(ctx, "busybox"); err != nil {
+		if _, err := e2.imageForRun(ctx, "busybox"); err != nil {
 			t.Errorf("unpacking the loaded layers: %v", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/build"
+	"github.com/go-dock/dock/internal/envlist"
 	"github.com/go-dock/dock/internal/layerdiff"
 	"github.com/go-dock/dock/internal/pipe"
 	"github.com/go-dock/dock/internal/store"
@@ -146,7 +147,7 @@ func applyContainerConfig(ic *ocispec.ImageConfig, cc *Config) {
 		ic.Cmd = cc.Cmd
 	}
 	if len(cc.Env) > 0 {
-		ic.Env = mergeEnv(ic.Env, cc.Env)
+		ic.Env = envlist.Merge(ic.Env, cc.Env)
 	}
 	if cc.WorkingDir != "" {
 		ic.WorkingDir = cc.WorkingDir

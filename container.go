@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-dock/dock/internal/envlist"
+	"github.com/go-dock/dock/internal/user"
 )
 
 // Container is a handle on a container in the engine's state directory.
@@ -55,7 +56,7 @@ type Container struct {
 	rec *containerRecord
 	// createdUser is the user Create resolved, for the first Start of
 	// this handle (a later start reads the container's own /etc/passwd).
-	createdUser atomic.Pointer[execUser]
+	createdUser atomic.Pointer[user.User]
 }
 
 // WindowSize is a terminal's size in characters.
@@ -360,15 +361,12 @@ func processFromImage(cfg *Config, img *runImage) (processSpec, error) {
 	if cfg.StopSignal != "" {
 		p.StopSignal = cfg.StopSignal
 	}
-	p.Env = mergeEnv(img.Config.Env, cfg.Env)
+	p.Env = envlist.Merge(img.Config.Env, cfg.Env)
 	if !slices.ContainsFunc(p.Env, func(s string) bool { return strings.HasPrefix(s, "PATH=") }) {
 		p.Env = append([]string{"PATH=" + envlist.DefaultPath}, p.Env...)
 	}
 	return p, nil
 }
-
-// mergeEnv adds over's entries to base, replacing those with the same key.
-func mergeEnv(base, over []string) []string { return envlist.Merge(base, over) }
 
 func (e *Engine) readRecord(id string) (*containerRecord, error) {
 	data, err := os.ReadFile(e.path("containers", id, "config.json"))

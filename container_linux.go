@@ -14,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/layerfs"
+	"github.com/go-dock/dock/internal/user"
 )
 
 // proc is a container process that this Engine value started and waits
@@ -294,50 +296,6 @@ func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
 	return err
 }
 
-// Pause freezes every process of the container (cgroup freezer).
-func (c *Container) Pause(ctx context.Context) error {
-	return c.e.locked(func() error {
-		st, err := c.State(ctx)
-		if err != nil {
-			return err
-		}
-		if st.Status != StatusRunning {
-			return fmt.Errorf("pause container %s: %w", c.id[:12], ErrNotRunning)
-		}
-		cg, err := cgroup.Load(cgroupPath(c.id))
-		if err != nil {
-			return fmt.Errorf("pause container %s: %w", c.id[:12], err)
-		}
-		if err := cg.Freeze(); err != nil {
-			return fmt.Errorf("pause container %s: %w", c.id[:12], err)
-		}
-		st.Status = StatusPaused
-		return c.writeState(st)
-	})
-}
-
-// Unpause thaws a paused container.
-func (c *Container) Unpause(ctx context.Context) error {
-	return c.e.locked(func() error {
-		st, err := c.State(ctx)
-		if err != nil {
-			return err
-		}
-		if st.Status != StatusPaused {
-			return fmt.Errorf("unpause container %s: not paused: %w", c.id[:12], ErrInvalid)
-		}
-		cg, err := cgroup.Load(cgroupPath(c.id))
-		if err != nil {
-			return fmt.Errorf("unpause container %s: %w", c.id[:12], err)
-		}
-		if err := cg.Thaw(); err != nil {
-			return fmt.Errorf("unpause container %s: %w", c.id[:12], err)
-		}
-		st.Status = StatusRunning
-		return c.writeState(st)
-	})
-}
-
 // Remove deletes the container: its writable layer, logs, state and
 // cgroup. A running container is refused with ErrRunning unless
 // RemoveForce is given, which kills it first. Volumes are kept, unless
@@ -393,28 +351,36 @@ func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
 	})
 }
 
-// Stats reads the container's memory, CPU and process counts from its
-// cgroup. It works while the container runs and after it exited, until
-// it is removed.
-func (c *Container) Stats(ctx context.Context) (*Stats, error) {
-	cg, err := cgroup.Load(cgroupPath(c.id))
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w: %w", ErrNotRunning, err)
-	}
-	s, err := cg.Stats()
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-	return &Stats{
-		Memory: MemoryStats{Usage: s.Memory.Usage, MaxUsage: s.Memory.MaxUsage, Limit: s.Memory.Limit},
-		CPU:    CPUStats{Usage: time.Duration(s.CPU.Usage), User: time.Duration(s.CPU.User), System: time.Duration(s.CPU.System)},
-		PIDs:   PIDsStats{Current: s.PIDs.Current, Limit: s.PIDs.Limit},
-	}, nil
-}
-
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// readInRoot reads name inside root (a running container's
+// /proc/PID/root) without ever leaving it. A missing file reads as empty.
+func readInRoot(root, name string) ([]byte, error) {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(rfd)
+	fd, err := unix.Openat2(rfd, name, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil, nil
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	data, err := layerfs.ReadCapped(f, user.MaxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return data, nil
+}

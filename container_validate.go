@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/go-dock/dock/internal/user"
@@ -125,6 +126,35 @@ func validateMount(m *Mount) error {
 	}
 	if m.NoCopy && m.Type != "volume" {
 		return invalidf("%s mount %s: NoCopy applies to volume mounts only", m.Type, m.Target)
+	}
+	return nil
+}
+
+// procBinds are the files under /proc that a bind mount may cover: those
+// that lxcfs emulates (runc's list; anything else under /proc it refuses).
+var procBinds = []string{
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+	"/proc/swaps", "/proc/uptime", "/proc/loadavg", "/proc/slabinfo",
+	"/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+}
+
+// checkMountTarget refuses a mount of the caller's whose target (absolute,
+// clean) cannot work: on or under /proc (but for a bind of a file that
+// lxcfs emulates), as runc refuses, and a volume or tmpfs on /dev, which
+// would hide the device nodes the init makes there. Binds on /dev and on
+// /sys, and mounts under them, are the caller's to choose (docker run -v
+// /dev:/dev).
+func checkMountTarget(m *Mount) error {
+	switch kernelDir(m.Target) {
+	case "/proc":
+		if m.Type == "bind" && slices.Contains(procBinds, m.Target) {
+			return nil
+		}
+		return invalidf("%s mount %s: cannot be mounted on or inside /proc", m.Type, m.Target)
+	case "/dev":
+		if m.Target == "/dev" && m.Type != "bind" {
+			return invalidf("%s mount %s: would hide the container's device nodes (/dev/null, ...); bind a directory of device nodes instead", m.Type, m.Target)
+		}
 	}
 	return nil
 }

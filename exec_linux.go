@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/envlist"
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
@@ -43,7 +44,7 @@ func (p *Process) Start(ctx context.Context) (retErr error) {
 	}
 	spec := rec.Process
 	spec.Args = p.cfg.Cmd
-	spec.Env = mergeEnv(spec.Env, p.cfg.Env)
+	spec.Env = envlist.Merge(spec.Env, p.cfg.Env)
 	if p.cfg.User != "" {
 		spec.User = p.cfg.User
 	}

@@ -391,20 +391,6 @@ func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, 
 	return rep, e.pruneSeccompCache()
 }
 
-// resolveImage resolves ref for a container: the image and its unpacked
-// layer directories, bottom to top, unpacking any layer that is missing.
-func (e *Engine) resolveImage(ctx context.Context, ref string) (*store.Image, []string, error) {
-	img, err := e.store.Resolve(ref)
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	dirs, err := e.store.LayerDirs(ctx, img)
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	return img, dirs, nil
-}
-
 // newImage makes the public view of a store image.
 func newImage(img *store.Image) *Image {
 	out := &Image{

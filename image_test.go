@@ -51,10 +51,11 @@ func TestImageImportDir(t *testing.T) {
 	}
 
 	// The layers a container gets.
-	si, dirs, err := e.resolveImage(ctx, "busybox")
-	if err != nil || si.ID.String() != img.ID || len(dirs) != 1 {
-		t.Fatalf("resolveImage() = %v, %v, %v", si, dirs, err)
+	ri, err := e.imageForRun(ctx, "busybox")
+	if err != nil || ri.ID != img.ID || len(ri.Layers) != 1 {
+		t.Fatalf("imageForRun() = %+v, %v", ri, err)
 	}
+	dirs := ri.Layers
 	if _, err := os.Stat(filepath.Join(dirs[0], "bin/busybox")); err != nil {
 		t.Errorf("layer dir: %v", err)
 	}
@@ -180,8 +181,8 @@ func TestImageErrors(t *testing.T) {
 			t.Errorf("Tag(%q) = %v, want ErrNotFound", ref, err)
 		}
 	}
-	if _, _, err := e.resolveImage(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("resolveImage(nope) = %v, want ErrNotFound", err)
+	if _, err := e.imageForRun(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("imageForRun(nope) = %v, want ErrNotFound", err)
 	}
 	if _, err := e.Import(ctx, strings.NewReader("not a tar"), "x"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Import(not a tar) = %v, want ErrInvalid", err)

@@ -3,16 +3,43 @@ package dock
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
+	"github.com/go-dock/dock/internal/user"
 )
 
 // What a container's init needs to know, resolved before (or, on a cgroup
-// v1 host, while) it is started: see launch in spec_linux.go.
+// v1 host, while) it is started.
 
-func cgroupPath(id string) string { return "dock/" + id }
+// launch is everything resolved for starting a container's init.
+type launch struct {
+	rec      *containerRecord
+	dir      string // containers/<id>
+	layers   string // the directory holding the unpacked layers
+	user     user.User
+	caps     capSet
+	seccomp  []byte             // nil when unconfined
+	cgroupV2 bool               // mount the container's cgroup2 at /sys/fs/cgroup
+	cgroupV1 []cgroup.Hierarchy // else these v1 hierarchies under it
+	console  string             // host path of the pty slave, when Tty
+	// consoleOnStdin: the terminal is the init's stdin, made by the
+	// detached container's monitor.
+	consoleOnStdin bool
+	userns         bool // UIDMap and GIDMap are set
+	// usernsFile is /proc/PID/ns/user of a process that holds the user
+	// namespace the init enters (see usernsHolder).
+	usernsFile string
+	// joinFiles are the cgroup v1 tasks files the init writes "0" to, to
+	// move itself into its cgroup (see cgroup.Manager.JoinFiles).
+	joinFiles []string
+	// pdeathsig kills the init when the program that started it dies
+	// (attached containers).
+	pdeathsig bool
+	// nullStdio are the standard descriptors (bit 0 stdin, 1 stdout, 2
+	// stderr) that the process gets on the container's own /dev/null:
+	// the engine or the monitor opened the host's for them.
+	nullStdio uint64
+}
 
 // prepareLaunch resolves what the init needs: identity, profile, cgroup.
 func (c *Container) prepareLaunch(rec *containerRecord, procRoot string) (*launch, error) {
@@ -45,7 +72,7 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 			return err
 		}
 	}
-	var created *execUser
+	var created *user.User
 	if procRoot == "" {
 		created = c.createdUser.Swap(nil)
 	}
@@ -94,15 +121,4 @@ func procRootOrEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// initCloneFlags are the namespaces of a new container.
-func initCloneFlags(l *launch) uintptr {
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if l.rec.Config.Network != "host" {
-		flags |= unix.CLONE_NEWNET
-	}
-	// A user namespace is entered late, by the init itself (see
-	// nsinit.Plan.Userns): every other namespace belongs to the host's.
-	return flags
 }

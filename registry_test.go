@@ -95,11 +95,11 @@ func checkUnchanged(t testing.TB, e *Engine, before storeState) {
 // layerFile reads a file of the unpacked layer i of the image ref.
 func layerFile(t testing.TB, e *Engine, ref string, i int, name string) string {
 	t.Helper()
-	_, dirs, err := e.resolveImage(context.Background(), ref)
+	ri, err := e.imageForRun(context.Background(), ref)
 	if err != nil {
-		t.Fatalf("resolveImage(%q) = %v", ref, err)
+		t.Fatalf("imageForRun(%q) = %v", ref, err)
 	}
-	b, err := os.ReadFile(filepath.Join(dirs[i], name))
+	b, err := os.ReadFile(filepath.Join(ri.Layers[i], name))
 	if err != nil {
 		t.Fatalf("layer %d of %s: %v", i, ref, err)
 	}
@@ -231,8 +231,8 @@ func TestPullMultiLayer(t *testing.T) {
 		t.Errorf("layer 1 data/b = %q", got)
 	}
 	// The whiteout is in overlay form: a 0/0 character device.
-	_, dirs, _ := e.resolveImage(ctx, ref)
-	if fi, err := os.Lstat(filepath.Join(dirs[1], "data/a")); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+	ri, _ := e.imageForRun(ctx, ref)
+	if fi, err := os.Lstat(filepath.Join(ri.Layers[1], "data/a")); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		t.Errorf("whiteout data/a = %v, %v, want a character device", fi, err)
 	}
 	if len(stateOf(t, e).tmp) != 0 {

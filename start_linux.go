@@ -189,17 +189,6 @@ func (s *starting) finish() error {
 	return s.c.resolveLaunch(s.l, "")
 }
 
-// newCgroup makes the container's cgroup with its limits, in two stages
-// (see cgroup.NewStaged): it returns the function that makes the rest.
-// The cgroup of a container that ran before is replaced.
-func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() error, error) {
-	if old, err := cgroup.Load(cgroupPath(c.id)); err == nil {
-		old.Kill()
-		old.Destroy()
-	}
-	return cgroup.NewStaged(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
-}
-
 // holdUserns starts the process that holds the container's user
 // namespace (see usernsHolder), with the directories of the layers'
 // idmapped views, for the caller to close.

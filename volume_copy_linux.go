@@ -12,8 +12,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/go-dock/dock/internal/layerfs"
 )
 
 // copyImageContent copies the directory target of the image whose layers
@@ -105,60 +103,6 @@ func copyImageContent(ctx context.Context, layers []string, target, dst string, 
 		return nil, err
 	}
 	return undo, nil
-}
-
-// mayExist reports, without mounting anything, whether rel (a clean
-// relative path) names something in the overlay of layers (bottom to
-// top), its symlinks followed inside the image, as the copy will: a
-// missing one, the common VOLUME of a path the image lacks, costs no
-// mount. A resolution that fails answers true: the copy reports it.
-func mayExist(layers []string, rel string) bool {
-	f := layerfs.New(layers)
-	r, err := f.Resolve(rel, layerfs.ResolveOptions{Follow: true})
-	if err != nil {
-		return true
-	}
-	_, _, err = f.Lstat(r.Path)
-	return err == nil
-}
-
-// openImageRoot returns a descriptor of the image's root filesystem: the
-// only layer, or a read-only overlay of the layers as a detached mount
-// (fsmount without move_mount), which no path on the host or in any mount
-// namespace ever shows, and which goes with its last descriptor.
-func openImageRoot(layers []string) (int, error) {
-	const flags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	if len(layers) == 1 {
-		return unix.Open(layers[0], flags, 0)
-	}
-	// The layers by descriptor: short names, whatever the state
-	// directory's path, so that many layers fit in the option page.
-	var lower []string
-	for _, d := range slices.Backward(layers) {
-		fd, err := unix.Open(d, flags, 0)
-		if err != nil {
-			return -1, err
-		}
-		defer unix.Close(fd)
-		lower = append(lower, fmt.Sprintf("/proc/self/fd/%d", fd))
-	}
-	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return -1, fmt.Errorf("mount the image: %w", err)
-	}
-	defer unix.Close(fsfd)
-	if err := unix.FsconfigSetString(fsfd, "lowerdir", strings.Join(lower, ":")); err != nil {
-		return -1, fmt.Errorf("mount the image: lowerdir: %w", err)
-	}
-	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return -1, fmt.Errorf("mount the image: %w", err)
-	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC,
-		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
-	if err != nil {
-		return -1, fmt.Errorf("mount the image: %w", err)
-	}
-	return mfd, nil
 }
 
 // volumeCopier copies a tree between two directory descriptors.

@@ -1,50 +1,26 @@
 package dock
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
-// This file decides what the container init does, as data: the mounts,
-// devices, masked paths, identity and security profile. The C init in
+// This file decides what the container init does, as data: the
+// namespaces it makes or joins, the mounts of the kernel filesystems,
+// devices and volumes in the new root (the root itself: overlay_linux.go),
+// pivot_root, masked paths, identity and security profile. The C init in
 // internal/nsinit only follows the plan.
-
-// launch is everything resolved for starting a container's init.
-type launch struct {
-	rec      *containerRecord
-	dir      string // containers/<id>
-	layers   string // the directory holding the unpacked layers
-	user     execUser
-	caps     capSet
-	seccomp  []byte             // nil when unconfined
-	cgroupV2 bool               // mount the container's cgroup2 at /sys/fs/cgroup
-	cgroupV1 []cgroup.Hierarchy // else these v1 hierarchies under it
-	console  string             // host path of the pty slave, when Tty
-	// consoleOnStdin: the terminal is the init's stdin, made by the
-	// detached container's monitor.
-	consoleOnStdin bool
-	userns         bool // UIDMap and GIDMap are set
-	// usernsFile is /proc/PID/ns/user of a process that holds the user
-	// namespace the init enters (see usernsHolder).
-	usernsFile string
-	// joinFiles are the cgroup v1 tasks files the init writes "0" to, to
-	// move itself into its cgroup (see cgroup.Manager.JoinFiles).
-	joinFiles []string
-	// pdeathsig kills the init when the program that started it dies
-	// (attached containers).
-	pdeathsig bool
-	// nullStdio are the standard descriptors (bit 0 stdin, 1 stdout, 2
-	// stderr) that the process gets on the container's own /dev/null:
-	// the engine or the monitor opened the host's for them.
-	nullStdio uint64
-}
 
 // maskedPaths and readonlyPaths are Docker's defaults.
 var maskedPaths = []string{
@@ -76,6 +52,17 @@ const (
 	nsuidevx = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 )
 
+// initCloneFlags are the namespaces of a new container.
+func initCloneFlags(l *launch) uintptr {
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if l.rec.Config.Network != "host" {
+		flags |= unix.CLONE_NEWNET
+	}
+	// A user namespace is entered late, by the init itself (see
+	// nsinit.Plan.Userns): every other namespace belongs to the host's.
+	return flags
+}
+
 // initPlan is the setup of a new container, in runc's order (but for the
 // cgroup, joined once the kernel filesystems are mounted): mounts in the
 // new root, pivot_root, masks, hostname, limits, identity, capabilities,
@@ -91,31 +78,7 @@ func rootPlan(l *launch) *nsinit.Plan {
 	p := new(nsinit.Plan)
 	p.Mount(0, "", "/", "", unix.MS_SLAVE|unix.MS_REC, "")
 
-	rootfs := filepath.Join(l.dir, "rootfs")
-	var lower []string
-	if l.userns {
-		// The layers are seen through idmapped mounts, so that their
-		// files have the mapped owners in the container.
-		p.OpenUserns(l.usernsFile)
-		for i, d := range slices.Backward(l.rec.Layers) {
-			n := strconv.Itoa(len(l.rec.Layers) - 1 - i)
-			p.Idmap(d, filepath.Join(l.dir, "idmap", n))
-			lower = append(lower, n)
-		}
-		p.ChdirHost(filepath.Join(l.dir, "idmap"))
-	} else {
-		for _, d := range slices.Backward(l.rec.Layers) {
-			if rel, err := filepath.Rel(l.layers, d); err == nil && !strings.HasPrefix(rel, "..") {
-				d = rel // short paths: overlay options must fit in a page
-			}
-			lower = append(lower, d)
-		}
-		p.ChdirHost(l.layers)
-	}
-	p.Mount(0, "overlay", rootfs, "overlay", 0,
-		"lowerdir="+strings.Join(lower, ":")+",upperdir="+filepath.Join(l.dir, "upper")+
-			",workdir="+filepath.Join(l.dir, "work"))
-	p.Root(rootfs)
+	p.Root(overlayRoot(p, l))
 
 	p.Mount(inRoot|mkdir|noLinks|nsinit.MountVerifyProc, "proc", "/proc", "proc", nsuidevx, "")
 	if cfg.Privileged {
@@ -304,4 +267,79 @@ func addMount(p *nsinit.Plan, l *launch, m Mount) {
 		}
 		p.Mount(flags, src, m.Target, "", unix.MS_BIND|unix.MS_REC|ro, "")
 	}
+}
+
+// userns is a process that holds a user namespace with a container's ID
+// maps, for the init to enter; Close ends it.
+type userns struct {
+	cmd  *exec.Cmd
+	conn *nsinit.Conn
+	file string // /proc/PID/ns/user
+}
+
+// usernsHolder starts this binary, in nsinit's pause mode, in a new user
+// namespace with cfg's maps (written by the Go runtime before the exec).
+// The init cannot make the namespace itself: it runs in a new PID
+// namespace, where it cannot name a child in the host's /proc to write
+// its maps.
+func usernsHolder(ctx context.Context, cfg *Config) (*userns, error) {
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, GidMappingsEnableSetgroups: true}
+	for _, m := range cfg.UIDMap {
+		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	for _, m := range cfg.GIDMap {
+		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	cmd := nsinit.Command("dock-userns", attr)
+	conn, err := nsinit.Start(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("make user namespace: %w", err)
+	}
+	plan := new(nsinit.Plan)
+	plan.Pause()
+	if err := conn.Send(ctx, plan); err != nil {
+		conn.Close()
+		cmd.Wait()
+		return nil, err
+	}
+	return &userns{cmd: cmd, conn: conn, file: fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)}, nil
+}
+
+func (u *userns) Close() error {
+	u.conn.Close()
+	return u.cmd.Wait()
+}
+
+// errRootNotMountPoint explains a start that failed because the process's
+// root directory is not a mount point, as in a chroot: the init's first
+// step, making the mounts under / private to the container (MS_SLAVE on
+// /), fails with EINVAL there, and so would pivot_root. runc and podman
+// fail there too.
+var errRootNotMountPoint = fmt.Errorf("the root directory is not a mount point (a chroot?): " +
+	"run dock in its own mount namespace whose root is a mount, entered with pivot_root instead of chroot, " +
+	"e.g. unshare -m sh -c 'mount --rbind ROOT ROOT && cd ROOT && mkdir -p .oldroot && pivot_root . .oldroot && " +
+	"umount -l /.oldroot && exec COMMAND' (with /proc, /sys and /dev mounted in ROOT)")
+
+// rootIsMountPoint reports whether mountinfo (the text of
+// /proc/self/mountinfo) has a mount on the process's root directory.
+// The kernel shows mount points relative to the root and leaves out the
+// mounts whose mount point is outside it: in a chroot into a directory
+// that is not a mount point, no line has the mount point "/".
+func rootIsMountPoint(mountinfo []byte) bool {
+	for line := range bytes.Lines(mountinfo) {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ...
+		f := bytes.Fields(line)
+		if len(f) > 4 && string(f[4]) == "/" {
+			return true
+		}
+	}
+	return false
+}
+
+// rootNotMounted reports, when /proc/self/mountinfo can be read, that the
+// root directory is not a mount point. Called only after a start failed,
+// so that a start that works never pays for it.
+func rootNotMounted() bool {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	return err == nil && len(data) > 0 && !rootIsMountPoint(data)
 }
