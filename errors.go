@@ -3,6 +3,10 @@ package dock
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/go-dock/dock/internal/build"
+	"github.com/go-dock/dock/internal/dockerfile"
 )
 
 // Sentinel errors. Test for them with errors.Is; the error returned usually
@@ -57,4 +61,87 @@ func (e *StartError) Unwrap() error { return e.Err }
 
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// BuildError is the error of a build that failed at a step of the
+// Dockerfile, or on its syntax.
+type BuildError struct {
+	// File is the Dockerfile's path as given (or "Dockerfile").
+	File string
+	// Line is the line of the instruction, from 1; 0 when the error is
+	// about the whole file.
+	Line int
+	// Instruction is the upper-case instruction ("RUN"), or "".
+	Instruction string
+	// Trigger is, for a failed ONBUILD trigger of the stage's base
+	// image, the trigger's text ("RUN make"); Line is then the FROM's.
+	Trigger string
+	// ExitCode is the exit code of a failed RUN, else 0.
+	ExitCode int
+	// Output is the tail (up to 4 KiB) of the output of a failed RUN.
+	Output string
+	// Err is the cause: a *SyntaxError, an *ExitError for a failed RUN,
+	// or another error.
+	Err error
+}
+
+func (e *BuildError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	switch {
+	case strings.ContainsAny(e.Trigger, "\r\n"): // from an image's config
+		fmt.Fprintf(&b, ": ONBUILD trigger %q", e.Trigger)
+	case e.Trigger != "":
+		b.WriteString(": ONBUILD trigger " + e.Trigger)
+	case e.Instruction != "":
+		b.WriteString(": " + e.Instruction)
+	}
+	b.WriteString(": ")
+	switch {
+	case e.ExitCode != 0:
+		fmt.Fprintf(&b, "command returned a non-zero code: %d", e.ExitCode)
+	case e.Err != nil:
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// SyntaxError is the cause (BuildError.Err) of a build refused because its
+// Dockerfile does not parse: nothing ran. Where it is, is the BuildError's
+// File, Line (0 when the error is about the whole file) and Instruction.
+type SyntaxError struct {
+	// Msg says what is wrong, in lower case ("unknown instruction:
+	// FROBNICATE").
+	Msg string
+}
+
+func (e *SyntaxError) Error() string { return e.Msg }
+
+// buildError is the engine's form of an error of build.Build: its *Error
+// as a *BuildError, the parser's syntax error as a *SyntaxError, and the
+// sentinels of the builder and the store as the engine's.
+func buildError(err error) error {
+	var be *build.Error
+	if !errors.As(err, &be) { // unwrapped when there is one: nothing is lost
+		return translate(err)
+	}
+	out := &BuildError{
+		File:        be.File,
+		Line:        be.Line,
+		Instruction: be.Instruction,
+		Trigger:     be.Trigger,
+		ExitCode:    be.ExitCode,
+		Output:      be.Output,
+		Err:         translate(be.Err),
+	}
+	var se *dockerfile.SyntaxError
+	if errors.As(be.Err, &se) {
+		out.Err = &SyntaxError{Msg: se.Msg}
+	}
+	return out
 }
