@@ -28,8 +28,7 @@ func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() erro
 	return cgroup.NewStaged(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
 }
 
-// Pause freezes every process of the container (cgroup freezer).
-func (c *Container) Pause(ctx context.Context) error {
+func (c *Container) pauseImpl(ctx context.Context) error {
 	return c.e.locked(func() error {
 		st, err := c.State(ctx)
 		if err != nil {
@@ -50,8 +49,7 @@ func (c *Container) Pause(ctx context.Context) error {
 	})
 }
 
-// Unpause thaws a paused container.
-func (c *Container) Unpause(ctx context.Context) error {
+func (c *Container) unpauseImpl(ctx context.Context) error {
 	return c.e.locked(func() error {
 		st, err := c.State(ctx)
 		if err != nil {
@@ -72,10 +70,7 @@ func (c *Container) Unpause(ctx context.Context) error {
 	})
 }
 
-// Stats reads the container's memory, CPU and process counts from its
-// cgroup. It works while the container runs and after it exited, until
-// it is removed.
-func (c *Container) Stats(ctx context.Context) (*Stats, error) {
+func (c *Container) statsImpl(ctx context.Context) (*Stats, error) {
 	cg, err := cgroup.Load(cgroupPath(c.id))
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w: %w", ErrNotRunning, err)

@@ -49,9 +49,7 @@ func (r *running) set(id string, p *proc) {
 	}
 }
 
-// State returns the container's state. A container recorded as running
-// whose process is gone is reported, and recorded, as exited.
-func (c *Container) State(ctx context.Context) (State, error) {
+func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	st, err := c.readState()
 	if err != nil {
 		return st, err
@@ -168,11 +166,7 @@ func procStartTime(pid int) (uint64, error) {
 	return strconv.ParseUint(f[19], 10, 64)
 }
 
-// Wait waits for the container to exit and returns how it ended. It may be
-// called any number of times, from any goroutine, before or after the
-// exit, and from another process than the one that started it. The exit
-// code is data, not an error; ctx cancels only the waiting.
-func (c *Container) Wait(ctx context.Context) (ExitStatus, error) {
+func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 	if p := c.e.procs().get(c.id); p != nil {
 		select {
 		case <-p.done:
@@ -221,9 +215,7 @@ func waitPidExit(ctx context.Context, pid int) error {
 	}
 }
 
-// Signal sends sig to the container's init. It fails with ErrNotRunning
-// when the container is not running.
-func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
+func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 	st, err := c.State(ctx)
 	if err != nil {
 		return err
@@ -247,15 +239,7 @@ func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
 	return nil
 }
 
-// Kill sends SIGKILL to the container's init; every process of the
-// container dies with it.
-func (c *Container) Kill(ctx context.Context) error { return c.Signal(ctx, syscall.SIGKILL) }
-
-// Stop sends the stop signal (the config's, else the image's, else
-// SIGTERM), waits up to timeout for the container to exit, then kills it.
-// A negative timeout means the config's StopTimeout, else 10 seconds. It
-// returns once the container has exited.
-func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
+func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	rec, err := c.record()
 	if err != nil {
 		return err
@@ -296,11 +280,7 @@ func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
 	return err
 }
 
-// Remove deletes the container: its writable layer, logs, state and
-// cgroup. A running container is refused with ErrRunning unless
-// RemoveForce is given, which kills it first. Volumes are kept, unless
-// RemoveVolumes is given: then the anonymous ones go too.
-func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error {
 	o, err := applyRemoveOptions("container", opts)
 	if err != nil {
 		return err

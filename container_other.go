@@ -21,47 +21,33 @@ type processFields struct{}
 
 func unsupported(what string) error { return fmt.Errorf("%s: %w", what, ErrUnsupported) }
 
-// Start needs Linux.
-func (c *Container) Start(ctx context.Context) error { return unsupported("start container") }
+func (c *Container) startImpl(ctx context.Context) error { return unsupported("start container") }
 
-// StartDetached needs Linux.
-func (c *Container) StartDetached(ctx context.Context) error {
+func (c *Container) startDetachedImpl(ctx context.Context) error {
 	return unsupported("start container")
 }
 
-// State returns the recorded state.
-func (c *Container) State(ctx context.Context) (State, error) { return c.readState() }
+func (c *Container) stateImpl(ctx context.Context) (State, error) { return c.readState() }
 
-// Wait needs Linux.
-func (c *Container) Wait(ctx context.Context) (ExitStatus, error) {
+func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 	return ExitStatus{}, unsupported("wait")
 }
 
-// Signal needs Linux.
-func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
+func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 	return unsupported("signal")
 }
 
-// Kill needs Linux.
-func (c *Container) Kill(ctx context.Context) error { return unsupported("kill") }
-
-// Stop needs Linux.
-func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
+func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	return unsupported("stop")
 }
 
-// Pause needs Linux.
-func (c *Container) Pause(ctx context.Context) error { return unsupported("pause") }
+func (c *Container) pauseImpl(ctx context.Context) error { return unsupported("pause") }
 
-// Unpause needs Linux.
-func (c *Container) Unpause(ctx context.Context) error { return unsupported("unpause") }
+func (c *Container) unpauseImpl(ctx context.Context) error { return unsupported("unpause") }
 
-// Resize needs Linux.
-func (c *Container) Resize(size WindowSize) error { return unsupported("resize") }
+func (c *Container) resizeImpl(size WindowSize) error { return unsupported("resize") }
 
-// Remove deletes a container, which on this system never ran, and with
-// RemoveVolumes its anonymous volumes.
-func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error {
 	o, err := applyRemoveOptions("container", opts)
 	if err != nil {
 		return err
@@ -80,27 +66,17 @@ func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
 	})
 }
 
-// Stats needs Linux.
-func (c *Container) Stats(ctx context.Context) (*Stats, error) { return nil, unsupported("stats") }
+func (c *Container) statsImpl(ctx context.Context) (*Stats, error) { return nil, unsupported("stats") }
 
-// Start needs Linux.
-func (p *Process) Start(ctx context.Context) error { return unsupported("exec") }
+func (p *Process) startImpl(ctx context.Context) error { return unsupported("exec") }
 
-// Wait needs Linux.
-func (p *Process) Wait(ctx context.Context) (ExitStatus, error) {
+func (p *Process) waitImpl(ctx context.Context) (ExitStatus, error) {
 	return ExitStatus{}, unsupported("exec")
 }
 
-// Signal needs Linux.
-func (p *Process) Signal(sig syscall.Signal) error { return unsupported("exec") }
+func (p *Process) signalImpl(sig syscall.Signal) error { return unsupported("exec") }
 
-// Resize needs Linux.
-func (p *Process) Resize(size WindowSize) error { return unsupported("exec") }
-
-// Exec prepares a process; starting it needs Linux.
-func (c *Container) Exec(cfg ExecConfig) *Process {
-	return &Process{c: c, cfg: cfg, done: make(chan struct{})}
-}
+func (p *Process) resizeImpl(size WindowSize) error { return unsupported("exec") }
 
 func readInRoot(root, name string) ([]byte, error) {
 	return nil, unsupported("read container file")

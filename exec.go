@@ -1,9 +1,11 @@
 package dock
 
 import (
+	"context"
 	"io"
 	"path"
 	"strings"
+	"syscall"
 )
 
 // ExecConfig describes a process to run in a running container. Unset
@@ -53,3 +55,26 @@ func validateExec(p *processSpec) error {
 }
 
 func copyQuiet(w io.Writer, r io.Reader) { io.Copy(w, r) }
+
+// Start starts the process and returns once it runs. ctx bounds the setup
+// only.
+func (p *Process) Start(ctx context.Context) error { return p.startImpl(ctx) }
+
+// Wait waits for the process to exit. It may be called any number of
+// times from any goroutine; ctx cancels only the waiting.
+func (p *Process) Wait(ctx context.Context) (ExitStatus, error) { return p.waitImpl(ctx) }
+
+// Signal sends sig to the process (through the small relay that waits for
+// it, which forwards it).
+func (p *Process) Signal(sig syscall.Signal) error { return p.signalImpl(sig) }
+
+// Resize sets the size of the process's terminal (ExecConfig.Tty).
+func (p *Process) Resize(size WindowSize) error { return p.resizeImpl(size) }
+
+// Exec prepares another process to run inside the running container c,
+// like docker exec. Set the stdio fields, then Start and Wait. The process
+// joins every namespace and the cgroup of the container and runs under
+// the same security profile (capabilities, no_new_privs, seccomp).
+func (c *Container) Exec(cfg ExecConfig) *Process {
+	return &Process{c: c, cfg: cfg, done: make(chan struct{})}
+}

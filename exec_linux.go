@@ -13,17 +13,7 @@ import (
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
-// Exec prepares another process to run inside the running container c,
-// like docker exec. Set the stdio fields, then Start and Wait. The process
-// joins every namespace and the cgroup of the container and runs under
-// the same security profile (capabilities, no_new_privs, seccomp).
-func (c *Container) Exec(cfg ExecConfig) *Process {
-	return &Process{c: c, cfg: cfg, done: make(chan struct{})}
-}
-
-// Start starts the process and returns once it runs. ctx bounds the setup
-// only.
-func (p *Process) Start(ctx context.Context) (retErr error) {
+func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	if !nsinit.Available {
 		return fmt.Errorf("exec: %w", errNoInit)
 	}
@@ -146,9 +136,7 @@ func (p *Process) reap() {
 	close(p.done)
 }
 
-// Wait waits for the process to exit. It may be called any number of
-// times from any goroutine; ctx cancels only the waiting.
-func (p *Process) Wait(ctx context.Context) (ExitStatus, error) {
+func (p *Process) waitImpl(ctx context.Context) (ExitStatus, error) {
 	if p.cmd == nil {
 		return ExitStatus{}, fmt.Errorf("exec: not started: %w", ErrNotRunning)
 	}
@@ -160,9 +148,7 @@ func (p *Process) Wait(ctx context.Context) (ExitStatus, error) {
 	}
 }
 
-// Signal sends sig to the process (through the small relay that waits for
-// it, which forwards it).
-func (p *Process) Signal(sig syscall.Signal) error {
+func (p *Process) signalImpl(sig syscall.Signal) error {
 	if p.cmd == nil {
 		return fmt.Errorf("exec: not started: %w", ErrNotRunning)
 	}
@@ -174,8 +160,7 @@ func (p *Process) Signal(sig syscall.Signal) error {
 	return p.cmd.Process.Signal(sig)
 }
 
-// Resize sets the size of the process's terminal (ExecConfig.Tty).
-func (p *Process) Resize(size WindowSize) error {
+func (p *Process) resizeImpl(size WindowSize) error {
 	if p.pty == nil {
 		return fmt.Errorf("exec: no terminal: %w", ErrInvalid)
 	}

@@ -14,26 +14,11 @@ import (
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
-// Start starts the container's process and returns once it runs (the
-// user's executable has been executed) or could not start. ctx bounds the
-// setup only: when it ends before the user's process runs, Start kills
-// what it started, removes the cgroup and returns ctx's error; once the
-// process runs, the container lives until it exits or is killed.
-//
-// The program that calls Start is the container's parent and waits for it
-// (no helper process). If the program exits first, the container is
-// killed with it; use StartDetached for containers that outlive it.
-func (c *Container) Start(ctx context.Context) error {
+func (c *Container) startImpl(ctx context.Context) error {
 	return c.start(ctx, false)
 }
 
-// StartDetached starts the container like Start, but hands it to a small
-// monitor process (no Go runtime; about 360 KiB resident when the program
-// is linked statically, about 1 MiB otherwise) that copies its output to
-// the log and records its exit, so that the container outlives the
-// program. Another process that opens the same root can Wait for it, Kill
-// it, read its logs and Remove it. The stdio fields must be nil.
-func (c *Container) StartDetached(ctx context.Context) error {
+func (c *Container) startDetachedImpl(ctx context.Context) error {
 	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil {
 		return invalidf("start detached: stdio fields must be nil; read the output with Logs")
 	}

@@ -117,9 +117,7 @@ func openPty(size WindowSize) (master, slave *os.File, err error) {
 	return m, s, nil
 }
 
-// Resize sets the size of the container's terminal. It needs a container
-// started with Tty by this process.
-func (c *Container) Resize(size WindowSize) error {
+func (c *Container) resizeImpl(size WindowSize) error {
 	p := c.e.procs().get(c.id)
 	if p == nil || p.pty == nil {
 		return fmt.Errorf("resize: container %s has no terminal in this process: %w", c.id[:12], ErrNotRunning)

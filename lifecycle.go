@@ -1,0 +1,81 @@
+package dock
+
+import (
+	"context"
+	"syscall"
+	"time"
+)
+
+// The container's life, for every system: each call does its work in an
+// unexported ...Impl, which the *_linux.go files provide (container_other.go
+// elsewhere, where what would run something returns ErrUnsupported).
+
+// Start starts the container's process and returns once it runs (the
+// user's executable has been executed) or could not start. ctx bounds the
+// setup only: when it ends before the user's process runs, Start kills
+// what it started, removes the cgroup and returns ctx's error; once the
+// process runs, the container lives until it exits or is killed.
+//
+// The program that calls Start is the container's parent and waits for it
+// (no helper process). If the program exits first, the container is
+// killed with it; use StartDetached for containers that outlive it.
+func (c *Container) Start(ctx context.Context) error { return c.startImpl(ctx) }
+
+// StartDetached starts the container like Start, but hands it to a small
+// monitor process (no Go runtime; about 360 KiB resident when the program
+// is linked statically, about 1 MiB otherwise) that copies its output to
+// the log and records its exit, so that the container outlives the
+// program. Another process that opens the same root can Wait for it, Kill
+// it, read its logs and Remove it. The stdio fields must be nil.
+func (c *Container) StartDetached(ctx context.Context) error { return c.startDetachedImpl(ctx) }
+
+// State returns the container's state. A container recorded as running
+// whose process is gone is reported, and recorded, as exited.
+func (c *Container) State(ctx context.Context) (State, error) { return c.stateImpl(ctx) }
+
+// Wait waits for the container to exit and returns how it ended. It may be
+// called any number of times, from any goroutine, before or after the
+// exit, and from another process than the one that started it. The exit
+// code is data, not an error; ctx cancels only the waiting.
+func (c *Container) Wait(ctx context.Context) (ExitStatus, error) { return c.waitImpl(ctx) }
+
+// Signal sends sig to the container's init. It fails with ErrNotRunning
+// when the container is not running.
+func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
+	return c.signalImpl(ctx, sig)
+}
+
+// Stop sends the stop signal (the config's, else the image's, else
+// SIGTERM), waits up to timeout for the container to exit, then kills it.
+// A negative timeout means the config's StopTimeout, else 10 seconds. It
+// returns once the container has exited.
+func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
+	return c.stopImpl(ctx, timeout)
+}
+
+// Remove deletes the container: its writable layer, logs, state and
+// cgroup. A running container is refused with ErrRunning unless
+// RemoveForce is given, which kills it first. Volumes are kept, unless
+// RemoveVolumes is given: then the anonymous ones go too.
+func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
+	return c.removeImpl(ctx, opts...)
+}
+
+// Pause freezes every process of the container (cgroup freezer).
+func (c *Container) Pause(ctx context.Context) error { return c.pauseImpl(ctx) }
+
+// Unpause thaws a paused container.
+func (c *Container) Unpause(ctx context.Context) error { return c.unpauseImpl(ctx) }
+
+// Stats reads the container's memory, CPU and process counts from its
+// cgroup. It works while the container runs and after it exited, until
+// it is removed.
+func (c *Container) Stats(ctx context.Context) (*Stats, error) { return c.statsImpl(ctx) }
+
+// Resize sets the size of the container's terminal. It needs a container
+// started with Tty by this process.
+func (c *Container) Resize(size WindowSize) error { return c.resizeImpl(size) }
+
+// Kill sends SIGKILL to the container's init; every process of the
+// container dies with it.
+func (c *Container) Kill(ctx context.Context) error { return c.Signal(ctx, syscall.SIGKILL) }
