@@ -10,8 +10,8 @@ import (
 
 // Each container has a cgroup, dock/<id> in every hierarchy (cgroup v1,
 // the hybrid layout or v2, behind internal/cgroup's Manager), made with
-// its limits when it starts (resources.go turns Config.Resources into
-// them) and removed with the container: Stats, Pause and Unpause work on
+// its limits when it starts (cgroupResources, in config.go, turns
+// Config.Resources into them) and removed with the container: Stats, Pause and Unpause work on
 // it, and Kill falls back to it.
 
 // cgroupPath is the container's cgroup, relative to each hierarchy.
@@ -28,44 +28,40 @@ func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() erro
 	return cgroup.NewStaged(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
 }
 
-func (c *Container) pauseImpl(ctx context.Context) error {
-	return c.e.locked(func() error {
-		st, err := c.State(ctx)
-		if err != nil {
-			return err
-		}
-		if st.Status != StatusRunning {
-			return fmt.Errorf("pause container %s: %w", c.id[:12], ErrNotRunning)
-		}
-		cg, err := cgroup.Load(cgroupPath(c.id))
-		if err != nil {
-			return fmt.Errorf("pause container %s: %w", c.id[:12], err)
-		}
-		if err := cg.Freeze(); err != nil {
-			return fmt.Errorf("pause container %s: %w", c.id[:12], err)
-		}
-		st.Status = StatusPaused
-		return c.writeState(st)
-	})
-}
+func (c *Container) pauseImpl(ctx context.Context) error { return c.setFrozen(ctx, true) }
 
-func (c *Container) unpauseImpl(ctx context.Context) error {
+func (c *Container) unpauseImpl(ctx context.Context) error { return c.setFrozen(ctx, false) }
+
+// setFrozen freezes a running container (cgroup freezer), or thaws a
+// paused one, and records its new status.
+func (c *Container) setFrozen(ctx context.Context, freeze bool) error {
+	verb, from, to := "pause", StatusRunning, StatusPaused
+	if !freeze {
+		verb, from, to = "unpause", StatusPaused, StatusRunning
+	}
 	return c.e.locked(func() error {
 		st, err := c.State(ctx)
 		if err != nil {
 			return err
 		}
-		if st.Status != StatusPaused {
+		if st.Status != from {
+			if freeze {
+				return fmt.Errorf("pause container %s: %w", c.id[:12], ErrNotRunning)
+			}
 			return fmt.Errorf("unpause container %s: not paused: %w", c.id[:12], ErrInvalid)
 		}
 		cg, err := cgroup.Load(cgroupPath(c.id))
+		if err == nil {
+			if freeze {
+				err = cg.Freeze()
+			} else {
+				err = cg.Thaw()
+			}
+		}
 		if err != nil {
-			return fmt.Errorf("unpause container %s: %w", c.id[:12], err)
+			return fmt.Errorf("%s container %s: %w", verb, c.id[:12], err)
 		}
-		if err := cg.Thaw(); err != nil {
-			return fmt.Errorf("unpause container %s: %w", c.id[:12], err)
-		}
-		st.Status = StatusRunning
+		st.Status = to
 		return c.writeState(st)
 	})
 }

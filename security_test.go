@@ -1513,40 +1513,44 @@ func TestSecurityStdinIsACopy(t *testing.T) {
 // TestSecurityStdinNotReadAfterExit checks that a terminal given as stdin
 // does not keep Wait waiting once the container has exited, and that the
 // engine reads nothing from it after that: input typed later belongs to
-// the caller, not to a container that has gone.
+// the caller, not to a container that has gone. With and without a
+// terminal of the container's own (Tty).
 func TestSecurityStdinNotReadAfterExit(t *testing.T) {
 	e := testEngine(t)
-	importBusybox(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	master, slave, err := openPty(WindowSize{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer master.Close()
-	defer slave.Close()
-	c, err := e.Create(ctx, Config{Image: "busybox", OpenStdin: true, Cmd: []string{"true"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Remove(ctx, RemoveForce())
-	c.Stdin = slave
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
-		t.Fatalf("Wait() = %+v, %v", st, err)
-	}
-	// The copy stops asynchronously; give it a moment, then type.
-	time.Sleep(200 * time.Millisecond)
-	if _, err := master.Write([]byte("typed later\n")); err != nil {
-		t.Fatal(err)
-	}
-	slave.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 64)
-	n, err := slave.Read(buf)
-	if got := string(buf[:n]); got != "typed later\n" {
-		t.Errorf("the caller read %q, %v from its terminal after the container exited, want %q", got, err, "typed later\n")
+	for _, tty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tty=%t", tty), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			master, slave, err := openPty(WindowSize{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer master.Close()
+			defer slave.Close()
+			c, err := e.Create(ctx, Config{Image: "busybox", Tty: tty, OpenStdin: true, Cmd: []string{"true"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Remove(ctx, RemoveForce())
+			c.Stdin, c.Stdout = slave, io.Discard
+			if err := c.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
+				t.Fatalf("Wait() = %+v, %v", st, err)
+			}
+			// The copy stops asynchronously; give it a moment, then type.
+			time.Sleep(200 * time.Millisecond)
+			if _, err := master.Write([]byte("typed later\n")); err != nil {
+				t.Fatal(err)
+			}
+			slave.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 64)
+			n, err := slave.Read(buf)
+			if got := string(buf[:n]); got != "typed later\n" {
+				t.Errorf("the caller read %q, %v from its terminal after the container exited, want %q", got, err, "typed later\n")
+			}
+		})
 	}
 }
 
@@ -1564,44 +1568,6 @@ func secStartDetached(t *testing.T, e *Engine, cfg Config) *Container {
 		t.Fatalf("StartDetached(%v) = %v", cfg.Cmd, err)
 	}
 	return c
-}
-
-// TestSecurityTtyStdinNotReadAfterExit is TestSecurityStdinNotReadAfterExit
-// for a container with a terminal: the copy of the caller's terminal to
-// the container's stops with the container.
-func TestSecurityTtyStdinNotReadAfterExit(t *testing.T) {
-	e := testEngine(t)
-	importBusybox(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	master, slave, err := openPty(WindowSize{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer master.Close()
-	defer slave.Close()
-	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, OpenStdin: true, Cmd: []string{"true"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Remove(ctx, RemoveForce())
-	c.Stdin, c.Stdout = slave, io.Discard
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
-		t.Fatalf("Wait() = %+v, %v", st, err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	if _, err := master.Write([]byte("typed later\n")); err != nil {
-		t.Fatal(err)
-	}
-	slave.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 64)
-	n, err := slave.Read(buf)
-	if got := string(buf[:n]); got != "typed later\n" {
-		t.Errorf("the caller read %q, %v from its terminal after the container exited, want %q", got, err, "typed later\n")
-	}
 }
 
 // TestSecurityHostConsoleUnreachable checks that a default container can
