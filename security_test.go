@@ -1413,20 +1413,12 @@ func TestSecurityStdinIsACopy(t *testing.T) {
 		t.Run("run/"+name, func(t *testing.T) {
 			f, check := open()
 			defer f.Close()
-			c2, err := e.Create(ctx, Config{Image: "busybox", OpenStdin: true, Cmd: []string{"sh", "-c", secStdinEscape}})
-			if err != nil {
+			var out bytes.Buffer
+			cfg := Config{Image: "busybox", OpenStdin: true, Cmd: []string{"sh", "-c", secStdinEscape}}
+			if _, err := e.Run(ctx, cfg, f, &out, &out); err != nil {
 				t.Fatal(err)
 			}
-			defer c2.Remove(ctx, RemoveForce())
-			var out2 bytes.Buffer
-			c2.Stdin, c2.Stdout, c2.Stderr = f, &out2, &out2
-			if err := c2.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c2.Wait(ctx); err != nil {
-				t.Fatal(err)
-			}
-			secCheckStdinCopy(t, "run", out2.String())
+			secCheckStdinCopy(t, "run", out.String())
 			check()
 		})
 	}
