@@ -56,8 +56,9 @@ func validateExec(p *processSpec) error {
 
 func copyQuiet(w io.Writer, r io.Reader) { io.Copy(w, r) }
 
-// Start starts the process and returns once it runs. ctx bounds the setup
-// only.
+// Start starts the process and returns once it runs. ctx bounds the whole
+// setup: if it ends first, Start kills what it started in the container
+// and returns ctx's error; once the process runs, ctx no longer matters.
 func (p *Process) Start(ctx context.Context) error { return p.startImpl(ctx) }
 
 // Wait waits for the process to exit. It may be called any number of

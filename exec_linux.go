@@ -11,6 +11,7 @@ import (
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/envlist"
 	"github.com/go-dock/dock/internal/nsinit"
+	"golang.org/x/sys/unix"
 )
 
 func (p *Process) startImpl(ctx context.Context) (retErr error) {
@@ -94,21 +95,30 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 		return fmt.Errorf("exec: %w", err)
 	}
 	defer parent.Close()
-	// Not bounded by ctx (yet): a forked process that has had its
-	// go-ahead would outlive the relay killed here.
-	if err := parent.Send(context.Background(), execPlan(l, st.Pid, spec)); err != nil {
+	// ctx bounds the whole setup. On failure the relay is killed and so is
+	// the process it forked in the container, once reported: one still
+	// waiting for its go-ahead exits when the socket closes.
+	abort := func(err error) error {
+		if p.pid > 0 {
+			unix.Kill(p.pid, unix.SIGKILL)
+		}
 		cmd.Process.Kill()
 		cmd.Wait()
 		return fmt.Errorf("exec: %w", err)
 	}
-	err = startError(parent.Wait(context.Background(), func(pid int) error {
+	plan := execPlan(l, st.Pid, spec)
+	if testHookPlan != nil {
+		plan = testHookPlan(plan)
+	}
+	if err := parent.Send(ctx, plan); err != nil {
+		return abort(err)
+	}
+	err = startError(parent.Wait(ctx, func(pid int) error {
 		p.pid = pid
 		return cg.AddProc(pid)
 	}))
 	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return fmt.Errorf("exec: %w", err)
+		return abort(err)
 	}
 	if p.pty != nil {
 		master := p.pty.f

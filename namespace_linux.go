@@ -183,9 +183,16 @@ func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
 	p.Setns(ns+"pid", unix.CLONE_NEWPID)
 	p.Setns(ns+"mnt", unix.CLONE_NEWNS)
 	p.Fork()
+	if testHookExecForked != nil {
+		testHookExecForked(p)
+	}
 	addProcess(p, l, proc, false)
 	return p
 }
+
+// testHookExecForked, when a test sets it, adds to an exec's plan after
+// the fork (to make the forked process wait).
+var testHookExecForked func(*nsinit.Plan)
 
 // addProcess sets limits, identity and the security profile, then execs.
 func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {

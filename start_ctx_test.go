@@ -8,11 +8,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
@@ -126,4 +128,68 @@ func childInits(t *testing.T) []int {
 		}
 	}
 	return kids
+}
+
+// TestExecCtx checks that the ctx of Process.Start bounds the whole setup:
+// a ctx that ends while the relay waits for the rest of its plan, or while
+// the process it forked in the container waits, fails the exec with ctx's
+// error and leaves no process of the exec in the container or on the host.
+func TestExecCtx(t *testing.T) {
+	e := testEngine(t)
+	c := secStart(t, e, Config{Image: "busybox", Cmd: []string{"sleep", "60"}}, nil, nil)
+	defer c.Kill(context.Background())
+	procs := func() []int {
+		cg, err := cgroup.Load(cgroupPath(c.ID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, _ := cg.Procs()
+		return ps
+	}
+	before := procs()
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration // 0: cancelled before Start
+		hook    func()
+	}{
+		{"cancelled", 0, func() {}},
+		{"deadline while the relay waits", 300 * time.Millisecond, func() {
+			testHookPlan = func(p *nsinit.Plan) *nsinit.Plan {
+				head := new(nsinit.Plan)
+				head.Next()
+				return head.Append(p)
+			}
+		}},
+		{"deadline while the forked process waits", 300 * time.Millisecond, func() {
+			testHookExecForked = func(p *nsinit.Plan) { p.Pause() }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.timeout > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), tc.timeout)
+			} else {
+				cancel()
+			}
+			defer cancel()
+			tc.hook()
+			p := c.Exec(ExecConfig{Cmd: []string{"echo", "ran"}})
+			err := p.Start(ctx)
+			testHookPlan, testHookExecForked = nil, nil
+			want := context.Canceled
+			if tc.timeout > 0 {
+				want = context.DeadlineExceeded
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("Process.Start() = %v, want %v", err, want)
+			}
+			if got := procs(); !slices.Equal(got, before) {
+				t.Errorf("the container's processes after the failed exec = %v, want %v", got, before)
+			}
+			out, st, err := secExec(t, c, ExecConfig{Cmd: []string{"echo", "ran"}})
+			if err != nil || st.Code != 0 || out != "ran\n" {
+				t.Errorf("exec after the failed one = %q, %+v, %v", out, st, err)
+			}
+		})
+	}
 }
