@@ -1,13 +1,17 @@
 package nettest
 
 import (
+	"context"
 	"net"
 	"net/netip"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-dock/dock/internal/testutil"
 )
 
 // TestSnapshotInternetLeavesNothing: H looks the same before Internet and
@@ -88,5 +92,43 @@ func TestDiff(t *testing.T) {
 	}
 	if d := Diff(a, a); len(d) != 0 {
 		t.Errorf("Diff(a, a) = %q, want none", d)
+	}
+}
+
+// TestSnapshotNftables: a table, chain and rule made in H by the nft
+// binary show in Diff, and a changed rule shows as a changed line.
+func TestSnapshotNftables(t *testing.T) {
+	Require(t) // nft runs in this process's netns: H, proved here
+	nft, err := exec.LookPath("nft")
+	if err != nil {
+		testutil.Missing(t, "nft is missing: apt-get install nftables")
+	}
+	run := func(script string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, nft, "-f", "-")
+		cmd.Stdin = strings.NewReader(script)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("nft %q: %v\n%s", script, err, out)
+		}
+	}
+	before := Snapshot(t)
+	run("table inet nettest {\n set ports { type inet_service; }\n chain pre { type nat hook prerouting priority -100; tcp dport 8080 dnat ip to 10.200.0.2:80; }\n}")
+	t.Cleanup(func() { exec.Command(nft, "delete", "table", "inet", "nettest").Run() }) // if a check failed halfway
+	d := Diff(before, Snapshot(t))
+	for _, want := range []string{"+ nft table inet nettest", "+ nft chain inet nettest pre", "+ nft set inet nettest ports", "+ nft rule inet nettest pre handle="} {
+		if !slices.ContainsFunc(d, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("Diff after adding a table lacks %q:\n%s", want, strings.Join(d, "\n"))
+		}
+	}
+	mid := Snapshot(t)
+	run("flush chain inet nettest pre\nadd rule inet nettest pre tcp dport 8081 dnat ip to 10.200.0.2:80")
+	if d := Diff(mid, Snapshot(t)); len(d) != 2 {
+		t.Errorf("Diff after replacing the rule = %q, want one rule gone, one added", d)
+	}
+	run("delete table inet nettest")
+	if d := Diff(before, Snapshot(t)); len(d) != 0 {
+		t.Errorf("Diff after deleting the table = %q, want none", d)
 	}
 }
