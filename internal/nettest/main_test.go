@@ -1,0 +1,5 @@
+package nettest
+
+import "testing"
+
+func TestMain(m *testing.M) { Main(m) }
