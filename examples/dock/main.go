@@ -110,6 +110,7 @@ func init() {
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
 		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
 		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
+		{"network", "COMMAND", "Manage networks (create, ls, inspect, rm, prune)", cmdNetwork},
 	}
 }
 
