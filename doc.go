@@ -142,10 +142,10 @@
 //
 // Calls with many optional behaviours take functional options, named
 // after the call they change: BuildTag, CommitAuthor, NetworkSubnet,
-// ImportConfig, LoadPlatform, SaveFormat, ImagesAll, PruneAll, RemoveForce. An option
-// that several calls share is named With...: WithPlatform, WithProgress,
-// WithCredentials and WithConcurrency (Pull, Push, Build's pulls), and
-// Open's WithLogger and WithRegistryConfig. Options validate their input
+// ImportConfig, LoadPlatform, SaveFormat, ImagesAll, PruneAll,
+// RemoveForce. An option that several calls share is named With...:
+// WithPlatform, WithProgress, WithCredentials and WithConcurrency (Pull,
+// Push, Build's pulls), and Open's WithLogger and WithRegistryConfig. Options validate their input
 // and state their default.
 //
 // # Requirements

@@ -245,19 +245,7 @@ func networkRm(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
-	failed := false
-	for _, name := range args {
-		if err := e.RemoveNetwork(ctx, name); err != nil {
-			fmt.Fprintf(c.stderr, "dock: %v\n", err)
-			failed = true
-			continue
-		}
-		fmt.Fprintln(c.stdout, name)
-	}
-	if failed {
-		return exitCode(1)
-	}
-	return nil
+	return c.eachName(args, func(name string) error { return e.RemoveNetwork(ctx, name) })
 }
 
 // networkPrune is docker network prune: it removes the networks no
