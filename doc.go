@@ -145,8 +145,8 @@
 // ImportConfig, LoadPlatform, SaveFormat, ImagesAll, PruneAll,
 // RemoveForce. An option that several calls share is named With...:
 // WithPlatform, WithProgress, WithCredentials and WithConcurrency (Pull,
-// Push, Build's pulls), and Open's WithLogger and WithRegistryConfig. Options validate their input
-// and state their default.
+// Push, Build's pulls), and Open's WithLogger and WithRegistryConfig.
+// Options validate their input and state their default.
 //
 // # Requirements
 //
