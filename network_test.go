@@ -52,7 +52,7 @@ func TestNetworkCreateListInspectRemove(t *testing.T) {
 	assert.Equal(t, "172.17.0.1", nets[0].IPAM[0].Gateway.String())
 	assert.Equal(t, []string{"bridge", "host", "null"}, []string{nets[0].Driver, nets[1].Driver, nets[2].Driver})
 
-	a, err := e.CreateNetwork(ctx, "a", NetworkLabel("k", "v"), NetworkDriverOpt("com.docker.network.bridge.name", "br-a"), NetworkInternal())
+	a, err := e.CreateNetwork(ctx, "alpha", NetworkLabel("k", "v"), NetworkDriverOpt("com.docker.network.bridge.name", "br-a"), NetworkInternal())
 	require.NoError(t, err)
 	assert.Regexp(t, `^[0-9a-f]{64}$`, a.ID)
 	assert.Equal(t, "bridge", a.Driver)
@@ -81,14 +81,14 @@ func TestNetworkCreateListInspectRemove(t *testing.T) {
 
 	nets, err = e.Networks(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"B", "a", "bridge", "c", "host", "none"}, names(nets), "sorted by name")
-	i := slices.IndexFunc(nets, func(n *Network) bool { return n.Name == "a" })
+	assert.Equal(t, []string{"B", "alpha", "bridge", "c", "host", "none"}, names(nets), "sorted by name")
+	i := slices.IndexFunc(nets, func(n *Network) bool { return n.Name == "alpha" })
 	assert.Equal(t, a.ID, nets[i].ID)
 	assert.Equal(t, a.IPAM, nets[i].IPAM, "read back as written")
 	assert.Equal(t, a.Created, nets[i].Created)
 
 	// Lookup: full ID, name, unique prefix; missing and ambiguous.
-	for _, ref := range []string{a.ID, "a", a.ID[:12]} {
+	for _, ref := range []string{a.ID, "alpha", a.ID[:12]} {
 		n, err := e.Network(ctx, ref)
 		if assert.NoError(t, err, ref) {
 			assert.Equal(t, a.ID, n.ID, ref)
@@ -124,10 +124,10 @@ func TestNetworkCreateListInspectRemove(t *testing.T) {
 	}
 
 	// Remove: by name and by prefix; predefined ones are refused.
-	require.NoError(t, e.RemoveNetwork(ctx, "a"))
+	require.NoError(t, e.RemoveNetwork(ctx, "alpha"))
 	assert.NoFileExists(t, e.path("networks", a.ID+".json"))
 	require.NoError(t, e.RemoveNetwork(ctx, b.ID[:10]))
-	assert.ErrorIs(t, e.RemoveNetwork(ctx, "a"), ErrNotFound)
+	assert.ErrorIs(t, e.RemoveNetwork(ctx, "alpha"), ErrNotFound, "not a hexadecimal prefix either")
 	for _, name := range []string{"bridge", "host", "none"} {
 		err := e.RemoveNetwork(ctx, name)
 		assert.ErrorIs(t, err, ErrInvalid, name)
@@ -135,14 +135,14 @@ func TestNetworkCreateListInspectRemove(t *testing.T) {
 	}
 
 	// The name is free again, and so is the subnet.
-	a2, err := e.CreateNetwork(ctx, "a")
+	a2, err := e.CreateNetwork(ctx, "alpha")
 	require.NoError(t, err)
 	assert.Equal(t, "172.18.0.0/16", a2.IPAM[0].Subnet.String())
 
 	// Prune: every user network (none can be used yet); predefined stay.
 	removed, err := e.PruneNetworks(ctx)
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"a", "c", "n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10"}, removed)
+	assert.ElementsMatch(t, []string{"alpha", "c", "n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10"}, removed)
 	nets, err = e.Networks(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"bridge", "host", "none"}, names(nets))
