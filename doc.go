@@ -107,6 +107,17 @@
 // another container mounts), and PruneVolumes removes unused anonymous
 // volumes.
 //
+// # Networks
+//
+// CreateNetwork defines a bridge network, with Docker's options as
+// NetworkSubnet, NetworkGateway, NetworkIPRange, NetworkInternal,
+// NetworkIPv6, NetworkLabel and NetworkDriverOpt; without a subnet it
+// takes the first of Docker's default pools that no other network, route
+// of the host or nameserver uses. Networks lists them with the predefined
+// bridge, host and none; Network finds one by name, ID or ID prefix;
+// RemoveNetwork and PruneNetworks remove them. Only the definitions exist
+// so far: a container's Config.Network is still "none" or "host".
+//
 // # The init re-exec
 //
 // Go cannot fork into new namespaces and go on running Go code, so a
@@ -130,12 +141,12 @@
 // # Options
 //
 // Calls with many optional behaviours take functional options, named
-// after the call they change: BuildTag, CommitAuthor, ImportConfig,
-// LoadPlatform, SaveFormat, ImagesAll, PruneAll, RemoveForce. An option
-// that several calls share is named With...: WithPlatform, WithProgress,
-// WithCredentials and WithConcurrency (Pull, Push, Build's pulls), and
-// Open's WithLogger and WithRegistryConfig. Options validate their input
-// and state their default.
+// after the call they change: BuildTag, CommitAuthor, NetworkSubnet,
+// ImportConfig, LoadPlatform, SaveFormat, ImagesAll, PruneAll,
+// RemoveForce. An option that several calls share is named With...:
+// WithPlatform, WithProgress, WithCredentials and WithConcurrency (Pull,
+// Push, Build's pulls), and Open's WithLogger and WithRegistryConfig.
+// Options validate their input and state their default.
 //
 // # Requirements
 //

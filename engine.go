@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,10 @@ type Engine struct {
 	// run tracks the containers this Engine value started (made once).
 	runOnce sync.Once
 	run     *running
+
+	// hostNets, when set (by tests), replaces hostNetworks' reading of
+	// the host's routes and nameservers.
+	hostNets func() []netip.Prefix
 }
 
 // Option configures Open.
@@ -122,7 +127,7 @@ func Open(root string, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	for _, dir := range []string{"", "blobs/sha256", "layers", "containers", "volumes", "tmp"} {
+	for _, dir := range []string{"", "blobs/sha256", "layers", "containers", "volumes", "networks", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, dir), 0o711); err != nil {
 			return nil, fmt.Errorf("open engine: %w", err)
 		}

@@ -110,6 +110,7 @@ func init() {
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
 		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
 		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
+		{"network", "COMMAND", "Manage networks (create, ls, inspect, rm, prune)", cmdNetwork},
 	}
 }
 
@@ -260,13 +261,21 @@ func (c *cli) forEach(ctx context.Context, names []string, fn func(ctx context.C
 		return err
 	}
 	defer e.Close()
+	return c.eachName(names, func(name string) error {
+		ct, err := e.Container(name)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, e, ct)
+	})
+}
+
+// eachName runs fn for each name, printing the name on success as docker
+// does, and each failure on stderr; it fails at the end if any did.
+func (c *cli) eachName(names []string, fn func(name string) error) error {
 	failed := false
 	for _, name := range names {
-		ct, err := e.Container(name)
-		if err == nil {
-			err = fn(ctx, e, ct)
-		}
-		if err != nil {
+		if err := fn(name); err != nil {
 			fmt.Fprintf(c.stderr, "dock: %v\n", err)
 			failed = true
 			continue

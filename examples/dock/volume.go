@@ -105,19 +105,7 @@ func volumeRm(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
-	failed := false
-	for _, name := range args {
-		if err := e.RemoveVolume(ctx, name, forceOption(force)...); err != nil {
-			fmt.Fprintf(c.stderr, "dock: %v\n", err)
-			failed = true
-			continue
-		}
-		fmt.Fprintln(c.stdout, name)
-	}
-	if failed {
-		return exitCode(1)
-	}
-	return nil
+	return c.eachName(args, func(name string) error { return e.RemoveVolume(ctx, name, forceOption(force)...) })
 }
 
 // volumePrune is docker volume prune: it removes the anonymous volumes
