@@ -78,11 +78,8 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 			defer in.Close() // the child has its own once started
 			cmd.Stdin = in
 		}
-		stdout, stderr := childWriter(p.Stdout), childWriter(p.Stderr)
-		if sameWriter(p.Stdout, p.Stderr) {
-			stderr = stdout
-		}
-		cmd.Stdout, cmd.Stderr = stdout, stderr
+		// One writer for both streams stays one (os/exec compares them).
+		cmd.Stdout, cmd.Stderr = childWriter(p.Stdout), childWriter(p.Stderr)
 		// os/exec opens the host's /dev/null for what is nil.
 		for i, v := range []any{p.Stdin, p.Stdout, p.Stderr} {
 			if v == nil {

@@ -69,15 +69,22 @@ func secSh(t *testing.T, e *Engine, cfg Config, script string) (string, string, 
 	return out, errs, st
 }
 
-// secStart creates and starts cfg; the container is removed at cleanup.
-func secStart(t *testing.T, e *Engine, cfg Config, stdout, stderr io.Writer) *Container {
+// secCreate creates cfg; the container is removed at cleanup.
+func secCreate(t *testing.T, e *Engine, cfg Config) *Container {
 	t.Helper()
-	ctx := context.Background()
-	c, err := e.Create(ctx, cfg)
+	c, err := e.Create(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Create(%v) = %v", cfg.Cmd, err)
 	}
 	t.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
+	return c
+}
+
+// secStart creates and starts cfg; the container is removed at cleanup.
+func secStart(t *testing.T, e *Engine, cfg Config, stdout, stderr io.Writer) *Container {
+	t.Helper()
+	ctx := context.Background()
+	c := secCreate(t, e, cfg)
 	c.Stdout, c.Stderr = stdout, stderr
 	if err := c.Start(ctx); err != nil {
 		t.Fatalf("Start(%v) = %v", cfg.Cmd, err)
@@ -1550,13 +1557,8 @@ func TestSecurityStdinNotReadAfterExit(t *testing.T) {
 // removed at cleanup.
 func secStartDetached(t *testing.T, e *Engine, cfg Config) *Container {
 	t.Helper()
-	ctx := context.Background()
-	c, err := e.Create(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Create(%v) = %v", cfg.Cmd, err)
-	}
-	t.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
-	if err := c.StartDetached(ctx); err != nil {
+	c := secCreate(t, e, cfg)
+	if err := c.StartDetached(context.Background()); err != nil {
 		t.Fatalf("StartDetached(%v) = %v", cfg.Cmd, err)
 	}
 	return c
