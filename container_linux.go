@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/layerfs"
+	"github.com/go-dock/dock/internal/procstat"
 	"github.com/go-dock/dock/internal/user"
 )
 
@@ -60,7 +60,7 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	if p := c.e.procs().get(c.id); p != nil {
 		return st, nil // our own child: reap records its exit
 	}
-	if alive(st.Pid, st.PidStart) {
+	if procstat.Alive(st.Pid, st.PidStart) {
 		return st, nil
 	}
 	if !st.Detached {
@@ -121,49 +121,6 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// alive reports whether pid still runs and is the process started at
-// start (not a reused PID).
-func alive(pid int, start uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	got, err := procStartTime(pid)
-	if err != nil {
-		return false
-	}
-	if start != 0 && got != start {
-		return false
-	}
-	// A zombie is dead for us.
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && len(s) > i+2 && s[i+2] == 'Z' {
-		return false
-	}
-	return true
-}
-
-// procStartTime reads field 22 of /proc/PID/stat.
-func procStartTime(pid int) (uint64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("malformed stat")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0, errors.New("malformed stat")
-	}
-	return strconv.ParseUint(f[19], 10, 64)
 }
 
 func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
@@ -230,7 +187,7 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 		return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
 	}
 	defer unix.Close(fd)
-	if !alive(st.Pid, st.PidStart) {
+	if !procstat.Alive(st.Pid, st.PidStart) {
 		return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
 	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-dock/dock/internal/procstat"
 	"github.com/go-dock/dock/internal/testutil"
 )
 
@@ -548,7 +549,7 @@ func TestVanishedContainerIsExited(t *testing.T) {
 	mon := parentPid(t, st.Pid)
 	require.NoError(t, syscall.Kill(mon, syscall.SIGKILL))
 	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGKILL))
-	require.Eventually(t, func() bool { return !alive(st.Pid, st.PidStart) }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return !procstat.Alive(st.Pid, st.PidStart) }, 5*time.Second, 10*time.Millisecond)
 	st, err = c.State(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, StatusExited, st.Status)

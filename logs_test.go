@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-dock/dock/internal/procstat"
 )
 
 func TestLogConfigResolved(t *testing.T) {
@@ -245,7 +247,7 @@ func TestLogsFollowAcrossRotation(t *testing.T) {
 	c := logTestContainer(t, lc)
 	// The container runs as far as State can tell: this process is its
 	// "process".
-	start, err := procStartTime(os.Getpid())
+	start, err := procstat.StartTime(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

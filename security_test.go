@@ -35,6 +35,7 @@ import (
 
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
+	"github.com/go-dock/dock/internal/procstat"
 	"github.com/go-dock/dock/internal/testutil"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -973,13 +974,13 @@ echo started; exec sleep 1`}}, &out, &out)
 		}
 		starts := map[int]uint64{}
 		for _, p := range procs {
-			starts[p], _ = procStartTime(p)
+			starts[p], _ = procstat.StartTime(p)
 		}
 		if st, err := c.Wait(ctx); err != nil || st.Code != 0 {
 			t.Fatalf("Wait() = %+v, %v", st, err)
 		}
 		for p, s := range starts {
-			if alive(p, s) {
+			if procstat.Alive(p, s) {
 				t.Errorf("process %d of the container is alive after its init exited, want dead", p)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock/internal/nsinit"
+	"github.com/go-dock/dock/internal/procstat"
 )
 
 // testHookPlan, when a test sets it, changes the plan before it is sent
@@ -87,7 +88,7 @@ func (s *starting) monitorPlan() *nsinit.Plan {
 // commit records the running container and, attached, starts reaping it.
 func (s *starting) commit(ctx context.Context) error {
 	started := time.Now().UTC()
-	pidStart, _ := procStartTime(s.p.pid)
+	pidStart, _ := procstat.StartTime(s.p.pid)
 	if s.detached {
 		s.cmd.Wait() // the monitor's first process, which has exited
 		os.Remove(s.c.dir("exit.json"))
