@@ -1,0 +1,172 @@
+package bridge
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Namespace is a new network namespace, with a netlink handle in it.
+type Namespace struct {
+	// File holds the namespace: it lives while File, a socket in it or
+	// a process in it does.
+	File *os.File
+	h    *netlink.Handle
+}
+
+// NewNamespace makes a network namespace with lo up. The thread that
+// makes it stays in it and dies (never unlocked), so no goroutine of
+// the caller ever runs there by accident.
+func NewNamespace() (*Namespace, error) {
+	type result struct {
+		ns  *Namespace
+		err error
+	}
+	c := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			c <- result{nil, fmt.Errorf("unshare network namespace: %w", err)}
+			return
+		}
+		f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			c <- result{nil, err}
+			return
+		}
+		// A netlink socket belongs to the namespace it is made in,
+		// whatever thread uses it later.
+		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		if err == nil {
+			err = setUp(h, "lo")
+		}
+		if err != nil {
+			f.Close()
+			c <- result{nil, err}
+			return
+		}
+		c <- result{&Namespace{File: f, h: h}, nil}
+	}()
+	r := <-c
+	return r.ns, r.err
+}
+
+// Close drops the handle and the namespace's file; the namespace goes
+// once nothing else holds it, and the veths in it with it.
+func (ns *Namespace) Close() error {
+	ns.h.Close()
+	return ns.File.Close()
+}
+
+func setUp(h *netlink.Handle, name string) error {
+	l, err := h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	if err := h.LinkSetUp(l); err != nil {
+		return fmt.Errorf("set %s up: %w", name, err)
+	}
+	return nil
+}
+
+// Link is a container's link to a bridge.
+type Link struct {
+	Bridge string // the bridge the host's end joins
+	Host   string // the host's end's name
+	Name   string // the container's end's name, eth0 for the first
+	MAC    net.HardwareAddr
+	// Addrs are the container's addresses with the subnets' lengths,
+	// and Gateways the default routes (at most one per family; none
+	// on an internal network, whose gateways only route to the host).
+	Addrs    []netip.Prefix
+	Gateways []netip.Addr
+	// Hairpin lets the bridge send frames back out of the port they
+	// came in on: a container reaching its own published port.
+	Hairpin bool
+}
+
+// Attach makes the veth pair of l: the host's end on the bridge, the
+// container's in ns, configured and up.
+func (ns *Namespace) Attach(l Link) error {
+	br, err := netlink.LinkByName(l.Bridge)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", l.Bridge, err)
+	}
+	la := netlink.NewLinkAttrs()
+	la.Name = l.Host
+	la.MasterIndex = br.Attrs().Index
+	veth := &netlink.Veth{LinkAttrs: la, PeerName: l.Name, PeerHardwareAddr: l.MAC,
+		PeerNamespace: netlink.NsFd(int(ns.File.Fd()))}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("add veth %s: %w", l.Host, err)
+	}
+	host, err := netlink.LinkByName(l.Host)
+	if err == nil && l.Hairpin {
+		err = netlink.LinkSetHairpin(host, true)
+	}
+	if err == nil {
+		err = netlink.LinkSetUp(host)
+	}
+	if err != nil {
+		netlink.LinkDel(veth)
+		return fmt.Errorf("veth %s: %w", l.Host, err)
+	}
+	return ns.configure(l)
+}
+
+// configure gives the container's end its addresses and routes.
+func (ns *Namespace) configure(l Link) error {
+	link, err := ns.h.LinkByName(l.Name)
+	if err != nil {
+		return fmt.Errorf("find %s in the container: %w", l.Name, err)
+	}
+	for _, a := range l.Addrs {
+		addr := &netlink.Addr{IPNet: ipNet(a)}
+		if a.Addr().Is6() {
+			addr.Flags = unix.IFA_F_NODAD
+		}
+		if err := ns.h.AddrAdd(link, addr); err != nil {
+			return fmt.Errorf("add %s to %s: %w", a, l.Name, err)
+		}
+	}
+	if err := ns.h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("set %s up: %w", l.Name, err)
+	}
+	for _, gw := range l.Gateways {
+		r := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
+		if err := ns.h.RouteAdd(r); err != nil {
+			return fmt.Errorf("add default route via %s: %w", gw, err)
+		}
+	}
+	return nil
+}
+
+// Detach removes the container's end named name from ns (docker network
+// disconnect); its host end goes with it.
+func (ns *Namespace) Detach(name string) error {
+	link, err := ns.h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("find %s in the container: %w", name, err)
+	}
+	return ns.h.LinkDel(link)
+}
+
+// OpenNamespace opens the network namespace at path (a running
+// container's /proc/PID/ns/net) to attach or detach links.
+func OpenNamespace(path string) (*Namespace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open network namespace: %w", err)
+	}
+	h, err := netlink.NewHandleAt(netnsHandle(f))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("netlink in %s: %w", path, err)
+	}
+	return &Namespace{File: f, h: h}, nil
+}
