@@ -3,6 +3,7 @@ package dock
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"syscall"
 	"time"
 
@@ -49,9 +50,37 @@ type Config struct {
 	// signals to the process (docker run --init).
 	Init bool `json:"init,omitempty"`
 
-	// Network is "none" (the default: a network namespace with only
-	// loopback) or "host".
+	// Network is the container's network: "none" (the default: a
+	// network namespace with only loopback), "host" (the host's),
+	// "container:NAME" (another running container's namespace), or a
+	// bridge network's name or ID: "bridge" is the default bridge (the
+	// one docker run joins by default), others come from CreateNetwork.
+	// The default is none, not Docker's bridge, so that a program that
+	// sets nothing changes nothing on the host's network.
 	Network string `json:"network,omitempty"`
+	// NetworkAliases are more names the container has on Network, for
+	// the other containers there (user-defined networks only).
+	NetworkAliases []string `json:"networkAliases,omitempty"`
+	// IPv4Address and IPv6Address ask for the container's addresses on
+	// Network (user-defined networks only, as Docker); by default the
+	// next free ones are given.
+	IPv4Address netip.Addr `json:"ipv4Address,omitzero"`
+	IPv6Address netip.Addr `json:"ipv6Address,omitzero"`
+	// MacAddress sets the MAC address of the container's interface on
+	// Network ("02:42:ac:11:00:02"); by default it is derived from the
+	// IPv4 address, as Docker did.
+	MacAddress string `json:"macAddress,omitempty"`
+	// DNS, DNSSearch and DNSOptions are the name servers, search
+	// domains and resolver options of the container's resolv.conf; on a
+	// user-defined network the name servers are where the network's own
+	// name server (127.0.0.11) sends the names it does not know.
+	DNS        []netip.Addr `json:"dns,omitempty"`
+	DNSSearch  []string     `json:"dnsSearch,omitempty"`
+	DNSOptions []string     `json:"dnsOptions,omitempty"`
+	// ExtraHosts are "name:address" lines for /etc/hosts; the address
+	// "host-gateway" is the gateway of the container's network (the
+	// host, seen from the container).
+	ExtraHosts []string `json:"extraHosts,omitempty"`
 
 	// ReadOnly mounts the root filesystem read-only.
 	ReadOnly bool `json:"readOnly,omitempty"`

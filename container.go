@@ -79,6 +79,9 @@ type containerRecord struct {
 	Hostname string      `json:"hostname"`
 	// Layers are the unpacked image layers, bottom to top.
 	Layers []string `json:"layers"`
+	// Networks are the bridge networks the container joins when it
+	// starts, in order (the first gets eth0 and the default route).
+	Networks []endpointConfig `json:"networks,omitempty"`
 }
 
 // processSpec is the process to run, with the image's defaults applied.
@@ -164,6 +167,10 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	if err := validateConfig(&cfg); err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	endpoints, err := e.resolveEndpoints(ctx, &cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
 	// The log limits are recorded as they apply, so that a later change
 	// of the defaults leaves this container's alone.
 	cfg.Log = cfg.Log.resolved()
@@ -188,8 +195,9 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		Name:    cfg.Name,
 		Created: time.Now().UTC(),
 		Config:  cfg,
-		ImageID: img.ID,
-		Layers:  img.Layers,
+		ImageID:  img.ID,
+		Layers:   img.Layers,
+		Networks: endpoints,
 	}
 	rec.Process, err = processFromImage(&cfg, img)
 	if err != nil {
@@ -240,7 +248,7 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 	if err := os.Chmod(path.Join(tmp, "upper"), 0o755); err != nil {
 		return err
 	}
-	if err := writeEtcFiles(tmp, rec); err != nil {
+	if err := writeEtcFiles(tmp, rec, nil); err != nil {
 		return err
 	}
 	if len(rec.Config.UIDMap) > 0 {
@@ -275,51 +283,6 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 		return err
 	}
 	return os.Rename(tmp, c.dir())
-}
-
-// writeEtcFiles writes the hostname, hosts and resolv.conf files that are
-// bound over the image's.
-func writeEtcFiles(dir string, rec *containerRecord) error {
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
-		"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	if rec.Config.Network != "host" {
-		hosts += "127.0.1.1\t" + rec.Hostname + "\n"
-	} else if h, err := os.ReadFile("/etc/hosts"); err == nil {
-		hosts = string(h)
-	}
-	resolv := hostResolvConf(rec.Config.Network == "host")
-	for name, content := range map[string]string{
-		"hostname":    rec.Hostname + "\n",
-		"hosts":       hosts,
-		"resolv.conf": resolv,
-	} {
-		if err := os.WriteFile(path.Join(dir, name), []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// hostResolvConf returns the host's resolv.conf; without the host's network,
-// loopback name servers are unreachable, so they are dropped, as Docker
-// does.
-func hostResolvConf(hostNet bool) string {
-	data, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		return ""
-	}
-	if hostNet {
-		return string(data)
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "nameserver" && (strings.HasPrefix(f[1], "127.") || f[1] == "::1") {
-			continue
-		}
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
 }
 
 // processFromImage applies Docker's rules for combining the image's

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/procstat"
 	"github.com/go-dock/dock/internal/testutil"
 )
@@ -637,7 +638,10 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("DOCK_TEST_HELPER"); mode != "" {
 		os.Exit(testHelper(mode))
 	}
-	os.Exit(m.Run())
+	// Every test runs in a private "host" network and mount namespace
+	// (with its own /run), so that the network tests change nothing on
+	// the machine's real network.
+	nettest.Main(m)
 }
 
 // testHelper runs in a re-executed test binary (see TestMain).

@@ -12,10 +12,8 @@ import (
 
 // validateConfig checks what can be checked without the image.
 func validateConfig(cfg *Config) error {
-	switch cfg.Network {
-	case "", "none", "host":
-	default:
-		return invalidf("network %q: only none and host are supported", cfg.Network)
+	if err := validateNetworkConfig(cfg); err != nil {
+		return err
 	}
 	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
 		return invalidf("working directory %q is not absolute", cfg.WorkingDir)

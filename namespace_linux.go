@@ -76,6 +76,11 @@ func initPlan(l *launch) *nsinit.Plan { return rootPlan(l).Append(restPlan(l)) }
 func rootPlan(l *launch) *nsinit.Plan {
 	cfg := &l.rec.Config
 	p := new(nsinit.Plan)
+	if l.netns != "" {
+		// First: sysfs, mounted below, shows the devices of the
+		// namespace its mounter is in.
+		p.Setns(l.netns, unix.CLONE_NEWNET)
+	}
 	p.Mount(0, "", "/", "", unix.MS_SLAVE|unix.MS_REC, "")
 
 	p.Root(overlayRoot(p, l))

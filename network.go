@@ -526,13 +526,3 @@ func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
 	}
 	return removed, nil
 }
-
-// networkUsers maps the IDs of the user networks that containers are on
-// to those containers' IDs. Containers cannot join a user network yet
-// (Config.Network is none or host), so it is empty today; the tier that
-// attaches containers records their networks and fills this in (and the
-// per-boot allocations under /run/dock/net are where it reads who is
-// attached now).
-func (e *Engine) networkUsers() map[string][]string {
-	return map[string][]string{}
-}

@@ -34,7 +34,10 @@ func (s *starting) handshake(ctx context.Context) error {
 		}
 	}
 	s.l.joinFiles = s.cg.JoinFiles()
-	plan, onPid := s.plan()
+	plan, onPid, err := s.plan()
+	if err != nil {
+		return err
+	}
 	if testHookPlan != nil {
 		plan = testHookPlan(plan)
 	}
@@ -47,24 +50,25 @@ func (s *starting) handshake(ctx context.Context) error {
 // plan is the init's plan (the rest of it for a prespawned init), by
 // mode, and what to do with the PID that a detached container's monitor
 // reports.
-func (s *starting) plan() (*nsinit.Plan, func(pid int) error) {
+func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 	switch {
 	case s.pre != nil:
-		return restPlan(s.l), nil
+		return restPlan(s.l), nil, nil
 	case s.detached:
-		return s.monitorPlan(), func(pid int) error {
+		p, err := s.monitorPlan()
+		return p, func(pid int) error {
 			s.p.pid = pid
 			return nil
-		}
+		}, err
 	default:
-		return initPlan(s.l), nil
+		return initPlan(s.l), nil, nil
 	}
 }
 
 // monitorPlan is a detached container's plan: the process started
 // becomes its monitor, which clones the init, reports the init's PID,
 // and records its exit (and removes it, with AutoRemove).
-func (s *starting) monitorPlan() *nsinit.Plan {
+func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	c, rec := s.c, s.rec
 	s.p.pid = 0 // the monitor's, not the container's: it comes in a report
 	head := new(nsinit.Plan)
@@ -80,9 +84,14 @@ func (s *starting) monitorPlan() *nsinit.Plan {
 			head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
 		}
 	}
+	if s.net.attached {
+		if err := networkHook(head, c.id); err != nil {
+			return nil, err
+		}
+	}
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
-	return head.Append(initPlan(s.l))
+	return head.Append(initPlan(s.l)), nil
 }
 
 // commit records the running container and, attached, starts reaping it.
@@ -92,6 +101,12 @@ func (s *starting) commit(ctx context.Context) error {
 	if s.detached {
 		s.cmd.Wait() // the monitor's first process, which has exited
 		os.Remove(s.c.dir("exit.json"))
+		if s.net.attached {
+			// The monitor's hook takes the network back at exit.
+			if err := handoverNetwork(s.c.id, s.p.pid); err != nil {
+				return s.abort(ctx, err)
+			}
+		}
 	}
 	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
 	if err := s.c.writeState(st); err != nil {
@@ -101,7 +116,7 @@ func (s *starting) commit(ctx context.Context) error {
 		return nil
 	}
 	s.c.e.procs().set(s.c.id, s.p)
-	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove)
+	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net.attached)
 	return nil
 }
 

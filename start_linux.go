@@ -73,6 +73,7 @@ type starting struct {
 	pre   *prespawnedInit // init, when it is the prespawned one
 	conn  *nsinit.Conn    // the engine's end of the init's sync socket
 	cgfd  int             // the cgroup the init was born in, or -1
+	net   *netSetup       // the network namespace it joins
 }
 
 // startInit runs the phases of a start: prepare (the cgroup, and what the
@@ -106,6 +107,11 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
+	if s.net, err = c.setupNetwork(rec); err != nil {
+		return err
+	}
+	s.l.netns = s.net.join
+	defer func() { s.net.finish(retErr == nil) }()
 	if s.l.userns {
 		holder, err := s.holdUserns(ctx)
 		if err != nil {

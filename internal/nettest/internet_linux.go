@@ -103,6 +103,11 @@ func configure(h *netlink.Handle, name, ip string, gateway bool) error {
 	if err != nil {
 		return fmt.Errorf("find %s: %w", name, err)
 	}
+	// No duplicate address detection: the link-local address (and its
+	// route) is there at once, not a moment after a snapshot.
+	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/accept_dad", []byte("0"), 0o644); err != nil {
+		return fmt.Errorf("accept_dad on %s: %w", name, err)
+	}
 	addr, err := netlink.ParseAddr(fmt.Sprintf("%s/%d", ip, PrefixLen))
 	if err != nil {
 		return err

@@ -79,7 +79,15 @@ func runChild() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	// The binary by its path, resolved in the new mount namespace: an
+	// exec of /proc/self/exe would keep the old namespace's mount as the
+	// child's executable, which open_tree (nsinit's read-only view of
+	// the binary) then refuses with EINVAL.
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
 	cmd.Args[0] = os.Args[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(),

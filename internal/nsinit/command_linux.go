@@ -19,6 +19,14 @@ import (
 // write to it (CVE-2019-5736), at no copying cost.
 var exeFile = sync.OnceValues(func() (*os.File, error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err == unix.EINVAL {
+		// The binary's mount is another mount namespace's (it was
+		// executed as /proc/self/exe before an unshare): by its path,
+		// it is this namespace's.
+		if path, perr := os.Executable(); perr == nil {
+			fd, err = unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open_tree /proc/self/exe: %w", err)
 	}

@@ -117,6 +117,36 @@ func (c *Conn) sendWithFiles(ctx context.Context, p *Plan, files [3]*os.File) er
 	return nil
 }
 
+// SendFiles sends descriptors for Plan.Hold, after the plan: a byte each
+// message, with at most HoldBatch descriptors.
+func (c *Conn) SendFiles(ctx context.Context, files []*os.File) error {
+	defer c.bound(ctx)()
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for len(files) > 0 {
+		batch := files[:min(len(files), HoldBatch)]
+		files = files[len(batch):]
+		fds := make([]int, len(batch))
+		for i, f := range batch {
+			fds[i] = int(f.Fd())
+		}
+		var serr error
+		err := rc.Write(func(fd uintptr) bool {
+			_, serr = unix.SendmsgN(int(fd), []byte{0}, unix.UnixRights(fds...), nil, 0)
+			return serr != unix.EAGAIN
+		})
+		if err == nil {
+			err = serr
+		}
+		if err != nil {
+			return fmt.Errorf("send descriptors to init: %w", ctxErr(ctx, err))
+		}
+	}
+	return nil
+}
+
 // Wait reads the init's reports until the socket closes (the init's
 // execve succeeded: it returns nil), an error report arrives (an
 // *Error), or ctx ends (ctx's error; the init goes on, for the caller to

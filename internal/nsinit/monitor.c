@@ -289,6 +289,66 @@ static void auto_remove(void)
 		close(lock);
 }
 
+// The exit hook (podman's conmon --exit-command): once the exit is
+// recorded, the monitor runs the program that started the container, from
+// the binary opened when the plan came (so that a rebuilt or deleted file
+// does not matter), to take back what the container held outside itself:
+// its network. It waits for it, so that what the hook frees (published
+// ports' rules) is gone before the held descriptors close.
+static struct {
+	int fd;
+	char **argv, **env;
+} hook = {.fd = -1};
+
+void dock_op_exit_hook(struct field *f)
+{
+	hook.fd = open(f[0].p, O_RDONLY | O_CLOEXEC);
+	if (hook.fd < 0)
+		dock_fail(1, errno, "open %s", f[0].p);
+	hook.argv = dock_split(&f[1]);
+	hook.env = dock_split(&f[2]);
+}
+
+static void run_exit_hook(void)
+{
+	if (hook.fd < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		syscall(SYS_execveat, hook.fd, "", hook.argv, hook.env, AT_EMPTY_PATH);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+// dock_op_hold takes the descriptors the engine sends after the plan
+// (published ports' sockets, which no other program may bind while the
+// container runs) and keeps them, close-on-exec, until the monitor exits.
+void dock_op_hold(struct field *f)
+{
+	uint64_t want = dock_u64(&f[0]);
+	for (uint64_t got = 0; got < want;) {
+		char b, cbuf[CMSG_SPACE(HOLD_BATCH * sizeof(int))];
+		struct iovec iov = {.iov_base = &b, .iov_len = 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+		ssize_t n;
+		do
+			n = recvmsg(dock_sync_fd, &m, MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			dock_fail(1, n < 0 ? errno : 0, "receive held descriptors");
+		size_t k = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				k += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (k == 0 || (m.msg_flags & MSG_CTRUNC))
+			dock_fail(1, 0, "receive held descriptors: %zu of %llu", (size_t)got, (unsigned long long)want);
+		got += k;
+	}
+}
+
 void dock_op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
@@ -391,6 +451,7 @@ void dock_op_monitor(struct field *f)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	write_exit(exitpath, status);
+	run_exit_hook();
 	auto_remove();
 	_exit(0);
 }

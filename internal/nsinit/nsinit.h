@@ -62,7 +62,7 @@ enum {
 	OP_CHDIR_HOST = 22, OP_PDEATHSIG = 23, OP_UNSHARE = 24, OP_MONITOR = 25, OP_JOIN = 26,
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33, OP_NEXT = 34,
-	OP_NULL_STDIO = 35,
+	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37,
 };
 
 enum {
@@ -78,6 +78,12 @@ enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G' };
 // The environment variable that makes the binary an init (Env in ops.go),
 // and the descriptor of its sync socket (SyncFd).
 #define NSINIT_ENV "_DOCK_NSINIT"
+// The environment variable of a process an exit hook runs (HookEnv in
+// ops.go): not an init, and no prespawned one either.
+#define HOOK_ENV "_DOCK_HOOK"
+// The most descriptors OP_HOLD takes in one message (the kernel's
+// SCM_MAX_FD is 253).
+#define HOLD_BATCH 250
 #define SYNC_FD 3
 #define MAX_PLAN (64 << 20)
 #define MAX_FIELDS 8
@@ -119,6 +125,8 @@ void dock_op_reaper(void);
 void dock_op_autoremove(struct field *f);
 void dock_op_autoremove_volumes(struct field *f);
 void dock_op_monitor(struct field *f);
+void dock_op_exit_hook(struct field *f);
+void dock_op_hold(struct field *f);
 void dock_reset_process(void);
 void __attribute__((noreturn)) dock_run_plan(void);
 

@@ -85,7 +85,16 @@ const (
 	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
 	opNext              Op = 34 // read the next part of the plan from the socket
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
+	opExitHook          Op = 36 // path, argv, env: what the monitor runs once the exit is recorded
+	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 )
+
+// HookEnv is set in the environment of a process that an exit hook runs
+// (Plan.ExitHook): no prespawned init is forked there.
+const HookEnv = "_DOCK_HOOK"
+
+// HoldBatch is the most descriptors SendFiles sends in one message.
+const HoldBatch = 250
 
 // Mount flags of opMount, shared with nsinit.h.
 const (
@@ -306,6 +315,17 @@ func (p *Plan) Stdio(tty bool) {
 // Unshare enters new namespaces (the cgroup namespace, made once the
 // engine has placed the process in its cgroup).
 func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
+
+// ExitHook makes the monitor run the binary at path (opened now, run
+// later) with argv and env, and wait for it, once it has recorded the
+// container's exit; before AutoRemove.
+func (p *Plan) ExitHook(path string, argv, env []string) {
+	p.op(opExitHook, []byte(path), strs(argv), strs(env))
+}
+
+// Hold makes the monitor take n descriptors, which Conn.SendFiles sends
+// after the plan, and keep them open until it exits.
+func (p *Plan) Hold(n int) { p.op(opHold, u64(uint64(n))) }
 
 // NullStdio reopens the descriptors of mask (bit 0 stdin, 1 stdout, 2
 // stderr) on the container's own /dev/null, in place of the host's.

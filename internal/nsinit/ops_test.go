@@ -73,6 +73,7 @@ func TestWireNumbersAgree(t *testing.T) {
 		"OP_OPEN_USERNS": int64(opOpenUserns), "OP_AUTOREMOVE": int64(opAutoRemove),
 		"OP_AUTOREMOVE_VOLUMES": int64(opAutoRemoveVolumes), "OP_STDIO": int64(opStdio),
 		"OP_NEXT": int64(opNext), "OP_NULL_STDIO": int64(opNullStdio),
+		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "HOLD_BATCH": HoldBatch,
 
 		"M_IN_ROOT": MountInRoot, "M_MKDIR": MountMkdir, "M_MKFILE": MountMkfile,
 		"M_NOSYMLINKS": MountNoSymlinks, "M_VERIFY_PROC": MountVerifyProc,
@@ -98,6 +99,9 @@ func TestWireNumbersAgree(t *testing.T) {
 				t.Errorf("nsinit.h: %s = %d has no Go counterpart in this test", name, nums[name])
 			}
 		}
+	}
+	if got := strs["HOOK_ENV"]; got != HookEnv {
+		t.Errorf("nsinit.h: HOOK_ENV = %q, want %q as HookEnv", got, HookEnv)
 	}
 	if got := strs["NSINIT_ENV"]; got != Env {
 		t.Errorf("nsinit.h: NSINIT_ENV = %q, want %q as Env", got, Env)

@@ -53,7 +53,7 @@ static void __attribute__((noreturn)) zygote(int sock)
 
 __attribute__((constructor)) static void dock_prespawn(void)
 {
-	if (!&dock_prespawn_wanted || getenv(NSINIT_ENV))
+	if (!&dock_prespawn_wanted || getenv(NSINIT_ENV) || getenv(HOOK_ENV))
 		return;
 	if (dock_prespawn_filter && !dock_prespawn_filter())
 		return;

@@ -1,0 +1,384 @@
+package dock
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/go-dock/dock/internal/bridge"
+	"github.com/go-dock/dock/internal/netstate"
+	"github.com/go-dock/dock/internal/procstat"
+)
+
+// The second and third tiers of networks (network.go has the first): at
+// start, a container on bridge networks gets a network namespace made
+// here, its addresses from the host-wide state, a veth on each bridge
+// (made with its first container) and its ports in the nftables table;
+// the init then joins the namespace. When the container ends, whoever
+// sees it (the engine for an attached container, the monitor's hook for
+// a detached one, or the next network operation after a kill -9) takes
+// it all back.
+
+// netStore is the host-wide runtime state of networks.
+var netStore = netstate.New(netstate.DefaultDir)
+
+// netSetup is what a start made for the container's network.
+type netSetup struct {
+	ns *bridge.Namespace // the namespace the init joins, until it has
+	// join is the path the init opens to join its namespace.
+	join      string
+	container string
+	// attached: the container's endpoints are in the state, to take
+	// back if the start fails.
+	attached bool
+}
+
+// setupNetwork prepares the container's network namespace, when it does
+// not simply keep the one it is cloned with (none) or the host's.
+func (c *Container) setupNetwork(rec *containerRecord) (*netSetup, error) {
+	switch modeOf(rec.Config.Network) {
+	case netContainer:
+		path, err := c.e.sharedNetns(rec.Config.Network)
+		if err != nil {
+			return nil, err
+		}
+		return &netSetup{join: path}, nil
+	case netBridge:
+		return c.attachNetworks(rec)
+	}
+	return &netSetup{}, nil
+}
+
+// finish ends what the start made: the namespace's file (the init holds
+// the namespace now, or the start failed) and, when the start failed,
+// the endpoints.
+func (s *netSetup) finish(started bool) {
+	if s.ns != nil {
+		s.ns.Close()
+	}
+	if !started && s.attached {
+		teardownNetwork(s.container)
+	}
+}
+
+// sharedNetns is the network namespace of the running container that
+// network ("container:NAME") names.
+func (e *Engine) sharedNetns(network string) (string, error) {
+	name := network[len("container:"):]
+	other, err := e.Container(name)
+	if err != nil {
+		return "", fmt.Errorf("network %s: %w", network, err)
+	}
+	st, err := other.State(context.Background())
+	if err != nil {
+		return "", err
+	}
+	if st.Status != StatusRunning && st.Status != StatusPaused {
+		return "", fmt.Errorf("cannot join network of a non running container: %s: %w", name, ErrNotRunning)
+	}
+	return "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", nil
+}
+
+// attachNetworks makes the container's namespace and joins it to each of
+// its networks, under the host-wide lock.
+func (c *Container) attachNetworks(rec *containerRecord) (s *netSetup, retErr error) {
+	defs := make([]*Network, len(rec.Networks))
+	for i, ep := range rec.Networks {
+		n, err := c.e.networkByID(ep.Network)
+		if err != nil {
+			return nil, err
+		}
+		defs[i] = n
+	}
+	ns, err := bridge.NewNamespace()
+	if err != nil {
+		return nil, err
+	}
+	s = &netSetup{ns: ns, container: rec.ID, join: fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), ns.File.Fd())}
+	defer func() {
+		if retErr != nil {
+			ns.Close()
+		}
+	}()
+	owner, _ := procstat.StartTime(os.Getpid())
+	etc := &etcNet{}
+	err = netStore.Update(func(st *netstate.State) error {
+		t := newNetChange(st)
+		for i, def := range defs {
+			if err := t.attach(ns, rec, i, def, owner); err != nil {
+				t.undo()
+				return err
+			}
+		}
+		first := st.Networks[defs[0].ID]
+		etc.addrs, etc.embedded = first.Endpoints[rec.ID].Addrs, first.Names
+		for _, sub := range first.Subnets {
+			if sub.Gateway.Is4() {
+				etc.gateway = sub.Gateway
+			}
+		}
+		return t.settle()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	s.attached = true
+	if err := writeEtcFiles(c.dir(), rec, etc); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// networkByID reads a network's definition.
+func (e *Engine) networkByID(id string) (*Network, error) {
+	for _, p := range predefinedNetworks {
+		if p.ID == id {
+			return &p, nil
+		}
+	}
+	n, err := e.readNetwork(id)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("network %s %w", id[:12], ErrNotFound)
+	}
+	return n, err
+}
+
+// bridgeName is the name of a network's bridge: the option Docker has for
+// it, else br- and the start of the ID, as Docker names them.
+func bridgeName(n *Network) string {
+	if name := n.Options["com.docker.network.bridge.name"]; name != "" {
+		return name
+	}
+	return "br-" + n.ID[:12]
+}
+
+// vethName is the host's end of a container's link to a network: a hash
+// of both, so that the name is the same for every try and fits IFNAMSIZ.
+func vethName(container, network string) string {
+	sum := sha256.Sum256([]byte(container + network))
+	return "vd" + hex.EncodeToString(sum[:])[:12]
+}
+
+// netChange is one change of the state, under the lock: what it made,
+// to settle or undo.
+type netChange struct {
+	st      *netstate.State
+	before  map[string]bool   // the networks whose bridges were up
+	created []string          // bridges this change made
+	sysctls map[string]string // host values this change set, as they were
+}
+
+func newNetChange(st *netstate.State) *netChange {
+	t := &netChange{st: st, before: map[string]bool{}}
+	for id := range st.Networks {
+		t.before[id] = true
+	}
+	// Reconcile first: the endpoints whose owner died without taking
+	// them back (kill -9, a monitor killed) go now.
+	st.DropDead(procstat.Alive)
+	return t
+}
+
+// runtimeNetwork is the network's entry in the state, made (with its
+// bridge) when it is not up yet.
+func (t *netChange) runtimeNetwork(def *Network) (*netstate.Network, error) {
+	if n := t.st.Networks[def.ID]; n != nil {
+		return n, nil
+	}
+	n := &netstate.Network{ID: def.ID, Name: def.Name, Bridge: bridgeName(def),
+		Internal: def.Internal, Names: !def.Predefined(), Endpoints: map[string]*netstate.Endpoint{}}
+	var gws []netip.Prefix
+	for _, c := range def.IPAM {
+		n.Subnets = append(n.Subnets, netstate.Subnet{Prefix: c.Subnet, Gateway: c.Gateway, Range: c.IPRange})
+		gws = append(gws, netip.PrefixFrom(c.Gateway, c.Subnet.Bits()))
+	}
+	if err := t.checkSubnets(n); err != nil {
+		return nil, err
+	}
+	if err := t.forwarding(def); err != nil {
+		return nil, err
+	}
+	existed := bridge.Exists(n.Bridge)
+	if err := bridge.Ensure(n.Bridge, gws); err != nil {
+		return nil, err
+	}
+	if !existed {
+		t.created = append(t.created, n.Bridge)
+	}
+	t.st.Networks[def.ID] = n
+	return n, nil
+}
+
+// checkSubnets refuses a network whose subnets overlap those of another
+// network up on this host (another root's, which this root's CreateNetwork
+// could not see).
+func (t *netChange) checkSubnets(n *netstate.Network) error {
+	for _, other := range t.st.Networks {
+		if other.Bridge == n.Bridge {
+			return fmt.Errorf("network %s: bridge %s is used by network %s of another engine", n.Name, n.Bridge, other.Name)
+		}
+		for _, a := range other.Subnets {
+			for _, b := range n.Subnets {
+				if a.Prefix.Overlaps(b.Prefix) {
+					return fmt.Errorf("network %s: subnet %s overlaps %s of network %s (bridge %s), up on this host: %w",
+						n.Name, b.Prefix, a.Prefix, other.Name, other.Bridge, ErrInvalid)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// forwarding turns the host's IP forwarding on for the network's
+// families, remembering what it was, to put it back when the last
+// bridge goes. It never sets a policy anywhere (Docker's FORWARD DROP
+// broke VMs on many hosts).
+func (t *netChange) forwarding(def *Network) error {
+	for _, c := range def.IPAM {
+		key := "net/ipv4/ip_forward"
+		if c.Subnet.Addr().Is6() {
+			key = "net/ipv6/conf/all/forwarding"
+		}
+		v, err := bridge.ReadSysctl(key)
+		if err != nil {
+			return err
+		}
+		if v == "1" {
+			continue
+		}
+		if t.st.Sysctls == nil {
+			t.st.Sysctls = map[string]string{}
+		}
+		if _, saved := t.st.Sysctls[key]; !saved {
+			t.st.Sysctls[key] = v
+		}
+		if t.sysctls == nil {
+			t.sysctls = map[string]string{}
+		}
+		t.sysctls[key] = v
+		if err := bridge.WriteSysctl(key, "1"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attach joins the container's namespace to its i-th network.
+func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, def *Network, owner uint64) error {
+	n, err := t.runtimeNetwork(def)
+	if err != nil {
+		return err
+	}
+	want := rec.Networks[i]
+	ep := &netstate.Endpoint{Container: rec.ID, Name: rec.Name, Aliases: want.Aliases,
+		Veth: vethName(rec.ID, def.ID), Owner: os.Getpid(), OwnerStart: owner}
+	link := bridge.Link{Bridge: n.Bridge, Host: ep.Veth, Name: "eth" + strconv.Itoa(i)}
+	for _, sub := range n.Subnets {
+		req := want.IPv4
+		if sub.Prefix.Addr().Is6() {
+			req = want.IPv6
+		}
+		a, err := n.Allocate(sub, req)
+		if err != nil {
+			return fmt.Errorf("network %s: %w", def.Name, err)
+		}
+		ep.Addrs = append(ep.Addrs, a)
+		link.Addrs = append(link.Addrs, netip.PrefixFrom(a, sub.Prefix.Bits()))
+		if !n.Internal && (i == 0 || !hasFamily(link.Gateways, a)) {
+			link.Gateways = append(link.Gateways, sub.Gateway)
+		}
+	}
+	if want.MAC != "" {
+		link.MAC, _ = net.ParseMAC(want.MAC)
+	} else if i := slices.IndexFunc(ep.Addrs, netip.Addr.Is4); i >= 0 {
+		link.MAC = defaultMAC(ep.Addrs[i])
+	}
+	ep.MAC = link.MAC.String()
+	if i > 0 {
+		link.Gateways = nil // the first network has the default routes
+	}
+	if err := ns.Attach(link); err != nil {
+		return fmt.Errorf("network %s: %w", def.Name, err)
+	}
+	n.Endpoints[rec.ID] = ep
+	return nil
+}
+
+func hasFamily(addrs []netip.Addr, a netip.Addr) bool {
+	return slices.ContainsFunc(addrs, func(b netip.Addr) bool { return b.Is4() == a.Is4() })
+}
+
+// settle brings the kernel in line with the state: the bridges of the
+// networks that lost their last endpoint go, the table is rewritten, and
+// when no bridge is left the host's forwarding is put back.
+func (t *netChange) settle() error {
+	var errs []error
+	for id := range t.before {
+		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) > 0 {
+			continue
+		}
+		if n := t.st.Networks[id]; n != nil {
+			errs = append(errs, bridge.Delete(n.Bridge))
+			delete(t.st.Networks, id)
+		}
+	}
+	errs = append(errs, applyFirewall(t.st))
+	if len(t.st.Networks) == 0 {
+		for key, v := range t.st.Sysctls {
+			errs = append(errs, bridge.WriteSysctl(key, v))
+		}
+		t.st.Sysctls = nil
+	}
+	return errors.Join(errs...)
+}
+
+// undo removes the bridges this change made (the veths in the
+// container's namespace go with it) and puts back the sysctls it set:
+// the state it changed is not written.
+func (t *netChange) undo() {
+	for _, br := range t.created {
+		bridge.Delete(br)
+	}
+	for key, v := range t.sysctls {
+		bridge.WriteSysctl(key, v)
+	}
+}
+
+// teardownNetwork takes back what the container's starts made: its
+// endpoints and, with the last endpoint of a network, its bridge. It is
+// safe to call more than once, by anyone.
+func teardownNetwork(container string) error {
+	err := netStore.Update(func(st *netstate.State) error {
+		t := newNetChange(st)
+		for _, n := range st.Networks {
+			delete(n.Endpoints, container)
+		}
+		return t.settle()
+	})
+	if err != nil {
+		return fmt.Errorf("network teardown of %s: %w", container[:12], err)
+	}
+	return nil
+}
+
+// handoverNetwork makes the container's init, pid, the owner of its
+// endpoints: a detached container outlives the engine that started it.
+func handoverNetwork(container string, pid int) error {
+	start, err := procstat.StartTime(pid)
+	if err != nil {
+		return err
+	}
+	return netStore.Update(func(st *netstate.State) error {
+		for _, ep := range st.Endpoints(container) {
+			ep.Owner, ep.OwnerStart = pid, start
+		}
+		return nil
+	})
+}

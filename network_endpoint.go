@@ -1,0 +1,197 @@
+package dock
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+)
+
+// endpointConfig is how a container joins a bridge network, as recorded
+// with it: Config.Network's at Create, and those Connect adds. The
+// kernel's side (the addresses given out, the veth) lives in the
+// per-boot network state while the container runs.
+type endpointConfig struct {
+	// Network is the network's ID.
+	Network string     `json:"network"`
+	Aliases []string   `json:"aliases,omitempty"`
+	IPv4    netip.Addr `json:"ipv4,omitzero"`
+	IPv6    netip.Addr `json:"ipv6,omitzero"`
+	MAC     string     `json:"mac,omitempty"`
+}
+
+// networkMode is what Config.Network asks for.
+type networkMode int
+
+const (
+	netNone networkMode = iota
+	netHost
+	netContainer // another container's namespace
+	netBridge    // a bridge network
+)
+
+// modeOf classifies a Config.Network value.
+func modeOf(network string) networkMode {
+	switch {
+	case network == "" || network == "none":
+		return netNone
+	case network == "host":
+		return netHost
+	case strings.HasPrefix(network, "container:"):
+		return netContainer
+	}
+	return netBridge
+}
+
+// validateNetworkConfig checks the network fields of cfg that need
+// nothing but cfg, with Docker's rules and words.
+func validateNetworkConfig(cfg *Config) error {
+	mode := modeOf(cfg.Network)
+	if mode == netContainer && strings.TrimPrefix(cfg.Network, "container:") == "" {
+		return invalidf("invalid network %q: no container named", cfg.Network)
+	}
+	if mode != netBridge {
+		switch {
+		case len(cfg.NetworkAliases) > 0:
+			return invalidf("network-scoped aliases are only supported for user-defined networks")
+		case cfg.IPv4Address.IsValid() || cfg.IPv6Address.IsValid():
+			return invalidf("user specified IP address is supported on user defined networks only")
+		case cfg.MacAddress != "":
+			return invalidf("conflicting options: mac-address and the network mode %q", cfg.Network)
+		}
+	}
+	if mode == netContainer || mode == netHost {
+		if len(cfg.DNS) > 0 || len(cfg.DNSSearch) > 0 || len(cfg.DNSOptions) > 0 {
+			if mode == netContainer {
+				return invalidf("conflicting options: dns and the network mode")
+			}
+		}
+		if mode == netContainer && len(cfg.ExtraHosts) > 0 {
+			return invalidf("conflicting options: custom host-to-IP mapping and the network mode")
+		}
+		if mode == netContainer && cfg.Hostname != "" {
+			return invalidf("conflicting options: hostname and the network mode")
+		}
+	}
+	if cfg.MacAddress != "" {
+		if _, err := net.ParseMAC(cfg.MacAddress); err != nil {
+			return invalidf("invalid MAC address %q", cfg.MacAddress)
+		}
+	}
+	if a := cfg.IPv4Address; a.IsValid() && !a.Is4() {
+		return invalidf("invalid IPv4 address %s", a)
+	}
+	if a := cfg.IPv6Address; a.IsValid() && (!a.Is6() || a.Is4In6()) {
+		return invalidf("invalid IPv6 address %s", a)
+	}
+	for _, h := range cfg.ExtraHosts {
+		if _, _, err := parseExtraHost(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseExtraHost splits "name:address" (the address may be an IPv6 one
+// with its colons, or host-gateway).
+func parseExtraHost(s string) (name, addr string, err error) {
+	name, addr, ok := strings.Cut(s, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t\n") {
+		return "", "", invalidf("invalid extra host %q: want NAME:ADDRESS", s)
+	}
+	addr = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	if addr == "host-gateway" {
+		return name, addr, nil
+	}
+	if _, err := netip.ParseAddr(addr); err != nil {
+		return "", "", invalidf("invalid IP address in add-host: %q", addr)
+	}
+	return name, addr, nil
+}
+
+// resolveEndpoints turns Config.Network, when it names a bridge network,
+// into the container's first endpoint, checking what the network allows.
+func (e *Engine) resolveEndpoints(ctx context.Context, cfg *Config) ([]endpointConfig, error) {
+	if modeOf(cfg.Network) != netBridge {
+		return nil, nil
+	}
+	n, err := e.Network(ctx, cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Driver {
+	case "host":
+		cfg.Network = "host"
+		return nil, validateNetworkConfig(cfg)
+	case "null":
+		cfg.Network = "none"
+		return nil, validateNetworkConfig(cfg)
+	}
+	ep := endpointConfig{Network: n.ID, Aliases: slices.Clone(cfg.NetworkAliases),
+		IPv4: cfg.IPv4Address, IPv6: cfg.IPv6Address, MAC: cfg.MacAddress}
+	if err := checkEndpoint(n, &ep); err != nil {
+		return nil, err
+	}
+	return []endpointConfig{ep}, nil
+}
+
+// checkEndpoint applies Docker's rules on what an endpoint asks of n.
+func checkEndpoint(n *Network, ep *endpointConfig) error {
+	userDefined := !n.Predefined()
+	if len(ep.Aliases) > 0 && !userDefined {
+		return invalidf("network-scoped aliases are only supported for user-defined networks")
+	}
+	for _, want := range []netip.Addr{ep.IPv4, ep.IPv6} {
+		if !want.IsValid() {
+			continue
+		}
+		if !userDefined {
+			return invalidf("user specified IP address is supported on user defined networks only")
+		}
+		i := slices.IndexFunc(n.IPAM, func(c IPAMConfig) bool { return c.Subnet.Contains(want) })
+		if i < 0 {
+			return invalidf("no configured subnet or ip-range contain the IP address %s", want)
+		}
+	}
+	return nil
+}
+
+// networkUsers maps the IDs of the bridge networks that containers join
+// to those containers' IDs.
+func (e *Engine) networkUsers() map[string][]string {
+	users := map[string][]string{}
+	entries, _ := os.ReadDir(e.path("containers"))
+	for _, ent := range entries {
+		data, err := os.ReadFile(e.path("containers", ent.Name(), "config.json"))
+		if err != nil {
+			continue
+		}
+		var rec struct {
+			ID       string           `json:"id"`
+			Networks []endpointConfig `json:"networks"`
+		}
+		if json.Unmarshal(data, &rec) != nil {
+			continue
+		}
+		for _, ep := range rec.Networks {
+			users[ep.Network] = append(users[ep.Network], rec.ID)
+		}
+	}
+	return users
+}
+
+// defaultMAC derives a MAC address from an IPv4 address, as Docker did:
+// 02:42 then the four bytes of the address.
+func defaultMAC(a netip.Addr) net.HardwareAddr {
+	b := a.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
+
+// errNetworkMode is the error of a call that needs a bridge network.
+func errNetworkMode(mode string) error {
+	return fmt.Errorf("container's network mode is %q: %w", mode, ErrInvalid)
+}

@@ -1,0 +1,47 @@
+package dock
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-dock/dock/internal/nsinit"
+)
+
+// A detached container's monitor is C and has no engine: when the
+// container exits, it runs this program again, in the mode below, to take
+// its network back (nsinit.Plan.ExitHook). The mode is chosen in an init
+// function, before the program's main: it only reads the host-wide
+// network state, so it needs nothing the program sets up.
+
+func init() {
+	if v, ok := os.LookupEnv(nsinit.HookEnv); ok {
+		os.Exit(runHook(v))
+	}
+}
+
+// runHook runs the hook that the value of nsinit.HookEnv names.
+func runHook(v string) int {
+	what, id, _ := strings.Cut(v, " ")
+	if what != "network" || !isID(id) {
+		fmt.Fprintf(os.Stderr, "dock: unknown exit hook %q\n", v)
+		return 2
+	}
+	if err := teardownNetwork(id); err != nil {
+		fmt.Fprintln(os.Stderr, "dock:", err)
+		return 1
+	}
+	return 0
+}
+
+// networkHook adds to a detached container's monitor plan the hook that
+// takes the container's network back at exit.
+func networkHook(p *nsinit.Plan, id string) error {
+	exe, err := nsinit.ExeFile()
+	if err != nil {
+		return err
+	}
+	path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), exe.Fd())
+	p.ExitHook(path, []string{"dock-exit-hook"}, []string{nsinit.HookEnv + "=network " + id})
+	return nil
+}
