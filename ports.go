@@ -100,8 +100,8 @@ func (p Port) String() string {
 // are kept (the start refuses a host port taken twice). An error wraps
 // ErrInvalid and names the spec; sctp, which Docker accepts, wraps
 // ErrUnsupported as well. Unlike Docker, a port of 0 (but for the
-// ephemeral hostPort "0"), a sign ("+80") and an empty IP in brackets
-// ("[]:80:80") are refused.
+// ephemeral hostPort "0"), a sign ("+80"), an empty IP in brackets
+// ("[]:80:80") and non-printable characters are refused.
 func ParsePortMappings(specs ...string) ([]PortMapping, error) {
 	var out []PortMapping
 	for _, spec := range specs {
@@ -118,7 +118,8 @@ func ParsePortMappings(specs ...string) ([]PortMapping, error) {
 // of an image's ExposedPorts: a port or a range with an optional protocol
 // ("80", "80/tcp", "8000-8010/udp"). A range expands to one Port per port.
 // The result has each port once, in the order first given. An error wraps
-// ErrInvalid and names the spec (and ErrUnsupported for sctp).
+// ErrInvalid and names the spec (and ErrUnsupported for sctp). Unlike
+// Docker, which takes any protocol here, only tcp and udp are accepted.
 func ParseExposedPorts(specs ...string) ([]Port, error) {
 	var out []Port
 	seen := map[Port]bool{}
