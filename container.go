@@ -191,10 +191,10 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		cfg.Mounts = append(slices.Clip(cfg.Mounts), vols...)
 	}
 	rec := &containerRecord{
-		ID:      newID(),
-		Name:    cfg.Name,
-		Created: time.Now().UTC(),
-		Config:  cfg,
+		ID:       newID(),
+		Name:     cfg.Name,
+		Created:  time.Now().UTC(),
+		Config:   cfg,
 		ImageID:  img.ID,
 		Layers:   img.Layers,
 		Networks: endpoints,

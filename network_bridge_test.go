@@ -2,8 +2,8 @@ package dock
 
 import (
 	"context"
-	"strings"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
