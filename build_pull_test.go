@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/registrytest"
 	"github.com/go-dock/dock/internal/testutil"
 )
@@ -98,6 +99,7 @@ func TestBuildPullPolicy(t *testing.T) {
 // BuildNetwork("host") and RUN --network=host give them the host's, and
 // RUN --network=none takes it away again.
 func TestBuildNetwork(t *testing.T) {
+	nettest.Internet(t) // the host gets a link besides lo
 	e := testEngine(t)
 	ctx := context.Background()
 	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
