@@ -70,6 +70,17 @@ type Config struct {
 	// Network ("02:42:ac:11:00:02"); by default it is derived from the
 	// IPv4 address, as Docker did.
 	MacAddress string `json:"macAddress,omitempty"`
+	// Ports publishes container ports on the host (docker run -p; see
+	// ParsePortMappings), on a bridge network: the kernel forwards them
+	// to the container (no proxy process), and each host port is held
+	// by a socket while the container runs, so no other program takes
+	// it. With the host's network they are ignored, as in Docker.
+	Ports []PortMapping `json:"ports,omitempty"`
+	// PublishAllPorts publishes every exposed port (the image's EXPOSE
+	// and ExposedPorts) on an ephemeral host port (docker run -P).
+	PublishAllPorts bool `json:"publishAllPorts,omitempty"`
+	// ExposedPorts adds to the image's EXPOSE (docker run --expose).
+	ExposedPorts []Port `json:"exposedPorts,omitempty"`
 	// DNS, DNSSearch and DNSOptions are the name servers, search
 	// domains and resolver options of the container's resolv.conf; on a
 	// user-defined network the name servers are where the network's own

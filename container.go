@@ -82,6 +82,8 @@ type containerRecord struct {
 	// Networks are the bridge networks the container joins when it
 	// starts, in order (the first gets eth0 and the default route).
 	Networks []endpointConfig `json:"networks,omitempty"`
+	// ExposedPorts are the image's EXPOSE and Config.ExposedPorts.
+	ExposedPorts []Port `json:"exposedPorts,omitempty"`
 }
 
 // processSpec is the process to run, with the image's defaults applied.
@@ -198,6 +200,9 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		ImageID:  img.ID,
 		Layers:   img.Layers,
 		Networks: endpoints,
+	}
+	if rec.ExposedPorts, err = exposedPorts(img.Config.ExposedPorts, cfg.ExposedPorts); err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
 	}
 	rec.Process, err = processFromImage(&cfg, img)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -79,6 +80,27 @@ type Info struct {
 	// name (those of the image's VOLUMEs included), as docker inspect
 	// shows them.
 	Mounts []MountPoint `json:"mounts,omitempty"`
+	// Networks are the bridge networks the container is on, with its
+	// addresses while it runs.
+	Networks []EndpointInfo `json:"networks,omitempty"`
+	// Ports are the published ports: with the host ports taken while it
+	// runs, as configured otherwise.
+	Ports []PortMapping `json:"ports,omitempty"`
+}
+
+// EndpointInfo is a container on a network, as docker inspect shows it
+// under NetworkSettings.Networks.
+type EndpointInfo struct {
+	NetworkID string   `json:"networkID"`
+	Network   string   `json:"network"` // its name
+	Aliases   []string `json:"aliases,omitempty"`
+	// While the container runs: its addresses with the subnets'
+	// lengths, the gateways, its interface's MAC address.
+	IPv4        netip.Prefix `json:"ipv4,omitzero"`
+	IPv6        netip.Prefix `json:"ipv6,omitzero"`
+	Gateway     netip.Addr   `json:"gateway,omitzero"`
+	IPv6Gateway netip.Addr   `json:"ipv6Gateway,omitzero"`
+	MacAddress  string       `json:"macAddress,omitempty"`
 }
 
 // MountPoint is a mount of a container, resolved.
@@ -123,11 +145,13 @@ func (c *Container) Inspect(ctx context.Context) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Info{
+	info := &Info{
 		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
 		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
 		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
-	}, nil
+	}
+	c.e.networkInfo(info, rec)
+	return info, nil
 }
 
 // Containers lists the containers in the state directory, newest first.

@@ -324,13 +324,11 @@ func readInRoot(root, name string) ([]byte, error) {
 
 // reap waits for the init, records how it ended, wakes Wait, and removes
 // the container when its config asks for it (autoRemove, known at start).
-func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, autoRemove, network bool) {
+func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, autoRemove bool, net *netSetup) {
 	st := init.wait()
 	stdio.finish()
-	if network {
-		if err := teardownNetwork(c.id); err != nil {
-			c.e.log.Warn("container exit", "id", c.id[:12], "err", err)
-		}
+	if err := net.teardown(); err != nil {
+		c.e.log.Warn("container exit", "id", c.id[:12], "err", err)
 	}
 	if oom, _ := p.cg.OOMKilled(); oom {
 		st.OOMKilled = true

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-dock/dock/internal/build"
 	"github.com/go-dock/dock/internal/dockerfile"
+	"github.com/go-dock/dock/internal/portres"
 )
 
 // Sentinel errors. Test for them with errors.Is; the error returned usually
@@ -145,3 +146,8 @@ func buildError(err error) error {
 	}
 	return out
 }
+
+// ErrPortAllocated is the error of a start whose published host port is
+// taken; its text is Docker's ("Bind for 0.0.0.0:8080 failed: port is
+// already allocated"), which tools such as compose look for.
+var ErrPortAllocated = portres.ErrPortAllocated

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/netstate"
+	"github.com/go-dock/dock/internal/portres"
 	"github.com/go-dock/dock/internal/procstat"
 )
 
@@ -33,7 +34,10 @@ var netStore = netstate.New(netstate.DefaultDir)
 type netSetup struct {
 	ns *bridge.Namespace // the namespace the init joins, until it has
 	// join is the path the init opens to join its namespace.
-	join      string
+	join string
+	// ports hold the published host ports: the engine's until the
+	// container ends (attached) or the monitor has them (detached).
+	ports     []*os.File
 	container string
 	// attached: the container's endpoints are in the state, to take
 	// back if the start fails.
@@ -59,13 +63,59 @@ func (c *Container) setupNetwork(rec *containerRecord) (*netSetup, error) {
 // finish ends what the start made: the namespace's file (the init holds
 // the namespace now, or the start failed) and, when the start failed,
 // the endpoints.
-func (s *netSetup) finish(started bool) {
+func (s *netSetup) finish(started, detached bool) {
 	if s.ns != nil {
 		s.ns.Close()
 	}
-	if !started && s.attached {
-		teardownNetwork(s.container)
+	switch {
+	case !started:
+		if s.attached {
+			teardownNetwork(s.container)
+		}
+		closeAll(s.ports)
+	case detached:
+		closeAll(s.ports) // the monitor holds them
 	}
+}
+
+// teardown is an attached container's, when it has exited: its network
+// goes, then its host ports (the rules that send to it are gone first).
+func (s *netSetup) teardown() error {
+	var err error
+	if s.attached {
+		err = teardownNetwork(s.container)
+	}
+	closeAll(s.ports)
+	return err
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// reservePorts holds the host ports that the container publishes on its
+// first network, def.
+func reservePorts(rec *containerRecord, def *Network) ([]*os.File, []netstate.Port, error) {
+	ms := publishedPorts(rec)
+	if len(ms) == 0 {
+		return nil, nil, nil
+	}
+	v6 := slices.ContainsFunc(def.IPAM, func(c IPAMConfig) bool { return c.Subnet.Addr().Is6() })
+	req := make([]portres.Mapping, len(ms))
+	for i, m := range ms {
+		req[i] = portres.Mapping{Proto: m.Proto, HostIP: m.HostIP, HostPort: m.HostPort, HostPortEnd: m.HostPortEnd, IPv6: v6}
+	}
+	files, got, err := portres.Reserve(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	ports := make([]netstate.Port, len(got))
+	for i, g := range got {
+		ports[i] = netstate.Port{Proto: g.Proto, HostIP: g.HostIP, HostPort: g.HostPort, ContainerPort: ms[i].ContainerPort}
+	}
+	return files, ports, nil
 }
 
 // sharedNetns is the network namespace of the running container that
@@ -88,7 +138,7 @@ func (e *Engine) sharedNetns(network string) (string, error) {
 
 // attachNetworks makes the container's namespace and joins it to each of
 // its networks, under the host-wide lock.
-func (c *Container) attachNetworks(rec *containerRecord) (s *netSetup, retErr error) {
+func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr error) {
 	defs := make([]*Network, len(rec.Networks))
 	for i, ep := range rec.Networks {
 		n, err := c.e.networkByID(ep.Network)
@@ -97,14 +147,22 @@ func (c *Container) attachNetworks(rec *containerRecord) (s *netSetup, retErr er
 		}
 		defs[i] = n
 	}
-	ns, err := bridge.NewNamespace()
+	// The host ports first: one in use fails the start before anything
+	// changes, with Docker's message.
+	files, ports, err := reservePorts(rec, defs[0])
 	if err != nil {
 		return nil, err
 	}
-	s = &netSetup{ns: ns, container: rec.ID, join: fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), ns.File.Fd())}
+	ns, err := bridge.NewNamespace()
+	if err != nil {
+		closeAll(files)
+		return nil, err
+	}
+	setup := &netSetup{ns: ns, container: rec.ID, ports: files,
+		join: fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), ns.File.Fd())}
 	defer func() {
 		if retErr != nil {
-			ns.Close()
+			setup.finish(false, false)
 		}
 	}()
 	owner, _ := procstat.StartTime(os.Getpid())
@@ -112,13 +170,18 @@ func (c *Container) attachNetworks(rec *containerRecord) (s *netSetup, retErr er
 	err = netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
 		for i, def := range defs {
-			if err := t.attach(ns, rec, i, def, owner); err != nil {
+			var eps []netstate.Port
+			if i == 0 {
+				eps = ports // published on the first network
+			}
+			if err := t.attach(ns, rec, i, def, owner, eps); err != nil {
 				t.undo()
 				return err
 			}
 		}
 		first := st.Networks[defs[0].ID]
-		etc.addrs, etc.embedded = first.Endpoints[rec.ID].Addrs, first.Names
+		etc.addrs = first.Endpoints[rec.ID].Addrs
+		etc.embedded = slices.ContainsFunc(defs, func(d *Network) bool { return !d.Predefined() })
 		for _, sub := range first.Subnets {
 			if sub.Gateway.Is4() {
 				etc.gateway = sub.Gateway
@@ -129,11 +192,16 @@ func (c *Container) attachNetworks(rec *containerRecord) (s *netSetup, retErr er
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
-	s.attached = true
+	setup.attached = true
+	if etc.embedded {
+		if err := serveNames(ns, rec.ID); err != nil {
+			return nil, err
+		}
+	}
 	if err := writeEtcFiles(c.dir(), rec, etc); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return setup, nil
 }
 
 // networkByID reads a network's definition.
@@ -271,15 +339,19 @@ func (t *netChange) forwarding(def *Network) error {
 }
 
 // attach joins the container's namespace to its i-th network.
-func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, def *Network, owner uint64) error {
+func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, def *Network, owner uint64, ports []netstate.Port) error {
 	n, err := t.runtimeNetwork(def)
 	if err != nil {
 		return err
 	}
 	want := rec.Networks[i]
 	ep := &netstate.Endpoint{Container: rec.ID, Name: rec.Name, Aliases: want.Aliases,
-		Veth: vethName(rec.ID, def.ID), Owner: os.Getpid(), OwnerStart: owner}
-	link := bridge.Link{Bridge: n.Bridge, Host: ep.Veth, Name: "eth" + strconv.Itoa(i)}
+		Veth: vethName(rec.ID, def.ID), Owner: os.Getpid(), OwnerStart: owner, Ports: ports}
+	for _, a := range rec.Config.DNS {
+		ep.Upstreams = append(ep.Upstreams, netip.AddrPortFrom(a, 53))
+	}
+	link := bridge.Link{Bridge: n.Bridge, Host: ep.Veth, Name: "eth" + strconv.Itoa(i),
+		Hairpin: len(ports) > 0}
 	for _, sub := range n.Subnets {
 		req := want.IPv4
 		if sub.Prefix.Addr().Is6() {

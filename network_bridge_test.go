@@ -2,7 +2,11 @@ package dock
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -96,3 +100,154 @@ func TestBridgeUserNetworks(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// startDetached creates and starts cfg (busybox) detached, removed with
+// the test.
+func startDetached(t *testing.T, e *Engine, cfg Config) *Container {
+	t.Helper()
+	ctx := context.Background()
+	cfg.Image = "busybox"
+	c, err := e.Create(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Remove(ctx, RemoveForce()) })
+	require.NoError(t, c.StartDetached(ctx))
+	return c
+}
+
+func TestBridgeNames(t *testing.T) {
+	nettest.Require(t)
+	nettest.Internet(t)
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	_, err := e.CreateNetwork(ctx, "app", NetworkSubnet("10.60.0.0/24"))
+	require.NoError(t, err)
+	db := startDetached(t, e, Config{Name: "db", Network: "app", NetworkAliases: []string{"database"},
+		IPv4Address: mustAddr("10.60.0.20"), Cmd: []string{"sleep", "60"}})
+
+	resolve := `for n in db database ` + db.ID()[:12] + ` db.app x.example.test; do
+		nslookup $n 2>/dev/null | awk -v n=$n '/^Address/ && !/#53/ {print n, $2}'; done; cat /etc/resolv.conf`
+	got := sh(t, e, Config{Network: "app"}, resolve)
+	assert.Contains(t, got, "db 10.60.0.20\n")
+	assert.Contains(t, got, "database 10.60.0.20\n")
+	assert.Contains(t, got, db.ID()[:12]+" 10.60.0.20\n")
+	assert.Contains(t, got, "db.app 10.60.0.20\n")
+	// Other names go to the host's name servers (the internet's).
+	assert.Contains(t, got, "x.example.test "+nettest.ExampleIPv4.String()+"\n")
+	assert.Contains(t, got, "nameserver 127.0.0.11\n")
+
+	// A container started later is found too; the container may bind
+	// :53 itself.
+	later := startDetached(t, e, Config{Name: "later", Network: "app", Cmd: []string{"sleep", "60"}})
+	_ = later
+	got = sh(t, e, Config{Network: "app"}, `nslookup later | grep -c 10.60.0; (timeout 1 nc -l -p 53 2>&1) 2>/dev/null | grep -ci "in use" || true`)
+	assert.Equal(t, "1\n0\n", got, "nc could not bind :53")
+
+	// The default bridge resolves no container names, but other names.
+	got = sh(t, e, Config{Network: "bridge"}, `nslookup db >/dev/null 2>&1 && echo found || echo none; grep -c 127.0.0.11 /etc/resolv.conf || true`)
+	assert.Equal(t, "none\n0\n", got)
+
+	require.NoError(t, db.Remove(ctx, RemoveForce()))
+	require.NoError(t, later.Remove(ctx, RemoveForce()))
+	require.NoError(t, e.RemoveNetwork(ctx, "app"))
+	assertNoNetLeak(t, before)
+}
+
+// readAll dials addr (from ns, or the host when nil) and returns what the
+// server says, or the error's text.
+func readAll(ns *os.File, addr string) string {
+	var c net.Conn
+	var err error
+	if ns == nil {
+		c, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	} else {
+		c, err = nettest.DialFrom(ns, "tcp", addr)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// retry calls f until it returns want, a bounded number of times (the
+// server in the container may not listen yet), and returns the last.
+func retry(want string, f func() string) string {
+	var got string
+	for range 50 {
+		if got = f(); got == want {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return got
+}
+
+const helloServer = "while :; do echo hello | nc -l -p 80; done"
+
+func TestBridgePorts(t *testing.T) {
+	nettest.Require(t)
+	inet := nettest.Internet(t)
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+
+	web := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sh", "-c", helloServer},
+		Ports: []PortMapping{{HostPort: 8080, ContainerPort: 80}, {HostIP: mustAddr("127.0.0.1"), HostPort: 8081, ContainerPort: 80}}})
+	// From the host's loopback, and from the internet to the host's
+	// address; the loopback-only port is not reachable from outside.
+	assert.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(nil, "127.0.0.1:8080") }))
+	assert.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(inet.NS, "203.0.113.2:8080") }))
+	assert.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(nil, "127.0.0.1:8081") }))
+	assert.NotEqual(t, "hello\n", readAll(inet.NS, "203.0.113.2:8081"))
+	// Hairpin: a container reaches a published port through the host.
+	got := sh(t, e, Config{Network: "bridge"}, `for i in 1 2 3; do nc -w 2 203.0.113.2 8080 && break; done`)
+	assert.Equal(t, "hello\n", got)
+	// The host ports are held while the container runs.
+	_, err := net.Listen("tcp", ":8080")
+	assert.Error(t, err, "port 8080 could be bound while published")
+
+	// Inspect shows them, as taken.
+	info, err := web.Inspect(ctx)
+	require.NoError(t, err)
+	require.Len(t, info.Ports, 2)
+	assert.Equal(t, uint16(8080), info.Ports[0].HostPort)
+	require.Len(t, info.Networks, 1)
+	assert.Equal(t, "bridge", info.Networks[0].Network)
+	assert.Equal(t, "172.17.0.1", info.Networks[0].Gateway.String())
+
+	// A port in use: refused before anything starts, in Docker's words.
+	ln, err := net.Listen("tcp", "0.0.0.0:8090")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := e.Create(ctx, Config{Image: "busybox", Network: "bridge", Cmd: []string{"true"},
+		Ports: []PortMapping{{HostPort: 8090, ContainerPort: 80}}})
+	require.NoError(t, err)
+	err = c.StartDetached(ctx)
+	require.ErrorIs(t, err, ErrPortAllocated)
+	assert.Contains(t, err.Error(), "Bind for 0.0.0.0:8090 failed: port is already allocated")
+	st, err := c.State(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, StatusCreated, st.Status)
+	require.NoError(t, c.Remove(ctx))
+
+	// -P: every exposed port on an ephemeral one.
+	all := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sh", "-c", helloServer},
+		ExposedPorts: []Port{{Number: 80}}, PublishAllPorts: true})
+	info, err = all.Inspect(ctx)
+	require.NoError(t, err)
+	require.Len(t, info.Ports, 1)
+	port := info.Ports[0].HostPort
+	require.NotZero(t, port)
+	assert.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(nil, fmt.Sprintf("127.0.0.1:%d", port)) }))
+
+	require.NoError(t, web.Remove(ctx, RemoveForce()))
+	require.NoError(t, all.Remove(ctx, RemoveForce()))
+	ln.Close()
+	assertNoNetLeak(t, before)
+}

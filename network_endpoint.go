@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/go-dock/dock/internal/netstate"
 )
 
 // endpointConfig is how a container joins a bridge network, as recorded
@@ -72,6 +75,9 @@ func validateNetworkConfig(cfg *Config) error {
 		}
 		if mode == netContainer && len(cfg.ExtraHosts) > 0 {
 			return invalidf("conflicting options: custom host-to-IP mapping and the network mode")
+		}
+		if mode == netContainer && (len(cfg.Ports) > 0 || cfg.PublishAllPorts) {
+			return invalidf("conflicting options: port publishing and the container type network mode")
 		}
 		if mode == netContainer && cfg.Hostname != "" {
 			return invalidf("conflicting options: hostname and the network mode")
@@ -194,4 +200,87 @@ func defaultMAC(a netip.Addr) net.HardwareAddr {
 // errNetworkMode is the error of a call that needs a bridge network.
 func errNetworkMode(mode string) error {
 	return fmt.Errorf("container's network mode is %q: %w", mode, ErrInvalid)
+}
+
+// exposedPorts merges the image's EXPOSE keys ("80/tcp") with the
+// container's own, without duplicates.
+func exposedPorts(image map[string]struct{}, extra []Port) ([]Port, error) {
+	keys := slices.Sorted(maps.Keys(image))
+	ports, err := ParseExposedPorts(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("image EXPOSE: %w", err)
+	}
+	for _, p := range extra {
+		if p.Number == 0 {
+			return nil, invalidf("exposed port 0")
+		}
+		if p.Proto == "" {
+			p.Proto = "tcp"
+		}
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports, nil
+}
+
+// publishedPorts are the mappings a start reserves: Config.Ports, and
+// with PublishAllPorts every exposed port on an ephemeral one.
+func publishedPorts(rec *containerRecord) []PortMapping {
+	out := slices.Clone(rec.Config.Ports)
+	if rec.Config.PublishAllPorts {
+		for _, p := range rec.ExposedPorts {
+			out = append(out, PortMapping{ContainerPort: p.Number, Proto: p.Proto})
+		}
+	}
+	for i := range out {
+		if out[i].Proto == "" {
+			out[i].Proto = "tcp"
+		}
+	}
+	return out
+}
+
+// networkInfo fills in the container's networks and ports: from the
+// network state while it runs (the addresses and host ports taken),
+// from its record otherwise.
+func (e *Engine) networkInfo(info *Info, rec *containerRecord) {
+	var eps map[string]*netstate.Endpoint
+	var nets map[string]*netstate.Network
+	if len(rec.Networks) > 0 && (info.State.Status == StatusRunning || info.State.Status == StatusPaused) {
+		if st, err := netStore.Read(); err == nil {
+			eps, nets = st.Endpoints(rec.ID), st.Networks
+		}
+	}
+	for _, want := range rec.Networks {
+		ei := EndpointInfo{NetworkID: want.Network, Aliases: want.Aliases}
+		if n, err := e.networkByID(want.Network); err == nil {
+			ei.Network = n.Name
+		}
+		if ep := eps[want.Network]; ep != nil {
+			ei.MacAddress = ep.MAC
+			for _, sub := range nets[want.Network].Subnets {
+				for _, a := range ep.Addrs {
+					if !sub.Prefix.Contains(a) {
+						continue
+					}
+					if a.Is4() {
+						ei.IPv4, ei.Gateway = netip.PrefixFrom(a, sub.Prefix.Bits()), sub.Gateway
+					} else {
+						ei.IPv6, ei.IPv6Gateway = netip.PrefixFrom(a, sub.Prefix.Bits()), sub.Gateway
+					}
+				}
+			}
+		}
+		info.Networks = append(info.Networks, ei)
+	}
+	info.Ports = publishedPorts(rec)
+	if len(rec.Networks) == 0 {
+		return
+	}
+	if ep := eps[rec.Networks[0].Network]; ep != nil && len(ep.Ports) == len(info.Ports) {
+		for i, p := range ep.Ports {
+			info.Ports[i].HostIP, info.Ports[i].HostPort, info.Ports[i].HostPortEnd = p.HostIP, p.HostPort, 0
+		}
+	}
 }

@@ -1,5 +1,57 @@
 package dock
 
-import "github.com/go-dock/dock/internal/netstate"
+import (
+	"slices"
+	"strings"
 
-func applyFirewall(*netstate.State) error { return nil }
+	"github.com/go-dock/dock/internal/firewall"
+	"github.com/go-dock/dock/internal/netstate"
+)
+
+// applyFirewall makes the nftables table inet dock describe the state:
+// each network's bridge and subnets, each published port sent to its
+// container's address. The table is rewritten as a whole, in one
+// transaction, on every change: it is a function of the state, so a
+// lost or stale table (an nftables restart, a crash) is mended by the
+// next change.
+func applyFirewall(st *netstate.State) error {
+	return firewall.Apply(rulesetOf(st))
+}
+
+// rulesetOf is the table the state asks for, in a stable order.
+func rulesetOf(st *netstate.State) *firewall.Ruleset {
+	rs := &firewall.Ruleset{}
+	for _, n := range st.Networks {
+		if len(n.Endpoints) == 0 {
+			continue
+		}
+		fn := firewall.Network{Bridge: n.Bridge, Internal: n.Internal}
+		for _, s := range n.Subnets {
+			fn.Subnets = append(fn.Subnets, s.Prefix)
+		}
+		rs.Networks = append(rs.Networks, fn)
+		for _, id := range n.Containers() {
+			rs.Ports = append(rs.Ports, endpointPorts(n.Endpoints[id])...)
+		}
+	}
+	slices.SortFunc(rs.Networks, func(a, b firewall.Network) int { return strings.Compare(a.Bridge, b.Bridge) })
+	return rs
+}
+
+// endpointPorts are the DNAT entries of an endpoint's published ports:
+// a port on every address goes to each address family the container
+// has; one on a given address, to the container's address of that
+// family.
+func endpointPorts(ep *netstate.Endpoint) []firewall.Port {
+	var out []firewall.Port
+	for _, p := range ep.Ports {
+		for _, a := range ep.Addrs {
+			host := p.HostIP.Unmap()
+			if host.IsValid() && host.Is4() != a.Is4() {
+				continue
+			}
+			out = append(out, firewall.Port{Proto: p.Proto, HostIP: host, HostPort: p.HostPort, Addr: a, Port: p.ContainerPort})
+		}
+	}
+	return out
+}

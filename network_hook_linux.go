@@ -23,6 +23,9 @@ func init() {
 // runHook runs the hook that the value of nsinit.HookEnv names.
 func runHook(v string) int {
 	what, id, _ := strings.Cut(v, " ")
+	if what == "dns" {
+		return runDNSDaemon(os.NewFile(4, "ready"))
+	}
 	if what != "network" || !isID(id) {
 		fmt.Fprintf(os.Stderr, "dock: unknown exit hook %q\n", v)
 		return 2

@@ -44,6 +44,11 @@ func (s *starting) handshake(ctx context.Context) error {
 	if err := s.conn.Send(ctx, plan); err != nil {
 		return err
 	}
+	if s.detached && len(s.net.ports) > 0 {
+		if err := s.conn.SendFiles(ctx, s.net.ports); err != nil {
+			return err
+		}
+	}
 	return startError(s.conn.Wait(ctx, onPid))
 }
 
@@ -89,6 +94,9 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 			return nil, err
 		}
 	}
+	if len(s.net.ports) > 0 {
+		head.Hold(len(s.net.ports)) // sent after the plan (handshake)
+	}
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
@@ -116,7 +124,7 @@ func (s *starting) commit(ctx context.Context) error {
 		return nil
 	}
 	s.c.e.procs().set(s.c.id, s.p)
-	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net.attached)
+	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net)
 	return nil
 }
 

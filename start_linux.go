@@ -111,7 +111,7 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 		return err
 	}
 	s.l.netns = s.net.join
-	defer func() { s.net.finish(retErr == nil) }()
+	defer func() { s.net.finish(retErr == nil, detached) }()
 	if s.l.userns {
 		holder, err := s.holdUserns(ctx)
 		if err != nil {

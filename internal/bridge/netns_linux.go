@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -169,4 +170,34 @@ func OpenNamespace(path string) (*Namespace, error) {
 		return nil, fmt.Errorf("netlink in %s: %w", path, err)
 	}
 	return &Namespace{File: f, h: h}, nil
+}
+
+// Do runs fn on a thread in the namespace: sockets fn opens belong to
+// it. The thread goes back to the caller's namespace afterwards, or,
+// when it cannot, dies with fn's goroutine (it stays locked).
+func (ns *Namespace) Do(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer home.Close()
+		if err := unix.Setns(int(ns.File.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter the container's network namespace: %w", err)
+			return
+		}
+		ferr := fn()
+		if err := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- errors.Join(ferr, err) // locked: the thread dies
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
 }

@@ -25,7 +25,9 @@ func New(dir string) *Store { return &Store{dir: dir} }
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) file() string { return filepath.Join(s.dir, "state.json") }
+// File is the state's file, which a reader may watch: every change
+// replaces it.
+func (s *Store) File() string { return filepath.Join(s.dir, "state.json") }
 
 // Update runs fn on the state with the host-wide lock held, and writes
 // the state back when fn succeeds. fn should be brief: every engine on
@@ -89,7 +91,7 @@ func (s *Store) lock(how int) (unlock func(), err error) {
 func (s *Store) load() (*State, error) {
 	boot := bootID()
 	st := &State{Boot: boot, Networks: map[string]*Network{}}
-	data, err := os.ReadFile(s.file())
+	data, err := os.ReadFile(s.File())
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
@@ -98,7 +100,7 @@ func (s *Store) load() (*State, error) {
 	}
 	var got State
 	if err := json.Unmarshal(data, &got); err != nil {
-		return nil, fmt.Errorf("network state %s: %w", s.file(), err)
+		return nil, fmt.Errorf("network state %s: %w", s.File(), err)
 	}
 	if got.Boot != boot {
 		return st, nil
@@ -119,7 +121,7 @@ func (s *Store) save(st *State) error {
 		}
 	}
 	if len(st.Networks) == 0 && len(st.Sysctls) == 0 {
-		if err := os.Remove(s.file()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(s.File()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("network state: %w", err)
 		}
 		return nil
@@ -128,11 +130,11 @@ func (s *Store) save(st *State) error {
 	if err != nil {
 		return err
 	}
-	tmp := s.file() + ".tmp"
+	tmp := s.File() + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("network state: %w", err)
 	}
-	if err := os.Rename(tmp, s.file()); err != nil {
+	if err := os.Rename(tmp, s.File()); err != nil {
 		return fmt.Errorf("network state: %w", err)
 	}
 	return nil
@@ -143,3 +145,19 @@ func bootID() string {
 	data, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	return string(bytes.TrimSpace(data))
 }
+
+// Locked runs fn with the host-wide lock held, the state untouched.
+func (s *Store) Locked(fn func() error) error {
+	unlock, err := s.lock(unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
+}
+
+// Snapshot reads the state without the lock: every change replaces the
+// file whole, so it is consistent, if perhaps a change behind. For a
+// reader that an engine holding the lock may be waiting for (the name
+// server).
+func (s *Store) Snapshot() (*State, error) { return s.load() }
