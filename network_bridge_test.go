@@ -206,7 +206,7 @@ func TestBridgePorts(t *testing.T) {
 	assert.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(nil, "127.0.0.1:8081") }))
 	assert.NotEqual(t, "hello\n", readAll(inet.NS, "203.0.113.2:8081"))
 	// Hairpin: a container reaches a published port through the host.
-	got := sh(t, e, Config{Network: "bridge"}, `for i in 1 2 3; do nc -w 2 203.0.113.2 8080 && break; done`)
+	got := sh(t, e, Config{Network: "bridge"}, `for i in $(seq 20); do nc -w 2 203.0.113.2 8080 2>/dev/null && break; sleep 0.1; done`)
 	assert.Equal(t, "hello\n", got)
 	// The host ports are held while the container runs.
 	_, err := net.Listen("tcp", ":8080")
