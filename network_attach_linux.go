@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/go-dock/dock/internal/bridge"
+	"github.com/go-dock/dock/internal/firewall"
 	"github.com/go-dock/dock/internal/netstate"
 	"github.com/go-dock/dock/internal/portres"
 	"github.com/go-dock/dock/internal/procstat"
@@ -26,9 +27,6 @@ import (
 // sees it (the engine for an attached container, the monitor's hook for
 // a detached one, or the next network operation after a kill -9) takes
 // it all back.
-
-// netStore is the host-wide runtime state of networks.
-var netStore = netstate.New(netstate.DefaultDir)
 
 // netSetup is what a start made for the container's network.
 type netSetup struct {
@@ -139,8 +137,15 @@ func (e *Engine) sharedNetns(network string) (string, error) {
 // attachNetworks makes the container's namespace and joins it to each of
 // its networks, under the host-wide lock.
 func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr error) {
-	defs := make([]*Network, len(rec.Networks))
-	for i, ep := range rec.Networks {
+	eps, err := c.networks(rec)
+	if err != nil {
+		return nil, err
+	}
+	if len(eps) == 0 {
+		return &netSetup{}, nil // disconnected from all: loopback only
+	}
+	defs := make([]*Network, len(eps))
+	for i, ep := range eps {
 		n, err := c.e.networkByID(ep.Network)
 		if err != nil {
 			return nil, err
@@ -170,11 +175,10 @@ func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr er
 	err = netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
 		for i, def := range defs {
-			var eps []netstate.Port
-			if i == 0 {
-				eps = ports // published on the first network
+			if i > 0 {
+				ports = nil // published on the first network only
 			}
-			if err := t.attach(ns, rec, i, def, owner, eps); err != nil {
+			if err := t.attach(ns, rec, eps[i], "eth"+strconv.Itoa(i), def, os.Getpid(), owner, ports); err != nil {
 				t.undo()
 				return err
 			}
@@ -182,6 +186,7 @@ func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr er
 		first := st.Networks[defs[0].ID]
 		etc.addrs = first.Endpoints[rec.ID].Addrs
 		etc.embedded = slices.ContainsFunc(defs, func(d *Network) bool { return !d.Predefined() })
+		t.forgetUDP(ports)
 		for _, sub := range first.Subnets {
 			if sub.Gateway.Is4() {
 				etc.gateway = sub.Gateway
@@ -202,20 +207,6 @@ func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr er
 		return nil, err
 	}
 	return setup, nil
-}
-
-// networkByID reads a network's definition.
-func (e *Engine) networkByID(id string) (*Network, error) {
-	for _, p := range predefinedNetworks {
-		if p.ID == id {
-			return &p, nil
-		}
-	}
-	n, err := e.readNetwork(id)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("network %s %w", id[:12], ErrNotFound)
-	}
-	return n, err
 }
 
 // bridgeName is the name of a network's bridge: the option Docker has for
@@ -339,19 +330,19 @@ func (t *netChange) forwarding(def *Network) error {
 }
 
 // attach joins the container's namespace to its i-th network.
-func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, def *Network, owner uint64, ports []netstate.Port) error {
+func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endpointConfig, ifname string,
+	def *Network, owner int, ownerStart uint64, ports []netstate.Port) error {
 	n, err := t.runtimeNetwork(def)
 	if err != nil {
 		return err
 	}
-	want := rec.Networks[i]
+	first := ifname == "eth0"
 	ep := &netstate.Endpoint{Container: rec.ID, Name: rec.Name, Aliases: want.Aliases,
-		Veth: vethName(rec.ID, def.ID), Owner: os.Getpid(), OwnerStart: owner, Ports: ports}
+		Veth: vethName(rec.ID, def.ID), Owner: owner, OwnerStart: ownerStart, Ports: ports}
 	for _, a := range rec.Config.DNS {
 		ep.Upstreams = append(ep.Upstreams, netip.AddrPortFrom(a, 53))
 	}
-	link := bridge.Link{Bridge: n.Bridge, Host: ep.Veth, Name: "eth" + strconv.Itoa(i),
-		Hairpin: len(ports) > 0}
+	link := bridge.Link{Bridge: n.Bridge, Host: ep.Veth, Name: ifname, Hairpin: len(ports) > 0}
 	for _, sub := range n.Subnets {
 		req := want.IPv4
 		if sub.Prefix.Addr().Is6() {
@@ -363,7 +354,7 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, de
 		}
 		ep.Addrs = append(ep.Addrs, a)
 		link.Addrs = append(link.Addrs, netip.PrefixFrom(a, sub.Prefix.Bits()))
-		if !n.Internal && (i == 0 || !hasFamily(link.Gateways, a)) {
+		if !n.Internal {
 			link.Gateways = append(link.Gateways, sub.Gateway)
 		}
 	}
@@ -373,7 +364,7 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, de
 		link.MAC = defaultMAC(ep.Addrs[i])
 	}
 	ep.MAC = link.MAC.String()
-	if i > 0 {
+	if !first {
 		link.Gateways = nil // the first network has the default routes
 	}
 	if err := ns.Attach(link); err != nil {
@@ -381,10 +372,6 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, i int, de
 	}
 	n.Endpoints[rec.ID] = ep
 	return nil
-}
-
-func hasFamily(addrs []netip.Addr, a netip.Addr) bool {
-	return slices.ContainsFunc(addrs, func(b netip.Addr) bool { return b.Is4() == a.Is4() })
 }
 
 // settle brings the kernel in line with the state: the bridges of the
@@ -452,5 +439,77 @@ func handoverNetwork(container string, pid int) error {
 			ep.Owner, ep.OwnerStart = pid, start
 		}
 		return nil
+	})
+}
+
+// forgetUDP drops the conntrack entries of the published UDP ports, so
+// that datagrams that went to a container before (a restart) go to this
+// one, not to the old address.
+func (t *netChange) forgetUDP(ports []netstate.Port) {
+	var fw []firewall.Port
+	for _, p := range ports {
+		if p.Proto == "udp" {
+			fw = append(fw, firewall.Port{Proto: p.Proto, HostIP: p.HostIP, HostPort: p.HostPort})
+		}
+	}
+	if len(fw) > 0 {
+		firewall.ForgetUDP(fw)
+	}
+}
+
+// attachLive joins a running container (its init is pid) to one more
+// network (Connect).
+func (c *Container) attachLive(rec *containerRecord, def *Network, want endpointConfig, pid int) error {
+	ns, err := bridge.OpenNamespace(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	ifname, err := ns.FreeName("eth")
+	if err != nil {
+		return err
+	}
+	named := false
+	err = netStore.Update(func(st *netstate.State) error {
+		t := newNetChange(st)
+		// The endpoint lasts as long as the others: the same owner.
+		owner, ownerStart := pid, uint64(0)
+		for id, ep := range st.Endpoints(rec.ID) {
+			owner, ownerStart = ep.Owner, ep.OwnerStart
+			named = named || st.Networks[id].Names
+		}
+		if ownerStart == 0 {
+			ownerStart, _ = procstat.StartTime(pid)
+		}
+		if err := t.attach(ns, rec, want, ifname, def, owner, ownerStart, nil); err != nil {
+			t.undo()
+			return err
+		}
+		return t.settle()
+	})
+	if err != nil {
+		return err
+	}
+	if !named && !def.Predefined() {
+		return serveNames(ns, rec.ID)
+	}
+	return nil
+}
+
+// detachLive takes a running container off a network (Disconnect): its
+// veth goes (both ends), and with the last endpoint the bridge.
+func detachLive(container, network string) error {
+	return netStore.Update(func(st *netstate.State) error {
+		t := newNetChange(st)
+		n := st.Networks[network]
+		if n == nil || n.Endpoints[container] == nil {
+			return t.settle()
+		}
+		veth := n.Endpoints[container].Veth
+		delete(n.Endpoints, container)
+		if err := bridge.DeleteLink(veth); err != nil {
+			return err
+		}
+		return t.settle()
 	})
 }

@@ -1,13 +1,16 @@
 package dock
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/nettest"
+	"github.com/go-dock/dock/internal/procstat"
 )
 
 // The bridge tier, end to end: containers on the default bridge and on
@@ -250,4 +254,130 @@ func TestBridgePorts(t *testing.T) {
 	require.NoError(t, all.Remove(ctx, RemoveForce()))
 	ln.Close()
 	assertNoNetLeak(t, before)
+}
+
+func TestBridgeConnectDisconnect(t *testing.T) {
+	nettest.Require(t)
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	_, err := e.CreateNetwork(ctx, "front", NetworkSubnet("10.70.0.0/24"))
+	require.NoError(t, err)
+	_, err = e.CreateNetwork(ctx, "back", NetworkSubnet("10.71.0.0/24"))
+	require.NoError(t, err)
+	db := startDetached(t, e, Config{Name: "db", Network: "back", Cmd: []string{"sh", "-c", helloServer}})
+	app := startDetached(t, e, Config{Name: "app", Network: "front", Cmd: []string{"sleep", "60"}})
+	exec := func(c *Container, script string) string {
+		var out bytes.Buffer
+		p := c.Exec(ExecConfig{Cmd: []string{"sh", "-c", script}})
+		p.Stdout, p.Stderr = &out, &out
+		require.NoError(t, p.Start(ctx))
+		_, err := p.Wait(ctx)
+		require.NoError(t, err)
+		return out.String()
+	}
+	assert.Equal(t, "none\n", exec(app, `nslookup db >/dev/null 2>&1 && echo found || echo none`))
+	// Connected while it runs: a new interface, and db by name.
+	require.NoError(t, app.Connect(ctx, "back", ConnectAliases("web")))
+	assert.Equal(t, "hello\n", retry("hello\n", func() string {
+		return exec(app, `nc -w 2 db 80 2>/dev/null`)
+	}))
+	assert.Contains(t, exec(app, `ip -o -4 addr show eth1`), "10.71.0.")
+	assert.Contains(t, exec(db, `nslookup web`), "10.71.0.")
+	err = app.Connect(ctx, "back")
+	assert.ErrorIs(t, err, ErrExist)
+	info, err := app.Inspect(ctx)
+	require.NoError(t, err)
+	require.Len(t, info.Networks, 2)
+	assert.Equal(t, "back", info.Networks[1].Network)
+	assert.True(t, info.Networks[1].IPv4.IsValid())
+	// Disconnected: gone at once.
+	require.NoError(t, app.Disconnect(ctx, "back"))
+	assert.Equal(t, "gone\n", exec(app, `ip link show eth1 >/dev/null 2>&1 && echo there || echo gone`))
+	assert.Error(t, app.Disconnect(ctx, "back"))
+	// A stopped container: at its next start.
+	require.NoError(t, app.Stop(ctx, time.Second))
+	require.NoError(t, app.Connect(ctx, "back", ConnectIP("10.71.0.99")))
+	require.NoError(t, app.StartDetached(ctx))
+	assert.Contains(t, exec(app, `ip -o -4 addr show eth1`), "10.71.0.99/24")
+	// Host and none containers join nothing.
+	none, err := e.Create(ctx, Config{Image: "busybox"})
+	require.NoError(t, err)
+	assert.ErrorIs(t, none.Connect(ctx, "back"), ErrInvalid)
+
+	require.NoError(t, app.Remove(ctx, RemoveForce()))
+	require.NoError(t, db.Remove(ctx, RemoveForce()))
+	require.NoError(t, none.Remove(ctx))
+	require.NoError(t, e.RemoveNetwork(ctx, "front"))
+	require.NoError(t, e.RemoveNetwork(ctx, "back"))
+	assertNoNetLeak(t, before)
+}
+
+// TestBridgeContainerNetwork: --network container:NAME shares the other
+// container's namespace.
+func TestBridgeContainerNetwork(t *testing.T) {
+	nettest.Require(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	srv := startDetached(t, e, Config{Name: "srv", Network: "bridge", Cmd: []string{"sh", "-c", helloServer}})
+	got := sh(t, e, Config{Network: "container:srv"}, `ip -o -4 addr show eth0 | awk '{print $4}'; nc -w 2 127.0.0.1 80`)
+	assert.Equal(t, "172.17.0.2/16\nhello\n", got)
+	_, err := e.Create(ctx, Config{Image: "busybox", Network: "container:srv", Ports: []PortMapping{{ContainerPort: 80}}})
+	assert.ErrorIs(t, err, ErrInvalid)
+	require.NoError(t, srv.Stop(ctx, time.Second))
+	c, err := e.Create(ctx, Config{Image: "busybox", Network: "container:srv"})
+	require.NoError(t, err)
+	assert.ErrorIs(t, c.Start(ctx), ErrNotRunning)
+}
+
+// TestBridgeIPv6: a network with an IPv6 subnet gives containers an
+// address in it and a route out (masqueraded).
+func TestBridgeIPv6(t *testing.T) {
+	nettest.Require(t)
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	_, err := e.CreateNetwork(ctx, "six", NetworkIPv6(), NetworkSubnet("10.80.0.0/24"), NetworkSubnet("fd00:80::/64"))
+	require.NoError(t, err)
+	got := sh(t, e, Config{Network: "six"}, `ip -o -6 addr show eth0 scope global | awk '{print $4}'; ip -6 route | grep default | awk '{print $3}'; ping6 -c 1 -W 2 fd00:80::1 >/dev/null && echo gateway`)
+	assert.Equal(t, "fd00:80::2/64\nfd00:80::1\ngateway\n", got)
+	require.NoError(t, e.RemoveNetwork(ctx, "six"))
+	assertNoNetLeak(t, before)
+}
+
+// TestBridgeKilledMonitor: a detached container whose monitor is killed
+// (so no hook runs) is taken back by the next network operation once it
+// has gone.
+func TestBridgeKilledMonitor(t *testing.T) {
+	nettest.Require(t)
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	c := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sleep", "60"},
+		Ports: []PortMapping{{HostPort: 8085, ContainerPort: 80}}})
+	st, err := c.State(ctx)
+	require.NoError(t, err)
+	// The monitor is the init's parent.
+	ppid := parentPID(t, st.Pid)
+	require.NoError(t, syscall.Kill(ppid, syscall.SIGKILL))
+	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGKILL))
+	require.Eventually(t, func() bool { return !procstat.Alive(st.Pid, st.PidStart) }, 10*time.Second, 10*time.Millisecond)
+	// Its endpoint is still recorded; the next operation drops it.
+	got := sh(t, e, Config{Network: "bridge"}, `ip -o -4 addr show eth0 | awk '{print $4}'`)
+	assert.Equal(t, "172.17.0.3/16\n", got, "round robin after .2")
+	s, err := netStore.Read()
+	require.NoError(t, err)
+	assert.Empty(t, s.Networks, "the dead container's endpoint is still there")
+	require.NoError(t, c.Remove(ctx, RemoveForce()))
+	assertNoNetLeak(t, before)
+}
+
+func parentPID(t *testing.T, pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ppid, err := strconv.Atoi(f[1])
+	require.NoError(t, err)
+	return ppid
 }

@@ -2,7 +2,7 @@ package dock
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -13,6 +13,23 @@ import (
 
 	"github.com/go-dock/dock/internal/netstate"
 )
+
+// netStore is the host-wide runtime state of networks.
+var netStore = netstate.New(netstate.DefaultDir)
+
+// networkByID reads a network's definition.
+func (e *Engine) networkByID(id string) (*Network, error) {
+	for _, p := range predefinedNetworks {
+		if p.ID == id {
+			return &p, nil
+		}
+	}
+	n, err := e.readNetwork(id)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("network %s %w", id[:12], ErrNotFound)
+	}
+	return n, err
+}
 
 // endpointConfig is how a container joins a bridge network, as recorded
 // with it: Config.Network's at Create, and those Connect adds. The
@@ -172,18 +189,15 @@ func (e *Engine) networkUsers() map[string][]string {
 	users := map[string][]string{}
 	entries, _ := os.ReadDir(e.path("containers"))
 	for _, ent := range entries {
-		data, err := os.ReadFile(e.path("containers", ent.Name(), "config.json"))
+		rec, err := e.readRecord(ent.Name())
 		if err != nil {
 			continue
 		}
-		var rec struct {
-			ID       string           `json:"id"`
-			Networks []endpointConfig `json:"networks"`
-		}
-		if json.Unmarshal(data, &rec) != nil {
+		eps, err := e.containerNetworks(rec)
+		if err != nil {
 			continue
 		}
-		for _, ep := range rec.Networks {
+		for _, ep := range eps {
 			users[ep.Network] = append(users[ep.Network], rec.ID)
 		}
 	}
@@ -245,14 +259,15 @@ func publishedPorts(rec *containerRecord) []PortMapping {
 // network state while it runs (the addresses and host ports taken),
 // from its record otherwise.
 func (e *Engine) networkInfo(info *Info, rec *containerRecord) {
+	wants, _ := e.containerNetworks(rec)
 	var eps map[string]*netstate.Endpoint
 	var nets map[string]*netstate.Network
-	if len(rec.Networks) > 0 && (info.State.Status == StatusRunning || info.State.Status == StatusPaused) {
+	if len(wants) > 0 && (info.State.Status == StatusRunning || info.State.Status == StatusPaused) {
 		if st, err := netStore.Read(); err == nil {
 			eps, nets = st.Endpoints(rec.ID), st.Networks
 		}
 	}
-	for _, want := range rec.Networks {
+	for _, want := range wants {
 		ei := EndpointInfo{NetworkID: want.Network, Aliases: want.Aliases}
 		if n, err := e.networkByID(want.Network); err == nil {
 			ei.Network = n.Name
@@ -275,10 +290,10 @@ func (e *Engine) networkInfo(info *Info, rec *containerRecord) {
 		info.Networks = append(info.Networks, ei)
 	}
 	info.Ports = publishedPorts(rec)
-	if len(rec.Networks) == 0 {
+	if len(wants) == 0 {
 		return
 	}
-	if ep := eps[rec.Networks[0].Network]; ep != nil && len(ep.Ports) == len(info.Ports) {
+	if ep := eps[wants[0].Network]; ep != nil && len(ep.Ports) == len(info.Ports) {
 		for i, p := range ep.Ports {
 			info.Ports[i].HostIP, info.Ports[i].HostPort, info.Ports[i].HostPortEnd = p.HostIP, p.HostPort, 0
 		}

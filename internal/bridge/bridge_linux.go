@@ -68,19 +68,7 @@ func Ensure(name string, gateways []netip.Prefix) error {
 
 // Delete removes the bridge name; a missing one is not an error. Its
 // addresses, routes and per-device sysctls go with it.
-func Delete(name string) error {
-	link, err := netlink.LinkByName(name)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("bridge %s: %w", name, err)
-	}
-	if err := netlink.LinkDel(link); err != nil {
-		return fmt.Errorf("delete bridge %s: %w", name, err)
-	}
-	return nil
-}
+func Delete(name string) error { return DeleteLink(name) }
 
 // Exists reports whether a link named name exists.
 func Exists(name string) bool {
@@ -118,3 +106,19 @@ func ReadSysctl(name string) (string, error) {
 
 // WriteSysctl writes a value under /proc/sys.
 func WriteSysctl(name, value string) error { return writeSysctl(name, value) }
+
+// DeleteLink removes the link name (the host's end of a veth takes the
+// container's end with it); a missing one is not an error.
+func DeleteLink(name string) error {
+	link, err := netlink.LinkByName(name)
+	if errors.As(err, new(netlink.LinkNotFoundError)) {
+		return nil
+	}
+	if err == nil {
+		err = netlink.LinkDel(link)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -103,7 +104,15 @@ func (ns *Namespace) Attach(l Link) error {
 	la.MasterIndex = br.Attrs().Index
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: l.Name, PeerHardwareAddr: l.MAC,
 		PeerNamespace: netlink.NsFd(int(ns.File.Fd()))}
-	if err := netlink.LinkAdd(veth); err != nil {
+	err = netlink.LinkAdd(veth)
+	if errors.Is(err, unix.EEXIST) {
+		// The same container's veth from its last run, whose namespace
+		// the kernel is still tearing down: it goes now.
+		if err = DeleteLink(l.Host); err == nil {
+			err = netlink.LinkAdd(veth)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("add veth %s: %w", l.Host, err)
 	}
 	host, err := netlink.LinkByName(l.Host)
@@ -200,4 +209,22 @@ func (ns *Namespace) Do(fn func() error) error {
 		errc <- ferr
 	}()
 	return <-errc
+}
+
+// FreeName is the first of prefix0, prefix1... that no link in the
+// namespace has.
+func (ns *Namespace) FreeName(prefix string) (string, error) {
+	links, err := ns.h.LinkList()
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, l := range links {
+		taken[l.Attrs().Name] = true
+	}
+	for i := 0; ; i++ {
+		if name := prefix + strconv.Itoa(i); !taken[name] {
+			return name, nil
+		}
+	}
 }

@@ -318,9 +318,20 @@ static void run_exit_hook(void)
 		syscall(SYS_execveat, hook.fd, "", hook.argv, hook.env, AT_EMPTY_PATH);
 		_exit(127);
 	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	// At most HOOK_WAIT_MS: a hook stuck (on a lock, say) must not keep
+	// the container from being seen exited; the next network operation
+	// takes back what it did not.
+	for (int ms = 0; pid > 0; ms += 5) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			break;
+		if (ms >= HOOK_WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		usleep(5000);
+	}
 }
 
 // dock_op_hold takes the descriptors the engine sends after the plan
@@ -450,8 +461,11 @@ void dock_op_monitor(struct field *f)
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	write_exit(exitpath, status);
+	// The hook first: once the exit is recorded, the container is seen
+	// exited, and its network must be gone by then (docker stop, then
+	// docker network rm).
 	run_exit_hook();
+	write_exit(exitpath, status);
 	auto_remove();
 	_exit(0);
 }

@@ -84,6 +84,8 @@ enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G' };
 // The most descriptors OP_HOLD takes in one message (the kernel's
 // SCM_MAX_FD is 253).
 #define HOLD_BATCH 250
+// How long the monitor waits for its exit hook.
+#define HOOK_WAIT_MS 10000
 #define SYNC_FD 3
 #define MAX_PLAN (64 << 20)
 #define MAX_FIELDS 8
