@@ -23,6 +23,35 @@ import (
 // ext4 without a journal, creating files right after deleting many is
 // slow and noisy.
 func BenchmarkRunTrue(b *testing.B) {
+	benchRun(b, Config{Image: "busybox", Cmd: []string{"/bin/true"}}, nil)
+}
+
+// BenchmarkRunBridgePort is BenchmarkRunTrue on the default bridge with
+// one published port (an ephemeral host port): the cost of a network,
+// to compare with BenchmarkRunTrue's none. In nettest's namespace (the
+// package's TestMain). "cold": the bridge comes and goes with each
+// container, as with podman and netavark; "warm": another container
+// keeps it up, as docker0 is.
+func BenchmarkRunBridgePort(b *testing.B) {
+	cfg := Config{Image: "busybox", Cmd: []string{"/bin/true"}, Network: "bridge",
+		Ports: []PortMapping{{ContainerPort: 80}}}
+	b.Run("cold", func(b *testing.B) { benchRun(b, cfg, nil) })
+	b.Run("warm", func(b *testing.B) {
+		benchRun(b, cfg, func(e *Engine) {
+			c, err := e.Create(context.Background(), Config{Image: "busybox", Network: "bridge", Cmd: []string{"sleep", "600"}})
+			if err == nil {
+				err = c.StartDetached(context.Background())
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
+		})
+	})
+}
+
+// benchRun measures Run of cfg in an engine on a tmpfs, after setup.
+func benchRun(b *testing.B, cfg Config, setup func(*Engine)) {
 	testutil.RequireRoot(b)
 	dir := b.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
@@ -33,10 +62,12 @@ func BenchmarkRunTrue(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer e.Close()
+	b.Cleanup(func() { e.Close() })
 	importBusybox(b, e)
+	if setup != nil {
+		setup(e)
+	}
 	ctx := context.Background()
-	cfg := Config{Image: "busybox", Cmd: []string{"/bin/true"}}
 	if _, err := e.Run(ctx, cfg, nil, nil, nil); err != nil {
 		b.Fatal(err)
 	}

@@ -513,3 +513,7 @@ func detachLive(container, network string) error {
 		return t.settle()
 	})
 }
+
+func reloadNetworks() error {
+	return netStore.Update(func(st *netstate.State) error { return newNetChange(st).settle() })
+}

@@ -3,13 +3,16 @@ package dock
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock/internal/bridge"
+	"github.com/go-dock/dock/internal/firewall"
 	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/procstat"
 )
@@ -380,4 +384,75 @@ func parentPID(t *testing.T, pid int) int {
 	ppid, err := strconv.Atoi(f[1])
 	require.NoError(t, err)
 	return ppid
+}
+
+// TestBridgeReload: `nft flush ruleset` (an nftables restart) takes the
+// table away; ReloadNetworks puts it back, published ports work again.
+func TestBridgeReload(t *testing.T) {
+	nettest.Require(t)
+	inet := nettest.Internet(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sh", "-c", helloServer},
+		Ports: []PortMapping{{HostPort: 8086, ContainerPort: 80}}})
+	require.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(inet.NS, "203.0.113.2:8086") }))
+	require.NoError(t, firewall.Apply(nil)) // what a flush does to dock's table
+	require.NotEqual(t, "hello\n", readAll(inet.NS, "203.0.113.2:8086"))
+	require.NoError(t, e.ReloadNetworks(ctx))
+	assert.Equal(t, "hello\n", retry("hello\n", func() string { return readAll(inet.NS, "203.0.113.2:8086") }))
+}
+
+// TestBridgeTwoEngines: engines on two roots share the host's default
+// bridge, its addresses and its ports, through the host-wide lock.
+func TestBridgeTwoEngines(t *testing.T) {
+	nettest.Require(t)
+	before := nettest.Snapshot(t)
+	engines := []*Engine{testEngine(t), testEngine(t)}
+	ctx := context.Background()
+	var mu sync.Mutex
+	var addrs []string
+	var allocated int
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := engines[i%2]
+			c, err := e.Create(ctx, Config{Image: "busybox", Network: "bridge", Cmd: []string{"sleep", "60"},
+				Ports: []PortMapping{{HostPort: 8087, ContainerPort: 80}}[:i%3/2]})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			err = c.StartDetached(ctx)
+			if errors.Is(err, ErrPortAllocated) {
+				mu.Lock()
+				allocated++
+				mu.Unlock()
+				return
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			info, err := c.Inspect(ctx)
+			if err != nil || len(info.Networks) != 1 {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			addrs = append(addrs, info.Networks[0].IPv4.Addr().String())
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	// Containers 2 and 5 ask for port 8087: exactly one gets it.
+	assert.Equal(t, 1, allocated, "port conflicts")
+	slices.Sort(addrs)
+	assert.Len(t, slices.Compact(slices.Clone(addrs)), len(addrs), "an address given twice: %v", addrs)
+	assert.Len(t, addrs, 5)
+	for _, e := range engines {
+		removeContainers(t, e)
+	}
+	assertNoNetLeak(t, before)
 }

@@ -299,3 +299,15 @@ func (e *Engine) networkInfo(info *Info, rec *containerRecord) {
 		}
 	}
 }
+
+// ReloadNetworks writes the host's network rules again from the network
+// state, as podman network reload does: after an nftables restart or
+// `nft flush ruleset` took dock's table away, containers keep running but
+// lose their way out and their published ports until then. It also takes
+// back what containers that died unseen (kill -9) still held.
+func (e *Engine) ReloadNetworks(ctx context.Context) error {
+	if err := reloadNetworks(); err != nil {
+		return fmt.Errorf("reload networks: %w", err)
+	}
+	return nil
+}

@@ -9,3 +9,5 @@ func (c *Container) attachLive(*containerRecord, *Network, endpointConfig, int) 
 }
 
 func detachLive(container, network string) error { return fmt.Errorf("networks: %w", ErrUnsupported) }
+
+func reloadNetworks() error { return fmt.Errorf("networks: %w", ErrUnsupported) }
