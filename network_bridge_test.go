@@ -53,12 +53,13 @@ func TestBridgeNAT(t *testing.T) {
 }
 
 // assertNoNetLeak compares the host namespace with a snapshot taken
-// before: veths die with their namespaces, asynchronously, so it waits a
-// bounded while for them to go.
+// before: veths die with their namespaces, asynchronously (the kernel's
+// cleanup_net, slower when many namespaces die at once, as in a full
+// parallel test run), so it waits a bounded while for them to go.
 func assertNoNetLeak(t *testing.T, before *nettest.State) {
 	t.Helper()
 	var diff []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if diff = nettest.Diff(before, nettest.Snapshot(t)); len(diff) == 0 {
 			return
 		}

@@ -99,7 +99,7 @@ func TestAttach(t *testing.T) {
 		t.Errorf("deleting a missing bridge: %v", err)
 	}
 	// The namespaces die asynchronously; their veths with them.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for Exists("vdtestb") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
