@@ -228,14 +228,16 @@ func vethName(container, network string) string {
 // netChange is one change of the state, under the lock: what it made,
 // to settle or undo.
 type netChange struct {
-	st      *netstate.State
+	st *netstate.State
+	// rules is the table as the state described it before the change.
+	rules   *firewall.Ruleset
 	before  map[string]bool   // the networks whose bridges were up
 	created []string          // bridges this change made
 	sysctls map[string]string // host values this change set, as they were
 }
 
 func newNetChange(st *netstate.State) *netChange {
-	t := &netChange{st: st, before: map[string]bool{}}
+	t := &netChange{st: st, before: map[string]bool{}, rules: rulesetOf(st)}
 	for id := range st.Networks {
 		t.before[id] = true
 	}
@@ -388,7 +390,7 @@ func (t *netChange) settle() error {
 			delete(t.st.Networks, id)
 		}
 	}
-	errs = append(errs, applyFirewall(t.st))
+	errs = append(errs, firewall.Update(t.rules, rulesetOf(t.st)))
 	if len(t.st.Networks) == 0 {
 		for key, v := range t.st.Sysctls {
 			errs = append(errs, bridge.WriteSysctl(key, v))
@@ -515,5 +517,9 @@ func detachLive(container, network string) error {
 }
 
 func reloadNetworks() error {
-	return netStore.Update(func(st *netstate.State) error { return newNetChange(st).settle() })
+	return netStore.Update(func(st *netstate.State) error {
+		t := newNetChange(st)
+		t.rules = nil // the table is written whole: it may be gone
+		return t.settle()
+	})
 }

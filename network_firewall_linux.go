@@ -8,15 +8,9 @@ import (
 	"github.com/go-dock/dock/internal/netstate"
 )
 
-// applyFirewall makes the nftables table inet dock describe the state:
-// each network's bridge and subnets, each published port sent to its
-// container's address. The table is rewritten as a whole, in one
-// transaction, on every change: it is a function of the state, so a
-// lost or stale table (an nftables restart, a crash) is mended by the
-// next change.
-func applyFirewall(st *netstate.State) error {
-	return firewall.Apply(rulesetOf(st))
-}
+// The nftables table inet dock is a function of the network state: each
+// change of the state changes the table by the difference (firewall.Update),
+// and ReloadNetworks writes it whole.
 
 // rulesetOf is the table the state asks for, in a stable order.
 func rulesetOf(st *netstate.State) *firewall.Ruleset {

@@ -15,3 +15,5 @@ func applyImpl(nsfd int, p plan) error { return errUnsupported }
 func containerDNSImpl(nsfd int, udpPort, tcpPort uint16) error { return errUnsupported }
 
 func forgetUDPImpl(ports []Port) error { return errUnsupported }
+
+func updateImpl(d diff) error { return errUnsupported }

@@ -60,24 +60,7 @@ func addTable(c *nftables.Conn, p plan) error {
 	c.AddTable(t)
 	sets := map[string]*nftables.Set{}
 	for i, d := range setDefs {
-		s := &nftables.Set{
-			Table: t, Name: d.name,
-			// IDs name the sets inside the batch. Ours, not the package's
-			// global counter, which is shared by every Conn unlocked.
-			ID:       uint32(i + 1),
-			KeyType:  d.key,
-			Interval: d.interval,
-			// What nft sends for a key of one host-order field (an
-			// ifname): without it, nft list shows the names as "".
-			KeyByteOrder: keyOrder(d.key),
-			// A concatenation with intervals (the pipapo set) needs the
-			// sizes of its fields, which google/nftables sends only with
-			// this flag.
-			Concatenation: d.interval && len(nftables.ConcatSetTypeElements(d.key)) > 1,
-		}
-		if d.data.Bytes > 0 {
-			s.IsMap, s.DataType = true, d.data
-		}
+		s := d.set(t, uint32(i+1))
 		if err := c.AddSet(s, nil); err != nil {
 			return fmt.Errorf("add set %s: %w", d.name, err)
 		}
@@ -93,6 +76,30 @@ func addTable(c *nftables.Conn, p plan) error {
 		}
 	}
 	return nil
+}
+
+// set is the set d declares, in t; id names it inside a batch that adds
+// it (0 for one that exists).
+func (d setDef) set(t *nftables.Table, id uint32) *nftables.Set {
+	s := &nftables.Set{
+		Table: t, Name: d.name,
+		// IDs name the sets inside the batch. Ours, not the package's
+		// global counter, which is shared by every Conn unlocked.
+		ID:       id,
+		KeyType:  d.key,
+		Interval: d.interval,
+		// What nft sends for a key of one host-order field (an ifname):
+		// without it, nft list shows the names as "".
+		KeyByteOrder: keyOrder(d.key),
+		// A concatenation with intervals (the pipapo set) needs the
+		// sizes of its fields, which google/nftables sends only with
+		// this flag.
+		Concatenation: d.interval && len(nftables.ConcatSetTypeElements(d.key)) > 1,
+	}
+	if d.data.Bytes > 0 {
+		s.IsMap, s.DataType = true, d.data
+	}
+	return s
 }
 
 // keyOrder is the byte order that nft records (in the set's userdata) for
