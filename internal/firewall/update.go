@@ -1,6 +1,9 @@
 package firewall
 
-import "slices"
+import (
+	"slices"
+	"sync/atomic"
+)
 
 // Update changes the table from what old describes to what rs does.
 // When only published ports differ (a container with ports starts or
@@ -30,8 +33,12 @@ func Update(old, rs *Ruleset) error {
 	if err := updateImpl(d); err != nil {
 		return Apply(rs)
 	}
+	inPlace.Add(1)
 	return nil
 }
+
+// inPlace counts the updates made in place (for the tests).
+var inPlace atomic.Int64
 
 // change is what a set loses and gains.
 type change struct{ del, add []element }
