@@ -371,6 +371,17 @@ func (e *Engine) hostNetworks() []netip.Prefix {
 	if e.hostNets != nil {
 		return e.hostNets()
 	}
+	out := hostRoutes()
+	if data, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		p, _ := ipam.ParseResolvConf(bytes.NewReader(data))
+		out = append(out, p...)
+	}
+	return out
+}
+
+// hostRoutes are the destinations of the host's routes, default routes
+// aside.
+func hostRoutes() []netip.Prefix {
 	var out []netip.Prefix
 	if data, err := os.ReadFile("/proc/net/route"); err == nil {
 		p, _ := ipam.ParseRoutes(bytes.NewReader(data), binary.NativeEndian)
@@ -378,10 +389,6 @@ func (e *Engine) hostNetworks() []netip.Prefix {
 	}
 	if data, err := os.ReadFile("/proc/net/ipv6_route"); err == nil {
 		p, _ := ipam.ParseIPv6Routes(bytes.NewReader(data))
-		out = append(out, p...)
-	}
-	if data, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-		p, _ := ipam.ParseResolvConf(bytes.NewReader(data))
 		out = append(out, p...)
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/firewall"
+	"github.com/go-dock/dock/internal/ipam"
 	"github.com/go-dock/dock/internal/netstate"
 	"github.com/go-dock/dock/internal/portres"
 	"github.com/go-dock/dock/internal/procstat"
@@ -263,6 +264,15 @@ func (t *netChange) runtimeNetwork(def *Network) (*netstate.Network, error) {
 	if err := t.checkSubnets(n); err != nil {
 		return nil, err
 	}
+	if !bridge.Exists(n.Bridge) {
+		if err := t.checkRoutes(n, def); err != nil {
+			return nil, err
+		}
+		gws = gws[:0]
+		for _, sub := range n.Subnets {
+			gws = append(gws, netip.PrefixFrom(sub.Gateway, sub.Prefix.Bits()))
+		}
+	}
 	if err := t.forwarding(def); err != nil {
 		return nil, err
 	}
@@ -293,6 +303,37 @@ func (t *netChange) checkSubnets(n *netstate.Network) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkRoutes refuses a network whose subnet the host already routes
+// elsewhere (another engine's bridge, Docker's docker0, a VPN): its
+// containers could not be reached. The default bridge moves instead to
+// the first of Docker's pools that is free, so that dock and Docker live
+// on one host (Docker's own default bridge, docker0, has 172.17.0.0/16
+// too); the state keeps the subnet it took while it is up.
+func (t *netChange) checkRoutes(n *netstate.Network, def *Network) error {
+	routes := hostRoutes()
+	for i, sub := range n.Subnets {
+		j := slices.IndexFunc(routes, sub.Prefix.Overlaps)
+		if j < 0 {
+			continue
+		}
+		if def.ID != predefinedNetworks[0].ID || !sub.Prefix.Addr().Is4() {
+			return fmt.Errorf("network %s: subnet %s overlaps the host's route to %s: %w", n.Name, sub.Prefix, routes[j], ErrInvalid)
+		}
+		taken := slices.Clone(routes)
+		for _, other := range t.st.Networks {
+			for _, s := range other.Subnets {
+				taken = append(taken, s.Prefix)
+			}
+		}
+		p, ok := ipam.Choose(ipam.DefaultPools, taken)
+		if !ok {
+			return fmt.Errorf("network %s: subnet %s overlaps the host's route to %s, and no default pool is free: %w", n.Name, sub.Prefix, routes[j], ErrInvalid)
+		}
+		n.Subnets[i] = netstate.Subnet{Prefix: p, Gateway: p.Addr().Next()}
 	}
 	return nil
 }

@@ -457,3 +457,27 @@ func TestBridgeTwoEngines(t *testing.T) {
 	}
 	assertNoNetLeak(t, before)
 }
+
+// TestBridgeBesideDocker: with Docker's docker0 on 172.17.0.0/16, dock's
+// default bridge takes the next free pool; a user network on a routed
+// subnet is refused with a clear error, and nothing is left.
+func TestBridgeBesideDocker(t *testing.T) {
+	nettest.Require(t)
+	require.NoError(t, bridge.Ensure("docker0", []netip.Prefix{netip.MustParsePrefix("172.17.0.1/16"), netip.MustParsePrefix("10.99.0.1/24")}))
+	t.Cleanup(func() { bridge.Delete("docker0") })
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	got := sh(t, e, Config{Network: "bridge"}, `ip -o -4 addr show eth0 | awk '{print $4}'`)
+	assert.Equal(t, "172.18.0.2/16\n", got)
+	_, err := e.CreateNetwork(ctx, "clash", NetworkSubnet("10.99.0.0/24"))
+	require.NoError(t, err) // CreateNetwork checks this root's networks; the host's routes are checked at start
+	c, err := e.Create(ctx, Config{Image: "busybox", Network: "clash", Cmd: []string{"true"}})
+	require.NoError(t, err)
+	err = c.Start(ctx)
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), "overlaps the host's route to 10.99.0.0/24")
+	require.NoError(t, c.Remove(ctx))
+	require.NoError(t, e.RemoveNetwork(ctx, "clash"))
+	assertNoNetLeak(t, before)
+}
