@@ -691,6 +691,26 @@ func testHelper(mode string) int {
 		}
 		fmt.Println(c.ID())
 		return 0
+	case "run-network":
+		// Runs a container attached on DOCK_TEST_NETWORK with a published
+		// port, says so, and waits: the test kills this process.
+		e, err := Open(os.Getenv("DOCK_TEST_ROOT"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		c, err := e.Create(ctx, Config{Image: "busybox", Network: os.Getenv("DOCK_TEST_NETWORK"),
+			Cmd: []string{"sleep", "60"}, Ports: []PortMapping{{HostPort: 8088, ContainerPort: 80}}})
+		if err == nil {
+			err = c.Start(ctx)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println("started")
+		c.Wait(ctx)
+		return 0
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper", mode)
 	return 2

@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -479,5 +481,41 @@ func TestBridgeBesideDocker(t *testing.T) {
 	assert.Contains(t, err.Error(), "overlaps the host's route to 10.99.0.0/24")
 	require.NoError(t, c.Remove(ctx))
 	require.NoError(t, e.RemoveNetwork(ctx, "clash"))
+	assertNoNetLeak(t, before)
+}
+
+// TestBridgeKilledEngine: the program that runs an attached container is
+// killed (kill -9): its container dies with it, and the next network
+// operation takes back the address, the rules, the name server's sockets
+// and the bridge.
+func TestBridgeKilledEngine(t *testing.T) {
+	nettest.Require(t)
+	before := nettest.Snapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	_, err := e.CreateNetwork(ctx, "doomed", NetworkSubnet("10.90.0.0/24"))
+	require.NoError(t, err)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DOCK_TEST_HELPER=run-network", "DOCK_TEST_ROOT="+e.Root(), "DOCK_TEST_NETWORK=doomed")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err, "helper: %s", stderr.String())
+	require.Equal(t, "started\n", line)
+	s, err := netStore.Read()
+	require.NoError(t, err)
+	require.Len(t, s.Networks, 1)
+
+	require.NoError(t, cmd.Process.Kill())
+	cmd.Wait()
+	require.NoError(t, e.ReloadNetworks(ctx)) // a network operation
+	s, err = netStore.Read()
+	require.NoError(t, err)
+	assert.Empty(t, s.Networks)
+	removeContainers(t, e)
+	require.NoError(t, e.RemoveNetwork(ctx, "doomed"))
 	assertNoNetLeak(t, before)
 }
