@@ -519,3 +519,28 @@ func TestBridgeKilledEngine(t *testing.T) {
 	require.NoError(t, e.RemoveNetwork(ctx, "doomed"))
 	assertNoNetLeak(t, before)
 }
+
+// TestBridgeEtcFiles: --add-host (host-gateway too), --dns-search,
+// --dns-option, --mac-address, --hostname; and Docker's refusals.
+func TestBridgeEtcFiles(t *testing.T) {
+	nettest.Require(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	got := sh(t, e, Config{Network: "bridge", Hostname: "web", MacAddress: "02:42:0a:00:00:99",
+		ExtraHosts: []string{"gw:host-gateway", "db:192.0.2.5"}, DNS: []netip.Addr{mustAddr("192.0.2.53")},
+		DNSSearch: []string{"example.test"}, DNSOptions: []string{"ndots:2"}},
+		`grep -E 'gw|db|web' /etc/hosts; cat /etc/resolv.conf; cat /sys/class/net/eth0/address`)
+	assert.Equal(t, "172.17.0.2\tweb\n172.17.0.1\tgw\n192.0.2.5\tdb\n"+
+		"nameserver 192.0.2.53\nsearch example.test\noptions ndots:2\n02:42:0a:00:00:99\n", got)
+	for _, cfg := range []Config{
+		{Network: "bridge", IPv4Address: mustAddr("172.17.0.50")}, // the default bridge takes no --ip
+		{Network: "bridge", NetworkAliases: []string{"x"}},
+		{Network: "host", MacAddress: "02:42:0a:00:00:99"},
+		{Network: "bridge", ExtraHosts: []string{"nocolon"}},
+		{Network: "nosuchnetwork"},
+	} {
+		cfg.Image = "busybox"
+		_, err := e.Create(ctx, cfg)
+		assert.Error(t, err, "Create(%+v)", cfg)
+	}
+}
