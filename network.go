@@ -380,14 +380,15 @@ func (e *Engine) hostNetworks() []netip.Prefix {
 }
 
 // hostRoutes are the destinations of the host's routes, default routes
-// aside.
+// aside: the calling thread's namespace's (/proc/net is the main
+// thread's, which need not be this one's).
 func hostRoutes() []netip.Prefix {
 	var out []netip.Prefix
-	if data, err := os.ReadFile("/proc/net/route"); err == nil {
+	if data, err := os.ReadFile("/proc/thread-self/net/route"); err == nil {
 		p, _ := ipam.ParseRoutes(bytes.NewReader(data), binary.NativeEndian)
 		out = append(out, p...)
 	}
-	if data, err := os.ReadFile("/proc/net/ipv6_route"); err == nil {
+	if data, err := os.ReadFile("/proc/thread-self/net/ipv6_route"); err == nil {
 		p, _ := ipam.ParseIPv6Routes(bytes.NewReader(data))
 		out = append(out, p...)
 	}

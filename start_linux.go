@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -107,27 +108,53 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	if s.net, err = c.setupNetwork(rec); err != nil {
-		return err
-	}
-	s.l.netns = s.net.join
-	defer func() { s.net.finish(retErr == nil, detached) }()
+	// The network is made while the init is spawned: the init needs it
+	// only when it reads its plan.
+	netReady := s.setupNetwork()
+	defer func() {
+		if s.net != nil {
+			s.net.finish(retErr == nil, detached)
+		}
+	}()
 	if s.l.userns {
 		holder, err := s.holdUserns(ctx)
 		if err != nil {
+			netReady()
 			return err
 		}
 		// Once the init has started, it holds the namespace itself.
 		defer holder.Close()
 	}
 	if err := s.spawn(); err != nil {
+		netReady()
 		return err
 	}
 	defer s.closeEnds()
+	if err := netReady(); err != nil {
+		return s.abort(ctx, err)
+	}
 	if err := s.handshake(ctx); err != nil {
 		return s.abort(ctx, err)
 	}
 	return s.commit(ctx)
+}
+
+// setupNetwork makes the container's network in the background; the
+// function it returns waits for it, and gives the init its namespace.
+func (s *starting) setupNetwork() (wait func() error) {
+	done := make(chan error, 1)
+	go func() {
+		n, err := s.c.setupNetwork(s.rec)
+		s.net = n
+		done <- err
+	}()
+	return sync.OnceValue(func() error {
+		err := <-done
+		if s.net != nil {
+			s.l.netns = s.net.join
+		}
+		return err
+	})
 }
 
 // lockStart allows one start at a time: a second concurrent Start (in any

@@ -22,8 +22,9 @@ type Namespace struct {
 }
 
 // NewNamespace makes a network namespace with lo up. The thread that
-// makes it stays in it and dies (never unlocked), so no goroutine of
-// the caller ever runs there by accident.
+// makes it goes back to its own namespace afterwards; if it cannot, it
+// stays locked and dies with its goroutine, so no other goroutine ever
+// runs in the new namespace by accident.
 func NewNamespace() (*Namespace, error) {
 	type result struct {
 		ns  *Namespace
@@ -32,30 +33,49 @@ func NewNamespace() (*Namespace, error) {
 	c := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
+		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			c <- result{nil, err}
+			return
+		}
+		defer home.Close()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			c <- result{nil, fmt.Errorf("unshare network namespace: %w", err)}
 			return
 		}
-		f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		if err != nil {
-			c <- result{nil, err}
-			return
+		ns, err := newNamespaceHere()
+		if serr := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); serr != nil {
+			c <- result{nil, errors.Join(err, fmt.Errorf("back to the host's network namespace: %w", serr))}
+			return // locked: the thread dies
 		}
-		// A netlink socket belongs to the namespace it is made in,
-		// whatever thread uses it later.
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-		if err == nil {
-			err = setUp(h, "lo")
-		}
-		if err != nil {
-			f.Close()
-			c <- result{nil, err}
-			return
-		}
-		c <- result{&Namespace{File: f, h: h}, nil}
+		runtime.UnlockOSThread()
+		c <- result{ns, err}
 	}()
 	r := <-c
 	return r.ns, r.err
+}
+
+// newNamespaceHere is the calling thread's namespace, with lo up.
+func newNamespaceHere() (*Namespace, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+	if err != nil {
+		return nil, err
+	}
+	// A netlink socket belongs to the namespace it is made in, whatever
+	// thread uses it later.
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err == nil {
+		if err = setUp(h, "lo"); err != nil {
+			h.Close()
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Namespace{File: f, h: h}, nil
 }
 
 // Close drops the handle and the namespace's file; the namespace goes
