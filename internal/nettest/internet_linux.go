@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Net is the "internet" I that Internet builds: a network namespace joined
@@ -75,7 +76,7 @@ func (n *Net) wire() error {
 	}
 	// A handle opened in I through InNetNS, not netlink.NewHandleAt, whose
 	// thread handling is not ours to vouch for.
-	return InNetNS(n.NS, func() error {
+	err := InNetNS(n.NS, func() error {
 		h, err := netlink.NewHandle()
 		if err != nil {
 			return err
@@ -90,6 +91,35 @@ func (n *Net) wire() error {
 		}
 		return configure(h, InternetLink, InternetIP.String(), false)
 	})
+	if err != nil {
+		return err
+	}
+	// The link-local address (and its routes) comes when the link's
+	// carrier does, a moment after both ends are up: wait for it, so that
+	// a snapshot taken now stays true.
+	return waitLinkLocal(HostLink)
+}
+
+// waitLinkLocal waits, a bounded while, until the link name has its IPv6
+// link-local address.
+func waitLinkLocal(name string) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		return err
+	}
+	for range 500 {
+		addrs, err := netlink.AddrList(link, netlink.FAMILY_V6)
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if a.IP.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_TENTATIVE == 0 {
+				return nil
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("%s has no IPv6 link-local address after 5 s", name)
 }
 
 // configure gives the link name the address ip/PrefixLen and sets it up; with
