@@ -19,6 +19,9 @@ type Namespace struct {
 	// a process in it does.
 	File *os.File
 	h    *netlink.Handle
+	// fresh: a new namespace with no link but lo, whose next link may
+	// ask for index 2.
+	fresh bool
 }
 
 // NewNamespace makes a network namespace with lo up. The thread that
@@ -75,7 +78,7 @@ func newNamespaceHere() (*Namespace, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Namespace{File: f, h: h}, nil
+	return &Namespace{File: f, h: h, fresh: true}, nil
 }
 
 // Close drops the handle and the namespace's file; the namespace goes
@@ -119,42 +122,54 @@ func (ns *Namespace) Attach(l Link) error {
 	if err != nil {
 		return fmt.Errorf("bridge %s: %w", l.Bridge, err)
 	}
-	la := netlink.NewLinkAttrs()
-	la.Name = l.Host
-	la.MasterIndex = br.Attrs().Index
-	veth := &netlink.Veth{LinkAttrs: la, PeerName: l.Name, PeerHardwareAddr: l.MAC,
-		PeerNamespace: netlink.NsFd(int(ns.File.Fd()))}
-	err = netlink.LinkAdd(veth)
+	fd := int(ns.File.Fd())
+	err = addVeth(l.Host, br.Attrs().Index, l.Name, l.MAC, fd, ns.fresh)
 	if errors.Is(err, unix.EEXIST) {
 		// The same container's veth from its last run, whose namespace
 		// the kernel is still tearing down: it goes now.
 		if err = DeleteLink(l.Host); err == nil {
-			err = netlink.LinkAdd(veth)
+			err = addVeth(l.Host, br.Attrs().Index, l.Name, l.MAC, fd, ns.fresh)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("add veth %s: %w", l.Host, err)
+		return err
 	}
-	host, err := netlink.LinkByName(l.Host)
-	if err == nil && l.Hairpin {
-		err = netlink.LinkSetHairpin(host, true)
+	index := peerIndex
+	if !ns.fresh {
+		link, err := ns.h.LinkByName(l.Name)
+		if err != nil {
+			DeleteLink(l.Host)
+			return fmt.Errorf("find %s in the container: %w", l.Name, err)
+		}
+		index = link.Attrs().Index
 	}
-	if err == nil {
-		err = netlink.LinkSetUp(host)
+	ns.fresh = false // the next link gets the next free index
+	if l.Hairpin {
+		if err := setHairpin(l.Host); err != nil {
+			DeleteLink(l.Host)
+			return err
+		}
 	}
-	if err != nil {
-		netlink.LinkDel(veth)
-		return fmt.Errorf("veth %s: %w", l.Host, err)
-	}
-	return ns.configure(l)
+	return ns.configure(l, index)
 }
 
-// configure gives the container's end its addresses and routes.
-func (ns *Namespace) configure(l Link) error {
-	link, err := ns.h.LinkByName(l.Name)
-	if err != nil {
-		return fmt.Errorf("find %s in the container: %w", l.Name, err)
+func setHairpin(name string) error {
+	link, err := netlink.LinkByName(name)
+	if err == nil {
+		err = netlink.LinkSetHairpin(link, true)
 	}
+	if err != nil {
+		return fmt.Errorf("hairpin on %s: %w", name, err)
+	}
+	return nil
+}
+
+// configure gives the container's end (its index) its addresses and
+// routes.
+func (ns *Namespace) configure(l Link, index int) error {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Index, attrs.Name = index, l.Name
+	link := &netlink.Device{LinkAttrs: attrs}
 	for _, a := range l.Addrs {
 		addr := &netlink.Addr{IPNet: ipNet(a)}
 		if a.Addr().Is6() {
@@ -168,7 +183,7 @@ func (ns *Namespace) configure(l Link) error {
 		return fmt.Errorf("set %s up: %w", l.Name, err)
 	}
 	for _, gw := range l.Gateways {
-		r := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
+		r := &netlink.Route{LinkIndex: index, Gw: net.IP(gw.AsSlice())}
 		if err := ns.h.RouteAdd(r); err != nil {
 			return fmt.Errorf("add default route via %s: %w", gw, err)
 		}
