@@ -142,7 +142,6 @@ func cmdPort(ctx context.Context, c *cli, args []string) error {
 
 // errNoPublicPort is docker port's error for a port not published.
 func errNoPublicPort(port, container string) error {
-	//lint:ignore ST1005 docker's words
 	return errors.New("No public port '" + port + "' published for " + container)
 }
 
