@@ -30,6 +30,16 @@
 //     format whichever --log-driver, json-file or local, is given; see
 //     --log-opt. logs escapes control characters when it writes to a
 //     terminal (see dock logs --help).
+//   - inspect of a container shows the fields of docker's that dock has,
+//     in docker's shape (NetworkSettings keeps the default bridge's
+//     addresses at its top level, as docker did before API 1.52);
+//     EndpointID is derived from the network's and the container's IDs,
+//     dock having no endpoint objects. --format templates run on the
+//     JSON, as docker's fallback does.
+//   - A published port's failure to bind is reported before the
+//     container starts, in docker's words (exit 125), and run leaves the
+//     container created, as docker does; network disconnect -f does what
+//     disconnect does.
 //
 // The CLI lives for milliseconds: it turns off the runtime's watch of the
 // cgroup's CPU limit for GOMAXPROCS (a background task, and mountinfo read
