@@ -36,10 +36,8 @@
 //     EndpointID is derived from the network's and the container's IDs,
 //     dock having no endpoint objects. --format templates run on the
 //     JSON, as docker's fallback does.
-//   - A published port's failure to bind is reported before the
-//     container starts, in docker's words (exit 125), and run leaves the
-//     container created, as docker does; network disconnect -f does what
-//     disconnect does.
+//   - network disconnect -f does what disconnect does: dock keeps no
+//     endpoint that could outlive its container, for -f to force away.
 //
 // The CLI lives for milliseconds: it turns off the runtime's watch of the
 // cgroup's CPU limit for GOMAXPROCS (a background task, and mountinfo read
