@@ -110,6 +110,27 @@ func TestCLIBridge(t *testing.T) {
 	e.expect(0, "clash\n", "rm", "clash")
 	assert.Equal(t, "hello\n", hello(t, "127.0.0.1:8080"), "web still has its port")
 
+	// -P: the exposed ports on ephemeral host ports.
+	e.ok(nil, append([]string{"run", "-d", "--name", "eph", "-P", "--expose", "80"}, server...)...)
+	m := regexp.MustCompile(`^0\.0\.0\.0:(\d+)\n$`).FindStringSubmatch(e.ok(nil, "port", "eph", "80"))
+	require.NotNil(t, m, "port eph 80")
+	assert.NotEqual(t, "8080", m[1])
+	assert.Equal(t, "hello\n", hello(t, "127.0.0.1:"+m[1]))
+	assert.Regexp(t, `\s0\.0\.0\.0:`+m[1]+`->80/tcp\s+eph\n`, e.ok(nil, "ps"))
+	e.expect(0, "eph\n", "rm", "-f", "eph")
+
+	// On a network with IPv6, a port is published on both families.
+	e.ok(nil, "network", "create", "--ipv6", "--subnet", "fd00:89::/64", "dual")
+	e.ok(nil, append([]string{"run", "-d", "--name", "dual", "--network", "dual", "-p", "8081:80"}, server...)...)
+	e.expect(0, "80/tcp -> 0.0.0.0:8081\n80/tcp -> [::]:8081\n", "port", "dual")
+	e.expect(0, "0.0.0.0:8081\n[::]:8081\n", "port", "dual", "80")
+	assert.Regexp(t, `\s0\.0\.0\.0:8081->80/tcp, \[::\]:8081->80/tcp\s+dual\n`, e.ok(nil, "ps"))
+	assert.Regexp(t, `^fd00:89::\S+ 64 fd00:89::1\n$`, e.ok(nil, "inspect", "-f",
+		"{{with .NetworkSettings.Networks.dual}}{{.GlobalIPv6Address}} {{.GlobalIPv6PrefixLen}} {{.IPv6Gateway}}{{end}}", "dual"))
+	assert.Equal(t, "hello\n", hello(t, "127.0.0.1:8081"))
+	e.expect(0, "dual\n", "rm", "-f", "dual")
+	e.expect(0, "dual\n", "network", "rm", "dual")
+
 	// A user-defined network: containers find each other by name and
 	// alias.
 	e.ok(nil, "network", "create", "--subnet", "10.89.0.0/24", "app")
