@@ -244,7 +244,7 @@ func shortIDOf(t *testing.T, e *env, name string) string {
 func assertNoNetLeak(t *testing.T, before *nettest.State) {
 	t.Helper()
 	var diff []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if diff = nettest.Diff(before, nettest.Snapshot(t)); len(diff) == 0 {
 			return
 		}
