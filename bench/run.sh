@@ -46,12 +46,15 @@ mkdir -p "$W/root"
 mount -t tmpfs tmpfs "$W/root"
 tar -C "$R" -c . | "$W/dock" --root "$W/root" import - busybox:latest >/dev/null
 
+# --network none: the bundles of crun and runc have a network namespace
+# with loopback only, as dock's library default; the CLI, as docker, joins
+# the default bridge unless told.
 hyperfine -N --style basic --runs "$N" --warmup 5 --export-json "$W/hf.json" \
 	-n true "/bin/true" \
 	-n unshare "unshare -fmuinp /bin/true" \
 	-n crun "crun run -b $W/bundle bench-crun" \
 	-n runc "runc run -b $W/bundle bench-runc" \
-	-n dock "$W/dock --root $W/root run --rm busybox /bin/true" >/dev/null
+	-n dock "$W/dock --root $W/root run --rm --network none busybox /bin/true" >/dev/null
 echo "median wall ms, $N runs each (hyperfine -N), $(date -u +%FT%TZ), $(uname -r)"
 jq -r '.results[] | "\(.command)\t\(.median*1000*100|round/100)\t(min \(.min*1000*100|round/100), max \(.max*1000*100|round/100))"' "$W/hf.json"
 jq -r '(.results | map({(.command): .median}) | add) as $m | "dock/crun ratio\t\($m.dock/$m.crun*100|round/100)"' "$W/hf.json"

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"text/template"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -319,11 +320,12 @@ func cmdTag(ctx context.Context, c *cli, args []string) error {
 
 // cmdInspect is docker inspect: a JSON array with one element per name, a
 // container if one has that name or ID, else an image (docker's order).
-// --type restricts the lookup.
+// --type restricts the lookup; --format runs a template on each.
 func cmdInspect(ctx context.Context, c *cli, args []string) error {
-	var typ string
+	var typ, format string
 	fs := newFlagSet("inspect", true)
 	fs.String(&typ, "type", "Only inspect objects of the given type (container or image)")
+	fs.String(&format, "f,format", "Format output using a custom template")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -336,12 +338,18 @@ func cmdInspect(ctx context.Context, c *cli, args []string) error {
 	default:
 		return fs.errorf("%q is not a valid value for --type", typ)
 	}
+	var tmpl *template.Template
+	if format != "" {
+		if tmpl, err = parseFormat(format); err != nil {
+			return err
+		}
+	}
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	out := []any{}
+	var out []any
 	var errs []error
 	for _, name := range args {
 		v, err := inspectOne(ctx, e, name, typ)
@@ -351,11 +359,9 @@ func cmdInspect(ctx context.Context, c *cli, args []string) error {
 		}
 		out = append(out, v)
 	}
-	data, err := json.MarshalIndent(out, "", "    ")
-	if err != nil {
+	if err := writeInspect(c.stdout, tmpl, out); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s\n", data)
 	if len(errs) > 0 {
 		for _, err := range errs {
 			fmt.Fprintf(c.stderr, "dock: %v\n", err)
@@ -369,7 +375,12 @@ func inspectOne(ctx context.Context, e *dock.Engine, name, typ string) (any, err
 	if typ != "image" {
 		ct, err := e.Container(name)
 		if err == nil {
-			return ct.Inspect(ctx)
+			info, err := ct.Inspect(ctx)
+			if err != nil {
+				return nil, err
+			}
+			img, _ := e.Image(ctx, info.ImageID) // nil when removed since
+			return newContainerJSON(ctx, e, info, img), nil
 		}
 		if !errors.Is(err, dock.ErrNotFound) || typ == "container" {
 			return nil, err

@@ -13,8 +13,7 @@
 // other failure of run and create, usage errors included; 1 for the other
 // commands' failures and usage errors.
 //
-// Differences from docker, beyond what the library lacks (bridge networks,
-// published ports):
+// Differences from docker, beyond what the library lacks:
 //
 //   - Without --security-opt no-new-privileges=false, containers run with
 //     no_new_privs, the library's default (docker's is the opposite).
@@ -31,6 +30,14 @@
 //     format whichever --log-driver, json-file or local, is given; see
 //     --log-opt. logs escapes control characters when it writes to a
 //     terminal (see dock logs --help).
+//   - inspect of a container shows the fields of docker's that dock has,
+//     in docker's shape (NetworkSettings keeps the default bridge's
+//     addresses at its top level, as docker did before API 1.52);
+//     EndpointID is derived from the network's and the container's IDs,
+//     dock having no endpoint objects. --format templates run on the
+//     JSON, as docker's fallback does.
+//   - network disconnect -f does what disconnect does: dock keeps no
+//     endpoint that could outlive its container, for -f to force away.
 //
 // The CLI lives for milliseconds: it turns off the runtime's watch of the
 // cgroup's CPU limit for GOMAXPROCS (a background task, and mountinfo read
@@ -101,6 +108,7 @@ func init() {
 		{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
 		{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
 		{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmdLogs},
+		{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
 		{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
 		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
 		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers and images", cmdInspect},
@@ -110,7 +118,7 @@ func init() {
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
 		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
 		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
-		{"network", "COMMAND", "Manage networks (create, ls, inspect, rm, prune)", cmdNetwork},
+		{"network", "COMMAND", "Manage networks (create, connect, disconnect, inspect, ls, prune, rm)", cmdNetwork},
 	}
 }
 

@@ -20,9 +20,7 @@ func TestCLIMonitorMemory(t *testing.T) {
 	e.ok(nil, "run", "-d", "--name", "m", "busybox", "sleep", "30")
 	defer e.dock(nil, "rm", "-f", "m")
 	var info []struct {
-		State struct {
-			Pid int `json:"pid"`
-		} `json:"state"`
+		State struct{ Pid int }
 	}
 	require.NoError(t, json.Unmarshal([]byte(e.ok(nil, "inspect", "m")), &info))
 	require.Len(t, info, 1)

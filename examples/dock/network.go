@@ -2,26 +2,30 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"text/template"
 	"time"
 
 	"github.com/go-dock/dock"
 )
 
-// cmdNetwork is docker network create, ls, inspect, rm and prune. Only
-// definitions exist so far: containers cannot join a network yet.
+// cmdNetwork is docker network create, connect, disconnect, inspect, ls,
+// rm and prune.
 func cmdNetwork(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
-		return &usageError{cmd: "network", msg: "\"dock network\" requires a subcommand: create, inspect, ls, prune or rm."}
+		return &usageError{cmd: "network", msg: "\"dock network\" requires a subcommand: connect, create, disconnect, inspect, ls, prune or rm."}
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
 	case "create":
 		return networkCreate(ctx, c, args)
+	case "connect":
+		return networkConnect(ctx, c, args)
+	case "disconnect":
+		return networkDisconnect(ctx, c, args)
 	case "ls", "list":
 		return networkLs(ctx, c, args)
 	case "inspect":
@@ -153,7 +157,7 @@ type networkJSON struct {
 	Ingress    bool
 	ConfigFrom struct{ Network string }
 	ConfigOnly bool
-	Containers map[string]any
+	Containers map[string]networkContainerJSON
 	Options    map[string]string
 	Labels     map[string]string
 }
@@ -168,7 +172,7 @@ func dockerNetwork(n *dock.Network) networkJSON {
 	j := networkJSON{
 		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver,
 		EnableIPv6: n.EnableIPv6, Internal: n.Internal,
-		Containers: map[string]any{}, Options: nonNil(n.Options), Labels: nonNil(n.Labels),
+		Containers: map[string]networkContainerJSON{}, Options: nonNil(n.Options), Labels: nonNil(n.Labels),
 	}
 	j.IPAM.Driver = "default"
 	j.IPAM.Options = map[string]string{}
@@ -191,7 +195,9 @@ func nonNil(m map[string]string) map[string]string {
 }
 
 func networkInspect(ctx context.Context, c *cli, args []string) error {
+	var format string
 	fs := newFlagSet("network inspect", true)
+	fs.String(&format, "f,format", "Format output using a custom template")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -199,29 +205,41 @@ func networkInspect(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("network inspect", args, 1, -1); err != nil {
 		return err
 	}
+	var tmpl *template.Template
+	if format != "" {
+		if tmpl, err = parseFormat(format); err != nil {
+			return err
+		}
+	}
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	out := []networkJSON{}
+	var infos []*dock.Info // read once, for the first network found
+	var out []any
 	var errs []error
 	for _, name := range args {
 		n, err := e.Network(ctx, name)
 		if errors.Is(err, dock.ErrNotFound) {
-			err = fmt.Errorf("No such network: %s", name) // docker's words
+			err = errNoSuchNetwork(name)
 		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, dockerNetwork(n))
+		if infos == nil {
+			if infos, err = e.Containers(ctx); err != nil {
+				return err
+			}
+		}
+		j := dockerNetwork(n)
+		j.Containers = networkContainers(n, infos)
+		out = append(out, j)
 	}
-	data, err := json.MarshalIndent(out, "", "    ")
-	if err != nil {
+	if err := writeInspect(c.stdout, tmpl, out); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s\n", data)
 	for _, err := range errs {
 		fmt.Fprintf(c.stderr, "dock: %v\n", err)
 	}
@@ -229,6 +247,11 @@ func networkInspect(ctx context.Context, c *cli, args []string) error {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// errNoSuchNetwork is docker's error for a network not found.
+func errNoSuchNetwork(name string) error {
+	return errors.New("No such network: " + name)
 }
 
 func networkRm(ctx context.Context, c *cli, args []string) error {

@@ -38,8 +38,9 @@ func cmdPs(ctx context.Context, c *cli, args []string) error {
 	now := time.Now()
 	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
 	if !quiet {
-		fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+		fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 	}
+	images := map[string]*dock.Image{}
 	for _, in := range infos {
 		running := in.State.Status == dock.StatusRunning || in.State.Status == dock.StatusPaused
 		if !all && !running {
@@ -57,8 +58,12 @@ func cmdPs(ctx context.Context, c *cli, args []string) error {
 		if !noTrunc {
 			command = ellipsis(command, 20)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\n", id, in.Image, strconv.Quote(command),
-			humanDuration(now.Sub(in.Created)), statusText(in.State, now), in.Name)
+		var ports string
+		if attached(in) {
+			ports = psPorts(containerPorts(in, exposedPorts(ctx, e, in, images)))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", id, in.Image, strconv.Quote(command),
+			humanDuration(now.Sub(in.Created)), statusText(in.State, now), ports, in.Name)
 	}
 	return tw.Flush()
 }

@@ -24,6 +24,8 @@ type runOptions struct {
 	Remove      bool
 	Interactive bool
 	SigProxy    bool
+	// Warnings are docker's warnings about the flags, for stderr.
+	Warnings []string
 }
 
 // environment is what parseRun reads besides its arguments: the CLI's
@@ -48,7 +50,7 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		stopTimeout             = -1
 		entrypoint              *string
 		securityOpts            []string
-		network                 string
+		netf                    netFlags
 		logDriver               string
 		logOpts                 []string
 	)
@@ -122,7 +124,7 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	fs.Bool(&cfg.Init, "init", "Run an init inside the container that forwards signals and reaps processes")
 	fs.String(&cfg.Name, "name", "Assign a name to the container")
 	fs.String(&cfg.Hostname, "h,hostname", "Container host name")
-	fs.String(&network, "network,net", "Connect a container to a network (none or host)")
+	netf.register(fs)
 	fs.Bool(&cfg.Privileged, "privileged", "Give extended privileges to this container")
 	fs.Func("entrypoint", "Overwrite the default ENTRYPOINT of the image", func(s string) error {
 		entrypoint = &s
@@ -237,13 +239,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	if cfg.Log, err = parseLogOpts(logDriver, logOpts); err != nil {
 		return nil, fs.errorf("%v", err)
 	}
-	switch network {
-	case "", "none", "host":
-		cfg.Network = network
-	case "bridge", "default":
-		return nil, fs.errorf("network %q is not supported yet: use --network none (the default: loopback only) or --network host", network)
-	default:
-		return nil, fs.errorf("network %q not found: only none and host exist", network)
+	if err := netf.apply(cfg, func(w string) { o.Warnings = append(o.Warnings, w) }); err != nil {
+		return nil, fs.errorf("%v", err)
 	}
 	// With -d, the container's monitor removes it when it exits.
 	cfg.AutoRemove = o.Remove && o.Detach
@@ -434,8 +431,15 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range o.Warnings {
+		fmt.Fprintln(c.stderr, w)
+	}
 	if o.Detach {
 		if err := ct.StartDetached(ctx); err != nil {
+			if o.Remove {
+				// As docker: a container that never ran is not kept.
+				ct.Remove(context.WithoutCancel(ctx), dock.RemoveForce(), dock.RemoveVolumes())
+			}
 			return startFailure(err)
 		}
 		fmt.Fprintln(c.stdout, ct.ID())
@@ -457,13 +461,41 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 
 // startFailure maps a failed start to docker's exit code: the
 // *dock.StartError's (126, 127) when the command could not run, else the
-// command's failure code (125 for run).
+// command's failure code (125 for run). A host port in use is told in
+// docker's words.
 func startFailure(err error) error {
 	var se *dock.StartError
 	if errors.As(err, &se) {
 		return &statusError{code: se.Code, err: err}
 	}
+	if errors.Is(err, dock.ErrPortAllocated) {
+		return fmt.Errorf("failed to set up container networking: %s", portAllocated(err))
+	}
 	return err
+}
+
+// portAllocated is the text of the innermost error of err's chain that
+// wraps dock.ErrPortAllocated: docker's "Bind for 0.0.0.0:8080 failed:
+// port is already allocated", without what the library adds around it.
+func portAllocated(err error) string {
+	text := err.Error()
+	for err != nil {
+		var next []error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			next = []error{u.Unwrap()}
+		case interface{ Unwrap() []error }:
+			next = u.Unwrap()
+		}
+		err = nil
+		for _, n := range next {
+			if n != dock.ErrPortAllocated && errors.Is(n, dock.ErrPortAllocated) {
+				text, err = n.Error(), n
+				break
+			}
+		}
+	}
+	return text
 }
 
 // cmdCreate is docker create: it prints the new container's ID.
@@ -480,6 +512,9 @@ func cmdCreate(ctx context.Context, c *cli, args []string) error {
 	ct, err := e.Create(ctx, o.Config)
 	if err != nil {
 		return err
+	}
+	for _, w := range o.Warnings {
+		fmt.Fprintln(c.stderr, w)
 	}
 	fmt.Fprintln(c.stdout, ct.ID())
 	return nil

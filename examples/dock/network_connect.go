@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+
+	"github.com/go-dock/dock"
+)
+
+// networkContainerJSON is a container on a network, as docker network
+// inspect lists it under Containers (by container ID).
+type networkContainerJSON struct {
+	Name        string
+	EndpointID  string
+	MacAddress  string
+	IPv4Address string
+	IPv6Address string
+}
+
+// networkContainers are the containers that run on n, from their Info:
+// docker lists a container while it has an endpoint there, which is
+// while it runs.
+func networkContainers(n *dock.Network, infos []*dock.Info) map[string]networkContainerJSON {
+	out := map[string]networkContainerJSON{}
+	for _, info := range infos {
+		for _, ep := range info.Networks {
+			if ep.NetworkID != n.ID || (!ep.IPv4.IsValid() && !ep.IPv6.IsValid()) {
+				continue
+			}
+			j := networkContainerJSON{Name: info.Name, EndpointID: endpointID(n.ID, info.ID), MacAddress: ep.MacAddress}
+			if ep.IPv4.IsValid() {
+				j.IPv4Address = ep.IPv4.String()
+			}
+			if ep.IPv6.IsValid() {
+				j.IPv6Address = ep.IPv6.String()
+			}
+			out[info.ID] = j
+		}
+	}
+	return out
+}
+
+// networkConnect is docker network connect: at once on a running
+// container, at its next start on a stopped one.
+func networkConnect(ctx context.Context, c *cli, args []string) error {
+	var aliases []string
+	var ip, ip6 string
+	fs := newFlagSet("network connect", true)
+	fs.Strings(&aliases, "alias", "Add network-scoped alias for the container")
+	fs.String(&ip, "ip", "IPv4 address (e.g., \"172.30.100.104\")")
+	fs.String(&ip6, "ip6", "IPv6 address (e.g., \"2001:db8::33\")")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("network connect", args, 2, 2); err != nil {
+		return err
+	}
+	var opts []dock.ConnectOption
+	if len(aliases) > 0 {
+		opts = append(opts, dock.ConnectAliases(aliases...))
+	}
+	for _, a := range []struct {
+		flag, value string
+		v4          bool
+	}{{"ip", ip, true}, {"ip6", ip6, false}} {
+		if a.value == "" {
+			continue
+		}
+		addr, err := netip.ParseAddr(a.value)
+		if err != nil || addr.Is4() != a.v4 || addr.Is4In6() || addr.Zone() != "" {
+			family := "IPv4"
+			if !a.v4 {
+				family = "IPv6"
+			}
+			return fs.errorf("invalid %s address: %s", family, a.value)
+		}
+		opts = append(opts, dock.ConnectIP(a.value))
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if err := findNetwork(ctx, e, args[0]); err != nil {
+		return err
+	}
+	ct, err := e.Container(args[1])
+	if err != nil {
+		return err
+	}
+	return ct.Connect(ctx, args[0], opts...)
+}
+
+// networkDisconnect is docker network disconnect. -f is accepted and
+// changes nothing: dock keeps no endpoint that could outlive its
+// container for it to force away.
+func networkDisconnect(ctx context.Context, c *cli, args []string) error {
+	var force bool
+	fs := newFlagSet("network disconnect", true)
+	fs.Bool(&force, "f,force", "Force the container to disconnect from a network")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("network disconnect", args, 2, 2); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if err := findNetwork(ctx, e, args[0]); err != nil {
+		return err
+	}
+	ct, err := e.Container(args[1])
+	if err != nil {
+		return err
+	}
+	return ct.Disconnect(ctx, args[0])
+}
+
+// findNetwork checks that a network reference (name, ID or ID prefix)
+// names a network, with docker's error for one not found.
+func findNetwork(ctx context.Context, e *dock.Engine, ref string) error {
+	_, err := e.Network(ctx, ref)
+	if errors.Is(err, dock.ErrNotFound) {
+		return errNoSuchNetwork(ref)
+	}
+	return err
+}
