@@ -86,6 +86,8 @@ type Info struct {
 	// Ports are the published ports: with the host ports taken while it
 	// runs, as configured otherwise.
 	Ports []PortMapping `json:"ports,omitempty"`
+	// ExposedPorts are the image's EXPOSE and Config.ExposedPorts.
+	ExposedPorts []Port `json:"exposedPorts,omitempty"`
 }
 
 // EndpointInfo is a container on a network, as docker inspect shows it
@@ -149,6 +151,7 @@ func (c *Container) Inspect(ctx context.Context) (*Info, error) {
 		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
 		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
 		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
+		ExposedPorts: rec.ExposedPorts,
 	}
 	c.e.networkInfo(info, rec)
 	return info, nil

@@ -23,8 +23,8 @@ import (
 // the definitions, kept here in the root as networks/<id>.json; the
 // per-boot allocations (addresses, ports, names) under the host-wide
 // /run/dock/net with its one flock; and the kernel objects (bridges, the
-// nftables table). This file is the first tier only: nothing here touches
-// the kernel, and containers cannot join a network yet.
+// nftables table). This file is the first tier; network_attach_linux.go
+// the other two.
 
 // Network is a network's definition, as docker network inspect shows it
 // (the CLI and the Engine API turn it into Docker's JSON).
