@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/firewall"
@@ -422,14 +423,15 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endp
 // when no bridge is left the host's forwarding is put back.
 func (t *netChange) settle() error {
 	var errs []error
+	var idle []string
 	for id := range t.before {
-		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) > 0 {
-			continue
-		}
-		if n := t.st.Networks[id]; n != nil {
-			errs = append(errs, bridge.Delete(n.Bridge))
+		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) == 0 {
+			idle = append(idle, n.Bridge)
 			delete(t.st.Networks, id)
 		}
+	}
+	if len(idle) > 0 {
+		releaseBridges(idle)
 	}
 	errs = append(errs, firewall.Update(t.rules, rulesetOf(t.st)))
 	if len(t.st.Networks) == 0 {
@@ -562,5 +564,41 @@ func reloadNetworks() error {
 		t := newNetChange(st)
 		t.rules = nil // the table is written whole: it may be gone
 		return t.settle()
+	})
+}
+
+// releaseBridges deletes bridges that no container uses any more. A
+// bridge's deletion takes the kernel tens of milliseconds (it waits for
+// RCU grace periods), which the container's exit would otherwise wait
+// for: a process of its own does it (the hook mode "gc"), once the
+// caller lets go of the lock. Without one, it is done here.
+func releaseBridges(names []string) {
+	if _, err := spawnHook("gc " + strings.Join(names, " ")); err != nil {
+		for _, name := range names {
+			bridge.Delete(name)
+		}
+	}
+}
+
+// collectBridges is the hook mode "gc": it deletes the named bridges
+// that, under the lock, still belong to no network in use (a container
+// may have brought one back meanwhile).
+func collectBridges(names []string) error {
+	return netStore.Locked(func() error {
+		st, err := netStore.Snapshot()
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, name := range names {
+			inUse := false
+			for _, n := range st.Networks {
+				inUse = inUse || n.Bridge == name
+			}
+			if !inUse {
+				errs = append(errs, bridge.Delete(name))
+			}
+		}
+		return errors.Join(errs...)
 	})
 }

@@ -39,7 +39,7 @@ const echoPeer = `echo | nc -w 5 203.0.113.1 7 | head -n 1`
 func TestBridgeNAT(t *testing.T) {
 	nettest.Require(t)
 	nettest.Internet(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	out := sh(t, e, Config{Network: "bridge"}, `ip -4 -o addr show eth0 | awk '{print $4}'; ip route | grep default; `+echoPeer)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -50,8 +50,39 @@ func TestBridgeNAT(t *testing.T) {
 	assert.True(t, strings.HasPrefix(lines[2], nettest.HostIP.String()+":"), "echo saw %q", lines[2])
 	// The container gone, its network is too: the bridge, the table,
 	// the forwarding sysctl.
-	assert.False(t, bridge.Exists("dock0"), "dock0 outlived its last container")
+	// (the bridge goes a moment later, in a process of its own).
+	assert.Eventually(t, func() bool { return !bridge.Exists("dock0") }, 10*time.Second, 10*time.Millisecond,
+		"dock0 outlived its last container")
 	assertNoNetLeak(t, before)
+}
+
+// quietSnapshot is the host namespace once what earlier tests' containers
+// left is gone: bridges go in a process of their own, veths with their
+// namespaces, held ports with their monitors, all a moment after the
+// containers. It waits a bounded while for no dock bridge, veth, table
+// or network state.
+func quietSnapshot(t *testing.T) *nettest.State {
+	t.Helper()
+	var s *nettest.State
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		s = nettest.Snapshot(t)
+		st, err := netStore.Read()
+		if err == nil && len(st.Networks) == 0 && !slices.ContainsFunc(s.Lines, isDockLine) {
+			return s
+		}
+	}
+	t.Fatalf("earlier tests' networks did not go:\n%s", s)
+	return nil
+}
+
+// isDockLine reports whether a snapshot line is of something dock makes.
+func isDockLine(line string) bool {
+	for _, mark := range []string{" dock0", " br-", " vd", "inet dock"} {
+		if strings.Contains(line, mark) {
+			return true
+		}
+	}
+	return false
 }
 
 // assertNoNetLeak compares the host namespace with a snapshot taken
@@ -72,7 +103,7 @@ func assertNoNetLeak(t *testing.T, before *nettest.State) {
 func TestBridgeUserNetworks(t *testing.T) {
 	nettest.Require(t)
 	nettest.Internet(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	a, err := e.CreateNetwork(ctx, "neta", NetworkSubnet("10.50.0.0/24"))
@@ -99,6 +130,17 @@ func TestBridgeUserNetworks(t *testing.T) {
 	// The outside world sees neta's containers through NAT.
 	got = sh(t, e, Config{Network: "neta"}, echoPeer)
 	assert.True(t, strings.HasPrefix(got, nettest.HostIP.String()+":"), "echo saw %q", got)
+
+	// An address taken, or outside the subnet: a clear error, at start
+	// or at create.
+	dup, err := e.Create(ctx, Config{Image: "busybox", Network: "neta", IPv4Address: mustAddr("10.50.0.10"), Cmd: []string{"true"}})
+	require.NoError(t, err)
+	err = dup.Start(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "address 10.50.0.10 is already in use")
+	require.NoError(t, dup.Remove(ctx))
+	_, err = e.Create(ctx, Config{Image: "busybox", Network: "neta", IPv4Address: mustAddr("10.99.0.10")})
+	assert.ErrorIs(t, err, ErrInvalid)
 
 	// In use: not removable.
 	err = e.RemoveNetwork(ctx, a.ID)
@@ -128,7 +170,7 @@ func startDetached(t *testing.T, e *Engine, cfg Config) *Container {
 func TestBridgeNames(t *testing.T) {
 	nettest.Require(t)
 	nettest.Internet(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	_, err := e.CreateNetwork(ctx, "app", NetworkSubnet("10.60.0.0/24"))
@@ -204,7 +246,7 @@ const helloServer = "while :; do echo hello | nc -l -p 80; done"
 func TestBridgePorts(t *testing.T) {
 	nettest.Require(t)
 	inet := nettest.Internet(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 
@@ -265,7 +307,7 @@ func TestBridgePorts(t *testing.T) {
 
 func TestBridgeConnectDisconnect(t *testing.T) {
 	nettest.Require(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	_, err := e.CreateNetwork(ctx, "front", NetworkSubnet("10.70.0.0/24"))
@@ -341,7 +383,7 @@ func TestBridgeContainerNetwork(t *testing.T) {
 // address in it and a route out (masqueraded).
 func TestBridgeIPv6(t *testing.T) {
 	nettest.Require(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	_, err := e.CreateNetwork(ctx, "six", NetworkIPv6(), NetworkSubnet("10.80.0.0/24"), NetworkSubnet("fd00:80::/64"))
@@ -357,7 +399,7 @@ func TestBridgeIPv6(t *testing.T) {
 // has gone.
 func TestBridgeKilledMonitor(t *testing.T) {
 	nettest.Require(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	c := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sleep", "60"},
@@ -409,7 +451,7 @@ func TestBridgeReload(t *testing.T) {
 // bridge, its addresses and its ports, through the host-wide lock.
 func TestBridgeTwoEngines(t *testing.T) {
 	nettest.Require(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	engines := []*Engine{testEngine(t), testEngine(t)}
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -467,7 +509,7 @@ func TestBridgeBesideDocker(t *testing.T) {
 	nettest.Require(t)
 	require.NoError(t, bridge.Ensure("docker0", []netip.Prefix{netip.MustParsePrefix("172.17.0.1/16"), netip.MustParsePrefix("10.99.0.1/24")}))
 	t.Cleanup(func() { bridge.Delete("docker0") })
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	got := sh(t, e, Config{Network: "bridge"}, `ip -o -4 addr show eth0 | awk '{print $4}'`)
@@ -490,7 +532,7 @@ func TestBridgeBesideDocker(t *testing.T) {
 // and the bridge.
 func TestBridgeKilledEngine(t *testing.T) {
 	nettest.Require(t)
-	before := nettest.Snapshot(t)
+	before := quietSnapshot(t)
 	e := testEngine(t)
 	ctx := context.Background()
 	_, err := e.CreateNetwork(ctx, "doomed", NetworkSubnet("10.90.0.0/24"))
@@ -543,4 +585,44 @@ func TestBridgeEtcFiles(t *testing.T) {
 		_, err := e.Create(ctx, cfg)
 		assert.Error(t, err, "Create(%+v)", cfg)
 	}
+}
+
+// TestBridgeAfterReboot: a reboot takes every process, /run and the
+// kernel's objects; the network definitions survive in the root, and
+// the bridges come back with the first container.
+func TestBridgeAfterReboot(t *testing.T) {
+	nettest.Require(t)
+	before := quietSnapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	_, err := e.CreateNetwork(ctx, "kept", NetworkSubnet("10.91.0.0/24"))
+	require.NoError(t, err)
+	c := startDetached(t, e, Config{Name: "old", Network: "kept", Cmd: []string{"sleep", "60"},
+		Ports: []PortMapping{{HostPort: 8091, ContainerPort: 80}}})
+	st, err := c.State(ctx)
+	require.NoError(t, err)
+	// The "reboot": the processes die without a word, /run is new, the
+	// kernel has no bridge and no table.
+	require.NoError(t, syscall.Kill(parentPID(t, st.Pid), syscall.SIGKILL))
+	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGKILL))
+	require.Eventually(t, func() bool { return !procstat.Alive(st.Pid, st.PidStart) }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, os.RemoveAll(netStore.Dir()))
+	require.NoError(t, firewall.Apply(nil))
+	require.NoError(t, bridge.Delete("br-"+mustNetwork(t, e, "kept").ID[:12]))
+
+	st, err = c.State(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, StatusExited, st.Status)
+	got := sh(t, e, Config{Network: "kept", Ports: []PortMapping{{HostPort: 8091, ContainerPort: 80}}},
+		`ip -o -4 addr show eth0 | awk '{print $4}'`)
+	assert.Equal(t, "10.91.0.2/24\n", got)
+	require.NoError(t, c.Remove(ctx, RemoveForce()))
+	require.NoError(t, e.RemoveNetwork(ctx, "kept"))
+	assertNoNetLeak(t, before)
+}
+
+func mustNetwork(t *testing.T, e *Engine, name string) *Network {
+	n, err := e.Network(context.Background(), name)
+	require.NoError(t, err)
+	return n
 }

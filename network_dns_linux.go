@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -103,28 +104,16 @@ func handOver(container string, files []*os.File) error {
 // spawnNameServer starts the host's name server (this program in the
 // hook mode "dns", in its own session) and waits until it listens.
 func spawnNameServer() error {
-	exe, err := nsinit.ExeFile()
-	if err != nil {
-		return err
-	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/3",
-		Args:        []string{"dock-dns"},
-		Env:         []string{nsinit.HookEnv + "=dns"},
-		ExtraFiles:  []*os.File{exe, w},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	err = cmd.Start()
+	cmd, err := spawnHook("dns", w)
 	w.Close()
 	if err != nil {
 		return fmt.Errorf("start the name server: %w", err)
 	}
-	go cmd.Wait() // reaped when it exits, if this process is still there
 	r.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var b [1]byte
 	if _, err := r.Read(b[:]); err != nil {
@@ -132,4 +121,26 @@ func spawnNameServer() error {
 		return fmt.Errorf("the name server did not start: %w", err)
 	}
 	return nil
+}
+
+// spawnHook starts this program again, in its own session, in the hook
+// mode v (nsinit.HookEnv), with extra descriptors from 4 on, and reaps it
+// when it exits if this process is still there.
+func spawnHook(v string, extra ...*os.File) (*exec.Cmd, error) {
+	exe, err := nsinit.ExeFile()
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/3",
+		Args:        []string{"dock-" + strings.Fields(v)[0]},
+		Env:         []string{nsinit.HookEnv + "=" + v},
+		ExtraFiles:  append([]*os.File{exe}, extra...),
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go cmd.Wait()
+	return cmd, nil
 }

@@ -23,8 +23,15 @@ func init() {
 // runHook runs the hook that the value of nsinit.HookEnv names.
 func runHook(v string) int {
 	what, id, _ := strings.Cut(v, " ")
-	if what == "dns" {
+	switch what {
+	case "dns":
 		return runDNSDaemon(os.NewFile(4, "ready"))
+	case "gc":
+		if err := collectBridges(strings.Fields(id)); err != nil {
+			fmt.Fprintln(os.Stderr, "dock:", err)
+			return 1
+		}
+		return 0
 	}
 	if what != "network" || !isID(id) {
 		fmt.Fprintf(os.Stderr, "dock: unknown exit hook %q\n", v)

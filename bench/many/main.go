@@ -27,6 +27,7 @@ func main() {
 	n := flag.Int("n", 500, "containers")
 	par := flag.Int("p", 8, "starts in flight at once")
 	image := flag.String("image", "busybox", "image with a sleep command")
+	network := flag.String("network", "", "a user-defined network to start them on, by name (made if missing); they are named NETWORK-0, NETWORK-1... and each resolves a few others by name. Run it in a network namespace of its own: unshare -nm --propagation private")
 	flag.Parse()
 	ctx := context.Background()
 	e, err := dock.Open(*root)
@@ -34,6 +35,17 @@ func main() {
 		log.Fatal(err)
 	}
 	defer e.Close()
+	if *network != "" {
+		if realNetns() {
+			log.Fatal("-network changes the host's network: run this in a namespace of its own (unshare -nm --propagation private sh -c 'mount -t tmpfs tmpfs /run; ip link set lo up; ...')")
+		}
+		if _, err := e.Network(ctx, *network); err != nil {
+			if _, err := e.CreateNetwork(ctx, *network, dock.NetworkSubnet("10.200.0.0/16")); err != nil {
+				log.Fatal(err)
+			}
+		}
+		defer e.RemoveNetwork(ctx, *network)
+	}
 
 	containers := make([]*dock.Container, *n)
 	sem := make(chan struct{}, *par)
@@ -47,7 +59,11 @@ func main() {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := e.Create(ctx, dock.Config{Image: *image, Cmd: []string{"sleep", "600"}})
+			cfg := dock.Config{Image: *image, Cmd: []string{"sleep", "600"}}
+			if *network != "" {
+				cfg.Network, cfg.Name = *network, fmt.Sprintf("%s-%d", *network, i)
+			}
+			c, err := e.Create(ctx, cfg)
 			if err == nil {
 				err = c.StartDetached(ctx)
 			}
@@ -65,6 +81,10 @@ func main() {
 	fmt.Printf("started %d containers in %.2f s (%d failed), %d in flight at once\n", *n-len(errs), elapsed.Seconds(), len(errs), *par)
 	for _, err := range errs[:min(len(errs), 3)] {
 		fmt.Println("  error:", err)
+	}
+
+	if *network != "" {
+		resolveOthers(ctx, containers, *network)
 	}
 
 	var monitorRSS, cgroupMem []float64
@@ -146,4 +166,38 @@ func maxOf(v []float64) float64 {
 		m = max(m, x)
 	}
 	return m
+}
+
+// resolveOthers has 20 of the containers look up 10 others each by name,
+// and reports how many lookups failed and how long it took.
+func resolveOthers(ctx context.Context, containers []*dock.Container, network string) {
+	t0 := time.Now()
+	failed, asked := 0, 0
+	for i := 0; i < len(containers); i += max(1, len(containers)/20) {
+		c := containers[i]
+		if c == nil {
+			continue
+		}
+		script := ""
+		for k := 1; k <= 10; k++ {
+			script += fmt.Sprintf("nslookup %s-%d >/dev/null 2>&1 || echo fail; ", network, (i+k*17)%len(containers))
+		}
+		var out strings.Builder
+		p := c.Exec(dock.ExecConfig{Cmd: []string{"sh", "-c", script}})
+		p.Stdout = &out
+		if err := p.Start(ctx); err == nil {
+			p.Wait(ctx)
+		}
+		asked += 10
+		failed += strings.Count(out.String(), "fail")
+	}
+	fmt.Printf("name lookups: %d of %d failed, in %.2f s\n", failed, asked, time.Since(t0).Seconds())
+}
+
+// realNetns reports whether this process is in PID 1's network namespace:
+// most likely the machine's own.
+func realNetns() bool {
+	self, err1 := os.Readlink("/proc/self/ns/net")
+	init, err2 := os.Readlink("/proc/1/ns/net")
+	return err1 != nil || err2 != nil || self == init
 }

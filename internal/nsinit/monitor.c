@@ -336,10 +336,21 @@ static void run_exit_hook(void)
 
 // dock_op_hold takes the descriptors the engine sends after the plan
 // (published ports' sockets, which no other program may bind while the
-// container runs) and keeps them, close-on-exec, until the monitor exits.
+// container runs) and keeps them, close-on-exec, until the container has
+// exited and its hook has run (release_held).
+static struct {
+	int *fds;
+	size_t n;
+} held;
+
 void dock_op_hold(struct field *f)
 {
 	uint64_t want = dock_u64(&f[0]);
+	if (want > 1 << 20)
+		dock_fail(1, 0, "bad plan: %llu descriptors to hold", (unsigned long long)want);
+	held.fds = calloc(want ? want : 1, sizeof(int));
+	if (!held.fds)
+		dock_fail(1, ENOMEM, "hold");
 	for (uint64_t got = 0; got < want;) {
 		char b, cbuf[CMSG_SPACE(HOLD_BATCH * sizeof(int))];
 		struct iovec iov = {.iov_base = &b, .iov_len = 1};
@@ -351,13 +362,32 @@ void dock_op_hold(struct field *f)
 		if (n <= 0)
 			dock_fail(1, n < 0 ? errno : 0, "receive held descriptors");
 		size_t k = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-				k += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int *fds = (int *)CMSG_DATA(c);
+			size_t nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < nf; i++) {
+				if (held.n < want)
+					held.fds[held.n++] = fds[i];
+				else
+					close(fds[i]);
+			}
+			k += nf;
+		}
 		if (k == 0 || (m.msg_flags & MSG_CTRUNC))
 			dock_fail(1, 0, "receive held descriptors: %zu of %llu", (size_t)got, (unsigned long long)want);
 		got += k;
 	}
+}
+
+// release_held closes the held descriptors: the ports are free again
+// once the exit is recorded, not a moment later.
+static void release_held(void)
+{
+	for (size_t i = 0; i < held.n; i++)
+		close(held.fds[i]);
+	held.n = 0;
 }
 
 void dock_op_monitor(struct field *f)
@@ -465,6 +495,7 @@ void dock_op_monitor(struct field *f)
 	// exited, and its network must be gone by then (docker stop, then
 	// docker network rm).
 	run_exit_hook();
+	release_held();
 	write_exit(exitpath, status);
 	auto_remove();
 	_exit(0);
