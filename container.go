@@ -111,6 +111,11 @@ type State struct {
 	// Detached is set when a monitor process, not the program that
 	// started it, waits for the container.
 	Detached bool `json:"detached,omitempty"`
+	// Monitor and MonitorStart name a detached container's monitor: it
+	// records the exit after the exit hook, so a reader waits for it
+	// while it lives.
+	Monitor      int    `json:"monitor,omitempty"`
+	MonitorStart uint64 `json:"monitorStart,omitempty"`
 }
 
 // Status is where a container is in its life, in Docker's words.

@@ -79,7 +79,7 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	st.FinishedAt = time.Now().UTC()
 	st.Exit = ExitStatus{Code: 255, Err: "process vanished: exit status unknown", ExitedAt: st.FinishedAt}
 	if st.Detached {
-		if ex, ok := c.monitorExit(ctx); ok {
+		if ex, ok := c.monitorExit(ctx, st); ok {
 			st.Exit, st.FinishedAt = ex, ex.ExitedAt
 		}
 	}
@@ -94,23 +94,35 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 }
 
 // monitorExit reads the exit status that a detached container's monitor
-// wrote. The monitor writes it once the output is drained, just after the
-// init is gone: allow it a moment.
-func (c *Container) monitorExit(ctx context.Context) (ExitStatus, bool) {
-	for i := 0; i < 200; i++ {
+// wrote. The monitor writes it once the output is drained and the exit
+// hook has run (which takes the network back, at most 10 s), just after
+// the init is gone: wait for it while the monitor lives (or, for records
+// without it, a second).
+func (c *Container) monitorExit(ctx context.Context, st State) (ExitStatus, bool) {
+	deadline := time.Now().Add(time.Second)
+	if st.Monitor > 0 {
+		deadline = time.Now().Add(15 * time.Second)
+	}
+	read := func() (ExitStatus, bool) {
+		var ex ExitStatus
 		data, err := os.ReadFile(c.dir("exit.json"))
-		if err == nil {
-			var ex ExitStatus
-			if json.Unmarshal(data, &ex) == nil {
-				ex.ExitedAt = ex.ExitedAt.UTC()
-				return ex, true
-			}
+		if err != nil || json.Unmarshal(data, &ex) != nil {
+			return ex, false
 		}
-		if !sleepCtx(ctx, 5*time.Millisecond) {
-			break
+		ex.ExitedAt = ex.ExitedAt.UTC()
+		return ex, true
+	}
+	for {
+		if ex, ok := read(); ok {
+			return ex, true
+		}
+		if st.Monitor > 0 && !procstat.Alive(st.Monitor, st.MonitorStart) {
+			return read() // it may have written just before it went
+		}
+		if time.Now().After(deadline) || !sleepCtx(ctx, 5*time.Millisecond) {
+			return ExitStatus{}, false
 		}
 	}
-	return ExitStatus{}, false
 }
 
 // sleepCtx sleeps for d and reports whether ctx is still live.

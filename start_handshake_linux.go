@@ -117,6 +117,12 @@ func (s *starting) commit(ctx context.Context) error {
 		}
 	}
 	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
+	if s.detached {
+		if m, err := procstat.Parent(s.p.pid); err == nil {
+			st.Monitor = m
+			st.MonitorStart, _ = procstat.StartTime(m)
+		}
+	}
 	if err := s.c.writeState(st); err != nil {
 		return s.abort(ctx, err)
 	}

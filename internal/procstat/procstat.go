@@ -51,3 +51,12 @@ func Alive(pid int, start uint64) bool {
 	got, err := strconv.ParseUint(f[19], 10, 64)
 	return err == nil && (start == 0 || got == start)
 }
+
+// Parent is the process's parent's PID.
+func Parent(pid int) (int, error) {
+	f, err := fields(pid)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(f[1])
+}
