@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -404,13 +403,7 @@ func TestBridgeKilledMonitor(t *testing.T) {
 	ctx := context.Background()
 	c := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sleep", "60"},
 		Ports: []PortMapping{{HostPort: 8085, ContainerPort: 80}}})
-	st, err := c.State(ctx)
-	require.NoError(t, err)
-	// The monitor is the init's parent.
-	ppid := parentPID(t, st.Pid)
-	require.NoError(t, syscall.Kill(ppid, syscall.SIGKILL))
-	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGKILL))
-	require.Eventually(t, func() bool { return !procstat.Alive(st.Pid, st.PidStart) }, 10*time.Second, 10*time.Millisecond)
+	killUnseen(t, c)
 	// Its endpoint is still recorded; the next operation drops it.
 	got := sh(t, e, Config{Network: "bridge"}, `ip -o -4 addr show eth0 | awk '{print $4}'`)
 	assert.Equal(t, "172.17.0.3/16\n", got, "round robin after .2")
@@ -421,14 +414,17 @@ func TestBridgeKilledMonitor(t *testing.T) {
 	assertNoNetLeak(t, before)
 }
 
-func parentPID(t *testing.T, pid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// killUnseen kills a detached container's monitor, then its init: it
+// dies with no one to see it (no exit hook, no exit record).
+func killUnseen(t *testing.T, c *Container) {
+	t.Helper()
+	st, err := c.State(context.Background())
 	require.NoError(t, err)
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ppid, err := strconv.Atoi(f[1])
+	monitor, err := procstat.Parent(st.Pid)
 	require.NoError(t, err)
-	return ppid
+	require.NoError(t, syscall.Kill(monitor, syscall.SIGKILL))
+	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGKILL))
+	require.Eventually(t, func() bool { return !procstat.Alive(st.Pid, st.PidStart) }, 10*time.Second, 10*time.Millisecond)
 }
 
 // TestBridgeReload: `nft flush ruleset` (an nftables restart) takes the
@@ -599,18 +595,14 @@ func TestBridgeAfterReboot(t *testing.T) {
 	require.NoError(t, err)
 	c := startDetached(t, e, Config{Name: "old", Network: "kept", Cmd: []string{"sleep", "60"},
 		Ports: []PortMapping{{HostPort: 8091, ContainerPort: 80}}})
-	st, err := c.State(ctx)
-	require.NoError(t, err)
 	// The "reboot": the processes die without a word, /run is new, the
 	// kernel has no bridge and no table.
-	require.NoError(t, syscall.Kill(parentPID(t, st.Pid), syscall.SIGKILL))
-	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGKILL))
-	require.Eventually(t, func() bool { return !procstat.Alive(st.Pid, st.PidStart) }, 10*time.Second, 10*time.Millisecond)
+	killUnseen(t, c)
 	require.NoError(t, os.RemoveAll(netStore.Dir()))
 	require.NoError(t, firewall.Apply(nil))
 	require.NoError(t, bridge.Delete("br-"+mustNetwork(t, e, "kept").ID[:12]))
 
-	st, err = c.State(ctx)
+	st, err := c.State(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, StatusExited, st.Status)
 	got := sh(t, e, Config{Network: "kept", Ports: []PortMapping{{HostPort: 8091, ContainerPort: 80}}},

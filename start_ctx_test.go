@@ -183,7 +183,14 @@ func TestExecCtx(t *testing.T) {
 			if !errors.Is(err, want) {
 				t.Fatalf("Process.Start() = %v, want %v", err, want)
 			}
-			if got := procs(); !slices.Equal(got, before) {
+			// The killed process leaves the cgroup once its parent has
+			// reaped it: a moment after Start returns.
+			got := procs()
+			for i := 0; i < 500 && !slices.Equal(got, before); i++ {
+				time.Sleep(10 * time.Millisecond)
+				got = procs()
+			}
+			if !slices.Equal(got, before) {
 				t.Errorf("the container's processes after the failed exec = %v, want %v", got, before)
 			}
 			out, st, err := secExec(t, c, ExecConfig{Cmd: []string{"echo", "ran"}})

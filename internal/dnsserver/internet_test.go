@@ -1,11 +1,9 @@
 package dnsserver
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/go-dock/dock/internal/nettest"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/dns/dnsmessage"
-	"golang.org/x/sys/unix"
 )
 
 var internetDNS = netip.AddrPortFrom(nettest.InternetIP, nettest.DNSPort)
@@ -183,24 +180,5 @@ func askFrom(ns *os.File, network, addr string, msg []byte) ([]byte, error) {
 // thread that made it stays locked, so Go ends it rather than reuse it.
 func newNetNS(t *testing.T) *os.File {
 	t.Helper()
-	type result struct {
-		f   *os.File
-		err error
-	}
-	c := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			c <- result{nil, fmt.Errorf("unshare: %w", err)}
-			return
-		}
-		f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		c <- result{f, err}
-	}()
-	r := <-c
-	if r.err != nil {
-		t.Fatalf("new network namespace: %v", r.err)
-	}
-	t.Cleanup(func() { r.f.Close() })
-	return r.f
+	return nettest.NewNetNS(t)
 }

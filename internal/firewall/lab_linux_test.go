@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -27,29 +26,7 @@ import (
 // (the namespace dies with its last handle and socket).
 func newNS(t *testing.T) *os.File {
 	t.Helper()
-	nettest.Require(t)
-	type result struct {
-		f   *os.File
-		err error
-	}
-	c := make(chan result, 1)
-	go func() {
-		// Never unlocked: the thread is in the new namespace when the
-		// goroutine ends, so Go ends the thread rather than reuse it.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			c <- result{nil, fmt.Errorf("unshare: %w", err)}
-			return
-		}
-		f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		c <- result{f, err}
-	}()
-	r := <-c
-	if r.err != nil {
-		t.Fatalf("new network namespace: %v", r.err)
-	}
-	t.Cleanup(func() { r.f.Close() })
-	return r.f
+	return nettest.NewNetNS(t)
 }
 
 // sysctl writes a per-namespace knob of H (the test's namespace is

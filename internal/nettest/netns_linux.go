@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"testing"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,8 +49,24 @@ func InNetNS(ns *os.File, fn func() error) error {
 	return <-errc
 }
 
-// newNetNS creates a network namespace and returns a handle to it; the
-// namespace lives as long as the handle or a socket in it is open.
+// NewNetNS makes a network namespace and returns a handle to it, closed
+// at the end of the test; the namespace lives as long as the handle, a
+// socket or a process in it does.
+func NewNetNS(t testing.TB) *os.File {
+	t.Helper()
+	Require(t)
+	f, err := newNetNS()
+	if err != nil {
+		t.Fatalf("new network namespace: %v", err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// newNetNS creates a network namespace and returns a handle to it. The
+// thread that makes it goes back to its namespace afterwards (or, if it
+// cannot, stays locked and dies): a thread left in the new namespace
+// could be the main one, whose /proc/self/net everyone reads.
 func newNetNS() (*os.File, error) {
 	type result struct {
 		f   *os.File
@@ -57,14 +74,25 @@ func newNetNS() (*os.File, error) {
 	}
 	c := make(chan result, 1)
 	go func() {
-		// Never unlocked: this thread is in the new namespace when the
-		// goroutine ends, so Go ends the thread instead of reusing it.
 		runtime.LockOSThread()
+		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			c <- result{nil, err}
+			return
+		}
+		defer home.Close()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			c <- result{nil, fmt.Errorf("unshare network namespace: %w", err)}
 			return
 		}
 		f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if serr := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); serr != nil {
+			c <- result{f, errors.Join(err, serr)}
+			return // locked: the thread dies
+		}
+		runtime.UnlockOSThread()
 		c <- result{f, err}
 	}()
 	r := <-c
