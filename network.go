@@ -496,6 +496,9 @@ func (e *Engine) RemoveNetwork(ctx context.Context, nameOrID string) error {
 		if ids := e.networkUsers()[n.ID]; len(ids) > 0 {
 			return fmt.Errorf("remove network %s: used by container %s: %w", n.Name, ids[0][:12], ErrInUse)
 		}
+		if err := takeDownNetwork(n.ID); err != nil {
+			return fmt.Errorf("remove network %s: %w", n.Name, err)
+		}
 		if err := os.Remove(e.path("networks", n.ID+".json")); err != nil {
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
@@ -519,6 +522,10 @@ func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
 				return errors.Join(append(errs, ctx.Err())...)
 			}
 			if n.Predefined() || len(used[n.ID]) > 0 {
+				continue
+			}
+			if err := takeDownNetwork(n.ID); err != nil {
+				errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 				continue
 			}
 			if err := os.Remove(e.path("networks", n.ID+".json")); err != nil {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/firewall"
@@ -414,33 +415,63 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endp
 	if err := ns.Attach(link); err != nil {
 		return fmt.Errorf("network %s: %w", def.Name, err)
 	}
+	if n.Endpoints == nil {
+		n.Endpoints = map[string]*netstate.Endpoint{} // an idle network, read back
+	}
 	n.Endpoints[rec.ID] = ep
+	n.Idle = time.Time{}
 	return nil
 }
 
-// settle brings the kernel in line with the state: the bridges of the
-// networks that lost their last endpoint go, the table is rewritten, and
-// when no bridge is left the host's forwarding is put back.
+// settle brings the kernel in line with the state: the table is
+// changed, and the networks that lost their last endpoint become idle:
+// they stay, bridge and rules, for bridgeLinger, so that a container that
+// comes soon after (`run --rm` in a loop) finds them up; then the "gc"
+// hook takes them down (collectNetworks).
 func (t *netChange) settle() error {
-	var errs []error
 	var idle []string
 	for id := range t.before {
-		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) == 0 {
-			idle = append(idle, n.Bridge)
-			delete(t.st.Networks, id)
+		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) == 0 && n.Idle.IsZero() {
+			n.Idle = time.Now()
+			idle = append(idle, id)
 		}
 	}
+	err := firewall.Update(t.rules, rulesetOf(t.st))
 	if len(idle) > 0 {
-		releaseBridges(idle)
+		releaseNetworks(idle)
 	}
-	errs = append(errs, firewall.Update(t.rules, rulesetOf(t.st)))
+	return err
+}
+
+// collect takes down the networks of ids that are still idle, and have
+// been for bridgeLinger: out of the state and the table (and when none
+// is left, the host's forwarding is put back); their bridges are
+// retired (renamed out of the way) and returned, for the caller to
+// delete once it has let go of the lock.
+func (t *netChange) collect(ids []string) (retired []string, err error) {
+	for _, id := range ids {
+		n := t.st.Networks[id]
+		if n == nil || len(n.Endpoints) > 0 || n.Idle.IsZero() || time.Since(n.Idle) < bridgeLinger {
+			continue
+		}
+		delete(t.st.Networks, id)
+		if bridge.Exists(n.Bridge) {
+			trash, rerr := bridge.Retire(n.Bridge)
+			if rerr != nil {
+				err = errors.Join(err, rerr)
+				continue
+			}
+			retired = append(retired, trash)
+		}
+	}
+	err = errors.Join(err, firewall.Update(t.rules, rulesetOf(t.st)))
 	if len(t.st.Networks) == 0 {
 		for key, v := range t.st.Sysctls {
-			errs = append(errs, bridge.WriteSysctl(key, v))
+			err = errors.Join(err, bridge.WriteSysctl(key, v))
 		}
 		t.st.Sysctls = nil
 	}
-	return errors.Join(errs...)
+	return retired, err
 }
 
 // undo removes the bridges this change made (the veths in the
@@ -567,38 +598,52 @@ func reloadNetworks() error {
 	})
 }
 
-// releaseBridges deletes bridges that no container uses any more. A
-// bridge's deletion takes the kernel tens of milliseconds (it waits for
-// RCU grace periods), which the container's exit would otherwise wait
-// for: a process of its own does it (the hook mode "gc"), once the
-// caller lets go of the lock. Without one, it is done here.
-func releaseBridges(names []string) {
-	if _, err := spawnHook("gc " + strings.Join(names, " ")); err != nil {
-		for _, name := range names {
-			bridge.Delete(name)
-		}
-	}
+// releaseNetworks has the networks of ids taken down after bridgeLinger,
+// by a process of its own (the hook mode "gc"): this one may be gone by
+// then, and a bridge's deletion takes the kernel tens of milliseconds
+// (RCU grace periods), which no exit should wait for. Without a process,
+// they stay up until the next change finds them idle.
+func releaseNetworks(ids []string) {
+	spawnHook("gc " + strings.Join(ids, " "))
 }
 
-// collectBridges is the hook mode "gc": it deletes the named bridges
-// that, under the lock, still belong to no network in use (a container
-// may have brought one back meanwhile).
-func collectBridges(names []string) error {
-	return netStore.Locked(func() error {
-		st, err := netStore.Snapshot()
-		if err != nil {
-			return err
-		}
-		var errs []error
-		for _, name := range names {
-			inUse := false
-			for _, n := range st.Networks {
-				inUse = inUse || n.Bridge == name
-			}
-			if !inUse {
-				errs = append(errs, bridge.Delete(name))
-			}
-		}
-		return errors.Join(errs...)
+// bridgeLinger is how long an idle network stays up.
+const bridgeLinger = time.Second
+
+// collectNetworks is the hook mode "gc": after bridgeLinger, it takes
+// down the networks of ids that are still idle. Under the lock it only
+// retires their bridges (down, renamed); the slow deletion comes after,
+// so no engine waits for it.
+func collectNetworks(ids []string) error {
+	time.Sleep(bridgeLinger)
+	var retired []string
+	err := netStore.Update(func(st *netstate.State) error {
+		var err error
+		retired, err = newNetChange(st).collect(ids)
+		return err
 	})
+	for _, name := range retired {
+		err = errors.Join(err, bridge.Delete(name))
+	}
+	return err
+}
+
+// takeDownNetwork takes the network down at once if it is idle (its
+// definition is being removed: a new one may want its subnet now).
+func takeDownNetwork(id string) error {
+	var retired []string
+	err := netStore.Update(func(st *netstate.State) error {
+		n := st.Networks[id]
+		if n == nil || len(n.Endpoints) > 0 {
+			return nil
+		}
+		n.Idle = time.Now().Add(-bridgeLinger)
+		var err error
+		retired, err = newNetChange(st).collect([]string{id})
+		return err
+	})
+	for _, name := range retired {
+		err = errors.Join(err, bridge.Delete(name))
+	}
+	return err
 }

@@ -11,3 +11,5 @@ func (c *Container) attachLive(*containerRecord, *Network, endpointConfig, int) 
 func detachLive(container, network string) error { return fmt.Errorf("networks: %w", ErrUnsupported) }
 
 func reloadNetworks() error { return fmt.Errorf("networks: %w", ErrUnsupported) }
+
+func takeDownNetwork(id string) error { return nil }

@@ -41,7 +41,8 @@ tar -C "$R" -c . | "$W/dock" --root "$W/root" import - busybox:latest >/dev/null
 tar -C "$R" -c . | podman $P import -q - localhost/busybox:latest >/dev/null
 
 D="$W/dock --root $W/root run --rm"
-Q="podman $P run --rm"
+# The machine's hard RLIMIT_NOFILE is below podman's default.
+Q="podman $P run --rm --ulimit nofile=20000:20000 --ulimit nproc=32768:32768"
 hyperfine -N --style basic --runs "$N" --warmup 3 --export-json "$W/hf.json" \
 	-n "dock none" "$D --network none busybox /bin/true" \
 	-n "dock bridge -p" "$D -p 8080:80 busybox /bin/true" \

@@ -5,6 +5,8 @@
 package bridge
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -121,4 +123,24 @@ func DeleteLink(name string) error {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil
+}
+
+// Retire takes the bridge name out of the way before its (slow)
+// deletion: down, and renamed to a name of dock's trash, which it
+// returns, so that a new bridge may take its name at once.
+func Retire(name string) (string, error) {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		return "", fmt.Errorf("bridge %s: %w", name, err)
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	trash := "dkgc-" + hex.EncodeToString(b[:])
+	if err := netlink.LinkSetDown(link); err != nil {
+		return "", fmt.Errorf("set bridge %s down: %w", name, err)
+	}
+	if err := netlink.LinkSetName(link, trash); err != nil {
+		return "", fmt.Errorf("rename bridge %s: %w", name, err)
+	}
+	return trash, nil
 }

@@ -10,6 +10,7 @@ package netstate
 import (
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // State is everything attached now, on this host.
@@ -17,7 +18,8 @@ type State struct {
 	// Boot is the kernel's boot ID when the state was written: state
 	// from another boot describes nothing that still exists.
 	Boot string `json:"boot"`
-	// Networks are the networks with at least one endpoint, by ID.
+	// Networks are the networks whose bridges are up, by ID: with
+	// endpoints, or idle for a moment.
 	Networks map[string]*Network `json:"networks,omitempty"`
 	// Sysctls are the host's values that dock changed, as they were
 	// before, to be put back when the last bridge goes.
@@ -41,6 +43,9 @@ type Network struct {
 	Last []netip.Addr `json:"last,omitempty"`
 	// Endpoints are the attached containers, by container ID.
 	Endpoints map[string]*Endpoint `json:"endpoints,omitempty"`
+	// Idle is when the network lost its last endpoint: it stays up a
+	// moment, for the next container, then goes.
+	Idle time.Time `json:"idle,omitzero"`
 }
 
 // Subnet is a subnet of a network.

@@ -113,10 +113,10 @@ func (s *Store) load() (*State, error) {
 
 // save writes the state through a rename, so that a reader (and a
 // crash) sees the old state or the new, never half of one. Networks
-// without endpoints are dropped: their bridges are gone.
+// without endpoints that are not idle are dropped: nothing holds them up.
 func (s *Store) save(st *State) error {
 	for id, n := range st.Networks {
-		if len(n.Endpoints) == 0 {
+		if len(n.Endpoints) == 0 && n.Idle.IsZero() {
 			delete(st.Networks, id)
 		}
 	}
