@@ -265,6 +265,11 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil && st.Status == StatusPaused {
 			cg.Thaw()
 		}
+		if st.Detached {
+			if err := c.takeBackNetwork(); err != nil {
+				c.e.log.Warn("remove container", "id", c.id[:12], "err", err)
+			}
+		}
 		if err := c.Kill(ctx); err != nil && !errors.Is(err, ErrNotRunning) {
 			return fmt.Errorf("remove container: %w", err)
 		}

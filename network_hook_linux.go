@@ -45,13 +45,32 @@ func runHook(v string) int {
 }
 
 // networkHook adds to a detached container's monitor plan the hook that
-// takes the container's network back at exit.
-func networkHook(p *nsinit.Plan, id string) error {
+// takes the container's network back at exit, while the marker file in
+// its directory exists (takeBackNetwork removes it).
+func networkHook(p *nsinit.Plan, c *Container) error {
 	exe, err := nsinit.ExeFile()
 	if err != nil {
 		return err
 	}
+	marker := c.dir(hookMarker)
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		return err
+	}
 	path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), exe.Fd())
-	p.ExitHook(path, []string{"dock-exit-hook"}, []string{nsinit.HookEnv + "=network " + id})
+	p.ExitHook(path, []string{"dock-exit-hook"}, []string{nsinit.HookEnv + "=network " + c.id}, marker)
 	return nil
+}
+
+// hookMarker is the file whose presence asks the monitor for the hook.
+const hookMarker = "network.hook"
+
+// takeBackNetwork takes a running detached container's network back
+// before the engine kills it (Remove with force), so that its monitor
+// need not start a process to do it: the marker goes first, then the
+// network.
+func (c *Container) takeBackNetwork() error {
+	if err := os.Remove(c.dir(hookMarker)); err != nil {
+		return nil // no hook asked for: nothing of ours to take back
+	}
+	return teardownNetwork(c.id)
 }

@@ -90,7 +90,7 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 		}
 	}
 	if s.net.attached {
-		if err := networkHook(head, c.id); err != nil {
+		if err := networkHook(head, c); err != nil {
 			return nil, err
 		}
 	}

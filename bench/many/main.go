@@ -194,10 +194,23 @@ func resolveOthers(ctx context.Context, containers []*dock.Container, network st
 	fmt.Printf("name lookups: %d of %d failed, in %.2f s\n", failed, asked, time.Since(t0).Seconds())
 }
 
-// realNetns reports whether this process is in PID 1's network namespace:
-// most likely the machine's own.
+// realNetns reports whether this process may be in the machine's own
+// network namespace: PID 1's, when that can be read, or else one with a
+// default route (a namespace made by unshare has none).
 func realNetns() bool {
 	self, err1 := os.Readlink("/proc/self/ns/net")
 	init, err2 := os.Readlink("/proc/1/ns/net")
-	return err1 != nil || err2 != nil || self == init
+	if err1 == nil && err2 == nil {
+		return self == init
+	}
+	routes, err := os.ReadFile("/proc/thread-self/net/route")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(routes), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 2 && f[1] == "00000000" {
+			return true
+		}
+	}
+	return false
 }

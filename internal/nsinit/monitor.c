@@ -295,9 +295,12 @@ static void auto_remove(void)
 // does not matter), to take back what the container held outside itself:
 // its network. It waits for it, so that what the hook frees (published
 // ports' rules) is gone before the held descriptors close.
+// The hook runs only while the file at marker exists: an engine that
+// takes the network back itself (Remove of a running container) removes
+// it first, and no process is started for nothing.
 static struct {
 	int fd;
-	char **argv, **env;
+	char **argv, **env, *marker;
 } hook = {.fd = -1};
 
 void dock_op_exit_hook(struct field *f)
@@ -307,11 +310,12 @@ void dock_op_exit_hook(struct field *f)
 		dock_fail(1, errno, "open %s", f[0].p);
 	hook.argv = dock_split(&f[1]);
 	hook.env = dock_split(&f[2]);
+	hook.marker = field_dup(&f[3]);
 }
 
 static void run_exit_hook(void)
 {
-	if (hook.fd < 0)
+	if (hook.fd < 0 || (*hook.marker && access(hook.marker, F_OK) < 0))
 		return;
 	pid_t pid = fork();
 	if (pid == 0) {

@@ -85,7 +85,7 @@ const (
 	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
 	opNext              Op = 34 // read the next part of the plan from the socket
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
-	opExitHook          Op = 36 // path, argv, env: what the monitor runs once the exit is recorded
+	opExitHook          Op = 36 // path, argv, env, marker: what the monitor runs when the container exits
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 )
 
@@ -317,10 +317,11 @@ func (p *Plan) Stdio(tty bool) {
 func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
 
 // ExitHook makes the monitor run the binary at path (opened now, run
-// later) with argv and env, and wait for it, once it has recorded the
-// container's exit; before AutoRemove.
-func (p *Plan) ExitHook(path string, argv, env []string) {
-	p.op(opExitHook, []byte(path), strs(argv), strs(env))
+// later) with argv and env, and wait for it (at most 10 s), when the
+// container has exited, before it records the exit; only if the file at
+// marker still exists then (an empty marker: always).
+func (p *Plan) ExitHook(path string, argv, env []string, marker string) {
+	p.op(opExitHook, []byte(path), strs(argv), strs(env), []byte(marker))
 }
 
 // Hold makes the monitor take n descriptors, which Conn.SendFiles sends
