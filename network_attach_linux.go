@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-dock/dock/internal/bridge"
@@ -437,8 +436,8 @@ func (t *netChange) settle() error {
 		}
 	}
 	err := firewall.Update(t.rules, rulesetOf(t.st))
-	if len(idle) > 0 {
-		releaseNetworks(idle)
+	if len(idle) > 0 && !procstat.Alive(t.st.Collector, t.st.CollectorStart) {
+		t.st.Collector, t.st.CollectorStart = startCollector()
 	}
 	return err
 }
@@ -598,34 +597,62 @@ func reloadNetworks() error {
 	})
 }
 
-// releaseNetworks has the networks of ids taken down after bridgeLinger,
-// by a process of its own (the hook mode "gc"): this one may be gone by
-// then, and a bridge's deletion takes the kernel tens of milliseconds
-// (RCU grace periods), which no exit should wait for. Without a process,
-// they stay up until the next change finds them idle.
-func releaseNetworks(ids []string) {
-	spawnHook("gc " + strings.Join(ids, " "))
+// startCollector starts the host's network collector (this program in
+// the hook mode "gc", in its own session), which takes idle networks
+// down after bridgeLinger: this process may be gone by then, and a
+// bridge's deletion takes the kernel tens of milliseconds (RCU grace
+// periods), which no exit should wait for. One runs at a time, recorded
+// in the state, so that `run --rm` in a loop starts one, not one a run.
+// Without it, idle networks stay up until one starts.
+func startCollector() (pid int, start uint64) {
+	cmd, err := spawnHook("gc")
+	if err != nil {
+		return 0, 0
+	}
+	start, _ = procstat.StartTime(cmd.Process.Pid)
+	return cmd.Process.Pid, start
 }
 
 // bridgeLinger is how long an idle network stays up.
 const bridgeLinger = time.Second
 
-// collectNetworks is the hook mode "gc": after bridgeLinger, it takes
-// down the networks of ids that are still idle. Under the lock it only
-// retires their bridges (down, renamed); the slow deletion comes after,
-// so no engine waits for it.
-func collectNetworks(ids []string) error {
-	time.Sleep(bridgeLinger)
-	var retired []string
-	err := netStore.Update(func(st *netstate.State) error {
-		var err error
-		retired, err = newNetChange(st).collect(ids)
-		return err
-	})
-	for _, name := range retired {
-		err = errors.Join(err, bridge.Delete(name))
+// runCollector is the hook mode "gc": it takes down the networks idle
+// for bridgeLinger, and sleeps until the next one is due, until none is
+// idle. Under the lock it only retires their bridges (down, renamed);
+// the slow deletion comes after, so no engine waits for it.
+func runCollector() error {
+	var errs []error
+	for wait := bridgeLinger; wait > 0; {
+		time.Sleep(wait)
+		var retired []string
+		err := netStore.Update(func(st *netstate.State) error {
+			var ids []string
+			for id := range st.Networks {
+				ids = append(ids, id)
+			}
+			var err error
+			retired, err = newNetChange(st).collect(ids)
+			// The next network due, if any; none: this collector is done.
+			wait = 0
+			for _, n := range st.Networks {
+				if !n.Idle.IsZero() && len(n.Endpoints) == 0 {
+					due := max(time.Until(n.Idle.Add(bridgeLinger)), 10*time.Millisecond)
+					if wait == 0 || due < wait {
+						wait = due
+					}
+				}
+			}
+			if wait == 0 && st.Collector == os.Getpid() {
+				st.Collector, st.CollectorStart = 0, 0
+			}
+			return err
+		})
+		errs = append(errs, err)
+		for _, name := range retired {
+			errs = append(errs, bridge.Delete(name))
+		}
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 // takeDownNetwork takes the network down at once if it is idle (its

@@ -27,7 +27,7 @@ func runHook(v string) int {
 	case "dns":
 		return runDNSDaemon(os.NewFile(4, "ready"))
 	case "gc":
-		if err := collectNetworks(strings.Fields(id)); err != nil {
+		if err := runCollector(); err != nil {
 			fmt.Fprintln(os.Stderr, "dock:", err)
 			return 1
 		}

@@ -24,6 +24,10 @@ type State struct {
 	// Sysctls are the host's values that dock changed, as they were
 	// before, to be put back when the last bridge goes.
 	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// Collector and CollectorStart name the process that takes idle
+	// networks down (one per host).
+	Collector      int    `json:"collector,omitempty"`
+	CollectorStart uint64 `json:"collectorStart,omitempty"`
 }
 
 // Network is a network whose bridge is up.

@@ -120,7 +120,7 @@ func (s *Store) save(st *State) error {
 			delete(st.Networks, id)
 		}
 	}
-	if len(st.Networks) == 0 && len(st.Sysctls) == 0 {
+	if len(st.Networks) == 0 && len(st.Sysctls) == 0 && st.Collector == 0 {
 		if err := os.Remove(s.File()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("network state: %w", err)
 		}
