@@ -133,6 +133,13 @@ func TestRunProcessConfig(t *testing.T) {
 	}
 }
 
+// TestRunNoneNetwork: the none network has loopback, up (Docker's).
+func TestRunNoneNetwork(t *testing.T) {
+	e := testEngine(t)
+	out := sh(t, e, Config{}, `ls /sys/class/net; ip -o link show lo | grep -o '<[A-Z_,]*>'; (nc -l -p 7000 & sleep 0.2; echo hi | nc -w 2 127.0.0.1 7000) 2>&1 | grep -c "can't connect" || true`)
+	assert.Equal(t, "lo\n<LOOPBACK,UP,LOWER_UP>\n0\n", out)
+}
+
 func TestRunHostNetwork(t *testing.T) {
 	e := testEngine(t)
 	nettest.Internet(t) // a link besides lo

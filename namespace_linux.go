@@ -76,10 +76,13 @@ func initPlan(l *launch) *nsinit.Plan { return rootPlan(l).Append(restPlan(l)) }
 func rootPlan(l *launch) *nsinit.Plan {
 	cfg := &l.rec.Config
 	p := new(nsinit.Plan)
-	if l.netns != "" {
+	switch {
+	case l.netns != "":
 		// First: sysfs, mounted below, shows the devices of the
 		// namespace its mounter is in.
 		p.Setns(l.netns, unix.CLONE_NEWNET)
+	case modeOf(l.rec.Config.Network) != netHost:
+		p.Loopback() // the namespace the init was cloned with
 	}
 	p.Mount(0, "", "/", "", unix.MS_SLAVE|unix.MS_REC, "")
 

@@ -154,7 +154,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_UNSHARE] = 1, [OP_MONITOR] = 7, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
 		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 1, [OP_NULL_STDIO] = 1,
-		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1,
+		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		dock_fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -214,6 +214,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_NULL_STDIO: dock_op_null_stdio(f); break;
 	case OP_EXIT_HOOK: dock_op_exit_hook(f); break;
 	case OP_HOLD: dock_op_hold(f); break;
+	case OP_LOOPBACK: dock_op_loopback(); break;
 	case OP_OPEN_USERNS:
 		if ((dock_userns_fd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
 			dock_fail(1, errno, "open %s", f[0].p);

@@ -87,6 +87,7 @@ const (
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
 	opExitHook          Op = 36 // path, argv, env, marker: what the monitor runs when the container exits
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
+	opLoopback          Op = 38 // bring lo up
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -323,6 +324,10 @@ func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
 func (p *Plan) ExitHook(path string, argv, env []string, marker string) {
 	p.op(opExitHook, []byte(path), strs(argv), strs(env), []byte(marker))
 }
+
+// Loopback brings up the loopback interface of the process's network
+// namespace.
+func (p *Plan) Loopback() { p.op(opLoopback) }
 
 // Hold makes the monitor take n descriptors, which Conn.SendFiles sends
 // after the plan, and keep them open until it exits.
