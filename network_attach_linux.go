@@ -32,21 +32,33 @@ import (
 
 // netSetup is what a start made for the container's network.
 type netSetup struct {
-	ns *bridge.Namespace // the namespace the init joins, until it has
-	// join is the path the init opens to join its namespace.
+	// join is the namespace the init joins (container:NAME).
 	join string
-	// ports hold the published host ports: the engine's until the
-	// container ends (attached) or the monitor has them (detached).
-	ports     []*os.File
+	// On bridge networks: the container, its networks, and what
+	// prepareNetwork reserved: the host ports (the engine's until the
+	// container ends when attached, the monitor's when detached) and
+	// their mappings.
 	container string
+	eps       []endpointConfig
+	defs      []*Network
+	ports     []*os.File
+	published []netstate.Port
+	// ns is the init's namespace while the engine configures it.
+	ns *bridge.Namespace
 	// attached: the container's endpoints are in the state, to take
 	// back if the start fails.
 	attached bool
 }
 
-// setupNetwork prepares the container's network namespace, when it does
-// not simply keep the one it is cloned with (none) or the host's.
-func (c *Container) setupNetwork(rec *containerRecord) (*netSetup, error) {
+// bridged reports whether the container joins bridge networks.
+func (s *netSetup) bridged() bool { return len(s.eps) > 0 }
+
+// prepareNetwork makes what must come before the container's init: the
+// path of the namespace it joins (container:NAME), or, on bridge
+// networks, the host ports it publishes, held first, so that one in use
+// fails the start before anything runs, with Docker's message. The rest
+// (attach) is made in the init's own namespace once it exists.
+func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 	switch modeOf(rec.Config.Network) {
 	case netContainer:
 		path, err := c.e.sharedNetns(rec.Config.Network)
@@ -55,7 +67,20 @@ func (c *Container) setupNetwork(rec *containerRecord) (*netSetup, error) {
 		}
 		return &netSetup{join: path}, nil
 	case netBridge:
-		return c.attachNetworks(rec)
+		eps, err := c.networks(rec)
+		if err != nil || len(eps) == 0 {
+			return &netSetup{}, err // none left (Disconnect): loopback only
+		}
+		s := &netSetup{container: rec.ID, eps: eps, defs: make([]*Network, len(eps))}
+		for i, ep := range eps {
+			if s.defs[i], err = c.e.networkByID(ep.Network); err != nil {
+				return nil, err
+			}
+		}
+		if s.ports, s.published, err = reservePorts(rec, s.defs[0]); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	return &netSetup{}, nil
 }
@@ -136,59 +161,32 @@ func (e *Engine) sharedNetns(network string) (string, error) {
 	return "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", nil
 }
 
-// attachNetworks makes the container's namespace and joins it to each of
-// its networks, under the host-wide lock.
-func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr error) {
-	eps, err := c.networks(rec)
+// attach joins the namespace of the container's init (pid), which waits
+// for its plan, to each of its networks, under the host-wide lock.
+func (s *netSetup) attach(c *Container, rec *containerRecord, pid int) error {
+	ns, err := bridge.OpenNamespace(fmt.Sprintf("/proc/%d/ns/net", pid), true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(eps) == 0 {
-		return &netSetup{}, nil // disconnected from all: loopback only
-	}
-	defs := make([]*Network, len(eps))
-	for i, ep := range eps {
-		n, err := c.e.networkByID(ep.Network)
-		if err != nil {
-			return nil, err
-		}
-		defs[i] = n
-	}
-	// The host ports first: one in use fails the start before anything
-	// changes, with Docker's message.
-	files, ports, err := reservePorts(rec, defs[0])
-	if err != nil {
-		return nil, err
-	}
-	ns, err := bridge.NewNamespace()
-	if err != nil {
-		closeAll(files)
-		return nil, err
-	}
-	setup := &netSetup{ns: ns, container: rec.ID, ports: files,
-		join: fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), ns.File.Fd())}
-	defer func() {
-		if retErr != nil {
-			setup.finish(false, false)
-		}
-	}()
+	s.ns = ns
 	owner, _ := procstat.StartTime(os.Getpid())
 	etc := &etcNet{}
 	err = netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
-		for i, def := range defs {
+		ports := s.published
+		for i, def := range s.defs {
 			if i > 0 {
 				ports = nil // published on the first network only
 			}
-			if err := t.attach(ns, rec, eps[i], "eth"+strconv.Itoa(i), def, os.Getpid(), owner, ports); err != nil {
+			if err := t.attach(ns, rec, s.eps[i], "eth"+strconv.Itoa(i), def, os.Getpid(), owner, ports); err != nil {
 				t.undo()
 				return err
 			}
 		}
-		first := st.Networks[defs[0].ID]
+		first := st.Networks[s.defs[0].ID]
 		etc.addrs = first.Endpoints[rec.ID].Addrs
-		etc.embedded = slices.ContainsFunc(defs, func(d *Network) bool { return !d.Predefined() })
-		t.forgetUDP(ports)
+		etc.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
+		t.forgetUDP(s.published)
 		for _, sub := range first.Subnets {
 			if sub.Gateway.Is4() {
 				etc.gateway = sub.Gateway
@@ -197,18 +195,15 @@ func (c *Container) attachNetworks(rec *containerRecord) (_ *netSetup, retErr er
 		return t.settle()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("network: %w", err)
+		return fmt.Errorf("network: %w", err)
 	}
-	setup.attached = true
+	s.attached = true
 	if etc.embedded {
 		if err := serveNames(ns, rec.ID); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := writeEtcFiles(c.dir(), rec, etc); err != nil {
-		return nil, err
-	}
-	return setup, nil
+	return writeEtcFiles(c.dir(), rec, etc)
 }
 
 // bridgeName is the name of a network's bridge: the option Docker has for
@@ -535,7 +530,7 @@ func (t *netChange) forgetUDP(ports []netstate.Port) {
 // attachLive joins a running container (its init is pid) to one more
 // network (Connect).
 func (c *Container) attachLive(rec *containerRecord, def *Network, want endpointConfig, pid int) error {
-	ns, err := bridge.OpenNamespace(fmt.Sprintf("/proc/%d/ns/net", pid))
+	ns, err := bridge.OpenNamespace(fmt.Sprintf("/proc/%d/ns/net", pid), false)
 	if err != nil {
 		return err
 	}

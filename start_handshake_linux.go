@@ -41,6 +41,9 @@ func (s *starting) handshake(ctx context.Context) error {
 	if testHookPlan != nil {
 		plan = testHookPlan(plan)
 	}
+	if err := s.waitNetwork(); err != nil {
+		return err
+	}
 	if err := s.conn.Send(ctx, plan); err != nil {
 		return err
 	}
@@ -63,6 +66,10 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 		p, err := s.monitorPlan()
 		return p, func(pid int) error {
 			s.p.pid = pid
+			if s.net.bridged() {
+				// The init waits for its go-ahead: its namespace first.
+				return s.net.attach(s.c, s.rec, pid)
+			}
 			return nil
 		}, err
 	default:
@@ -89,7 +96,7 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 			head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
 		}
 	}
-	if s.net.attached {
+	if s.net.bridged() {
 		if err := networkHook(head, c); err != nil {
 			return nil, err
 		}

@@ -74,7 +74,9 @@ type starting struct {
 	pre   *prespawnedInit // init, when it is the prespawned one
 	conn  *nsinit.Conn    // the engine's end of the init's sync socket
 	cgfd  int             // the cgroup the init was born in, or -1
-	net   *netSetup       // the network namespace it joins
+	net   *netSetup       // its network
+	// netDone waits for the attached init's network (attachNetwork).
+	netDone func() error
 }
 
 // startInit runs the phases of a start: prepare (the cgroup, and what the
@@ -108,30 +110,31 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	// The network is made while the init is spawned: the init needs it
-	// only when it reads its plan.
-	netReady := s.setupNetwork()
+	if s.net, err = c.prepareNetwork(rec); err != nil {
+		return err
+	}
+	s.l.netns = s.net.join
 	defer func() {
-		if s.net != nil {
-			s.net.finish(retErr == nil, detached)
-		}
+		s.waitNetwork()
+		s.net.finish(retErr == nil, detached)
 	}()
 	if s.l.userns {
 		holder, err := s.holdUserns(ctx)
 		if err != nil {
-			netReady()
 			return err
 		}
 		// Once the init has started, it holds the namespace itself.
 		defer holder.Close()
 	}
 	if err := s.spawn(); err != nil {
-		netReady()
 		return err
 	}
 	defer s.closeEnds()
-	if err := netReady(); err != nil {
-		return s.abort(ctx, err)
+	if s.net.bridged() && !detached {
+		// The init's namespace is configured while it starts: it needs
+		// it only when it runs its process (the plan's last part waits).
+		// A detached init's is configured when its monitor reports it.
+		s.attachNetwork(s.p.pid)
 	}
 	if err := s.handshake(ctx); err != nil {
 		return s.abort(ctx, err)
@@ -139,22 +142,20 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	return s.commit(ctx)
 }
 
-// setupNetwork makes the container's network in the background; the
-// function it returns waits for it, and gives the init its namespace.
-func (s *starting) setupNetwork() (wait func() error) {
+// attachNetwork configures the namespace of the init (pid) in the
+// background; waitNetwork waits for it.
+func (s *starting) attachNetwork(pid int) {
 	done := make(chan error, 1)
-	go func() {
-		n, err := s.c.setupNetwork(s.rec)
-		s.net = n
-		done <- err
-	}()
-	return sync.OnceValue(func() error {
-		err := <-done
-		if s.net != nil {
-			s.l.netns = s.net.join
-		}
-		return err
-	})
+	go func() { done <- s.net.attach(s.c, s.rec, pid) }()
+	s.netDone = sync.OnceValue(func() error { return <-done })
+}
+
+// waitNetwork waits for attachNetwork, if it was started.
+func (s *starting) waitNetwork() error {
+	if s.netDone == nil {
+		return nil
+	}
+	return s.netDone()
 }
 
 // lockStart allows one start at a time: a second concurrent Start (in any

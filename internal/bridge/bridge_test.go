@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -30,10 +31,7 @@ func TestAttach(t *testing.T) {
 	}
 	var nss []*Namespace
 	for i, ip := range []string{"10.77.0.2/24", "10.77.0.3/24"} {
-		ns, err := NewNamespace()
-		if err != nil {
-			t.Fatal(err)
-		}
+		ns := openFresh(t)
 		nss = append(nss, ns)
 		l := Link{Bridge: "br-test", Host: "vdtest" + string(rune('a'+i)), Name: "eth0",
 			MAC:      net.HardwareAddr{2, 0x42, 10, 77, 0, byte(2 + i)},
@@ -110,12 +108,21 @@ func TestAttach(t *testing.T) {
 
 func TestEnsureRefusesOtherLink(t *testing.T) {
 	nettest.Require(t)
-	ns, err := NewNamespace()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := openFresh(t)
 	defer ns.Close()
 	if err := Ensure("lo", nil); err == nil {
 		t.Error("Ensure(lo) succeeded")
 	}
+}
+
+// openFresh opens a new network namespace as an init's would be: the
+// Namespace holds it alone.
+func openFresh(t *testing.T) *Namespace {
+	f := nettest.NewNetNS(t)
+	ns, err := OpenNamespace(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), true)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }

@@ -24,63 +24,6 @@ type Namespace struct {
 	fresh bool
 }
 
-// NewNamespace makes a network namespace with lo up. The thread that
-// makes it goes back to its own namespace afterwards; if it cannot, it
-// stays locked and dies with its goroutine, so no other goroutine ever
-// runs in the new namespace by accident.
-func NewNamespace() (*Namespace, error) {
-	type result struct {
-		ns  *Namespace
-		err error
-	}
-	c := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		if err != nil {
-			runtime.UnlockOSThread()
-			c <- result{nil, err}
-			return
-		}
-		defer home.Close()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			c <- result{nil, fmt.Errorf("unshare network namespace: %w", err)}
-			return
-		}
-		ns, err := newNamespaceHere()
-		if serr := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); serr != nil {
-			c <- result{nil, errors.Join(err, fmt.Errorf("back to the host's network namespace: %w", serr))}
-			return // locked: the thread dies
-		}
-		runtime.UnlockOSThread()
-		c <- result{ns, err}
-	}()
-	r := <-c
-	return r.ns, r.err
-}
-
-// newNamespaceHere is the calling thread's namespace, with lo up.
-func newNamespaceHere() (*Namespace, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		return nil, err
-	}
-	// A netlink socket belongs to the namespace it is made in, whatever
-	// thread uses it later.
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err == nil {
-		if err = setUp(h, "lo"); err != nil {
-			h.Close()
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &Namespace{File: f, h: h, fresh: true}, nil
-}
-
 // Close drops the handle and the namespace's file; the namespace goes
 // once nothing else holds it, and the veths in it with it.
 func (ns *Namespace) Close() error {
@@ -201,9 +144,10 @@ func (ns *Namespace) Detach(name string) error {
 	return ns.h.LinkDel(link)
 }
 
-// OpenNamespace opens the network namespace at path (a running
-// container's /proc/PID/ns/net) to attach or detach links.
-func OpenNamespace(path string) (*Namespace, error) {
+// OpenNamespace opens the network namespace at path (/proc/PID/ns/net
+// of a container's init) to attach or detach links. fresh says that it
+// was just made and has no link but lo (an init that waits for its plan).
+func OpenNamespace(path string, fresh bool) (*Namespace, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open network namespace: %w", err)
@@ -213,7 +157,18 @@ func OpenNamespace(path string) (*Namespace, error) {
 		f.Close()
 		return nil, fmt.Errorf("netlink in %s: %w", path, err)
 	}
-	return &Namespace{File: f, h: h}, nil
+	if fresh {
+		// lo (index 1 in a new namespace) up now: the name server's
+		// sockets are bound to 127.0.0.11 before the init runs.
+		attrs := netlink.NewLinkAttrs()
+		attrs.Index, attrs.Name = 1, "lo"
+		if err := h.LinkSetUp(&netlink.Device{LinkAttrs: attrs}); err != nil {
+			h.Close()
+			f.Close()
+			return nil, fmt.Errorf("set lo up: %w", err)
+		}
+	}
+	return &Namespace{File: f, h: h, fresh: fresh}, nil
 }
 
 // Do runs fn on a thread in the namespace: sockets fn opens belong to
