@@ -78,19 +78,9 @@ func networkConnect(ctx context.Context, c *cli, args []string) error {
 		}
 		opts = append(opts, dock.ConnectIP(a.value))
 	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	if err := findNetwork(ctx, e, args[0]); err != nil {
-		return err
-	}
-	ct, err := e.Container(args[1])
-	if err != nil {
-		return err
-	}
-	return ct.Connect(ctx, args[0], opts...)
+	return onNetworkContainer(ctx, c, args[0], args[1], func(ct *dock.Container) error {
+		return ct.Connect(ctx, args[0], opts...)
+	})
 }
 
 // networkDisconnect is docker network disconnect. -f is accepted and
@@ -107,19 +97,27 @@ func networkDisconnect(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("network disconnect", args, 2, 2); err != nil {
 		return err
 	}
+	return onNetworkContainer(ctx, c, args[0], args[1], func(ct *dock.Container) error {
+		return ct.Disconnect(ctx, args[0])
+	})
+}
+
+// onNetworkContainer runs fn on the container ctRef once the network
+// netRef is known to exist (docker's order of errors).
+func onNetworkContainer(ctx context.Context, c *cli, netRef, ctRef string, fn func(*dock.Container) error) error {
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	if err := findNetwork(ctx, e, args[0]); err != nil {
+	if err := findNetwork(ctx, e, netRef); err != nil {
 		return err
 	}
-	ct, err := e.Container(args[1])
+	ct, err := e.Container(ctRef)
 	if err != nil {
 		return err
 	}
-	return ct.Disconnect(ctx, args[0])
+	return fn(ct)
 }
 
 // findNetwork checks that a network reference (name, ID or ID prefix)
