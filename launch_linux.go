@@ -39,10 +39,8 @@ type launch struct {
 	// stderr) that the process gets on the container's own /dev/null:
 	// the engine or the monitor opened the host's for them.
 	nullStdio uint64
-	// netns is the network namespace the init joins first, when it
-	// does not keep the one it was cloned with: a bridge network's,
-	// made and configured by the engine (as /proc/PID/fd/N of the
-	// engine's descriptor), or another container's.
+	// netns is the network namespace the init joins first instead of
+	// the one it was cloned with: another container's (container:NAME).
 	netns string
 }
 

@@ -22,10 +22,10 @@ import (
 )
 
 // The second and third tiers of networks (network.go has the first): at
-// start, a container on bridge networks gets a network namespace made
-// here, its addresses from the host-wide state, a veth on each bridge
-// (made with its first container) and its ports in the nftables table;
-// the init then joins the namespace. When the container ends, whoever
+// start, the network namespace that a bridge container's init is cloned
+// with gets, while the init waits for its plan, its addresses from the
+// host-wide state, a veth on each bridge (made with its first container)
+// and its ports in the nftables table. When the container ends, whoever
 // sees it (the engine for an attached container, the monitor's hook for
 // a detached one, or the next network operation after a kill -9) takes
 // it all back.
@@ -85,9 +85,9 @@ func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 	return &netSetup{}, nil
 }
 
-// finish ends what the start made: the namespace's file (the init holds
-// the namespace now, or the start failed) and, when the start failed,
-// the endpoints.
+// finish ends what the start made: the handle on the init's namespace
+// and, when the start failed, the endpoints and the held ports (which a
+// detached container's monitor holds now in their stead).
 func (s *netSetup) finish(started, detached bool) {
 	if s.ns != nil {
 		s.ns.Close()
