@@ -625,3 +625,14 @@ func mustNetwork(t *testing.T, e *Engine, name string) *Network {
 	require.NoError(t, err)
 	return n
 }
+
+// TestBridgeUserNamespace: a container in a user namespace on the bridge
+// gets its address and its way out.
+func TestBridgeUserNamespace(t *testing.T) {
+	nettest.Require(t)
+	nettest.Internet(t)
+	e := testEngine(t)
+	maps := []IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	got := sh(t, e, Config{Network: "bridge", UIDMap: maps, GIDMap: maps}, `id -u; ip -4 -o addr show eth0 | awk '{print $4}'; `+echoPeer)
+	assert.Regexp(t, `^0\n172\.1[78]\.0\.\d+/16\n203\.0\.113\.2:\d+\n$`, got)
+}
