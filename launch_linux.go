@@ -40,8 +40,11 @@ type launch struct {
 	// the engine or the monitor opened the host's for them.
 	nullStdio uint64
 	// netns is the network namespace the init joins first instead of
-	// the one it was cloned with: another container's (container:NAME).
-	netns string
+	// the one it was cloned with: another container's (container:NAME),
+	// whose hostname and /etc files (etcDir) the container takes too.
+	netns    string
+	etcDir   string
+	hostname string
 }
 
 // prepareLaunch resolves what the init needs: identity, profile, cgroup.

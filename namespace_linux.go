@@ -148,8 +148,12 @@ func restPlan(l *launch) *nsinit.Plan {
 		}
 		p.Remount("/sys/fs/cgroup", cgFlags)
 	}
+	etc := l.dir
+	if l.etcDir != "" {
+		etc = l.etcDir
+	}
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
-		p.Mount(inRoot|mkfile, filepath.Join(l.dir, f), "/etc/"+f, "", unix.MS_BIND, "")
+		p.Mount(inRoot|mkfile, filepath.Join(etc, f), "/etc/"+f, "", unix.MS_BIND, "")
 	}
 	for _, m := range sortedMounts(cfg.Mounts) {
 		addMount(p, l, m)
@@ -167,7 +171,11 @@ func restPlan(l *launch) *nsinit.Plan {
 			p.Readonly(r)
 		}
 	}
-	p.Hostname(l.rec.Hostname)
+	if l.hostname != "" {
+		p.Hostname(l.hostname)
+	} else {
+		p.Hostname(l.rec.Hostname)
+	}
 	addProcess(p, l, l.rec.Process, cfg.Init)
 	return p
 }

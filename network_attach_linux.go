@@ -32,8 +32,13 @@ import (
 
 // netSetup is what a start made for the container's network.
 type netSetup struct {
-	// join is the namespace the init joins (container:NAME).
-	join string
+	// join is the namespace the init joins (container:NAME), etcDir
+	// the directory of the hostname, hosts and resolv.conf files bound
+	// in the container, and hostname its hostname: the other
+	// container's.
+	join     string
+	etcDir   string
+	hostname string
 	// On bridge networks: the container, its networks, and what
 	// prepareNetwork reserved: the host ports (the engine's until the
 	// container ends when attached, the monitor's when detached) and
@@ -61,11 +66,7 @@ func (s *netSetup) bridged() bool { return len(s.eps) > 0 }
 func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 	switch modeOf(rec.Config.Network) {
 	case netContainer:
-		path, err := c.e.sharedNetns(rec.Config.Network)
-		if err != nil {
-			return nil, err
-		}
-		return &netSetup{join: path}, nil
+		return c.e.sharedNetwork(rec.Config.Network)
 	case netBridge:
 		eps, err := c.networks(rec)
 		if err != nil || len(eps) == 0 {
@@ -143,22 +144,27 @@ func reservePorts(rec *containerRecord, def *Network) ([]*os.File, []netstate.Po
 	return files, ports, nil
 }
 
-// sharedNetns is the network namespace of the running container that
-// network ("container:NAME") names.
-func (e *Engine) sharedNetns(network string) (string, error) {
+// sharedNetwork is what a container on network ("container:NAME") takes
+// from that running container, as Docker does: its network namespace,
+// and its hostname, hosts and resolv.conf files.
+func (e *Engine) sharedNetwork(network string) (*netSetup, error) {
 	name := network[len("container:"):]
 	other, err := e.Container(name)
 	if err != nil {
-		return "", fmt.Errorf("network %s: %w", network, err)
+		return nil, fmt.Errorf("network %s: %w", network, err)
 	}
 	st, err := other.State(context.Background())
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if st.Status != StatusRunning && st.Status != StatusPaused {
-		return "", fmt.Errorf("cannot join network of a non running container: %s: %w", name, ErrNotRunning)
+		return nil, fmt.Errorf("cannot join network of a non running container: %s: %w", name, ErrNotRunning)
 	}
-	return "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", nil
+	rec, err := other.record()
+	if err != nil {
+		return nil, err
+	}
+	return &netSetup{join: "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", etcDir: other.dir(), hostname: rec.Hostname}, nil
 }
 
 // attach joins the namespace of the container's init (pid), which waits

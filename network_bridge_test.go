@@ -367,9 +367,10 @@ func TestBridgeContainerNetwork(t *testing.T) {
 	nettest.Require(t)
 	e := testEngine(t)
 	ctx := context.Background()
-	srv := startDetached(t, e, Config{Name: "srv", Network: "bridge", Cmd: []string{"sh", "-c", helloServer}})
-	got := sh(t, e, Config{Network: "container:srv"}, `ip -o -4 addr show eth0 | awk '{print $4}'; nc -w 2 127.0.0.1 80`)
-	assert.Equal(t, "172.17.0.2/16\nhello\n", got)
+	srv := startDetached(t, e, Config{Name: "srv", Network: "bridge", Hostname: "srvhost", Cmd: []string{"sh", "-c", helloServer}})
+	// Its namespace, and its hostname and /etc files, as in Docker.
+	got := sh(t, e, Config{Network: "container:srv"}, `ip -o -4 addr show eth0 | awk '{print $4}'; nc -w 2 127.0.0.1 80; hostname; cat /etc/hostname; grep srvhost /etc/hosts`)
+	assert.Equal(t, "172.17.0.2/16\nhello\nsrvhost\nsrvhost\n172.17.0.2\tsrvhost\n", got)
 	_, err := e.Create(ctx, Config{Image: "busybox", Network: "container:srv", Ports: []PortMapping{{ContainerPort: 80}}})
 	assert.ErrorIs(t, err, ErrInvalid)
 	require.NoError(t, srv.Stop(ctx, time.Second))

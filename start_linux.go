@@ -113,7 +113,7 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	if s.net, err = c.prepareNetwork(rec); err != nil {
 		return err
 	}
-	s.l.netns = s.net.join
+	s.l.netns, s.l.etcDir, s.l.hostname = s.net.join, s.net.etcDir, s.net.hostname
 	defer func() {
 		s.waitNetwork()
 		s.net.finish(retErr == nil, detached)
