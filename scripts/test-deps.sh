@@ -7,7 +7,9 @@
 # tests also check interop with skopeo, umoci, runc, podman and buildah
 # (which also builds the Dockerfiles that TestBuildInterop compares), and
 # talk to the real CNCF registry (docker-registry, with htpasswd from
-# apache2-utils). Run as root (make test and make demo do).
+# apache2-utils); the network tests compare what dock made with what `ip`
+# (iproute2) and `nft` (nftables; its service is never started: it would
+# flush the ruleset) see. Run as root (make test and make demo do).
 set -eu
 demo=false
 [ "${1:-}" = --demo ] && demo=true
@@ -26,6 +28,8 @@ if ! $demo; then
 	command -v buildah >/dev/null 2>&1 || need="$need buildah"
 	[ -x /usr/bin/docker-registry ] || need="$need docker-registry"
 	command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
+	command -v ip >/dev/null 2>&1 || need="$need iproute2"
+	command -v nft >/dev/null 2>&1 || need="$need nftables"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
