@@ -211,11 +211,6 @@ func defaultMAC(a netip.Addr) net.HardwareAddr {
 	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
 }
 
-// errNetworkMode is the error of a call that needs a bridge network.
-func errNetworkMode(mode string) error {
-	return fmt.Errorf("container's network mode is %q: %w", mode, ErrInvalid)
-}
-
 // exposedPorts merges the image's EXPOSE keys ("80/tcp") with the
 // container's own, without duplicates.
 func exposedPorts(image map[string]struct{}, extra []Port) ([]Port, error) {

@@ -31,17 +31,6 @@ func (ns *Namespace) Close() error {
 	return ns.File.Close()
 }
 
-func setUp(h *netlink.Handle, name string) error {
-	l, err := h.LinkByName(name)
-	if err != nil {
-		return fmt.Errorf("find %s: %w", name, err)
-	}
-	if err := h.LinkSetUp(l); err != nil {
-		return fmt.Errorf("set %s up: %w", name, err)
-	}
-	return nil
-}
-
 // Link is a container's link to a bridge.
 type Link struct {
 	Bridge string // the bridge the host's end joins
