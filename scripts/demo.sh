@@ -20,5 +20,8 @@ if [ -z "$(bin/dock --root "$root" images -q busybox:latest)" ]; then
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 	tar -C "$rootfs" -c . | bin/dock --root "$root" import - busybox:latest >/dev/null
 fi
-echo "demo: bin/dock --root $root run --rm busybox ..."
-exec bin/dock --root "$root" run --rm busybox sh -c 'echo "hello from $(hostname), PID $$"; cat /proc/self/status | grep -E "^(CapEff|NoNewPrivs|Seccomp):"'
+# --network none: the demo changes nothing on the host's network (the
+# CLI's default, as docker's, is the bridge: a dock0 bridge, nftables
+# rules and IP forwarding while it runs).
+echo "demo: bin/dock --root $root run --rm --network none busybox ..."
+exec bin/dock --root "$root" run --rm --network none busybox sh -c 'echo "hello from $(hostname), PID $$"; cat /proc/self/status | grep -E "^(CapEff|NoNewPrivs|Seccomp):"'
