@@ -8,7 +8,10 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/go-dock/dock/internal/netstate"
 )
 
 // Container returns a handle on the container with the given ID, unique ID
@@ -139,6 +142,12 @@ func (e *Engine) mountPoints(ms []Mount) []MountPoint {
 // Inspect returns the container's configuration and its state, as it is
 // now: a container whose process vanished is reported exited.
 func (c *Container) Inspect(ctx context.Context) (*Info, error) {
+	return c.inspect(ctx, readNetState)
+}
+
+// inspect is Inspect, with the network state from netState (read at most
+// once by a caller that inspects many containers).
+func (c *Container) inspect(ctx context.Context, netState func() *netstate.State) (*Info, error) {
 	rec, err := c.record()
 	if err != nil {
 		return nil, err
@@ -153,7 +162,7 @@ func (c *Container) Inspect(ctx context.Context) (*Info, error) {
 		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
 		ExposedPorts: rec.ExposedPorts,
 	}
-	c.e.networkInfo(info, rec)
+	c.e.networkInfo(info, rec, netState)
 	return info, nil
 }
 
@@ -164,9 +173,10 @@ func (e *Engine) Containers(ctx context.Context) ([]*Info, error) {
 		return nil, err
 	}
 	var out []*Info
+	netState := sync.OnceValue(readNetState) // one read for all of them
 	for _, ent := range entries {
 		c := &Container{e: e, id: ent.Name()}
-		info, err := c.Inspect(ctx)
+		info, err := c.inspect(ctx, netState)
 		if errors.Is(err, ErrNotFound) {
 			continue // removed meanwhile
 		}

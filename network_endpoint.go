@@ -250,15 +250,25 @@ func publishedPorts(rec *containerRecord) []PortMapping {
 	return out
 }
 
+// readNetState is the network state now, or nil when it cannot be read
+// (Inspect then shows the configured networks without addresses).
+func readNetState() *netstate.State {
+	st, err := netStore.Read()
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
 // networkInfo fills in the container's networks and ports: from the
 // network state while it runs (the addresses and host ports taken),
 // from its record otherwise.
-func (e *Engine) networkInfo(info *Info, rec *containerRecord) {
+func (e *Engine) networkInfo(info *Info, rec *containerRecord, netState func() *netstate.State) {
 	wants, _ := e.containerNetworks(rec)
 	var eps map[string]*netstate.Endpoint
 	var nets map[string]*netstate.Network
 	if len(wants) > 0 && (info.State.Status == StatusRunning || info.State.Status == StatusPaused) {
-		if st, err := netStore.Read(); err == nil {
+		if st := netState(); st != nil {
 			eps, nets = st.Endpoints(rec.ID), st.Networks
 		}
 	}
