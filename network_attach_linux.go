@@ -258,27 +258,27 @@ func (t *netChange) runtimeNetwork(def *Network) (*netstate.Network, error) {
 	}
 	n := &netstate.Network{ID: def.ID, Name: def.Name, Bridge: bridgeName(def),
 		Internal: def.Internal, Names: !def.Predefined(), Endpoints: map[string]*netstate.Endpoint{}}
-	var gws []netip.Prefix
 	for _, c := range def.IPAM {
 		n.Subnets = append(n.Subnets, netstate.Subnet{Prefix: c.Subnet, Gateway: c.Gateway, Range: c.IPRange})
-		gws = append(gws, netip.PrefixFrom(c.Gateway, c.Subnet.Bits()))
 	}
 	if err := t.checkSubnets(n); err != nil {
 		return nil, err
 	}
-	if !bridge.Exists(n.Bridge) {
+	// A bridge already there is this network's (one that lingers, or a
+	// crash's leftover); a new one must not clash with the host's routes.
+	existed := bridge.Exists(n.Bridge)
+	if !existed {
 		if err := t.checkRoutes(n, def); err != nil {
 			return nil, err
-		}
-		gws = gws[:0]
-		for _, sub := range n.Subnets {
-			gws = append(gws, netip.PrefixFrom(sub.Gateway, sub.Prefix.Bits()))
 		}
 	}
 	if err := t.forwarding(def); err != nil {
 		return nil, err
 	}
-	existed := bridge.Exists(n.Bridge)
+	var gws []netip.Prefix
+	for _, sub := range n.Subnets {
+		gws = append(gws, netip.PrefixFrom(sub.Gateway, sub.Prefix.Bits()))
+	}
 	if err := bridge.Ensure(n.Bridge, gws); err != nil {
 		return nil, err
 	}
@@ -426,8 +426,8 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endp
 // settle brings the kernel in line with the state: the table is
 // changed, and the networks that lost their last endpoint become idle:
 // they stay, bridge and rules, for bridgeLinger, so that a container that
-// comes soon after (`run --rm` in a loop) finds them up; then the "gc"
-// hook takes them down (collectNetworks).
+// comes soon after (`run --rm` in a loop) finds them up; then the host's
+// collector takes them down (runCollector), started here if none runs.
 func (t *netChange) settle() error {
 	var idle []string
 	for id := range t.before {
@@ -487,8 +487,8 @@ func (t *netChange) undo() {
 }
 
 // teardownNetwork takes back what the container's starts made: its
-// endpoints and, with the last endpoint of a network, its bridge. It is
-// safe to call more than once, by anyone.
+// endpoints, its rules, and a network it was the last on becomes idle
+// (see settle). It is safe to call more than once, by anyone.
 func teardownNetwork(container string) error {
 	err := netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
@@ -573,7 +573,7 @@ func (c *Container) attachLive(rec *containerRecord, def *Network, want endpoint
 }
 
 // detachLive takes a running container off a network (Disconnect): its
-// veth goes (both ends), and with the last endpoint the bridge.
+// veth goes (both ends); a network it was the last on becomes idle.
 func detachLive(container, network string) error {
 	return netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)

@@ -8,11 +8,13 @@ import (
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
-// A detached container's monitor is C and has no engine: when the
-// container exits, it runs this program again, in the mode below, to take
-// its network back (nsinit.Plan.ExitHook). The mode is chosen in an init
-// function, before the program's main: it only reads the host-wide
-// network state, so it needs nothing the program sets up.
+// The program re-executed in a hook mode, for the work on networks that
+// outlives the process that started it: "network ID", which a detached
+// container's monitor (C, with no engine) runs when the container exits,
+// to take its network back (nsinit.Plan.ExitHook); "dns", the host's name
+// server; "gc", the host's collector of idle networks. The mode is chosen
+// in an init function, before the program's main: each works from the
+// host-wide network state alone, so it needs nothing the program sets up.
 
 func init() {
 	if v, ok := os.LookupEnv(nsinit.HookEnv); ok {
@@ -23,21 +25,19 @@ func init() {
 // runHook runs the hook that the value of nsinit.HookEnv names.
 func runHook(v string) int {
 	what, id, _ := strings.Cut(v, " ")
-	switch what {
-	case "dns":
+	var err error
+	switch {
+	case what == "dns":
 		return runDNSDaemon(os.NewFile(4, "ready"))
-	case "gc":
-		if err := runCollector(); err != nil {
-			fmt.Fprintln(os.Stderr, "dock:", err)
-			return 1
-		}
-		return 0
-	}
-	if what != "network" || !isID(id) {
-		fmt.Fprintf(os.Stderr, "dock: unknown exit hook %q\n", v)
+	case what == "gc":
+		err = runCollector()
+	case what == "network" && isID(id):
+		err = teardownNetwork(id)
+	default:
+		fmt.Fprintf(os.Stderr, "dock: unknown hook %q\n", v)
 		return 2
 	}
-	if err := teardownNetwork(id); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "dock:", err)
 		return 1
 	}
