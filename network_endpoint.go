@@ -84,19 +84,17 @@ func validateNetworkConfig(cfg *Config) error {
 			return invalidf("conflicting options: mac-address and the network mode %q", cfg.Network)
 		}
 	}
-	if mode == netContainer || mode == netHost {
-		if len(cfg.DNS) > 0 || len(cfg.DNSSearch) > 0 || len(cfg.DNSOptions) > 0 {
-			if mode == netContainer {
-				return invalidf("conflicting options: dns and the network mode")
-			}
-		}
-		if mode == netContainer && len(cfg.ExtraHosts) > 0 {
+	if mode == netContainer {
+		// The other container's namespace and /etc files are taken as
+		// they are: nothing of them can be set here (Docker's rules).
+		switch {
+		case len(cfg.DNS) > 0 || len(cfg.DNSSearch) > 0 || len(cfg.DNSOptions) > 0:
+			return invalidf("conflicting options: dns and the network mode")
+		case len(cfg.ExtraHosts) > 0:
 			return invalidf("conflicting options: custom host-to-IP mapping and the network mode")
-		}
-		if mode == netContainer && (len(cfg.Ports) > 0 || cfg.PublishAllPorts) {
+		case len(cfg.Ports) > 0 || cfg.PublishAllPorts:
 			return invalidf("conflicting options: port publishing and the container type network mode")
-		}
-		if mode == netContainer && cfg.Hostname != "" {
+		case cfg.Hostname != "":
 			return invalidf("conflicting options: hostname and the network mode")
 		}
 	}
