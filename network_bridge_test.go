@@ -365,6 +365,7 @@ func TestBridgeConnectDisconnect(t *testing.T) {
 // container's namespace.
 func TestBridgeContainerNetwork(t *testing.T) {
 	nettest.Require(t)
+	quietSnapshot(t) // earlier tests' networks gone: addresses start at .2 again
 	e := testEngine(t)
 	ctx := context.Background()
 	srv := startDetached(t, e, Config{Name: "srv", Network: "bridge", Hostname: "srvhost", Cmd: []string{"sh", "-c", helloServer}})
@@ -570,6 +571,7 @@ func TestBridgeKilledEngine(t *testing.T) {
 // --dns-option, --mac-address, --hostname; and Docker's refusals.
 func TestBridgeEtcFiles(t *testing.T) {
 	nettest.Require(t)
+	quietSnapshot(t) // earlier tests' networks gone: addresses start at .2 again
 	e := testEngine(t)
 	ctx := context.Background()
 	got := sh(t, e, Config{Network: "bridge", Hostname: "web", MacAddress: "02:42:0a:00:00:99",
