@@ -3,6 +3,7 @@ package dock
 import (
 	"os"
 
+	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/cgroup"
 	"github.com/go-dock/dock/internal/nsinit"
 	"github.com/go-dock/dock/internal/user"
@@ -45,6 +46,9 @@ type launch struct {
 	netns    string
 	etcDir   string
 	hostname string
+	// links are the links the engine moves into the init's network
+	// namespace, for it to configure.
+	links []bridge.Link
 }
 
 // prepareLaunch resolves what the init needs: identity, profile, cgroup.

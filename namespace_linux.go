@@ -127,6 +127,11 @@ func rootPlan(l *launch) *nsinit.Plan {
 func restPlan(l *launch) *nsinit.Plan {
 	cfg := &l.rec.Config
 	p := new(nsinit.Plan)
+	// The links, which the engine moved in while the init waited for
+	// this part (with the host's privileges: before the user namespace).
+	for _, ln := range l.links {
+		p.Link(ln.Name, ln.Addrs, ln.Gateways)
+	}
 	// Enter the cgroup namespace only inside the container's cgroup, so
 	// that the container sees its cgroup as /.
 	if len(l.joinFiles) > 0 {

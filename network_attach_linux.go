@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-dock/dock/internal/bridge"
@@ -22,13 +23,15 @@ import (
 )
 
 // The second and third tiers of networks (network.go has the first): at
-// start, the network namespace that a bridge container's init is cloned
-// with gets, while the init waits for its plan, its addresses from the
-// host-wide state, a veth on each bridge (made with its first container)
-// and its ports in the nftables table. When the container ends, whoever
-// sees it (the engine for an attached container, the monitor's hook for
-// a detached one, or the next network operation after a kill -9) takes
-// it all back.
+// start, while the container's init is cloned, the container gets its
+// addresses from the host-wide state and its ports in the nftables table
+// (reserve, which makes the bridge with its first container); once the
+// init exists, a veth pair on each bridge, with the container's end in
+// its network namespace (place), and the init gives that end its
+// addresses and routes itself (the Link operations of its plan). When
+// the container ends, whoever sees it (the engine for an attached
+// container, the monitor's hook for a detached one, or the next network
+// operation after a kill -9) takes it all back.
 
 // netSetup is what a start made for the container's network.
 type netSetup struct {
@@ -48,8 +51,15 @@ type netSetup struct {
 	defs      []*Network
 	ports     []*os.File
 	published []netstate.Port
-	// ns is the init's namespace while the engine configures it.
-	ns *bridge.Namespace
+	// links are the container's veth pairs, planned by reserve (which
+	// reserved waits for: it runs while the init is cloned) and made by
+	// place; the init's plan configures them.
+	links    []bridge.Link
+	reserved func() error
+	// embedded: a network has the name server, whose sockets are
+	// opened in the init's namespace (ns), held while it starts.
+	embedded bool
+	ns       *bridge.Namespace
 	// attached: the container's endpoints are in the state, to take
 	// back if the start fails.
 	attached bool
@@ -87,9 +97,13 @@ func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 }
 
 // finish ends what the start made: the handle on the init's namespace
-// and, when the start failed, the endpoints and the held ports (which a
-// detached container's monitor holds now in their stead).
+// and, when the start failed, the endpoints (the pairs go with the
+// init's namespace) and the held ports (which a detached container's
+// monitor holds now in their stead).
 func (s *netSetup) finish(started, detached bool) {
+	if s.reserved != nil {
+		s.reserved()
+	}
 	if s.ns != nil {
 		s.ns.Close()
 	}
@@ -167,27 +181,32 @@ func (e *Engine) sharedNetwork(network string) (*netSetup, error) {
 	return &netSetup{join: "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", etcDir: other.dir(), hostname: rec.Hostname}, nil
 }
 
-// attach joins the namespace of the container's init (pid), which waits
-// for its plan, to each of its networks, under the host-wide lock.
-func (s *netSetup) attach(c *Container, rec *containerRecord, pid int) error {
-	ns, err := bridge.OpenNamespace(fmt.Sprintf("/proc/%d/ns/net", pid), true)
-	if err != nil {
-		return err
-	}
-	s.ns = ns
+// reserveAsync starts reserve in the background; reserved waits for it.
+func (s *netSetup) reserveAsync(c *Container, rec *containerRecord) {
+	done := make(chan error, 1)
+	go func() { done <- s.reserve(c, rec) }()
+	s.reserved = sync.OnceValue(func() error { return <-done })
+}
+
+// reserve makes, under the host-wide lock, the container's endpoints on
+// each of its networks (addresses, ports, the bridge when the network is
+// not up) and plans its links; then it writes its /etc files.
+func (s *netSetup) reserve(c *Container, rec *containerRecord) error {
 	owner, _ := procstat.StartTime(os.Getpid())
 	etc := &etcNet{}
-	err = netStore.Update(func(st *netstate.State) error {
+	err := netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
 		ports := s.published
 		for i, def := range s.defs {
 			if i > 0 {
 				ports = nil // published on the first network only
 			}
-			if err := t.attach(ns, rec, s.eps[i], "eth"+strconv.Itoa(i), def, os.Getpid(), owner, ports); err != nil {
+			link, err := t.endpoint(rec, s.eps[i], "eth"+strconv.Itoa(i), def, os.Getpid(), owner, ports)
+			if err != nil {
 				t.undo()
 				return err
 			}
+			s.links = append(s.links, link)
 		}
 		first := st.Networks[s.defs[0].ID]
 		etc.addrs = first.Endpoints[rec.ID].Addrs
@@ -201,15 +220,47 @@ func (s *netSetup) attach(c *Container, rec *containerRecord, pid int) error {
 		return t.settle()
 	})
 	if err != nil {
+		s.links = nil
 		return fmt.Errorf("network: %w", err)
 	}
-	s.attached = true
-	if etc.embedded {
-		if err := serveNames(ns, rec.ID); err != nil {
-			return err
+	s.attached, s.embedded = true, etc.embedded
+	return writeEtcFiles(c.dir(), rec, etc)
+}
+
+// place makes the container's links, their ends in the namespace of
+// its init (pid), which waits for its plan, and opens the name server's
+// sockets there when a network has it.
+func (s *netSetup) place(rec *containerRecord, pid int) error {
+	if err := s.reserved(); err != nil {
+		return err
+	}
+	path := fmt.Sprintf("/proc/%d/ns/net", pid)
+	if !s.embedded {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("open network namespace: %w", err)
+		}
+		defer f.Close()
+		return s.addPairs(f)
+	}
+	ns, err := bridge.OpenNamespace(path, true)
+	if err != nil {
+		return err
+	}
+	s.ns = ns
+	if err := s.addPairs(ns.File); err != nil {
+		return err
+	}
+	return serveNames(ns, rec.ID)
+}
+
+func (s *netSetup) addPairs(ns *os.File) error {
+	for i, l := range s.links {
+		if err := bridge.AddPair(l, int(ns.Fd())); err != nil {
+			return fmt.Errorf("network %s: %w", s.defs[i].Name, err)
 		}
 	}
-	return writeEtcFiles(c.dir(), rec, etc)
+	return nil
 }
 
 // bridgeName is the name of a network's bridge: the option Docker has for
@@ -374,12 +425,26 @@ func (t *netChange) forwarding(def *Network) error {
 	return nil
 }
 
-// attach joins the container's namespace to its i-th network.
+// attach joins the namespace of a running container to a network.
 func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endpointConfig, ifname string,
-	def *Network, owner int, ownerStart uint64, ports []netstate.Port) error {
-	n, err := t.runtimeNetwork(def)
+	def *Network, owner int, ownerStart uint64) error {
+	link, err := t.endpoint(rec, want, ifname, def, owner, ownerStart, nil)
 	if err != nil {
 		return err
+	}
+	if err := ns.Attach(link); err != nil {
+		return fmt.Errorf("network %s: %w", def.Name, err)
+	}
+	return nil
+}
+
+// endpoint is the container's endpoint on a network, in the state: its
+// addresses, its link named ifname (to make), its ports.
+func (t *netChange) endpoint(rec *containerRecord, want endpointConfig, ifname string,
+	def *Network, owner int, ownerStart uint64, ports []netstate.Port) (bridge.Link, error) {
+	n, err := t.runtimeNetwork(def)
+	if err != nil {
+		return bridge.Link{}, err
 	}
 	first := ifname == "eth0"
 	ep := &netstate.Endpoint{Container: rec.ID, Name: rec.Name, Aliases: want.Aliases,
@@ -395,7 +460,7 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endp
 		}
 		a, err := n.Allocate(sub, req)
 		if err != nil {
-			return fmt.Errorf("network %s: %w", def.Name, err)
+			return bridge.Link{}, fmt.Errorf("network %s: %w", def.Name, err)
 		}
 		ep.Addrs = append(ep.Addrs, a)
 		link.Addrs = append(link.Addrs, netip.PrefixFrom(a, sub.Prefix.Bits()))
@@ -412,15 +477,12 @@ func (t *netChange) attach(ns *bridge.Namespace, rec *containerRecord, want endp
 	if !first {
 		link.Gateways = nil // the first network has the default routes
 	}
-	if err := ns.Attach(link); err != nil {
-		return fmt.Errorf("network %s: %w", def.Name, err)
-	}
 	if n.Endpoints == nil {
 		n.Endpoints = map[string]*netstate.Endpoint{} // an idle network, read back
 	}
 	n.Endpoints[rec.ID] = ep
 	n.Idle = time.Time{}
-	return nil
+	return link, nil
 }
 
 // settle brings the kernel in line with the state: the table is
@@ -557,7 +619,7 @@ func (c *Container) attachLive(rec *containerRecord, def *Network, want endpoint
 		if ownerStart == 0 {
 			ownerStart, _ = procstat.StartTime(pid)
 		}
-		if err := t.attach(ns, rec, want, ifname, def, owner, ownerStart, nil); err != nil {
+		if err := t.attach(ns, rec, want, ifname, def, owner, ownerStart); err != nil {
 			t.undo()
 			return err
 		}

@@ -34,6 +34,12 @@ func (s *starting) handshake(ctx context.Context) error {
 		}
 	}
 	s.l.joinFiles = s.cg.JoinFiles()
+	if s.net.reserved != nil {
+		if err := s.net.reserved(); err != nil {
+			return err
+		}
+		s.l.links = s.net.links
+	}
 	plan, onPid, err := s.plan()
 	if err != nil {
 		return err
@@ -67,8 +73,8 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 		return p, func(pid int) error {
 			s.p.pid = pid
 			if s.net.bridged() {
-				// The init waits for its go-ahead: its namespace first.
-				return s.net.attach(s.c, s.rec, pid)
+				// The init waits for its go-ahead: its links first.
+				return s.net.place(s.rec, pid)
 			}
 			return nil
 		}, err

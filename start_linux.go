@@ -114,6 +114,10 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 		return err
 	}
 	s.l.netns, s.l.etcDir, s.l.hostname = s.net.join, s.net.etcDir, s.net.hostname
+	if s.net.bridged() {
+		// Addresses, pairs and rules while the init is cloned.
+		s.net.reserveAsync(c, rec)
+	}
 	defer func() {
 		s.waitNetwork()
 		s.net.finish(retErr == nil, detached)
@@ -131,9 +135,10 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	}
 	defer s.closeEnds()
 	if s.net.bridged() && !detached {
-		// The init's namespace is configured while it starts: it needs
-		// it only when it runs its process (the plan's last part waits).
-		// A detached init's is configured when its monitor reports it.
+		// The links move into the init's namespace while it starts: it
+		// configures them when it gets its plan (the last part for a
+		// prespawned init). A detached init's move when its monitor
+		// reports it.
 		s.attachNetwork(s.p.pid)
 	}
 	if err := s.handshake(ctx); err != nil {
@@ -142,11 +147,11 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	return s.commit(ctx)
 }
 
-// attachNetwork configures the namespace of the init (pid) in the
-// background; waitNetwork waits for it.
+// attachNetwork moves the container's links into the namespace of the
+// init (pid) in the background; waitNetwork waits for it.
 func (s *starting) attachNetwork(pid int) {
 	done := make(chan error, 1)
-	go func() { done <- s.net.attach(s.c, s.rec, pid) }()
+	go func() { done <- s.net.place(s.rec, pid) }()
 	s.netDone = sync.OnceValue(func() error { return <-done })
 }
 

@@ -63,6 +63,7 @@ enum {
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33, OP_NEXT = 34,
 	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37, OP_LOOPBACK = 38,
+	OP_LINK = 39,
 };
 
 enum {
@@ -130,6 +131,7 @@ void dock_op_monitor(struct field *f);
 void dock_op_exit_hook(struct field *f);
 void dock_op_hold(struct field *f);
 void dock_op_loopback(void);
+void dock_op_link(struct field *f);
 void dock_reset_process(void);
 void __attribute__((noreturn)) dock_run_plan(void);
 

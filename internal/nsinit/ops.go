@@ -20,6 +20,7 @@ package nsinit
 
 import (
 	"encoding/binary"
+	"net/netip"
 )
 
 // Env is the environment variable that turns a re-executed binary into a
@@ -88,6 +89,7 @@ const (
 	opExitHook          Op = 36 // path, argv, env, marker: what the monitor runs when the container exits
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 	opLoopback          Op = 38 // bring lo up
+	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -328,6 +330,24 @@ func (p *Plan) ExitHook(path string, argv, env []string, marker string) {
 // Loopback brings up the loopback interface of the process's network
 // namespace.
 func (p *Plan) Loopback() { p.op(opLoopback) }
+
+// Link configures the link name, which the engine moved into the
+// process's network namespace: its addresses (with their prefix
+// lengths; IPv6 ones without duplicate detection), up, then a default
+// route via each gateway. The wire form of an address is its length in
+// bytes (4 or 16), the bytes, and for addrs the prefix length.
+func (p *Plan) Link(name string, addrs []netip.Prefix, gateways []netip.Addr) {
+	var a, g []byte
+	for _, pr := range addrs {
+		b := pr.Addr().AsSlice()
+		a = append(append(append(a, byte(len(b))), b...), byte(pr.Bits()))
+	}
+	for _, gw := range gateways {
+		b := gw.AsSlice()
+		g = append(append(g, byte(len(b))), b...)
+	}
+	p.op(opLink, []byte(name), a, g)
+}
 
 // Hold makes the monitor take n descriptors, which Conn.SendFiles sends
 // after the plan, and keep them open until it exits.

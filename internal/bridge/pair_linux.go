@@ -1,0 +1,64 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// AddPair makes the veth pair of l for a container whose init waits in a
+// new namespace (nsfd) with only lo, in one request: the host's end on
+// the bridge, up (with hairpin when asked), the container's end in the
+// namespace, unconfigured: the init gives it its addresses and routes
+// itself (nsinit's Link operation), so the engine does not enter the
+// namespace. (Making the pair in the host's namespace before the init
+// exists and moving its end in would take the wait off the start, but a
+// move costs the kernel an RCU grace period: tens of milliseconds.)
+func AddPair(l Link, nsfd int) error {
+	br, err := linkIndex(l.Bridge)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", l.Bridge, err)
+	}
+	err = addVeth(l.Host, br, l.Name, l.MAC, nsfd, true)
+	if errors.Is(err, unix.EEXIST) {
+		// The same container's veth from its last run, whose namespace
+		// the kernel is still tearing down: it goes now.
+		if err = DeleteLink(l.Host); err == nil {
+			err = addVeth(l.Host, br, l.Name, l.MAC, nsfd, true)
+		}
+	}
+	if err != nil || !l.Hairpin {
+		return err
+	}
+	host, err := linkIndex(l.Host)
+	if err == nil {
+		attrs := netlink.NewLinkAttrs()
+		attrs.Index, attrs.Name = host, l.Host
+		err = netlink.LinkSetHairpin(&netlink.Device{LinkAttrs: attrs}, true)
+	}
+	if err != nil {
+		DeleteLink(l.Host)
+		return fmt.Errorf("hairpin on %s: %w", l.Host, err)
+	}
+	return nil
+}
+
+// linkIndex is the index of the host's link name: an ioctl, where a
+// netlink lookup is a round trip and a parse of the whole link.
+func linkIndex(name string) (int, error) {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, err
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, fmt.Errorf("link %s: %w", name, err)
+	}
+	return int(ifr.Uint32()), nil
+}
