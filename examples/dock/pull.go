@@ -64,30 +64,37 @@ func cmdPull(ctx context.Context, c *cli, args []string) error {
 // pullOne pulls ref, printing "TAG: Pulling from", the layers' progress
 // and the digest unless quiet, and reports whether the image changed.
 func pullOne(ctx context.Context, c *cli, e *dock.Engine, ref string, quiet bool, opts []dock.PullOption) (newer bool, err error) {
+	return pullTo(ctx, c.stdout, e, ref, quiet, opts)
+}
+
+// pullTo is pullOne printing to w (run and create print on stderr).
+func pullTo(ctx context.Context, w io.Writer, e *dock.Engine, ref string, quiet bool, opts []dock.PullOption) (newer bool, err error) {
 	_, name, tag := splitRef(ref)
 	before, _ := e.Image(ctx, ref)
 	if !quiet {
 		if tag != "" {
-			fmt.Fprintf(c.stdout, "%s: Pulling from %s\n", tag, repoPath(name))
+			fmt.Fprintf(w, "%s: Pulling from %s\n", tag, repoPath(name))
 		}
-		opts = append(slices.Clip(opts), dock.WithProgress(newProgressPrinter(c.stdout, false).update))
+		opts = append(slices.Clip(opts), dock.WithProgress(newProgressPrinter(w, false).update))
 	}
 	img, err := e.Pull(ctx, ref, opts...)
 	if err != nil {
 		return false, err
 	}
 	if !quiet {
-		fmt.Fprintf(c.stdout, "Digest: %s\n", img.Digest)
+		fmt.Fprintf(w, "Digest: %s\n", img.Digest)
 	}
 	return before == nil || before.Digest != img.Digest, nil
 }
 
 // printPullStatus prints docker pull's last status line for what.
-func printPullStatus(c *cli, newer bool, what string) {
+func printPullStatus(c *cli, newer bool, what string) { writePullStatus(c.stdout, newer, what) }
+
+func writePullStatus(w io.Writer, newer bool, what string) {
 	if newer {
-		fmt.Fprintf(c.stdout, "Status: Downloaded newer image for %s\n", what)
+		fmt.Fprintf(w, "Status: Downloaded newer image for %s\n", what)
 	} else {
-		fmt.Fprintf(c.stdout, "Status: Image is up to date for %s\n", what)
+		fmt.Fprintf(w, "Status: Image is up to date for %s\n", what)
 	}
 }
 

@@ -24,6 +24,10 @@ type runOptions struct {
 	Remove      bool
 	Interactive bool
 	SigProxy    bool
+	// Pull is when to pull the image (missing, always, never), and
+	// Platform which one (see ensureImage).
+	Pull     string
+	Platform string
 	// Warnings are docker's warnings about the flags, for stderr.
 	Warnings []string
 }
@@ -41,7 +45,7 @@ var osEnvironment = environment{LookupEnv: os.LookupEnv, ReadFile: os.ReadFile}
 // dock.Config. It does no I/O beyond env, and reports every mistake as a
 // *usageError.
 func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
-	o := &runOptions{SigProxy: true}
+	o := &runOptions{SigProxy: true, Pull: "missing"}
 	cfg := &o.Config
 	fs := newFlagSet(cmd, false)
 	var (
@@ -59,6 +63,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		fs.Bool(&o.Remove, "rm", "Automatically remove the container when it exits")
 		fs.Bool(&o.SigProxy, "sig-proxy", "Proxy received signals to the process (default true)")
 	}
+	fs.String(&o.Pull, "pull", `Pull image before running ("always"|"missing"|"never") (default "missing")`)
+	fs.String(&o.Platform, "platform", "Set platform if server is multi-platform capable")
 	fs.Bool(&o.Interactive, "i,interactive", "Keep STDIN open even if not attached")
 	fs.Bool(&cfg.Tty, "t,tty", "Allocate a pseudo-TTY")
 	fs.Strings(&envs, "e,env", "Set environment variables (KEY=VALUE, or KEY to take it from this environment)")
@@ -241,6 +247,11 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	}
 	if err := netf.apply(cfg, func(w string) { o.Warnings = append(o.Warnings, w) }); err != nil {
 		return nil, fs.errorf("%v", err)
+	}
+	switch o.Pull {
+	case "missing", "always", "never":
+	default:
+		return nil, fs.errorf(`invalid pull option: '%s': must be one of "always", "missing" or "never"`, o.Pull)
 	}
 	// With -d, the container's monitor removes it when it exits.
 	cfg.AutoRemove = o.Remove && o.Detach
@@ -427,6 +438,9 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
+	if err := c.ensureImage(ctx, e, o); err != nil {
+		return err
+	}
 	ct, err := e.Create(ctx, o.Config)
 	if err != nil {
 		return err
@@ -509,6 +523,9 @@ func cmdCreate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
+	if err := c.ensureImage(ctx, e, o); err != nil {
+		return err
+	}
 	ct, err := e.Create(ctx, o.Config)
 	if err != nil {
 		return err

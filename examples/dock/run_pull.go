@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-dock/dock"
+)
+
+// ensureImage is what docker run and create do before they create: pull
+// the image when it is missing (--pull missing, the default: "Unable to
+// find image ... locally", then pull's output, on stderr), always
+// (--pull always), or never, when a missing image is an error. An image
+// of another platform than --platform asks for counts as missing, as
+// the daemon reports it (docker 20.10 pulls the platform asked for).
+func (c *cli) ensureImage(ctx context.Context, e *dock.Engine, o *runOptions) error {
+	ref := o.Config.Image
+	img, err := e.Image(ctx, ref)
+	if err != nil && !errors.Is(err, dock.ErrNotFound) {
+		return err
+	}
+	present := img != nil && (o.Platform == "" || samePlatform(o.Platform, img))
+	if present && o.Pull != "always" {
+		return nil
+	}
+	short, _, _ := splitRef(ref)
+	if strings.Contains(ref, "@") {
+		short = ref // by digest: pulled as written
+	}
+	if !present && o.Pull == "never" {
+		return fmt.Errorf("No such image: %s", short)
+	}
+	if !present {
+		fmt.Fprintf(c.stderr, "Unable to find image '%s' locally\n", short)
+	}
+	var opts []dock.PullOption
+	if o.Platform != "" {
+		opts = append(opts, dock.WithPlatform(o.Platform))
+	}
+	newer, err := pullTo(ctx, c.stderr, e, ref, false, opts)
+	if err != nil {
+		return err
+	}
+	writePullStatus(c.stderr, newer, short)
+	return nil
+}
+
+// samePlatform reports whether img is of platform (os/arch[/variant], as
+// --platform writes it; the variant is not compared).
+func samePlatform(platform string, img *dock.Image) bool {
+	parts := strings.Split(strings.ToLower(platform), "/")
+	arch := ""
+	if len(parts) > 1 {
+		arch = parts[1]
+	}
+	switch arch {
+	case "x86_64", "x86-64":
+		arch = "amd64"
+	case "aarch64":
+		arch = "arm64"
+	}
+	return parts[0] == img.OS && (arch == "" || arch == img.Architecture)
+}
