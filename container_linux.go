@@ -93,6 +93,32 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	return st, nil
 }
 
+func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) error {
+	marker := c.dir(restartingMarker)
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no such container: %s: %w", c.id, ErrNotFound)
+		}
+		return err
+	}
+	defer os.Remove(marker)
+	st, err := c.State(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.Stop(ctx, timeout); err != nil {
+		return err
+	}
+	// The monitor checks the marker after it recorded the exit, which
+	// Stop waited for: it must be gone before the marker is.
+	for st.Monitor > 0 && procstat.Alive(st.Monitor, st.MonitorStart) {
+		if !sleepCtx(ctx, 2*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	return c.StartDetached(ctx)
+}
+
 // monitorExit reads the exit status that a detached container's monitor
 // wrote. The monitor writes it once the output is drained and the exit
 // hook has run (which takes the network back, at most 10 s), just after
@@ -236,16 +262,20 @@ func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := c.Wait(wctx); err == nil {
+	// Gone (ErrNotFound) is stopped too: an AutoRemove container is
+	// removed as soon as it exits, maybe before Wait looks.
+	if _, err := c.Wait(wctx); err == nil || errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err := c.Kill(ctx); err != nil && !errors.Is(err, ErrNotRunning) {
+	if err := c.Kill(ctx); err != nil && !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	_, err = c.Wait(ctx)
+	if _, err = c.Wait(ctx); errors.Is(err, ErrNotFound) {
+		return nil
+	}
 	return err
 }
 
@@ -349,6 +379,11 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	}
 	if oom, _ := p.cg.OOMKilled(); oom {
 		st.OOMKilled = true
+	}
+	if autoRemove {
+		// Not when Restart stopped it (checked before Wait returns).
+		_, err := os.Stat(c.dir(restartingMarker))
+		autoRemove = err != nil
 	}
 	// Every process of the container died with its init (PID namespace);
 	// the cgroup stays, for stats and a restart, until Remove.

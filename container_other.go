@@ -37,6 +37,10 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 	return unsupported("signal")
 }
 
+func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) error {
+	return unsupported("restart")
+}
+
 func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	return unsupported("stop")
 }

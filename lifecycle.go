@@ -53,6 +53,20 @@ func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
 	return c.stopImpl(ctx, timeout)
 }
 
+// Restart stops the container when it runs (as Stop, with timeout) and
+// starts it again detached (StartDetached), as docker restart does: the
+// restarted container outlives the program, whoever started it before.
+// A container made with AutoRemove is kept through the restart, as
+// Docker keeps it: its exit here is not its end.
+func (c *Container) Restart(ctx context.Context, timeout time.Duration) error {
+	return c.restartImpl(ctx, timeout)
+}
+
+// restartingMarker is the file in a container's directory while Restart
+// stops it: whoever sees it exit (the engine or its monitor) leaves an
+// AutoRemove container in place.
+const restartingMarker = "restarting"
+
 // Remove deletes the container: its writable layer, logs, state and
 // cgroup. A running container is refused with ErrRunning unless
 // RemoveForce is given, which kills it first. Volumes are kept, unless

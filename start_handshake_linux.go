@@ -140,6 +140,9 @@ func (s *starting) commit(ctx context.Context) error {
 		return s.abort(ctx, err)
 	}
 	if s.detached {
+		// An attached run before this one (Restart of a container
+		// Start started) is over: Wait and Signal go by the state now.
+		s.c.e.procs().set(s.c.id, nil)
 		return nil
 	}
 	s.c.e.procs().set(s.c.id, s.p)

@@ -267,6 +267,8 @@ func TestCLIDetached(t *testing.T) {
 		t.Errorf("ps after pause:\n%s", out)
 	}
 	e.expect(0, "s\n", "unpause", "s")
+	e.expect(0, "s\n", "restart", "-t", "1", "s")
+	waitFor(t, "logs after restart", func() bool { out, _, _ := e.dock(nil, "logs", "s"); return out == "started\nstarted\n" })
 	// A running container is not removed without -f.
 	if _, errOut, code := e.dock(nil, "rm", "s"); code != 1 || !strings.HasPrefix(errOut, "dock: ") {
 		t.Errorf("rm of a running container: exit %d, %q; want 1 and an error", code, errOut)

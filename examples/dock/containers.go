@@ -141,3 +141,25 @@ func forceOption(force bool) []dock.RemoveOption {
 	}
 	return nil
 }
+
+// cmdRestart is docker restart: stop (after the grace period, a kill),
+// then start again detached.
+func cmdRestart(ctx context.Context, c *cli, args []string) error {
+	timeout := -1
+	fs := newFlagSet("restart", true)
+	fs.Int(&timeout, "t,time", "Seconds to wait for stop before killing the container")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("restart", args, 1, -1); err != nil {
+		return err
+	}
+	d := time.Duration(timeout) * time.Second
+	if timeout < 0 {
+		d = -1
+	}
+	return c.forEach(ctx, args, func(ctx context.Context, _ *dock.Engine, ct *dock.Container) error {
+		return ct.Restart(ctx, d)
+	})
+}

@@ -103,6 +103,7 @@ func init() {
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
 		{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
+		{"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmdRestart},
 		{"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmdKill},
 		{"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmdPause},
 		{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},

@@ -271,6 +271,12 @@ static void auto_remove(void)
 {
 	if (!autorm.dir)
 		return;
+	// Restart stops the container to start it again: not its end
+	// (restartingMarker in lifecycle.go).
+	char marker[PATH_MAX];
+	snprintf(marker, sizeof marker, "%s/restarting", autorm.dir);
+	if (access(marker, F_OK) == 0)
+		return;
 	int lock = open(autorm.lock, O_RDWR | O_CLOEXEC);
 	if (lock >= 0)
 		flock(lock, LOCK_EX);
