@@ -41,6 +41,10 @@ func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) erro
 	return unsupported("restart")
 }
 
+func (c *Container) topImpl(ctx context.Context, psArgs []string) (*TopResult, error) {
+	return nil, unsupported("top")
+}
+
 func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	return unsupported("stop")
 }

@@ -267,6 +267,9 @@ func TestCLIDetached(t *testing.T) {
 		t.Errorf("ps after pause:\n%s", out)
 	}
 	e.expect(0, "s\n", "unpause", "s")
+	if out := e.ok(nil, "top", "s", "-o", "pid,args"); !regexp.MustCompile(`^\s*PID\s+COMMAND\n\s*\d+\s+sleep 30\n$`).MatchString(out) {
+		t.Errorf("top s -o pid,args:\n%s", out)
+	}
 	e.expect(0, "s\n", "restart", "-t", "1", "s")
 	waitFor(t, "logs after restart", func() bool { out, _, _ := e.dock(nil, "logs", "s"); return out == "started\nstarted\n" })
 	// A running container is not removed without -f.

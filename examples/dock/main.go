@@ -109,6 +109,7 @@ func init() {
 		{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
 		{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
 		{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmdLogs},
+		{"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmdTop},
 		{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
 		{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
 		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},

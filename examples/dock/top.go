@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"text/tabwriter"
+)
+
+// cmdTop is docker top: the container's processes, as the host's ps
+// shows them (ps's options after the container; -ef by default), in
+// docker's columns.
+func cmdTop(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet("top", false)
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("top", args, 1, -1); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
+	r, err := ct.Top(ctx, args[1:]...)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.stdout, 20, 1, 3, ' ', 0)
+	w.Write([]byte(strings.Join(r.Titles, "\t") + "\n"))
+	for _, p := range r.Processes {
+		w.Write([]byte(strings.Join(p, "\t") + "\n"))
+	}
+	return w.Flush()
+}
