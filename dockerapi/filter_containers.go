@@ -193,7 +193,7 @@ func selectContainers(list []*ListedContainer, m *containerMatcher, opts Contain
 type containerLookups struct {
 	container func(ref string) (id string, err error) // a container's ID
 	image     func(ref string) (id string, err error) // an image's ID
-	images    []*dock.Image                          // every image, for the descendants
+	images    []*dock.Image                           // every image, for the descendants
 }
 
 // containerMatcher is a container filter with its values parsed and the
