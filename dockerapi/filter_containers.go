@@ -104,9 +104,12 @@ func ListContainers(ctx context.Context, e *dock.Engine, opts ContainerListOptio
 	if err != nil {
 		return nil, err
 	}
-	images, err := e.Images(ctx, dock.ImagesAll())
-	if err != nil {
-		return nil, err
+	// Every image, for the descendants of the ancestor filter's.
+	var images []*dock.Image
+	if f.Contains("ancestor") {
+		if images, err = e.Images(ctx, dock.ImagesAll()); err != nil {
+			return nil, err
+		}
 	}
 	m, err := newContainerMatcher(f, containerLookups{
 		container: func(ref string) (string, error) {
@@ -129,9 +132,6 @@ func ListContainers(ctx context.Context, e *dock.Engine, opts ContainerListOptio
 		return nil, err
 	}
 	l := &containerLister{ctx: ctx, e: e, byID: map[string]*dock.Image{}, refs: map[string]string{}}
-	for _, img := range images {
-		l.byID[img.ID] = img
-	}
 	list := make([]*ListedContainer, 0, len(infos))
 	for _, info := range infos {
 		list = append(list, l.listed(info))
@@ -435,7 +435,7 @@ func exposedPorts(info *dock.Info) []dock.Port {
 type containerLister struct {
 	ctx  context.Context
 	e    *dock.Engine
-	byID map[string]*dock.Image
+	byID map[string]*dock.Image // nil for an image removed
 	// refs maps the image references containers were created with to
 	// the IDs they name now ("" for none).
 	refs map[string]string
@@ -446,7 +446,7 @@ type containerLister struct {
 func (l *containerLister) listed(info *dock.Info) *ListedContainer {
 	lc := &ListedContainer{
 		Info:      info,
-		Image:     l.byID[info.ImageID],
+		Image:     l.image(info.ImageID),
 		ImageName: info.Image,
 		Command:   listedCommand(info.Args),
 		Health:    containerHealth(info),
@@ -467,6 +467,17 @@ func (l *containerLister) listed(info *dock.Info) *ListedContainer {
 		lc.Networks = l.predefinedNetwork("host")
 	}
 	return lc
+}
+
+// image returns the image with the given ID, read once; nil when it has
+// been removed.
+func (l *containerLister) image(id string) *dock.Image {
+	img, ok := l.byID[id]
+	if !ok {
+		img, _ = l.e.Image(l.ctx, id)
+		l.byID[id] = img
+	}
+	return img
 }
 
 // refID resolves an image reference, once.

@@ -148,3 +148,15 @@ func splitTag(ref string) (repo, tag string) {
 	}
 	return ref[:i], ref[i+1:]
 }
+
+func init() {
+	commandDetails["images"] = `Filters (--filter KEY=VALUE, repeated): dangling (true or false), label
+(KEY or KEY=VALUE; all must match), label! (without that label),
+reference (a pattern such as "busy*" or "*:v1", matched against
+REPOSITORY:TAG and REPOSITORY), before and since (an image). The
+argument REPOSITORY[:TAG] is a reference filter.
+
+--format takes a Go template with docker's fields (.ID .Repository .Tag
+.Digest .CreatedSince .CreatedAt .Size), "table TEMPLATE" for aligned
+columns under a header, or json.`
+}

@@ -271,3 +271,18 @@ func ellipsis(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+func init() {
+	commandDetails["ps"] = `Filters (--filter KEY=VALUE, repeated; values of one key widen the list,
+different keys narrow it): status (created, running, paused, exited...),
+name (part of the name, or a regular expression), id (prefix), label (KEY
+or KEY=VALUE; all must match), label! (without that label), ancestor
+(an image, or an image built on it), exited (exit code), before and since
+(a container), volume (name or destination), network (name or ID
+prefix), publish and expose (port[/proto] or a range), health, is-task.
+
+--format takes a Go template with docker's fields (.ID .Image .Command
+.CreatedAt .RunningFor .Ports .State .Status .Size .Names .Labels
+.Label "KEY" .Mounts .LocalVolumes .Networks), "table TEMPLATE" for
+aligned columns under a header, or json.`
+}

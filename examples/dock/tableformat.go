@@ -51,13 +51,17 @@ func parseListFormat(format, defaultTable string) (*listFormat, error) {
 		return nil, fmt.Errorf("template parsing error: %v", err)
 	}
 	if f.table {
-		// Every function of formatFuncs, those headerFuncs lacks too,
-		// passes its first argument through.
+		// In the header, each function passes its first argument (a
+		// column's name) through, as docker's header functions do.
 		funcs := template.FuncMap{}
-		for name := range formatFuncs {
-			funcs[name] = func(v any, _ ...any) string { return fmt.Sprint(v) }
+		for name := range maps.Keys(formatFuncs) {
+			funcs[name] = func(args ...any) string {
+				if len(args) == 0 {
+					return ""
+				}
+				return fmt.Sprint(args[0])
+			}
 		}
-		maps.Copy(funcs, headerFuncs)
 		if f.header, err = template.New("").Funcs(funcs).Parse(format); err != nil {
 			return nil, fmt.Errorf("template parsing error: %v", err)
 		}
@@ -91,20 +95,6 @@ func marshalRow(fields map[string]string) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(fields)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
-}
-
-// headerFuncs stand for formatFuncs when the header runs: they return the
-// column's name as it is.
-var headerFuncs = template.FuncMap{
-	"json":     func(v any) string { return fmt.Sprint(v) },
-	"join":     func(v any, _ string) string { return fmt.Sprint(v) },
-	"split":    func(v string, _ string) string { return v },
-	"lower":    func(v string) string { return v },
-	"upper":    func(v string) string { return v },
-	"title":    func(v string) string { return v },
-	"println":  func(v ...any) string { return fmt.Sprint(v...) },
-	"pad":      func(v string, _, _ int) string { return v },
-	"truncate": func(v string, _ int) string { return v },
 }
 
 // write writes rows with the format, and with a table's header (from
