@@ -19,8 +19,11 @@ type Config struct {
 	// Image is the reference (name, name:tag, name@digest or image ID) of
 	// an image in the engine's store. Required.
 	Image string `json:"image"`
-	// Name is a unique name for the container; empty means none (the
-	// container is addressed by ID). Names match [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+	// Name is a unique name for the container. Names match
+	// [a-zA-Z0-9][a-zA-Z0-9_.-]*. Empty means a random name, as Docker
+	// gives: an adjective and a scientist's or hacker's surname,
+	// "adjective_surname" (with a digit after a collision, and the
+	// short ID after six), which Create records here and in Info.Name.
 	Name string `json:"name,omitempty"`
 
 	// Entrypoint and Cmd override the image's. A nil Cmd keeps the image's

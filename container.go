@@ -229,6 +229,12 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 			if other, err := e.findByName(rec.Name); err == nil {
 				return fmt.Errorf("name %q is used by container %s: %w", rec.Name, other[:12], ErrExist)
 			}
+		} else {
+			name, err := e.nameForContainer(rec.ID)
+			if err != nil {
+				return err
+			}
+			rec.Name, rec.Config.Name = name, name
 		}
 		return e.createFiles(ctx, c, rec)
 	})

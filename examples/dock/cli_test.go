@@ -425,8 +425,8 @@ func TestCLIAnonymousVolumes(t *testing.T) {
 
 // TestCLIImagesFilter checks docker images [REPOSITORY[:TAG]]: the rows of
 // the tags of that repository (normalized as docker does, or a wildcard
-// pattern), and of that tag when one is given; -q prints each matching
-// image's ID once.
+// pattern), and of that tag when one is given; -q prints the image's ID
+// on each of its rows.
 func TestCLIImagesFilter(t *testing.T) {
 	e := newEnv(t)
 	e.ok(nil, "tag", "busybox", "mine:v1")
@@ -464,11 +464,12 @@ func TestCLIImagesFilter(t *testing.T) {
 			t.Errorf("images %s = %q, want %q", tc.arg, got, tc.want)
 		}
 	}
+	// -q prints an ID per row: the image's, once per tag, as docker.
 	id := strings.Fields(e.ok(nil, "images", "-q"))
-	if len(id) != 1 {
-		t.Fatalf("images -q = %q, want one ID", id)
+	if len(id) != 4 || id[1] != id[0] || id[2] != id[0] || id[3] != id[0] {
+		t.Fatalf("images -q = %q, want one ID four times", id)
 	}
-	e.expect(0, id[0]+"\n", "images", "-q", "mine")
+	e.expect(0, id[0]+"\n"+id[0]+"\n", "images", "-q", "mine")
 	e.expect(0, id[0]+"\n", "images", "-q", "busybox:latest")
 	e.expect(0, "", "images", "-q", "busybox:nosuch")
 	if _, errOut, code := e.dock(nil, "images", "mine", "other"); code == 0 || !strings.Contains(errOut, "at most 1 argument") {
@@ -489,8 +490,8 @@ func TestCLIImages(t *testing.T) {
 	if out := e.ok(nil, "images"); !strings.Contains(out, "mine ") || !strings.Contains(out, "v1") {
 		t.Errorf("images after tag:\n%s", out)
 	}
-	if ids := strings.Fields(e.ok(nil, "images", "-q")); len(ids) != 1 {
-		t.Errorf("images -q = %q, want one ID", ids)
+	if ids := strings.Fields(e.ok(nil, "images", "-q")); len(ids) != 2 || ids[0] != ids[1] {
+		t.Errorf("images -q = %q, want one ID twice, once per tag", ids)
 	}
 	e.expect(0, "Untagged: mine:v1\n", "rmi", "mine:v1")
 	// An image used by a container is kept.

@@ -7,17 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"slices"
 	"strings"
-	"text/tabwriter"
 	"text/template"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-dock/dock"
-	"github.com/go-dock/dock/internal/reference"
+	"github.com/go-dock/dock/dockerapi"
 )
 
 // cmdImport is docker import: a root filesystem tar (plain or gzip, "-"
@@ -124,20 +121,25 @@ func parseChanges(changes []string) (ocispec.ImageConfig, error) {
 	return ic, nil
 }
 
-// cmdImages is docker images [REPOSITORY[:TAG]]: one row per tag, newest
-// first; -a adds the intermediate images (a build's steps). With an
-// argument, only the rows of the tags it matches (see imagesMatcher), and
-// -q prints the ID of each image with such a tag. --digests
-// adds docker's DIGEST column: the image's manifest digest on the rows of
-// the repositories the image was pulled from or pushed to (a repo digest),
-// "<none>" elsewhere (an imported or loaded image, a tag never pushed).
+// cmdImages is docker images [REPOSITORY[:TAG]]: a row per tag, newest
+// first; -a adds the intermediate images (a build's steps). The argument
+// is a reference filter, as docker's CLI sends it (see
+// dockerapi.ImageListOptions for --filter); -q prints the ID of each row,
+// once per tag as docker does. --digests adds docker's DIGEST column: the
+// image's manifest digest on the rows of the repositories the image was
+// pulled from or pushed to (a repo digest), "<none>" elsewhere (an
+// imported or loaded image, a tag never pushed).
 func cmdImages(ctx context.Context, c *cli, args []string) error {
 	var all, quiet, noTrunc, digests bool
+	var format string
+	var opts dockerapi.ImageListOptions
 	fs := newFlagSet("images", true)
 	fs.Bool(&all, "a,all", "Show all images (default hides intermediate images)")
-	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
-	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
 	fs.Bool(&digests, "digests", "Show digests")
+	fs.Func("f,filter", "Filter output based on conditions provided", opts.Filters.Set)
+	fs.String(&format, "format", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
+	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
+	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -145,125 +147,40 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("images", args, 0, 1); err != nil {
 		return err
 	}
-	match := func(string) bool { return true }
 	if len(args) == 1 {
-		if match, err = imagesMatcher(args[0]); err != nil {
-			return err
-		}
+		opts.Filters.Add("reference", args[0])
 	}
+	switch {
+	case (format == "" || format == "table") && quiet:
+		format = "{{.ID}}"
+	case (format == "" || format == "table") && digests:
+		format = imagesTableDigests
+	}
+	lf, err := parseListFormat(format, imagesTable)
+	if err != nil {
+		return err
+	}
+	// A format that shows .Digest shows the digests, as --digests.
+	digests = digests || lf.uses("Digest")
+	opts.All = all
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	var opts []dock.ImagesOption
-	if all {
-		opts = append(opts, dock.ImagesAll())
-	}
-	imgs, err := e.Images(ctx, opts...)
+	imgs, err := dockerapi.ListImages(ctx, e, opts)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
-	if !quiet {
-		if digests {
-			fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE")
-		} else {
-			fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
-		}
-	}
 	now := time.Now()
+	var rows []any
 	for _, img := range imgs {
-		id := img.ID
-		if !noTrunc {
-			id = shortID(id)
-		}
-		tags := img.RepoTags
-		if len(args) == 1 {
-			tags = slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return !match(t) })
-			if len(tags) == 0 {
-				continue
-			}
-		}
-		if quiet {
-			fmt.Fprintln(tw, id) // once per image, as docker images -q
-			continue
-		}
-		created := "N/A"
-		if !img.Created.IsZero() {
-			created = humanDuration(now.Sub(img.Created)) + " ago"
-		}
-		if len(tags) == 0 {
-			tags = []string{"<none>:<none>"}
-		}
-		for _, t := range tags {
-			repo, tag := splitTag(t)
-			if !digests {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, id, created, humanSize(img.Size))
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", repo, tag, repoDigest(img, repo), id, created, humanSize(img.Size))
+		for _, r := range imageRows(img, digests) {
+			r.trunc, r.now = !noTrunc, now
+			rows = append(rows, r)
 		}
 	}
-	return tw.Flush()
-}
-
-// imagesMatcher returns what docker images REPOSITORY[:TAG] keeps of an
-// image's tags ("busybox:latest", "localhost:5000/app:1"): those of the
-// repository, normalized as docker does (busybox is
-// docker.io/library/busybox), and of TAG when it is given. An argument
-// with a wildcard (*, ? or [) is a pattern, matched as docker's reference
-// filter matches it: against "REPOSITORY:TAG" when it has a tag, else
-// against the repository, both in their short form.
-func imagesMatcher(arg string) (func(tag string) bool, error) {
-	i := strings.LastIndexByte(arg, ':')
-	withTag := i >= 0 && !strings.Contains(arg[i:], "/")
-	if strings.ContainsAny(arg, "*?[") {
-		if _, err := path.Match(arg, ""); err != nil {
-			return nil, fmt.Errorf("images %q: %w", arg, err)
-		}
-		return func(tag string) bool {
-			s := tag
-			if !withTag {
-				s, _ = splitTag(tag)
-			}
-			ok, _ := path.Match(arg, s)
-			return ok
-		}, nil
-	}
-	want, err := reference.ParseNoDefaultTag(arg)
-	if err != nil {
-		return nil, fmt.Errorf("images: %w", err)
-	}
-	if want.Digest != "" {
-		return nil, fmt.Errorf("images %q: a digest is not a repository or a tag", arg)
-	}
-	return func(tag string) bool {
-		r, err := reference.Parse(tag)
-		return err == nil && r.Name() == want.Name() && (want.Tag == "" || r.Tag == want.Tag)
-	}, nil
-}
-
-// repoDigest is the DIGEST column of img's row for repo ("<none>" for an
-// untagged row): its manifest digest when the image went through that
-// repository of a registry (any, for an untagged row), else "<none>".
-func repoDigest(img *dock.Image, repo string) string {
-	for _, rd := range img.RepoDigests {
-		name, d, _ := strings.Cut(rd, "@")
-		if repo == "<none>" || name == repo {
-			return d
-		}
-	}
-	return "<none>"
-}
-
-// splitTag splits "localhost:5000/app:1" into "localhost:5000/app" and "1".
-func splitTag(ref string) (repo, tag string) {
-	i := strings.LastIndexByte(ref, ':')
-	if i < 0 || strings.Contains(ref[i:], "/") {
-		return ref, "<none>"
-	}
-	return ref[:i], ref[i+1:]
+	return lf.write(c.stdout, imagesHeader{}, rows)
 }
 
 // cmdRmi is docker rmi: it prints what the library did, line by line.
