@@ -29,7 +29,7 @@
 // verification and unpacking; Push sends what the registry lacks:
 //
 //	img, err = eng.Pull(ctx, "registry.example.com/app:1", dock.WithProgress(fn))
-//	err = eng.Push(ctx, "registry.example.com/app:2")
+//	img, err = eng.Push(ctx, "registry.example.com/app:2") // img.Digest: as the registry has it
 //
 // Credentials come from docker's config.json (and its credential helpers)
 // or WithCredentials; Open's WithRegistryConfig sets insecure registries

@@ -152,8 +152,7 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	ref, name, tag := splitRef(args[0])
-	img, err := e.Image(ctx, ref)
-	if err != nil {
+	if _, err := e.Image(ctx, ref); err != nil {
 		return fmt.Errorf("tag does not exist: %s", ref)
 	}
 	var opts []dock.PushOption
@@ -161,7 +160,10 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "The push refers to repository [%s]\n", fullName(name))
 		opts = append(opts, dock.WithProgress(newProgressPrinter(c.stdout, true).update))
 	}
-	if err := e.Push(ctx, ref, opts...); err != nil {
+	// The digest to print is the pushed one: the first push of a local
+	// image converts its layers, which gives it a new manifest.
+	img, err := e.Push(ctx, ref, opts...)
+	if err != nil {
 		return err
 	}
 	if quiet {

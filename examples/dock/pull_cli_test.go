@@ -163,3 +163,28 @@ func TestCLIPullAllTagsDigests(t *testing.T) {
 		t.Errorf("pull -a of an unknown repository: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// The digest push prints is the one the registry has: the first push of
+// an imported image converts its layers, which gives it a new manifest.
+func TestCLIPushPrintsPushedDigest(t *testing.T) {
+	e := newEnv(t)
+	reg := registrytest.Start(t)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ref := reg.Host + "/lib/first:v1"
+	e.ok(nil, "tag", "busybox", ref)
+	out := e.ok(nil, "push", ref)
+	m := regexp.MustCompile(`\nv1: digest: (sha256:[0-9a-f]{64})\n$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed %q, want a last line v1: digest: sha256:...", out)
+	}
+	// Pulled by that digest into a fresh state directory.
+	e2 := &env{t: t, bin: e.bin, root: t.TempDir()}
+	byDigest := reg.Host + "/lib/first@" + m[1]
+	if out := e2.ok(nil, "pull", "-q", byDigest); out != byDigest+"\n" {
+		t.Errorf("pull -q %s printed %q", byDigest, out)
+	}
+	// Pushed again, the same digest.
+	if out := e.ok(nil, "push", ref); !strings.HasSuffix(out, "\nv1: digest: "+m[1]+"\n") {
+		t.Errorf("push again printed %q, want digest %s", out, m[1])
+	}
+}
