@@ -98,7 +98,12 @@ func (fs *flagSet) errorf(format string, args ...any) error {
 
 // helpRequest is returned by Parse for --help, and for -h when the command
 // does not define -h (run does: it is --hostname).
-type helpRequest struct{ fs *flagSet }
+type helpRequest struct {
+	fs *flagSet
+	// path names the command whose help this is when it is not fs.cmd:
+	// "image ls" for the parser of images.
+	path string
+}
 
 func (h *helpRequest) Error() string { return "help requested" }
 
@@ -134,7 +139,7 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 			d := fs.long[name]
 			if d == nil {
 				if name == "help" {
-					return nil, &helpRequest{fs}
+					return nil, &helpRequest{fs: fs}
 				}
 				return nil, fs.errorf("unknown flag: --%s", name)
 			}
@@ -158,7 +163,7 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 				d := fs.short[c]
 				if d == nil {
 					if c == 'h' {
-						return nil, &helpRequest{fs}
+						return nil, &helpRequest{fs: fs}
 					}
 					return nil, fs.errorf("unknown shorthand flag: %q in %s", string(c), a)
 				}

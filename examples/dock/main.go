@@ -49,6 +49,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,7 +99,7 @@ func init() {
 		{"logout", "[SERVER]", "Log out from a registry", cmdLogout},
 		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
-		{"import", "FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
+		{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "", "Show the dock version information", cmdVersion},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
@@ -116,9 +117,9 @@ func init() {
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
-		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
-		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
-		{"network", "COMMAND", "Manage networks (create, connect, disconnect, inspect, ls, prune, rm)", cmdNetwork},
+		{"image", "COMMAND", "Manage images", cmdImage},
+		{"volume", "COMMAND", "Manage volumes", cmdVolume},
+		{"network", "COMMAND", "Manage networks", cmdNetwork},
 	}
 }
 
@@ -200,12 +201,17 @@ func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
 	case errors.As(err, &code):
 		return int(code)
 	case errors.As(err, &help):
-		name := cmd.name
-		if help.fs.cmd != "" {
-			name = help.fs.cmd
+		path := cmp.Or(help.path, help.fs.cmd, cmd.name)
+		u, isGroup := lookupCommand(path)
+		switch {
+		case isGroup:
+			printGroupHelp(stdout, path)
+			return 0
+		case u == nil: // not in the tables: the command's own line
+			path, u = cmd.name, cmd
 		}
-		fmt.Fprintf(stdout, "Usage:  dock %s %s\n\n%s\n", name, cmd.args, cmd.summary)
-		if d := commandDetails[name]; d != "" {
+		printUsage(stdout, path, u)
+		if d := commandDetails[path]; d != "" {
 			fmt.Fprintf(stdout, "\n%s\n", d)
 		}
 		if len(help.fs.flags) > 0 {
@@ -214,11 +220,7 @@ func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
 		}
 		return 0
 	case errors.As(err, &ue):
-		name := cmd.name
-		if ue.cmd != "" {
-			name = ue.cmd
-		}
-		fmt.Fprintf(stderr, "dock: %s\nSee 'dock %s --help'.\n", ue.msg, name)
+		fmt.Fprintf(stderr, "dock: %s\nSee 'dock %s --help'.\n", ue.msg, cmp.Or(ue.cmd, cmd.name))
 		return fails
 	case errors.As(err, &st):
 		fmt.Fprintf(stderr, "dock: %v\n", st.err)
