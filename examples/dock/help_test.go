@@ -101,3 +101,45 @@ func TestHelpUsageLines(t *testing.T) {
 		}
 	}
 }
+
+// A flag error exits 125 on every command, with docker's message and a
+// pointer to the command's own help.
+func TestFlagErrorsExit125(t *testing.T) {
+	for _, path := range commandPaths(t) {
+		t.Run(path, func(t *testing.T) {
+			args := strings.Fields(path)
+			for _, tc := range []struct{ flag, msg string }{
+				{"--x", "unknown flag: --x"},
+				{"-y", "unknown shorthand flag: 'y' in -y"},
+			} {
+				out, errOut, code := runMain(t, append(args, tc.flag)...)
+				want := tc.msg + "\nSee 'dock " + path + " --help'.\n"
+				if code != 125 || out != "" || errOut != want {
+					t.Errorf("dock %s %s: exit %d, stdout %q, stderr %q; want 125 and %q", path, tc.flag, code, out, errOut, want)
+				}
+			}
+		})
+	}
+}
+
+// A wrong number of arguments exits 1, run's included, as does run -it
+// without a terminal; both as docker.
+func TestUsageErrorsExit1(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"run"}, "\"dock run\" requires at least 1 argument.\nSee 'dock run --help'.\n\nUsage:  dock run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n"},
+		{[]string{"create", "--name", "x"}, "\"dock create\" requires at least 1 argument.\nSee 'dock create --help'.\n"},
+		{[]string{"image", "rm"}, "\"dock image rm\" requires at least 1 argument.\nSee 'dock image rm --help'.\n\nUsage:  dock image rm [OPTIONS] IMAGE [IMAGE...]\n"},
+		{[]string{"volume", "ls", "extra"}, "\"dock volume ls\" accepts no arguments.\nSee 'dock volume ls --help'.\n"},
+		{[]string{"run", "-it", "busybox"}, "dock: the input device is not a TTY\n"},
+		{[]string{"exec", "-it", "c", "sh"}, "dock: the input device is not a TTY\n"},
+		{[]string{"volume", "bogus"}, "unknown command \"bogus\" for \"dock volume\"\nSee 'dock volume --help'.\n"},
+	} {
+		out, errOut, code := runMain(t, tc.args...)
+		if code != 1 || out != "" || !strings.HasPrefix(errOut, tc.msg) {
+			t.Errorf("dock %q: exit %d, stdout %q, stderr %q; want 1 and %q", tc.args, code, out, errOut, tc.msg)
+		}
+	}
+}

@@ -7,11 +7,14 @@
 //
 // The state directory is --root, else $DOCK_ROOT, else /var/lib/dock.
 //
-// Errors are printed as "dock: <error>" on stderr. Exit codes follow
-// docker's: the container's exit code for run and start -a (126 when its
-// command cannot be executed, 127 when it is not found); 125 for any
-// other failure of run and create, usage errors included; 1 for the other
-// commands' failures and usage errors.
+// Errors are printed as "dock: <error>" on stderr, and usage errors as
+// docker prints them: the message, then "See 'dock COMMAND --help'.".
+// Exit codes follow docker's: the container's exit code for run and
+// start -a (126 when its command cannot be executed, 127 when it is not
+// found); 125 for a flag error (unknown, without its value, a value of
+// the wrong type) on every command, and for any other failure of run and
+// create but these two: 1 for a wrong number of arguments and for "the
+// input device is not a TTY"; 1 for the other commands' failures.
 //
 // Differences from docker, beyond what the library lacks:
 //
@@ -220,8 +223,14 @@ func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
 		}
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "dock: %s\nSee 'dock %s --help'.\n", ue.msg, cmp.Or(ue.cmd, cmd.name))
-		return fails
+		path := cmp.Or(ue.cmd, cmd.name)
+		// As docker prints them: no "dock: " before the message.
+		fmt.Fprintf(stderr, "%s\nSee 'dock %s --help'.\n", ue.msg, path)
+		if u, _ := lookupCommand(path); u != nil && ue.showUsage {
+			fmt.Fprintln(stderr)
+			printUsage(stderr, path, u)
+		}
+		return cmp.Or(ue.code, fails)
 	case errors.As(err, &st):
 		fmt.Fprintf(stderr, "dock: %v\n", st.err)
 		return st.code
@@ -244,15 +253,21 @@ func usage(w io.Writer, fs *flagSet) {
 // "requires at least 1 argument" errors.
 func needArgs(cmd string, args []string, min, max int) error {
 	n := len(args)
+	var msg string
 	switch {
+	case max == 0 && n > 0:
+		msg = fmt.Sprintf("%q accepts no arguments.", "dock "+cmd)
 	case min == max && n != min:
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q requires exactly %d %s.", "dock "+cmd, min, plural(min, "argument"))}
+		msg = fmt.Sprintf("%q requires exactly %d %s.", "dock "+cmd, min, plural(min, "argument"))
 	case n < min:
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q requires at least %d %s.", "dock "+cmd, min, plural(min, "argument"))}
+		msg = fmt.Sprintf("%q requires at least %d %s.", "dock "+cmd, min, plural(min, "argument"))
 	case max >= 0 && n > max:
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q accepts at most %d %s.", "dock "+cmd, max, plural(max, "argument"))}
+		msg = fmt.Sprintf("%q accepts at most %d %s.", "dock "+cmd, max, plural(max, "argument"))
+	default:
+		return nil
 	}
-	return nil
+	// Exit 1 on every command, run included, as docker.
+	return &usageError{cmd: cmd, msg: msg, code: 1, showUsage: true}
 }
 
 func plural(n int, s string) string {
