@@ -33,7 +33,8 @@
 //
 // Credentials come from docker's config.json (and its credential helpers)
 // or WithCredentials; Open's WithRegistryConfig sets insecure registries
-// and mirrors.
+// and mirrors. Login checks credentials with a registry and stores them
+// there, as docker login does (Logout removes them).
 //
 // Build makes an image from a Dockerfile and a context directory, running
 // each RUN in a container; Commit makes one from a container's changes:

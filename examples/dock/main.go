@@ -26,8 +26,6 @@
 //     parent: the container dies with the CLI. run -d and start hand it to
 //     the library's monitor process, and it outlives the CLI; with --rm the
 //     monitor removes it when it exits.
-//   - login stores the credentials without checking them with the
-//     registry; the next pull or push does.
 //   - Containers' logs are bounded by default, at 20 MiB x 5 files (the
 //     library's default, that of docker's local driver), in the json-file
 //     format whichever --log-driver, json-file or local, is given; see

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-dock/dock/internal/registrytest"
+	"github.com/go-dock/dock/internal/testutil"
 )
 
 func TestCLIPushPullLogin(t *testing.T) {
@@ -186,5 +187,61 @@ func TestCLIPushPrintsPushedDigest(t *testing.T) {
 	// Pushed again, the same digest.
 	if out := e.ok(nil, "push", ref); !strings.HasSuffix(out, "\nv1: digest: "+m[1]+"\n") {
 		t.Errorf("push again printed %q, want digest %s", out, m[1])
+	}
+}
+
+// login checks the credentials with the registry (Basic or token auth)
+// before it stores them, and with a credsStore stores them through the
+// credential helper, as docker does: config.json keeps no password.
+func TestCLILoginChecksAndUsesCredsStore(t *testing.T) {
+	e := newEnv(t)
+	reg := registrytest.Start(t, registrytest.WithBasicAuth("alice", "s3cret"))
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	cfgPath := filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"credsStore": "docktest"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	helper := testutil.InstallCredHelper(t, "docktest")
+
+	_, errOut, code := e.dock([]byte("wrong\n"), "login", "-u", "alice", "--password-stdin", reg.Host)
+	if code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("login with a wrong password: exit %d, stderr %q; want 1 and the registry's 401", code, errOut)
+	}
+	if calls := helper.Calls(t); len(calls) != 0 {
+		t.Errorf("helper calls after a refused login: %q", calls)
+	}
+	if out := e.ok([]byte("s3cret\n"), "login", "-u", "alice", "--password-stdin", reg.Host); out != "Login Succeeded\n" {
+		t.Errorf("login printed %q", out)
+	}
+	if user, secret, ok := helper.Stored(t, reg.Host); !ok || user != "alice" || secret != "s3cret" {
+		t.Errorf("credential helper keeps %q, %q, %v; want alice, s3cret", user, secret, ok)
+	}
+	cfg, _ := os.ReadFile(cfgPath)
+	if strings.Contains(string(cfg), "s3cret") || strings.Contains(string(cfg), base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))) ||
+		!strings.Contains(string(cfg), `"credsStore": "docktest"`) {
+		t.Errorf("config.json after login with a credsStore:\n%s", cfg)
+	}
+	// push gets them from the helper.
+	ref := reg.Host + "/lib/bb:v1"
+	e.ok(nil, "tag", "busybox", ref)
+	e.ok(nil, "push", "-q", ref)
+	if out := e.ok(nil, "logout", reg.Host); out != "Removing login credentials for "+reg.Host+"\n" {
+		t.Errorf("logout printed %q", out)
+	}
+	if _, _, ok := helper.Stored(t, reg.Host); ok {
+		t.Error("the helper still has the credentials after logout")
+	}
+	if _, errOut, code := e.dock(nil, "push", ref); code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("push after logout: exit %d, stderr %q; want 1 and 401", code, errOut)
+	}
+
+	// Token auth: the token server must grant the credentials.
+	treg := registrytest.Start(t, registrytest.WithTokenUser("bob", "pw", "*"))
+	if _, errOut, code := e.dock([]byte("nope\n"), "login", "-u", "bob", "--password-stdin", treg.Host); code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("login to a token registry with a wrong password: exit %d, stderr %q", code, errOut)
+	}
+	e.ok([]byte("pw\n"), "login", "-u", "bob", "--password-stdin", treg.Host)
+	if user, secret, ok := helper.Stored(t, treg.Host); !ok || user != "bob" || secret != "pw" {
+		t.Errorf("credential helper keeps %q, %q, %v for the token registry; want bob, pw", user, secret, ok)
 	}
 }
