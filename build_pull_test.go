@@ -35,7 +35,9 @@ func TestBuildPullPolicy(t *testing.T) {
 	src := testEngine(t)
 	base := proxy.Host + "/library/busybox:v1"
 	require.NoError(t, src.Tag(ctx, "busybox", base))
-	require.NoError(t, src.Push(ctx, base))
+	if _, err := src.Push(ctx, base); err != nil {
+		t.Fatal(err)
+	}
 
 	e := openTestEngine(t)
 	dir := buildContext(t, map[string]string{"Dockerfile": "FROM " + base + "\n" +

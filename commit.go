@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/go-dock/dock/internal/build"
 	"github.com/go-dock/dock/internal/envlist"
 	"github.com/go-dock/dock/internal/layerdiff"
 	"github.com/go-dock/dock/internal/pipe"
@@ -110,8 +109,8 @@ func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption
 	} else {
 		applyContainerConfig(&cfg.Config.ImageConfig, &rec.Config)
 	}
-	if err := build.ApplyChanges(&cfg, o.change); err != nil {
-		return nil, fmt.Errorf("commit: %w", translate(err))
+	if err := applyChanges(&cfg, o.change); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
 	}
 	created := o.created.UTC()
 	if o.created.IsZero() {

@@ -29,11 +29,12 @@
 // verification and unpacking; Push sends what the registry lacks:
 //
 //	img, err = eng.Pull(ctx, "registry.example.com/app:1", dock.WithProgress(fn))
-//	err = eng.Push(ctx, "registry.example.com/app:2")
+//	img, err = eng.Push(ctx, "registry.example.com/app:2") // img.Digest: as the registry has it
 //
 // Credentials come from docker's config.json (and its credential helpers)
 // or WithCredentials; Open's WithRegistryConfig sets insecure registries
-// and mirrors.
+// and mirrors. Login checks credentials with a registry and stores them
+// there, as docker login does (Logout removes them).
 //
 // Build makes an image from a Dockerfile and a context directory, running
 // each RUN in a container; Commit makes one from a container's changes:

@@ -219,9 +219,10 @@ func ExampleEngine_Push() {
 	if err := eng.Tag(ctx, "app:dev", "registry.example.com/team/app:1.2"); err != nil {
 		log.Fatal(err)
 	}
-	err = eng.Push(ctx, "registry.example.com/team/app:1.2",
+	img, err := eng.Push(ctx, "registry.example.com/team/app:1.2",
 		dock.WithCredentials("robot", os.Getenv("REGISTRY_TOKEN")))
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println("pushed", img.Digest)
 }

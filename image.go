@@ -110,14 +110,30 @@ type Healthcheck struct {
 // ImportOption configures Import and ImportDir.
 type ImportOption func(*importOptions) error
 
-type importOptions struct{ store.ImportOptions }
+type importOptions struct {
+	store.ImportOptions
+	changes []string
+}
 
-// ImportConfig sets the runtime configuration of the imported image
-// (what "docker import --change" sets). By default it is empty: a
-// container of the image needs a Cmd.
+// ImportConfig sets the runtime configuration of the imported image. By
+// default it is empty: a container of the image needs a Cmd.
 func ImportConfig(cfg ocispec.ImageConfig) ImportOption {
 	return func(o *importOptions) error {
-		o.Config = cfg
+		o.Config = store.RuntimeConfig{ImageConfig: cfg}
+		return nil
+	}
+}
+
+// ImportChange applies a Dockerfile instruction to the imported image's
+// configuration, as "docker import --change" does, with the parser and
+// the rules of CommitChange (the same instructions: CMD, ENTRYPOINT, ENV,
+// EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR).
+// It may be given several times; changes apply in order, after
+// ImportConfig. A malformed or refused instruction makes Import fail with
+// an error wrapping ErrInvalid before it reads the archive.
+func ImportChange(instruction string) ImportOption {
+	return func(o *importOptions) error {
+		o.changes = append(o.changes, instruction)
 		return nil
 	}
 }
@@ -155,11 +171,18 @@ func ImportCreated(t time.Time) ImportOption {
 // refused. On error nothing is added to the store. A malformed ref or
 // archive gives an error wrapping ErrInvalid.
 func (e *Engine) Import(ctx context.Context, r io.Reader, ref string, opts ...ImportOption) (*Image, error) {
-	o := importOptions{store.ImportOptions{Ref: ref}}
+	o := importOptions{ImportOptions: store.ImportOptions{Ref: ref}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
+	}
+	if len(o.changes) > 0 {
+		cfg := store.Config{Config: o.Config}
+		if err := applyChanges(&cfg, o.changes); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		o.Config = cfg.Config
 	}
 	img, err := e.store.Import(ctx, r, o.ImportOptions)
 	if err != nil {

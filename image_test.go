@@ -200,3 +200,76 @@ func TestImageErrors(t *testing.T) {
 		t.Errorf("tmp/ has %d entries after failures", len(des))
 	}
 }
+
+// ImportChange parses its instructions as CommitChange does (a
+// Dockerfile's rules: several KEY=VALUE pairs, quotes removed), after
+// ImportConfig; a refused one fails before anything is stored.
+func TestImportChange(t *testing.T) {
+	ctx := context.Background()
+	e := openTestEngine(t)
+	layer := testutil.Tar(t, testutil.TarEntry{Name: "f", Body: "x"})
+	img, err := e.Import(ctx, bytes.NewReader(layer), "changed",
+		ImportConfig(ocispec.ImageConfig{Env: []string{"BASE=1"}, Cmd: []string{"replaced"}}),
+		ImportChange(`ENV A=1 B=2`),
+		ImportChange(`ENV C="x y" D='q'`),
+		ImportChange(`ENV E plain words`),
+		ImportChange(`LABEL "k 1"="v w" k2=v2`),
+		ImportChange(`EXPOSE 80 53/udp`),
+		ImportChange(`EXPOSE 8000-8001/TCP`),
+		ImportChange(`VOLUME ["/data", "/logs"]`),
+		ImportChange(`VOLUME /cache`),
+		ImportChange(`WORKDIR /app`),
+		ImportChange(`WORKDIR sub`),
+		ImportChange(`USER nobody`),
+		ImportChange(`STOPSIGNAL SIGINT`),
+		ImportChange(`CMD echo $A`),
+		ImportChange(`ENTRYPOINT ["/bin/env"]`),
+		ImportChange(`HEALTHCHECK --retries=2 CMD true`),
+	)
+	if err != nil {
+		t.Fatalf("Import() with changes = %v", err)
+	}
+	c := img.Config
+	wantEnv := []string{"BASE=1", "A=1", "B=2", "C=x y", "D=q", "E=plain words"}
+	if !slices.Equal(c.Env, wantEnv) {
+		t.Errorf("Env = %q, want %q", c.Env, wantEnv)
+	}
+	if len(c.Labels) != 2 || c.Labels["k 1"] != "v w" || c.Labels["k2"] != "v2" {
+		t.Errorf("Labels = %q", c.Labels)
+	}
+	if len(c.ExposedPorts) != 4 {
+		t.Errorf("ExposedPorts = %v, want 80/tcp, 53/udp, 8000/tcp, 8001/tcp", c.ExposedPorts)
+	}
+	for _, p := range []string{"80/tcp", "53/udp", "8000/tcp", "8001/tcp"} {
+		if _, ok := c.ExposedPorts[p]; !ok {
+			t.Errorf("ExposedPorts = %v, want %s", c.ExposedPorts, p)
+		}
+	}
+	if len(c.Volumes) != 3 {
+		t.Errorf("Volumes = %v, want /data, /logs, /cache", c.Volumes)
+	}
+	for _, v := range []string{"/data", "/logs", "/cache"} {
+		if _, ok := c.Volumes[v]; !ok {
+			t.Errorf("Volumes = %v, want %s", c.Volumes, v)
+		}
+	}
+	if c.WorkingDir != "/app/sub" || c.User != "nobody" || c.StopSignal != "SIGINT" {
+		t.Errorf("WorkingDir %q User %q StopSignal %q, want /app/sub, nobody, SIGINT", c.WorkingDir, c.User, c.StopSignal)
+	}
+	if !slices.Equal(c.Cmd, []string{"/bin/sh", "-c", "echo $A"}) || !slices.Equal(c.Entrypoint, []string{"/bin/env"}) {
+		t.Errorf("Cmd %q Entrypoint %q", c.Cmd, c.Entrypoint)
+	}
+	if img.Healthcheck == nil || !slices.Equal(img.Healthcheck.Test, []string{"CMD-SHELL", "true"}) || img.Healthcheck.Retries != 2 {
+		t.Errorf("Healthcheck = %+v", img.Healthcheck)
+	}
+
+	for _, bad := range []string{"RUN true", "FROM busybox", "ENV", "EXPOSE x", "EXPOSE 80/sctp", "EXPOSE 90-80", "SHELL [\"/bin/bash\"]"} {
+		_, err := e.Import(ctx, bytes.NewReader(layer), "bad", ImportChange(bad))
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("Import() with change %q = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if _, err := e.Image(ctx, "bad"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Image(bad) after refused changes = %v, want ErrNotFound", err)
+	}
+}

@@ -128,7 +128,7 @@ func TestInteropDockPushTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Push(ctx, ref); err != nil {
+	if _, err := e.Push(ctx, ref); err != nil {
 		t.Fatalf("Push(%s) = %v", ref, err)
 	}
 	// Push compressed the imported (uncompressed) layer: the image has a

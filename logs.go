@@ -25,11 +25,17 @@ type LogOptions struct {
 	// Follow keeps reading new output until the container exits or ctx
 	// ends.
 	Follow bool
-	// Tail, when positive, starts with the last Tail lines.
+	// Tail, when positive, starts with the last Tail lines; 0 (the
+	// default) starts with the first line kept; TailNone (any negative
+	// value) writes none of the lines logged so far, as docker logs
+	// --tail 0 does: with Follow, only the lines that come after the call.
 	Tail int
 	// Timestamps prefixes each line with its RFC 3339 time.
 	Timestamps bool
 }
+
+// TailNone is the LogOptions.Tail that skips the lines logged so far.
+const TailNone = -1
 
 // Logs writes the container's logged output to stdout and stderr (either
 // may be nil to drop that stream): the rotated files (see LogConfig),
@@ -42,6 +48,9 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 	if err != nil {
 		return err
 	}
+	if opt.Tail < 0 && !opt.Follow {
+		return nil
+	}
 	maxFiles := rec.Config.Log.resolved().MaxFiles
 	path := c.dir("json.log")
 	files, err := openLogFiles(path, maxFiles)
@@ -53,6 +62,9 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 			f.Close()
 		}
 	}()
+	if len(files) == 0 && opt.Tail < 0 {
+		opt.Tail = 0 // nothing logged yet: whatever comes is new
+	}
 	for len(files) == 0 {
 		if !opt.Follow {
 			return nil
@@ -69,7 +81,19 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 	}
 	lr := &logReader{w: [2]io.Writer{stdout, stderr}, timestamps: opt.Timestamps}
 	i := 0
-	if opt.Tail > 0 {
+	switch {
+	case opt.Tail < 0:
+		// From the end of the newest file; a line being written is
+		// kept whole for when it ends.
+		i = len(files) - 1
+		lr.reset(files[i])
+		lr.discard = true
+		err := lr.drain()
+		lr.discard = false
+		if err != nil {
+			return err
+		}
+	case opt.Tail > 0:
 		var skip int
 		if i, skip, err = tailStart(files, opt.Tail); err != nil {
 			return fmt.Errorf("logs: %w", err)
@@ -78,7 +102,7 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 		if err := lr.skip(skip); err != nil {
 			return fmt.Errorf("logs: %w", err)
 		}
-	} else {
+	default:
 		lr.reset(files[0])
 	}
 	exited := false
@@ -130,6 +154,7 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 type logReader struct {
 	w          [2]io.Writer // stdout, stderr
 	timestamps bool
+	discard    bool // read lines without writing them
 	r          *bufio.Reader
 	partial    []byte // a line not yet complete
 }
@@ -176,6 +201,9 @@ func (lr *logReader) drain() error {
 }
 
 func (lr *logReader) emit(line []byte) error {
+	if lr.discard {
+		return nil
+	}
 	var l logLine
 	if err := json.Unmarshal(line, &l); err != nil {
 		return nil // a torn line is skipped

@@ -298,3 +298,56 @@ func waitFor(t *testing.T, what string, fn func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TailNone writes none of the lines logged before the call (docker logs
+// --tail 0): nothing without Follow; with Follow, only the new lines,
+// from the first one on, with none lost.
+func TestLogsTailNone(t *testing.T) {
+	lc := LogConfig{MaxSize: 1000, MaxFiles: 3}
+	c := logTestContainer(t, lc)
+	start, err := procstat.StartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.writeState(State{Status: StatusRunning, Pid: os.Getpid(), PidStart: start, Detached: true}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.openLog(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = 40 // rotated: json.log.1 and json.log hold lines
+	writeLines(w, 0, old)
+	if got := readLogs(t, c, LogOptions{Tail: TailNone}); got != "" {
+		t.Errorf("Logs(Tail: TailNone) = %q, want nothing", got)
+	}
+
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- c.Logs(context.Background(), &out, &out, LogOptions{Follow: true, Tail: TailNone}) }()
+	// The follower starts at some point: write a line at a time until
+	// one shows.
+	n := old
+	waitFor(t, "a new line in the followed output", func() bool {
+		if out.String() != "" {
+			return true
+		}
+		writeLines(w, n, n+1)
+		n++
+		return false
+	})
+	writeLines(w, n, n+30) // and more, across a rotation
+	n += 30
+	w.Close()
+	if err := c.writeState(State{Status: StatusExited}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Logs(Follow, TailNone) = %v", err)
+	}
+	got := out.String()
+	var first int
+	if _, err := fmt.Sscanf(got, "line %d\n", &first); err != nil || first < old || got != wantLines(first, n) {
+		t.Errorf("Logs(Follow, TailNone) = %q, want the lines from one at or after line %d up to line %d", got, old, n-1)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-dock/dock/internal/distribution"
 	"github.com/go-dock/dock/internal/reference"
+	"github.com/go-dock/dock/internal/store"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -29,40 +30,49 @@ import (
 // (see the store's Distributable); pushed by digest, it is pushed by the
 // new one. Up to WithConcurrency blobs are
 // uploaded at once. Credentials come from WithCredentials, else Docker's
-// config.json. An unknown image gives an error wrapping ErrNotFound; an
-// error answer of the registry, a *RegistryError (StatusCode 401 or 403
-// for missing rights).
-func (e *Engine) Push(ctx context.Context, ref string, opts ...PushOption) error {
+// config.json.
+//
+// Push returns the image as pushed: its Digest is the manifest digest the
+// registry now has (after a conversion, not the one the image had before
+// the call), the digest to pull it by. An unknown image gives an error
+// wrapping ErrNotFound; an error answer of the registry, a *RegistryError
+// (StatusCode 401 or 403 for missing rights).
+func (e *Engine) Push(ctx context.Context, ref string, opts ...PushOption) (*Image, error) {
 	o := pushOptions{transferOptions: transferOptions{concurrency: DefaultConcurrency}}
 	for _, opt := range opts {
 		if err := opt.applyPush(&o); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	r, err := reference.Parse(ref)
 	if err != nil {
-		return fmt.Errorf("push: %w", registryErr(err))
+		return nil, fmt.Errorf("push: %w", registryErr(err))
 	}
-	if err := e.push(ctx, r, ref, &o); err != nil {
-		return fmt.Errorf("push %s: %w", r.Familiar(), registryErr(err))
+	img, err := e.push(ctx, r, ref, &o)
+	if err != nil {
+		return nil, fmt.Errorf("push %s: %w", r.Familiar(), registryErr(err))
 	}
-	return nil
+	out := newImage(img)
+	out.RepoDigests = repoDigests(e.readSources(), out)
+	return out, nil
 }
 
-func (e *Engine) push(ctx context.Context, r reference.Ref, ref string, o *pushOptions) error {
+// push sends the image ref names and returns it as pushed (converted to
+// gzip layers where it had plain ones).
+func (e *Engine) push(ctx context.Context, r reference.Ref, ref string, o *pushOptions) (*store.Image, error) {
 	img, err := e.store.Resolve(ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if img, err = e.store.Distributable(ctx, img); err != nil {
-		return err
+		return nil, err
 	}
 	if r.Digest != "" {
 		r.Digest = img.Digest
 	}
 	body, err := e.store.ReadBlob(img.Digest)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mt := img.Manifest.MediaType
 	if mt == "" {
@@ -70,7 +80,7 @@ func (e *Engine) push(ctx context.Context, r reference.Ref, ref string, o *pushO
 	}
 	client, err := e.reg.clientFor(&o.transferOptions, r.Domain)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	blobs := append(slices.Clone(img.Manifest.Layers), img.Manifest.Config)
 	ctx2, cancel := context.WithCancel(ctx)
@@ -98,25 +108,25 @@ func (e *Engine) push(ctx context.Context, r reference.Ref, ref string, o *pushO
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
+			return nil, err
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
 	d, err := client.PushManifest(ctx, r, mt, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d != img.Digest {
-		return invalidf("registry stored the manifest as %s, not %s", d, img.Digest)
+		return nil, invalidf("registry stored the manifest as %s, not %s", d, img.Digest)
 	}
 	var ds []digest.Digest
 	for _, b := range blobs {
 		ds = append(ds, b.Digest)
 	}
 	e.recordSources(r, ds)
-	return nil
+	return img, nil
 }
 
 // pushBlob uploads one blob unless the registry has it, mounting it from

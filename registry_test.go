@@ -121,7 +121,8 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var phases []Phase
-	if err := src.Push(ctx, ref, WithProgress(func(p Progress) { phases = append(phases, p.Phase) })); err != nil {
+	returned, err := src.Push(ctx, ref, WithProgress(func(p Progress) { phases = append(phases, p.Phase) }))
+	if err != nil {
 		t.Fatalf("Push(%q) = %v", ref, err)
 	}
 	if !slices.Contains(phases, PhaseUploading) || !slices.Contains(phases, PhaseDone) {
@@ -133,10 +134,26 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if err != nil || pushed.ID != local.ID || pushed.Digest == local.Digest {
 		t.Fatalf("Image(%q) after Push = %+v, %v; want ID %s and a new digest", ref, pushed, err, local.ID)
 	}
+	// Push returns the digest the registry has, not the one from before
+	// the conversion.
+	if returned.ID != local.ID || returned.Digest != pushed.Digest ||
+		!slices.Contains(returned.RepoDigests, proxy.Host+"/library/busybox@"+pushed.Digest) {
+		t.Errorf("Push(%q) = %+v, want ID %s, Digest %s and that repo digest", ref, returned, local.ID, pushed.Digest)
+	}
+	req, err := http.NewRequest(http.MethodHead, reg.URL+"/v2/library/busybox/manifests/"+returned.Digest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", ocispec.MediaTypeImageManifest)
+	if resp, err := reg.Client().Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("HEAD of the manifest Push returned: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	local = pushed
 	// Again: everything is there.
 	phases = nil
-	if err := src.Push(ctx, ref, WithProgress(func(p Progress) { phases = append(phases, p.Phase) })); err != nil {
+	if _, err := src.Push(ctx, ref, WithProgress(func(p Progress) { phases = append(phases, p.Phase) })); err != nil {
 		t.Fatalf("Push(%q) again = %v", ref, err)
 	}
 	if slices.Contains(phases, PhaseUploading) {
@@ -149,7 +166,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(proxy.Requests())
-	if err := src.Push(ctx, ref2); err != nil {
+	if _, err := src.Push(ctx, ref2); err != nil {
 		t.Fatalf("Push(%q) = %v", ref2, err)
 	}
 	mounts, uploads := 0, 0
@@ -320,7 +337,7 @@ func TestPullErrors(t *testing.T) {
 	if _, err := e.Pull(ctx, "Bad Ref"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Pull(bad ref) = %v, want ErrInvalid", err)
 	}
-	if err := e.Push(ctx, reg.Host+"/app/none:v1"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Push(ctx, reg.Host+"/app/none:v1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Push(image not in store) = %v, want ErrNotFound", err)
 	}
 
@@ -385,7 +402,7 @@ func TestPullAuth(t *testing.T) {
 		if err := e.Tag(ctx, ref, reg.Host+"/app/y:v1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.Push(ctx, reg.Host+"/app/y:v1", WithCredentials("alice", "s3cret")); err != nil {
+		if _, err := e.Push(ctx, reg.Host+"/app/y:v1", WithCredentials("alice", "s3cret")); err != nil {
 			t.Errorf("Push(WithCredentials) = %v", err)
 		}
 		// Through a config.json.

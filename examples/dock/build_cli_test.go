@@ -73,3 +73,40 @@ func TestCLIBuild(t *testing.T) {
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cid)
 	assert.Equal(t, "committed\n", e.ok(nil, "run", "--rm", "snap:v1"))
 }
+
+// import -c parses its instructions as commit -c does (both with the
+// build's parser): several variables in one ENV, quotes removed, EXPOSE
+// and VOLUME.
+func TestCLIImportChange(t *testing.T) {
+	e := newEnv(t)
+	tar := testutil.BusyboxTar(t)
+	e.ok(tar, "import",
+		"-c", "ENV A=1 B=2",
+		"--change", `ENV Q="x y" R='z'`,
+		"-c", `LABEL "k"="v w"`,
+		"-c", "EXPOSE 80 53/udp",
+		"-c", "VOLUME /data",
+		"-c", "WORKDIR /tmp",
+		"-c", `CMD echo "$A|$B|$Q|$R|$(pwd)"`,
+		"-", "changed:1")
+	e.expect(0, "1|2|x y|z|/tmp\n", "run", "--rm", "changed:1")
+	out := e.ok(nil, "inspect", "changed:1")
+	for _, want := range []string{`"80/tcp"`, `"53/udp"`, `"/data"`, `"v w"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect of the imported image has no %s:\n%s", want, out)
+		}
+	}
+	// The volume: a container gets an anonymous one.
+	e.ok(nil, "run", "--name", "v", "changed:1", "true")
+	if vols := strings.Fields(e.ok(nil, "volume", "ls", "-q")); len(vols) != 1 {
+		t.Errorf("volumes after a run of an image with VOLUME /data: %q, want one", vols)
+	}
+	// commit -c gives the same configuration from the same changes.
+	e.ok(nil, "commit", "-c", "ENV A=1 B=2", "-c", `ENV Q="x y" R='z'`, "-c", `CMD echo "$A|$B|$Q|$R"`, "v", "committed:1")
+	e.expect(0, "1|2|x y|z\n", "run", "--rm", "committed:1")
+	// A refused instruction: docker's exit code, nothing imported.
+	if _, errOut, code := e.dock(tar, "import", "-c", "RUN true", "-", "bad:1"); code != 1 || !strings.Contains(errOut, "RUN") {
+		t.Errorf("import -c RUN: exit %d, stderr %q; want 1 and an error naming RUN", code, errOut)
+	}
+	e.expect(0, "", "images", "-q", "bad")
+}

@@ -197,9 +197,9 @@ func TestCLIRunErrors(t *testing.T) {
 		{125, []string{"run", "--rm", "-m", "12x", "busybox", "true"}, "12x"},
 		{125, []string{"run", "--rm", "--network", "nope", "busybox", "true"}, "network nope not found"},
 		{125, []string{"run", "--rm", "nosuchimage", "true"}, "dock: "},
-		{125, []string{"run"}, "requires at least 1 argument"},
+		{1, []string{"run"}, "requires at least 1 argument"},
 		{125, []string{"create", "--bogus", "busybox"}, "unknown flag"},
-		{1, []string{"ps", "--bogus"}, "unknown flag"},
+		{125, []string{"ps", "--bogus"}, "unknown flag"},
 		{1, []string{"rm", "nosuch"}, "no such container"},
 		{1, []string{"logs", "nosuch"}, "no such container"},
 		{1, []string{"bogus"}, "unknown command"},
@@ -618,8 +618,8 @@ func TestCLITty(t *testing.T) {
 		t.Errorf("terminal modes after run -it = %+v, want them restored to %+v", r.after, r.before)
 	}
 	// Without a terminal, -it is refused before anything runs.
-	if _, errOut, code := e.dock([]byte{}, "run", "--rm", "-it", "busybox", "true"); code != 125 || !strings.Contains(errOut, "not a TTY") {
-		t.Errorf("run -it without a terminal: exit %d, %q; want 125, not a TTY", code, errOut)
+	if _, errOut, code := e.dock([]byte{}, "run", "--rm", "-it", "busybox", "true"); code != 1 || !strings.Contains(errOut, "not a TTY") {
+		t.Errorf("run -it without a terminal: exit %d, %q; want 1, not a TTY", code, errOut)
 	}
 }
 

@@ -84,21 +84,42 @@ func (fs *flagSet) Func(names, usage string, fn func(string) error) {
 }
 
 // usageError is a command-line mistake: main prints it with a hint to
-// --help and exits 125 (run, create) or 1 (the other commands).
+// --help and exits with code, else as the command's other failures: 125
+// for run and create, 1 for the others.
 type usageError struct {
-	cmd string
-	msg string
+	cmd  string
+	msg  string
+	code int // 0: the command's failure code
+	// showUsage: print the command's usage line after the hint, as
+	// docker does for a wrong number of arguments.
+	showUsage bool
 }
 
 func (e *usageError) Error() string { return e.msg }
 
+// flagErrorCode is docker's exit code for a flag the parser refuses
+// (unknown, missing its value, a value of the wrong type), on every
+// command.
+const flagErrorCode = 125
+
+// errorf is a usage error of the command, for its checks of the values.
 func (fs *flagSet) errorf(format string, args ...any) error {
 	return &usageError{cmd: fs.cmd, msg: fmt.Sprintf(format, args...)}
 }
 
+// flagErrorf is an error of the parser: exit 125 whatever the command.
+func (fs *flagSet) flagErrorf(format string, args ...any) error {
+	return &usageError{cmd: fs.cmd, msg: fmt.Sprintf(format, args...), code: flagErrorCode}
+}
+
 // helpRequest is returned by Parse for --help, and for -h when the command
 // does not define -h (run does: it is --hostname).
-type helpRequest struct{ fs *flagSet }
+type helpRequest struct {
+	fs *flagSet
+	// path names the command whose help this is when it is not fs.cmd:
+	// "image ls" for the parser of images.
+	path string
+}
 
 func (h *helpRequest) Error() string { return "help requested" }
 
@@ -116,7 +137,7 @@ func flagTitle(d *flagDef) string {
 
 func (fs *flagSet) setValue(d *flagDef, value string) error {
 	if err := d.set(value); err != nil {
-		return fs.errorf("invalid argument %q for %q flag: %v", value, flagTitle(d), err)
+		return fs.flagErrorf("invalid argument %q for %q flag: %v", value, flagTitle(d), err)
 	}
 	return nil
 }
@@ -134,9 +155,9 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 			d := fs.long[name]
 			if d == nil {
 				if name == "help" {
-					return nil, &helpRequest{fs}
+					return nil, &helpRequest{fs: fs}
 				}
-				return nil, fs.errorf("unknown flag: --%s", name)
+				return nil, fs.flagErrorf("unknown flag: --%s", name)
 			}
 			if d.isBool {
 				if !hasValue {
@@ -144,7 +165,7 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 				}
 			} else if !hasValue {
 				if i+1 >= len(args) {
-					return nil, fs.errorf("flag needs an argument: --%s", name)
+					return nil, fs.flagErrorf("flag needs an argument: --%s", name)
 				}
 				i++
 				value = args[i]
@@ -158,9 +179,9 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 				d := fs.short[c]
 				if d == nil {
 					if c == 'h' {
-						return nil, &helpRequest{fs}
+						return nil, &helpRequest{fs: fs}
 					}
-					return nil, fs.errorf("unknown shorthand flag: %q in %s", string(c), a)
+					return nil, fs.flagErrorf("unknown shorthand flag: %q in %s", rune(c), a)
 				}
 				if d.isBool {
 					value := "true"
@@ -175,7 +196,7 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 				value := strings.TrimPrefix(a[j+1:], "=")
 				if j+1 == len(a) {
 					if i+1 >= len(args) {
-						return nil, fs.errorf("flag needs an argument: %q in -%c", string(c), c)
+						return nil, fs.flagErrorf("flag needs an argument: %q in -%c", rune(c), c)
 					}
 					i++
 					value = args[i]

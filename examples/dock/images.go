@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/template"
 	"time"
 
@@ -23,7 +21,7 @@ func cmdImport(ctx context.Context, c *cli, args []string) error {
 	var changes []string
 	var message string
 	fs := newFlagSet("import", true)
-	fs.Strings(&changes, "c,change", "Apply a Dockerfile instruction to the image: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, STOPSIGNAL")
+	fs.Strings(&changes, "c,change", "Apply Dockerfile instruction to the created image")
 	fs.String(&message, "m,message", "Set commit message for imported image")
 	args, err := fs.Parse(args)
 	if err != nil {
@@ -33,12 +31,8 @@ func cmdImport(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	var opts []dock.ImportOption
-	if len(changes) > 0 {
-		ic, err := parseChanges(changes)
-		if err != nil {
-			return fs.errorf("%v", err)
-		}
-		opts = append(opts, dock.ImportConfig(ic))
+	for _, ch := range changes {
+		opts = append(opts, dock.ImportChange(ch)) // parsed as commit -c's
 	}
 	if message != "" {
 		opts = append(opts, dock.ImportMessage(message))
@@ -67,58 +61,6 @@ func cmdImport(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintln(c.stdout, img.ID)
 	return nil
-}
-
-// parseChanges applies docker import --change instructions: CMD and
-// ENTRYPOINT in JSON or shell form, ENV and LABEL as KEY=VALUE (or
-// "KEY VALUE"), WORKDIR, USER, STOPSIGNAL.
-func parseChanges(changes []string) (ocispec.ImageConfig, error) {
-	var ic ocispec.ImageConfig
-	for _, ch := range changes {
-		instr, rest, _ := strings.Cut(strings.TrimSpace(ch), " ")
-		rest = strings.TrimSpace(rest)
-		switch strings.ToUpper(instr) {
-		case "CMD", "ENTRYPOINT":
-			var argv []string
-			if strings.HasPrefix(rest, "[") {
-				if err := json.Unmarshal([]byte(rest), &argv); err != nil {
-					return ic, fmt.Errorf("%s: %q is not a JSON array of strings", instr, rest)
-				}
-			} else {
-				argv = []string{"/bin/sh", "-c", rest}
-			}
-			if strings.EqualFold(instr, "CMD") {
-				ic.Cmd = argv
-			} else {
-				ic.Entrypoint = argv
-			}
-		case "ENV", "LABEL":
-			k, v, ok := strings.Cut(rest, "=")
-			if !ok {
-				k, v, ok = strings.Cut(rest, " ")
-			}
-			if !ok || k == "" {
-				return ic, fmt.Errorf("%s needs KEY=VALUE: %q", instr, ch)
-			}
-			if strings.EqualFold(instr, "ENV") {
-				ic.Env = append(ic.Env, k+"="+v)
-			} else {
-				if ic.Labels == nil {
-					ic.Labels = map[string]string{}
-				}
-				ic.Labels[k] = v
-			}
-		case "WORKDIR":
-			ic.WorkingDir = rest
-		case "USER":
-			ic.User = rest
-		case "STOPSIGNAL":
-			ic.StopSignal = rest
-		default:
-			return ic, fmt.Errorf("%s is not a valid change command", instr)
-		}
-	}
-	return ic, nil
 }
 
 // cmdImages is docker images [REPOSITORY[:TAG]]: a row per tag, newest

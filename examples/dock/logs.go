@@ -31,11 +31,10 @@ func cmdLogs(ctx context.Context, c *cli, args []string) error {
 		if err != nil || n < 0 {
 			return fs.errorf("invalid argument %q for \"-n, --tail\" flag: want a number or \"all\"", tail)
 		}
-		// The library's 0 means everything: print nothing instead.
-		if n == 0 && !opt.Follow {
-			return nil
-		}
 		opt.Tail = n
+		if n == 0 {
+			opt.Tail = dock.TailNone // the library's 0 is everything
+		}
 	}
 	e, err := c.open()
 	if err != nil {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The container's output of TestCLILogsTerminal: a clipboard write
@@ -33,5 +36,34 @@ func TestCLILogsTerminal(t *testing.T) {
 	outLine, errLine := `out\x1b[2J`+"\r\n", `err\x1b[2J`+"\r\n"
 	if r.code != 0 || r.out != outLine+errLine && r.out != errLine+outLine {
 		t.Errorf("logs of both streams on a terminal = %q, exit %d; want %q and %q", r.out, r.code, outLine, errLine)
+	}
+}
+
+// logs -f --tail 0 writes only the lines logged after it starts, as
+// docker's does; logs --tail 0 writes nothing.
+func TestCLILogsFollowTailZero(t *testing.T) {
+	e := newEnv(t)
+	e.ok(nil, "run", "-d", "--name", "t", "busybox", "sh", "-c", "echo old; while :; do echo new; sleep 0.05; done")
+	waitFor(t, "the first lines", func() bool {
+		out, _, _ := e.dock(nil, "logs", "t")
+		return strings.HasPrefix(out, "old\nnew\n")
+	})
+	e.expect(0, "", "logs", "--tail", "0", "t")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := e.cmd(ctx, "logs", "-f", "--tail", "0", "t")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "new\n" {
+		t.Errorf("logs -f --tail 0: first line %q, %v; want new (not the old lines)", line, err)
 	}
 }

@@ -7,11 +7,14 @@
 //
 // The state directory is --root, else $DOCK_ROOT, else /var/lib/dock.
 //
-// Errors are printed as "dock: <error>" on stderr. Exit codes follow
-// docker's: the container's exit code for run and start -a (126 when its
-// command cannot be executed, 127 when it is not found); 125 for any
-// other failure of run and create, usage errors included; 1 for the other
-// commands' failures and usage errors.
+// Errors are printed as "dock: <error>" on stderr, and usage errors as
+// docker prints them: the message, then "See 'dock COMMAND --help'.".
+// Exit codes follow docker's: the container's exit code for run and
+// start -a (126 when its command cannot be executed, 127 when it is not
+// found); 125 for a flag error (unknown, without its value, a value of
+// the wrong type) on every command, and for any other failure of run and
+// create but these two: 1 for a wrong number of arguments and for "the
+// input device is not a TTY"; 1 for the other commands' failures.
 //
 // Differences from docker, beyond what the library lacks:
 //
@@ -23,8 +26,6 @@
 //     parent: the container dies with the CLI. run -d and start hand it to
 //     the library's monitor process, and it outlives the CLI; with --rm the
 //     monitor removes it when it exits.
-//   - login stores the credentials without checking them with the
-//     registry; the next pull or push does.
 //   - Containers' logs are bounded by default, at 20 MiB x 5 files (the
 //     library's default, that of docker's local driver), in the json-file
 //     format whichever --log-driver, json-file or local, is given; see
@@ -49,6 +50,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,7 +100,7 @@ func init() {
 		{"logout", "[SERVER]", "Log out from a registry", cmdLogout},
 		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
-		{"import", "FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
+		{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "", "Show the dock version information", cmdVersion},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
@@ -118,9 +120,9 @@ func init() {
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
-		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
-		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
-		{"network", "COMMAND", "Manage networks (create, connect, disconnect, inspect, ls, prune, rm)", cmdNetwork},
+		{"image", "COMMAND", "Manage images", cmdImage},
+		{"volume", "COMMAND", "Manage volumes", cmdVolume},
+		{"network", "COMMAND", "Manage networks", cmdNetwork},
 	}
 }
 
@@ -202,12 +204,17 @@ func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
 	case errors.As(err, &code):
 		return int(code)
 	case errors.As(err, &help):
-		name := cmd.name
-		if help.fs.cmd != "" {
-			name = help.fs.cmd
+		path := cmp.Or(help.path, help.fs.cmd, cmd.name)
+		u, isGroup := lookupCommand(path)
+		switch {
+		case isGroup:
+			printGroupHelp(stdout, path)
+			return 0
+		case u == nil: // not in the tables: the command's own line
+			path, u = cmd.name, cmd
 		}
-		fmt.Fprintf(stdout, "Usage:  dock %s %s\n\n%s\n", name, cmd.args, cmd.summary)
-		if d := commandDetails[name]; d != "" {
+		printUsage(stdout, path, u)
+		if d := commandDetails[path]; d != "" {
 			fmt.Fprintf(stdout, "\n%s\n", d)
 		}
 		if len(help.fs.flags) > 0 {
@@ -216,12 +223,14 @@ func reportError(stdout, stderr io.Writer, cmd *command, err error) int {
 		}
 		return 0
 	case errors.As(err, &ue):
-		name := cmd.name
-		if ue.cmd != "" {
-			name = ue.cmd
+		path := cmp.Or(ue.cmd, cmd.name)
+		// As docker prints them: no "dock: " before the message.
+		fmt.Fprintf(stderr, "%s\nSee 'dock %s --help'.\n", ue.msg, path)
+		if u, _ := lookupCommand(path); u != nil && ue.showUsage {
+			fmt.Fprintln(stderr)
+			printUsage(stderr, path, u)
 		}
-		fmt.Fprintf(stderr, "dock: %s\nSee 'dock %s --help'.\n", ue.msg, name)
-		return fails
+		return cmp.Or(ue.code, fails)
 	case errors.As(err, &st):
 		fmt.Fprintf(stderr, "dock: %v\n", st.err)
 		return st.code
@@ -244,15 +253,21 @@ func usage(w io.Writer, fs *flagSet) {
 // "requires at least 1 argument" errors.
 func needArgs(cmd string, args []string, min, max int) error {
 	n := len(args)
+	var msg string
 	switch {
+	case max == 0 && n > 0:
+		msg = fmt.Sprintf("%q accepts no arguments.", "dock "+cmd)
 	case min == max && n != min:
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q requires exactly %d %s.", "dock "+cmd, min, plural(min, "argument"))}
+		msg = fmt.Sprintf("%q requires exactly %d %s.", "dock "+cmd, min, plural(min, "argument"))
 	case n < min:
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q requires at least %d %s.", "dock "+cmd, min, plural(min, "argument"))}
+		msg = fmt.Sprintf("%q requires at least %d %s.", "dock "+cmd, min, plural(min, "argument"))
 	case max >= 0 && n > max:
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("%q accepts at most %d %s.", "dock "+cmd, max, plural(max, "argument"))}
+		msg = fmt.Sprintf("%q accepts at most %d %s.", "dock "+cmd, max, plural(max, "argument"))
+	default:
+		return nil
 	}
-	return nil
+	// Exit 1 on every command, run included, as docker.
+	return &usageError{cmd: cmd, msg: msg, code: 1, showUsage: true}
 }
 
 func plural(n int, s string) string {

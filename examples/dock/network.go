@@ -12,32 +12,20 @@ import (
 	"github.com/go-dock/dock"
 )
 
-// cmdNetwork is docker network create, connect, disconnect, inspect, ls,
-// rm and prune.
+// cmdNetwork is docker network: the subcommands of networkCommands.
 func cmdNetwork(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 {
-		return &usageError{cmd: "network", msg: "\"dock network\" requires a subcommand: connect, create, disconnect, inspect, ls, prune or rm."}
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "create":
-		return networkCreate(ctx, c, args)
-	case "connect":
-		return networkConnect(ctx, c, args)
-	case "disconnect":
-		return networkDisconnect(ctx, c, args)
-	case "ls", "list":
-		return networkLs(ctx, c, args)
-	case "inspect":
-		return networkInspect(ctx, c, args)
-	case "rm", "remove":
-		return networkRm(ctx, c, args)
-	case "prune":
-		return networkPrune(ctx, c, args)
-	case "--help", "-h", "help":
-		return &helpRequest{newFlagSet("network", true)}
-	}
-	return &usageError{cmd: "network", msg: fmt.Sprintf("unknown command %q for \"dock network\"", sub)}
+	return runGroup(ctx, c, "network", args)
+}
+
+// networkCommands are the subcommands of network, in docker's order.
+var networkCommands = []*command{
+	{"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", networkConnect},
+	{"create", "[OPTIONS] NETWORK", "Create a network", networkCreate},
+	{"disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network", networkDisconnect},
+	{"inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks", networkInspect},
+	{"ls", "[OPTIONS]", "List networks", networkLs},
+	{"prune", "[OPTIONS]", "Remove all unused networks", networkPrune},
+	{"rm", "NETWORK [NETWORK...]", "Remove one or more networks", networkRm},
 }
 
 func networkCreate(ctx context.Context, c *cli, args []string) error {

@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/internal/distribution"
@@ -159,8 +153,7 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	ref, name, tag := splitRef(args[0])
-	img, err := e.Image(ctx, ref)
-	if err != nil {
+	if _, err := e.Image(ctx, ref); err != nil {
 		return fmt.Errorf("tag does not exist: %s", ref)
 	}
 	var opts []dock.PushOption
@@ -168,7 +161,10 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "The push refers to repository [%s]\n", fullName(name))
 		opts = append(opts, dock.WithProgress(newProgressPrinter(c.stdout, true).update))
 	}
-	if err := e.Push(ctx, ref, opts...); err != nil {
+	// The digest to print is the pushed one: the first push of a local
+	// image converts its layers, which gives it a new manifest.
+	img, err := e.Push(ctx, ref, opts...)
+	if err != nil {
 		return err
 	}
 	if quiet {
@@ -320,204 +316,4 @@ func (p *progressPrinter) redraw() {
 	}
 	p.drawn = len(p.ids)
 	io.WriteString(p.w, b.String())
-}
-
-// cmdLogin is docker login: it stores the credentials of a registry in
-// Docker's config.json (auths, base64 user:password), where Pull and Push
-// find them. Unlike docker, it does not check them with the registry
-// first: the next pull or push does.
-func cmdLogin(ctx context.Context, c *cli, args []string) error {
-	var user, password string
-	var passwordStdin bool
-	fs := newFlagSet("login", true)
-	fs.String(&user, "u,username", "Username")
-	fs.String(&password, "p,password", "Password")
-	fs.Bool(&passwordStdin, "password-stdin", "Take the password from stdin")
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("login", args, 0, 1); err != nil {
-		return err
-	}
-	server := "docker.io"
-	if len(args) == 1 {
-		server = args[0]
-	}
-	if password != "" && passwordStdin {
-		return fs.errorf("--password and --password-stdin are mutually exclusive")
-	}
-	in := bufio.NewReader(c.stdin)
-	if user == "" {
-		if passwordStdin || !isTerminal(c.stdin) {
-			return fs.errorf("Must provide --username with --password-stdin")
-		}
-		fmt.Fprint(c.stdout, "Username: ")
-		line, err := in.ReadString('\n')
-		if err != nil && line == "" {
-			return fmt.Errorf("read username: %w", err)
-		}
-		user = strings.TrimSpace(line)
-	}
-	switch {
-	case passwordStdin:
-		b, err := io.ReadAll(in)
-		if err != nil {
-			return fmt.Errorf("read password: %w", err)
-		}
-		password = strings.TrimRight(string(b), "\r\n")
-	case password != "":
-		fmt.Fprintln(c.stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
-	case isTerminal(c.stdin):
-		fmt.Fprint(c.stdout, "Password: ")
-		password, err = readPassword(c.stdin, in)
-		fmt.Fprintln(c.stdout)
-		if err != nil {
-			return err
-		}
-	default:
-		return fs.errorf("Must provide --password or --password-stdin")
-	}
-	if user == "" || password == "" {
-		return errors.New("error: username and password are required")
-	}
-	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-	err = editDockerConfig(func(auths map[string]json.RawMessage) {
-		auths[configKey(server)], _ = json.Marshal(map[string]string{"auth": auth})
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, "Login Succeeded")
-	return nil
-}
-
-// readPassword reads a line from the terminal f without echo.
-func readPassword(f *os.File, in *bufio.Reader) (string, error) {
-	fd := int(f.Fd())
-	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
-	if err != nil {
-		return "", err
-	}
-	noEcho := *old
-	noEcho.Lflag &^= unix.ECHO
-	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &noEcho); err != nil {
-		return "", err
-	}
-	defer unix.IoctlSetTermios(fd, ioctlSetTermios, old)
-	line, err := in.ReadString('\n')
-	if err != nil && line == "" {
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// cmdLogout is docker logout: it removes the credentials of a registry
-// from Docker's config.json.
-func cmdLogout(ctx context.Context, c *cli, args []string) error {
-	fs := newFlagSet("logout", true)
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("logout", args, 0, 1); err != nil {
-		return err
-	}
-	server := "docker.io"
-	if len(args) == 1 {
-		server = args[0]
-	}
-	key := configKey(server)
-	found := false
-	err = editDockerConfig(func(auths map[string]json.RawMessage) {
-		_, found = auths[key]
-		delete(auths, key)
-	})
-	if err != nil {
-		return err
-	}
-	if !found {
-		fmt.Fprintf(c.stdout, "Not logged in to %s\n", key)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "Removing login credentials for %s\n", key)
-	return nil
-}
-
-// configKey is the key of a registry in config.json's auths, as docker
-// writes it: Docker Hub's URL, else host[:port].
-func configKey(server string) string {
-	s := strings.TrimPrefix(strings.TrimPrefix(server, "https://"), "http://")
-	s, _, _ = strings.Cut(s, "/")
-	switch s {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return "https://index.docker.io/v1/"
-	}
-	return s
-}
-
-// dockerConfigPath is where docker keeps config.json: $DOCKER_CONFIG, else
-// ~/.docker.
-func dockerConfigPath() (string, error) {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(home, ".docker", "config.json"), nil
-}
-
-// editDockerConfig changes the auths of config.json, keeping its other
-// fields, and writes it back atomically with mode 0600.
-func editDockerConfig(edit func(auths map[string]json.RawMessage)) error {
-	path, err := dockerConfigPath()
-	if err != nil {
-		return err
-	}
-	cfg := map[string]json.RawMessage{}
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(b, &cfg); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	auths := map[string]json.RawMessage{}
-	if raw, ok := cfg["auths"]; ok {
-		if err := json.Unmarshal(raw, &auths); err != nil {
-			return fmt.Errorf("%s: auths: %w", path, err)
-		}
-	}
-	edit(auths)
-	if cfg["auths"], err = json.Marshal(auths); err != nil {
-		return err
-	}
-	out, err := json.MarshalIndent(cfg, "", "\t")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".config.json-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op once renamed
-	if _, err := f.Write(append(out, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-dock/dock/internal/registrytest"
+	"github.com/go-dock/dock/internal/testutil"
 )
 
 func TestCLIPushPullLogin(t *testing.T) {
@@ -161,5 +162,86 @@ func TestCLIPullAllTagsDigests(t *testing.T) {
 	e2.expect(0, "v2\n", "run", "--rm", repo+":v2", "echo", "v2")
 	if _, errOut, code := e2.dock(nil, "pull", "-a", reg.Host+"/lib/none"); code != 1 || !strings.Contains(errOut, "NAME_UNKNOWN") {
 		t.Errorf("pull -a of an unknown repository: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// The digest push prints is the one the registry has: the first push of
+// an imported image converts its layers, which gives it a new manifest.
+func TestCLIPushPrintsPushedDigest(t *testing.T) {
+	e := newEnv(t)
+	reg := registrytest.Start(t)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ref := reg.Host + "/lib/first:v1"
+	e.ok(nil, "tag", "busybox", ref)
+	out := e.ok(nil, "push", ref)
+	m := regexp.MustCompile(`\nv1: digest: (sha256:[0-9a-f]{64})\n$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push printed %q, want a last line v1: digest: sha256:...", out)
+	}
+	// Pulled by that digest into a fresh state directory.
+	e2 := &env{t: t, bin: e.bin, root: t.TempDir()}
+	byDigest := reg.Host + "/lib/first@" + m[1]
+	if out := e2.ok(nil, "pull", "-q", byDigest); out != byDigest+"\n" {
+		t.Errorf("pull -q %s printed %q", byDigest, out)
+	}
+	// Pushed again, the same digest.
+	if out := e.ok(nil, "push", ref); !strings.HasSuffix(out, "\nv1: digest: "+m[1]+"\n") {
+		t.Errorf("push again printed %q, want digest %s", out, m[1])
+	}
+}
+
+// login checks the credentials with the registry (Basic or token auth)
+// before it stores them, and with a credsStore stores them through the
+// credential helper, as docker does: config.json keeps no password.
+func TestCLILoginChecksAndUsesCredsStore(t *testing.T) {
+	e := newEnv(t)
+	reg := registrytest.Start(t, registrytest.WithBasicAuth("alice", "s3cret"))
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	cfgPath := filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"credsStore": "docktest"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	helper := testutil.InstallCredHelper(t, "docktest")
+
+	_, errOut, code := e.dock([]byte("wrong\n"), "login", "-u", "alice", "--password-stdin", reg.Host)
+	if code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("login with a wrong password: exit %d, stderr %q; want 1 and the registry's 401", code, errOut)
+	}
+	if calls := helper.Calls(t); len(calls) != 0 {
+		t.Errorf("helper calls after a refused login: %q", calls)
+	}
+	if out := e.ok([]byte("s3cret\n"), "login", "-u", "alice", "--password-stdin", reg.Host); out != "Login Succeeded\n" {
+		t.Errorf("login printed %q", out)
+	}
+	if user, secret, ok := helper.Stored(t, reg.Host); !ok || user != "alice" || secret != "s3cret" {
+		t.Errorf("credential helper keeps %q, %q, %v; want alice, s3cret", user, secret, ok)
+	}
+	cfg, _ := os.ReadFile(cfgPath)
+	if strings.Contains(string(cfg), "s3cret") || strings.Contains(string(cfg), base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))) ||
+		!strings.Contains(string(cfg), `"credsStore": "docktest"`) {
+		t.Errorf("config.json after login with a credsStore:\n%s", cfg)
+	}
+	// push gets them from the helper.
+	ref := reg.Host + "/lib/bb:v1"
+	e.ok(nil, "tag", "busybox", ref)
+	e.ok(nil, "push", "-q", ref)
+	if out := e.ok(nil, "logout", reg.Host); out != "Removing login credentials for "+reg.Host+"\n" {
+		t.Errorf("logout printed %q", out)
+	}
+	if _, _, ok := helper.Stored(t, reg.Host); ok {
+		t.Error("the helper still has the credentials after logout")
+	}
+	if _, errOut, code := e.dock(nil, "push", ref); code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("push after logout: exit %d, stderr %q; want 1 and 401", code, errOut)
+	}
+
+	// Token auth: the token server must grant the credentials.
+	treg := registrytest.Start(t, registrytest.WithTokenUser("bob", "pw", "*"))
+	if _, errOut, code := e.dock([]byte("nope\n"), "login", "-u", "bob", "--password-stdin", treg.Host); code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("login to a token registry with a wrong password: exit %d, stderr %q", code, errOut)
+	}
+	e.ok([]byte("pw\n"), "login", "-u", "bob", "--password-stdin", treg.Host)
+	if user, secret, ok := helper.Stored(t, treg.Host); !ok || user != "bob" || secret != "pw" {
+		t.Errorf("credential helper keeps %q, %q, %v for the token registry; want bob, pw", user, secret, ok)
 	}
 }

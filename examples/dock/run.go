@@ -153,8 +153,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(rest) == 0 {
-		return nil, fs.errorf("%q requires at least 1 argument.", "dock "+cmd)
+	if err := needArgs(cmd, rest, 1, -1); err != nil {
+		return nil, err
 	}
 	cfg.Image = rest[0]
 	if len(rest) > 1 {
@@ -426,7 +426,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if o.Config.Tty && o.Interactive && !o.Detach && !isTerminal(c.stdin) {
-		return errors.New("the input device is not a TTY")
+		return &statusError{code: 1, err: errors.New("the input device is not a TTY")} // docker's 1, not 125
 	}
 	var signals *userSignals
 	if o.SigProxy && !o.Config.Tty && !o.Detach {

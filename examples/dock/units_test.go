@@ -126,19 +126,3 @@ func TestSmallHelpers(t *testing.T) {
 		t.Errorf("cpuPercent = %v, want 50", got)
 	}
 }
-
-func TestParseChanges(t *testing.T) {
-	ic, err := parseChanges([]string{`CMD ["sh"]`, "ENTRYPOINT echo hi", "ENV A=1", "ENV B 2", "WORKDIR /w", "USER nobody", "LABEL k=v", "STOPSIGNAL SIGINT"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ic.Cmd) != 1 || ic.Cmd[0] != "sh" || len(ic.Entrypoint) != 3 || ic.Entrypoint[2] != "echo hi" ||
-		len(ic.Env) != 2 || ic.Env[1] != "B=2" || ic.WorkingDir != "/w" || ic.User != "nobody" || ic.Labels["k"] != "v" || ic.StopSignal != "SIGINT" {
-		t.Errorf("parseChanges = %+v", ic)
-	}
-	for _, bad := range []string{"RUN true", `CMD ["sh"`, "ENV"} {
-		if _, err := parseChanges([]string{bad}); err == nil {
-			t.Errorf("parseChanges(%q) succeeded, want an error", bad)
-		}
-	}
-}

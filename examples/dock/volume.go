@@ -8,25 +8,17 @@ import (
 	"github.com/go-dock/dock"
 )
 
-// cmdVolume is docker volume create, ls, rm and prune.
+// cmdVolume is docker volume: the subcommands of volumeCommands.
 func cmdVolume(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 {
-		return &usageError{cmd: "volume", msg: "\"dock volume\" requires a subcommand: create, ls, rm or prune."}
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "create":
-		return volumeCreate(ctx, c, args)
-	case "ls", "list":
-		return volumeLs(ctx, c, args)
-	case "rm", "remove":
-		return volumeRm(ctx, c, args)
-	case "prune":
-		return volumePrune(ctx, c, args)
-	case "--help", "-h", "help":
-		return &helpRequest{newFlagSet("volume", true)}
-	}
-	return &usageError{cmd: "volume", msg: fmt.Sprintf("unknown command %q for \"dock volume\"", sub)}
+	return runGroup(ctx, c, "volume", args)
+}
+
+// volumeCommands are the subcommands of volume, in docker's order.
+var volumeCommands = []*command{
+	{"create", "[VOLUME]", "Create a volume", volumeCreate},
+	{"ls", "[OPTIONS]", "List volumes", volumeLs},
+	{"prune", "[OPTIONS]", "Remove unused local volumes", volumePrune},
+	{"rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", volumeRm},
 }
 
 func volumeCreate(ctx context.Context, c *cli, args []string) error {

@@ -22,6 +22,10 @@ func ApplyChanges(cfg *store.Config, changes []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: change: %w", ErrInvalid, err)
 	}
+	if len(df.Stages) != 1 {
+		// A FROM among the changes starts a stage of its own.
+		return fmt.Errorf("%w: change: FROM is not a change commit may make", ErrInvalid)
+	}
 	b := &builder{df: df, o: &Options{}}
 	s := &stageState{cfg: *cfg, args: map[string]string{}}
 	history := cfg.History

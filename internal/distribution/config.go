@@ -6,11 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -152,27 +150,12 @@ func configKeyHost(k string) string {
 // runHelper runs "docker-credential-<name> get" with serverURL on stdin,
 // as the credential-helper protocol says.
 func runHelper(ctx context.Context, name, serverURL string) (Credential, error) {
-	if !helperNameRE.MatchString(name) {
-		return Credential{}, invalidf("credential helper name %q", name)
-	}
-	ctx, cancel := context.WithTimeout(ctx, helperTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker-credential-"+name, "get")
-	cmd.Stdin = strings.NewReader(serverURL)
-	var stdout, stderr limitedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	out := bytes.TrimSpace(stdout.Bytes())
+	out, err := runHelperCommand(ctx, name, "get", []byte(serverURL))
 	if err != nil {
-		msg := string(out) + " " + stderr.String()
-		if strings.Contains(msg, "credentials not found") {
+		if ctx.Err() == nil && strings.Contains(err.Error(), "credentials not found") {
 			return Credential{}, nil
 		}
-		if ctx.Err() != nil {
-			return Credential{}, fmt.Errorf("docker-credential-%s get: %w", name, ctx.Err())
-		}
-		return Credential{}, fmt.Errorf("docker-credential-%s get: %w: %s", name, err, clean(msg, 300))
+		return Credential{}, err
 	}
 	var v struct {
 		Username string `json:"Username"`

@@ -31,8 +31,9 @@ type ImportOptions struct {
 	// as Docker does. Empty leaves the image untagged. A reference with a
 	// digest is refused.
 	Ref string
-	// Config is the image's runtime configuration (Cmd, Env, WorkingDir...).
-	Config ocispec.ImageConfig
+	// Config is the image's runtime configuration (Cmd, Env, WorkingDir...,
+	// and Docker's Healthcheck and OnBuild).
+	Config RuntimeConfig
 	// Message is the comment of the image's history entry.
 	Message string
 	// Created is the image's creation time; zero means now.
@@ -97,7 +98,7 @@ func (s *Store) importImage(ctx context.Context, r io.Reader, opt ImportOptions)
 	cfg := Config{
 		Created:  &created,
 		Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH},
-		Config:   RuntimeConfig{ImageConfig: opt.Config},
+		Config:   opt.Config,
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{l.diffID}},
 		History:  []ocispec.History{{Created: &created, CreatedBy: "import", Comment: opt.Message}},
 	}

@@ -179,7 +179,7 @@ func TestImportBusybox(t *testing.T) {
 	created := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	img, err := s.Import(ctx, bytes.NewReader(testutil.Gzip(t, tarBytes)), ImportOptions{
 		Ref:     "busybox",
-		Config:  ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"A=b"}},
+		Config:  RuntimeConfig{ImageConfig: ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"A=b"}}},
 		Message: "hello",
 		Created: created,
 	})
