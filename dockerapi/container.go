@@ -33,7 +33,7 @@ func ContainerInspect(info *dock.Info) *container.InspectResponse {
 		LogPath:        info.LogPath,
 		Driver:         info.Storage.Driver,
 		Platform:       "linux",
-		HostConfig:     hostConfig(&info.Config),
+		HostConfig:     hostConfig(info),
 		GraphDriver:    graphDriver(info.Storage),
 		Mounts:         mounts(info.Mounts),
 		Config:         containerConfig(info),

@@ -18,9 +18,10 @@ import (
 // default, 64 MiB.
 const shmSize = 64 << 20
 
-// hostConfig is Docker's HostConfig of a container configured by cfg,
-// with the empty lists docker run sends where cfg sets nothing.
-func hostConfig(cfg *dock.Config) *container.HostConfig {
+// hostConfig is Docker's HostConfig of the container, with the empty
+// lists docker run sends where its Config sets nothing.
+func hostConfig(info *dock.Info) *container.HostConfig {
+	cfg := &info.Config
 	h := &container.HostConfig{
 		LogConfig:       container.LogConfig{Type: "json-file", Config: logOptions(cfg.Log)},
 		NetworkMode:     container.NetworkMode(cfg.Network),
@@ -55,9 +56,13 @@ func hostConfig(cfg *dock.Config) *container.HostConfig {
 	if cfg.SeccompUnconfined {
 		h.SecurityOpt = append(h.SecurityOpt, "seccomp=unconfined")
 	}
+	anonymous := map[string]bool{} // docker run -v /path: in Config.Volumes, not in Binds
+	for _, m := range info.Mounts {
+		anonymous[m.Name] = m.Type == "volume" && m.Anonymous
+	}
 	for _, m := range cfg.Mounts {
 		switch {
-		case m.Type == "bind" || m.Type == "volume" && m.Source != "":
+		case m.Type == "bind" || m.Type == "volume" && m.Source != "" && !anonymous[m.Source]:
 			b := m.Source + ":" + m.Target
 			if m.ReadOnly {
 				b += ":ro"

@@ -2,6 +2,7 @@ package dockerapi
 
 import (
 	"context"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -73,11 +74,13 @@ func Version() *system.VersionResponse {
 		KernelVersion: kernelVersion(),
 		BuildTime:     built,
 	}
-	v.Components = []system.ComponentVersion{{Name: "Engine", Version: v.Version, Details: map[string]string{
+	details := map[string]string{
 		"ApiVersion": v.APIVersion, "MinAPIVersion": v.MinAPIVersion, "GitCommit": v.GitCommit,
 		"GoVersion": v.GoVersion, "Os": v.Os, "Arch": v.Arch, "KernelVersion": v.KernelVersion,
 		"BuildTime": v.BuildTime, "Experimental": "false",
-	}}}
+	}
+	maps.DeleteFunc(details, func(_, v string) bool { return v == "" })
+	v.Components = []system.ComponentVersion{{Name: "Engine", Version: v.Version, Details: details}}
 	return v
 }
 

@@ -99,7 +99,8 @@ func init() {
 		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
 		{"import", "FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
-		{"version", "", "Show the dock version information", cmdVersion},
+		{"version", "[OPTIONS]", "Show the dock version information", cmdVersion},
+		{"info", "[OPTIONS]", "Display system-wide information", cmdInfo},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
 		{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
@@ -117,7 +118,7 @@ func init() {
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
 		{"image", "prune [OPTIONS]", "Remove unused image data", cmdImage},
-		{"volume", "COMMAND", "Manage volumes (create, ls, rm, prune)", cmdVolume},
+		{"volume", "COMMAND", "Manage volumes (create, inspect, ls, rm, prune)", cmdVolume},
 		{"network", "COMMAND", "Manage networks (create, connect, disconnect, inspect, ls, prune, rm)", cmdNetwork},
 	}
 }

@@ -3,20 +3,24 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
+
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdVolume is docker volume create, ls, rm and prune.
+// cmdVolume is docker volume create, inspect, ls, rm and prune.
 func cmdVolume(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
-		return &usageError{cmd: "volume", msg: "\"dock volume\" requires a subcommand: create, ls, rm or prune."}
+		return &usageError{cmd: "volume", msg: "\"dock volume\" requires a subcommand: create, inspect, ls, rm or prune."}
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
 	case "create":
 		return volumeCreate(ctx, c, args)
+	case "inspect":
+		return volumeInspect(ctx, c, args)
 	case "ls", "list":
 		return volumeLs(ctx, c, args)
 	case "rm", "remove":
@@ -57,13 +61,22 @@ func volumeCreate(ctx context.Context, c *cli, args []string) error {
 
 func volumeLs(ctx context.Context, c *cli, args []string) error {
 	var quiet bool
+	var format string
 	fs := newFlagSet("volume ls", true)
 	fs.Bool(&quiet, "q,quiet", "Only display volume names")
+	fs.String(&format, "format", listFormatUsage)
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if err := needArgs("volume ls", args, 0, 0); err != nil {
+		return err
+	}
+	if quiet && format == "" {
+		format = "{{.Name}}"
+	}
+	f, err := parseListFormat(format, "table {{.Driver}}\t{{.Name}}")
+	if err != nil {
 		return err
 	}
 	e, err := c.open()
@@ -75,18 +88,64 @@ func volumeLs(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
-	if !quiet {
-		fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
-	}
+	var rows []any
 	for _, v := range vols {
-		if quiet {
-			fmt.Fprintln(tw, v.Name)
-		} else {
-			fmt.Fprintf(tw, "local\t%s\n", v.Name)
-		}
+		rows = append(rows, newVolumeRow(dockerapi.Volume(v)))
 	}
-	return tw.Flush()
+	return f.write(c.stdout, volumeHeader, rows)
+}
+
+// volumeRow is a volume as docker volume ls --format sees it (N/A: what
+// only Docker's cluster volumes, or docker system df, have).
+type volumeRow struct {
+	Availability string
+	Driver       string
+	Group        string
+	Labels       string
+	Links        string
+	Mountpoint   string
+	Name         string
+	Scope        string
+	Size         string
+	Status       string
+	labels       map[string]string
+}
+
+var volumeHeader = listHeader{
+	"Availability": "AVAILABILITY", "Driver": "DRIVER", "Group": "GROUP", "Labels": "LABELS", "Links": "LINKS",
+	"Mountpoint": "MOUNTPOINT", "Name": "VOLUME NAME", "Scope": "SCOPE", "Size": "SIZE", "Status": "STATUS",
+}
+
+func newVolumeRow(v *volume.Volume) *volumeRow {
+	return &volumeRow{
+		Availability: "N/A", Driver: v.Driver, Group: "N/A", Labels: labelList(v.Labels), Links: "N/A",
+		Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: "N/A", Status: "N/A", labels: v.Labels,
+	}
+}
+
+// Label is the value of the volume's label name.
+func (r *volumeRow) Label(name string) string { return r.labels[name] }
+
+// volumeInspect is docker volume inspect, in Docker's schema.
+func volumeInspect(ctx context.Context, c *cli, args []string) error {
+	var format string
+	fs := newFlagSet("volume inspect", true)
+	fs.String(&format, "f,format", formatUsage)
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("volume inspect", args, 1, -1); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return c.inspectAll(format, args, func(name string) (any, error) {
+		return inspectObject(ctx, e, "volume", name, nil)
+	})
 }
 
 func volumeRm(ctx context.Context, c *cli, args []string) error {
