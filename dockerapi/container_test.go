@@ -65,6 +65,7 @@ func webInfo() *dock.Info {
 				{Type: "volume", Source: "data", Target: "/data"},
 				{Type: "bind", Source: "/srv", Target: "/srv", ReadOnly: true},
 				{Type: "tmpfs", Target: "/run", Options: []string{"size=64m"}},
+				{Type: "volume", Source: "anon1", Target: "/anon"}, // docker run -v /anon, named at create
 			},
 			Log:         dock.LogConfig{MaxSize: 20_000_000, MaxFiles: 5},
 			StopTimeout: &stop, Init: true, DNS: []netip.Addr{netip.MustParseAddr("9.9.9.9")},
@@ -74,6 +75,7 @@ func webInfo() *dock.Info {
 			{Type: "volume", Name: "data", Source: "/var/lib/dock/volumes/data/_data", Target: "/data"},
 			{Type: "bind", Source: "/srv", Target: "/srv", ReadOnly: true},
 			{Type: "tmpfs", Target: "/run"},
+			{Type: "volume", Name: "anon1", Source: "/var/lib/dock/volumes/anon1/_data", Target: "/anon", Anonymous: true},
 		},
 		Networks: []dock.EndpointInfo{
 			{NetworkID: dock.PredefinedNetworkID("bridge"), Network: "bridge",
@@ -134,7 +136,7 @@ func TestContainerInspectKeys(t *testing.T) {
 	assert.Equal(t, endpointKeys, keys(object(t, nets["bridge"])))
 	var mounts []map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(top["Mounts"], &mounts))
-	require.Len(t, mounts, 2, "the tmpfs is in HostConfig.Tmpfs")
+	require.Len(t, mounts, 3, "the tmpfs is in HostConfig.Tmpfs")
 	assert.Equal(t, []string{"Destination", "Driver", "Mode", "Name", "Propagation", "RW", "Source", "Type"}, keys(mounts[0]))
 	assert.Equal(t, []string{"Destination", "Mode", "Propagation", "RW", "Source", "Type"}, keys(mounts[1]))
 
@@ -165,7 +167,8 @@ func TestContainerInspectValues(t *testing.T) {
 		"State": `{"Status":"running","Running":true,"Paused":false,"Restarting":false,"OOMKilled":false,"Dead":false,` +
 			`"Pid":4242,"ExitCode":0,"Error":"","StartedAt":"2024-01-02T03:04:06Z","FinishedAt":"0001-01-01T00:00:00Z"}`,
 		"Mounts": `[{"Type":"volume","Name":"data","Source":"/var/lib/dock/volumes/data/_data","Destination":"/data","Driver":"local","Mode":"","RW":true,"Propagation":""},` +
-			`{"Type":"bind","Source":"/srv","Destination":"/srv","Mode":"ro","RW":false,"Propagation":"rprivate"}]`,
+			`{"Type":"bind","Source":"/srv","Destination":"/srv","Mode":"ro","RW":false,"Propagation":"rprivate"},` +
+			`{"Type":"volume","Name":"anon1","Source":"/var/lib/dock/volumes/anon1/_data","Destination":"/anon","Driver":"local","Mode":"","RW":true,"Propagation":""}]`,
 	} {
 		assert.JSONEq(t, want, string(top[k]), k)
 	}
@@ -188,7 +191,8 @@ func TestContainerInspectValues(t *testing.T) {
 	}
 	hc := object(t, top["HostConfig"])
 	for k, want := range map[string]string{
-		"Binds":         `["data:/data","/srv:/srv:ro"]`,
+		"Binds": `["data:/data","/srv:/srv:ro"]`, // not the anonymous volume
+
 		"Tmpfs":         `{"/run":"size=64m"}`,
 		"NetworkMode":   `"bridge"`,
 		"PortBindings":  `{"80/tcp":[{"HostIp":"","HostPort":"8080"}]}`,
