@@ -30,12 +30,16 @@
 //     format whichever --log-driver, json-file or local, is given; see
 //     --log-opt. logs escapes control characters when it writes to a
 //     terminal (see dock logs --help).
-//   - inspect of a container shows the fields of docker's that dock has,
-//     in docker's shape (NetworkSettings keeps the default bridge's
-//     addresses at its top level, as docker did before API 1.52);
+//   - inspect prints Docker's Engine API types (package dockerapi): every
+//     key docker prints, Docker's zero value where dock lacks the datum
+//     (Health, RestartCount, ExecIDs); NetworkSettings keeps the default
+//     bridge's addresses at its top level, as docker did before API 1.52;
 //     EndpointID is derived from the network's and the container's IDs,
-//     dock having no endpoint objects. --format templates run on the
-//     JSON, as docker's fallback does.
+//     dock having no endpoint objects. --format runs on those types, then
+//     on the JSON where a field is not found, as docker does; a zero
+//     address prints "invalid IP", as Docker 29 (its types are these).
+//   - info and version describe the library the CLI is built with, which
+//     plays the daemon's part ("Server").
 //   - network disconnect -f does what disconnect does: dock keeps no
 //     endpoint that could outlive its container, for -f to force away.
 //
