@@ -116,7 +116,7 @@ func init() {
 		{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
 		{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
 		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
-		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers and images", cmdInspect},
+		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on dock objects", cmdInspect},
 		{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
