@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +254,9 @@ func TestCommit(t *testing.T) {
 	require.Equal(t, []string{"committed:v1"}, img.RepoTags)
 	require.Len(t, img.Layers, 2)
 	require.Equal(t, "a change", img.History[len(img.History)-1].Comment)
+	require.Equal(t, "me", img.Author)
+	require.Empty(t, img2.Author)
+	require.Equal(t, runtime.GOARCH, img.Architecture)
 	require.Equal(t, "new\n", runOut(t, e, "committed:v1"))
 	out := runOut(t, e, "committed:v1", "sh", "-c", "ls /bin/vi 2>/dev/null || echo gone; ls /home")
 	require.Equal(t, "gone\nonly\n", out)

@@ -84,6 +84,9 @@ type containerRecord struct {
 	Networks []endpointConfig `json:"networks,omitempty"`
 	// ExposedPorts are the image's EXPOSE and Config.ExposedPorts.
 	ExposedPorts []Port `json:"exposedPorts,omitempty"`
+	// Resolved is Config merged with the image's defaults, for Inspect;
+	// nil in the records of containers created before it was kept.
+	Resolved *ResolvedConfig `json:"resolved,omitempty"`
 }
 
 // processSpec is the process to run, with the image's defaults applied.
@@ -185,6 +188,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	resolved := resolveConfig(&cfg, &img.Config) // before the image's VOLUMEs join cfg.Mounts
 	for _, m := range cfg.Mounts {
 		if err := checkMountPath(img.Layers, m.Target, m.Type+" mount "+m.Target); err != nil {
 			return nil, fmt.Errorf("create container: %w", err)
@@ -205,6 +209,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		ImageID:  img.ID,
 		Layers:   img.Layers,
 		Networks: endpoints,
+		Resolved: &resolved,
 	}
 	if rec.ExposedPorts, err = exposedPorts(img.Config.ExposedPorts, cfg.ExposedPorts); err != nil {
 		return nil, fmt.Errorf("create container: %w", err)

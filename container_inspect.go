@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -91,6 +92,62 @@ type Info struct {
 	Ports []PortMapping `json:"ports,omitempty"`
 	// ExposedPorts are the image's EXPOSE and Config.ExposedPorts.
 	ExposedPorts []Port `json:"exposedPorts,omitempty"`
+	// Resolved is Config with the image's defaults merged in, as Create
+	// resolved it (what docker inspect shows as Config). For a container
+	// created by an older version of this package, which did not keep
+	// it, Cmd is the whole command and Entrypoint is empty.
+	Resolved ResolvedConfig `json:"resolved"`
+	// LogPath is the container's log file, json.log (see LogConfig).
+	LogPath string `json:"logPath"`
+	// ResolvConfPath, HostnamePath and HostsPath are the files bound over
+	// the container's /etc/resolv.conf, /etc/hostname and /etc/hosts: its
+	// own, or with Network "container:NAME" that container's.
+	ResolvConfPath string `json:"resolvConfPath"`
+	HostnamePath   string `json:"hostnamePath"`
+	HostsPath      string `json:"hostsPath"`
+	// Storage is where the container's root filesystem lives on the host.
+	Storage StorageInfo `json:"storage"`
+}
+
+// StorageInfo is where a container's root filesystem lives on the host:
+// an overlay of the image's unpacked layers, never written, under the
+// container's own upper directory, which holds its changes.
+type StorageInfo struct {
+	// Driver is "overlay2", Docker's name for this layout.
+	Driver string `json:"driver"`
+	// LowerDirs are the image's layer directories, top first (overlay's
+	// lowerdir order).
+	LowerDirs []string `json:"lowerDirs"`
+	// UpperDir holds the container's changes; WorkDir is overlay's
+	// work directory.
+	UpperDir string `json:"upperDir"`
+	WorkDir  string `json:"workDir"`
+	// MergedDir is where the overlay is mounted while the container runs:
+	// in the container's mount namespace only (on the host it is an empty
+	// directory, unlike Docker's).
+	MergedDir string `json:"mergedDir"`
+}
+
+// storageInfo is the Storage of the container whose record is rec.
+func (c *Container) storageInfo(rec *containerRecord) StorageInfo {
+	s := StorageInfo{
+		Driver: "overlay2", UpperDir: c.dir("upper"), WorkDir: c.dir("work"), MergedDir: c.dir("rootfs"),
+		LowerDirs: slices.Clone(rec.Layers),
+	}
+	slices.Reverse(s.LowerDirs)
+	return s
+}
+
+// etcDir is the directory of the files bound over the container's /etc
+// files: its own, or that of the container whose network it shares
+// (while that one exists).
+func (c *Container) etcDir(rec *containerRecord) string {
+	if ref, ok := strings.CutPrefix(rec.Config.Network, "container:"); ok {
+		if id, err := c.e.resolveContainer(ref); err == nil {
+			return c.e.path("containers", id)
+		}
+	}
+	return c.dir()
 }
 
 // EndpointInfo is a container on a network, as docker inspect shows it
@@ -160,8 +217,15 @@ func (c *Container) inspect(ctx context.Context, netState func() *netstate.State
 		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
 		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
 		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
-		ExposedPorts: rec.ExposedPorts,
+		ExposedPorts: rec.ExposedPorts, LogPath: c.dir("json.log"), Storage: c.storageInfo(rec),
 	}
+	if rec.Resolved != nil {
+		info.Resolved = *rec.Resolved
+	} else {
+		info.Resolved = resolvedFromProcess(rec)
+	}
+	etc := c.etcDir(rec)
+	info.ResolvConfPath, info.HostnamePath, info.HostsPath = path.Join(etc, "resolv.conf"), path.Join(etc, "hostname"), path.Join(etc, "hosts")
 	c.e.networkInfo(info, rec, netState)
 	return info, nil
 }

@@ -47,8 +47,13 @@ type Image struct {
 	// (Import, Build, Commit) and the layer.tar files of Docker archives,
 	// until a Push compresses them.
 	Size int64
-	// Architecture and OS are the image's platform ("amd64", "linux").
-	Architecture, OS string
+	// Architecture, OS and Variant are the image's platform ("amd64",
+	// "linux"; a Variant such as "v7" only where the architecture has
+	// them).
+	Architecture, OS, Variant string
+	// Author is the image's author: docker commit --author, a
+	// Dockerfile's MAINTAINER; empty if it names none.
+	Author string `json:",omitempty"`
 	// Config is the image's runtime configuration: Cmd, Entrypoint, Env,
 	// WorkingDir, User, Labels...
 	Config ocispec.ImageConfig
@@ -422,6 +427,8 @@ func newImage(img *store.Image) *Image {
 		Size:         img.Size,
 		Architecture: img.Config.Architecture,
 		OS:           img.Config.OS,
+		Variant:      img.Config.Variant,
+		Author:       img.Config.Author,
 		Config:       img.Config.Config.ImageConfig,
 		Shell:        img.Config.Config.Shell,
 		OnBuild:      img.Config.Config.OnBuild,

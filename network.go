@@ -85,6 +85,18 @@ var predefinedNetworks = []Network{
 	{ID: predefinedID("none"), Name: "none", Driver: "null"},
 }
 
+// PredefinedNetworkID returns the ID of the predefined network named name
+// (bridge, host or none), the same for every Engine on every host; "" for
+// another name.
+func PredefinedNetworkID(name string) string {
+	for _, p := range predefinedNetworks {
+		if p.Name == name {
+			return p.ID
+		}
+	}
+	return ""
+}
+
 func predefinedID(name string) string {
 	sum := sha256.Sum256([]byte("dock predefined network " + name))
 	return hex.EncodeToString(sum[:])

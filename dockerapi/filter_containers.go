@@ -323,7 +323,7 @@ func (m *containerMatcher) matches(lc *ListedContainer) bool {
 		return false
 	case len(m.publish) > 0 && !matchPorts(m.publish, publishedPorts(info)):
 		return false
-	case len(m.expose) > 0 && !matchPorts(m.expose, exposedPorts(info)):
+	case len(m.expose) > 0 && !matchPorts(m.expose, exposedPortList(info)):
 		return false
 	}
 	return true
@@ -425,9 +425,9 @@ func publishedPorts(info *dock.Info) []dock.Port {
 	return out
 }
 
-// exposedPorts are the ports info exposes: the image's and the config's,
+// exposedPortList is the ports info exposes: the image's and the config's,
 // and the published ones, which Docker exposes too.
-func exposedPorts(info *dock.Info) []dock.Port {
+func exposedPortList(info *dock.Info) []dock.Port {
 	return append(slices.Clone(info.ExposedPorts), publishedPorts(info)...)
 }
 

@@ -153,13 +153,14 @@ func TestCLIBridge(t *testing.T) {
 	assert.Contains(t, lookup(t, e, "api", "www"), webApp)
 	assert.Contains(t, lookup(t, e, "api", "web"), webApp)
 	e.expect(0, "eth0\neth1\nlo\n", "exec", "web", "ls", "/sys/class/net")
+	type endpoint struct{ Name, EndpointID, MacAddress, IPv4Address, IPv6Address string }
 	var nets []struct {
 		Name       string
-		Containers map[string]networkContainerJSON
+		Containers map[string]endpoint
 	}
 	require.NoError(t, json.Unmarshal([]byte(e.ok(nil, "network", "inspect", "app")), &nets))
 	require.Len(t, nets, 1)
-	byName := map[string]networkContainerJSON{}
+	byName := map[string]endpoint{}
 	for id, c := range nets[0].Containers {
 		assert.Regexp(t, `^[0-9a-f]{64}$`, id)
 		assert.Regexp(t, `^[0-9a-f]{64}$`, c.EndpointID)

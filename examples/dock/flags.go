@@ -227,7 +227,8 @@ func (fs *flagSet) printDefaults(w io.Writer) {
 		if len(d.names[0]) > 1 {
 			title = "    " + title
 		}
-		fmt.Fprintf(w, "  %-28s %s\n", title, d.usage)
+		usage := strings.ReplaceAll(d.usage, "\n", "\n"+strings.Repeat(" ", 31)) // under the first line
+		fmt.Fprintf(w, "  %-28s %s\n", title, usage)
 	}
 }
 

@@ -5,95 +5,340 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"text/tabwriter"
 	"text/template"
 	"unicode"
+	"unicode/utf8"
 )
 
-// The --format of inspect commands: a Go template run on each object as
-// its JSON reads (docker runs it on its Go types, and falls back to the
-// JSON when a field is not found there, which is what scripts see): a
-// field is .Key, a map's element .Key or index, numbers print as written.
+// The --format templates, as docker's: Go templates with docker's
+// functions, run on the values docker runs them on (Docker Engine API
+// types from package dockerapi for inspect, info and version; a row of
+// string fields for list commands).
+//
+// Errors and exit codes, as docker 28's: a template that does not parse
+// fails with "template parsing error: ..." before anything is done, exit
+// 64 for inspect, info and version, 1 for the list commands; one that
+// fails as it runs reports the error, exit 1.
 
-// formatFuncs are the functions of docker's templates that dock has.
+// formatFuncs are the functions of docker's templates.
 var formatFuncs = template.FuncMap{
 	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
+		data, err := marshalJSON(v)
+		return string(data), err
 	},
-	"join":  strings.Join,
-	"split": strings.Split,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"title": func(s string) string {
-		prev := ' '
-		return strings.Map(func(r rune) rune {
-			if unicode.IsSpace(prev) {
-				r = unicode.ToTitle(r)
-			}
-			prev = r
-			return r
-		}, s)
-	},
-	"println": fmt.Sprintln,
-	"pad": func(s string, before, after int) string {
-		return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
-	},
-	"truncate": func(s string, n int) string {
-		if r := []rune(s); len(r) > n {
-			return string(r[:n])
-		}
-		return s
-	},
+	"join":     strings.Join,
+	"split":    strings.Split,
+	"lower":    strings.ToLower,
+	"upper":    strings.ToUpper,
+	"title":    title,
+	"println":  fmt.Sprintln,
+	"pad":      pad,
+	"truncate": truncate,
 }
 
-// parseFormat parses a --format template; the error is docker's.
-func parseFormat(format string) (*template.Template, error) {
-	tmpl, err := template.New("").Funcs(formatFuncs).Parse(format)
+// headerFuncs replace formatFuncs in a table's header row, which runs the
+// template on the column names: they leave the names as they are (pad
+// pads them, to keep the columns aligned), as docker's do.
+var headerFuncs = template.FuncMap{
+	"json":     func(v string) string { return v },
+	"join":     func(v, _ string) string { return v },
+	"split":    func(v, _ string) string { return v },
+	"lower":    func(v string) string { return v },
+	"upper":    func(v string) string { return v },
+	"title":    func(v string) string { return v },
+	"truncate": func(v string, _ int) string { return v },
+}
+
+// marshalJSON is json.Marshal without the escaping of <, > and &, as
+// docker writes JSON.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// title is docker's (strings.Title's): the first letter of each word in
+// upper case, a word beginning after anything but a letter, digit, _ or
+// '.
+func title(s string) string {
+	prev := ' '
+	return strings.Map(func(r rune) rune {
+		sep := !(unicode.IsLetter(prev) || unicode.IsDigit(prev) || prev == '_' || prev == '\'')
+		prev = r
+		if sep {
+			return unicode.ToTitle(r)
+		}
+		return r
+	}, s)
+}
+
+// pad surrounds a non-empty s with spaces.
+func pad(s string, before, after int) string {
+	if s == "" {
+		return s
+	}
+	return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
+}
+
+// truncate keeps the first n characters of s (docker counts bytes; a
+// character is never cut in two here).
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:max(n, 0)])
+}
+
+// parseTemplate parses a template with docker's functions, named name
+// (docker's errors say "template: NAME:1: ...").
+func parseTemplate(name, format string) (*template.Template, error) {
+	tmpl, err := template.New(name).Funcs(formatFuncs).Parse(format)
 	if err != nil {
 		return nil, fmt.Errorf("template parsing error: %v", err)
 	}
 	return tmpl, nil
 }
 
-// writeFormatted writes tmpl run on each of objs, a line each.
-func writeFormatted(w io.Writer, tmpl *template.Template, objs []any) error {
-	for _, obj := range objs {
-		data, err := json.Marshal(obj)
-		if err != nil {
-			return err
-		}
+// formatError is a template that does not parse, with the exit code of
+// docker's commands that take templates without listing (inspect, info,
+// version).
+func formatError(err error) error { return &statusError{code: 64, err: err} }
+
+// writeTemplate writes the template format run on v, then a newline, as
+// docker info and version --format do; "json" is {{json .}}.
+func writeTemplate(w io.Writer, name, format string, v any) error {
+	if format == "json" {
+		format = "{{json .}}"
+	}
+	tmpl, err := parseTemplate(name, format)
+	if err != nil {
+		return formatError(err)
+	}
+	var buf bytes.Buffer
+	err = tmpl.Execute(&buf, v)
+	buf.WriteByte('\n')
+	if _, werr := w.Write(buf.Bytes()); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// inspector writes objects as docker inspect does: with no format an
+// indented JSON array ("[]" for none); with --format json the array on
+// one line; with a template, the template run on each object, one per
+// line. The template runs on the object's Go type first and, where that
+// fails (a field named as in the JSON, {{.Id}}, or a map index by string,
+// {{index .NetworkSettings.Ports "80/tcp"}}), on its JSON decoded, where
+// a missing key is an error: docker's fallback.
+type inspector struct {
+	w        io.Writer
+	typed    *template.Template // nil without a template
+	raw      *template.Template // typed, with missingkey=error
+	jsonLine bool               // --format json
+	elems    [][]byte           // the objects' JSON, without a template
+	buf      bytes.Buffer       // the templates' output
+}
+
+// newInspector parses format; a template that does not parse is docker's
+// error, exit 64.
+func newInspector(w io.Writer, format string) (*inspector, error) {
+	in := &inspector{w: w, jsonLine: format == "json"}
+	if format == "" || format == "json" {
+		return in, nil
+	}
+	var err error
+	if in.typed, err = parseTemplate("", format); err != nil {
+		return nil, formatError(err)
+	}
+	in.raw, _ = parseTemplate("", format)
+	in.raw.Option("missingkey=error")
+	return in, nil
+}
+
+// add writes obj (or keeps it for the array); a template that fails on
+// it gives docker's error, and nothing of it is written.
+func (in *inspector) add(obj any) error {
+	data, err := marshalJSON(obj)
+	if err != nil {
+		return err
+	}
+	if in.typed == nil {
+		in.elems = append(in.elems, data)
+		return nil
+	}
+	var out bytes.Buffer
+	if err := in.typed.Execute(&out, obj); err != nil {
+		out.Reset()
 		var v any
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("unable to read inspect data: %v", err)
+		}
+		if err := in.raw.Execute(&out, v); err != nil {
+			return fmt.Errorf("template parsing error: %v", err)
+		}
+	}
+	in.buf.Write(out.Bytes())
+	in.buf.WriteByte('\n')
+	return nil
+}
+
+// flush writes what add kept: the array, or the templates' lines (an
+// empty line when none succeeded, as docker writes).
+func (in *inspector) flush() error {
+	out := &in.buf
+	switch {
+	case in.typed != nil:
+		if out.Len() == 0 {
+			out.WriteByte('\n')
+		}
+	case len(in.elems) == 0 && !in.jsonLine:
+		out.WriteString("[]\n")
+	default:
+		array := append(append([]byte("["), bytes.Join(in.elems, []byte(","))...), ']')
+		if in.jsonLine {
+			out.Write(array)
+		} else if err := json.Indent(out, array, "", "    "); err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, v); err != nil {
-			return fmt.Errorf("template: %v", err)
+		out.WriteByte('\n')
+	}
+	_, err := in.w.Write(out.Bytes())
+	return err
+}
+
+// inspectAll is the body of the inspect commands: find is run for each
+// name, what it finds is written with format, and each failure reported
+// after, on stderr; it fails with exit 1 if any did.
+func (c *cli) inspectAll(format string, names []string, find func(name string) (any, error)) error {
+	in, err := newInspector(c.stdout, format)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range names {
+		obj, err := find(name)
+		if err == nil {
+			err = in.add(obj)
 		}
-		buf.WriteByte('\n')
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
+		if err != nil {
+			errs = append(errs, err)
 		}
+	}
+	if err := in.flush(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		fmt.Fprintf(c.stderr, "dock: %v\n", err)
+	}
+	if len(errs) > 0 {
+		return exitCode(1)
 	}
 	return nil
 }
 
-// writeInspect writes objs as docker inspect does: an indented JSON
-// array, or with a format one line per object.
-func writeInspect(w io.Writer, tmpl *template.Template, objs []any) error {
-	if tmpl != nil {
-		return writeFormatted(w, tmpl, objs)
+// listFormatUsage is the help of the list commands' --format.
+const listFormatUsage = "Format output using a custom template:\n" +
+	"'table':            Print output in table format with column headers (default)\n" +
+	"'table TEMPLATE':   Print output in table format using the given Go template\n" +
+	"'json':             Print in JSON format\n" +
+	"'TEMPLATE':         Print output using the given Go template"
+
+// listFormat is the --format of a list command (volume ls, network ls;
+// ps and images may use it as well), as docker's formatter reads it:
+//
+//   - "" or "table": the command's default table;
+//   - "json": each row as a JSON object on a line ({{json .}});
+//   - "table TEMPLATE": TEMPLATE on each row, under a header row, the
+//     columns aligned (tabs separate them);
+//   - anything else: the template on each row, a line each.
+//
+// In the format, the two characters \t and \n stand for a tab and a
+// newline. A row is a struct of string fields named as docker's
+// formatter's methods (declared in alphabetical order, which is what
+// {{json .}} writes), plus a Label method for {{.Label "key"}}; the
+// header row runs the template, with headerFuncs, on a listHeader that
+// maps each field to its column's name.
+//
+// A list command with -q and no --format uses its quiet template; with
+// both, --format wins, as in docker.
+type listFormat struct {
+	table bool
+	tmpl  *template.Template
+	head  *template.Template
+}
+
+// parseListFormat parses format, def being the command's default table
+// ("table {{.Driver}}\t{{.Name}}"); a template that does not parse is
+// docker's error, exit 1.
+func parseListFormat(format, def string) (*listFormat, error) {
+	switch format {
+	case "", "table":
+		format = def
+	case "json":
+		format = "{{json .}}"
 	}
-	if objs == nil {
-		objs = []any{}
+	f := &listFormat{}
+	if rest, ok := strings.CutPrefix(format, "table"); ok {
+		f.table, format = true, rest
 	}
-	data, err := json.MarshalIndent(objs, "", "    ")
-	if err != nil {
+	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.Trim(format, " "))
+	var err error
+	if f.tmpl, err = parseTemplate("", format); err != nil {
+		return nil, err
+	}
+	if f.table {
+		f.head = template.Must(f.tmpl.Clone()).Funcs(headerFuncs)
+	}
+	return f, nil
+}
+
+// listHeader maps a row's fields to their column names.
+type listHeader map[string]string
+
+// Label is the column name of {{.Label "com.example.some-key"}}: the
+// key's last dot-separated part, with - and _ as spaces ("some key").
+func (h listHeader) Label(name string) string {
+	parts := strings.Split(name, ".")
+	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
+}
+
+// write writes rows with the format; header names the columns of a table.
+func (f *listFormat) write(w io.Writer, header listHeader, rows []any) error {
+	var buf bytes.Buffer
+	for _, row := range rows {
+		if err := f.tmpl.Execute(&buf, row); err != nil {
+			return fmt.Errorf("template parsing error: %v", err)
+		}
+		buf.WriteByte('\n')
+	}
+	if !f.table {
+		_, err := w.Write(buf.Bytes())
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", data)
-	return err
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	var head bytes.Buffer
+	_ = f.head.Execute(&head, header) // as docker: what a header cannot name stays empty
+	head.WriteByte('\n')
+	tw.Write(head.Bytes())
+	tw.Write(buf.Bytes())
+	return tw.Flush()
+}
+
+// labelList is a row's Labels: "k=v" pairs, comma-separated, sorted.
+func labelList(labels map[string]string) string {
+	var kv []string
+	for k, v := range labels {
+		kv = append(kv, k+"="+v)
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, ",")
 }

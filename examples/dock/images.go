@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"text/template"
 	"time"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/dockerapi"
@@ -98,7 +94,7 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 	case (format == "" || format == "table") && digests:
 		format = imagesTableDigests
 	}
-	lf, err := parseListFormat(format, imagesTable)
+	lf, err := parseRowFormat(format, imagesTable)
 	if err != nil {
 		return err
 	}
@@ -175,105 +171,4 @@ func cmdTag(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	return e.Tag(ctx, args[0], args[1])
-}
-
-// cmdInspect is docker inspect: a JSON array with one element per name, a
-// container if one has that name or ID, else an image (docker's order).
-// --type restricts the lookup; --format runs a template on each.
-func cmdInspect(ctx context.Context, c *cli, args []string) error {
-	var typ, format string
-	fs := newFlagSet("inspect", true)
-	fs.String(&typ, "type", "Only inspect objects of the given type (container or image)")
-	fs.String(&format, "f,format", "Format output using a custom template")
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("inspect", args, 1, -1); err != nil {
-		return err
-	}
-	switch typ {
-	case "", "container", "image":
-	default:
-		return fs.errorf("%q is not a valid value for --type", typ)
-	}
-	var tmpl *template.Template
-	if format != "" {
-		if tmpl, err = parseFormat(format); err != nil {
-			return err
-		}
-	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	var out []any
-	var errs []error
-	for _, name := range args {
-		v, err := inspectOne(ctx, e, name, typ)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, v)
-	}
-	if err := writeInspect(c.stdout, tmpl, out); err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		for _, err := range errs {
-			fmt.Fprintf(c.stderr, "dock: %v\n", err)
-		}
-		return exitCode(1)
-	}
-	return nil
-}
-
-func inspectOne(ctx context.Context, e *dock.Engine, name, typ string) (any, error) {
-	if typ != "image" {
-		ct, err := e.Container(name)
-		if err == nil {
-			info, err := ct.Inspect(ctx)
-			if err != nil {
-				return nil, err
-			}
-			img, _ := e.Image(ctx, info.ImageID) // nil when removed since
-			return newContainerJSON(ctx, e, info, img), nil
-		}
-		if !errors.Is(err, dock.ErrNotFound) || typ == "container" {
-			return nil, err
-		}
-	}
-	img, err := e.Image(ctx, name)
-	if errors.Is(err, dock.ErrNotFound) && typ == "" {
-		return nil, fmt.Errorf("no such object: %s", name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return newImageInspect(img), nil
-}
-
-// imageInspect is an image as inspect shows it: dock.Image, with the
-// fields of Docker's config extensions inside Config, where docker
-// inspect has them.
-type imageInspect struct {
-	*dock.Image
-	Config imageInspectConfig // shadows Image.Config
-}
-
-type imageInspectConfig struct {
-	ocispec.ImageConfig
-	Healthcheck *dock.Healthcheck `json:",omitempty"`
-	OnBuild     []string          `json:",omitempty"`
-	Shell       []string          `json:",omitempty"`
-}
-
-func newImageInspect(img *dock.Image) *imageInspect {
-	v := *img
-	v.Healthcheck, v.OnBuild, v.Shell = nil, nil, nil // shown in Config
-	return &imageInspect{Image: &v, Config: imageInspectConfig{
-		ImageConfig: img.Config, Healthcheck: img.Healthcheck, OnBuild: img.OnBuild, Shell: img.Shell,
-	}}
 }

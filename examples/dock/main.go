@@ -31,12 +31,16 @@
 //     format whichever --log-driver, json-file or local, is given; see
 //     --log-opt. logs escapes control characters when it writes to a
 //     terminal (see dock logs --help).
-//   - inspect of a container shows the fields of docker's that dock has,
-//     in docker's shape (NetworkSettings keeps the default bridge's
-//     addresses at its top level, as docker did before API 1.52);
+//   - inspect prints Docker's Engine API types (package dockerapi): every
+//     key docker prints, Docker's zero value where dock lacks the datum
+//     (Health, RestartCount, ExecIDs); NetworkSettings keeps the default
+//     bridge's addresses at its top level, as docker did before API 1.52;
 //     EndpointID is derived from the network's and the container's IDs,
-//     dock having no endpoint objects. --format templates run on the
-//     JSON, as docker's fallback does.
+//     dock having no endpoint objects. --format runs on those types, then
+//     on the JSON where a field is not found, as docker does; a zero
+//     address prints "invalid IP", as Docker 29 (its types are these).
+//   - info and version describe the library the CLI is built with, which
+//     plays the daemon's part ("Server").
 //   - network disconnect -f does what disconnect does: dock keeps no
 //     endpoint that could outlive its container, for -f to force away.
 //
@@ -101,7 +105,8 @@ func init() {
 		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
 		{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
-		{"version", "", "Show the dock version information", cmdVersion},
+		{"version", "[OPTIONS]", "Show the dock version information", cmdVersion},
+		{"info", "[OPTIONS]", "Display system-wide information", cmdInfo},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
 		{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
@@ -115,7 +120,7 @@ func init() {
 		{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
 		{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
 		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
-		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on containers and images", cmdInspect},
+		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on dock objects", cmdInspect},
 		{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
-	"text/tabwriter"
-	"text/template"
-	"time"
+
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/dockerapi"
 )
 
 // cmdNetwork is docker network: the subcommands of networkCommands.
@@ -90,14 +91,23 @@ func networkCreate(ctx context.Context, c *cli, args []string) error {
 
 func networkLs(ctx context.Context, c *cli, args []string) error {
 	var quiet, noTrunc bool
+	var format string
 	fs := newFlagSet("network ls", true)
 	fs.Bool(&quiet, "q,quiet", "Only display network IDs")
 	fs.Bool(&noTrunc, "no-trunc", "Do not truncate the output")
+	fs.String(&format, "format", listFormatUsage)
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if err := needArgs("network ls", args, 0, 0); err != nil {
+		return err
+	}
+	if quiet && format == "" {
+		format = "{{.ID}}"
+	}
+	f, err := parseListFormat(format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}")
+	if err != nil {
 		return err
 	}
 	e, err := c.open()
@@ -109,83 +119,52 @@ func networkLs(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
-	if !quiet {
-		fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE")
-	}
+	var rows []any
 	for _, n := range nets {
-		id := n.ID
-		if !noTrunc {
-			id = shortID(id)
-		}
-		if quiet {
-			fmt.Fprintln(tw, id)
-		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\tlocal\n", id, n.Name, n.Driver)
-		}
+		rows = append(rows, newNetworkRow(dockerapi.Network(n), noTrunc))
 	}
-	return tw.Flush()
+	return f.write(c.stdout, networkHeader, rows)
 }
 
-// networkJSON is a network as docker network inspect shows it.
-type networkJSON struct {
-	Name       string
-	ID         string `json:"Id"`
-	Created    time.Time
-	Scope      string
-	Driver     string
-	EnableIPv6 bool
-	IPAM       struct {
-		Driver  string
-		Options map[string]string
-		Config  []ipamConfigJSON
-	}
-	Internal   bool
-	Attachable bool
-	Ingress    bool
-	ConfigFrom struct{ Network string }
-	ConfigOnly bool
-	Containers map[string]networkContainerJSON
-	Options    map[string]string
-	Labels     map[string]string
+// networkRow is a network as docker network ls --format sees it.
+type networkRow struct {
+	CreatedAt string
+	Driver    string
+	ID        string
+	IPv4      string
+	IPv6      string
+	Internal  string
+	Labels    string
+	Name      string
+	Scope     string
+	labels    map[string]string
 }
 
-type ipamConfigJSON struct {
-	Subnet  string `json:",omitempty"`
-	IPRange string `json:",omitempty"`
-	Gateway string `json:",omitempty"`
+var networkHeader = listHeader{
+	"CreatedAt": "CREATED AT", "Driver": "DRIVER", "ID": "NETWORK ID", "IPv4": "IPV4", "IPv6": "IPV6",
+	"Internal": "INTERNAL", "Labels": "LABELS", "Name": "NAME", "Scope": "SCOPE",
 }
 
-func dockerNetwork(n *dock.Network) networkJSON {
-	j := networkJSON{
-		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver,
-		EnableIPv6: n.EnableIPv6, Internal: n.Internal,
-		Containers: map[string]networkContainerJSON{}, Options: nonNil(n.Options), Labels: nonNil(n.Labels),
+func newNetworkRow(n network.Summary, noTrunc bool) *networkRow {
+	id := n.ID
+	if !noTrunc {
+		id = shortID(id)
 	}
-	j.IPAM.Driver = "default"
-	j.IPAM.Options = map[string]string{}
-	j.IPAM.Config = []ipamConfigJSON{}
-	for _, c := range n.IPAM {
-		cj := ipamConfigJSON{Subnet: c.Subnet.String(), Gateway: c.Gateway.String()}
-		if c.IPRange.IsValid() {
-			cj.IPRange = c.IPRange.String()
-		}
-		j.IPAM.Config = append(j.IPAM.Config, cj)
+	return &networkRow{
+		CreatedAt: n.Created.String(), Driver: n.Driver, ID: id, IPv4: strconv.FormatBool(n.EnableIPv4),
+		IPv6: strconv.FormatBool(n.EnableIPv6), Internal: strconv.FormatBool(n.Internal), Labels: labelList(n.Labels),
+		Name: n.Name, Scope: n.Scope, labels: n.Labels,
 	}
-	return j
 }
 
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
+// Label is the value of the network's label name.
+func (r *networkRow) Label(name string) string { return r.labels[name] }
 
+// networkInspect is docker network inspect, in Docker's schema.
 func networkInspect(ctx context.Context, c *cli, args []string) error {
 	var format string
 	fs := newFlagSet("network inspect", true)
-	fs.String(&format, "f,format", "Format output using a custom template")
+	fs.String(&format, "f,format", formatUsage)
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -193,48 +172,15 @@ func networkInspect(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("network inspect", args, 1, -1); err != nil {
 		return err
 	}
-	var tmpl *template.Template
-	if format != "" {
-		if tmpl, err = parseFormat(format); err != nil {
-			return err
-		}
-	}
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	var infos []*dock.Info // read once, for the first network found
-	var out []any
-	var errs []error
-	for _, name := range args {
-		n, err := e.Network(ctx, name)
-		if errors.Is(err, dock.ErrNotFound) {
-			err = errNoSuchNetwork(name)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if infos == nil {
-			if infos, err = e.Containers(ctx); err != nil {
-				return err
-			}
-		}
-		j := dockerNetwork(n)
-		j.Containers = networkContainers(n, infos)
-		out = append(out, j)
-	}
-	if err := writeInspect(c.stdout, tmpl, out); err != nil {
-		return err
-	}
-	for _, err := range errs {
-		fmt.Fprintf(c.stderr, "dock: %v\n", err)
-	}
-	if len(errs) > 0 {
-		return exitCode(1)
-	}
-	return nil
+	var infos []*dock.Info
+	return c.inspectAll(format, args, func(name string) (any, error) {
+		return inspectObject(ctx, e, "network", name, &infos)
+	})
 }
 
 // errNoSuchNetwork is docker's error for a network not found.

@@ -8,39 +8,6 @@ import (
 	"github.com/go-dock/dock"
 )
 
-// networkContainerJSON is a container on a network, as docker network
-// inspect lists it under Containers (by container ID).
-type networkContainerJSON struct {
-	Name        string
-	EndpointID  string
-	MacAddress  string
-	IPv4Address string
-	IPv6Address string
-}
-
-// networkContainers are the containers that run on n, from their Info:
-// docker lists a container while it has an endpoint there, which is
-// while it runs.
-func networkContainers(n *dock.Network, infos []*dock.Info) map[string]networkContainerJSON {
-	out := map[string]networkContainerJSON{}
-	for _, info := range infos {
-		for _, ep := range info.Networks {
-			if ep.NetworkID != n.ID || (!ep.IPv4.IsValid() && !ep.IPv6.IsValid()) {
-				continue
-			}
-			j := networkContainerJSON{Name: info.Name, EndpointID: endpointID(n.ID, info.ID), MacAddress: ep.MacAddress}
-			if ep.IPv4.IsValid() {
-				j.IPv4Address = ep.IPv4.String()
-			}
-			if ep.IPv6.IsValid() {
-				j.IPv6Address = ep.IPv6.String()
-			}
-			out[info.ID] = j
-		}
-	}
-	return out
-}
-
 // networkConnect is docker network connect: at once on a running
 // container, at its next start on a stopped one.
 func networkConnect(ctx context.Context, c *cli, args []string) error {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/dockerapi"
 )
 
 // portBinding is a host address and port a container port is published
@@ -21,12 +22,10 @@ type portBinding struct {
 	HostPort string
 }
 
-// containerPorts is docker's NetworkSettings.Ports: each exposed or
-// published port ("80/tcp") with the host addresses it is bound to (none
-// for a port only exposed). Only a running container on a bridge network
-// has any: docker shows none for a stopped one, nor on the host's network.
-// A port published on every address is bound to 0.0.0.0, and to [::] too
-// when the container has an IPv6 address (what the library binds).
+// containerPorts is docker's NetworkSettings.Ports (dockerapi.Ports) by
+// "80/tcp" keys, with exposed added as ports published nowhere: each
+// exposed or published port with the host addresses it is bound to. Only
+// a running container on a bridge network has any.
 func containerPorts(info *dock.Info, exposed []dock.Port) map[string][]portBinding {
 	out := map[string][]portBinding{}
 	if !attached(info) {
@@ -35,20 +34,11 @@ func containerPorts(info *dock.Info, exposed []dock.Port) map[string][]portBindi
 	for _, p := range exposed {
 		out[p.String()] = nil
 	}
-	v6 := info.Networks[0].IPv6.IsValid()
-	for _, m := range info.Ports {
-		if m.HostPort == 0 {
-			continue // not taken (yet)
-		}
-		key := dock.Port{Number: m.ContainerPort, Proto: m.Proto}.String()
-		port := strconv.Itoa(int(m.HostPort))
-		switch {
-		case m.HostIP.IsValid():
-			out[key] = append(out[key], portBinding{m.HostIP.String(), port})
-		case v6:
-			out[key] = append(out[key], portBinding{"0.0.0.0", port}, portBinding{"::", port})
-		default:
-			out[key] = append(out[key], portBinding{"0.0.0.0", port})
+	for port, bindings := range dockerapi.Ports(info) {
+		key := port.String()
+		out[key] = nil // exposed, or bound below
+		for _, b := range bindings {
+			out[key] = append(out[key], portBinding{b.HostIP.String(), b.HostPort})
 		}
 	}
 	return out

@@ -133,6 +133,9 @@ func cmdImage(ctx context.Context, c *cli, args []string) error {
 var imageCommands = []*command{
 	{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 	{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
+	{"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", func(ctx context.Context, c *cli, args []string) error {
+		return inspectCommand(ctx, c, "image inspect", "image", args)
+	}},
 	{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
 	{"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmdImages},
 	{"prune", "[OPTIONS]", "Remove unused images", imagePrune},

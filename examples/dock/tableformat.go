@@ -26,22 +26,22 @@ import (
 // newline, and the template runs on docker's row type (methods .ID,
 // .Names...), not on JSON.
 
-// listFormat is a parsed --format of a list command.
-type listFormat struct {
+// rowFormat is a parsed --format of a list command.
+type rowFormat struct {
 	table  bool
 	row    *template.Template
 	header *template.Template // table only
 }
 
-// parseListFormat parses format; "" is the default table, defaultTable.
-func parseListFormat(format, defaultTable string) (*listFormat, error) {
+// parseRowFormat parses format; "" is the default table, defaultTable.
+func parseRowFormat(format, defaultTable string) (*rowFormat, error) {
 	switch {
 	case format == "" || format == "table":
 		format = defaultTable
 	case format == "json":
 		format = "{{json .}}"
 	}
-	f := &listFormat{}
+	f := &rowFormat{}
 	if rest, ok := strings.CutPrefix(format, "table"); ok {
 		f.table, format = true, rest
 	}
@@ -71,7 +71,7 @@ func parseListFormat(format, defaultTable string) (*listFormat, error) {
 
 // uses reports whether the format refers to the field or method name
 // (.Size), which the command computes only when asked.
-func (f *listFormat) uses(name string) bool {
+func (f *rowFormat) uses(name string) bool {
 	return regexp.MustCompile(`\.` + name + `\b`).MatchString(f.row.Root.String())
 }
 
@@ -99,7 +99,7 @@ func marshalRow(fields map[string]string) ([]byte, error) {
 
 // write writes rows with the format, and with a table's header (from
 // header, the command's column names) first, even when there is no row.
-func (f *listFormat) write(w io.Writer, header any, rows []any) error {
+func (f *rowFormat) write(w io.Writer, header any, rows []any) error {
 	var buf bytes.Buffer
 	for _, r := range rows {
 		if err := f.row.Execute(&buf, r); err != nil {

@@ -23,7 +23,7 @@ func (testHeader) Name() string      { return "NAME" }
 func (testHeader) Note() string      { return "NOTE" }
 func (testHeader) Get(string) string { return "GET" }
 
-func TestListFormat(t *testing.T) {
+func TestRowFormat(t *testing.T) {
 	rows := []any{testRow{"a", "<x>"}, testRow{"bbbbbbbbbbbbbb", "y"}}
 	for _, tc := range []struct {
 		format string
@@ -40,15 +40,15 @@ func TestListFormat(t *testing.T) {
 		{"json", rows, `{"Name":"a","Note":"<x>"}` + "\n" + `{"Name":"bbbbbbbbbbbbbb","Note":"y"}` + "\n"},
 		{"  {{.Name}}  ", rows[:1], "a\n"}, // trimmed, as docker
 	} {
-		lf, err := parseListFormat(tc.format, `table {{.Name}}\t{{.Note}}`)
-		require.NoError(t, err, "parseListFormat(%q)", tc.format)
+		lf, err := parseRowFormat(tc.format, `table {{.Name}}\t{{.Note}}`)
+		require.NoError(t, err, "parseRowFormat(%q)", tc.format)
 		var b bytes.Buffer
 		require.NoError(t, lf.write(&b, testHeader{}, tc.rows), "format %q", tc.format)
 		assert.Equal(t, tc.want, b.String(), "format %q", tc.format)
 	}
-	_, err := parseListFormat("{{.Name", "table")
+	_, err := parseRowFormat("{{.Name", "table")
 	assert.ErrorContains(t, err, "template parsing error: ")
-	lf, err := parseListFormat("{{.Nope}}", "table")
+	lf, err := parseRowFormat("{{.Nope}}", "table")
 	require.NoError(t, err)
 	assert.ErrorContains(t, lf.write(&bytes.Buffer{}, testHeader{}, rows), "template: ")
 	assert.True(t, lf.uses("Nope"))

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
+
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/dockerapi"
 )
 
 // cmdVolume is docker volume: the subcommands of volumeCommands.
@@ -16,6 +18,7 @@ func cmdVolume(ctx context.Context, c *cli, args []string) error {
 // volumeCommands are the subcommands of volume, in docker's order.
 var volumeCommands = []*command{
 	{"create", "[VOLUME]", "Create a volume", volumeCreate},
+	{"inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes", volumeInspect},
 	{"ls", "[OPTIONS]", "List volumes", volumeLs},
 	{"prune", "[OPTIONS]", "Remove unused local volumes", volumePrune},
 	{"rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", volumeRm},
@@ -49,13 +52,22 @@ func volumeCreate(ctx context.Context, c *cli, args []string) error {
 
 func volumeLs(ctx context.Context, c *cli, args []string) error {
 	var quiet bool
+	var format string
 	fs := newFlagSet("volume ls", true)
 	fs.Bool(&quiet, "q,quiet", "Only display volume names")
+	fs.String(&format, "format", listFormatUsage)
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if err := needArgs("volume ls", args, 0, 0); err != nil {
+		return err
+	}
+	if quiet && format == "" {
+		format = "{{.Name}}"
+	}
+	f, err := parseListFormat(format, "table {{.Driver}}\t{{.Name}}")
+	if err != nil {
 		return err
 	}
 	e, err := c.open()
@@ -67,18 +79,64 @@ func volumeLs(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(c.stdout, 10, 1, 3, ' ', 0)
-	if !quiet {
-		fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
-	}
+	var rows []any
 	for _, v := range vols {
-		if quiet {
-			fmt.Fprintln(tw, v.Name)
-		} else {
-			fmt.Fprintf(tw, "local\t%s\n", v.Name)
-		}
+		rows = append(rows, newVolumeRow(dockerapi.Volume(v)))
 	}
-	return tw.Flush()
+	return f.write(c.stdout, volumeHeader, rows)
+}
+
+// volumeRow is a volume as docker volume ls --format sees it (N/A: what
+// only Docker's cluster volumes, or docker system df, have).
+type volumeRow struct {
+	Availability string
+	Driver       string
+	Group        string
+	Labels       string
+	Links        string
+	Mountpoint   string
+	Name         string
+	Scope        string
+	Size         string
+	Status       string
+	labels       map[string]string
+}
+
+var volumeHeader = listHeader{
+	"Availability": "AVAILABILITY", "Driver": "DRIVER", "Group": "GROUP", "Labels": "LABELS", "Links": "LINKS",
+	"Mountpoint": "MOUNTPOINT", "Name": "VOLUME NAME", "Scope": "SCOPE", "Size": "SIZE", "Status": "STATUS",
+}
+
+func newVolumeRow(v *volume.Volume) *volumeRow {
+	return &volumeRow{
+		Availability: "N/A", Driver: v.Driver, Group: "N/A", Labels: labelList(v.Labels), Links: "N/A",
+		Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: "N/A", Status: "N/A", labels: v.Labels,
+	}
+}
+
+// Label is the value of the volume's label name.
+func (r *volumeRow) Label(name string) string { return r.labels[name] }
+
+// volumeInspect is docker volume inspect, in Docker's schema.
+func volumeInspect(ctx context.Context, c *cli, args []string) error {
+	var format string
+	fs := newFlagSet("volume inspect", true)
+	fs.String(&format, "f,format", formatUsage)
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("volume inspect", args, 1, -1); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return c.inspectAll(format, args, func(name string) (any, error) {
+		return inspectObject(ctx, e, "volume", name, nil)
+	})
 }
 
 func volumeRm(ctx context.Context, c *cli, args []string) error {
