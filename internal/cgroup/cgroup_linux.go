@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -292,3 +293,30 @@ func V1Hierarchies() ([]Hierarchy, error) {
 	}
 	return currentV1Hierarchies()
 }
+
+// Probe reports which of Features the host's cgroups offer, as Docker
+// finds them: by the files at the root of each v1 hierarchy, or by the
+// controllers the cgroup2 root offers. Probed once.
+func Probe() Features { return probe() }
+
+var probe = sync.OnceValue(func() Features {
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	if detectMode() == Unified {
+		ctrls, _ := readFile(cgroupRoot, "cgroup.controllers")
+		io := slices.Contains(strings.Fields(ctrls), "io")
+		return Features{BlkioWeight: io, BlkioThrottle: io}
+	}
+	mounts, _, err := currentV1Mounts()
+	if err != nil {
+		return Features{}
+	}
+	var f Features
+	if d, ok := mounts["memory"]; ok {
+		f.OOMKillDisable = exists(filepath.Join(d, "memory.oom_control"))
+	}
+	if d, ok := mounts["blkio"]; ok {
+		f.BlkioWeight = hasAny(exists, d, "blkio.weight", "blkio.bfq.weight")
+		f.BlkioThrottle = hasAny(exists, d, "blkio.throttle.read_bps_device")
+	}
+	return f
+})

@@ -26,3 +26,6 @@ var onlineCPUs, onlineMems func() (map[int]bool, error)
 
 // V1Hierarchies needs Linux.
 func V1Hierarchies() ([]Hierarchy, error) { return nil, errors.ErrUnsupported }
+
+// Probe finds nothing off Linux.
+func Probe() Features { return Features{} }

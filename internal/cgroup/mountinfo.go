@@ -11,8 +11,7 @@ import (
 )
 
 // v1Controllers are the cgroup v1 hierarchies dock creates its cgroups in,
-// in the order New creates them. blkio has no limits yet but is created so
-// that I/O accounting and future limits cover the container.
+// in the order New creates them.
 var v1Controllers = []string{"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "pids", "blkio"}
 
 // v1Mounts maps each cgroup v1 controller in v1Controllers to the mount

@@ -41,6 +41,20 @@ type Resources struct {
 	// PIDs is the maximum number of tasks; 0 or -1 means unlimited.
 	PIDs int64
 
+	// OOMKillDisable turns the OOM killer off for the cgroup (v1
+	// memory.oom_control): at its memory limit its processes wait for
+	// memory. cgroup v2 has no such switch: it is ignored there (see
+	// Probe).
+	OOMKillDisable bool
+
+	// BlkioWeight is the relative block I/O weight, 10 to 1000 (v1
+	// blkio.weight, or blkio.bfq.weight where only BFQ's is offered; v2
+	// io.bfq.weight, or io.weight converted to 1..10000 as runc does).
+	BlkioWeight uint16
+	// Throttles limit the I/O of block devices, in bytes or operations
+	// per second (v1 blkio.throttle.*_device, v2 io.max).
+	Throttles []Throttle
+
 	// Devices are device access rules applied in order, as OCI's
 	// linux.resources.devices: the last rule matching an access decides.
 	// Start with a deny-all rule ({Type: 'a', Access: "rwm"}) to make an
@@ -121,6 +135,14 @@ func validate(r Resources, cpus, mems func() (map[int]bool, error)) error {
 	errs = append(errs, validateList("cpuset mems", "memory node", r.CpusetMems, mems))
 	if r.PIDs < -1 {
 		errs = append(errs, invalidf("pids limit %d is negative (use 0 or -1 for unlimited)", r.PIDs))
+	}
+	if r.BlkioWeight != 0 && (r.BlkioWeight < minBlkioWeight || r.BlkioWeight > maxBlkioWeight) {
+		errs = append(errs, invalidf("blkio weight %d is outside %d..%d", r.BlkioWeight, minBlkioWeight, maxBlkioWeight))
+	}
+	for _, t := range r.Throttles {
+		if err := t.validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for i, d := range r.Devices {
 		if err := d.validate(); err != nil {
@@ -245,6 +267,15 @@ func v1Writes(r Resources, curMemory int64) []write {
 	if r.PIDs != 0 {
 		w = append(w, write{"pids", "pids.max", pidsValue(r.PIDs)})
 	}
+	if r.OOMKillDisable {
+		w = append(w, write{"memory", "memory.oom_control", "1"})
+	}
+	if r.BlkioWeight != 0 {
+		w = append(w, write{"blkio", "blkio.weight", strconv.FormatUint(uint64(r.BlkioWeight), 10)})
+	}
+	for _, t := range r.Throttles {
+		w = append(w, write{"blkio", "blkio.throttle." + v1ThrottleFiles[t.Kind], t.number() + " " + strconv.FormatUint(t.Rate, 10)})
+	}
 	return append(w, v1DeviceWrites(r.Devices)...)
 }
 
@@ -286,7 +317,10 @@ func v2Writes(r Resources) []write {
 	if r.PIDs != 0 {
 		w = append(w, write{"pids", "pids.max", pidsValue(r.PIDs)})
 	}
-	return w
+	if r.BlkioWeight != 0 {
+		w = append(w, write{"io", "io.bfq.weight", strconv.FormatUint(uint64(r.BlkioWeight), 10)})
+	}
+	return append(w, v2IOMax(r.Throttles)...)
 }
 
 func pidsValue(n int64) string {

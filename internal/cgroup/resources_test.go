@@ -55,6 +55,22 @@ func TestV1Writes(t *testing.T) {
 			{"devices", "devices.allow", "b *:* m"},
 			{"devices", "devices.deny", "c 10:229 rw"},
 		}},
+		{"oom kill disable", Resources{Memory: 16 << 20, OOMKillDisable: true}, unlimited, []write{
+			{"memory", "memory.limit_in_bytes", "16777216"},
+			{"memory", "memory.oom_control", "1"},
+		}},
+		{"blkio", Resources{BlkioWeight: 300, Throttles: []Throttle{
+			{Kind: ReadBps, Major: 8, Minor: 0, Rate: 1 << 20},
+			{Kind: WriteIOPS, Major: 254, Minor: 16, Rate: 100},
+			{Kind: WriteBps, Major: 8, Minor: 0, Rate: 0},
+			{Kind: ReadIOPS, Major: 8, Minor: 0, Rate: 7},
+		}}, unlimited, []write{
+			{"blkio", "blkio.weight", "300"},
+			{"blkio", "blkio.throttle.read_bps_device", "8:0 1048576"},
+			{"blkio", "blkio.throttle.write_iops_device", "254:16 100"},
+			{"blkio", "blkio.throttle.write_bps_device", "8:0 0"},
+			{"blkio", "blkio.throttle.read_iops_device", "8:0 7"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +113,16 @@ func TestV2Writes(t *testing.T) {
 		{"pids", Resources{PIDs: 100}, []write{{"pids", "pids.max", "100"}}},
 		{"pids unlimited", Resources{PIDs: -1}, []write{{"pids", "pids.max", "max"}}},
 		{"devices are not files", Resources{Devices: DefaultDevices()}, nil},
+		{"no oom switch", Resources{OOMKillDisable: true}, nil},
+		{"blkio", Resources{BlkioWeight: 500, Throttles: []Throttle{
+			{Kind: ReadBps, Major: 8, Minor: 0, Rate: 1 << 20},
+			{Kind: WriteIOPS, Major: 254, Minor: 16, Rate: 100},
+			{Kind: WriteBps, Major: 8, Minor: 0, Rate: 0},
+		}}, []write{
+			{"io", "io.bfq.weight", "500"},
+			{"io", "io.max", "8:0 rbps=1048576 wbps=max"},
+			{"io", "io.max", "254:16 wiops=100"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,6 +134,12 @@ func TestV2Writes(t *testing.T) {
 func TestSharesToWeight(t *testing.T) {
 	for shares, want := range map[uint64]uint64{0: 0, 2: 1, 1024: 39, 512: 20, 262144: 10000, 1: 1, 1 << 20: 10000} {
 		require.Equal(t, want, sharesToWeight(shares), "sharesToWeight(%d)", shares)
+	}
+}
+
+func TestWeightToV2(t *testing.T) {
+	for w, want := range map[uint16]uint64{0: 0, 10: 1, 1000: 10000, 500: 4950} {
+		require.Equal(t, want, weightToV2(w), "weightToV2(%d)", w)
 	}
 }
 
@@ -125,6 +157,7 @@ func TestValidate(t *testing.T) {
 		{CpusetCpus: "0,2-3"},
 		{PIDs: -1},
 		{Devices: DefaultDevices()},
+		{BlkioWeight: 10, Throttles: []Throttle{{Kind: WriteIOPS, Major: 4095, Minor: 1<<20 - 1, Rate: 1}}},
 	}
 	for _, r := range good {
 		require.NoError(t, validate(r, online, online), "validate(%+v)", r)
@@ -164,6 +197,10 @@ func TestValidate(t *testing.T) {
 		{Resources{Devices: []DeviceRule{{Type: 'c', Major: -2, Minor: 3, Access: "r"}}}, "major"},
 		{Resources{Devices: []DeviceRule{{Type: 'c', Major: 1 << 12, Minor: 3, Access: "r"}}}, "major"},
 		{Resources{Devices: []DeviceRule{{Type: 'b', Major: 1, Minor: 1 << 20, Access: "r"}}}, "minor"},
+		{Resources{BlkioWeight: 9}, "blkio weight"},
+		{Resources{BlkioWeight: 1001}, "blkio weight"},
+		{Resources{Throttles: []Throttle{{Kind: 4, Major: 8}}}, "throttle kind"},
+		{Resources{Throttles: []Throttle{{Major: -1}}}, "out of range"},
 	}
 	for _, tt := range bad {
 		err := validate(tt.r, online, online)

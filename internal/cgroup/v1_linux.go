@@ -223,6 +223,9 @@ func (m *v1Manager) Apply(r Resources) error {
 			return fmt.Errorf("write %s %q: the %s controller is not mounted: %w", w.file, w.value, w.ctrl, errors.ErrUnsupported)
 		}
 		err := writeFile(d, w.file, w.value)
+		if err != nil && w.file == "blkio.weight" && errors.Is(err, fs.ErrNotExist) {
+			err = writeFile(d, "blkio.bfq.weight", w.value) // BFQ's, without CFQ
+		}
 		if err != nil && w.file == "memory.memsw.limit_in_bytes" && errors.Is(err, fs.ErrNotExist) {
 			if w.value == "-1" {
 				continue // unlimited swap is what we have without accounting

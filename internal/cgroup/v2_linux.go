@@ -76,6 +76,11 @@ func (m *v2Manager) Apply(r Resources) error {
 	}
 	for _, w := range v2Writes(r) {
 		err := writeFile(m.dir, w.file, w.value)
+		if err != nil && w.file == "io.bfq.weight" && errors.Is(err, fs.ErrNotExist) {
+			// Without BFQ, the weight of io.cost.
+			err = writeFile(m.dir, "io.weight", "default "+strconv.FormatUint(weightToV2(r.BlkioWeight), 10))
+			w.file = "io.weight"
+		}
 		if err != nil && errors.Is(err, fs.ErrNotExist) {
 			switch {
 			case w.file == "memory.swap.max" && w.value == "max":
