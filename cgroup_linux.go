@@ -19,13 +19,40 @@ func cgroupPath(id string) string { return "dock/" + id }
 
 // newCgroup makes the container's cgroup with its limits, in two stages
 // (see cgroup.NewStaged): it returns the function that makes the rest.
-// The cgroup of a container that ran before is replaced.
-func (c *Container) newCgroup(rec *containerRecord) (cgroup.Manager, func() error, error) {
+// The cgroup of a container that ran before is replaced. It finds the
+// host devices of the container (for l, and for the device rules) and
+// those its block I/O limits name, as they are now.
+func (c *Container) newCgroup(l *launch) (cgroup.Manager, func() error, error) {
+	res, err := containerCgroup(l)
+	if err != nil {
+		return nil, nil, err
+	}
 	if old, err := cgroup.Load(cgroupPath(c.id)); err == nil {
 		old.Kill()
 		old.Destroy()
 	}
-	return cgroup.NewStaged(cgroupPath(c.id), cgroupResources(rec.Config.Resources, rec.Config.Privileged))
+	return cgroup.NewStaged(cgroupPath(c.id), res)
+}
+
+// containerCgroup is the cgroup of l's container: its Resources as
+// cgroupResources makes them, with the rules that allow its devices and
+// its own device rules after the default allowlist (not when privileged:
+// every device is allowed), and the throttles of its block devices.
+// Resolving the devices sets l.devices.
+func containerCgroup(l *launch) (cgroup.Resources, error) {
+	cfg := &l.rec.Config
+	res := cgroupResources(cfg.Resources, cfg.Privileged)
+	var err error
+	if l.devices, err = resolveDevices(cfg.Devices); err != nil {
+		return res, err
+	}
+	if !cfg.Privileged {
+		res.Devices = append(res.Devices, deviceRules(l.devices, cfg.DeviceCgroupRules)...)
+	}
+	if res.Throttles, err = resolveThrottles(&cfg.Resources); err != nil {
+		return res, err
+	}
+	return res, nil
 }
 
 func (c *Container) pauseImpl(ctx context.Context) error { return c.setFrozen(ctx, true) }

@@ -127,11 +127,76 @@ type Config struct {
 	// Privileged lifts the security profile: every capability, no seccomp,
 	// no masked or read-only paths, all host devices, writable /sys.
 	Privileged bool `json:"privileged,omitempty"`
+	// SeccompProfile, when set, is the seccomp profile in Docker's JSON
+	// format (docker run --security-opt seccomp=FILE: the file's
+	// content) used in place of the default, as given: Create compiles
+	// it, and refuses one that does not compile. SeccompUnconfined and
+	// Privileged win over it.
+	SeccompProfile string `json:"seccompProfile,omitempty"`
+	// AppArmorProfile and SELinuxLabel are docker run's --security-opt
+	// apparmor=PROFILE and label=OPTION (the options: "disable",
+	// "user:U", "role:R", "type:T", "level:L", "filetype:F"). dock
+	// applies no LSM profile: as Docker on a host without that LSM,
+	// they are accepted and have no effect where the host runs no
+	// AppArmor (SELinux); where it does, Create refuses them (except
+	// "unconfined" and "disable", which ask for nothing), rather than
+	// run the container without the confinement asked for.
+	AppArmorProfile string   `json:"appArmorProfile,omitempty"`
+	SELinuxLabel    []string `json:"seLinuxLabel,omitempty"`
 	// UIDMap and GIDMap, when not empty, run the container in a new user
 	// namespace with these ID maps (container root is then an
 	// unprivileged host user). Both or neither must be set.
 	UIDMap []IDMap `json:"uidMap,omitempty"`
 	GIDMap []IDMap `json:"gidMap,omitempty"`
+
+	// IPC is the container's IPC namespace (System V IPC, POSIX message
+	// queues) and /dev/shm, as docker run --ipc: "" or "private" (its
+	// own), "shareable" (its own, which other containers may join),
+	// "host" (the host's, and the host's /dev/shm), "container:NAME"
+	// (a running shareable container's, with its /dev/shm), "none" (its
+	// own, with no /dev/shm).
+	IPC string `json:"ipc,omitempty"`
+	// PID is the container's PID namespace, as docker run --pid: ""
+	// (its own), "host" (the host's: the container sees every process),
+	// "container:NAME" (a running container's). In the host's or
+	// another container's namespace the container's init is not PID 1:
+	// when it exits, the other processes of the container are killed
+	// (those in its cgroup), as Docker does.
+	PID string `json:"pid,omitempty"`
+	// UTS is "" (its own hostname) or "host" (the host's UTS namespace:
+	// the container has the host's hostname, and Hostname must be
+	// empty).
+	UTS string `json:"uts,omitempty"`
+	// CgroupNS is the container's cgroup namespace: "" or "private" (its
+	// own: it sees its cgroup as /), or "host" (the host's: it sees the
+	// whole hierarchy, and its own cgroup's path in /proc/self/cgroup).
+	CgroupNS string `json:"cgroupns,omitempty"`
+	// ShmSize is the size of the container's /dev/shm in bytes; 0 means
+	// 64 MiB, Docker's default. Only a container with its own /dev/shm
+	// (IPC "", "private" or "shareable") has one to size.
+	ShmSize int64 `json:"shmSize,omitempty"`
+	// Devices are host devices made in the container (docker run
+	// --device), each allowed in its device cgroup with its
+	// permissions. A directory stands for every device under it.
+	Devices []Device `json:"devices,omitempty"`
+	// DeviceCgroupRules are rules added to the device cgroup, after the
+	// default allowlist and Devices, in its format: "TYPE MAJOR:MINOR
+	// ACCESS" with TYPE a (all), b or c, MAJOR and MINOR numbers or *,
+	// ACCESS a combination of r, w and m ("c 1:3 rwm", "b 7:* r").
+	// A rule allows; it cannot deny (docker run --device-cgroup-rule).
+	DeviceCgroupRules []string `json:"deviceCgroupRules,omitempty"`
+	// Sysctls are kernel parameters set in the container's namespaces
+	// (docker run --sysctl): only those the kernel keeps per namespace,
+	// as runc allows: kernel.msgmax, kernel.msgmnb, kernel.msgmni,
+	// kernel.sem, kernel.shmall, kernel.shmmax, kernel.shmmni,
+	// kernel.shm_rmid_forced and fs.mqueue.* with an IPC namespace not
+	// the host's, net.* with a network namespace not the host's,
+	// kernel.domainname with its own UTS namespace.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// OOMScoreAdj is the oom_score_adj of the container's processes,
+	// -1000 to 1000 (docker run --oom-score-adj); 0 leaves the one the
+	// process inherits.
+	OOMScoreAdj int `json:"oomScoreAdj,omitempty"`
 
 	// StopSignal is sent by Stop; default SIGTERM (or the image's).
 	StopSignal string `json:"stopSignal,omitempty"`
@@ -203,6 +268,15 @@ type Mount struct {
 	// or named) over a directory of the image, it first copies that
 	// directory's content into the volume, as Docker does.
 	NoCopy bool `json:"noCopy,omitempty"`
+	// Relabel is docker's z (shared) or Z (private) SELinux relabeling
+	// of a bind or volume mount's content. Without SELinux it has no
+	// effect, as with Docker; dock does not relabel, so where SELinux
+	// is enabled Create refuses it.
+	Relabel string `json:"relabel,omitempty"`
+	// Consistency is docker's consistent, cached or delegated (or
+	// default): a hint for file sharing with a VM, which a Linux host
+	// does not need. It is kept and has no effect.
+	Consistency string `json:"consistency,omitempty"`
 }
 
 // IDMap maps a range of IDs inside a user namespace to the host.
@@ -240,6 +314,22 @@ type Resources struct {
 	// nodes ("0-1", "0,2").
 	CpusetCpus string `json:"cpusetCpus,omitempty"`
 	CpusetMems string `json:"cpusetMems,omitempty"`
+	// OOMKillDisable keeps the kernel's OOM killer from killing the
+	// container's processes at its memory limit: they wait for memory
+	// instead (cgroup v1 only: cgroup v2 has no such switch, and Create
+	// discards it there with a warning, as Docker does).
+	OOMKillDisable bool `json:"oomKillDisable,omitempty"`
+	// BlkioWeight is the relative block I/O weight, 10 to 1000 (0: not
+	// set); it needs the BFQ I/O scheduler, and where the kernel offers
+	// no weight Create discards it with a warning, as Docker does.
+	BlkioWeight uint16 `json:"blkioWeight,omitempty"`
+	// BlkioDeviceReadBps, BlkioDeviceWriteBps, BlkioDeviceReadIOps and
+	// BlkioDeviceWriteIOps limit the reads and writes of block devices,
+	// in bytes or operations per second.
+	BlkioDeviceReadBps   []ThrottleDevice `json:"blkioDeviceReadBps,omitempty"`
+	BlkioDeviceWriteBps  []ThrottleDevice `json:"blkioDeviceWriteBps,omitempty"`
+	BlkioDeviceReadIOps  []ThrottleDevice `json:"blkioDeviceReadIOps,omitempty"`
+	BlkioDeviceWriteIOps []ThrottleDevice `json:"blkioDeviceWriteIOps,omitempty"`
 	// PIDs is the largest number of processes (threads count); 0 means
 	// DefaultPIDs, -1 no limit. Docker sets none by default; dock, as
 	// podman, stops a fork bomb short of the host's limit.
@@ -316,6 +406,8 @@ func cgroupResources(r Resources, privileged bool) cgroup.Resources {
 		CpusetCpus:        r.CpusetCpus,
 		CpusetMems:        r.CpusetMems,
 		PIDs:              r.PIDs,
+		OOMKillDisable:    r.OOMKillDisable,
+		BlkioWeight:       r.BlkioWeight,
 	}
 	if r.PIDs == 0 {
 		out.PIDs = DefaultPIDs

@@ -57,7 +57,15 @@ type Container struct {
 	// createdUser is the user Create resolved, for the first Start of
 	// this handle (a later start reads the container's own /etc/passwd).
 	createdUser atomic.Pointer[user.User]
+	// warnings are Create's (see Warnings).
+	warnings []string
 }
+
+// Warnings are what Create discarded from the configuration because the
+// host cannot carry it out, in Docker's words (the warnings of Docker's
+// create response; see Resources.OOMKillDisable and BlkioWeight): nil
+// for a handle that Create did not return.
+func (c *Container) Warnings() []string { return slices.Clone(c.warnings) }
 
 // WindowSize is a terminal's size in characters.
 type WindowSize struct {
@@ -177,6 +185,10 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	if err := validateConfig(&cfg); err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	warnings, err := checkHost(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
 	endpoints, err := e.resolveEndpoints(ctx, &cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
@@ -219,6 +231,12 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		return nil, fmt.Errorf("create container: %w", err)
 	}
 	rec.Hostname = cfg.Hostname
+	if cfg.UTS == nsHost {
+		// The host's, as Docker records it (its /etc/hostname).
+		if rec.Hostname, err = os.Hostname(); err != nil {
+			return nil, fmt.Errorf("create container: %w", err)
+		}
+	}
 	if rec.Hostname == "" {
 		rec.Hostname = rec.ID[:12]
 	}
@@ -227,7 +245,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
-	c = &Container{e: e, id: rec.ID, rec: rec}
+	c = &Container{e: e, id: rec.ID, rec: rec, warnings: warnings}
 	c.createdUser.Store(&user)
 	err = e.locked(func() error {
 		if rec.Name != "" {

@@ -371,7 +371,15 @@ func readInRoot(root, name string) ([]byte, error) {
 
 // reap waits for the init, records how it ended, wakes Wait, and removes
 // the container when its config asks for it (autoRemove, known at start).
-func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, autoRemove bool, net *netSetup) {
+func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, autoRemove bool, net *netSetup, ownPID bool) {
+	if !ownPID {
+		// No namespace's end kills what the init leaves (Config.PID);
+		// whatever holds its output open would keep wait waiting.
+		waitExited(init.pid())
+		if err := p.cg.Kill(); err != nil {
+			c.e.log.Warn("container exit", "id", c.id[:12], "err", err)
+		}
+	}
 	st := init.wait()
 	stdio.finish()
 	if err := net.teardown(); err != nil {
@@ -385,8 +393,9 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 		_, err := os.Stat(c.dir(restartingMarker))
 		autoRemove = err != nil
 	}
-	// Every process of the container died with its init (PID namespace);
-	// the cgroup stays, for stats and a restart, until Remove.
+	// Every process of the container died with its init (its PID
+	// namespace, or the Kill above); the cgroup stays, for stats and a
+	// restart, until Remove.
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
 	p.status = st
 	close(p.done)

@@ -51,6 +51,17 @@ func validateConfig(cfg *Config) error {
 	if err := validateLog(cfg.Log); err != nil {
 		return err
 	}
+	for _, check := range []func(*Config) error{validateNamespaces, validateSysctls, validateDevices, validateSecurityOptions} {
+		if err := check(cfg); err != nil {
+			return err
+		}
+	}
+	if err := validateBlkio(&cfg.Resources); err != nil {
+		return err
+	}
+	if err := validateOOMScoreAdj(cfg.OOMScoreAdj); err != nil {
+		return err
+	}
 	for _, m := range [][]IDMap{cfg.UIDMap, cfg.GIDMap} {
 		for _, r := range m {
 			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {

@@ -49,6 +49,13 @@ type launch struct {
 	// links are the links the engine moves into the init's network
 	// namespace, for it to configure.
 	links []bridge.Link
+	// ipcns, pidns: the namespaces (/proc/PID/ns/ipc, pid) of other
+	// containers that the init joins (IPC and PID "container:NAME"),
+	// and shmFrom the mount namespace of the one whose /dev/shm it
+	// shares (see joinNamespaces).
+	ipcns, pidns, shmFrom string
+	// devices are the host devices the init makes in the container.
+	devices []hostDevice
 }
 
 // prepareLaunch resolves what the init needs: identity, profile, cgroup.
@@ -94,7 +101,15 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 	if l.caps, err = effectiveCaps(cfg); err != nil {
 		return err
 	}
-	if !cfg.Privileged && !cfg.SeccompUnconfined {
+	switch {
+	case cfg.Privileged || cfg.SeccompUnconfined:
+	case cfg.SeccompProfile != "":
+		// The caller's own profile: compiled anew at each start (it
+		// was checked by Create).
+		if l.seccomp, err = compileSeccompProfile(cfg.SeccompProfile, l.caps); err != nil {
+			return err
+		}
+	default:
 		if l.seccomp, err = c.e.seccompFor(l.caps); err != nil {
 			return err
 		}
@@ -118,7 +133,7 @@ func (e *Engine) prefetchStart(cfg Config) {
 		}
 	}
 	cgroup.V1Hierarchies() // kept with the mountinfo it parsed
-	if cfg.Privileged || cfg.SeccompUnconfined {
+	if cfg.Privileged || cfg.SeccompUnconfined || cfg.SeccompProfile != "" {
 		return
 	}
 	if caps, err := effectiveCaps(&cfg); err == nil {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -52,10 +54,21 @@ const (
 	nsuidevx = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 )
 
-// initCloneFlags are the namespaces of a new container.
+// initCloneFlags are the namespaces of a new container: all new but
+// those it shares with the host or joins (Network, IPC, PID, UTS).
 func initCloneFlags(l *launch) uintptr {
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if l.rec.Config.Network != "host" {
+	cfg := &l.rec.Config
+	flags := uintptr(unix.CLONE_NEWNS)
+	if cfg.PID == "" {
+		flags |= unix.CLONE_NEWPID
+	}
+	if cfg.UTS == "" {
+		flags |= unix.CLONE_NEWUTS
+	}
+	if ownNamespace(cfg.IPC) {
+		flags |= unix.CLONE_NEWIPC
+	}
+	if cfg.Network != "host" {
 		flags |= unix.CLONE_NEWNET
 	}
 	// A user namespace is entered late, by the init itself (see
@@ -76,6 +89,18 @@ func initPlan(l *launch) *nsinit.Plan { return rootPlan(l).Append(restPlan(l)) }
 func rootPlan(l *launch) *nsinit.Plan {
 	cfg := &l.rec.Config
 	p := new(nsinit.Plan)
+	if l.pidns != "" && l.pdeathsig {
+		p.Pdeathsig(int(unix.SIGKILL)) // not set at the clone (initCmd)
+	}
+	if cfg.OOMScoreAdj != 0 {
+		// Inherited by the process, and by nothing outside.
+		p.WriteProc(0, "/proc/self/oom_score_adj", itoa(cfg.OOMScoreAdj))
+	}
+	if l.ipcns != "" {
+		// Before /dev/mqueue is mounted: it shows the IPC namespace of
+		// its mounter.
+		p.Setns(l.ipcns, unix.CLONE_NEWIPC)
+	}
 	switch {
 	case l.netns != "":
 		// First: sysfs, mounted below, shows the devices of the
@@ -99,7 +124,7 @@ func rootPlan(l *launch) *nsinit.Plan {
 	}
 	p.Mount(inRoot|mkdir|noLinks, "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC,
 		"newinstance,ptmxmode=0666,mode=0620,gid=5")
-	p.Mount(inRoot|mkdir|noLinks, "shm", "/dev/shm", "tmpfs", nsuidevx, "mode=1777,size=65536k")
+	addShm(p, l)
 	p.Mount(inRoot|mkdir|noLinks, "mqueue", "/dev/mqueue", "mqueue", nsuidevx, "")
 	for _, ln := range [][2]string{
 		{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
@@ -122,6 +147,28 @@ func rootPlan(l *launch) *nsinit.Plan {
 	return p
 }
 
+// defaultShmSize is the size of /dev/shm, Docker's.
+const defaultShmSize = 64 << 20
+
+// addShm mounts the container's /dev/shm by its IPC mode: a tmpfs of its
+// own (ShmSize), the host's, another container's, or none.
+func addShm(p *nsinit.Plan, l *launch) {
+	cfg := &l.rec.Config
+	switch {
+	case cfg.IPC == nsHost:
+		p.Mount(inRoot|mkdir|noLinks, "/dev/shm", "/dev/shm", "", unix.MS_BIND|unix.MS_REC, "")
+	case l.shmFrom != "":
+		p.ShareMount(l.shmFrom, "/dev/shm", "/dev/shm")
+	case cfg.IPC == nsNone:
+	default:
+		size := cfg.ShmSize
+		if size == 0 {
+			size = defaultShmSize
+		}
+		p.Mount(inRoot|mkdir|noLinks, "shm", "/dev/shm", "tmpfs", nsuidevx, "mode=1777,size="+strconv.FormatInt(size, 10))
+	}
+}
+
 // restPlan is the rest of initPlan: the cgroup, the bind mounts, the
 // pivot and the process.
 func restPlan(l *launch) *nsinit.Plan {
@@ -137,7 +184,9 @@ func restPlan(l *launch) *nsinit.Plan {
 	if len(l.joinFiles) > 0 {
 		p.Join(l.joinFiles)
 	}
-	p.Unshare(unix.CLONE_NEWCGROUP)
+	if cfg.CgroupNS != nsHost {
+		p.Unshare(unix.CLONE_NEWCGROUP)
+	}
 	// The container's own cgroup, read-only, seen as / through its cgroup
 	// namespace: programs size themselves from memory and CPU limits.
 	cgFlags := uintptr(nsuidevx | unix.MS_RDONLY)
@@ -163,10 +212,21 @@ func restPlan(l *launch) *nsinit.Plan {
 	for _, m := range sortedMounts(cfg.Mounts) {
 		addMount(p, l, m)
 	}
+	for _, d := range l.devices {
+		if cfg.Privileged && kernelDir(d.path) == "/dev" {
+			continue // the host's /dev is there, and Create checked the path is the same
+		}
+		p.Device(d.path, d.mode, unix.Mkdev(d.major, d.minor), d.uid, d.gid)
+	}
 	p.Mkdir(l.rec.Process.WorkingDir, 0o755, -1, -1)
 	p.Pivot()
 	if cfg.ReadOnly {
 		p.Remount("/", unix.MS_RDONLY)
+	}
+	// Before /proc/sys is read-only, in the container's namespaces (the
+	// opener's decide which a file of /proc/sys shows).
+	for _, k := range slices.Sorted(maps.Keys(cfg.Sysctls)) {
+		p.WriteProc(nsinit.ProcInRoot, sysctlPath(k), cfg.Sysctls[k])
 	}
 	if !cfg.Privileged {
 		for _, m := range maskedPaths {
@@ -176,9 +236,11 @@ func restPlan(l *launch) *nsinit.Plan {
 			p.Readonly(r)
 		}
 	}
-	if l.hostname != "" {
+	switch {
+	case cfg.UTS == nsHost: // the host's hostname, left alone
+	case l.hostname != "":
 		p.Hostname(l.hostname)
-	} else {
+	default:
 		p.Hostname(l.rec.Hostname)
 	}
 	addProcess(p, l, l.rec.Process, cfg.Init)
@@ -189,6 +251,9 @@ func restPlan(l *launch) *nsinit.Plan {
 // proc with the container's security profile.
 func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
 	p := new(nsinit.Plan)
+	if adj := l.rec.Config.OOMScoreAdj; adj != 0 {
+		p.WriteProc(0, "/proc/self/oom_score_adj", itoa(adj))
+	}
 	ns := "/proc/" + itoa(pid) + "/ns/"
 	if l.userns {
 		// Entered last, in addProcess: joining the other namespaces

@@ -110,6 +110,9 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if len(s.net.ports) > 0 {
 		head.Hold(len(s.net.ports)) // sent after the plan (handshake)
 	}
+	if rec.Config.PID != "" {
+		head.SharedPidns(s.l.pidns, s.cg.Dirs())
+	}
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
@@ -146,7 +149,7 @@ func (s *starting) commit(ctx context.Context) error {
 		return nil
 	}
 	s.c.e.procs().set(s.c.id, s.p)
-	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net)
+	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net, s.rec.Config.PID == "")
 	return nil
 }
 

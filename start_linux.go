@@ -110,6 +110,9 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
+	if err := c.e.joinNamespaces(s.l); err != nil {
+		return err
+	}
 	if s.net, err = c.prepareNetwork(rec); err != nil {
 		return err
 	}
@@ -194,7 +197,7 @@ func (s *starting) prepare(ctx context.Context) error {
 			// It ran: its own /etc/passwd may have changed since.
 			c.createdUser.Store(nil)
 		}
-		if s.cg, s.finishCgroup, err = c.newCgroup(s.rec); err != nil {
+		if s.cg, s.finishCgroup, err = c.newCgroup(s.l); err != nil {
 			return err
 		}
 		if !s.overlap {

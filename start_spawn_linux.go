@@ -58,7 +58,12 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 		return cmd, &stdioSet{}, nil
 	}
 	attr.Cloneflags = initCloneFlags(l)
-	attr.Pdeathsig = syscall.SIGKILL
+	if l.pidns == "" {
+		// In another container's PID namespace the child cannot see
+		// its parent (getppid is 0), and os/exec's child would take
+		// that for its parent's death: the plan sets it instead.
+		attr.Pdeathsig = syscall.SIGKILL
+	}
 	logw, err := c.openLog(cfg.Log)
 	if err != nil {
 		return nil, nil, err
@@ -108,7 +113,7 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 // its sync socket, and the descriptor of the cgroup it was born in
 // (CLONE_INTO_CGROUP), or -1, for the caller to close.
 func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detached, overlap bool) (initProcess, *nsinit.Conn, int, error) {
-	if overlap {
+	if overlap && l.pidns == "" {
 		// A prespawned init joins its cgroups as a re-executed one
 		// does, but not the cgroup2 tracking directory of a hybrid host
 		// (Kill does without it).
@@ -131,7 +136,15 @@ func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detac
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = cgfd
 	}
-	parent, err := nsinit.Start(cmd)
+	var parent *nsinit.Conn
+	start := func() (err error) { parent, err = nsinit.Start(cmd); return err }
+	if !detached {
+		// Born in the PID namespace it joins (the monitor clones a
+		// detached one there).
+		err = startInPidns(l.pidns, start)
+	} else {
+		err = start()
+	}
 	if err != nil {
 		if cgfd >= 0 {
 			unix.Close(cgfd)

@@ -400,6 +400,84 @@ static void release_held(void)
 	held.n = 0;
 }
 
+// A container without a PID namespace of its own (SharedPidns in
+// ops.go): the init is cloned into the namespace of nsfd (when not -1),
+// and once it has exited, what is left of the container (processes in
+// its cgroups, which no namespace's end kills) is killed.
+static struct {
+	int active, nsfd;
+	char *cgroups;
+} shared = {.nsfd = -1};
+
+void dock_op_shared_pidns(struct field *f)
+{
+	shared.active = 1;
+	if (f[0].n > 0 && (shared.nsfd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
+		dock_fail(1, errno, "open %s", f[0].p);
+	shared.cgroups = field_dup(&f[1]);
+}
+
+// clone_init clones the init with ca, in the shared PID namespace when
+// there is one: the monitor's own children (its exit hook) stay in its
+// namespace.
+static pid_t clone_init(struct clone_args *ca)
+{
+	int self = -1;
+	if (shared.nsfd >= 0) {
+		self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (self < 0 || setns(shared.nsfd, CLONE_NEWPID) < 0)
+			dock_fail(1, errno, "enter the shared PID namespace");
+	}
+	pid_t pid = syscall(SYS_clone3, ca, sizeof *ca);
+	if (pid != 0 && self >= 0) {
+		int err = errno;
+		if (setns(self, CLONE_NEWPID) < 0)
+			dock_fail(1, errno, "leave the shared PID namespace");
+		close(self);
+		close(shared.nsfd);
+		errno = err;
+	}
+	return pid;
+}
+
+// kill_rest kills what is left in the container's cgroups: at once where
+// cgroup.kill is, else by rounds over cgroup.procs until it is empty.
+static void kill_rest(void)
+{
+	if (!shared.active)
+		return;
+	char p[PATH_MAX], buf[4096];
+	for (char *c = shared.cgroups; *c; c += strlen(c) + 1) {
+		snprintf(p, sizeof p, "%s/cgroup.kill", c);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, "1", 1);
+			close(fd);
+		}
+	}
+	for (char *c = shared.cgroups; *c; c += strlen(c) + 1) {
+		snprintf(p, sizeof p, "%s/cgroup.procs", c);
+		for (int round = 0; round < 100; round++) {
+			int fd = open(p, O_RDONLY | O_CLOEXEC), any = 0;
+			if (fd < 0)
+				break;
+			ssize_t n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = '\0';
+			for (char *s = buf, *e; *s; s = e) {
+				long pid = strtol(s, &e, 10);
+				if (e == s)
+					break;
+				if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+					any = 1;
+			}
+			if (!any)
+				break;
+			usleep(1000 * (round + 1));
+		}
+	}
+}
+
 void dock_op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
@@ -444,7 +522,7 @@ void dock_op_monitor(struct field *f)
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = cgfd;
 	}
-	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
+	pid_t pid = clone_init(&ca);
 	if (pid < 0)
 		dock_fail(1, errno, "clone3");
 	if (pid == 0) {
@@ -480,12 +558,20 @@ void dock_op_monitor(struct field *f)
 	so.fd = tty ? master : out[0], so.name = "stdout";
 	se.fd = tty ? -1 : err[0], se.name = "stderr";
 	int open_streams = tty ? 1 : 2;
-	struct pollfd pfd[2] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}};
+	// Without a PID namespace of its own, the init's exit ends the
+	// container: its pidfd tells it while the streams are still open.
+	int initfd = shared.active ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	struct pollfd pfd[3] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {initfd, POLLIN, 0}};
 	while (open_streams > 0) {
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (pfd[2].fd >= 0 && pfd[2].revents) {
+			kill_rest();
+			close(pfd[2].fd);
+			pfd[2].fd = -1;
 		}
 		struct stream *ss[2] = {&so, &se};
 		for (int i = 0; i < 2; i++) {
@@ -501,6 +587,7 @@ void dock_op_monitor(struct field *f)
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	kill_rest(); // those that had closed their output
 	// The hook first: once the exit is recorded, the container is seen
 	// exited, and its network must be gone by then (docker stop, then
 	// docker network rm).

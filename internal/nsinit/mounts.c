@@ -340,3 +340,90 @@ void dock_op_join(struct field *f)
 	}
 	free(files);
 }
+
+// dock_op_write_proc writes a value into a procfs file: a sysctl of the
+// container's namespaces (inside the root, after the pivot: its own
+// /proc, reached without symlinks) or the host's /proc/self/... (before
+// the pivot). The file must be on procfs: nothing else is written.
+void dock_op_write_proc(struct field *f)
+{
+	uint64_t flags = dock_u64(&f[0]);
+	const char *path = f[1].p;
+	int fd;
+	if (flags & P_IN_ROOT)
+		fd = in_root(path, O_WRONLY, RESOLVE_NO_SYMLINKS);
+	else
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		dock_fail(1, errno, "open %s", path);
+	struct statfs st;
+	if (fstatfs(fd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC)
+		dock_fail(1, 0, "write %s: not a file of procfs", path);
+	ssize_t n;
+	do
+		n = write(fd, f[2].p, f[2].n);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)f[2].n)
+		dock_fail(1, n < 0 ? errno : EIO, "write %s", path);
+	close(fd);
+}
+
+// dock_op_device makes a device node inside the root, with its parents
+// (0755), owned by uid:gid. One that exists is left as it is, as runc
+// leaves it (the defaults of /dev are made first).
+void dock_op_device(struct field *f)
+{
+	char *path = f[0].p;
+	const char *base;
+	char *slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		*slash = '\0';
+		dock_mkdir_all(path, 0755, 0, (uid_t)-1, (gid_t)-1);
+		*slash = '/';
+	}
+	int dfd = parent_in_root(path, &base);
+	if (dfd < 0)
+		dock_fail(1, errno, "device %s", path);
+	if (mknodat(dfd, base, (mode_t)dock_u64(&f[1]), (dev_t)dock_u64(&f[2])) < 0) {
+		if (errno != EEXIST)
+			dock_fail(1, errno, "device %s", path);
+	} else if (fchownat(dfd, base, (uid_t)dock_u64(&f[3]), (gid_t)dock_u64(&f[4]), AT_SYMLINK_NOFOLLOW) < 0) {
+		dock_fail(1, errno, "device %s", path); // the mode is exact: the setup's umask is 0
+	}
+	close(dfd);
+}
+
+// dock_op_share_mount binds the mount at a path of another mount
+// namespace (another container's /dev/shm) on a target inside the root.
+// The kernel refuses a bind from another namespace, and open_tree clones
+// only in the caller's: the init enters that namespace (where the path
+// resolves in that container's root), clones the mount, comes back to
+// its own namespace and working directory, and attaches the clone.
+void dock_op_share_mount(struct field *f)
+{
+	const char *src = f[1].p, *target = f[2].p;
+	int self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int other = open(f[0].p, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || cwd < 0 || other < 0)
+		dock_fail(1, errno, "share mount %s: open %s", src, f[0].p);
+	if (setns(other, CLONE_NEWNS) < 0)
+		dock_fail(1, errno, "share mount %s: enter %s", src, f[0].p);
+	int tree = syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	int terr = errno;
+	if (setns(self, CLONE_NEWNS) < 0 || fchdir(cwd) < 0)
+		dock_fail(1, errno, "share mount %s: come back", src);
+	if (tree < 0)
+		dock_fail(1, terr, "share mount %s", src);
+	close(self);
+	close(cwd);
+	close(other);
+	dock_mkdir_all(target, 0755, 0, (uid_t)-1, (gid_t)-1);
+	int tfd = in_root(target, O_PATH, RESOLVE_NO_SYMLINKS);
+	if (tfd < 0)
+		dock_fail(1, errno, "share mount %s: open target %s", src, target);
+	if (syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		dock_fail(1, errno, "share mount %s on %s", src, target);
+	close(tree);
+	close(tfd);
+}

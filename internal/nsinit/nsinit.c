@@ -155,7 +155,8 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
 		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 1, [OP_NULL_STDIO] = 1,
 		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
-		[OP_LINK] = 3,
+		[OP_LINK] = 3, [OP_WRITE_PROC] = 3, [OP_DEVICE] = 5, [OP_SHARE_MOUNT] = 3,
+		[OP_SHARED_PIDNS] = 2,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		dock_fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -217,6 +218,10 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_HOLD: dock_op_hold(f); break;
 	case OP_LOOPBACK: dock_op_loopback(); break;
 	case OP_LINK: dock_op_link(f); break;
+	case OP_WRITE_PROC: dock_op_write_proc(f); break;
+	case OP_DEVICE: dock_op_device(f); break;
+	case OP_SHARE_MOUNT: dock_op_share_mount(f); break;
+	case OP_SHARED_PIDNS: dock_op_shared_pidns(f); break;
 	case OP_OPEN_USERNS:
 		if ((dock_userns_fd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
 			dock_fail(1, errno, "open %s", f[0].p);

@@ -63,8 +63,12 @@ enum {
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33, OP_NEXT = 34,
 	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37, OP_LOOPBACK = 38,
-	OP_LINK = 39,
+	OP_LINK = 39, OP_WRITE_PROC = 40, OP_DEVICE = 41, OP_SHARE_MOUNT = 42,
+	OP_SHARED_PIDNS = 43,
 };
+
+// Flags of OP_WRITE_PROC.
+enum { P_IN_ROOT = 1 << 0 };
 
 enum {
 	M_IN_ROOT = 1 << 0, M_MKDIR = 1 << 1, M_MKFILE = 1 << 2,
@@ -132,6 +136,10 @@ void dock_op_exit_hook(struct field *f);
 void dock_op_hold(struct field *f);
 void dock_op_loopback(void);
 void dock_op_link(struct field *f);
+void dock_op_write_proc(struct field *f);
+void dock_op_device(struct field *f);
+void dock_op_share_mount(struct field *f);
+void dock_op_shared_pidns(struct field *f);
 void dock_reset_process(void);
 void __attribute__((noreturn)) dock_run_plan(void);
 

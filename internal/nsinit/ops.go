@@ -90,6 +90,10 @@ const (
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 	opLoopback          Op = 38 // bring lo up
 	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
+	opWriteProc         Op = 40 // flags, path, value: write a procfs file (a sysctl, oom_score_adj)
+	opDevice            Op = 41 // path, mode, dev, uid, gid: a device node inside the root
+	opShareMount        Op = 42 // mount namespace path, source, target: another namespace's mount, bound in the root
+	opSharedPidns       Op = 43 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -109,6 +113,13 @@ const (
 	MountVerifySys  = 1 << 5 // the target must be sysfs after mounting
 	MountRemount    = 1 << 6 // after a bind, remount with the flags (ro, nosuid...)
 	MountSourceTty  = 1 << 7 // the source is the terminal on stdin (ttyname)
+)
+
+// Flags of opWriteProc.
+const (
+	// ProcInRoot resolves the path inside the root (after Pivot: the
+	// container's /proc), without symlinks; else it is the host's.
+	ProcInRoot = 1 << 0
 )
 
 // Plan is an encoded list of operations, sent to the init over the sync
@@ -365,3 +376,38 @@ func (p *Plan) Pdeathsig(sig int) { p.op(opPdeathsig, u64(uint64(sig))) }
 func (p *Plan) Exec(path string, argv, env []string) {
 	p.op(opExec, []byte(path), strs(argv), strs(env))
 }
+
+// WriteProc writes value to the file at path, which must be on procfs
+// (a sysctl under /proc/sys, /proc/self/oom_score_adj): inside the root
+// with ProcInRoot, else the host's (before Pivot).
+func (p *Plan) WriteProc(flags uint64, path, value string) {
+	p.op(opWriteProc, u64(flags), []byte(path), []byte(value))
+}
+
+// Device makes a device node inside the root at path (its parents
+// made), with mode (type and permissions), dev, and the owner uid:gid.
+// A file already there is left as it is, as runc leaves it.
+func (p *Plan) Device(path string, mode uint32, dev uint64, uid, gid uint32) {
+	p.op(opDevice, []byte(path), u64(uint64(mode)), u64(dev), u64(uint64(uid)), u64(uint64(gid)))
+}
+
+// ShareMount binds the mount at source in the mount namespace nsPath (a
+// /proc/PID/ns/mnt file: another container's) on target inside the
+// root, which is made as a directory when missing. A bind across mount
+// namespaces is refused by the kernel: the init enters that namespace
+// for a moment to clone the mount (open_tree), comes back and attaches
+// the clone. Only that mount, not those under it.
+func (p *Plan) ShareMount(nsPath, source, target string) {
+	p.op(opShareMount, []byte(nsPath), []byte(source), []byte(target))
+}
+
+// SharedPidns tells the monitor (Monitor, which must follow) that the
+// container's init does not get a PID namespace of its own: it is
+// cloned into the one at nsPath (a /proc/PID/ns/pid file; empty: the
+// monitor's own, the host's), and when it exits the processes left in
+// the cgroup directories cgroupDirs are killed, as no namespace's end
+// kills them.
+func (p *Plan) SharedPidns(nsPath string, cgroupDirs []string) {
+	p.op(opSharedPidns, []byte(nsPath), strs(cgroupDirs))
+}
+

@@ -74,6 +74,8 @@ func TestWireNumbersAgree(t *testing.T) {
 		"OP_AUTOREMOVE_VOLUMES": int64(opAutoRemoveVolumes), "OP_STDIO": int64(opStdio),
 		"OP_NEXT": int64(opNext), "OP_NULL_STDIO": int64(opNullStdio),
 		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "OP_LOOPBACK": int64(opLoopback), "OP_LINK": int64(opLink), "HOLD_BATCH": HoldBatch,
+		"OP_WRITE_PROC": int64(opWriteProc), "OP_DEVICE": int64(opDevice), "OP_SHARE_MOUNT": int64(opShareMount),
+		"OP_SHARED_PIDNS": int64(opSharedPidns), "P_IN_ROOT": ProcInRoot,
 
 		"M_IN_ROOT": MountInRoot, "M_MKDIR": MountMkdir, "M_MKFILE": MountMkfile,
 		"M_NOSYMLINKS": MountNoSymlinks, "M_VERIFY_PROC": MountVerifyProc,
@@ -94,7 +96,7 @@ func TestWireNumbersAgree(t *testing.T) {
 	}
 	// Every operation and flag the C side knows must be known here.
 	for name := range nums {
-		if strings.HasPrefix(name, "OP_") || strings.HasPrefix(name, "M_") {
+		if strings.HasPrefix(name, "OP_") || strings.HasPrefix(name, "M_") || strings.HasPrefix(name, "P_") {
 			if _, ok := goNums[name]; !ok {
 				t.Errorf("nsinit.h: %s = %d has no Go counterpart in this test", name, nums[name])
 			}
