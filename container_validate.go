@@ -45,6 +45,9 @@ func validateConfig(cfg *Config) error {
 			return invalidf("ulimit %s: soft limit %d above hard limit %d", u.Name, u.Soft, u.Hard)
 		}
 	}
+	if err := validateBlkio(&cfg.Resources); err != nil { // before cgroup.Validate: Docker's words
+		return err
+	}
 	if err := validateResources(&cfg.Resources); err != nil {
 		return err
 	}
@@ -55,9 +58,6 @@ func validateConfig(cfg *Config) error {
 		if err := check(cfg); err != nil {
 			return err
 		}
-	}
-	if err := validateBlkio(&cfg.Resources); err != nil {
-		return err
 	}
 	if err := validateOOMScoreAdj(cfg.OOMScoreAdj); err != nil {
 		return err

@@ -410,4 +410,3 @@ func (p *Plan) ShareMount(nsPath, source, target string) {
 func (p *Plan) SharedPidns(nsPath string, cgroupDirs []string) {
 	p.op(opSharedPidns, []byte(nsPath), strs(cgroupDirs))
 }
-
