@@ -203,8 +203,9 @@ type Config struct {
 	// StopTimeout is how long Stop waits before SIGKILL; default 10s.
 	StopTimeout *time.Duration `json:"stopTimeout,omitempty"`
 	// AutoRemove removes the container once it has exited, as docker run
-	// --rm does: for a detached container its monitor does it, for an
-	// attached one the program that waits for it. Its anonymous volumes
+	// --rm does (and docker create --rm, at its later start): for a
+	// detached container its monitor does it, for an attached one the
+	// engine, before Wait returns. Its anonymous volumes
 	// go with it (unless another container mounts them); named volumes
 	// are kept.
 	AutoRemove bool `json:"autoRemove,omitempty"`

@@ -398,10 +398,13 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	// restart, until Remove.
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
 	p.status = st
-	close(p.done)
 	if autoRemove {
+		// Before Wait returns: a program that waits for the container
+		// and exits (dock start -a of a container created with --rm)
+		// leaves nothing behind.
 		c.Remove(context.Background(), RemoveVolumes())
 	}
+	close(p.done)
 }
 
 func exitStatusOf(ps *os.ProcessState, err error) ExitStatus {

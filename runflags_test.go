@@ -469,6 +469,12 @@ func TestCreateAutoRemove(t *testing.T) {
 			require.NoError(t, c.StartDetached(ctx))
 		} else {
 			require.NoError(t, c.Start(ctx))
+			st, err := c.Wait(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 0, st.Code)
+			_, err = e.Container(c.ID())
+			require.ErrorIs(t, err, ErrNotFound, "removed when Wait returns")
+			continue
 		}
 		require.Eventually(t, func() bool {
 			_, err := e.Container(c.ID())

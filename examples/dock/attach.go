@@ -50,10 +50,25 @@ func (u *userSignals) wait() chan os.Signal {
 // attach starts ct with the CLI's stdio and waits for it, as docker run
 // does without -d; it returns the container's exit code.
 func (c *cli) attach(ctx context.Context, ct *dock.Container, tty, interactive, sigProxy bool, signals *userSignals) (int, error) {
-	if interactive {
+	return c.attachStreams(ctx, ct, streams{stdin: interactive, stdout: true, stderr: true}, tty, sigProxy, signals)
+}
+
+// streams are the standard streams that a session attaches (docker run
+// -a): the others are the null device (their output goes to the log).
+type streams struct{ stdin, stdout, stderr bool }
+
+// attachStreams is attach with only the streams s.
+func (c *cli) attachStreams(ctx context.Context, ct *dock.Container, s streams, tty, sigProxy bool, signals *userSignals) (int, error) {
+	interactive := s.stdin
+	if s.stdin {
 		ct.Stdin = c.stdin
 	}
-	ct.Stdout, ct.Stderr = c.stdout, c.stderr
+	if s.stdout {
+		ct.Stdout = c.stdout
+	}
+	if s.stderr {
+		ct.Stderr = c.stderr
+	}
 	if tty {
 		ct.TtySize = c.ttySize()
 	}

@@ -30,6 +30,11 @@ type runOptions struct {
 	Platform string
 	// Warnings are docker's warnings about the flags, for stderr.
 	Warnings []string
+	// Attach are the streams -a names ("stdin", "stdout", "stderr"):
+	// none means stdout and stderr, and stdin with -i.
+	Attach []string
+	// CIDFile is where to write the container's ID (--cidfile).
+	CIDFile string
 }
 
 // environment is what parseRun reads besides its arguments: the CLI's
@@ -55,14 +60,21 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		entrypoint              *string
 		securityOpts            []string
 		netf                    netFlags
+		hostf                   hostFlags
 		logDriver               string
 		logOpts                 []string
 	)
+	fs.Bool(&o.Remove, "rm", "Automatically remove the container when it exits")
 	if cmd == "run" {
 		fs.Bool(&o.Detach, "d,detach", "Run container in background and print container ID")
-		fs.Bool(&o.Remove, "rm", "Automatically remove the container when it exits")
 		fs.Bool(&o.SigProxy, "sig-proxy", "Proxy received signals to the process (default true)")
 	}
+	fs.Func("a,attach", "Attach to STDIN, STDOUT or STDERR", func(s string) error {
+		v, err := parseAttach(s)
+		o.Attach = append(o.Attach, v)
+		return err
+	})
+	fs.String(&o.CIDFile, "cidfile", "Write the container ID to the file")
 	fs.String(&o.Pull, "pull", `Pull image before running ("always"|"missing"|"never") (default "missing")`)
 	fs.String(&o.Platform, "platform", "Set platform if server is multi-platform capable")
 	fs.Bool(&o.Interactive, "i,interactive", "Keep STDIN open even if not attached")
@@ -125,12 +137,13 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	})
 	fs.Strings(&cfg.CapAdd, "cap-add", "Add Linux capabilities")
 	fs.Strings(&cfg.CapDrop, "cap-drop", "Drop Linux capabilities")
-	fs.Strings(&securityOpts, "security-opt", "Security options (no-new-privileges, seccomp=unconfined)")
+	fs.Strings(&securityOpts, "security-opt", "Security Options")
 	fs.Bool(&cfg.ReadOnly, "read-only", "Mount the container's root filesystem as read only")
 	fs.Bool(&cfg.Init, "init", "Run an init inside the container that forwards signals and reaps processes")
 	fs.String(&cfg.Name, "name", "Assign a name to the container")
 	fs.String(&cfg.Hostname, "h,hostname", "Container host name")
 	netf.register(fs)
+	hostf.register(fs, cfg)
 	fs.Bool(&cfg.Privileged, "privileged", "Give extended privileges to this container")
 	fs.Func("entrypoint", "Overwrite the default ENTRYPOINT of the image", func(s string) error {
 		entrypoint = &s
@@ -228,19 +241,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		return nil, fs.errorf("invalid argument \"%d\" for \"--stop-timeout\" flag: negative", stopTimeout)
 	}
 
-	for _, s := range securityOpts {
-		switch strings.ReplaceAll(s, ":", "=") {
-		// no_new_privs is the library's default, stricter than docker's:
-		// the option is accepted, and =false lifts it.
-		case "no-new-privileges", "no-new-privileges=true":
-			cfg.AllowNewPrivileges = false
-		case "no-new-privileges=false":
-			cfg.AllowNewPrivileges = true
-		case "seccomp=unconfined":
-			cfg.SeccompUnconfined = true
-		default:
-			return nil, fs.errorf("invalid --security-opt %q: only no-new-privileges and seccomp=unconfined are supported", s)
-		}
+	if err := applySecurityOpts(cfg, securityOpts, env.ReadFile); err != nil {
+		return nil, fs.errorf("%v", err)
 	}
 	if cfg.Log, err = parseLogOpts(logDriver, logOpts); err != nil {
 		return nil, fs.errorf("%v", err)
@@ -248,13 +250,21 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	if err := netf.apply(cfg, func(w string) { o.Warnings = append(o.Warnings, w) }); err != nil {
 		return nil, fs.errorf("%v", err)
 	}
+	if err := hostf.apply(cfg); err != nil {
+		return nil, fs.errorf("%v", err)
+	}
+	if o.Detach && len(o.Attach) > 0 {
+		return nil, fs.errorf("conflicting options: cannot specify both --attach and --detach")
+	}
 	switch o.Pull {
 	case "missing", "always", "never":
 	default:
 		return nil, fs.errorf(`invalid pull option: '%s': must be one of "always", "missing" or "never"`, o.Pull)
 	}
-	// With -d, the container's monitor removes it when it exits.
-	cfg.AutoRemove = o.Remove && o.Detach
+	// With -d, the container's monitor removes it when it exits; a
+	// created one, whoever starts it (attached: the engine). Attached,
+	// run removes it itself.
+	cfg.AutoRemove = o.Remove && (o.Detach || cmd == "create")
 	return o, nil
 }
 
@@ -300,7 +310,9 @@ func parseEnvFile(data []byte, lookup func(string) (string, bool)) ([]string, er
 
 // parseVolume parses -v: SRC:DST[:OPTS], where an absolute SRC is a bind
 // mount and another a named volume, or DST alone for an anonymous volume.
-// OPTS is ro or rw.
+// OPTS are comma-separated, each kind at most once, as docker takes them:
+// ro or rw; z or Z (SELinux relabeling); consistent, cached or delegated
+// (hints for a VM's file sharing, kept and ignored); nocopy (volumes).
 func parseVolume(s string) (dock.Mount, error) {
 	parts := strings.Split(s, ":")
 	var m dock.Mount
@@ -313,15 +325,25 @@ func parseVolume(s string) (dock.Mount, error) {
 			m.Type = "bind"
 		}
 		if len(parts) == 3 {
+			seen := map[string]bool{}
 			for _, opt := range strings.Split(parts[2], ",") {
+				kind := opt
 				switch opt {
-				case "ro":
-					m.ReadOnly = true
-				case "rw":
-					m.ReadOnly = false
+				case "ro", "rw":
+					kind, m.ReadOnly = "rw", opt == "ro"
+				case "z", "Z":
+					kind, m.Relabel = "label", opt
+				case "consistent", "cached", "delegated":
+					kind, m.Consistency = "consistency", opt
+				case "nocopy":
+					m.NoCopy = true
 				default:
-					return m, fmt.Errorf("invalid mode: %s", opt)
+					return m, fmt.Errorf("invalid mode: %s", parts[2])
 				}
+				if seen[kind] || (opt == "nocopy" && m.Type != "volume") {
+					return m, fmt.Errorf("invalid mode: %s", parts[2])
+				}
+				seen[kind] = true
 			}
 		}
 	default:
@@ -441,12 +463,9 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if err := c.ensureImage(ctx, e, o); err != nil {
 		return err
 	}
-	ct, err := e.Create(ctx, o.Config)
+	ct, err := c.create(ctx, e, o)
 	if err != nil {
 		return err
-	}
-	for _, w := range o.Warnings {
-		fmt.Fprintln(c.stderr, w)
 	}
 	if o.Detach {
 		if err := ct.StartDetached(ctx); err != nil {
@@ -459,7 +478,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintln(c.stdout, ct.ID())
 		return nil
 	}
-	code, err := c.attach(ctx, ct, o.Config.Tty, o.Interactive, o.SigProxy, signals)
+	code, err := c.attachStreams(ctx, ct, o.streams(), o.Config.Tty, o.SigProxy, signals)
 	if o.Remove {
 		// docker run --rm takes the anonymous volumes along, not the
 		// named ones.
@@ -526,15 +545,57 @@ func cmdCreate(ctx context.Context, c *cli, args []string) error {
 	if err := c.ensureImage(ctx, e, o); err != nil {
 		return err
 	}
-	ct, err := e.Create(ctx, o.Config)
+	ct, err := c.create(ctx, e, o)
 	if err != nil {
 		return err
+	}
+	fmt.Fprintln(c.stdout, ct.ID())
+	return nil
+}
+
+// create is the creation of run and create: the container, its ID in
+// the --cidfile, the warnings on stderr (the flags', then the library's,
+// as docker prints its daemon's).
+func (c *cli) create(ctx context.Context, e *dock.Engine, o *runOptions) (*dock.Container, error) {
+	cid, err := newCIDFile(o.CIDFile)
+	if err != nil {
+		return nil, err
+	}
+	defer cid.close()
+	ct, err := e.Create(ctx, o.Config)
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range o.Warnings {
 		fmt.Fprintln(c.stderr, w)
 	}
-	fmt.Fprintln(c.stdout, ct.ID())
-	return nil
+	for _, w := range ct.Warnings() {
+		fmt.Fprintln(c.stderr, "WARNING:", w)
+	}
+	if err := cid.write(ct.ID()); err != nil {
+		return nil, err
+	}
+	return ct, nil
+}
+
+// streams are the streams run attaches: those of -a, else stdout and
+// stderr; stdin with -i in both cases, as docker.
+func (o *runOptions) streams() streams {
+	s := streams{stdin: o.Interactive}
+	if len(o.Attach) == 0 {
+		s.stdout, s.stderr = true, true
+	}
+	for _, a := range o.Attach {
+		switch a {
+		case "stdin":
+			s.stdin = true
+		case "stdout":
+			s.stdout = true
+		case "stderr":
+			s.stderr = true
+		}
+	}
+	return s
 }
 
 // cmdStart is docker start: detached (a monitor process waits for the

@@ -20,6 +20,9 @@ var fakeEnv = environment{
 		if name == "env.list" {
 			return []byte("# comment\n\nA=file\nHOME_VAR\nUNSET\n  B=2 \n"), nil
 		}
+		if name == "profile.json" {
+			return []byte("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n"), nil
+		}
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	},
 }
@@ -28,7 +31,7 @@ func dur(d time.Duration) *time.Duration { return &d }
 
 func TestParseRun(t *testing.T) {
 	base := func(mod func(o *runOptions)) *runOptions {
-		o := &runOptions{SigProxy: true, Config: dock.Config{Image: "busybox", Network: "bridge"}}
+		o := &runOptions{SigProxy: true, Pull: "missing", Config: dock.Config{Image: "busybox", Network: "bridge"}}
 		if mod != nil {
 			mod(o)
 		}
@@ -153,6 +156,51 @@ func TestParseRun(t *testing.T) {
 		{"log opts", []string{"--log-driver", "local", "--log-opt", "max-size=10m", "--log-opt=max-file=3", "busybox"}, base(func(o *runOptions) {
 			o.Config.Log = dock.LogConfig{MaxSize: 10_000_000, MaxFiles: 3}
 		})},
+		{"devices", []string{"--device", "/dev/fuse", "--device=/dev/sda:/dev/xvda:r", "--device", "/dev/kvm:rw",
+			"--device-cgroup-rule", "c 1:3 mr", "--device-cgroup-rule=b *:* rwm", "busybox"}, base(func(o *runOptions) {
+			o.Config.Devices = []dock.Device{
+				{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", Permissions: "rwm"},
+				{PathOnHost: "/dev/sda", PathInContainer: "/dev/xvda", Permissions: "r"},
+				{PathOnHost: "/dev/kvm", PathInContainer: "/dev/kvm", Permissions: "rw"},
+			}
+			o.Config.DeviceCgroupRules = []string{"c 1:3 mr", "b *:* rwm"}
+		})},
+		{"namespaces", []string{"--ipc", "shareable", "--pid=host", "--uts", "host", "--cgroupns=host", "--userns", "host", "busybox"}, base(func(o *runOptions) {
+			o.Config.IPC, o.Config.PID, o.Config.UTS, o.Config.CgroupNS = "shareable", "host", "host", "host"
+		})},
+		{"joined namespaces", []string{"--ipc", "container:db", "--pid", "container:db", "busybox"}, base(func(o *runOptions) {
+			o.Config.IPC, o.Config.PID = "container:db", "container:db"
+		})},
+		{"shm and sysctls", []string{"--shm-size", "128m", "--sysctl", "net.ipv4.ip_forward=1", "--sysctl=kernel.shmmax=1=2", "busybox"}, base(func(o *runOptions) {
+			o.Config.ShmSize = 128 << 20
+			o.Config.Sysctls = map[string]string{"net.ipv4.ip_forward": "1", "kernel.shmmax": "1=2"}
+		})},
+		{"oom and blkio", []string{"--oom-kill-disable", "--oom-score-adj", "-500", "--blkio-weight", "300",
+			"--device-read-bps", "/dev/sda:1mb", "--device-write-bps=/dev/sda:512", "--device-read-iops", "/dev/sdb:100", "--device-write-iops", "/dev/sda:7", "busybox"}, base(func(o *runOptions) {
+			o.Config.OOMScoreAdj = -500
+			o.Config.Resources = dock.Resources{OOMKillDisable: true, BlkioWeight: 300,
+				BlkioDeviceReadBps:   []dock.ThrottleDevice{{Path: "/dev/sda", Rate: 1 << 20}},
+				BlkioDeviceWriteBps:  []dock.ThrottleDevice{{Path: "/dev/sda", Rate: 512}},
+				BlkioDeviceReadIOps:  []dock.ThrottleDevice{{Path: "/dev/sdb", Rate: 100}},
+				BlkioDeviceWriteIOps: []dock.ThrottleDevice{{Path: "/dev/sda", Rate: 7}},
+			}
+		})},
+		{"security profiles", []string{"--security-opt", "seccomp=profile.json", "--security-opt", "apparmor=docker-default",
+			"--security-opt", "label=disable", "--security-opt", "label:level:s0", "busybox"}, base(func(o *runOptions) {
+			o.Config.SeccompProfile = `{"defaultAction":"SCMP_ACT_ALLOW"}`
+			o.Config.AppArmorProfile = "docker-default"
+			o.Config.SELinuxLabel = []string{"disable", "level:s0"}
+		})},
+		{"volume modes", []string{"-v", "/a:/b:ro,Z", "-v", "/c:/d:cached", "-v", "v:/e:nocopy,z,delegated", "busybox"}, base(func(o *runOptions) {
+			o.Config.Mounts = []dock.Mount{
+				{Type: "bind", Source: "/a", Target: "/b", ReadOnly: true, Relabel: "Z"},
+				{Type: "bind", Source: "/c", Target: "/d", Consistency: "cached"},
+				{Type: "volume", Source: "v", Target: "/e", NoCopy: true, Relabel: "z", Consistency: "delegated"},
+			}
+		})},
+		{"attach and cidfile", []string{"-a", "STDOUT", "--attach=stdin", "--cidfile", "/tmp/id", "busybox"}, base(func(o *runOptions) {
+			o.Attach, o.CIDFile = []string{"stdout", "stdin"}, "/tmp/id"
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,7 +258,33 @@ func TestParseRunErrors(t *testing.T) {
 		{"bad stop signal", []string{"--stop-signal", "SIGNOPE", "busybox"}, `"--stop-signal" flag`},
 		{"bad stop timeout", []string{"--stop-timeout", "soon", "busybox"}, `"--stop-timeout" flag`},
 		{"negative stop timeout", []string{"--stop-timeout", "-5", "busybox"}, "negative"},
-		{"bad security opt", []string{"--security-opt", "apparmor=unconfined", "busybox"}, "invalid --security-opt"},
+		{"bad security opt", []string{"--security-opt", "bogus=1", "busybox"}, `invalid --security-opt 2: "bogus=1"`},
+		{"security opt no value", []string{"--security-opt", "bogus", "busybox"}, `Invalid --security-opt: "bogus"`},
+		{"missing seccomp profile", []string{"--security-opt", "seccomp=nope.json", "busybox"}, "opening seccomp profile (nope.json) failed: file does not exist"},
+		{"bad seccomp profile", []string{"--security-opt", "seccomp=env.list", "busybox"}, "compacting json for seccomp profile (env.list) failed"},
+		{"bad device path", []string{"--device", "/dev/a:b", "busybox"}, "b is not an absolute path"},
+		{"bad device mode", []string{"--device", "/dev/a:/dev/b:rwx", "busybox"}, "bad mode specified: rwx"},
+		{"bad device parts", []string{"--device", "/a:/b:r:x", "busybox"}, "bad format for path"},
+		{"bad device rule", []string{"--device-cgroup-rule", "c 1:3", "busybox"}, `invalid argument "c 1:3" for "--device-cgroup-rule" flag: invalid device cgroup format 'c 1:3'`},
+		{"unnamespaced sysctl", []string{"--sysctl", "vm.swappiness=10", "busybox"}, `invalid argument "vm.swappiness=10" for "--sysctl" flag: sysctl 'vm.swappiness=10' is not allowed`},
+		{"sysctl without value", []string{"--sysctl", "net.ipv4.ip_forward", "busybox"}, "is not allowed"},
+		{"bad ipc", []string{"--ipc", "shared", "busybox"}, "--ipc: invalid IPC mode"},
+		{"bad ipc container", []string{"--ipc", "container:", "busybox"}, "--ipc: invalid IPC mode"},
+		{"bad pid", []string{"--pid", "private", "busybox"}, "--pid: invalid PID mode"},
+		{"bad uts", []string{"--uts", "private", "busybox"}, "--uts: invalid UTS mode"},
+		{"bad cgroupns", []string{"--cgroupns", "none", "busybox"}, "--cgroupns: invalid CGROUP mode"},
+		{"bad userns", []string{"--userns", "remap", "busybox"}, "--userns: invalid USER mode"},
+		{"bad shm size", []string{"--shm-size", "lots", "busybox"}, `invalid argument "lots" for "--shm-size" flag`},
+		{"bad oom score", []string{"--oom-score-adj", "x", "busybox"}, `"--oom-score-adj" flag`},
+		{"bad blkio weight", []string{"--blkio-weight", "70000", "busybox"}, `invalid argument "70000" for "--blkio-weight" flag: value out of range`},
+		{"bad throttle", []string{"--device-read-bps", "/dev/sda", "busybox"}, "bad format: /dev/sda"},
+		{"bad throttle path", []string{"--device-write-bps", "sda:1", "busybox"}, "bad format for device path: sda:1"},
+		{"bad throttle rate", []string{"--device-read-bps", "/dev/sda:fast", "busybox"}, "invalid rate for device: /dev/sda:fast. The correct format is <device-path>:<number>[<unit>]"},
+		{"bad throttle iops", []string{"--device-write-iops", "/dev/sda:1k", "busybox"}, "invalid rate for device: /dev/sda:1k. The correct format is <device-path>:<number>. Number must be a positive integer"},
+		{"bad attach", []string{"-a", "stdall", "busybox"}, `invalid argument "stdall" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`},
+		{"attach and detach", []string{"-a", "stdout", "-d", "busybox"}, "conflicting options: cannot specify both --attach and --detach"},
+		{"bad volume mode twice", []string{"-v", "/a:/b:z,Z", "busybox"}, "invalid mode: z,Z"},
+		{"nocopy bind", []string{"-v", "/a:/b:nocopy", "busybox"}, "invalid mode: nocopy"},
 		{"missing env file", []string{"--env-file", "nope.list", "busybox"}, "open nope.list"},
 		{"env with space", []string{"-e", "A B=1", "busybox"}, "contains whitespaces"},
 		{"empty env", []string{"-e", "=1", "busybox"}, "no variable name"},
@@ -243,14 +317,24 @@ func TestParseRunErrors(t *testing.T) {
 }
 
 func TestParseCreateHasNoRunFlags(t *testing.T) {
-	for _, flag := range []string{"-d", "--rm", "--sig-proxy=false"} {
+	for _, flag := range []string{"-d", "--sig-proxy=false"} {
 		if _, err := parseRun("create", []string{flag, "busybox"}, fakeEnv); err == nil {
 			t.Errorf("parseRun(create, %s) succeeded, want unknown flag", flag)
 		}
 	}
 	o, err := parseRun("create", []string{"-it", "--name", "x", "busybox"}, fakeEnv)
-	if err != nil || !o.Config.Tty || !o.Config.OpenStdin || o.Config.Name != "x" {
+	if err != nil || !o.Config.Tty || !o.Config.OpenStdin || o.Config.Name != "x" || o.Config.AutoRemove {
 		t.Errorf("parseRun(create, -it --name x busybox) = %+v, %v", o, err)
+	}
+	// create --rm: the container removes itself after a later start.
+	o, err = parseRun("create", []string{"--rm", "busybox"}, fakeEnv)
+	if err != nil || !o.Config.AutoRemove {
+		t.Errorf("parseRun(create, --rm busybox) = %+v, %v, want AutoRemove", o, err)
+	}
+	// run --rm attached: the CLI removes it.
+	o, err = parseRun("run", []string{"--rm", "busybox"}, fakeEnv)
+	if err != nil || o.Config.AutoRemove {
+		t.Errorf("parseRun(run, --rm busybox) = %+v, %v, want no AutoRemove", o, err)
 	}
 }
 
