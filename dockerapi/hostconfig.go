@@ -1,6 +1,7 @@
 package dockerapi
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -14,8 +15,8 @@ import (
 	"github.com/go-dock/dock"
 )
 
-// shmSize is the size of every dock container's /dev/shm: Docker's
-// default, 64 MiB.
+// shmSize is the size of a dock container's /dev/shm when its config
+// sets none: Docker's default, 64 MiB.
 const shmSize = 64 << 20
 
 // hostConfig is Docker's HostConfig of the container, with the empty
@@ -30,13 +31,17 @@ func hostConfig(info *dock.Info) *container.HostConfig {
 		AutoRemove:      cfg.AutoRemove,
 		CapAdd:          slices.Clone(cfg.CapAdd),
 		CapDrop:         slices.Clone(cfg.CapDrop),
-		CgroupnsMode:    container.CgroupnsModePrivate, // dock always unshares it
+		CgroupnsMode:    container.CgroupnsModePrivate,
 		DNS:             append([]netip.Addr{}, cfg.DNS...),
 		DNSOptions:      append([]string{}, cfg.DNSOptions...),
 		DNSSearch:       append([]string{}, cfg.DNSSearch...),
 		ExtraHosts:      slices.Clone(cfg.ExtraHosts),
 		GroupAdd:        slices.Clone(cfg.GroupAdd),
 		IpcMode:         container.IPCModePrivate,
+		PidMode:         container.PidMode(cfg.PID),
+		UTSMode:         container.UTSMode(cfg.UTS),
+		OomScoreAdj:     cfg.OOMScoreAdj,
+		Sysctls:         maps.Clone(cfg.Sysctls),
 		Privileged:      cfg.Privileged,
 		PublishAllPorts: cfg.PublishAllPorts,
 		ReadonlyRootfs:  cfg.ReadOnly,
@@ -46,6 +51,19 @@ func hostConfig(info *dock.Info) *container.HostConfig {
 	if h.NetworkMode == "" {
 		h.NetworkMode = network.NetworkNone // the library's default
 	}
+	if cfg.IPC != "" {
+		h.IpcMode = container.IpcMode(cfg.IPC)
+	}
+	if cfg.CgroupNS != "" {
+		h.CgroupnsMode = container.CgroupnsMode(cfg.CgroupNS)
+	}
+	if cfg.ShmSize != 0 {
+		h.ShmSize = cfg.ShmSize
+	}
+	for _, d := range cfg.Devices {
+		h.Devices = append(h.Devices, container.DeviceMapping{PathOnHost: d.PathOnHost, PathInContainer: d.PathInContainer, CgroupPermissions: d.Permissions})
+	}
+	h.DeviceCgroupRules = slices.Clone(cfg.DeviceCgroupRules)
 	if cfg.Init {
 		init := true
 		h.Init = &init
@@ -55,6 +73,14 @@ func hostConfig(info *dock.Info) *container.HostConfig {
 	}
 	if cfg.SeccompUnconfined {
 		h.SecurityOpt = append(h.SecurityOpt, "seccomp=unconfined")
+	} else if cfg.SeccompProfile != "" {
+		h.SecurityOpt = append(h.SecurityOpt, "seccomp="+cfg.SeccompProfile) // as docker run sends a file's
+	}
+	if cfg.AppArmorProfile != "" {
+		h.SecurityOpt = append(h.SecurityOpt, "apparmor="+cfg.AppArmorProfile)
+	}
+	for _, l := range cfg.SELinuxLabel {
+		h.SecurityOpt = append(h.SecurityOpt, "label="+l)
 	}
 	anonymous := map[string]bool{} // docker run -v /path: in Config.Volumes, not in Binds
 	for _, m := range info.Mounts {
@@ -63,9 +89,18 @@ func hostConfig(info *dock.Info) *container.HostConfig {
 	for _, m := range cfg.Mounts {
 		switch {
 		case m.Type == "bind" || m.Type == "volume" && m.Source != "" && !anonymous[m.Source]:
-			b := m.Source + ":" + m.Target
+			var modes []string
 			if m.ReadOnly {
-				b += ":ro"
+				modes = append(modes, "ro")
+			}
+			for _, mode := range []string{m.Relabel, m.Consistency} {
+				if mode != "" {
+					modes = append(modes, mode)
+				}
+			}
+			b := m.Source + ":" + m.Target
+			if len(modes) > 0 {
+				b += ":" + strings.Join(modes, ",")
 			}
 			h.Binds = append(h.Binds, b)
 		case m.Type == "tmpfs":
@@ -95,6 +130,21 @@ func resources(r *dock.Resources, ulimits []dock.Ulimit) container.Resources {
 		MemoryReservation:    r.MemoryReservation,
 		MemorySwap:           r.MemorySwap,
 		Ulimits:              []*container.Ulimit{},
+		BlkioWeight:          r.BlkioWeight,
+	}
+	if r.OOMKillDisable {
+		res.OomKillDisable = &r.OOMKillDisable
+	}
+	for _, t := range []struct {
+		from []dock.ThrottleDevice
+		to   *[]*blkiodev.ThrottleDevice
+	}{
+		{r.BlkioDeviceReadBps, &res.BlkioDeviceReadBps}, {r.BlkioDeviceWriteBps, &res.BlkioDeviceWriteBps},
+		{r.BlkioDeviceReadIOps, &res.BlkioDeviceReadIOps}, {r.BlkioDeviceWriteIOps, &res.BlkioDeviceWriteIOps},
+	} {
+		for _, d := range t.from {
+			*t.to = append(*t.to, &blkiodev.ThrottleDevice{Path: d.Path, Rate: d.Rate})
+		}
 	}
 	switch pids := r.PIDs; {
 	case pids == 0:
