@@ -51,7 +51,6 @@ func (e *Engine) runningContainer(name string) (int, *containerRecord, error) {
 		return 0, nil, err
 	}
 	if st.Status != StatusRunning && st.Status != StatusPaused {
-		//lint:ignore ST1005 Docker's words
 		return 0, nil, fmt.Errorf("Container %s is not running: %w", name, ErrNotRunning)
 	}
 	rec, err := other.record()
