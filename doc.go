@@ -82,9 +82,15 @@
 // default at 20 MiB, keeping 5 files (Docker's local driver's bound), so
 // that no container can fill the disk through its output.
 //
-// Each container gets new mount, PID, UTS, IPC, network (unless
-// Network is "host") and cgroup namespaces, and a user namespace when
-// UIDMap and GIDMap are set. Its root filesystem is an overlay of the
+// Each container gets new mount, PID, UTS, IPC, network and cgroup
+// namespaces, unless its Config shares one with the host or joins
+// another container's (Network, IPC, PID, UTS, CgroupNS: docker run's
+// --network, --ipc, --pid, --uts, --cgroupns), and a user namespace when
+// UIDMap and GIDMap are set. Sysctls, Devices and DeviceCgroupRules,
+// ShmSize, OOMScoreAdj and the block I/O limits of Resources are docker
+// run's options of those names; what the kernel cannot do and Docker
+// discards is discarded by Create too, with Docker's warning
+// (Container.Warnings). Its root filesystem is an overlay of the
 // image's layers and a writable layer of its own, mounted inside the
 // container's mount namespace, so that nothing is left mounted on the
 // host if the program dies. The security profile is Docker's default or
