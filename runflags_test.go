@@ -482,3 +482,29 @@ func TestCreateAutoRemove(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond, "detached=%v: the container is still there", detached)
 	}
 }
+
+// Containers that share namespaces and /dev/shm, get devices, sysctls and
+// block I/O limits leave nothing on the host once removed: no mount, no
+// cgroup, no process, nothing in the state directory.
+func TestRunHostOptionsLeaveNothing(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	disk, _, _ := wholeDisk(t)
+	base := secTakeState(t, e)
+	donor, _ := flagDetached(t, e, Config{Name: "leak-donor", IPC: "shareable"}, "echo ready; exec sleep 1000")
+	flagLogs(t, donor, "ready")
+	joiner, jpid := flagDetached(t, e, Config{IPC: "container:leak-donor", PID: "container:leak-donor",
+		Sysctls: map[string]string{"kernel.shmmax": "4096"}, OOMScoreAdj: 100,
+		Devices:   []Device{{PathOnHost: testDevice}},
+		Resources: Resources{BlkioDeviceReadBps: []ThrottleDevice{{Path: disk, Rate: 1 << 20}}},
+	}, "sleep 1000 & echo ready; wait")
+	flagLogs(t, joiner, "ready")
+	jstart, err := procstat.StartTime(jpid)
+	require.NoError(t, err)
+	flagRun(t, e, Config{PID: "host", IPC: "host", UTS: "host", CgroupNS: "host"}, "sleep 1000 & true")
+	for _, c := range []*Container{joiner, donor} {
+		require.NoError(t, c.Remove(ctx, RemoveForce()))
+	}
+	assert.False(t, procstat.Alive(jpid, jstart), "the joiner's init")
+	secWantState(t, e, "host options", base)
+}
