@@ -90,10 +90,10 @@ const (
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 	opLoopback          Op = 38 // bring lo up
 	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
-	opWriteProc         Op = 40 // flags, path, value: write a procfs file (a sysctl, oom_score_adj)
-	opDevice            Op = 41 // path, mode, dev, uid, gid: a device node inside the root
-	opShareMount        Op = 42 // mount namespace path, source, target: another namespace's mount, bound in the root
-	opSharedPidns       Op = 43 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
+	opWriteProc         Op = 43 // flags, path, value: write a procfs file (a sysctl, oom_score_adj)
+	opDevice            Op = 44 // path, mode, dev, uid, gid: a device node inside the root
+	opShareMount        Op = 45 // mount namespace path, source, target: another namespace's mount, bound in the root
+	opSharedPidns       Op = 46 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
