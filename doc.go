@@ -77,7 +77,9 @@
 // resident when the program is linked statically, as scripts/build-cli.sh
 // builds the CLI, about 1 MiB otherwise) so that it outlives the program:
 // another process that opens the same root can Wait for it, Kill it, read
-// its Logs and Remove it. Every container's output is also kept in its
+// its Logs and Remove it. Restart stops a container and starts it again
+// detached, as docker restart does; Top lists its processes through the
+// host's ps, as docker top does. Every container's output is also kept in its
 // log, in Docker's json-file format, rotated as Config.Log says: by
 // default at 20 MiB, keeping 5 files (Docker's local driver's bound), so
 // that no container can fill the disk through its output.
