@@ -33,7 +33,7 @@ func (k ChangeKind) String() string {
 // Change is one changed path of a container, as Docker's API gives it.
 type Change struct {
 	// Path is absolute ("/etc/passwd").
-	Path string `json:"Path"`
+	Path string     `json:"Path"`
 	Kind ChangeKind `json:"Kind"`
 }
 
