@@ -11,10 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -448,6 +447,51 @@ func TestArchiveContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-var _ = slices.Contains[[]string]
-var _ = errors.Is
-var _ = time.Now
+// TestArchiveUserns copies in and out of a container with a user
+// namespace, stopped and running: owners are the container's on both
+// sides (its root is root in the archive), and the host's files are the
+// mapped IDs.
+func TestArchiveUserns(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for d := e.Root(); d != "/" && d != "."; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			os.Chmod(d, fi.Mode().Perm()|0o011)
+		}
+	}
+	maps := []IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	for _, running := range []bool{false, true} {
+		name := map[bool]string{false: "stopped", true: "running"}[running]
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{UIDMap: maps, GIDMap: maps, Mounts: []Mount{{Type: "volume", Source: "uv-" + name, Target: "/data"}}}
+			var c *Container
+			if running {
+				c = runningContainer(t, e, cfg, `echo mine > /mine && chown 1000:1000 /mine`)
+			} else {
+				c = exitedContainer(t, e, cfg, `echo mine > /mine && chown 1000:1000 /mine`)
+			}
+			_, rc, err := c.ArchivePath(ctx, "/bin/busybox")
+			require.NoError(t, err)
+			ents := readTar(t, rc)
+			assert.Equal(t, [2]int{0, 0}, [2]int{ents[0].hdr.Uid, ents[0].hdr.Gid}, "an image file: root inside")
+			_, rc, err = c.ArchivePath(ctx, "/mine")
+			require.NoError(t, err)
+			ents = readTar(t, rc)
+			assert.Equal(t, [2]int{1000, 1000}, [2]int{ents[0].hdr.Uid, ents[0].hdr.Gid}, "the container's chown")
+
+			tarball := testutil.Tar(t, testutil.TarEntry{Name: "in", Body: "x", Uid: 7, Gid: 8})
+			require.NoError(t, c.ExtractToDir(ctx, "/data", bytes.NewReader(tarball)))
+			fi, err := os.Stat(e.path("volumes", "uv-"+name, "_data", "in"))
+			require.NoError(t, err)
+			st := fi.Sys().(*syscall.Stat_t)
+			assert.Equal(t, [2]uint32{100007, 100008}, [2]uint32{st.Uid, st.Gid}, "mapped on the host")
+			_, rc, err = c.ArchivePath(ctx, "/data/in")
+			require.NoError(t, err)
+			ents = readTar(t, rc)
+			assert.Equal(t, [2]int{7, 8}, [2]int{ents[0].hdr.Uid, ents[0].hdr.Gid}, "and back")
+
+			bad := testutil.Tar(t, testutil.TarEntry{Name: "unmapped", Body: "x", Uid: 70000})
+			assert.ErrorIs(t, c.ExtractToDir(ctx, "/data", bytes.NewReader(bad)), ErrInvalid)
+		})
+	}
+}

@@ -93,12 +93,15 @@ func (c *Container) openView(ctx context.Context, withMounts bool) (v *container
 	v = &containerView{c: c, rec: rec, root: -1, ns: -1, unlock: unlock}
 	rootMount := -1
 	var layers []int // idmapped layers, attached by the build thread
-	switch st.Status {
-	case StatusRunning, StatusPaused:
-		if rootMount, err = cloneRunningRoot(st.Pid, st.PidStart); err != nil {
+	if st.Status == StatusRunning || st.Status == StatusPaused {
+		rootMount, err = cloneRunningRoot(st.Pid, st.PidStart)
+		// A container that has just exited (its exit not yet recorded)
+		// has no mount namespace left: it is mounted as a stopped one.
+		if err != nil && !errors.Is(err, ErrNotRunning) {
 			return nil, fmt.Errorf("open the container's root: %w", err)
 		}
-	default:
+	}
+	if rootMount < 0 {
 		if len(rec.Config.UIDMap) > 0 {
 			if layers, err = idmapLayers(ctx, rec); err != nil {
 				return nil, fmt.Errorf("open the container's root: %w", err)
@@ -247,11 +250,11 @@ func (t *nsThread) goHome() error {
 func cloneRunningRoot(pid int, start uint64) (int, error) {
 	ns, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, fmt.Errorf("container %w", ErrNotRunning)
+		return -1, ErrNotRunning
 	}
 	defer unix.Close(ns)
 	if !procstat.Alive(pid, start) {
-		return -1, fmt.Errorf("container %w", ErrNotRunning)
+		return -1, ErrNotRunning
 	}
 	fd := -1
 	err = onNSThread(func() error {
