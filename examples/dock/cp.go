@@ -81,12 +81,19 @@ func splitCpArg(arg string) (container, path string) {
 	return name, p
 }
 
-// noSuchPath is docker's error for a missing container or path.
+// noSuchPath is docker's error for a missing container or path, from err.
 func noSuchPath(container, p string, err error) error {
 	if errors.Is(err, dock.ErrNotFound) {
-		return fmt.Errorf("No such container:path: %s:%s", container, p)
+		return &noSuchPathError{container: container, path: p}
 	}
 	return err
+}
+
+// noSuchPathError says what docker's CLI says.
+type noSuchPathError struct{ container, path string }
+
+func (e *noSuchPathError) Error() string {
+	return "No such container:path: " + e.container + ":" + e.path
 }
 
 func (c *cli) copyFromContainer(ctx context.Context, e *dock.Engine, o *cpOptions) error {
