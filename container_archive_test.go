@@ -11,9 +11,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -494,4 +496,47 @@ func TestArchiveUserns(t *testing.T) {
 			assert.ErrorIs(t, c.ExtractToDir(ctx, "/data", bytes.NewReader(bad)), ErrInvalid)
 		})
 	}
+}
+
+// TestArchiveNoLeaks copies in and out many times, from a stopped and a
+// running container: no goroutine, descriptor or mount is left, and the
+// views' mounts never show in the process's mount namespace.
+func TestArchiveNoLeaks(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	cfg := Config{Mounts: []Mount{{Type: "volume", Source: "leak", Target: "/data"}}}
+	stopped := exitedContainer(t, e, cfg, `true`)
+	running := runningContainer(t, e, cfg, `true`)
+	tarball := testutil.Tar(t, testutil.TarEntry{Name: "f", Body: "x"})
+	cycle := func(c *Container) {
+		_, err := c.StatPath(ctx, "/data")
+		require.NoError(t, err)
+		_, rc, err := c.ArchivePath(ctx, "/etc")
+		require.NoError(t, err)
+		readTar(t, rc)
+		require.NoError(t, c.ExtractToDir(ctx, "/data", bytes.NewReader(tarball)))
+		rc, err = c.Export(ctx)
+		require.NoError(t, err)
+		_, err = io.ReadFull(rc, make([]byte, 512))
+		require.NoError(t, err)
+		require.NoError(t, rc.Close())
+		_, err = c.StatPath(ctx, "/nope")
+		require.ErrorIs(t, err, ErrNotFound)
+	}
+	cycle(stopped) // warm up: the namespace thread
+	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
+	mounts := readFile(t, "/proc/self/mountinfo")
+	for range 10 {
+		cycle(stopped)
+		cycle(running)
+	}
+	for i := 0; i < 200 && runtime.NumGoroutine() > goroutines; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d before, %d after\n%s", goroutines, n, buf[:runtime.Stack(buf, true)])
+	}
+	assert.Equal(t, fds, countFDs(t), "open descriptors")
+	assert.Equal(t, mounts, readFile(t, "/proc/self/mountinfo"), "the process's mounts")
 }

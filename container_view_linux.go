@@ -182,6 +182,9 @@ type nsThread struct {
 	jobs chan func()
 	home int // the process's mount namespace
 	root int // the process's root directory
+	// lost is set, on the thread, when it could not go back to the
+	// process's namespace: it then runs nothing more.
+	lost error
 }
 
 var theNSThread = sync.OnceValues(startNSThread)
@@ -224,12 +227,18 @@ func onNSThread(fn func() error) error {
 		return err
 	}
 	done := make(chan error, 1)
-	t.jobs <- func() { done <- errors.Join(fn(), t.goHome()) }
+	t.jobs <- func() {
+		if t.lost != nil {
+			done <- t.lost
+			return
+		}
+		done <- errors.Join(fn(), t.goHome())
+	}
 	return <-done
 }
 
 // goHome returns the thread to the process's mount namespace and root.
-// If it cannot, the process cannot go on safely.
+// If it cannot, the thread is lost for good (it runs no other code).
 func (t *nsThread) goHome() error {
 	err := unix.Setns(t.home, unix.CLONE_NEWNS)
 	if err == nil {
@@ -239,9 +248,9 @@ func (t *nsThread) goHome() error {
 		err = unix.Chroot(".")
 	}
 	if err != nil {
-		panic(fmt.Sprintf("dock: the mount namespace thread cannot go back to the process's namespace: %v", err))
+		t.lost = fmt.Errorf("the mount namespace thread cannot go back to the process's namespace: %w", err)
 	}
-	return nil
+	return t.lost
 }
 
 // cloneRunningRoot returns a detached clone of the root mount of the
