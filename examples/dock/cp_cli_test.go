@@ -235,7 +235,7 @@ func TestCLICpErrors(t *testing.T) {
 		{[]string{"cp", "c:/etc", filepath.Join(host, "file")}, 1, "cannot copy directory"},
 		{[]string{"cp", "c:/etc/passwd", filepath.Join(host, "nope", "x")}, 1, "invalid output path: directory"},
 		{[]string{"cp", filepath.Join(host, "nope"), "c:/tmp"}, 1, "no such file or directory"},
-		{[]string{"cp", "-q", "c:/etc", host}, 1, "unknown shorthand flag"},
+		{[]string{"cp", "-q", "c:/etc", host}, 125, "unknown shorthand flag: 'q' in -q"},
 	} {
 		_, stderr, code := e.dock(nil, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.stderr) {
