@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -539,4 +540,34 @@ func TestArchiveNoLeaks(t *testing.T) {
 	}
 	assert.Equal(t, fds, countFDs(t), "open descriptors")
 	assert.Equal(t, mounts, readFile(t, "/proc/self/mountinfo"), "the process's mounts")
+}
+
+// FuzzSplitCpPath: whatever path a client sends, the split path is
+// absolute, clean but for a trailing "/" or "/.", never climbs with "..",
+// and its directory and base make it up again.
+func FuzzSplitCpPath(f *testing.F) {
+	for _, s := range []string{"/etc/passwd", "etc/", "/a/.", "..", "../../x/./", "/", "", ".", "a//b/../c/.", "\x00/.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		cp := splitCpPath(p)
+		if !strings.HasPrefix(cp.abs, "/") || cp.dir+cp.base != cp.abs {
+			t.Fatalf("splitCpPath(%q) = %+v", p, cp)
+		}
+		trimmed := strings.TrimSuffix(strings.TrimSuffix(cp.abs, "/."), "/")
+		if trimmed == "" {
+			trimmed = "/"
+		}
+		if path.Clean(trimmed) != trimmed {
+			t.Fatalf("splitCpPath(%q).abs = %q, not clean", p, cp.abs)
+		}
+		for _, c := range strings.Split(trimmed, "/") {
+			if c == ".." {
+				t.Fatalf("splitCpPath(%q).abs = %q climbs", p, cp.abs)
+			}
+		}
+		if cp.name == "" || strings.Contains(cp.name, "/") {
+			t.Fatalf("splitCpPath(%q).name = %q", p, cp.name)
+		}
+	})
 }
