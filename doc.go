@@ -110,6 +110,24 @@
 // another container mounts), and PruneVolumes removes unused anonymous
 // volumes.
 //
+// # Copying files
+//
+// Container.StatPath, ArchivePath and ExtractToDir are "docker cp" (and
+// the Engine API's /containers/{id}/archive HEAD, GET and PUT): they read
+// and write a container's files as tar streams, running or not, with its
+// volumes and bind mounts where it has them; Export ("docker export") and
+// Changes ("docker diff") read its root filesystem and its writable layer.
+// A container is untrusted: the engine reaches its files through a view
+// of its own (a private mount namespace, never seen by the host or the
+// container: the container's root filesystem, for a running container a
+// clone of its live root mount, with its volumes and bind mounts on top),
+// resolves each path once inside that root (openat2 RESOLVE_IN_ROOT), and
+// goes on from descriptors only, so that no symlink the container makes,
+// or swaps in while a copy runs, leads to the host's files. While a copy
+// is open, Start of that container fails with ErrRunning. The namespace
+// work runs on one OS thread that the engine keeps for the life of the
+// process.
+//
 // # Networks
 //
 // CreateNetwork defines a bridge network, with Docker's options as

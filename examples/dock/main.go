@@ -104,6 +104,9 @@ func init() {
 		{"logout", "[SERVER]", "Log out from a registry", cmdLogout},
 		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
+		{"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-", "Copy files/folders between a container and the local filesystem", cmdCp},
+		{"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmdDiff},
+		{"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", cmdExport},
 		{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "[OPTIONS]", "Show the dock version information", cmdVersion},
 		{"info", "[OPTIONS]", "Display system-wide information", cmdInfo},
@@ -133,6 +136,12 @@ func init() {
 
 // commandDetails are what a command's --help says after its summary.
 var commandDetails = map[string]string{
+	"cp": `The other way: dock cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH
+
+Use '-' as the source to read a tar archive from stdin
+and extract it to a directory destination in a container.
+Use '-' as the destination to stream a tar archive of a
+container source to stdout.`,
 	"logs": `On a terminal, control characters in the container's output are written
 escaped, as ps writes commands (ESC as \x1b): only newlines, tabs, carriage
 returns before a newline and colours (SGR) pass, so that the output cannot
