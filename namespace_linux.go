@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -153,16 +154,10 @@ func restPlan(l *launch) *nsinit.Plan {
 		}
 		p.Remount("/sys/fs/cgroup", cgFlags)
 	}
-	etc := l.dir
-	if l.etcDir != "" {
-		etc = l.etcDir
-	}
-	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
-		p.Mount(inRoot|mkfile, filepath.Join(etc, f), "/etc/"+f, "", unix.MS_BIND, "")
-	}
 	for _, m := range sortedMounts(cfg.Mounts) {
 		addMount(p, l, m)
 	}
+	addEtcFiles(p, l)
 	p.Mkdir(l.rec.Process.WorkingDir, 0o755, -1, -1)
 	p.Pivot()
 	if cfg.ReadOnly {
@@ -259,6 +254,26 @@ func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 		env = append([]string{"HOSTNAME=" + l.rec.Hostname}, env...)
 	}
 	p.Exec(proc.Args[0], proc.Args, env)
+}
+
+// addEtcFiles binds the generated hostname, hosts and resolv.conf over
+// the image's, after the caller's mounts, so that a volume or a tmpfs on
+// /etc does not hide them (Docker mounts them last too, creating their
+// mountpoints in such a volume). A file the caller mounts itself is left
+// to the caller's mount; one missing from a read-only mount over /etc is
+// left out, as nothing can be made there (Docker fails to start).
+func addEtcFiles(p *nsinit.Plan, l *launch) {
+	etc := l.dir
+	if l.etcDir != "" {
+		etc = l.etcDir
+	}
+	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
+		target := "/etc/" + f
+		if slices.ContainsFunc(l.rec.Config.Mounts, func(m Mount) bool { return path.Clean(m.Target) == target }) {
+			continue
+		}
+		p.Mount(inRoot|mkfile|nsinit.MountSkipReadonly, filepath.Join(etc, f), target, "", unix.MS_BIND, "")
+	}
 }
 
 // sortedMounts orders mounts by the depth of their target, so that a mount

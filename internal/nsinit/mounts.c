@@ -130,6 +130,30 @@ static unsigned long statfs_flags(int fd)
 	return f;
 }
 
+// missing_on_readonly reports whether path is missing inside the root
+// and its directory is on a read-only mount, where no mountpoint can be
+// made for it.
+static int missing_on_readonly(const char *path, uint64_t resolve)
+{
+	int fd = in_root(path, O_PATH, resolve);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT || strlen(path) >= PATH_MAX)
+		return 0;
+	char buf[PATH_MAX];
+	const char *base;
+	strcpy(buf, path);
+	int dfd = parent_in_root(buf, &base);
+	if (dfd < 0)
+		return 0;
+	struct statfs st;
+	int ro = fstatfs(dfd, &st) == 0 && (st.f_flags & ST_RDONLY);
+	close(dfd);
+	return ro;
+}
+
 void dock_op_mount(struct field *f)
 {
 	uint64_t flags = dock_u64(&f[0]);
@@ -147,6 +171,8 @@ void dock_op_mount(struct field *f)
 	uint64_t resolve = (flags & M_NOSYMLINKS) ? RESOLVE_NO_SYMLINKS : 0;
 
 	if (flags & M_IN_ROOT) {
+		if ((flags & M_SKIP_READONLY) && missing_on_readonly(target, resolve))
+			return;
 		if (flags & (M_MKDIR | M_MKFILE))
 			dock_mkdir_all(target, 0755, !!(flags & M_MKFILE), (uid_t)-1, (gid_t)-1);
 		tfd = in_root(target, O_PATH, resolve);

@@ -69,7 +69,7 @@ enum {
 enum {
 	M_IN_ROOT = 1 << 0, M_MKDIR = 1 << 1, M_MKFILE = 1 << 2,
 	M_NOSYMLINKS = 1 << 3, M_VERIFY_PROC = 1 << 4, M_VERIFY_SYS = 1 << 5,
-	M_REMOUNT = 1 << 6, M_SOURCE_TTY = 1 << 7,
+	M_REMOUNT = 1 << 6, M_SOURCE_TTY = 1 << 7, M_SKIP_READONLY = 1 << 8,
 };
 
 // The reports on the sync socket (see ops.go): an error report, a forked

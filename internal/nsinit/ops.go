@@ -109,6 +109,9 @@ const (
 	MountVerifySys  = 1 << 5 // the target must be sysfs after mounting
 	MountRemount    = 1 << 6 // after a bind, remount with the flags (ro, nosuid...)
 	MountSourceTty  = 1 << 7 // the source is the terminal on stdin (ttyname)
+	// MountSkipReadonly skips the mount when its target is missing and
+	// cannot be made: its directory is on a read-only mount.
+	MountSkipReadonly = 1 << 8
 )
 
 // Plan is an encoded list of operations, sent to the init over the sync

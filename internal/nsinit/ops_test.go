@@ -78,6 +78,7 @@ func TestWireNumbersAgree(t *testing.T) {
 		"M_IN_ROOT": MountInRoot, "M_MKDIR": MountMkdir, "M_MKFILE": MountMkfile,
 		"M_NOSYMLINKS": MountNoSymlinks, "M_VERIFY_PROC": MountVerifyProc,
 		"M_VERIFY_SYS": MountVerifySys, "M_REMOUNT": MountRemount, "M_SOURCE_TTY": MountSourceTty,
+		"M_SKIP_READONLY": MountSkipReadonly,
 
 		"REPORT_ERROR": reportError, "REPORT_PID": reportPid, "REPORT_GO": reportGo,
 
