@@ -196,7 +196,9 @@ type Mount struct {
 	// Target is the absolute path inside the container.
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
-	// Options are tmpfs options ("size=64m", "mode=1777").
+	// Options are tmpfs options: its own ("size=64m", "mode=1777") and
+	// mount flags ("ro", "exec", "nosuid"...). As in Docker, a tmpfs is
+	// noexec, nosuid and nodev unless its options say exec, suid or dev.
 	Options []string `json:"options,omitempty"`
 	// NoCopy (volume only; Docker's volume-nocopy) leaves an empty volume
 	// empty. By default, when Create mounts an empty volume (anonymous

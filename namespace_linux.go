@@ -293,8 +293,8 @@ func addMount(p *nsinit.Plan, l *launch, m Mount) {
 	}
 	switch m.Type {
 	case "tmpfs":
-		opts := strings.Join(m.Options, ",")
-		p.Mount(inRoot|mkdir, "tmpfs", m.Target, "tmpfs", nsuidev|ro, opts)
+		flags, data := tmpfsOptions(m.Options, m.ReadOnly)
+		p.Mount(inRoot|mkdir, "tmpfs", m.Target, "tmpfs", flags, data)
 	case "bind", "volume":
 		src := m.Source
 		if m.Type == "volume" {
