@@ -3,12 +3,14 @@
 package dock
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestEtcFilesOverVolume: a volume or a tmpfs over /etc does not hide the
@@ -50,4 +52,24 @@ func TestEtcFilesOverVolume(t *testing.T) {
 	out = sh(t, e, Config{Hostname: "box", Mounts: []Mount{{Type: "bind", Source: ro, Target: "/etc", ReadOnly: true}}},
 		`hostname; ls /etc; cat /etc/hosts`)
 	assert.True(t, strings.HasPrefix(out, "box\nhosts\n127.0.0.1\tlocalhost\n"), out)
+}
+
+// TestEtcMtab: /etc/mtab is a link to /proc/mounts, as in Docker's
+// containers (its init layer has it), in user namespaces too; it is not
+// among the container's changes, which commit would keep.
+func TestEtcMtab(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	const script = `readlink /etc/mtab; grep -c ' / overlay ' /etc/mtab; ls -ld /etc | cut -c1-10`
+	assert.Equal(t, "/proc/mounts\n1\ndrwxr-xr-x\n", sh(t, e, Config{}, script))
+	userns := Config{UIDMap: []IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}, GIDMap: []IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}}
+	assert.Equal(t, "/proc/mounts\n1\ndrwxr-xr-x\n", sh(t, e, userns, script))
+
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"cat", "/etc/mtab"}})
+	require.NoError(t, err)
+	require.NoError(t, c.Start(ctx))
+	_, err = c.Wait(ctx)
+	require.NoError(t, err)
+	_, err = os.Lstat(c.dir("upper", "etc", "mtab"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "the writable layer has no /etc/mtab")
 }

@@ -217,7 +217,7 @@ func (s *starting) finish() error {
 // namespace (see usernsHolder), with the directories of the layers'
 // idmapped views, for the caller to close.
 func (s *starting) holdUserns(ctx context.Context) (*userns, error) {
-	for i := range s.rec.Layers {
+	for i := range len(s.rec.Layers) + 1 { // and the init layer
 		if err := os.MkdirAll(s.c.dir("idmap", strconv.Itoa(i)), 0o700); err != nil {
 			return nil, err
 		}
