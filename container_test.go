@@ -54,7 +54,7 @@ func sh(t *testing.T, e *Engine, cfg Config, script string) string {
 func TestRunBasics(t *testing.T) {
 	e := testEngine(t)
 	out := sh(t, e, Config{Hostname: "box"}, `echo $$; hostname; cat /etc/hostname; pwd; echo $HOME; id`)
-	assert.Equal(t, "1\nbox\nbox\n/\n/root\nuid=0(root) gid=0(root)\n", out)
+	assert.Equal(t, "1\nbox\nbox\n/\n/root\nuid=0(root) gid=0(root) groups=0(root)\n", out)
 }
 
 func TestRunExitCodes(t *testing.T) {
@@ -99,7 +99,7 @@ func TestRunProcessConfig(t *testing.T) {
 	}{
 		{"env", Config{Env: []string{"A=1", "B=x y", "NOEQ"}}, `echo "$A|$B|${NOEQ-unset}"`, "1|x y|unset\n"},
 		{"workdir created", Config{WorkingDir: "/new/dir"}, `pwd`, "/new/dir\n"},
-		{"user by name", Config{User: "dockuser"}, `id`, "uid=1000(dockuser) gid=1000(dockuser) groups=10(wheel),29(audio)\n"},
+		{"user by name", Config{User: "dockuser"}, `id`, "uid=1000(dockuser) gid=1000(dockuser) groups=10(wheel),29(audio),1000(dockuser)\n"},
 		{"user by number", Config{User: "4242:4343"}, `id -u; id -g; echo $HOME`, "4242\n4343\n/\n"},
 		{"user and group names", Config{User: "dockuser:audio"}, `id -u; id -g`, "1000\n29\n"},
 		{"group add", Config{User: "nobody", GroupAdd: []string{"audio", "777"}}, `id -G`, "65534 29 777\n"},
