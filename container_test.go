@@ -513,6 +513,24 @@ func TestResourceLimits(t *testing.T) {
 		assert.Equal(t, uint64(64<<20), s2.Memory.Limit)
 		assert.GreaterOrEqual(t, s2.PIDs.Current, uint64(1))
 	})
+	t.Run("stats of a stopped container", func(t *testing.T) {
+		// What the cgroup keeps charged after the exit (the page cache
+		// of the file written) is no process's memory: 0 in use, as
+		// docker stats shows; the CPU time used stays.
+		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "head -c 8m /dev/zero > /f; while :; do :; done & sleep 0.2; kill $!"},
+			Resources: Resources{Memory: 64 << 20}})
+		require.NoError(t, err)
+		defer c.Remove(ctx, RemoveForce())
+		require.NoError(t, c.Start(ctx))
+		_, err = c.Wait(ctx)
+		require.NoError(t, err)
+		s, err := c.Stats(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(0), s.Memory.Usage)
+		assert.Greater(t, s.Memory.MaxUsage, uint64(8<<20))
+		assert.Equal(t, uint64(0), s.PIDs.Current)
+		assert.Greater(t, s.CPU.Usage, time.Duration(0))
+	})
 }
 
 func TestDetachedFromAnotherProcess(t *testing.T) {

@@ -83,7 +83,9 @@ func (c *Container) Unpause(ctx context.Context) error { return c.unpauseImpl(ct
 
 // Stats reads the container's memory, CPU and process counts from its
 // cgroup. It works while the container runs and after it exited, until
-// it is removed.
+// it is removed. Once no process is left, Memory.Usage is 0, as in
+// docker stats (the cgroup may still be charged for the page cache of
+// the files written); MaxUsage and the CPU times keep what was used.
 func (c *Container) Stats(ctx context.Context) (*Stats, error) { return c.statsImpl(ctx) }
 
 // Resize sets the size of the container's terminal. It needs a container
