@@ -45,7 +45,9 @@ type Config struct {
 	GroupAdd []string `json:"groupAdd,omitempty"`
 	// Hostname defaults to the first 12 characters of the container ID.
 	Hostname string `json:"hostname,omitempty"`
-	// Tty gives the process a pseudo-terminal as stdin, stdout and stderr.
+	// Tty gives the process a pseudo-terminal as stdin, stdout and stderr,
+	// and as its controlling terminal: /dev/pts/0 of the container's own
+	// devpts, also bound over /dev/console, as with Docker.
 	Tty bool `json:"tty,omitempty"`
 	// OpenStdin keeps the process's stdin open (docker run -i).
 	OpenStdin bool `json:"openStdin,omitempty"`

@@ -2,6 +2,7 @@ package dock
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -61,14 +62,9 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	}
 	cmd := nsinit.Command("dock-exec", &syscall.SysProcAttr{Setsid: true})
 	if p.cfg.Tty {
-		master, slave, err := openPty(p.TtySize)
-		if err != nil {
-			return fmt.Errorf("exec: %w", err)
-		}
-		defer slave.Close()
-		p.pty = &terminal{f: master}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+		// The process opens its terminal in the container's devpts
+		// (nsinit.Plan.Console), and its master comes back in Wait.
+		l.ttySize = p.TtySize
 	} else {
 		if p.Stdin != nil {
 			in, err := stdinPipe(p.Stdin)
@@ -117,8 +113,12 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	if err != nil {
 		return abort(err)
 	}
-	if p.pty != nil {
-		master := p.pty.f
+	if p.cfg.Tty {
+		master := parent.Terminal()
+		if master == nil {
+			return abort(errors.New("the init sent no terminal"))
+		}
+		p.pty = &terminal{f: master}
 		if p.Stdin != nil {
 			copyInput(master, p.Stdin)
 		}

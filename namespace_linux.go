@@ -109,12 +109,6 @@ func rootPlan(l *launch) *nsinit.Plan {
 	} {
 		p.Symlink(ln[0], ln[1])
 	}
-	switch {
-	case l.consoleOnStdin:
-		p.Mount(inRoot|mkfile|noLinks|nsinit.MountSourceTty, "", "/dev/console", "", unix.MS_BIND, "")
-	case l.console != "":
-		p.Mount(inRoot|mkfile|noLinks, l.console, "/dev/console", "", unix.MS_BIND, "")
-	}
 	sysFlags := uintptr(nsuidevx | unix.MS_RDONLY)
 	if cfg.Privileged {
 		sysFlags = nsuidevx
@@ -132,6 +126,13 @@ func restPlan(l *launch) *nsinit.Plan {
 	// this part (with the host's privileges: before the user namespace).
 	for _, ln := range l.links {
 		p.Link(ln.Name, ln.Addrs, ln.Gateways)
+	}
+	if cfg.Tty {
+		// In the container's devpts, mounted by rootPlan, before any of
+		// the caller's mounts: /dev/pts/0, bound over /dev/console too,
+		// as Docker has it. Here, not in rootPlan: its owner is the
+		// resolved user.
+		p.Console(l.ttySize.Rows, l.ttySize.Cols, true, ttyOwner(l))
 	}
 	// Enter the cgroup namespace only inside the container's cgroup, so
 	// that the container sees its cgroup as /.
@@ -202,8 +203,26 @@ func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
 	if testHookExecForked != nil {
 		testHookExecForked(p)
 	}
+	if l.rec.Config.Tty {
+		// A new terminal in the container's devpts, as docker exec -t
+		// has: /dev/pts/N in the container.
+		p.Console(l.ttySize.Rows, l.ttySize.Cols, false, ttyOwner(l))
+	}
 	addProcess(p, l, proc, false)
 	return p
+}
+
+// ttyOwner is the host uid that the process's terminal belongs to: its
+// user's, through the container's user namespace when it has one (the
+// terminal is opened before the init enters it).
+func ttyOwner(l *launch) uint32 {
+	if !l.userns {
+		return l.user.UID
+	}
+	if id, ok := hostID(l.rec.Config.UIDMap, int(l.user.UID)); ok {
+		return uint32(id)
+	}
+	return 0 // unmapped: refused when the init switches to the user
 }
 
 // testHookExecForked, when a test sets it, adds to an exec's plan after

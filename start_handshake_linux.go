@@ -24,7 +24,7 @@ func (s *starting) handshake(ctx context.Context) error {
 	if s.pre != nil {
 		first := rootPlan(s.l)
 		first.Next()
-		if err := s.pre.sendPlan(ctx, first, s.rec.Config.Tty); err != nil {
+		if err := s.pre.sendPlan(ctx, first); err != nil {
 			return err
 		}
 	}
@@ -58,7 +58,25 @@ func (s *starting) handshake(ctx context.Context) error {
 			return err
 		}
 	}
-	return startError(s.conn.Wait(ctx, onPid))
+	if err := startError(s.conn.Wait(ctx, onPid)); err != nil {
+		return err
+	}
+	return s.takeTerminal()
+}
+
+// takeTerminal starts the copies to and from the terminal of an attached
+// container with Tty, whose master the init sent (nsinit.Plan.Console).
+func (s *starting) takeTerminal() error {
+	if s.detached || !s.rec.Config.Tty {
+		return nil
+	}
+	master := s.conn.Terminal()
+	if master == nil {
+		return errors.New("the init sent no terminal")
+	}
+	s.p.pty = &terminal{f: master}
+	s.stdio.copyPty(s.p.pty, s.c.Stdin, s.c.Stdout)
+	return nil
 }
 
 // plan is the init's plan (the rest of it for a prespawned init), by

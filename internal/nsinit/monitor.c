@@ -400,6 +400,28 @@ static void release_held(void)
 	held.n = 0;
 }
 
+// recv_fd receives a report of kind with its descriptor (dock_send_fd),
+// or returns -1.
+static int recv_fd(int sock, char kind)
+{
+	char k, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = &k, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	ssize_t n;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	int fd = -1;
+	for (struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	if (fd >= 0 && k != kind) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 void dock_op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
@@ -412,17 +434,14 @@ void dock_op_monitor(struct field *f)
 	if (m > 0)
 		_exit(0);
 	// Output comes through two pipes, or with a terminal (tty) through a
-	// pseudo-terminal whose master the monitor keeps.
+	// pseudo-terminal whose master the monitor keeps: the init opens it
+	// in the container's devpts (dock_op_console) and sends the master
+	// over a socket of their own (the sync socket is the engine's).
 	int tty = dock_u64(&f[4]) != 0;
-	int out[2], err[2], master = -1, slave = -1;
+	int out[2], err[2], csock[2], master = -1;
 	if (tty) {
-		char name[64];
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
-			dock_fail(1, errno, "open pty");
-		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (slave < 0)
-			dock_fail(1, errno, "open %s", name);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0)
+			dock_fail(1, errno, "console socket");
 	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		dock_fail(1, errno, "pipe");
 	}
@@ -449,9 +468,8 @@ void dock_op_monitor(struct field *f)
 		dock_fail(1, errno, "clone3");
 	if (pid == 0) {
 		if (tty) {
-			if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
-			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
-				dock_fail(1, errno, "terminal");
+			close(csock[0]);
+			dock_console_fd = csock[1];
 		} else {
 			int null = open("/dev/null", O_RDONLY);
 			if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
@@ -466,12 +484,17 @@ void dock_op_monitor(struct field *f)
 	if (cgfd >= 0)
 		close(cgfd);
 	if (tty) {
-		close(slave);
+		close(csock[1]);
 	} else {
 		close(out[1]);
 		close(err[1]);
 	}
 	dock_report_pid(pid);
+	if (tty) {
+		// None comes when the init fails first: the socket closes.
+		master = recv_fd(csock[0], REPORT_TTY);
+		close(csock[0]);
+	}
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -479,7 +502,7 @@ void dock_op_monitor(struct field *f)
 	// A terminal mixes both streams; Docker logs it as stdout.
 	so.fd = tty ? master : out[0], so.name = "stdout";
 	se.fd = tty ? -1 : err[0], se.name = "stderr";
-	int open_streams = tty ? 1 : 2;
+	int open_streams = tty ? master >= 0 : 2;
 	struct pollfd pfd[2] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}};
 	while (open_streams > 0) {
 		if (poll(pfd, 2, -1) < 0) {

@@ -36,12 +36,14 @@ const ExeFd = 4
 // The reports an init writes on the sync socket, and the engine's answer
 // (REPORT_* in nsinit.h): an error report ('E', then code, errno and
 // length as little-endian u32s, then the message), a forked process's
-// host PID ('P', then a little-endian u32), and the go-ahead that the
-// forked process waits for once the engine has placed it ('G').
+// host PID ('P', then a little-endian u32), the go-ahead that the
+// forked process waits for once the engine has placed it ('G'), and a
+// terminal's master ('T', the descriptor sent with the byte).
 const (
 	reportError = 'E'
 	reportPid   = 'P'
 	reportGo    = 'G'
+	reportTty   = 'T'
 )
 
 // Op is one setup operation. The numbers are shared with nsinit.h
@@ -83,13 +85,14 @@ const (
 	opAutoRemove  Op = 31 // lock file, container dir, trash path, cgroup dirs
 	// containers dir, volumes dir, trash dir, volume names
 	opAutoRemoveVolumes Op = 32
-	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
+	opStdio             Op = 33 // the passed descriptors become 0-2; setsid
 	opNext              Op = 34 // read the next part of the plan from the socket
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
 	opExitHook          Op = 36 // path, argv, env, marker: what the monitor runs when the container exits
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 	opLoopback          Op = 38 // bring lo up
 	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
+	opConsole           Op = 40 // rows, cols, bind /dev/console, owner: a terminal in the root's devpts
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -108,10 +111,9 @@ const (
 	MountVerifyProc = 1 << 4 // the target must be procfs after mounting
 	MountVerifySys  = 1 << 5 // the target must be sysfs after mounting
 	MountRemount    = 1 << 6 // after a bind, remount with the flags (ro, nosuid...)
-	MountSourceTty  = 1 << 7 // the source is the terminal on stdin (ttyname)
 	// MountSkipReadonly skips the mount when its target is missing and
 	// cannot be made: its directory is on a read-only mount.
-	MountSkipReadonly = 1 << 8
+	MountSkipReadonly = 1 << 7
 )
 
 // Plan is an encoded list of operations, sent to the init over the sync
@@ -249,8 +251,8 @@ func (p *Plan) Reaper() { p.op(opReaper) }
 // and waits for the go-ahead as Fork does; then the init goes on with the
 // plan while the monitor copies its stdout and stderr to logPath
 // (json-file lines) and writes its exit status to exitPath. With tty, the
-// init's stdio is a new pseudo-terminal, its controlling terminal, whose
-// output the monitor logs. When a line would take the log past maxSize
+// monitor logs the output of the terminal that the init's plan opens
+// (Console), whose master the init sends it. When a line would take the log past maxSize
 // bytes (not when maxSize <= 0), the monitor rotates it as the engine's
 // rotateLog does, keeping maxFiles files (at least 1) in all.
 func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string, tty bool, maxSize int64, maxFiles int) {
@@ -308,14 +310,22 @@ func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir, trashDir string, nam
 func (p *Plan) Next() { p.op(opNext) }
 
 // Stdio makes the three descriptors sent with the plan (Prespawned.SendPlan)
-// the process's stdin, stdout and stderr, in a new session; with tty, the
-// terminal on stdin becomes the controlling one.
-func (p *Plan) Stdio(tty bool) {
-	var t uint64
-	if tty {
-		t = 1
+// the process's stdin, stdout and stderr, in a new session.
+func (p *Plan) Stdio() { p.op(opStdio) }
+
+// Console gives the process a new terminal, opened in the devpts mounted
+// on the root's /dev/pts (which must be mounted by then), of rows x cols
+// when both are set: it becomes the process's stdin, stdout, stderr and
+// controlling terminal, owned by the host uid owner, and with
+// bindConsole also /dev/console. Its master goes back with a report on
+// the sync socket (Conn.Terminal), or, in a detached container's init,
+// to its monitor.
+func (p *Plan) Console(rows, cols uint16, bindConsole bool, owner uint32) {
+	var b uint64
+	if bindConsole {
+		b = 1
 	}
-	p.op(opStdio, u64(t))
+	p.op(opConsole, u64(uint64(rows)), u64(uint64(cols)), u64(b), u64(uint64(owner)))
 }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
