@@ -103,7 +103,7 @@ func (c *Container) openView(ctx context.Context, withMounts bool) (v *container
 	}
 	if rootMount < 0 {
 		if len(rec.Config.UIDMap) > 0 {
-			if layers, err = idmapLayers(ctx, rec); err != nil {
+			if layers, err = idmapLayers(ctx, c.e, rec); err != nil {
 				return nil, fmt.Errorf("open the container's root: %w", err)
 			}
 		}
@@ -281,10 +281,16 @@ func cloneRunningRoot(pid int, start uint64) (int, error) {
 	return fd, err
 }
 
+// viewLayers are the layers under a stopped container's writable layer,
+// bottom first: the image's, then the init layer, as Start stacks them.
+func viewLayers(e *Engine, rec *containerRecord) []string {
+	return append(slices.Clone(rec.Layers), e.path(initLayerDir))
+}
+
 // idmapLayers returns the layers of a container with a user namespace
 // as detached idmapped mounts, as Start mounts them: through a process
 // that holds a user namespace with the container's maps.
-func idmapLayers(ctx context.Context, rec *containerRecord) (fds []int, retErr error) {
+func idmapLayers(ctx context.Context, e *Engine, rec *containerRecord) (fds []int, retErr error) {
 	holder, err := usernsHolder(ctx, &rec.Config)
 	if err != nil {
 		return nil, err
@@ -302,7 +308,7 @@ func idmapLayers(ctx context.Context, rec *containerRecord) (fds []int, retErr e
 			}
 		}
 	}()
-	for _, d := range rec.Layers {
+	for _, d := range viewLayers(e, rec) {
 		fd, err := unix.OpenTree(unix.AT_FDCWD, d, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 		if err != nil {
 			return fds, fmt.Errorf("clone layer: %w", err)
@@ -392,7 +398,7 @@ func (v *containerView) mountOverlay(layers []int) (int, error) {
 			lower = append(lower, at)
 		}
 	} else {
-		for _, d := range slices.Backward(v.rec.Layers) {
+		for _, d := range slices.Backward(viewLayers(v.c.e, v.rec)) {
 			lower = append(lower, d)
 		}
 	}
