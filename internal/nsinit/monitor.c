@@ -149,13 +149,17 @@ static int pump(struct stream *s)
 	return 1;
 }
 
-static void write_exit(const char *path, int status)
+// write_exit records the exit status; restart says that the restart
+// policy's program takes over (dock_restart_exec), which records the
+// container's state itself.
+static void write_exit(const char *path, int status, int restart)
 {
 	char tmp[PATH_MAX], ts[48], body[256];
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	rfc3339(ts, sizeof ts);
-	int n = snprintf(body, sizeof body, "{\"code\":%d,\"signal\":%d,\"exitedAt\":\"%s\"}\n", code, sig, ts);
+	int n = snprintf(body, sizeof body, "{\"code\":%d,\"signal\":%d,\"exitedAt\":\"%s\"%s}\n", code, sig, ts,
+			 restart ? ",\"restart\":true" : "");
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -503,13 +507,17 @@ void dock_op_monitor(struct field *f)
 	so.fd = tty ? master : out[0], so.name = "stdout";
 	se.fd = tty ? -1 : err[0], se.name = "stderr";
 	int open_streams = tty ? master >= 0 : 2;
-	struct pollfd pfd[2] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}};
+	struct pollfd pfd[3] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {-1, POLLIN, 0}};
+	dock_health_begin();
 	while (open_streams > 0) {
-		if (poll(pfd, 2, -1) < 0) {
+		// The third descriptor is the health check in progress, if any.
+		pfd[2].fd = dock_health_fd(), pfd[2].revents = 0;
+		if (poll(pfd, 3, dock_health_timeout_ms()) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		dock_health_tick(pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)));
 		struct stream *ss[2] = {&so, &se};
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -521,6 +529,7 @@ void dock_op_monitor(struct field *f)
 			}
 		}
 	}
+	dock_health_stop();
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -529,7 +538,10 @@ void dock_op_monitor(struct field *f)
 	// docker network rm).
 	run_exit_hook();
 	release_held();
-	write_exit(exitpath, status);
-	auto_remove();
+	int restart = dock_restart_wanted(status);
+	write_exit(exitpath, status, restart);
+	auto_remove(); // never with a restart policy (Create refuses both)
+	if (restart)
+		dock_restart_exec();
 	_exit(0);
 }

@@ -152,7 +152,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
 		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 0, [OP_NULL_STDIO] = 1,
 		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
-		[OP_LINK] = 3, [OP_CONSOLE] = 4,
+		[OP_LINK] = 3, [OP_CONSOLE] = 4, [OP_RESTART_HOOK] = 5, [OP_HEALTH] = 7,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		dock_fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -212,6 +212,8 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_NULL_STDIO: dock_op_null_stdio(f); break;
 	case OP_EXIT_HOOK: dock_op_exit_hook(f); break;
 	case OP_HOLD: dock_op_hold(f); break;
+	case OP_RESTART_HOOK: dock_op_restart_hook(f); break;
+	case OP_HEALTH: dock_op_health(f); break;
 	case OP_LOOPBACK: dock_op_loopback(); break;
 	case OP_LINK: dock_op_link(f); break;
 	case OP_CONSOLE: dock_op_console(f); break;

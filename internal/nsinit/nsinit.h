@@ -63,7 +63,7 @@ enum {
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33, OP_NEXT = 34,
 	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37, OP_LOOPBACK = 38,
-	OP_LINK = 39, OP_CONSOLE = 40,
+	OP_LINK = 39, OP_CONSOLE = 40, OP_RESTART_HOOK = 41, OP_HEALTH = 42,
 };
 
 enum {
@@ -88,6 +88,9 @@ enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G', REPORT_TTY = 'T' }
 #define HOLD_BATCH 250
 // How long the monitor waits for its exit hook.
 #define HOOK_WAIT_MS 10000
+// The exit status of a health check's program that leaves the container
+// starting (HealthStarting in ops.go).
+#define HEALTH_STARTING 3
 #define SYNC_FD 3
 #define MAX_PLAN (64 << 20)
 #define MAX_FIELDS 8
@@ -131,6 +134,15 @@ void dock_op_autoremove_volumes(struct field *f);
 void dock_op_monitor(struct field *f);
 void dock_op_exit_hook(struct field *f);
 void dock_op_hold(struct field *f);
+void dock_op_restart_hook(struct field *f);
+int dock_restart_wanted(int status);
+void dock_restart_exec(void);
+void dock_op_health(struct field *f);
+void dock_health_begin(void);
+int dock_health_fd(void);
+int dock_health_timeout_ms(void);
+void dock_health_tick(int ready);
+void dock_health_stop(void);
 void dock_op_loopback(void);
 void dock_op_link(struct field *f);
 void dock_op_console(struct field *f);

@@ -21,6 +21,7 @@ package nsinit
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 )
 
 // Env is the environment variable that turns a re-executed binary into a
@@ -93,11 +94,22 @@ const (
 	opLoopback          Op = 38 // bring lo up
 	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
 	opConsole           Op = 40 // rows, cols, bind /dev/console, owner: a terminal in the root's devpts
+	// path, argv, env, stop marker, on-failure: what the monitor becomes
+	// when the container exits and its restart policy may start it again
+	opRestartHook Op = 41
+	// path, argv, env, interval, start period, start interval, timeout:
+	// the health checks the monitor runs while the container runs
+	opHealth Op = 42
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
 // (Plan.ExitHook): no prespawned init is forked there.
 const HookEnv = "_DOCK_HOOK"
+
+// HealthStarting is the exit status of a health check's program (see
+// Plan.Health) that leaves the container starting: the start interval
+// applies until the start period ends.
+const HealthStarting = 3
 
 // HoldBatch is the most descriptors SendFiles sends in one message.
 const HoldBatch = 250
@@ -338,6 +350,35 @@ func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
 // marker still exists then (an empty marker: always).
 func (p *Plan) ExitHook(path string, argv, env []string, marker string) {
 	p.op(opExitHook, []byte(path), strs(argv), strs(env), []byte(marker))
+}
+
+// RestartHook makes the monitor, once the container has exited, its exit
+// hook has run and its exit status is written, become the binary at
+// path (opened now, executed then, keeping the monitor's PID) with argv
+// and env: the program that applies the restart policy. It does not when
+// the file stopMarker exists then (the user stopped the container), nor,
+// with onFailure, when the container exited with status 0. The exit
+// status it writes says "restart": true when it does, so that a reader
+// leaves the recording of the exit to that program.
+func (p *Plan) RestartHook(path string, argv, env []string, stopMarker string, onFailure bool) {
+	var f uint64
+	if onFailure {
+		f = 1
+	}
+	p.op(opRestartHook, []byte(path), strs(argv), strs(env), []byte(stopMarker), u64(f))
+}
+
+// Health makes the monitor run the binary at path (opened now) with argv
+// and env, one run at a time, while the container runs: the first after
+// interval from the start (the start interval while the container is
+// starting, within its start period), then each interval after the
+// previous one ended, as Docker's health monitor does. A run that exits
+// with HealthStarting leaves the container starting; one that runs past
+// timeout plus a minute (the program bounds its own check by timeout) is
+// killed. A run in progress when the container exits is killed.
+func (p *Plan) Health(path string, argv, env []string, interval, startPeriod, startInterval, timeout time.Duration) {
+	p.op(opHealth, []byte(path), strs(argv), strs(env), u64(uint64(interval)), u64(uint64(startPeriod)),
+		u64(uint64(startInterval)), u64(uint64(timeout)))
 }
 
 // Loopback brings up the loopback interface of the process's network

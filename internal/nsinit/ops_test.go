@@ -73,7 +73,9 @@ func TestWireNumbersAgree(t *testing.T) {
 		"OP_OPEN_USERNS": int64(opOpenUserns), "OP_AUTOREMOVE": int64(opAutoRemove),
 		"OP_AUTOREMOVE_VOLUMES": int64(opAutoRemoveVolumes), "OP_STDIO": int64(opStdio),
 		"OP_NEXT": int64(opNext), "OP_NULL_STDIO": int64(opNullStdio),
-		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "OP_LOOPBACK": int64(opLoopback), "OP_LINK": int64(opLink), "OP_CONSOLE": int64(opConsole), "HOLD_BATCH": HoldBatch,
+		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "OP_LOOPBACK": int64(opLoopback), "OP_LINK": int64(opLink),
+		"OP_CONSOLE": int64(opConsole), "OP_RESTART_HOOK": int64(opRestartHook), "OP_HEALTH": int64(opHealth),
+		"HOLD_BATCH": HoldBatch, "HEALTH_STARTING": HealthStarting,
 
 		"M_IN_ROOT": MountInRoot, "M_MKDIR": MountMkdir, "M_MKFILE": MountMkfile,
 		"M_NOSYMLINKS": MountNoSymlinks, "M_VERIFY_PROC": MountVerifyProc,
