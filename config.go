@@ -145,6 +145,15 @@ type Config struct {
 	// go with it (unless another container mounts them); named volumes
 	// are kept.
 	AutoRemove bool `json:"autoRemove,omitempty"`
+	// RestartPolicy starts the container again when its process exits
+	// (docker run --restart); the zero value never does. Not with
+	// AutoRemove.
+	RestartPolicy RestartPolicy `json:"restartPolicy,omitzero"`
+	// Healthcheck is how the container's health is checked while it
+	// runs (docker run --health-*); nil means the image's HEALTHCHECK.
+	// Fields left zero take the image's values, as in Docker, and Create
+	// records the result; Test ["NONE"] disables the image's. See Health.
+	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
 	// Labels are free-form metadata.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Log bounds the container's log on disk. The zero value rotates at

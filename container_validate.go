@@ -51,6 +51,12 @@ func validateConfig(cfg *Config) error {
 	if err := validateLog(cfg.Log); err != nil {
 		return err
 	}
+	if err := validateRestartPolicy(cfg); err != nil {
+		return err
+	}
+	if err := validateHealthcheck(cfg.Healthcheck); err != nil {
+		return err
+	}
 	for _, m := range [][]IDMap{cfg.UIDMap, cfg.GIDMap} {
 		for _, r := range m {
 			if r.Size <= 0 || r.ContainerID < 0 || r.HostID < 0 {

@@ -63,8 +63,8 @@ type Image struct {
 	// Config).
 	//
 	// Healthcheck is the image's health check; nil when it sets none.
-	// dock records it (and keeps it through builds FROM the image and
-	// commits) but does not run it.
+	// Its containers run it (see Config.Healthcheck), and builds FROM
+	// the image and commits keep it.
 	Healthcheck *Healthcheck `json:",omitempty"`
 	// Shell is the shell that runs the shell form of RUN, CMD and
 	// ENTRYPOINT in builds FROM the image; nil: ["/bin/sh", "-c"].

@@ -67,6 +67,12 @@ func (c *Container) Restart(ctx context.Context, timeout time.Duration) error {
 // AutoRemove container in place.
 const restartingMarker = "restarting"
 
+// stoppedMarker is the file in a container's directory once its user
+// stopped it (Stop, Kill, Signal, Remove, Restart): its restart policy
+// no longer starts it, until a user's start (Start, StartDetached,
+// Restart) removes it. Docker's "manually stopped".
+const stoppedMarker = "stopped"
+
 // Remove deletes the container: its writable layer, logs, state and
 // cgroup. A running container is refused with ErrRunning unless
 // RemoveForce is given, which kills it first. Volumes are kept, unless

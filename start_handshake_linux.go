@@ -128,6 +128,12 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if len(s.net.ports) > 0 {
 		head.Hold(len(s.net.ports)) // sent after the plan (handshake)
 	}
+	if p := rec.Config.RestartPolicy; !p.IsNone() {
+		restartHook(head, c, p)
+	}
+	if hc := rec.Config.Healthcheck; hc.active() {
+		healthHook(head, c, hc.withDefaults())
+	}
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
@@ -148,6 +154,16 @@ func (s *starting) commit(ctx context.Context) error {
 		}
 	}
 	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
+	if s.policy != nil {
+		st.RestartCount = s.policy.count
+	}
+	if s.rec.Config.Healthcheck.active() {
+		// Before the state: the monitor's first check comes an
+		// interval after its start, at the earliest.
+		if err := s.c.resetHealth(); err != nil {
+			return s.abort(ctx, err)
+		}
+	}
 	if s.detached {
 		if m, err := procstat.Parent(s.p.pid); err == nil {
 			st.Monitor = m
@@ -164,7 +180,10 @@ func (s *starting) commit(ctx context.Context) error {
 		return nil
 	}
 	s.c.e.procs().set(s.c.id, s.p)
-	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net)
+	if hc := s.rec.Config.Healthcheck; hc.active() {
+		s.p.health = s.c.startHealthChecks(hc.withDefaults(), s.rec, started)
+	}
+	go s.c.reap(s.init, s.p, s.stdio, started, &s.rec.Config, s.net)
 	return nil
 }
 
