@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-dock/dock/internal/nettest"
 )
 
 // Docker's messages for restart policies it refuses, at Create.
@@ -272,6 +274,28 @@ func TestRestartPolicyRemoveDuringBackoff(t *testing.T) {
 	tmp, err := os.ReadDir(e.path("tmp"))
 	require.NoError(t, err)
 	assert.Empty(t, tmp)
+}
+
+// On a bridge network with a published port, each restart takes the
+// network down and up again (the port held by each run's monitor), and
+// Remove -f while the policy waits leaves no network behind.
+func TestRestartPolicyBridge(t *testing.T) {
+	nettest.Require(t)
+	before := quietSnapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	c, err := e.Create(ctx, Config{Image: "busybox", Network: "bridge",
+		Cmd:           []string{"sh", "-c", "ip -4 -o addr show eth0 | grep -q 'inet 172.17.0' && echo run; exit 1"},
+		Ports:         []PortMapping{{HostPort: 8089, ContainerPort: 80}},
+		RestartPolicy: RestartPolicy{Name: "on-failure"}})
+	require.NoError(t, err)
+	require.NoError(t, c.StartDetached(ctx))
+	waitRuns(t, c, 3)
+	waitState(t, c, "restarting", func(st State) bool { return st.Status == StatusRestarting })
+	require.NoError(t, c.Remove(ctx, RemoveForce()))
+	assertNoHooks(t, c.ID())
+	assert.Empty(t, dockCgroups(t, c.ID()), "cgroups")
+	assertNoNetLeak(t, before)
 }
 
 // An attached container's restart policy outlives the program's wait: the
