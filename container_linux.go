@@ -471,16 +471,18 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	// Every process of the container died with its init (PID namespace);
 	// the cgroup stays, for stats and a restart, until Remove.
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
-	p.status = st
-	close(p.done)
-	if autoRemove {
-		c.Remove(context.Background(), RemoveVolumes())
-	}
-	// RestartCount is 0: an attached start is a user's.
+	// RestartCount is 0: an attached start is a user's. The policy's
+	// process starts before Wait returns: a program that exits then
+	// (docker run) leaves the restart to it.
 	if cfg.RestartPolicy.restarts(st.Code, c.stoppedByUser(), 0) {
 		// The state goes by the files now: a later run is detached.
 		c.e.procs().set(c.id, nil)
 		c.spawnRestartHook(started)
+	}
+	p.status = st
+	close(p.done)
+	if autoRemove {
+		c.Remove(context.Background(), RemoveVolumes())
 	}
 }
 
