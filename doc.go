@@ -84,6 +84,14 @@
 // default at 20 MiB, keeping 5 files (Docker's local driver's bound), so
 // that no container can fill the disk through its output.
 //
+// Config.RestartPolicy (docker run --restart) and Config.Healthcheck
+// (--health-*, or the image's HEALTHCHECK) work with no daemon: a
+// detached container's monitor runs the health checks and, when the
+// container exits, hands it to the restart policy, which starts it again
+// after Docker's back-off; the state on disk (State, Health) says where
+// it is. After a reboot, Engine.RestoreContainers starts what Docker's
+// daemon would start.
+//
 // Each container gets new mount, PID, UTS, IPC, network (unless
 // Network is "host") and cgroup namespaces, and a user namespace when
 // UIDMap and GIDMap are set. Its root filesystem is an overlay of the
