@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ func runHealthHook(args string) int {
 	id, root, _ := strings.Cut(args, " ")
 	if !isID(id) || root == "" {
 		return 2
+	}
+	if !isDir(filepath.Join(root, "containers", id)) {
+		return 1 // removed, with its root maybe: Open must not make it again
 	}
 	e, err := Open(root)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,9 @@ func runRestartHook(args string) error {
 	runStarted, err := strconv.ParseInt(started, 10, 64)
 	if !isID(id) || err != nil || root == "" {
 		return fmt.Errorf("restart hook: bad arguments %q", args)
+	}
+	if !isDir(filepath.Join(root, "containers", id)) {
+		return nil // removed, with its root maybe: Open must not make it again
 	}
 	e, err := Open(root)
 	if err != nil {
