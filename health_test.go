@@ -3,6 +3,7 @@ package dock
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,7 @@ func TestHealthAttached(t *testing.T) {
 func testHealth(t *testing.T, detached bool) {
 	e := testEngine(t)
 	ctx := context.Background()
+	goroutines := runtime.NumGoroutine()
 	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sleep", "600"},
 		Healthcheck: &Healthcheck{Test: []string{"CMD", "cat", "/tmp/ok"}, Interval: 50 * time.Millisecond, Retries: 3}})
 	require.NoError(t, err)
@@ -215,6 +217,15 @@ func testHealth(t *testing.T, detached bool) {
 	assert.NotEmpty(t, h.Log)
 	require.NoError(t, c.Remove(ctx, RemoveForce()))
 	assertNoHooks(t, c.ID())
+	assert.Empty(t, dockCgroups(t, c.ID()), "cgroups")
+	// The checks of an attached container end with it.
+	for i := 0; i < 200 && runtime.NumGoroutine() > goroutines; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d before, %d after\n%s", goroutines, n, buf[:runtime.Stack(buf, true)])
+	}
 }
 
 // runExec runs a command in the container and returns its output.

@@ -201,27 +201,29 @@ func TestRestartPolicyOnFailure(t *testing.T) {
 func TestRestartPolicyAlways(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
-	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "echo run"},
-		RestartPolicy: RestartPolicy{Name: "always"}})
-	require.NoError(t, err)
-	require.NoError(t, c.StartDetached(ctx))
-	ex, err := c.Wait(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, 0, ex.Code)
-	waitState(t, c, "restarted twice", func(st State) bool { return st.RestartCount >= 2 })
-	require.NoError(t, c.Stop(ctx, time.Second))
-	st, err := c.State(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, StatusExited, st.Status)
-	// Exited, the stop marker there, no hook left: nothing starts it.
-	assertNoHooks(t, c.ID())
-	st2, err := c.State(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, StatusExited, st2.Status, "not restarted after Stop")
-	assert.Equal(t, st.RestartCount, st2.RestartCount)
-	// A restart the Stop canceled counted, as in Docker.
-	n := runs(t, c)
-	assert.True(t, n == st.RestartCount || n == st.RestartCount+1, "%d runs, RestartCount %d", n, st.RestartCount)
+	for _, policy := range []string{"always", "unless-stopped"} {
+		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "echo run"},
+			RestartPolicy: RestartPolicy{Name: policy}})
+		require.NoError(t, err)
+		require.NoError(t, c.StartDetached(ctx))
+		ex, err := c.Wait(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 0, ex.Code)
+		waitState(t, c, policy+": restarted twice", func(st State) bool { return st.RestartCount >= 2 })
+		require.NoError(t, c.Stop(ctx, time.Second))
+		st, err := c.State(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, StatusExited, st.Status, policy)
+		// Exited, the stop marker there, no hook left: nothing starts it.
+		assertNoHooks(t, c.ID())
+		st2, err := c.State(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, StatusExited, st2.Status, "%s: not restarted after Stop", policy)
+		assert.Equal(t, st.RestartCount, st2.RestartCount, policy)
+		// A restart the Stop canceled counted, as in Docker.
+		n := runs(t, c)
+		assert.True(t, n == st.RestartCount || n == st.RestartCount+1, "%s: %d runs, RestartCount %d", policy, n, st.RestartCount)
+	}
 
 	// Stopped while it runs (exiting with a failure, on the stop
 	// signal): no restart either.
@@ -232,7 +234,7 @@ func TestRestartPolicyAlways(t *testing.T) {
 	waitRuns(t, r, 1) // the trap is set
 	require.NoError(t, r.Stop(ctx, 10*time.Second))
 	assertNoHooks(t, r.ID())
-	st, err = r.State(ctx)
+	st, err := r.State(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, StatusExited, st.Status)
 	assert.Equal(t, 0, st.RestartCount)

@@ -26,6 +26,17 @@ func TestCLIRestartPolicy(t *testing.T) {
 	e.expect(0, "exited false\n", "inspect", "-f", "{{.State.Status}} {{.State.Restarting}}", always)
 	e.expect(0, always[:12]+"\n", "ps", "-a", "-q", "--filter", "status=exited", "--filter", "id="+always)
 
+	// Attached: dock run exits with the first run's code; the policy
+	// starts the container again once the CLI is gone, detached.
+	out, _, code := e.dock(nil, "run", "--name", "attached", "--restart", "on-failure:1", "busybox", "sh", "-c", "echo run; exit 4")
+	if code != 4 || out != "run\n" {
+		t.Errorf("dock run --restart on-failure:1 (attached) = exit %d, stdout %q; want 4, %q", code, out, "run\n")
+	}
+	waitFor(t, "the attached container's restart", func() bool {
+		return e.ok(nil, "inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "attached") == "1 exited\n"
+	})
+	e.expect(0, "run\nrun\n", "logs", "attached")
+
 	stderr := e.expect(125, "", "run", "--rm", "--restart", "always", "busybox", "true")
 	if !strings.Contains(stderr, "conflicting options: cannot specify both --restart and --rm") {
 		t.Errorf("dock run --rm --restart always: stderr %q", stderr)
