@@ -195,6 +195,23 @@ func TestRestartPolicyOnFailure(t *testing.T) {
 	assert.Empty(t, dockCgroups(t, c.ID()))
 }
 
+// A container with a terminal gets a new one at each restart.
+func TestRestartPolicyTTY(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "tty && echo run; exit 1"},
+		RestartPolicy: RestartPolicy{Name: "on-failure", MaximumRetryCount: 1}})
+	require.NoError(t, err)
+	require.NoError(t, c.StartDetached(ctx))
+	waitState(t, c, "exited after a restart", func(st State) bool {
+		return st.Status == StatusExited && st.RestartCount == 1
+	})
+	assertNoHooks(t, c.ID())
+	var out bytes.Buffer
+	require.NoError(t, c.Logs(ctx, &out, &out, LogOptions{}))
+	assert.Equal(t, "/dev/pts/0\r\nrun\r\n/dev/pts/0\r\nrun\r\n", out.String())
+}
+
 // always restarts a container that exited 0; Wait returns at an exit;
 // Stop ends the restarts, whether the container runs or waits to
 // restart.
