@@ -276,14 +276,17 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 	}
 	// The user's signal ends the restart policy's work, as docker kill
 	// does: a restarting container stays exited (the signal has no
-	// process to go to), unless its start was under way.
-	if err := c.stopRestarts(ctx); err != nil {
+	// process to go to), unless its start was under way; then, as when
+	// a run started while the container exited, the new run gets it.
+	restarting := st.Status == StatusRestarting
+	if st, err = c.stopRestarts(ctx); err != nil {
 		return err
 	}
-	if st.Status == StatusRestarting {
-		if st, err = c.State(ctx); err != nil || !st.Status.active() {
-			return err
+	if !st.Status.active() {
+		if restarting {
+			return nil
 		}
+		return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
 	}
 	// Through a pidfd, checked against the recorded start time, so that
 	// a reused PID is never signalled.
@@ -362,14 +365,13 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 		}
 		return fmt.Errorf("remove container %s: %w: it is %s (stop it or force removal)", c.id[:12], ErrRunning, what)
 	}
-	// No start of the restart policy after this, nor under way.
-	if err := c.stopRestarts(ctx); err != nil {
+	// No start of the restart policy after this, nor under way (one that
+	// was may have started a run, which is killed as a running one).
+	if st, err = c.stopRestarts(ctx); err != nil {
 		return fmt.Errorf("remove container: %w", err)
 	}
-	if st.Status == StatusRestarting {
-		if st, err = c.State(ctx); err != nil {
-			return fmt.Errorf("remove container: %w", err)
-		}
+	if (st.Status == StatusRunning || st.Status == StatusPaused) && !o.force {
+		return fmt.Errorf("remove container %s: %w (stop it or force removal)", c.id[:12], ErrRunning)
 	}
 	if st.Status == StatusRunning || st.Status == StatusPaused {
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil && st.Status == StatusPaused {

@@ -224,19 +224,20 @@ func (c *Container) markStopped() error {
 }
 
 // stopRestarts marks the container stopped by its user and waits for a
-// restart in progress to end: it then is exited, or running (the start
-// was under way), with no start of the policy pending.
-func (c *Container) stopRestarts(ctx context.Context) error {
+// restart in progress to end. It returns the state then: exited, or
+// running (a start was under way, or the container had not exited),
+// with no start of the policy pending.
+func (c *Container) stopRestarts(ctx context.Context) (State, error) {
 	if err := c.markStopped(); err != nil {
-		return err
+		return State{}, err
 	}
 	for {
 		st, err := c.State(ctx)
 		if err != nil || st.Status != StatusRestarting {
-			return err
+			return st, err
 		}
 		if err := waitProcessExit(ctx, st.Monitor, st.MonitorStart); err != nil {
-			return err
+			return st, err
 		}
 	}
 }
