@@ -269,6 +269,35 @@ func TestRestartPolicyAlways(t *testing.T) {
 	assert.Equal(t, 137, st.Exit.Code)
 }
 
+// Stop and Remove -f at every moment of a restart loop (running, handing
+// over, waiting, starting) leave the container exited, or gone, with no
+// process of the policy left.
+func TestRestartPolicyStopRemoveRaces(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for i := range 10 {
+		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "exit 1"},
+			RestartPolicy: RestartPolicy{Name: "always"}})
+		require.NoError(t, err)
+		require.NoError(t, c.StartDetached(ctx))
+		time.Sleep(time.Duration(i) * 20 * time.Millisecond) // another moment of the loop each time
+		if i%2 == 0 {
+			require.NoError(t, c.Stop(ctx, time.Second), "round %d", i)
+			st, err := c.State(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, StatusExited, st.Status, "round %d: stopped", i)
+			assertNoHooks(t, c.ID())
+			st, err = c.State(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, StatusExited, st.Status, "round %d: still stopped", i)
+		}
+		require.NoError(t, c.Remove(ctx, RemoveForce()), "round %d", i)
+		assertNoHooks(t, c.ID())
+		assert.Empty(t, dockCgroups(t, c.ID()), "round %d: cgroups", i)
+	}
+	noContainers(t, e)
+}
+
 // Remove -f while the policy waits to restart leaves nothing: no process,
 // no cgroup, no network, no mount.
 func TestRestartPolicyRemoveDuringBackoff(t *testing.T) {
