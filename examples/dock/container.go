@@ -20,8 +20,11 @@ func cmdContainer(ctx context.Context, c *cli, args []string) error {
 var containerCommands = []*command{
 	{"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container", cmdAttach},
 	{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
+	{"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-", "Copy files/folders between a container and the local filesystem", cmdCp},
 	{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", failWith125(cmdCreate)},
+	{"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmdDiff},
 	{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container", cmdExec},
+	{"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", cmdExport},
 	{"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers", func(ctx context.Context, c *cli, args []string) error {
 		return inspectCommand(ctx, c, "container inspect", "container", args)
 	}},

@@ -24,6 +24,13 @@ func TestCLIContainerGroup(t *testing.T) {
 	}
 	e.expect(0, "/made exited\n", "container", "inspect", "-f", "{{.Name}} {{.State.Status}}", "made")
 	e.expect(0, "0\n", "container", "wait", "made")
+	e.expect(0, "", "container", "diff", "made")
+	if out := e.ok(nil, "container", "cp", "made:/etc/passwd", "-"); !strings.Contains(out, "root:x:0:0") {
+		t.Errorf("container cp made:/etc/passwd - = %q, want a tar of passwd", out)
+	}
+	if out := e.ok(nil, "container", "export", "made"); !strings.Contains(out, "bin/busybox") {
+		t.Errorf("container export made: no bin/busybox in the %d bytes", len(out))
+	}
 	e.expect(0, "made\n", "container", "rm", "made")
 
 	// Exit codes: a failure of run and create is 125, as at the top.
