@@ -41,6 +41,9 @@
 //     address prints "invalid IP", as Docker 29 (its types are these).
 //   - info and version describe the library the CLI is built with, which
 //     plays the daemon's part ("Server").
+//   - attach shows the output only, a line at a time: input cannot reach
+//     a detached container (its monitor keeps no stdin), and ctrl-p ctrl-q
+//     cannot detach run -it (the container would die with the CLI).
 //   - network disconnect -f does what disconnect does: dock keeps no
 //     endpoint that could outlive its container, for -f to force away.
 //
@@ -110,6 +113,7 @@ func init() {
 		{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "[OPTIONS]", "Show the dock version information", cmdVersion},
 		{"info", "[OPTIONS]", "Display system-wide information", cmdInfo},
+		{"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container", cmdAttach},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
 		{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
@@ -128,6 +132,7 @@ func init() {
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
+		{"container", "COMMAND", "Manage containers", cmdContainer},
 		{"image", "COMMAND", "Manage images", cmdImage},
 		{"volume", "COMMAND", "Manage volumes", cmdVolume},
 		{"network", "COMMAND", "Manage networks", cmdNetwork},
