@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -102,11 +103,16 @@ func rootPlan(l *launch) *nsinit.Plan {
 		"newinstance,ptmxmode=0666,mode=0620,gid=5")
 	p.Mount(inRoot|mkdir|noLinks, "shm", "/dev/shm", "tmpfs", nsuidevx, "mode=1777,size=65536k")
 	p.Mount(inRoot|mkdir|noLinks, "mqueue", "/dev/mqueue", "mqueue", nsuidevx, "")
-	for _, ln := range [][2]string{
+	links := [][2]string{
 		{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
 		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-		{"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
-	} {
+		{"pts/ptmx", "/dev/ptmx"},
+	}
+	if hostHasKcore() {
+		// As runc: only where it leads somewhere.
+		links = append(links, [2]string{"/proc/kcore", "/dev/core"})
+	}
+	for _, ln := range links {
 		p.Symlink(ln[0], ln[1])
 	}
 	sysFlags := uintptr(nsuidevx | unix.MS_RDONLY)
@@ -262,17 +268,41 @@ func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 	if init {
 		p.Reaper()
 	}
-	env := proc.Env
-	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "HOME=") }) {
-		env = append(slices.Clone(env), "HOME="+l.user.Home)
+	p.Exec(proc.Args[0], proc.Args, processEnv(proc.Env, l.rec.Hostname, l.user.Home, cfg.Tty))
+}
+
+// hostHasKcore reports whether the kernel has /proc/kcore, once.
+var hostHasKcore = sync.OnceValue(func() bool {
+	_, err := os.Stat("/proc/kcore")
+	return err == nil
+})
+
+// processEnv is the environment of a container's process in Docker's
+// order, which scripts that print it see: PATH, HOSTNAME, TERM with a
+// terminal (the daemon's defaults, which the config's values replace in
+// place), the rest of the config's, then HOME (which runc adds last).
+func processEnv(env []string, hostname, home string, tty bool) []string {
+	has := func(key string) func(string) bool {
+		return func(s string) bool { return strings.HasPrefix(s, key) }
 	}
-	if cfg.Tty && !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "TERM=") }) {
-		env = append(env, "TERM=xterm")
+	var out []string
+	rest := slices.Clone(env)
+	for _, d := range []struct {
+		key, value string
+		add        bool
+	}{{"PATH=", "", false}, {"HOSTNAME=", hostname, true}, {"TERM=", "xterm", tty}} {
+		if i := slices.IndexFunc(rest, has(d.key)); i >= 0 {
+			out = append(out, rest[i])
+			rest = slices.Delete(rest, i, i+1)
+		} else if d.add {
+			out = append(out, d.key+d.value)
+		}
 	}
-	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "HOSTNAME=") }) {
-		env = append([]string{"HOSTNAME=" + l.rec.Hostname}, env...)
+	out = append(out, rest...)
+	if !slices.ContainsFunc(out, has("HOME=")) {
+		out = append(out, "HOME="+home)
 	}
-	p.Exec(proc.Args[0], proc.Args, env)
+	return out
 }
 
 // addEtcFiles binds the generated hostname, hosts and resolv.conf over
