@@ -571,3 +571,14 @@ func FuzzSplitCpPath(f *testing.F) {
 		}
 	})
 }
+
+// TestArchivePathEtcFiles: docker cp of a container's generated /etc
+// files copies what the container sees, with no mount of its own too.
+func TestArchivePathEtcFiles(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	c := runningContainer(t, e, Config{Hostname: "cphost"}, `true`)
+	_, rc, err := c.ArchivePath(ctx, "/etc/hostname")
+	require.NoError(t, err)
+	assert.Equal(t, "cphost\n", readTar(t, rc)[0].body)
+}

@@ -120,7 +120,7 @@ func (c *Container) openView(ctx context.Context, withMounts bool) (v *container
 	if withMounts {
 		mounts = sortedMounts(rec.Config.Mounts)
 	}
-	err = onNSThread(func() error { return v.build(rootMount, layers, mounts) })
+	err = onNSThread(func() error { return v.build(rootMount, layers, mounts, withMounts) })
 	if err != nil {
 		v.Close()
 		return nil, fmt.Errorf("open the container's filesystem: %w", err)
@@ -326,7 +326,7 @@ func idmapLayers(ctx context.Context, e *Engine, rec *containerRecord) (fds []in
 // namespace, the root (rootMount, or an overlay of the container's
 // layers, idmapped when layers are given) attached on the container's
 // rootfs directory there, and mounts on it.
-func (v *containerView) build(rootMount int, layers []int, mounts []Mount) error {
+func (v *containerView) build(rootMount int, layers []int, mounts []Mount, etcFiles bool) error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("unshare: %w", err)
 	}
@@ -360,7 +360,7 @@ func (v *containerView) build(rootMount int, layers []int, mounts []Mount) error
 			return fmt.Errorf("mount %s: %w", m.Target, err)
 		}
 	}
-	if len(mounts) > 0 {
+	if etcFiles {
 		for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
 			src := v.c.dir(f)
 			if _, err := os.Lstat(src); err != nil {
