@@ -35,7 +35,13 @@ func (e *Engine) buildHost(pullOpts []PullOption) *build.Host {
 func (e *Engine) runBuildStep(ctx context.Context, spec build.RunSpec, commit func(upper string) error) error {
 	var mounts []Mount
 	for _, m := range spec.Mounts {
-		mounts = append(mounts, Mount{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Options: m.Options})
+		opts := m.Options
+		if m.Type == "tmpfs" {
+			// BuildKit's RUN --mount=type=tmpfs is only nosuid: scripts
+			// run from it, unlike from docker run's --tmpfs.
+			opts = append([]string{"exec", "dev"}, opts...)
+		}
+		mounts = append(mounts, Mount{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Options: opts})
 	}
 	// The image's VOLUMEs get no volume in a RUN step, as with BuildKit:
 	// what the step writes there stays in the layer.

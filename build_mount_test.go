@@ -39,7 +39,7 @@ func TestBuildMountBindTmpfsCache(t *testing.T) {
 ARG SUB=sub
 RUN --mount=type=bind,source=$SUB,target=/mnt/sub cat /mnt/sub/a > /from-bind && (touch /mnt/sub/x 2>/dev/null && echo writable || echo readonly) > /bind-ro && ls /mnt/sub > /bind-ls
 RUN --mount=type=bind,source=data.txt,target=/data.txt,rw sh -c 'cat /data.txt > /from-file; echo changed > /data.txt; cat /data.txt > /file-after'
-RUN --mount=type=tmpfs,target=/scratch/t,size=1m sh -c 'grep " /scratch/t " /proc/mounts | cut -d" " -f3 > /tmpfs-type; echo x > /scratch/t/f'
+RUN --mount=type=tmpfs,target=/scratch/t,size=1m sh -c 'grep " /scratch/t " /proc/mounts | cut -d" " -f3,4 > /tmpfs-type; echo x > /scratch/t/f'
 RUN --mount=type=cache,target=/var/cache/t,id=runs sh -c 'echo run >> /var/cache/t/log; wc -l < /var/cache/t/log > /cache-count'
 `,
 		"sub/a":         "A\n",
@@ -53,7 +53,8 @@ RUN --mount=type=cache,target=/var/cache/t,id=runs sh -c 'echo run >> /var/cache
 	_, err := e.Build(ctx, dir, BuildTag("mounts:1"))
 	require.NoError(t, err)
 	out := runOut(t, e, "mounts:1", "sh", "-c", "cat /from-bind /bind-ro /bind-ls /from-file /file-after /tmpfs-type")
-	require.Equal(t, "A\nreadonly\na\ndata\nchanged\ntmpfs\n", out, ".dockerignore applies to a bind of the context")
+	// The tmpfs is BuildKit's: nosuid only, unlike docker run's --tmpfs.
+	require.Equal(t, "A\nreadonly\na\ndata\nchanged\ntmpfs rw,nosuid,relatime,size=1024k\n", out, ".dockerignore applies to a bind of the context")
 	require.Equal(t, "1", count("mounts:1"))
 	// The writes of the rw bind are discarded; no mountpoint is left.
 	data, err := os.ReadFile(filepath.Join(dir, "data.txt"))

@@ -129,3 +129,21 @@ func TestBuildNetwork(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupported)
 	noContainers(t, e)
 }
+
+// TestBuildRunLoopback: a RUN step's loopback is up, with the default
+// network and with RUN --network=none, as in Docker's builds: ping and a
+// TCP connection to 127.0.0.1 work.
+func TestBuildRunLoopback(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	probe := `ip -o link show lo | grep -o '<[A-Z_,]*>' > /lo-$N; ping -c1 -W2 127.0.0.1 >/dev/null && echo ping >> /lo-$N; ` +
+		`(timeout 5 nc -l -p 7000 > /got-$N & sleep 0.2; echo hi | nc -w 2 127.0.0.1 7000; wait) && cat /got-$N >> /lo-$N`
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
+		"RUN N=default; " + probe + "\n" +
+		"RUN --network=none N=none; " + probe + "\n"})
+	_, err := e.Build(ctx, dir, BuildTag("loopback"))
+	require.NoError(t, err)
+	for _, n := range []string{"default", "none"} {
+		require.Equal(t, "<LOOPBACK,UP,LOWER_UP>\nping\nhi\n", runOut(t, e, "loopback", "cat", "/lo-"+n), n)
+	}
+}

@@ -45,7 +45,9 @@ type Config struct {
 	GroupAdd []string `json:"groupAdd,omitempty"`
 	// Hostname defaults to the first 12 characters of the container ID.
 	Hostname string `json:"hostname,omitempty"`
-	// Tty gives the process a pseudo-terminal as stdin, stdout and stderr.
+	// Tty gives the process a pseudo-terminal as stdin, stdout and stderr,
+	// and as its controlling terminal: /dev/pts/0 of the container's own
+	// devpts, also bound over /dev/console, as with Docker.
 	Tty bool `json:"tty,omitempty"`
 	// OpenStdin keeps the process's stdin open (docker run -i).
 	OpenStdin bool `json:"openStdin,omitempty"`
@@ -209,6 +211,15 @@ type Config struct {
 	// go with it (unless another container mounts them); named volumes
 	// are kept.
 	AutoRemove bool `json:"autoRemove,omitempty"`
+	// RestartPolicy starts the container again when its process exits
+	// (docker run --restart); the zero value never does. Not with
+	// AutoRemove.
+	RestartPolicy RestartPolicy `json:"restartPolicy,omitzero"`
+	// Healthcheck is how the container's health is checked while it
+	// runs (docker run --health-*); nil means the image's HEALTHCHECK.
+	// Fields left zero take the image's values, as in Docker, and Create
+	// records the result; Test ["NONE"] disables the image's. See Health.
+	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
 	// Labels are free-form metadata.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Log bounds the container's log on disk. The zero value rotates at
@@ -262,7 +273,9 @@ type Mount struct {
 	// Target is the absolute path inside the container.
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
-	// Options are tmpfs options ("size=64m", "mode=1777").
+	// Options are tmpfs options: its own ("size=64m", "mode=1777") and
+	// mount flags ("ro", "exec", "nosuid"...). As in Docker, a tmpfs is
+	// noexec, nosuid and nodev unless its options say exec, suid or dev.
 	Options []string `json:"options,omitempty"`
 	// NoCopy (volume only; Docker's volume-nocopy) leaves an empty volume
 	// empty. By default, when Create mounts an empty volume (anonymous

@@ -95,6 +95,8 @@ type containerRecord struct {
 	// Resolved is Config merged with the image's defaults, for Inspect;
 	// nil in the records of containers created before it was kept.
 	Resolved *ResolvedConfig `json:"resolved,omitempty"`
+	// Shell is the image's SHELL, which runs a CMD-SHELL health check.
+	Shell []string `json:"shell,omitempty"`
 }
 
 // processSpec is the process to run, with the image's defaults applied.
@@ -108,23 +110,31 @@ type processSpec struct {
 
 // State is a container's state as recorded in the state directory.
 type State struct {
-	// Status is StatusCreated, StatusRunning, StatusPaused or
-	// StatusExited.
+	// Status is StatusCreated, StatusRunning, StatusPaused,
+	// StatusRestarting or StatusExited.
 	Status Status `json:"status"`
-	// Pid is the host PID of the container's init while it runs.
+	// Pid is the host PID of the container's init while it runs (0
+	// while it is restarting).
 	Pid int `json:"pid,omitempty"`
 	// pidStart is the start time of Pid (from /proc/PID/stat), so that a
 	// reused PID is never taken for the container.
-	PidStart   uint64     `json:"pidStart,omitempty"`
-	StartedAt  time.Time  `json:"startedAt,omitzero"`
+	PidStart  uint64    `json:"pidStart,omitempty"`
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// FinishedAt and Exit are when and how the last run ended, once the
+	// container has exited, and while it is restarting.
 	FinishedAt time.Time  `json:"finishedAt,omitzero"`
 	Exit       ExitStatus `json:"exit,omitzero"`
+	// RestartCount is how many times the restart policy started the
+	// container again since the user last started it (Docker's
+	// RestartCount).
+	RestartCount int `json:"restartCount,omitempty"`
 	// Detached is set when a monitor process, not the program that
 	// started it, waits for the container.
 	Detached bool `json:"detached,omitempty"`
 	// Monitor and MonitorStart name a detached container's monitor: it
 	// records the exit after the exit hook, so a reader waits for it
-	// while it lives.
+	// while it lives. While the container is restarting, they name the
+	// process that will start it again.
 	Monitor      int    `json:"monitor,omitempty"`
 	MonitorStart uint64 `json:"monitorStart,omitempty"`
 }
@@ -137,7 +147,17 @@ const (
 	StatusRunning Status = "running"
 	StatusPaused  Status = "paused" // its processes frozen (Pause)
 	StatusExited  Status = "exited" // its process ended; it may start again
+	// StatusRestarting: its process ended and its restart policy starts
+	// it again after a back-off (see RestartPolicy).
+	StatusRestarting Status = "restarting"
 )
+
+// active reports whether the status is one of a container that runs or
+// is about to run again: running, paused or restarting (Docker's
+// Running).
+func (s Status) active() bool {
+	return s == StatusRunning || s == StatusPaused || s == StatusRestarting
+}
 
 func newID() string {
 	var b [32]byte
@@ -213,6 +233,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		}
 		cfg.Mounts = append(slices.Clip(cfg.Mounts), vols...)
 	}
+	cfg.Healthcheck = mergeHealthcheck(cfg.Healthcheck, img.Healthcheck)
 	rec := &containerRecord{
 		ID:       newID(),
 		Name:     cfg.Name,
@@ -222,6 +243,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 		Layers:   img.Layers,
 		Networks: endpoints,
 		Resolved: &resolved,
+		Shell:    img.Shell,
 	}
 	if rec.ExposedPorts, err = exposedPorts(img.Config.ExposedPorts, cfg.ExposedPorts); err != nil {
 		return nil, fmt.Errorf("create container: %w", err)

@@ -80,6 +80,9 @@ type Info struct {
 	Hostname string    `json:"hostname"`
 	Config   Config    `json:"config"`
 	State    State     `json:"state"`
+	// Health is the container's health (docker inspect's State.Health):
+	// nil when it has no health check, or has never started with one.
+	Health *Health `json:"health,omitempty"`
 	// Mounts are the container's mounts as they are made, volumes by
 	// name (those of the image's VOLUMEs included), as docker inspect
 	// shows them.
@@ -226,6 +229,11 @@ func (c *Container) inspect(ctx context.Context, netState func() *netstate.State
 	}
 	etc := c.etcDir(rec)
 	info.ResolvConfPath, info.HostnamePath, info.HostsPath = path.Join(etc, "resolv.conf"), path.Join(etc, "hostname"), path.Join(etc, "hosts")
+	if rec.Config.Healthcheck.active() {
+		if info.Health, err = c.readHealth(); err != nil {
+			return nil, err
+		}
+	}
 	c.e.networkInfo(info, rec, netState)
 	return info, nil
 }

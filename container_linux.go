@@ -2,7 +2,6 @@ package dock
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +25,8 @@ type proc struct {
 	pid    int
 	pty    *terminal // the pty master, when Tty
 	cg     cgroup.Manager
+	// health runs the container's health checks (nil without).
+	health *healthChecks
 }
 
 func (e *Engine) procs() *running {
@@ -54,7 +55,18 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	if err != nil {
 		return st, err
 	}
-	if st.Status != StatusRunning && st.Status != StatusPaused {
+	switch st.Status {
+	case StatusRunning, StatusPaused:
+	case StatusRestarting:
+		if procstat.Alive(st.Monitor, st.MonitorStart) {
+			return st, nil
+		}
+		// The process that was to start it again is gone (killed, or
+		// the machine restarted): it stays exited, as it ended.
+		st.Status, st.Monitor, st.MonitorStart = StatusExited, 0, 0
+		c.writeState(st)
+		return st, nil
+	default:
 		return st, nil
 	}
 	if p := c.e.procs().get(c.id); p != nil {
@@ -75,22 +87,61 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 			}
 		}
 	}
+	vanished := st
 	st.Status = StatusExited
 	st.FinishedAt = time.Now().UTC()
 	st.Exit = ExitStatus{Code: 255, Err: "process vanished: exit status unknown", ExitedAt: st.FinishedAt}
 	if st.Detached {
-		if ex, ok := c.monitorExit(ctx, st); ok {
+		ex, restart, ok := c.monitorExit(ctx, st)
+		if ok && restart {
+			// The monitor became the restart policy's process, which
+			// records what comes next.
+			if st2, ok := c.waitRestartDecision(ctx, vanished); ok {
+				return st2, nil
+			}
+		}
+		if ok {
 			st.Exit, st.FinishedAt = ex, ex.ExitedAt
 		}
 	}
-	if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil {
-		if oom, _ := cg.OOMKilled(); oom {
-			st.Exit.OOMKilled = true
-			st.Exit.Code = 137
-		}
-	}
+	st.Exit = c.withOOM(st.Exit)
+	st.Monitor, st.MonitorStart = 0, 0
 	c.writeState(st)
 	return st, nil
+}
+
+// withOOM adds to an exit status what the cgroup says of the OOM killer.
+func (c *Container) withOOM(ex ExitStatus) ExitStatus {
+	if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil {
+		if oom, _ := cg.OOMKilled(); oom {
+			ex.OOMKilled = true
+			ex.Code = 137
+		}
+	}
+	return ex
+}
+
+// waitRestartDecision waits, while the restart policy's process (the
+// monitor's PID) lives, for it to record the container restarting or
+// exited: at most 15 s. It returns what it recorded, or false when it
+// went without.
+func (c *Container) waitRestartDecision(ctx context.Context, st State) (State, bool) {
+	changed := func() (State, bool) {
+		st2, err := c.readState()
+		return st2, err == nil && (st2.Status != st.Status || st2.Pid != st.Pid || st2.PidStart != st.PidStart)
+	}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		if st2, ok := changed(); ok {
+			return st2, true
+		}
+		if !procstat.Alive(st.Monitor, st.MonitorStart) {
+			return changed() // it may have written just before it went
+		}
+		if !sleepCtx(ctx, 2*time.Millisecond) {
+			break
+		}
+	}
+	return State{}, false
 }
 
 func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) error {
@@ -120,33 +171,25 @@ func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) erro
 }
 
 // monitorExit reads the exit status that a detached container's monitor
-// wrote. The monitor writes it once the output is drained and the exit
-// hook has run (which takes the network back, at most 10 s), just after
-// the init is gone: wait for it while the monitor lives (or, for records
-// without it, a second).
-func (c *Container) monitorExit(ctx context.Context, st State) (ExitStatus, bool) {
+// wrote, and whether it handed the container to the restart policy. The
+// monitor writes it once the output is drained and the exit hook has run
+// (which takes the network back, at most 10 s), just after the init is
+// gone: wait for it while the monitor lives (or, for records without it,
+// a second).
+func (c *Container) monitorExit(ctx context.Context, st State) (ExitStatus, bool, bool) {
 	deadline := time.Now().Add(time.Second)
 	if st.Monitor > 0 {
 		deadline = time.Now().Add(15 * time.Second)
 	}
-	read := func() (ExitStatus, bool) {
-		var ex ExitStatus
-		data, err := os.ReadFile(c.dir("exit.json"))
-		if err != nil || json.Unmarshal(data, &ex) != nil {
-			return ex, false
-		}
-		ex.ExitedAt = ex.ExitedAt.UTC()
-		return ex, true
-	}
 	for {
-		if ex, ok := read(); ok {
-			return ex, true
+		if ex, restart, ok := c.readExitFile(); ok {
+			return ex, restart, true
 		}
 		if st.Monitor > 0 && !procstat.Alive(st.Monitor, st.MonitorStart) {
-			return read() // it may have written just before it went
+			return c.readExitFile() // it may have written just before it went
 		}
 		if time.Now().After(deadline) || !sleepCtx(ctx, 5*time.Millisecond) {
-			return ExitStatus{}, false
+			return ExitStatus{}, false, false
 		}
 	}
 }
@@ -170,6 +213,9 @@ func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 			return ExitStatus{}, ctx.Err()
 		}
 	}
+	// Once a run it waited for has ended, a restart of the policy does not
+	// keep it waiting: Docker's wait returns at each exit.
+	waited := false
 	for {
 		st, err := c.State(ctx)
 		if err != nil {
@@ -180,10 +226,20 @@ func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 			return st.Exit, nil
 		case StatusCreated:
 			return ExitStatus{}, fmt.Errorf("wait: container %s was never started: %w", c.id[:12], ErrNotRunning)
+		case StatusRestarting:
+			if waited {
+				return st.Exit, nil
+			}
+			// The next run, once the policy started it (or did not).
+			if err := waitProcessExit(ctx, st.Monitor, st.MonitorStart); err != nil {
+				return ExitStatus{}, err
+			}
+			continue
 		}
 		if err := waitPidExit(ctx, st.Pid); err != nil {
 			return ExitStatus{}, err
 		}
+		waited = true
 		// State now finds the process gone and reads or records the exit.
 	}
 }
@@ -215,7 +271,21 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 	if err != nil {
 		return err
 	}
-	if st.Status != StatusRunning && st.Status != StatusPaused {
+	if !st.Status.active() {
+		return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
+	}
+	// The user's signal ends the restart policy's work, as docker kill
+	// does: a restarting container stays exited (the signal has no
+	// process to go to), unless its start was under way; then, as when
+	// a run started while the container exited, the new run gets it.
+	restarting := st.Status == StatusRestarting
+	if st, err = c.stopRestarts(ctx); err != nil {
+		return err
+	}
+	if !st.Status.active() {
+		if restarting {
+			return nil
+		}
 		return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
 	}
 	// Through a pidfd, checked against the recorded start time, so that
@@ -288,10 +358,22 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 	if err != nil {
 		return fmt.Errorf("remove container: %w", err)
 	}
-	if st.Status == StatusRunning || st.Status == StatusPaused {
-		if !o.force {
-			return fmt.Errorf("remove container %s: %w (stop it or force removal)", c.id[:12], ErrRunning)
+	if st.Status.active() && !o.force {
+		what := "running"
+		if st.Status == StatusRestarting {
+			what = "restarting"
 		}
+		return fmt.Errorf("remove container %s: %w: it is %s (stop it or force removal)", c.id[:12], ErrRunning, what)
+	}
+	// No start of the restart policy after this, nor under way (one that
+	// was may have started a run, which is killed as a running one).
+	if st, err = c.stopRestarts(ctx); err != nil {
+		return fmt.Errorf("remove container: %w", err)
+	}
+	if (st.Status == StatusRunning || st.Status == StatusPaused) && !o.force {
+		return fmt.Errorf("remove container %s: %w (stop it or force removal)", c.id[:12], ErrRunning)
+	}
+	if st.Status == StatusRunning || st.Status == StatusPaused {
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil && st.Status == StatusPaused {
 			cg.Thaw()
 		}
@@ -370,9 +452,10 @@ func readInRoot(root, name string) ([]byte, error) {
 }
 
 // reap waits for the init, records how it ended, wakes Wait, and removes
-// the container when its config asks for it (autoRemove, known at start).
-func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, autoRemove bool, net *netSetup, ownPID bool) {
-	if !ownPID {
+// the container when its config asks for it (cfg as it was at start), or
+// hands it to its restart policy.
+func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started time.Time, cfg *Config, net *netSetup) {
+	if cfg.PID != "" {
 		// No namespace's end kills what the init leaves (Config.PID);
 		// whatever holds its output open would keep wait waiting.
 		waitExited(init.pid())
@@ -381,6 +464,7 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 		}
 	}
 	st := init.wait()
+	p.health.stop()
 	stdio.finish()
 	if err := net.teardown(); err != nil {
 		c.e.log.Warn("container exit", "id", c.id[:12], "err", err)
@@ -388,6 +472,7 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	if oom, _ := p.cg.OOMKilled(); oom {
 		st.OOMKilled = true
 	}
+	autoRemove := cfg.AutoRemove
 	if autoRemove {
 		// Not when Restart stopped it (checked before Wait returns).
 		_, err := os.Stat(c.dir(restartingMarker))
@@ -397,6 +482,14 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	// namespace, or the Kill above); the cgroup stays, for stats and a
 	// restart, until Remove.
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
+	// RestartCount is 0: an attached start is a user's. The policy's
+	// process starts before Wait returns: a program that exits then
+	// (docker run) leaves the restart to it.
+	if cfg.RestartPolicy.restarts(st.Code, c.stoppedByUser(), 0) {
+		// The state goes by the files now: a later run is detached.
+		c.e.procs().set(c.id, nil)
+		c.spawnRestartHook(started)
+	}
 	p.status = st
 	if autoRemove {
 		// Before Wait returns: a program that waits for the container

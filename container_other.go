@@ -41,6 +41,10 @@ func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) erro
 	return unsupported("restart")
 }
 
+func (e *Engine) restoreContainersImpl(ctx context.Context) ([]string, error) {
+	return nil, unsupported("restore containers")
+}
+
 func (c *Container) topImpl(ctx context.Context, psArgs []string) (*TopResult, error) {
 	return nil, unsupported("top")
 }

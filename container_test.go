@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -54,7 +55,7 @@ func sh(t *testing.T, e *Engine, cfg Config, script string) string {
 func TestRunBasics(t *testing.T) {
 	e := testEngine(t)
 	out := sh(t, e, Config{Hostname: "box"}, `echo $$; hostname; cat /etc/hostname; pwd; echo $HOME; id`)
-	assert.Equal(t, "1\nbox\nbox\n/\n/root\nuid=0(root) gid=0(root)\n", out)
+	assert.Equal(t, "1\nbox\nbox\n/\n/root\nuid=0(root) gid=0(root) groups=0(root)\n", out)
 }
 
 func TestRunExitCodes(t *testing.T) {
@@ -99,7 +100,7 @@ func TestRunProcessConfig(t *testing.T) {
 	}{
 		{"env", Config{Env: []string{"A=1", "B=x y", "NOEQ"}}, `echo "$A|$B|${NOEQ-unset}"`, "1|x y|unset\n"},
 		{"workdir created", Config{WorkingDir: "/new/dir"}, `pwd`, "/new/dir\n"},
-		{"user by name", Config{User: "dockuser"}, `id`, "uid=1000(dockuser) gid=1000(dockuser) groups=10(wheel),29(audio)\n"},
+		{"user by name", Config{User: "dockuser"}, `id`, "uid=1000(dockuser) gid=1000(dockuser) groups=10(wheel),29(audio),1000(dockuser)\n"},
 		{"user by number", Config{User: "4242:4343"}, `id -u; id -g; echo $HOME`, "4242\n4343\n/\n"},
 		{"user and group names", Config{User: "dockuser:audio"}, `id -u; id -g`, "1000\n29\n"},
 		{"group add", Config{User: "nobody", GroupAdd: []string{"audio", "777"}}, `id -G`, "65534 29 777\n"},
@@ -231,17 +232,23 @@ func TestStdio(t *testing.T) {
 func TestTTY(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
-	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "tty; stty size; echo $TERM"}})
-	require.NoError(t, err)
-	var out syncBuffer
-	c.Stdout = &out
-	c.TtySize = WindowSize{Rows: 33, Cols: 101} // seen from the first instruction
-	require.NoError(t, c.Start(ctx))
-	st, err := c.Wait(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, 0, st.Code)
-	assert.Equal(t, "/dev/console\r\n33 101\r\nxterm\r\n", out.String())
-	require.NoError(t, c.Remove(ctx))
+	// The terminal is the container's own /dev/pts/0, as in Docker, and
+	// /dev/console is the same device; it belongs to the process's user.
+	script := "tty; stty size; echo $TERM; stat -c '%t:%T %u:%g %a' /dev/pts/0 /dev/console; echo $(ls /dev/pts)"
+	for _, tc := range []struct{ user, owner string }{{"", "0:5"}, {"dockuser", "1000:5"}} {
+		c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, User: tc.user, Cmd: []string{"sh", "-c", script}})
+		require.NoError(t, err)
+		var out syncBuffer
+		c.Stdout = &out
+		c.TtySize = WindowSize{Rows: 33, Cols: 101} // seen from the first instruction
+		require.NoError(t, c.Start(ctx))
+		st, err := c.Wait(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 0, st.Code)
+		dev := "88:0 " + tc.owner + " 620\r\n"
+		assert.Equal(t, "/dev/pts/0\r\n33 101\r\nxterm\r\n"+dev+dev+"0 ptmx\r\n", out.String(), "user %q", tc.user)
+		require.NoError(t, c.Remove(ctx))
+	}
 }
 
 func TestLogs(t *testing.T) {
@@ -477,6 +484,35 @@ func TestExecTTY(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, st.Code)
 	assert.Equal(t, "tty\r\n20 70\r\n", out.String())
+
+	// The terminal is a new one in the container's devpts, /dev/pts/0
+	// here as with docker exec -t, of the size asked, given to the
+	// exec's user; input reaches it.
+	p = c.Exec(ExecConfig{Cmd: []string{"sh", "-c", "tty; stty size; stat -c %u /dev/pts/0; read x; echo got $x"}, Tty: true, User: "dockuser"})
+	var out2 syncBuffer
+	p.Stdout = &out2
+	p.Stdin = strings.NewReader("abc\n")
+	p.TtySize = WindowSize{Rows: 9, Cols: 42}
+	require.NoError(t, p.Start(ctx))
+	st, err = p.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.Code)
+	// The terminal echoes the input whenever it comes.
+	assert.Equal(t, "/dev/pts/0\r\n9 42\r\n1000\r\ngot abc\r\n", strings.Replace(out2.String(), "abc\r\n", "", 1))
+
+	// In a container with a terminal of its own (pts/0), the next one.
+	tc, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sleep", "60"}})
+	require.NoError(t, err)
+	tc.Stdout = io.Discard
+	require.NoError(t, tc.Start(ctx))
+	defer tc.Remove(ctx, RemoveForce())
+	p = tc.Exec(ExecConfig{Cmd: []string{"tty"}, Tty: true})
+	var out3 syncBuffer
+	p.Stdout = &out3
+	require.NoError(t, p.Start(ctx))
+	_, err = p.Wait(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "/dev/pts/1\r\n", out3.String())
 }
 
 func TestResourceLimits(t *testing.T) {
@@ -512,6 +548,24 @@ func TestResourceLimits(t *testing.T) {
 		assert.Greater(t, s2.Memory.Usage, uint64(0))
 		assert.Equal(t, uint64(64<<20), s2.Memory.Limit)
 		assert.GreaterOrEqual(t, s2.PIDs.Current, uint64(1))
+	})
+	t.Run("stats of a stopped container", func(t *testing.T) {
+		// What the cgroup keeps charged after the exit (the page cache
+		// of the file written) is no process's memory: 0 in use, as
+		// docker stats shows; the CPU time used stays.
+		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "head -c 8m /dev/zero > /f; while :; do :; done & sleep 0.2; kill $!"},
+			Resources: Resources{Memory: 64 << 20}})
+		require.NoError(t, err)
+		defer c.Remove(ctx, RemoveForce())
+		require.NoError(t, c.Start(ctx))
+		_, err = c.Wait(ctx)
+		require.NoError(t, err)
+		s, err := c.Stats(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(0), s.Memory.Usage)
+		assert.Greater(t, s.Memory.MaxUsage, uint64(8<<20))
+		assert.Equal(t, uint64(0), s.PIDs.Current)
+		assert.Greater(t, s.CPU.Usage, time.Duration(0))
 	})
 }
 
@@ -752,12 +806,13 @@ func TestAutoRemove(t *testing.T) {
 	}
 }
 
-// A detached container can have a terminal: its monitor keeps the pty and
-// logs what the container writes to it.
+// A detached container can have a terminal: its init opens it in the
+// container's devpts (/dev/pts/0, and /dev/console), its monitor keeps
+// the master and logs what the container writes to it.
 func TestDetachedTTY(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
-	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "tty; test -t 1 && echo is-a-tty; echo err >&2"}})
+	c, err := e.Create(ctx, Config{Image: "busybox", Tty: true, Cmd: []string{"sh", "-c", "tty; test -t 1 && echo is-a-tty; echo err >&2; stat -c %t:%T /dev/console"}})
 	require.NoError(t, err)
 	require.NoError(t, c.StartDetached(ctx))
 	st, err := c.Wait(ctx)
@@ -765,7 +820,7 @@ func TestDetachedTTY(t *testing.T) {
 	assert.Equal(t, 0, st.Code)
 	var out, errOut bytes.Buffer
 	require.NoError(t, c.Logs(ctx, &out, &errOut, LogOptions{}))
-	assert.Equal(t, "/dev/console\r\nis-a-tty\r\nerr\r\n", out.String())
+	assert.Equal(t, "/dev/pts/0\r\nis-a-tty\r\nerr\r\n88:0\r\n", out.String())
 	assert.Empty(t, errOut.String(), "a terminal has one stream")
 }
 

@@ -54,6 +54,12 @@ func validateConfig(cfg *Config) error {
 	if err := validateLog(cfg.Log); err != nil {
 		return err
 	}
+	if err := validateRestartPolicy(cfg); err != nil {
+		return err
+	}
+	if err := validateHealthcheck(cfg.Healthcheck); err != nil {
+		return err
+	}
 	for _, check := range []func(*Config) error{validateNamespaces, validateSysctls, validateDevices, validateSecurityOptions} {
 		if err := check(cfg); err != nil {
 			return err

@@ -77,10 +77,20 @@
 // resident when the program is linked statically, as scripts/build-cli.sh
 // builds the CLI, about 1 MiB otherwise) so that it outlives the program:
 // another process that opens the same root can Wait for it, Kill it, read
-// its Logs and Remove it. Every container's output is also kept in its
+// its Logs and Remove it. Restart stops a container and starts it again
+// detached, as docker restart does; Top lists its processes through the
+// host's ps, as docker top does. Every container's output is also kept in its
 // log, in Docker's json-file format, rotated as Config.Log says: by
 // default at 20 MiB, keeping 5 files (Docker's local driver's bound), so
 // that no container can fill the disk through its output.
+//
+// Config.RestartPolicy (docker run --restart) and Config.Healthcheck
+// (--health-*, or the image's HEALTHCHECK) work with no daemon: a
+// detached container's monitor runs the health checks and, when the
+// container exits, hands it to the restart policy, which starts it again
+// after Docker's back-off; the state on disk (State, Health) says where
+// it is. After a reboot, Engine.RestoreContainers starts what Docker's
+// daemon would start.
 //
 // Each container gets new mount, PID, UTS, IPC, network and cgroup
 // namespaces, unless its Config shares one with the host or joins
@@ -113,6 +123,24 @@
 // remove a container's anonymous volumes (never named ones, never one that
 // another container mounts), and PruneVolumes removes unused anonymous
 // volumes.
+//
+// # Copying files
+//
+// Container.StatPath, ArchivePath and ExtractToDir are "docker cp" (and
+// the Engine API's /containers/{id}/archive HEAD, GET and PUT): they read
+// and write a container's files as tar streams, running or not, with its
+// volumes and bind mounts where it has them; Export ("docker export") and
+// Changes ("docker diff") read its root filesystem and its writable layer.
+// A container is untrusted: the engine reaches its files through a view
+// of its own (a private mount namespace, never seen by the host or the
+// container: the container's root filesystem, for a running container a
+// clone of its live root mount, with its volumes and bind mounts on top),
+// resolves each path once inside that root (openat2 RESOLVE_IN_ROOT), and
+// goes on from descriptors only, so that no symlink the container makes,
+// or swaps in while a copy runs, leads to the host's files. While a copy
+// is open, Start of that container fails with ErrRunning. The namespace
+// work runs on one OS thread that the engine keeps for the life of the
+// process.
 //
 // # Networks
 //

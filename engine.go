@@ -132,6 +132,9 @@ func Open(root string, opts ...Option) (*Engine, error) {
 			return nil, fmt.Errorf("open engine: %w", err)
 		}
 	}
+	if err := makeInitLayer(abs); err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	lf, err := os.OpenFile(filepath.Join(abs, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)

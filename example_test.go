@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"github.com/go-dock/dock"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -225,4 +226,36 @@ func ExampleEngine_Push() {
 		log.Fatal(err)
 	}
 	fmt.Println("pushed", img.Digest)
+}
+
+// A service that restarts when it fails and reports its health, with no
+// daemon: the detached container's monitor does both, as docker run -d
+// --restart on-failure:5 --health-cmd ... does.
+func ExampleRestartPolicy() {
+	ctx := context.Background()
+	eng, err := dock.Open("/var/lib/dock")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close()
+	c, err := eng.Create(ctx, dock.Config{
+		Image:         "busybox",
+		Cmd:           []string{"httpd", "-f", "-p", "8080"},
+		RestartPolicy: dock.RestartPolicy{Name: dock.RestartOnFailure, MaximumRetryCount: 5},
+		Healthcheck: &dock.Healthcheck{
+			Test:     []string{"CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"},
+			Interval: 5 * time.Second,
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := c.StartDetached(ctx); err != nil {
+		log.Fatal(err)
+	}
+	info, err := c.Inspect(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.State.Status, info.State.RestartCount, info.Health.Status) // running 0 starting
 }

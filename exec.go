@@ -19,7 +19,8 @@ type ExecConfig struct {
 	User string
 	// WorkingDir must be absolute.
 	WorkingDir string
-	// Tty gives the process a pseudo-terminal.
+	// Tty gives the process a new pseudo-terminal in the container's
+	// devpts (/dev/pts/N there), its stdio and controlling terminal.
 	Tty bool
 	// Privileged runs the process with every capability and no seccomp.
 	Privileged bool

@@ -2,6 +2,7 @@ package dock
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -61,14 +62,9 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	}
 	cmd := nsinit.Command("dock-exec", &syscall.SysProcAttr{Setsid: true})
 	if p.cfg.Tty {
-		master, slave, err := openPty(p.TtySize)
-		if err != nil {
-			return fmt.Errorf("exec: %w", err)
-		}
-		defer slave.Close()
-		p.pty = &terminal{f: master}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+		// The process opens its terminal in the container's devpts
+		// (nsinit.Plan.Console), and its master comes back in Wait.
+		l.ttySize = p.TtySize
 	} else {
 		if p.Stdin != nil {
 			in, err := stdinPipe(p.Stdin)
@@ -112,13 +108,22 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	}
 	err = startError(parent.Wait(ctx, func(pid int) error {
 		p.pid = pid
+		// The process waits for its go-ahead: the descriptor is its.
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			p.pidfd = fd
+		}
 		return cg.AddProc(pid)
 	}))
 	if err != nil {
+		p.closePidfd()
 		return abort(err)
 	}
-	if p.pty != nil {
-		master := p.pty.f
+	if p.cfg.Tty {
+		master := parent.Terminal()
+		if master == nil {
+			return abort(errors.New("the init sent no terminal"))
+		}
+		p.pty = &terminal{f: master}
 		if p.Stdin != nil {
 			copyInput(master, p.Stdin)
 		}
@@ -137,6 +142,7 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 
 func (p *Process) reap() {
 	err := p.cmd.Wait()
+	p.closePidfd()
 	p.copies.Wait()
 	p.pty.close()
 	p.status = exitStatusOf(p.cmd.ProcessState, err)
@@ -177,10 +183,34 @@ func (p *Process) resizeImpl(size WindowSize) error {
 	return nil
 }
 
+// kill sends SIGKILL to the process in the container itself, which its
+// relay cannot forward (a health check past its timeout).
+func (p *Process) kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pidfd > 0 {
+		unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
+	}
+}
+
+func (p *Process) closePidfd() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pidfd > 0 {
+		unix.Close(p.pidfd)
+		p.pidfd = 0
+	}
+}
+
 // processFields are the Linux parts of Process.
 type processFields struct {
 	cmd    *exec.Cmd
 	pty    *terminal
 	pid    int
 	copies sync.WaitGroup
+	// mu guards pidfd.
+	mu sync.Mutex
+	// pidfd is the process's (in the container), while it runs; 0
+	// without.
+	pidfd int
 }

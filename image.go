@@ -63,8 +63,8 @@ type Image struct {
 	// Config).
 	//
 	// Healthcheck is the image's health check; nil when it sets none.
-	// dock records it (and keeps it through builds FROM the image and
-	// commits) but does not run it.
+	// Its containers run it (see Config.Healthcheck), and builds FROM
+	// the image and commits keep it.
 	Healthcheck *Healthcheck `json:",omitempty"`
 	// Shell is the shell that runs the shell form of RUN, CMD and
 	// ENTRYPOINT in builds FROM the image; nil: ["/bin/sh", "-c"].
@@ -337,11 +337,14 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, opts ...RemoveOpti
 	return lines, translate(err)
 }
 
-// PruneOption is an option of Prune and PruneVolumes.
+// PruneOption is an option of Prune, PruneVolumes and PruneContainers.
 type PruneOption func(*pruneOptions) error
 
 type pruneOptions struct {
 	all bool
+	// until and labels filter PruneContainers (PruneUntil, PruneLabel).
+	until  time.Time
+	labels []labelSelector
 }
 
 // PruneAll makes Prune remove every image that no container uses, tagged
@@ -365,7 +368,9 @@ func applyPruneOptions(opts []PruneOption) (pruneOptions, error) {
 	return o, nil
 }
 
-// PruneReport is what Prune did.
+// PruneReport is what Prune or PruneContainers did. For PruneContainers,
+// Deleted holds the IDs of the containers removed, and SpaceReclaimed the
+// sizes of their writable layers.
 type PruneReport struct {
 	// Deleted is what Prune removed, in Docker's words, in order:
 	// RemoveImage's lines for each image ("Untagged: app:v1",
@@ -398,6 +403,9 @@ type PruneReport struct {
 // programs that other builds of the program compiled and cached go.
 func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, error) {
 	o, err := applyPruneOptions(opts)
+	if err == nil {
+		err = o.filtered()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}

@@ -22,11 +22,9 @@ type launch struct {
 	seccomp  []byte             // nil when unconfined
 	cgroupV2 bool               // mount the container's cgroup2 at /sys/fs/cgroup
 	cgroupV1 []cgroup.Hierarchy // else these v1 hierarchies under it
-	console  string             // host path of the pty slave, when Tty
-	// consoleOnStdin: the terminal is the init's stdin, made by the
-	// detached container's monitor.
-	consoleOnStdin bool
-	userns         bool // UIDMap and GIDMap are set
+	// ttySize is the size the process's terminal starts with (Tty).
+	ttySize WindowSize
+	userns  bool // UIDMap and GIDMap are set
 	// usernsFile is /proc/PID/ns/user of a process that holds the user
 	// namespace the init enters (see usernsHolder).
 	usernsFile string

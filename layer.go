@@ -25,6 +25,9 @@ type runImage struct {
 	ID     string
 	Config ocispec.ImageConfig
 	Layers []string // unpacked layer directories, bottom to top
+	// Healthcheck and Shell are Docker's extensions of Config.
+	Healthcheck *Healthcheck
+	Shell       []string
 }
 
 // imageForRun resolves ref in the store, unpacking any of its layers
@@ -38,7 +41,12 @@ func (e *Engine) imageForRun(ctx context.Context, ref string) (*runImage, error)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return &runImage{ID: img.ID.String(), Config: img.Config.Config.ImageConfig, Layers: layers}, nil
+	ri := &runImage{ID: img.ID.String(), Config: img.Config.Config.ImageConfig, Layers: layers, Shell: img.Config.Config.Shell}
+	if h := img.Config.Config.Healthcheck; h != nil {
+		hc := Healthcheck(*h)
+		ri.Healthcheck = &hc
+	}
+	return ri, nil
 }
 
 // lookupUser resolves the container's user against the image's passwd

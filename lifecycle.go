@@ -18,7 +18,14 @@ import (
 //
 // The program that calls Start is the container's parent and waits for it
 // (no helper process). If the program exits first, the container is
-// killed with it; use StartDetached for containers that outlive it.
+// killed with it; use StartDetached for containers that outlive it. The
+// program runs the container's health checks while it waits; when the
+// container exits and its restart policy says so, a process of the
+// program's own starts it again, detached (see RestartPolicy).
+//
+// Start and StartDetached are a user's start: they fail with ErrRunning
+// while the container runs or is restarting, and they end an earlier
+// Stop's hold on the restart policy and set RestartCount back to 0.
 func (c *Container) Start(ctx context.Context) error { return c.startImpl(ctx) }
 
 // StartDetached starts the container like Start, but hands it to a small
@@ -26,21 +33,30 @@ func (c *Container) Start(ctx context.Context) error { return c.startImpl(ctx) }
 // is linked statically, about 1 MiB otherwise) that copies its output to
 // the log and records its exit, so that the container outlives the
 // program. Another process that opens the same root can Wait for it, Kill
-// it, read its logs and Remove it. The stdio fields must be nil.
+// it, read its logs and Remove it. The stdio fields must be nil. The
+// monitor also runs the container's health checks (see Health) and
+// applies its restart policy (see RestartPolicy).
 func (c *Container) StartDetached(ctx context.Context) error { return c.startDetachedImpl(ctx) }
 
 // State returns the container's state. A container recorded as running
-// whose process is gone is reported, and recorded, as exited.
+// whose process is gone is reported, and recorded, as exited; so is one
+// recorded restarting whose restart policy's process is gone.
 func (c *Container) State(ctx context.Context) (State, error) { return c.stateImpl(ctx) }
 
 // Wait waits for the container to exit and returns how it ended. It may be
 // called any number of times, from any goroutine, before or after the
 // exit, and from another process than the one that started it. The exit
-// code is data, not an error; ctx cancels only the waiting.
+// code is data, not an error; ctx cancels only the waiting. As Docker's
+// wait, it returns when the run it waited for ends, even when the
+// restart policy starts the container again; called while the container
+// is restarting, it waits for the next run to end.
 func (c *Container) Wait(ctx context.Context) (ExitStatus, error) { return c.waitImpl(ctx) }
 
 // Signal sends sig to the container's init. It fails with ErrNotRunning
-// when the container is not running.
+// when the container is not running. As docker kill, it is the user's
+// stop: the restart policy does not start the container again once it
+// exits, until a user's start; a container that is restarting stays
+// exited, and the signal goes nowhere.
 func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
 	return c.signalImpl(ctx, sig)
 }
@@ -48,7 +64,8 @@ func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
 // Stop sends the stop signal (the config's, else the image's, else
 // SIGTERM), waits up to timeout for the container to exit, then kills it.
 // A negative timeout means the config's StopTimeout, else 10 seconds. It
-// returns once the container has exited.
+// returns once the container has exited. The restart policy does not
+// start it again (see Signal); a restarting container is left exited.
 func (c *Container) Stop(ctx context.Context, timeout time.Duration) error {
 	return c.stopImpl(ctx, timeout)
 }
@@ -67,10 +84,17 @@ func (c *Container) Restart(ctx context.Context, timeout time.Duration) error {
 // AutoRemove container in place.
 const restartingMarker = "restarting"
 
+// stoppedMarker is the file in a container's directory once its user
+// stopped it (Stop, Kill, Signal, Remove, Restart): its restart policy
+// no longer starts it, until a user's start (Start, StartDetached,
+// Restart) removes it. Docker's "manually stopped".
+const stoppedMarker = "stopped"
+
 // Remove deletes the container: its writable layer, logs, state and
-// cgroup. A running container is refused with ErrRunning unless
-// RemoveForce is given, which kills it first. Volumes are kept, unless
-// RemoveVolumes is given: then the anonymous ones go too.
+// cgroup. A running or restarting container is refused with ErrRunning
+// unless RemoveForce is given, which kills it first, or ends the wait of
+// its restart policy. Volumes are kept, unless RemoveVolumes is given:
+// then the anonymous ones go too.
 func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
 	return c.removeImpl(ctx, opts...)
 }
@@ -83,7 +107,9 @@ func (c *Container) Unpause(ctx context.Context) error { return c.unpauseImpl(ct
 
 // Stats reads the container's memory, CPU and process counts from its
 // cgroup. It works while the container runs and after it exited, until
-// it is removed.
+// it is removed. Once no process is left, Memory.Usage is 0, as in
+// docker stats (the cgroup may still be charged for the page cache of
+// the files written); MaxUsage and the CPU times keep what was used.
 func (c *Container) Stats(ctx context.Context) (*Stats, error) { return c.statsImpl(ctx) }
 
 // Resize sets the size of the container's terminal. It needs a container

@@ -32,6 +32,13 @@ type LogOptions struct {
 	Tail int
 	// Timestamps prefixes each line with its RFC 3339 time.
 	Timestamps bool
+	// Since, when not zero, skips the lines logged before it. With Tail,
+	// the lines are those of the tail that are not older than Since, as
+	// docker logs --since --tail gives them.
+	Since time.Time
+	// Until, when not zero, ends the output before the first line logged
+	// after it; Follow then follows until that time has passed.
+	Until time.Time
 }
 
 // TailNone is the LogOptions.Tail that skips the lines logged so far.
@@ -66,7 +73,7 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 		opt.Tail = 0 // nothing logged yet: whatever comes is new
 	}
 	for len(files) == 0 {
-		if !opt.Follow {
+		if !opt.Follow || !opt.Until.IsZero() && time.Now().After(opt.Until) {
 			return nil
 		}
 		// Not started yet: wait for the file.
@@ -79,7 +86,7 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 			return fmt.Errorf("logs: %w", err)
 		}
 	}
-	lr := &logReader{w: [2]io.Writer{stdout, stderr}, timestamps: opt.Timestamps}
+	lr := &logReader{w: [2]io.Writer{stdout, stderr}, timestamps: opt.Timestamps, since: opt.Since, until: opt.Until}
 	i := 0
 	switch {
 	case opt.Tail < 0:
@@ -107,7 +114,9 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 	}
 	exited := false
 	for {
-		if err := lr.drain(); err != nil {
+		if err := lr.drain(); errors.Is(err, errUntilReached) {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		if i < len(files)-1 {
@@ -128,6 +137,9 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 			// Rotated: the old file has all it will ever have.
 			if err := lr.drain(); err != nil {
 				next.Close()
+				if errors.Is(err, errUntilReached) {
+					return nil
+				}
 				return err
 			}
 			files = append(files, next)
@@ -135,6 +147,11 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 		}
 		if exited {
 			return nil
+		}
+		if !opt.Until.IsZero() && time.Now().After(opt.Until) {
+			// Until has passed: drain what was written by now, then stop.
+			exited = true
+			continue
 		}
 		st, serr := c.State(ctx)
 		if serr != nil || st.Status == StatusExited || st.Status == StatusCreated {
@@ -150,13 +167,20 @@ func (c *Container) Logs(ctx context.Context, stdout, stderr io.Writer, opt LogO
 	}
 }
 
+// errUntilReached ends the output at the first line after
+// LogOptions.Until.
+var errUntilReached = errors.New("logs: past until")
+
 // logReader writes the lines of one log file after the other.
 type logReader struct {
 	w          [2]io.Writer // stdout, stderr
 	timestamps bool
-	discard    bool // read lines without writing them
-	r          *bufio.Reader
-	partial    []byte // a line not yet complete
+	// since and until, when not zero, bound the times of the lines
+	// written (LogOptions).
+	since, until time.Time
+	discard      bool // read lines without writing them
+	r            *bufio.Reader
+	partial      []byte // a line not yet complete
 }
 
 func (lr *logReader) reset(f *os.File) {
@@ -207,6 +231,12 @@ func (lr *logReader) emit(line []byte) error {
 	var l logLine
 	if err := json.Unmarshal(line, &l); err != nil {
 		return nil // a torn line is skipped
+	}
+	if !lr.until.IsZero() && l.Time.After(lr.until) {
+		return errUntilReached
+	}
+	if !lr.since.IsZero() && l.Time.Before(lr.since) {
+		return nil
 	}
 	w := lr.w[0]
 	if l.Stream == "stderr" {

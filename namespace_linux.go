@@ -7,10 +7,12 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -126,18 +128,17 @@ func rootPlan(l *launch) *nsinit.Plan {
 		"newinstance,ptmxmode=0666,mode=0620,gid=5")
 	addShm(p, l)
 	p.Mount(inRoot|mkdir|noLinks, "mqueue", "/dev/mqueue", "mqueue", nsuidevx, "")
-	for _, ln := range [][2]string{
+	links := [][2]string{
 		{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
 		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-		{"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
-	} {
-		p.Symlink(ln[0], ln[1])
+		{"pts/ptmx", "/dev/ptmx"},
 	}
-	switch {
-	case l.consoleOnStdin:
-		p.Mount(inRoot|mkfile|noLinks|nsinit.MountSourceTty, "", "/dev/console", "", unix.MS_BIND, "")
-	case l.console != "":
-		p.Mount(inRoot|mkfile|noLinks, l.console, "/dev/console", "", unix.MS_BIND, "")
+	if hostHasKcore() {
+		// As runc: only where it leads somewhere.
+		links = append(links, [2]string{"/proc/kcore", "/dev/core"})
+	}
+	for _, ln := range links {
+		p.Symlink(ln[0], ln[1])
 	}
 	sysFlags := uintptr(nsuidevx | unix.MS_RDONLY)
 	if cfg.Privileged {
@@ -179,6 +180,13 @@ func restPlan(l *launch) *nsinit.Plan {
 	for _, ln := range l.links {
 		p.Link(ln.Name, ln.Addrs, ln.Gateways)
 	}
+	if cfg.Tty {
+		// In the container's devpts, mounted by rootPlan, before any of
+		// the caller's mounts: /dev/pts/0, bound over /dev/console too,
+		// as Docker has it. Here, not in rootPlan: its owner is the
+		// resolved user.
+		p.Console(l.ttySize.Rows, l.ttySize.Cols, true, ttyOwner(l))
+	}
 	// Enter the cgroup namespace only inside the container's cgroup, so
 	// that the container sees its cgroup as /.
 	if len(l.joinFiles) > 0 {
@@ -202,16 +210,10 @@ func restPlan(l *launch) *nsinit.Plan {
 		}
 		p.Remount("/sys/fs/cgroup", cgFlags)
 	}
-	etc := l.dir
-	if l.etcDir != "" {
-		etc = l.etcDir
-	}
-	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
-		p.Mount(inRoot|mkfile, filepath.Join(etc, f), "/etc/"+f, "", unix.MS_BIND, "")
-	}
 	for _, m := range sortedMounts(cfg.Mounts) {
 		addMount(p, l, m)
 	}
+	addEtcFiles(p, l)
 	for _, d := range l.devices {
 		if cfg.Privileged && kernelDir(d.path) == "/dev" {
 			continue // the host's /dev is there, and Create checked the path is the same
@@ -272,8 +274,26 @@ func execPlan(l *launch, pid int, proc processSpec) *nsinit.Plan {
 	if testHookExecForked != nil {
 		testHookExecForked(p)
 	}
+	if l.rec.Config.Tty {
+		// A new terminal in the container's devpts, as docker exec -t
+		// has: /dev/pts/N in the container.
+		p.Console(l.ttySize.Rows, l.ttySize.Cols, false, ttyOwner(l))
+	}
 	addProcess(p, l, proc, false)
 	return p
+}
+
+// ttyOwner is the host uid that the process's terminal belongs to: its
+// user's, through the container's user namespace when it has one (the
+// terminal is opened before the init enters it).
+func ttyOwner(l *launch) uint32 {
+	if !l.userns {
+		return l.user.UID
+	}
+	if id, ok := hostID(l.rec.Config.UIDMap, int(l.user.UID)); ok {
+		return uint32(id)
+	}
+	return 0 // unmapped: refused when the init switches to the user
 }
 
 // testHookExecForked, when a test sets it, adds to an exec's plan after
@@ -313,17 +333,61 @@ func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 	if init {
 		p.Reaper()
 	}
-	env := proc.Env
-	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "HOME=") }) {
-		env = append(slices.Clone(env), "HOME="+l.user.Home)
+	p.Exec(proc.Args[0], proc.Args, processEnv(proc.Env, l.rec.Hostname, l.user.Home, cfg.Tty))
+}
+
+// hostHasKcore reports whether the kernel has /proc/kcore, once.
+var hostHasKcore = sync.OnceValue(func() bool {
+	_, err := os.Stat("/proc/kcore")
+	return err == nil
+})
+
+// processEnv is the environment of a container's process in Docker's
+// order, which scripts that print it see: PATH, HOSTNAME, TERM with a
+// terminal (the daemon's defaults, which the config's values replace in
+// place), the rest of the config's, then HOME (which runc adds last).
+func processEnv(env []string, hostname, home string, tty bool) []string {
+	has := func(key string) func(string) bool {
+		return func(s string) bool { return strings.HasPrefix(s, key) }
 	}
-	if cfg.Tty && !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "TERM=") }) {
-		env = append(env, "TERM=xterm")
+	var out []string
+	rest := slices.Clone(env)
+	for _, d := range []struct {
+		key, value string
+		add        bool
+	}{{"PATH=", "", false}, {"HOSTNAME=", hostname, true}, {"TERM=", "xterm", tty}} {
+		if i := slices.IndexFunc(rest, has(d.key)); i >= 0 {
+			out = append(out, rest[i])
+			rest = slices.Delete(rest, i, i+1)
+		} else if d.add {
+			out = append(out, d.key+d.value)
+		}
 	}
-	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "HOSTNAME=") }) {
-		env = append([]string{"HOSTNAME=" + l.rec.Hostname}, env...)
+	out = append(out, rest...)
+	if !slices.ContainsFunc(out, has("HOME=")) {
+		out = append(out, "HOME="+home)
 	}
-	p.Exec(proc.Args[0], proc.Args, env)
+	return out
+}
+
+// addEtcFiles binds the generated hostname, hosts and resolv.conf over
+// the image's, after the caller's mounts, so that a volume or a tmpfs on
+// /etc does not hide them (Docker mounts them last too, creating their
+// mountpoints in such a volume). A file the caller mounts itself is left
+// to the caller's mount; one missing from a read-only mount over /etc is
+// left out, as nothing can be made there (Docker fails to start).
+func addEtcFiles(p *nsinit.Plan, l *launch) {
+	etc := l.dir
+	if l.etcDir != "" {
+		etc = l.etcDir
+	}
+	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
+		target := "/etc/" + f
+		if slices.ContainsFunc(l.rec.Config.Mounts, func(m Mount) bool { return path.Clean(m.Target) == target }) {
+			continue
+		}
+		p.Mount(inRoot|mkfile|nsinit.MountSkipReadonly, filepath.Join(etc, f), target, "", unix.MS_BIND, "")
+	}
 }
 
 // sortedMounts orders mounts by the depth of their target, so that a mount
@@ -343,8 +407,8 @@ func addMount(p *nsinit.Plan, l *launch, m Mount) {
 	}
 	switch m.Type {
 	case "tmpfs":
-		opts := strings.Join(m.Options, ",")
-		p.Mount(inRoot|mkdir, "tmpfs", m.Target, "tmpfs", nsuidev|ro, opts)
+		flags, data := tmpfsOptions(m.Options, m.ReadOnly)
+		p.Mount(inRoot|mkdir, "tmpfs", m.Target, "tmpfs", flags, data)
 	case "bind", "volume":
 		src := m.Source
 		if m.Type == "volume" {

@@ -2,6 +2,7 @@ package dock
 
 import (
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -42,5 +43,37 @@ func TestRootIsMountPoint(t *testing.T) {
 	}
 	if !rootIsMountPoint(data) || rootNotMounted() {
 		t.Errorf("rootIsMountPoint(/proc/self/mountinfo) = false, want true on this host:\n%s", data)
+	}
+}
+
+func TestProcessEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		tty  bool
+		want []string
+	}{
+		{[]string{"A=1", "PATH=/bin"}, false, []string{"PATH=/bin", "HOSTNAME=h", "A=1", "HOME=/root"}},
+		{[]string{"PATH=/bin", "A=1"}, true, []string{"PATH=/bin", "HOSTNAME=h", "TERM=xterm", "A=1", "HOME=/root"}},
+		{[]string{"PATH=/bin", "TERM=vt100", "HOSTNAME=x", "HOME=/h"}, true, []string{"PATH=/bin", "HOSTNAME=x", "TERM=vt100", "HOME=/h"}},
+		{nil, false, []string{"HOSTNAME=h", "HOME=/root"}},
+	} {
+		got := processEnv(tc.env, "h", "/root", tc.tty)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("processEnv(%q, tty %v) = %q, want %q", tc.env, tc.tty, got, tc.want)
+		}
+	}
+}
+
+// TestDevCore: /dev/core links to /proc/kcore only where the kernel has
+// it, as runc makes it: never a dangling link.
+func TestDevCore(t *testing.T) {
+	e := testEngine(t)
+	out, _, st := run(t, e, Config{Image: "busybox", Cmd: []string{"sh", "-c", "[ -L /dev/core ] && echo link || echo none"}})
+	want := "none\n"
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		want = "link\n"
+	}
+	if st.Code != 0 || out != want {
+		t.Errorf("/dev/core: %q (exit %d), want %q", out, st.Code, want)
 	}
 }

@@ -8,13 +8,15 @@ import (
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
-// The program re-executed in a hook mode, for the work on networks that
-// outlives the process that started it: "network ID", which a detached
-// container's monitor (C, with no engine) runs when the container exits,
-// to take its network back (nsinit.Plan.ExitHook); "dns", the host's name
-// server; "gc", the host's collector of idle networks. The mode is chosen
-// in an init function, before the program's main: each works from the
-// host-wide network state alone, so it needs nothing the program sets up.
+// The program re-executed in a hook mode, for the work that outlives the
+// process that started it: "network ID", which a detached container's
+// monitor (C, with no engine) runs when the container exits, to take its
+// network back (nsinit.Plan.ExitHook); "dns", the host's name server;
+// "gc", the host's collector of idle networks; "restart ..." and "health
+// ...", a container's restart policy and health checks (restart_linux.go,
+// health_linux.go), which open the engine's root. The mode is chosen in
+// an init function, before the program's main: each works from the state
+// on disk alone, so it needs nothing the program sets up.
 
 func init() {
 	if v, ok := os.LookupEnv(nsinit.HookEnv); ok {
@@ -24,15 +26,19 @@ func init() {
 
 // runHook runs the hook that the value of nsinit.HookEnv names.
 func runHook(v string) int {
-	what, id, _ := strings.Cut(v, " ")
+	what, rest, _ := strings.Cut(v, " ")
 	var err error
 	switch {
 	case what == "dns":
 		return runDNSDaemon(os.NewFile(4, "ready"))
 	case what == "gc":
 		err = runCollector()
-	case what == "network" && isID(id):
-		err = teardownNetwork(id)
+	case what == "network" && isID(rest):
+		err = teardownNetwork(rest)
+	case what == "restart":
+		err = runRestartHook(rest)
+	case what == "health":
+		return runHealthHook(rest)
 	default:
 		fmt.Fprintf(os.Stderr, "dock: unknown hook %q\n", v)
 		return 2

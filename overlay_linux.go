@@ -23,19 +23,21 @@ import (
 // seen through idmapped mounts, so that their files have the mapped owners.
 func overlayRoot(p *nsinit.Plan, l *launch) string {
 	rootfs := filepath.Join(l.dir, "rootfs")
+	// The init layer (see initlayer.go) tops the image's layers.
+	layers := append(slices.Clone(l.rec.Layers), filepath.Join(filepath.Dir(l.layers), initLayerDir))
 	var lower []string
 	if l.userns {
 		// The layers are seen through idmapped mounts, so that their
 		// files have the mapped owners in the container.
 		p.OpenUserns(l.usernsFile)
-		for i, d := range slices.Backward(l.rec.Layers) {
-			n := strconv.Itoa(len(l.rec.Layers) - 1 - i)
+		for i, d := range slices.Backward(layers) {
+			n := strconv.Itoa(len(layers) - 1 - i)
 			p.Idmap(d, filepath.Join(l.dir, "idmap", n))
 			lower = append(lower, n)
 		}
 		p.ChdirHost(filepath.Join(l.dir, "idmap"))
 	} else {
-		for _, d := range slices.Backward(l.rec.Layers) {
+		for _, d := range slices.Backward(layers) {
 			if rel, err := filepath.Rel(l.layers, d); err == nil && !strings.HasPrefix(rel, "..") {
 				d = rel // short paths: overlay options must fit in a page
 			}

@@ -128,9 +128,9 @@ func (p *prespawnedInit) closeParentEnds() {
 }
 
 // sendPlan sends the plan, which stdio heads, with the descriptors.
-func (p *prespawnedInit) sendPlan(ctx context.Context, plan *nsinit.Plan, tty bool) error {
+func (p *prespawnedInit) sendPlan(ctx context.Context, plan *nsinit.Plan) error {
 	head := new(nsinit.Plan)
-	head.Stdio(tty)
+	head.Stdio()
 	err := p.pre.SendPlan(ctx, head.Append(plan), p.files)
 	p.closeChildEnds()
 	return err

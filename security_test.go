@@ -567,6 +567,11 @@ func TestSecurityCVE2025_31133(t *testing.T) {
 		secWantStartError(t, "image /dev -> "+target, err, "/dev")
 		t.Logf("/dev -> %s: %v %s", target, err, errs)
 	}
+	// Detached with a terminal: the init fails before it opens one; the
+	// monitor, which waits for the terminal's master, goes on and
+	// records the exit.
+	dc := secCreate(t, e, Config{Image: "evil:dev-4", Tty: true, Cmd: []string{"true"}})
+	secWantStartError(t, "detached with Tty, image /dev -> /etc", dc.StartDetached(context.Background()), "/dev")
 
 	// Links below /dev: hidden by the fresh tmpfs; the masks use the
 	// real null device and hold, the console is the pty.

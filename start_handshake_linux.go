@@ -24,7 +24,7 @@ func (s *starting) handshake(ctx context.Context) error {
 	if s.pre != nil {
 		first := rootPlan(s.l)
 		first.Next()
-		if err := s.pre.sendPlan(ctx, first, s.rec.Config.Tty); err != nil {
+		if err := s.pre.sendPlan(ctx, first); err != nil {
 			return err
 		}
 	}
@@ -58,7 +58,25 @@ func (s *starting) handshake(ctx context.Context) error {
 			return err
 		}
 	}
-	return startError(s.conn.Wait(ctx, onPid))
+	if err := startError(s.conn.Wait(ctx, onPid)); err != nil {
+		return err
+	}
+	return s.takeTerminal()
+}
+
+// takeTerminal starts the copies to and from the terminal of an attached
+// container with Tty, whose master the init sent (nsinit.Plan.Console).
+func (s *starting) takeTerminal() error {
+	if s.detached || !s.rec.Config.Tty {
+		return nil
+	}
+	master := s.conn.Terminal()
+	if master == nil {
+		return errors.New("the init sent no terminal")
+	}
+	s.p.pty = &terminal{f: master}
+	s.stdio.copyPty(s.p.pty, s.c.Stdin, s.c.Stdout)
+	return nil
 }
 
 // plan is the init's plan (the rest of it for a prespawned init), by
@@ -113,6 +131,12 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if rec.Config.PID != "" {
 		head.SharedPidns(s.l.pidns, s.cg.Dirs())
 	}
+	if p := rec.Config.RestartPolicy; !p.IsNone() {
+		restartHook(head, c, p)
+	}
+	if hc := rec.Config.Healthcheck; hc.active() {
+		healthHook(head, c, hc.withDefaults())
+	}
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
@@ -133,6 +157,16 @@ func (s *starting) commit(ctx context.Context) error {
 		}
 	}
 	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
+	if s.policy != nil {
+		st.RestartCount = s.policy.count
+	}
+	if s.rec.Config.Healthcheck.active() {
+		// Before the state: the monitor's first check comes an
+		// interval after its start, at the earliest.
+		if err := s.c.resetHealth(); err != nil {
+			return s.abort(ctx, err)
+		}
+	}
 	if s.detached {
 		if m, err := procstat.Parent(s.p.pid); err == nil {
 			st.Monitor = m
@@ -149,7 +183,10 @@ func (s *starting) commit(ctx context.Context) error {
 		return nil
 	}
 	s.c.e.procs().set(s.c.id, s.p)
-	go s.c.reap(s.init, s.p, s.stdio, started, s.rec.Config.AutoRemove, s.net, s.rec.Config.PID == "")
+	if hc := s.rec.Config.Healthcheck; hc.active() {
+		s.p.health = s.c.startHealthChecks(hc.withDefaults(), s.rec, started)
+	}
+	go s.c.reap(s.init, s.p, s.stdio, started, &s.rec.Config, s.net)
 	return nil
 }
 

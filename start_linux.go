@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,14 +17,14 @@ import (
 )
 
 func (c *Container) startImpl(ctx context.Context) error {
-	return c.start(ctx, false)
+	return c.start(ctx, false, nil)
 }
 
 func (c *Container) startDetachedImpl(ctx context.Context) error {
 	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil {
 		return invalidf("start detached: stdio fields must be nil; read the output with Logs")
 	}
-	return c.start(ctx, true)
+	return c.start(ctx, true, nil)
 }
 
 // errNoInit is the error of a container call in a program built without
@@ -33,13 +34,14 @@ var errNoInit = fmt.Errorf("this program was built without cgo, so the container
 	"(Go turns cgo off without a C compiler or with CGO_ENABLED=0): install a C compiler "+
 	"(Debian: apt-get install gcc libc6-dev) and build again with CGO_ENABLED=1: %w", ErrUnsupported)
 
-// start is Start and StartDetached; every error of a start passes here,
-// and is wrapped here, once. A *StartError (the init's own report of what
-// failed) is returned as it is.
-func (c *Container) start(ctx context.Context, detached bool) error {
+// start is Start and StartDetached, and (policy not nil) a start of the
+// restart policy; every error of a start passes here, and is wrapped
+// here, once. A *StartError (the init's own report of what failed) is
+// returned as it is.
+func (c *Container) start(ctx context.Context, detached bool, policy *policyStart) error {
 	err := errNoInit
 	if nsinit.Available {
-		err = c.startInit(ctx, detached)
+		err = c.startInit(ctx, detached, policy)
 	}
 	if se := (*StartError)(nil); errors.As(err, &se) {
 		return se
@@ -57,6 +59,8 @@ type starting struct {
 	rec      *containerRecord
 	l        *launch
 	detached bool
+	// policy is set for a start of the restart policy.
+	policy *policyStart
 	// overlap: an attached init on a cgroup v1 or hybrid host joins its
 	// v1 cgroups by itself, from its plan: it is cloned first, and the
 	// rest of its cgroup and of its plan are made while it execs
@@ -86,7 +90,7 @@ type starting struct {
 // user's process runs, leaves nothing behind: no process, no cgroup.
 // ctx ends every wait on the init (its sync socket, see nsinit.Conn);
 // the engine's lock is not one of them.
-func (c *Container) startInit(ctx context.Context, detached bool) (retErr error) {
+func (c *Container) startInit(ctx context.Context, detached bool, policy *policyStart) (retErr error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -99,7 +103,7 @@ func (c *Container) startInit(ctx context.Context, detached bool) (retErr error)
 		return err
 	}
 	defer unlock()
-	s := &starting{c: c, rec: rec, l: c.newLaunch(rec), detached: detached, cgfd: -1}
+	s := &starting{c: c, rec: rec, l: c.newLaunch(rec), detached: detached, policy: policy, cgfd: -1}
 	s.overlap = !detached && !s.l.cgroupV2
 	defer func() {
 		if retErr != nil && s.cg != nil {
@@ -182,7 +186,9 @@ func (c *Container) lockStart() (unlock func(), err error) {
 
 // prepare checks, under the engine's lock, that the container may start,
 // and makes its cgroup; without overlap, also the rest of what the init
-// needs.
+// needs. A user's start ends what the user's stop said to the restart
+// policy; the policy's start happens only while this process is the one
+// that waits to restart the container, and the user has not stopped it.
 func (s *starting) prepare(ctx context.Context) error {
 	c := s.c
 	return c.e.locked(func() error {
@@ -190,8 +196,22 @@ func (s *starting) prepare(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if st.Status == StatusRunning || st.Status == StatusPaused {
-			return fmt.Errorf("container %s: %w", c.id[:12], ErrRunning)
+		if s.policy != nil {
+			if st.Status != StatusRestarting || st.Monitor != os.Getpid() || c.stoppedByUser() {
+				return errRestartCanceled
+			}
+		} else {
+			switch st.Status {
+			case StatusRunning, StatusPaused:
+				return fmt.Errorf("container %s: %w", c.id[:12], ErrRunning)
+			case StatusRestarting:
+				return fmt.Errorf("container %s is restarting: %w", c.id[:12], ErrRunning)
+			}
+			for _, name := range []string{stoppedMarker, backoffFile} {
+				if err := os.Remove(c.dir(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
 		}
 		if st.Status != StatusCreated {
 			// It ran: its own /etc/passwd may have changed since.
@@ -220,7 +240,7 @@ func (s *starting) finish() error {
 // namespace (see usernsHolder), with the directories of the layers'
 // idmapped views, for the caller to close.
 func (s *starting) holdUserns(ctx context.Context) (*userns, error) {
-	for i := range s.rec.Layers {
+	for i := range len(s.rec.Layers) + 1 { // and the init layer
 		if err := os.MkdirAll(s.c.dir("idmap", strconv.Itoa(i)), 0o700); err != nil {
 			return nil, err
 		}

@@ -47,12 +47,11 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	cfg := &l.rec.Config
 	attr := &syscall.SysProcAttr{Setsid: true}
 	cmd := nsinit.Command("dock-init", attr)
+	l.ttySize = c.TtySize
 	if detached {
-		if cfg.Tty {
-			// The monitor makes the terminal; the init has it as stdin
-			// when it binds it over /dev/console.
-			l.consoleOnStdin = true
-		} else {
+		// With a terminal, the init opens it (see nsinit.Plan.Console)
+		// and sends the master to the monitor, which logs its output.
+		if !cfg.Tty {
 			l.nullStdio = 1 // the monitor opens the host's /dev/null
 		}
 		return cmd, &stdioSet{}, nil
@@ -70,17 +69,9 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	}
 	stdio := &stdioSet{log: logw}
 	if cfg.Tty {
-		master, slave, err := openPty(c.TtySize)
-		if err != nil {
-			logw.Close()
-			return nil, nil, err
-		}
-		p.pty = &terminal{f: master}
-		l.console = slave.Name()
-		stdio.childEnds = append(stdio.childEnds, slave)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		attr.Setctty, attr.Ctty = true, 0
-		stdio.copyPty(p.pty, c.Stdin, c.Stdout)
+		// The init opens the terminal in the container's devpts and
+		// sends its master back (takeTerminal); until then its stdio
+		// is the null device.
 		return cmd, stdio, nil
 	}
 	if c.Stdin == nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -36,7 +35,18 @@ func (t *terminal) resize(size WindowSize) error {
 	if t.f == nil {
 		return ErrNotRunning
 	}
-	return unix.IoctlSetWinsize(int(t.f.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: size.Rows, Col: size.Cols})
+	// Through the raw descriptor: Fd would make the master blocking.
+	rc, err := t.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	cerr := rc.Control(func(fd uintptr) {
+		err = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: size.Rows, Col: size.Cols})
+	})
+	if cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 func (t *terminal) close() {
@@ -84,37 +94,6 @@ func (s *stdioSet) finish() {
 func (s *stdioSet) abort() {
 	s.closeChildEnds()
 	s.finish()
-}
-
-// openPty opens a new pseudo-terminal of the given size.
-func openPty(size WindowSize) (master, slave *os.File, err error) {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open pty: %w", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		return nil, nil, fmt.Errorf("unlock pty: %w", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		return nil, nil, fmt.Errorf("pty number: %w", err)
-	}
-	if size.Rows > 0 && size.Cols > 0 {
-		ws := unix.Winsize{Row: size.Rows, Col: size.Cols}
-		if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &ws); err != nil {
-			m.Close()
-			return nil, nil, fmt.Errorf("set pty size: %w", err)
-		}
-	}
-	name := "/dev/pts/" + strconv.Itoa(n)
-	s, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		m.Close()
-		return nil, nil, fmt.Errorf("open pty: %w", err)
-	}
-	return m, s, nil
 }
 
 func (c *Container) resizeImpl(size WindowSize) error {

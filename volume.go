@@ -159,6 +159,9 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, opts ...RemoveOp
 // It returns the names of those it removed.
 func (e *Engine) PruneVolumes(ctx context.Context, opts ...PruneOption) ([]string, error) {
 	o, err := applyPruneOptions(opts)
+	if err == nil {
+		err = o.filtered()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("prune volumes: %w", err)
 	}

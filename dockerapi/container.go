@@ -25,7 +25,7 @@ func ContainerInspect(info *dock.Info) *container.InspectResponse {
 		ID:             info.ID,
 		Created:        Time(info.Created),
 		Args:           []string{},
-		State:          containerState(info.State),
+		State:          containerState(info),
 		Image:          info.ImageID,
 		ResolvConfPath: info.ResolvConfPath,
 		HostnamePath:   info.HostnamePath,
@@ -42,6 +42,7 @@ func ContainerInspect(info *dock.Info) *container.InspectResponse {
 			Networks: endpoints(info),
 		},
 	}
+	r.RestartCount = info.State.RestartCount
 	if len(info.Args) > 0 {
 		r.Path, r.Args = info.Args[0], slices.Clone(info.Args[1:])
 	}
@@ -62,19 +63,48 @@ func running(info *dock.Info) bool {
 	return info.State.Status == dock.StatusRunning || info.State.Status == dock.StatusPaused
 }
 
-func containerState(st dock.State) *container.State {
+// containerState is Docker's State: a restarting container is Running
+// and Restarting, with the exit code of the run that ended, as Docker
+// shows it; Health once a health check was set up.
+func containerState(info *dock.Info) *container.State {
+	st := info.State
 	s := &container.State{
 		Status:     container.ContainerState(st.Status),
-		Running:    st.Status == dock.StatusRunning || st.Status == dock.StatusPaused,
+		Running:    running(info) || st.Status == dock.StatusRestarting,
 		Paused:     st.Status == dock.StatusPaused,
+		Restarting: st.Status == dock.StatusRestarting,
 		Pid:        st.Pid,
 		StartedAt:  Time(st.StartedAt),
 		FinishedAt: Time(st.FinishedAt),
+		Health:     health(info.Health),
 	}
-	if st.Status == dock.StatusExited {
+	if st.Status == dock.StatusExited || st.Status == dock.StatusRestarting {
 		s.ExitCode, s.OOMKilled, s.Error = st.Exit.Code, st.Exit.OOMKilled, st.Exit.Err
 	}
 	return s
+}
+
+// health is Docker's State.Health; nil for none.
+func health(h *dock.Health) *container.Health {
+	if h == nil {
+		return nil
+	}
+	out := &container.Health{Status: container.HealthStatus(h.Status), FailingStreak: h.FailingStreak,
+		Log: []*container.HealthcheckResult{}}
+	for _, r := range h.Log {
+		out.Log = append(out.Log, &container.HealthcheckResult{Start: r.Start, End: r.End, ExitCode: r.ExitCode, Output: r.Output})
+	}
+	return out
+}
+
+// healthConfig is Docker's Config.Healthcheck: the container's, merged
+// with its image's at create.
+func healthConfig(h *dock.Healthcheck) *container.HealthConfig {
+	if h == nil {
+		return nil
+	}
+	return &container.HealthConfig{Test: slices.Clone(h.Test), Interval: h.Interval, Timeout: h.Timeout,
+		StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
 }
 
 // containerConfig is Docker's Config: the container's settings with the
@@ -94,6 +124,7 @@ func containerConfig(info *dock.Info) *container.Config {
 		Entrypoint:   slices.Clone(res.Entrypoint),
 		Labels:       maps.Clone(res.Labels),
 		StopSignal:   res.StopSignal,
+		Healthcheck:  healthConfig(cfg.Healthcheck),
 	}
 	if c.Labels == nil {
 		c.Labels = map[string]string{} // Docker's daemon always makes one

@@ -284,6 +284,41 @@ func TestContainerInspectStopped(t *testing.T) {
 	assert.JSONEq(t, `0`, string(lns["IPPrefixLen"]))
 }
 
+// A restarting container with a restart policy and a health check: Docker's
+// State (Running and Restarting, the last exit), RestartCount, Health,
+// HostConfig.RestartPolicy and Config.Healthcheck.
+func TestContainerInspectRestartAndHealth(t *testing.T) {
+	info := webInfo()
+	info.Config.RestartPolicy = dock.RestartPolicy{Name: "on-failure", MaximumRetryCount: 5}
+	info.Config.Healthcheck = &dock.Healthcheck{Test: []string{"CMD-SHELL", "wget -q localhost"}, Interval: time.Second, Retries: 2}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	info.State = dock.State{Status: dock.StatusRestarting, StartedAt: start, FinishedAt: start.Add(time.Second),
+		Exit: dock.ExitStatus{Code: 3}, RestartCount: 4}
+	info.Health = &dock.Health{Status: dock.HealthUnhealthy, FailingStreak: 2, Log: []dock.HealthResult{
+		{Start: start, End: start.Add(time.Millisecond), ExitCode: 1, Output: "no\n"}}}
+	r := ContainerInspect(info)
+	assert.Equal(t, "restarting", string(r.State.Status))
+	assert.True(t, r.State.Running)
+	assert.True(t, r.State.Restarting)
+	assert.Equal(t, 3, r.State.ExitCode)
+	assert.Equal(t, 4, r.RestartCount)
+	assert.Equal(t, "on-failure", string(r.HostConfig.RestartPolicy.Name))
+	assert.Equal(t, 5, r.HostConfig.RestartPolicy.MaximumRetryCount)
+	require.NotNil(t, r.Config.Healthcheck)
+	assert.Equal(t, []string{"CMD-SHELL", "wget -q localhost"}, r.Config.Healthcheck.Test)
+	assert.Equal(t, time.Second, r.Config.Healthcheck.Interval)
+	assert.Equal(t, 2, r.Config.Healthcheck.Retries)
+	state := object(t, marshal(t, r.State))
+	assert.JSONEq(t, `{"Status":"unhealthy","FailingStreak":2,"Log":[{"Start":"2024-01-01T00:00:00Z",`+
+		`"End":"2024-01-01T00:00:00.001Z","ExitCode":1,"Output":"no\n"}]}`, string(state["Health"]))
+
+	// Without: no Health key, policy "no".
+	r = ContainerInspect(webInfo())
+	assert.NotContains(t, object(t, marshal(t, r.State)), "Health")
+	assert.Equal(t, "no", string(r.HostConfig.RestartPolicy.Name))
+	assert.Nil(t, r.Config.Healthcheck)
+}
+
 // The host and none modes show their predefined network; a library
 // container with no Network is on none.
 func TestContainerInspectModes(t *testing.T) {

@@ -11,9 +11,7 @@
 //
 // What Docker shows and dock does not have is given Docker's zero value,
 // as a Docker daemon shows it for a container that never used the
-// feature: Health is absent (no health checks run), RestartCount is 0
-// and RestartPolicy "no" (no restart policies), ExecIDs null, the
-// MaskedPaths and ReadonlyPaths null. Docker's IDs that dock has no
+// feature: ExecIDs null, the MaskedPaths and ReadonlyPaths null. Docker's IDs that dock has no
 // object for (a container's endpoint on a network) are derived from the
 // IDs dock has, and stable.
 //

@@ -16,8 +16,8 @@ import (
 // API's GET /containers/json.
 type ContainerListOptions struct {
 	// All lists the containers that do not run too (ps -a, all=1); by
-	// default only running and paused ones are listed. A status filter
-	// implies All.
+	// default only running, paused and restarting ones are listed (those
+	// Docker calls running). A status filter implies All.
 	All bool
 	// Limit, above 0, keeps only the Limit newest containers that pass
 	// the filters, running or not (ps -n N, ps -l, limit=N).
@@ -58,7 +58,7 @@ var containerFilterKeys = []string{
 }
 
 // containerStatuses are the statuses Docker's status filter takes; dock's
-// containers are never restarting, removing nor dead.
+// containers are never removing nor dead.
 var containerStatuses = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 
 // healthStatuses are the values of the health filter.
@@ -175,7 +175,8 @@ func selectContainers(list []*ListedContainer, m *containerMatcher, opts Contain
 			break // the rest are older
 		}
 		st := lc.Info.State.Status
-		if st != dock.StatusRunning && st != dock.StatusPaused && !all && opts.Limit <= 0 {
+		running := st == dock.StatusRunning || st == dock.StatusPaused || st == dock.StatusRestarting
+		if !running && !all && opts.Limit <= 0 {
 			continue
 		}
 		if !m.matches(lc) {
@@ -529,7 +530,12 @@ func listedCommand(args []string) string {
 }
 
 // containerHealth is the container's health as the health filter and
-// Docker's lists name it: "none" until dock runs health checks.
-func containerHealth(*dock.Info) string {
-	return "none"
+// Docker's lists name it: "none" for a container without a health check
+// or that never started with one, else its last status (kept once it
+// exited, as Docker keeps it).
+func containerHealth(info *dock.Info) string {
+	if info.Health == nil {
+		return "none"
+	}
+	return string(info.Health.Status)
 }

@@ -33,6 +33,7 @@ func testContainers() ([]*ListedContainer, []*dock.Image) {
 	web.Info.Mounts = []dock.MountPoint{{Type: "volume", Name: "data", Source: "/var/lib/dock/volumes/data/_data", Target: "/data"}}
 	web.Info.Ports = []dock.PortMapping{{ContainerPort: 80, Proto: "tcp", HostPort: 8080}}
 	web.Networks = []dock.EndpointInfo{{NetworkID: "b1b1", Network: "bridge"}}
+	web.Health = "healthy"
 	db := mk("4bbb", "db", "sha256:base", dock.State{Status: dock.StatusPaused, StartedAt: started}, map[string]string{"app": "db"})
 	db.Info.Mounts = []dock.MountPoint{{Type: "bind", Source: "/srv/db", Target: "/var/lib/db"}}
 	db.Info.ExposedPorts = []dock.Port{{Number: 5432}}
@@ -66,6 +67,30 @@ func testLookups(list []*ListedContainer, images []*dock.Image) containerLookups
 		},
 		images: images,
 	}
+}
+
+// A container with a health check is listed with its status, one
+// without (or never started) with "none"; a restarting one is listed
+// without -a, as running.
+func TestContainerHealthAndRestarting(t *testing.T) {
+	assert.Equal(t, "none", containerHealth(&dock.Info{}))
+	assert.Equal(t, "unhealthy", containerHealth(&dock.Info{Health: &dock.Health{Status: dock.HealthUnhealthy}}))
+	list := []*ListedContainer{
+		{Info: &dock.Info{ID: "2", Name: "loop", State: dock.State{Status: dock.StatusRestarting}}, Health: "none"},
+		{Info: &dock.Info{ID: "1", Name: "done", State: dock.State{Status: dock.StatusExited}}, Health: "none"},
+	}
+	m, err := newContainerMatcher(Filters{}, containerLookups{})
+	require.NoError(t, err)
+	got := selectContainers(list, m, ContainerListOptions{})
+	require.Len(t, got, 1)
+	assert.Equal(t, "loop", got[0].Info.Name)
+	var f Filters
+	require.NoError(t, f.Set("status=restarting"))
+	m, err = newContainerMatcher(f, containerLookups{})
+	require.NoError(t, err)
+	got = selectContainers(list, m, ContainerListOptions{All: true})
+	require.Len(t, got, 1)
+	assert.Equal(t, "loop", got[0].Info.Name)
 }
 
 func TestSelectContainers(t *testing.T) {
@@ -129,8 +154,9 @@ func TestSelectContainers(t *testing.T) {
 		{opts: all, filters: []string{"publish=50-60/udp"}, want: "fail"},
 		{opts: all, filters: []string{"expose=5432/tcp"}, want: "db"},
 		{opts: all, filters: []string{"expose=80"}, want: "web"}, // published is exposed
-		{opts: all, filters: []string{"health=none"}, want: "web db job fail new"},
-		{opts: all, filters: []string{"health=healthy"}, want: ""},
+		{opts: all, filters: []string{"health=none"}, want: "db job fail new"},
+		{opts: all, filters: []string{"health=healthy"}, want: "web"},
+		{opts: all, filters: []string{"health=unhealthy", "health=starting"}, want: ""},
 		{opts: all, filters: []string{"is-task=false"}, want: "web db job fail new"},
 		{opts: all, filters: []string{"is-task=true"}, want: ""},
 		{opts: all, filters: []string{"isolation=default"}, want: "web db job fail new"},

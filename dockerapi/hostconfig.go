@@ -19,6 +19,14 @@ import (
 // sets none: Docker's default, 64 MiB.
 const shmSize = 64 << 20
 
+// restartPolicy is Docker's: "no" when none is set, as docker run sends.
+func restartPolicy(p dock.RestartPolicy) container.RestartPolicy {
+	if p.IsNone() {
+		return container.RestartPolicy{Name: container.RestartPolicyDisabled}
+	}
+	return container.RestartPolicy{Name: container.RestartPolicyMode(p.Name), MaximumRetryCount: p.MaximumRetryCount}
+}
+
 // hostConfig is Docker's HostConfig of the container, with the empty
 // lists docker run sends where its Config sets nothing.
 func hostConfig(info *dock.Info) *container.HostConfig {
@@ -27,7 +35,7 @@ func hostConfig(info *dock.Info) *container.HostConfig {
 		LogConfig:       container.LogConfig{Type: "json-file", Config: logOptions(cfg.Log)},
 		NetworkMode:     container.NetworkMode(cfg.Network),
 		PortBindings:    PortBindings(cfg.Ports),
-		RestartPolicy:   container.RestartPolicy{Name: container.RestartPolicyDisabled},
+		RestartPolicy:   restartPolicy(cfg.RestartPolicy),
 		AutoRemove:      cfg.AutoRemove,
 		CapAdd:          slices.Clone(cfg.CapAdd),
 		CapDrop:         slices.Clone(cfg.CapDrop),

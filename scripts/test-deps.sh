@@ -30,6 +30,8 @@ if ! $demo; then
 	command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
 	command -v ip >/dev/null 2>&1 || need="$need iproute2"
 	command -v nft >/dev/null 2>&1 || need="$need nftables"
+	# docker top runs the host's ps, as dockerd does (TestTop).
+	command -v ps >/dev/null 2>&1 || need="$need procps"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

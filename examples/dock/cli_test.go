@@ -222,7 +222,7 @@ func TestCLIDetachedTTY(t *testing.T) {
 	e := newEnv(t)
 	id := strings.TrimSpace(e.ok(nil, "run", "-dit", "busybox", "sh", "-c", "tty"))
 	e.expect(0, "0\n", "wait", id)
-	e.expect(0, "/dev/console\r\n", "logs", id)
+	e.expect(0, "/dev/pts/0\r\n", "logs", id)
 }
 
 // run -d --rm: the container's monitor removes it once it exits.
@@ -604,9 +604,10 @@ func TestCLITty(t *testing.T) {
 	// Without -i the local terminal stays in its mode, as with docker: its
 	// output processing adds a second \r to the container terminal's \r\n.
 	// The terminal has its size from the start (Container.TtySize).
+	// The terminal is the container's own /dev/pts/0, as with docker.
 	r := e.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; stty size")
-	if r.code != 0 || !regexp.MustCompile(`^/dev/(console|pts/\d+)\r+\n30 100\r+\n$`).MatchString(r.out) {
-		t.Errorf("run -t tty; stty size = %q, exit %d; want a terminal name and 30 100", r.out, r.code)
+	if r.code != 0 || !regexp.MustCompile(`^/dev/pts/0\r+\n30 100\r+\n$`).MatchString(r.out) {
+		t.Errorf("run -t tty; stty size = %q, exit %d; want /dev/pts/0 and 30 100", r.out, r.code)
 	}
 	// -it: the keys reach the container's terminal, which echoes them; the
 	// local terminal is raw meanwhile, and restored at the end.
@@ -621,6 +622,18 @@ func TestCLITty(t *testing.T) {
 	if _, errOut, code := e.dock([]byte{}, "run", "--rm", "-it", "busybox", "true"); code != 1 || !strings.Contains(errOut, "not a TTY") {
 		t.Errorf("run -it without a terminal: exit %d, %q; want 1, not a TTY", code, errOut)
 	}
+	// exec -t: a new terminal in the container's devpts, /dev/pts/0 in a
+	// container without one, as with docker, of the local terminal's size.
+	e.ok(nil, "run", "-d", "--name", "ttyexec", "busybox", "sleep", "60")
+	r = e.runInPty(25, 90, "", "", "exec", "-t", "ttyexec", "sh", "-c", "tty; stty size")
+	if r.code != 0 || !regexp.MustCompile(`^/dev/pts/0\r+\n25 90\r+\n$`).MatchString(r.out) {
+		t.Errorf("exec -t tty; stty size = %q, exit %d; want /dev/pts/0 and 25 90", r.out, r.code)
+	}
+	r = e.runInPty(24, 80, "ready", "xyz\r", "exec", "-it", "ttyexec", "sh", "-c", "echo ready; read x; echo got $x; exit 3")
+	if r.code != 3 || r.out != "ready\r\nxyz\r\ngot xyz\r\n" {
+		t.Errorf("exec -it read = %q, exit %d; want ready, the echo of xyz, got xyz, exit 3", r.out, r.code)
+	}
+	e.ok(nil, "rm", "-f", "ttyexec")
 }
 
 // save, then load into another state directory, then run from it.

@@ -18,15 +18,19 @@ func init() {
 	// In init: the tables refer to the commands' functions, and they (by
 	// way of the errors) to the tables.
 	groups = map[string][]*command{
-		"image":   imageCommands,
-		"volume":  volumeCommands,
-		"network": networkCommands,
+		"container": containerCommands,
+		"image":     imageCommands,
+		"volume":    volumeCommands,
+		"network":   networkCommands,
 	}
 }
 
 // subcommandAliases are the other names docker gives the subcommands of
 // every group.
 var subcommandAliases = map[string]string{"list": "ls", "remove": "rm"}
+
+// groupAliases are the other names of the subcommands of one group.
+var groupAliases = map[string]map[string]string{"container": {"ps": "ls"}}
 
 // runGroup runs the subcommand of group that args name. Without one it
 // prints the group's help on stderr and succeeds, as docker does. A
@@ -44,6 +48,8 @@ func runGroup(ctx context.Context, c *cli, group string, args []string) error {
 	}
 	name := rest[0]
 	if n, ok := subcommandAliases[name]; ok {
+		name = n
+	} else if n, ok := groupAliases[group][name]; ok {
 		name = n
 	}
 	if name == "help" {

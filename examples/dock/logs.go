@@ -2,23 +2,29 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/timestamp"
 )
 
 // cmdLogs is docker logs.
 func cmdLogs(ctx context.Context, c *cli, args []string) error {
 	var opt dock.LogOptions
 	tail := "all"
+	var since, until string
 	fs := newFlagSet("logs", true)
 	fs.Bool(&opt.Follow, "f,follow", "Follow log output")
 	fs.String(&tail, "n,tail", "Number of lines to show from the end of the logs (default \"all\")")
 	fs.Bool(&opt.Timestamps, "t,timestamps", "Show timestamps")
+	fs.String(&since, "since", `Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)`)
+	fs.String(&until, "until", `Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)`)
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -35,6 +41,21 @@ func cmdLogs(ctx context.Context, c *cli, args []string) error {
 		if n == 0 {
 			opt.Tail = dock.TailNone // the library's 0 is everything
 		}
+	}
+	now := time.Now()
+	for _, f := range []struct {
+		name, value string
+		t           *time.Time
+	}{{"since", since, &opt.Since}, {"until", until, &opt.Until}} {
+		if f.value == "" {
+			continue
+		}
+		t, err := timestamp.Parse(f.value, now)
+		if err != nil {
+			// docker's words, and its exit code 1: not a flag error.
+			return fmt.Errorf("invalid value for %q: %v", f.name, err)
+		}
+		*f.t = t
 	}
 	e, err := c.open()
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +66,49 @@ func TestCLILogsFollowTailZero(t *testing.T) {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || line != "new\n" {
 		t.Errorf("logs -f --tail 0: first line %q, %v; want new (not the old lines)", line, err)
+	}
+}
+
+// logs --since and --until in docker's formats: the times of logs -t,
+// Unix times, durations; a value that is none of them is an error (exit
+// 1, docker's words).
+func TestCLILogsSinceUntil(t *testing.T) {
+	e := newEnv(t)
+	// Two lines a moment apart: their logged times differ.
+	e.ok(nil, "run", "--name", "s", "busybox", "sh", "-c", "echo one; sleep 0.1; echo two")
+	stamped := strings.Split(strings.TrimSuffix(e.ok(nil, "logs", "-t", "s"), "\n"), "\n")
+	if len(stamped) != 2 {
+		t.Fatalf("logs -t = %q, want two lines", stamped)
+	}
+	t1, _, _ := strings.Cut(stamped[0], " ")
+	t2, _, _ := strings.Cut(stamped[1], " ")
+	ts2, err := time.Parse(time.RFC3339Nano, t2)
+	if err != nil {
+		t.Fatalf("logs -t time %q: %v", t2, err)
+	}
+	unix2 := fmt.Sprintf("%d.%09d", ts2.Unix(), ts2.Nanosecond())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--since", t2}, "two\n"},
+		{[]string{"--since", unix2}, "two\n"},
+		{[]string{"--until", t1}, "one\n"},
+		{[]string{"--since", t1, "--until", t1}, "one\n"},
+		{[]string{"--since", "1h"}, "one\ntwo\n"},
+		{[]string{"--until", "1h"}, ""},
+		{[]string{"--since", "-1h"}, ""},
+		{[]string{"--since", "2000-01-01"}, "one\ntwo\n"},
+		{[]string{"--until", "2000-01-01T00:00:00Z"}, ""},
+		{[]string{"--tail", "1", "--since", "1h"}, "two\n"},
+		{[]string{"-f", "--until", t2}, "one\ntwo\n"},
+	} {
+		e.expect(0, tc.want, append(append([]string{"logs"}, tc.args...), "s")...)
+	}
+	if errOut := e.expect(1, "", "logs", "--since", "yesterday", "s"); errOut != "dock: invalid value for \"since\": failed to parse value as time or duration: \"yesterday\"\n" {
+		t.Errorf("logs --since yesterday: stderr %q, want docker's message", errOut)
+	}
+	if errOut := e.expect(1, "", "logs", "--until", "2024-13-01", "s"); !strings.Contains(errOut, `invalid value for "until"`) {
+		t.Errorf("logs --until 2024-13-01: stderr %q, want invalid value for \"until\"", errOut)
 	}
 }

@@ -41,6 +41,9 @@
 //     address prints "invalid IP", as Docker 29 (its types are these).
 //   - info and version describe the library the CLI is built with, which
 //     plays the daemon's part ("Server").
+//   - attach shows the output only, a line at a time: input cannot reach
+//     a detached container (its monitor keeps no stdin), and ctrl-p ctrl-q
+//     cannot detach run -it (the container would die with the CLI).
 //   - network disconnect -f does what disconnect does: dock keeps no
 //     endpoint that could outlive its container, for -f to force away.
 //
@@ -104,9 +107,13 @@ func init() {
 		{"logout", "[SERVER]", "Log out from a registry", cmdLogout},
 		{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
 		{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
+		{"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-", "Copy files/folders between a container and the local filesystem", cmdCp},
+		{"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmdDiff},
+		{"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", cmdExport},
 		{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 		{"version", "[OPTIONS]", "Show the dock version information", cmdVersion},
 		{"info", "[OPTIONS]", "Display system-wide information", cmdInfo},
+		{"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container", cmdAttach},
 		{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", cmdCreate},
 		{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
 		{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
@@ -125,6 +132,7 @@ func init() {
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
+		{"container", "COMMAND", "Manage containers", cmdContainer},
 		{"image", "COMMAND", "Manage images", cmdImage},
 		{"volume", "COMMAND", "Manage volumes", cmdVolume},
 		{"network", "COMMAND", "Manage networks", cmdNetwork},
@@ -133,6 +141,12 @@ func init() {
 
 // commandDetails are what a command's --help says after its summary.
 var commandDetails = map[string]string{
+	"cp": `The other way: dock cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH
+
+Use '-' as the source to read a tar archive from stdin
+and extract it to a directory destination in a container.
+Use '-' as the destination to stream a tar archive of a
+container source to stdout.`,
 	"logs": `On a terminal, control characters in the container's output are written
 escaped, as ps writes commands (ESC as \x1b): only newlines, tabs, carriage
 returns before a newline and colours (SGR) pass, so that the output cannot

@@ -229,6 +229,7 @@ func networkPrune(ctx context.Context, c *cli, args []string) error {
 		for _, name := range removed {
 			fmt.Fprintln(c.stdout, name)
 		}
+		fmt.Fprintln(c.stdout) // as docker's: a blank line after the list
 	}
 	return err
 }

@@ -99,7 +99,7 @@ func TestCLINetwork(t *testing.T) {
 	errOut = e.expect(1, "x\n", "network", "rm", "x", "nope")
 	assert.Contains(t, errOut, "network nope not found")
 	out = e.ok(nil, "network", "prune", "-f")
-	assert.Regexp(t, regexp.MustCompile(`^Deleted Networks:\n(y\nz|z\ny)\n$`), out)
+	assert.Regexp(t, regexp.MustCompile(`^Deleted Networks:\n(y\nz|z\ny)\n\n$`), out)
 	e.expect(0, "", "network", "prune")
 	assert.Len(t, strings.Fields(e.ok(nil, "network", "ls", "-q")), 3)
 }

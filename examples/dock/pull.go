@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/internal/distribution"
@@ -65,17 +66,26 @@ func pullOne(ctx context.Context, c *cli, e *dock.Engine, ref string, quiet bool
 func pullTo(ctx context.Context, w io.Writer, e *dock.Engine, ref string, quiet bool, opts []dock.PullOption) (newer bool, err error) {
 	_, name, tag := splitRef(ref)
 	before, _ := e.Image(ctx, ref)
-	if !quiet {
+	// "Pulling from" once the registry has answered with the image, as
+	// docker prints it: not before a failure to reach it.
+	header := sync.OnceFunc(func() {
 		if tag != "" {
 			fmt.Fprintf(w, "%s: Pulling from %s\n", tag, repoPath(name))
 		}
-		opts = append(slices.Clip(opts), dock.WithProgress(newProgressPrinter(w, false).update))
+	})
+	if !quiet {
+		p := newProgressPrinter(w, false)
+		opts = append(slices.Clip(opts), dock.WithProgress(func(ev dock.Progress) {
+			header()
+			p.update(ev)
+		}))
 	}
 	img, err := e.Pull(ctx, ref, opts...)
 	if err != nil {
 		return false, err
 	}
 	if !quiet {
+		header()
 		fmt.Fprintf(w, "Digest: %s\n", img.Digest)
 	}
 	return before == nil || before.Digest != img.Digest, nil

@@ -63,6 +63,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		hostf                   hostFlags
 		logDriver               string
 		logOpts                 []string
+		restart                 string
+		health                  healthFlags
 	)
 	fs.Bool(&o.Remove, "rm", "Automatically remove the container when it exits")
 	if cmd == "run" {
@@ -157,6 +159,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		return nil
 	})
 	fs.Int(&stopTimeout, "stop-timeout", "Timeout (in seconds) to stop a container")
+	fs.String(&restart, "restart", `Restart policy to apply when a container exits (default "no")`)
+	health.register(fs)
 	fs.Strings(&cfg.GroupAdd, "group-add", "Add additional groups to join")
 	fs.Strings(&labels, "l,label", "Set meta data on a container (KEY=VALUE)")
 	fs.String(&logDriver, "log-driver", "Logging driver for the container: json-file or local (both write json-file logs)")
@@ -245,6 +249,15 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 		return nil, fs.errorf("%v", err)
 	}
 	if cfg.Log, err = parseLogOpts(logDriver, logOpts); err != nil {
+		return nil, fs.errorf("%v", err)
+	}
+	if cfg.RestartPolicy, err = parseRestartPolicy(restart); err != nil {
+		return nil, fs.errorf("%v", err)
+	}
+	if o.Remove && !cfg.RestartPolicy.IsNone() {
+		return nil, fs.errorf("conflicting options: cannot specify both --restart and --rm")
+	}
+	if cfg.Healthcheck, err = health.config(); err != nil {
 		return nil, fs.errorf("%v", err)
 	}
 	if err := netf.apply(cfg, func(w string) { o.Warnings = append(o.Warnings, w) }); err != nil {

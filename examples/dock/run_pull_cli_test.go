@@ -68,7 +68,7 @@ func TestCLIRunPulls(t *testing.T) {
 	}
 	// A registry that does not answer: the pull's error, exit 125.
 	_, errOut, code = fresh.dock(nil, "run", "--rm", "127.0.0.1:1/nothing:here", "true")
-	if code != 125 || !strings.Contains(errOut, "Unable to find image '127.0.0.1:1/nothing:here' locally") {
+	if code != 125 || !strings.Contains(errOut, "Unable to find image '127.0.0.1:1/nothing:here' locally") || strings.Contains(errOut, "Pulling from") {
 		t.Errorf("run from a registry that is not there: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -201,6 +201,30 @@ func TestParseRun(t *testing.T) {
 		{"attach and cidfile", []string{"-a", "STDOUT", "--attach=stdin", "--cidfile", "/tmp/id", "busybox"}, base(func(o *runOptions) {
 			o.Attach, o.CIDFile = []string{"stdout", "stdin"}, "/tmp/id"
 		})},
+		{"restart", []string{"--restart", "always", "busybox"}, base(func(o *runOptions) {
+			o.Config.RestartPolicy = dock.RestartPolicy{Name: "always"}
+		})},
+		{"restart on-failure count", []string{"--restart=on-failure:3", "busybox"}, base(func(o *runOptions) {
+			o.Config.RestartPolicy = dock.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}
+		})},
+		// Checked by the library, with dockerd's messages.
+		{"restart always count", []string{"--restart=always:3", "busybox"}, base(func(o *runOptions) {
+			o.Config.RestartPolicy = dock.RestartPolicy{Name: "always", MaximumRetryCount: 3}
+		})},
+		{"restart no with rm", []string{"--restart=no", "--rm", "busybox"}, base(func(o *runOptions) {
+			o.Config.RestartPolicy, o.Remove = dock.RestartPolicy{Name: "no"}, true
+		})},
+		{"health", []string{"--health-cmd", "curl -f localhost", "--health-interval=2s", "--health-timeout", "1s",
+			"--health-retries=4", "--health-start-period", "1m", "--health-start-interval=500ms", "busybox"}, base(func(o *runOptions) {
+			o.Config.Healthcheck = &dock.Healthcheck{Test: []string{"CMD-SHELL", "curl -f localhost"}, Interval: 2 * time.Second,
+				Timeout: time.Second, Retries: 4, StartPeriod: time.Minute, StartInterval: 500 * time.Millisecond}
+		})},
+		{"health without cmd", []string{"--health-retries=1", "busybox"}, base(func(o *runOptions) {
+			o.Config.Healthcheck = &dock.Healthcheck{Retries: 1} // the image's test
+		})},
+		{"no healthcheck", []string{"--no-healthcheck", "busybox"}, base(func(o *runOptions) {
+			o.Config.Healthcheck = &dock.Healthcheck{Test: []string{"NONE"}}
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,6 +317,15 @@ func TestParseRunErrors(t *testing.T) {
 		{"unknown log opt", []string{"--log-opt", "labels=a", "busybox"}, "unknown log opt 'labels' for json-file log driver"},
 		{"bad log max-size", []string{"--log-opt", "max-size=0", "busybox"}, "max-size must be a positive number"},
 		{"bad log driver", []string{"--log-driver", "syslog", "busybox"}, `log driver "syslog" is not supported`},
+		{"restart with rm", []string{"--restart", "always", "--rm", "busybox"}, "conflicting options: cannot specify both --restart and --rm"},
+		{"restart no name", []string{"--restart", ":3", "busybox"}, "invalid restart policy format: no policy provided before colon"},
+		{"restart bad count", []string{"--restart", "on-failure:x", "busybox"}, "invalid restart policy format: maximum retry count must be an integer"},
+		{"bad health interval", []string{"--health-interval", "soon", "busybox"}, `invalid argument "soon" for "--health-interval" flag: time: invalid duration "soon"`},
+		{"negative health interval", []string{"--health-interval=-1s", "busybox"}, "--health-interval cannot be negative"},
+		{"negative health timeout", []string{"--health-timeout=-1s", "busybox"}, "--health-timeout cannot be negative"},
+		{"negative health start period", []string{"--health-start-period=-1s", "busybox"}, "--health-start-period cannot be negative"},
+		{"negative health retries", []string{"--health-retries=-1", "busybox"}, "--health-retries cannot be negative"},
+		{"no healthcheck and health", []string{"--no-healthcheck", "--health-cmd", "true", "busybox"}, "--no-healthcheck conflicts with --health-* options"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,16 +89,26 @@ func TestHumanFormats(t *testing.T) {
 func TestStatusText(t *testing.T) {
 	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
-		st   dock.State
-		want string
+		st     dock.State
+		health dock.HealthStatus
+		want   string
 	}{
-		{dock.State{Status: dock.StatusCreated}, "Created"},
-		{dock.State{Status: dock.StatusRunning, StartedAt: now.Add(-2 * time.Minute)}, "Up 2 minutes"},
-		{dock.State{Status: dock.StatusPaused, StartedAt: now.Add(-90 * time.Second)}, "Up About a minute (Paused)"},
-		{dock.State{Status: dock.StatusExited, FinishedAt: now.Add(-5 * time.Second), Exit: dock.ExitStatus{Code: 0}}, "Exited (0) 5 seconds ago"},
-		{dock.State{Status: dock.StatusExited, FinishedAt: now.Add(-3 * time.Hour), Exit: dock.ExitStatus{Code: 137}}, "Exited (137) 3 hours ago"},
+		{st: dock.State{Status: dock.StatusCreated}, want: "Created"},
+		{st: dock.State{Status: dock.StatusRunning, StartedAt: now.Add(-2 * time.Minute)}, want: "Up 2 minutes"},
+		{st: dock.State{Status: dock.StatusRunning, StartedAt: now.Add(-5 * time.Second)}, health: dock.HealthHealthy, want: "Up 5 seconds (healthy)"},
+		{st: dock.State{Status: dock.StatusRunning, StartedAt: now.Add(-5 * time.Second)}, health: dock.HealthStarting, want: "Up 5 seconds (health: starting)"},
+		{st: dock.State{Status: dock.StatusRunning, StartedAt: now.Add(-5 * time.Second)}, health: dock.HealthUnhealthy, want: "Up 5 seconds (unhealthy)"},
+		{st: dock.State{Status: dock.StatusPaused, StartedAt: now.Add(-90 * time.Second)}, want: "Up About a minute (Paused)"},
+		{st: dock.State{Status: dock.StatusPaused, StartedAt: now.Add(-90 * time.Second)}, health: dock.HealthHealthy, want: "Up About a minute (Paused)"},
+		{st: dock.State{Status: dock.StatusRestarting, FinishedAt: now.Add(-2 * time.Second), Exit: dock.ExitStatus{Code: 1}}, want: "Restarting (1) 2 seconds ago"},
+		{st: dock.State{Status: dock.StatusExited, FinishedAt: now.Add(-5 * time.Second), Exit: dock.ExitStatus{Code: 0}}, want: "Exited (0) 5 seconds ago"},
+		{st: dock.State{Status: dock.StatusExited, FinishedAt: now.Add(-3 * time.Hour), Exit: dock.ExitStatus{Code: 137}}, health: dock.HealthHealthy, want: "Exited (137) 3 hours ago"},
 	} {
-		if got := statusText(tt.st, now); got != tt.want {
+		info := &dock.Info{State: tt.st}
+		if tt.health != "" {
+			info.Health = &dock.Health{Status: tt.health}
+		}
+		if got := statusText(info, now); got != tt.want {
 			t.Errorf("statusText(%+v) = %q, want %q", tt.st, got, tt.want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,10 +56,26 @@ type dirMeta struct {
 	atime, mtime unix.Timespec
 }
 
-func applyImpl(ctx context.Context, dir string, r io.Reader, opt *Options) (Stats, error) {
-	root, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+func applyImpl(ctx context.Context, dir string, dirfd int, r io.Reader, opt *Options) (_ Stats, retErr error) {
+	what := "apply layer"
+	if opt.NoWhiteouts {
+		what = "extract archive" // a copy of files, not a layer
+	}
+	defer func() {
+		if retErr != nil {
+			retErr = fmt.Errorf("%s: %w", what, retErr)
+		}
+	}()
+	var root int
+	var err error
+	if dirfd >= 0 {
+		// Reopened for reading: dirfd may be an O_PATH descriptor.
+		root, err = unix.Openat(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	} else {
+		root, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
-		return Stats{}, fmt.Errorf("apply layer: open %s: %w", dir, err)
+		return Stats{}, fmt.Errorf("open the directory %s: %w", dir, err)
 	}
 	bp := bufPool.Get().(*[]byte)
 	a := &applier{ctx: ctx, opt: opt, root: root, buf: *bp, written: make(map[string]struct{})}
@@ -75,20 +92,20 @@ func applyImpl(ctx context.Context, dir string, r io.Reader, opt *Options) (Stat
 	tr := tar.NewReader(tz)
 	for {
 		if err := ctx.Err(); err != nil {
-			return a.stats, fmt.Errorf("apply layer: %w", err)
+			return a.stats, err
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			if tz.zeros < blockSize {
-				return a.stats, fmt.Errorf("apply layer: read tar: no end-of-archive marker: %w", io.ErrUnexpectedEOF)
+				return a.stats, fmt.Errorf("read tar: no end-of-archive marker: %w", io.ErrUnexpectedEOF)
 			}
 			break
 		}
 		if err != nil {
-			return a.stats, fmt.Errorf("apply layer: read tar: %w", err)
+			return a.stats, fmt.Errorf("read tar: %w", err)
 		}
 		if opt.MaxFiles > 0 && a.stats.Files >= opt.MaxFiles {
-			return a.stats, fmt.Errorf("apply layer: more than %d entries: %w", opt.MaxFiles, ErrLimit)
+			return a.stats, fmt.Errorf("more than %d entries: %w", opt.MaxFiles, ErrLimit)
 		}
 		a.stats.Files++
 		e, err := planEntry(hdr, opt)
@@ -96,19 +113,19 @@ func applyImpl(ctx context.Context, dir string, r io.Reader, opt *Options) (Stat
 			err = a.apply(tr, hdr, &e)
 		}
 		if err != nil {
-			return a.stats, fmt.Errorf("apply layer: %q: %w", hdr.Name, err)
+			return a.stats, fmt.Errorf("%q: %w", hdr.Name, err)
 		}
 	}
 	if err := a.finish(); err != nil {
-		return a.stats, fmt.Errorf("apply layer: %w", err)
+		return a.stats, err
 	}
 	// Read r to its end, for a caller that verifies a digest there.
 	n, err := io.CopyBuffer(io.Discard, io.LimitReader(r, maxTrailing+1), a.buf)
 	if err != nil {
-		return a.stats, fmt.Errorf("apply layer: read tar: %w", err)
+		return a.stats, fmt.Errorf("read tar: %w", err)
 	}
 	if n > maxTrailing {
-		return a.stats, fmt.Errorf("apply layer: more than %d bytes after the end of the archive: %w", maxTrailing, ErrLimit)
+		return a.stats, fmt.Errorf("more than %d bytes after the end of the archive: %w", maxTrailing, ErrLimit)
 	}
 	return a.stats, nil
 }
@@ -255,7 +272,11 @@ func (a *applier) copy(fd int, tr *tar.Reader, size int64) error {
 // fmeta sets owner, mode and xattrs through an fd of the entry.
 func (a *applier) fmeta(fd int, hdr *tar.Header, mode uint32) error {
 	if !a.opt.IgnoreOwner {
-		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
+		uid, gid, err := a.owner(hdr.Uid, hdr.Gid)
+		if err != nil {
+			return err
+		}
+		if err := unix.Fchown(fd, uid, gid); err != nil {
 			return fmt.Errorf("chown: %w", err)
 		}
 	}
@@ -280,21 +301,56 @@ func (a *applier) fmeta(fd int, hdr *tar.Header, mode uint32) error {
 // without following it.
 func (a *applier) lmeta(hdr *tar.Header, pfd int, e *entry, chmod bool) error {
 	if !a.opt.IgnoreOwner {
-		if err := unix.Fchownat(pfd, e.base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		uid, gid, err := a.owner(hdr.Uid, hdr.Gid)
+		if err != nil {
+			return err
+		}
+		if err := unix.Fchownat(pfd, e.base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("chown: %w", err)
 		}
 	}
 	if chmod {
-		err := unix.Fchmodat(pfd, e.base, e.mode, unix.AT_SYMLINK_NOFOLLOW)
-		if err == unix.EOPNOTSUPP || err == unix.ENOSYS {
-			// Before Linux 6.6. We just made e.base and dir is ours.
-			err = unix.Fchmodat(pfd, e.base, e.mode, 0)
-		}
-		if err != nil {
+		if err := chmodNode(pfd, e.base, e.mode); err != nil {
 			return fmt.Errorf("chmod: %w", err)
 		}
 	}
 	return a.times(hdr, pfd, e.base)
+}
+
+// owner is the owner of an entry whose header says uid and gid.
+func (a *applier) owner(uid, gid int) (int, int, error) {
+	if a.opt.Owner == nil {
+		return uid, gid, nil
+	}
+	u, g, err := a.opt.Owner(uid, gid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("owner %d:%d: %w", uid, gid, err)
+	}
+	return u, g, nil
+}
+
+// chmodNode sets the mode of the fifo or device node base in pfd. chmod
+// has no form that refuses a symlink but fchmodat2 (Linux 6.6), which
+// fails on one with EOPNOTSUPP, so a node that another process replaced
+// with a symlink must not lead to a chmod that follows it: the node is
+// opened O_PATH without following, checked, and changed through its
+// descriptor's magic link, which names that inode only.
+func chmodNode(pfd int, base string, mode uint32) error {
+	fd, err := unix.Openat(pfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFCHR, unix.S_IFBLK:
+	default:
+		return fmt.Errorf("%q was replaced while it was written: %w", base, ErrUnsafe)
+	}
+	return unix.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode, 0)
 }
 
 // times sets atime and mtime of base in pfd, not following a symlink.
@@ -319,12 +375,28 @@ func timespec(t, def time.Time) unix.Timespec {
 func (a *applier) create(pfd int, base string, mk func() error) error {
 	err := mk()
 	if err == unix.EEXIST {
+		if err = a.mayReplace(pfd, base); err != nil {
+			return err
+		}
 		if err = a.remove(pfd, base); err == nil {
 			err = mk()
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
+	}
+	return nil
+}
+
+// mayReplace refuses, with Options.NoOverwriteDirNonDir, to replace
+// base in pfd by a non-directory if it is a directory.
+func (a *applier) mayReplace(pfd int, base string) error {
+	if !a.opt.NoOverwriteDirNonDir {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return fmt.Errorf("cannot overwrite directory with non-directory: %w", ErrOverwrite)
 	}
 	return nil
 }
@@ -343,6 +415,9 @@ func (a *applier) remove(pfd int, base string, keep ...int) error {
 // mkdir makes (or reuses) a directory and defers its mode and times.
 func (a *applier) mkdir(hdr *tar.Header, e *entry) error {
 	fd := a.root
+	if e.name == "." && a.opt.SkipRoot {
+		return nil
+	}
 	if e.name != "." {
 		pfd, err := a.parent(e.parent)
 		if err != nil {
@@ -352,6 +427,9 @@ func (a *applier) mkdir(hdr *tar.Header, e *entry) error {
 		if err == unix.EEXIST {
 			var st unix.Stat_t
 			if err = unix.Fstatat(pfd, e.base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				if a.opt.NoOverwriteDirNonDir {
+					return fmt.Errorf("cannot overwrite non-directory %q with directory: %w", "/"+e.name, ErrOverwrite)
+				}
 				if err = a.remove(pfd, e.base); err == nil {
 					err = unix.Mkdirat(pfd, e.base, 0o700)
 				}
@@ -400,6 +478,9 @@ func (a *applier) hardlink(pfd int, e *entry) error {
 	}
 	err = unix.Linkat(lfd, lbase, pfd, e.base, 0)
 	if err == unix.EEXIST {
+		if err = a.mayReplace(pfd, e.base); err != nil {
+			return err
+		}
 		if err = a.remove(pfd, e.base, lfd); err == nil {
 			err = unix.Linkat(lfd, lbase, pfd, e.base, 0)
 		}
@@ -606,8 +687,13 @@ func (a *applier) mkdirAll(p string) (int, error) {
 		const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 		nfd, err := unix.Openat(fd, c, flags, 0)
 		if err == unix.ENOENT {
+			made := false
 			if err = unix.Mkdirat(fd, c, 0o755); err == nil || err == unix.EEXIST {
+				made = err == nil
 				nfd, err = unix.Openat(fd, c, flags, 0)
+			}
+			if err == nil && made && a.opt.Owner != nil && !a.opt.IgnoreOwner {
+				err = a.chownNew(nfd)
 			}
 		}
 		if err == unix.ELOOP || err == unix.ENOTDIR {
@@ -642,6 +728,18 @@ func (a *applier) mkdirAll(p string) (int, error) {
 		return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	}
 	return fd, nil
+}
+
+// chownNew gives a directory that mkdirAll made the owner of uid and gid 0.
+func (a *applier) chownNew(fd int) error {
+	uid, gid, err := a.owner(0, 0)
+	if err == nil {
+		err = unix.Fchown(fd, uid, gid)
+	}
+	if err != nil {
+		unix.Close(fd)
+	}
+	return err
 }
 
 // put caches fd as directory p, closing the least recently used entry.

@@ -21,6 +21,10 @@ var (
 	// the directory or is malformed, it is a device node, or it is a
 	// malformed whiteout.
 	ErrUnsafe = errors.New("unsafe archive entry")
+	// ErrOverwrite means an entry would have replaced a directory with a
+	// non-directory, or the reverse, and Options.NoOverwriteDirNonDir
+	// forbids it.
+	ErrOverwrite = errors.New("archive entry would overwrite a different kind of file")
 )
 
 // Defaults for the zero Options.
@@ -61,6 +65,25 @@ type Options struct {
 	// entry of its directory not written by this archive. By default
 	// whiteouts are converted to overlayfs form instead.
 	PlainWhiteouts bool
+	// NoWhiteouts takes ".wh."-named entries as ordinary files: the
+	// archive is a copy of files ("docker cp"), not an image layer. It
+	// overrides PlainWhiteouts, and errors read "extract archive: ..."
+	// instead of "apply layer: ...".
+	NoWhiteouts bool
+	// NoOverwriteDirNonDir refuses, with ErrOverwrite, an entry that would
+	// replace an existing directory with a non-directory or an existing
+	// non-directory with a directory. By default the existing one is
+	// removed (a directory with its contents) and replaced, as tar does.
+	NoOverwriteDirNonDir bool
+	// SkipRoot ignores an entry for the directory itself ("./"), which
+	// otherwise sets its owner, mode and times: extracting into an
+	// existing directory leaves it as it was, as "docker cp" does.
+	SkipRoot bool
+	// Owner, when set, gives the owner each entry gets from the uid and
+	// gid of its header (a user namespace's mapping, or one owner for
+	// all); an error stops Apply. The parent directories Apply creates
+	// get Owner(0, 0). IgnoreOwner overrides it.
+	Owner func(uid, gid int) (int, int, error)
 }
 
 // Stats reports what an Apply did.
@@ -137,7 +160,21 @@ func Apply(ctx context.Context, dir string, r io.Reader, opt Options) (Stats, er
 	if opt.MaxBytes == 0 {
 		opt.MaxBytes = DefaultMaxBytes
 	}
-	return applyImpl(ctx, dir, r, &opt)
+	return applyImpl(ctx, dir, -1, r, &opt)
+}
+
+// ApplyAt is Apply into the directory that dirfd refers to (an O_PATH
+// descriptor will do), which it does not close: for a directory found by
+// descriptor, never named by a path again. Names are resolved with that
+// directory as their root.
+func ApplyAt(ctx context.Context, dirfd int, r io.Reader, opt Options) (Stats, error) {
+	if opt.MaxFiles == 0 {
+		opt.MaxFiles = DefaultMaxFiles
+	}
+	if opt.MaxBytes == 0 {
+		opt.MaxBytes = DefaultMaxBytes
+	}
+	return applyImpl(ctx, "", dirfd, r, &opt)
 }
 
 // WriteDir writes the tree under dir (not dir itself) to w as an uncompressed
@@ -158,6 +195,32 @@ func Apply(ctx context.Context, dir string, r io.Reader, opt Options) (Stats, er
 // partial stream. WriteDir does not close w.
 func WriteDir(ctx context.Context, w io.Writer, dir string) error {
 	return writeDirImpl(ctx, w, dir)
+}
+
+// WriteOptions shape WriteTree.
+type WriteOptions struct {
+	// Header, when set, may change each header before it is written (the
+	// owner, for a user namespace's mapping); an error stops WriteTree.
+	Header func(*tar.Header) error
+}
+
+// WriteTree writes to w, as an uncompressed tar stream with its
+// end-of-archive marker, the file base of directory dirfd (dirfd's
+// directory itself when base is "") under the name name, followed, for a
+// directory, by everything under it with names below name ("name/x").
+// Entries are as WriteDir writes them; base itself is not followed when it
+// is a symlink. The name "." writes the directory as "./" and its contents
+// as "./x"; the name "" writes only the contents of the directory, named
+// as WriteDir names them.
+//
+// Every file is opened relative to the descriptor of its directory and
+// never followed: a tree that another process changes meanwhile can make
+// the stream inconsistent (an error, or a file as it was when it was
+// reached), never lead it out of the tree. dirfd may be an O_PATH
+// descriptor; WriteTree does not close it, nor w. On error w holds a
+// partial stream.
+func WriteTree(ctx context.Context, w io.Writer, dirfd int, base, name string, opt WriteOptions) error {
+	return writeTreeImpl(ctx, w, dirfd, base, name, &opt)
 }
 
 // kind is what Apply does with one tar entry.
@@ -236,7 +299,7 @@ func planEntry(hdr *tar.Header, opt *Options) (entry, error) {
 	}
 	e := entry{name: c, mode: uint32(hdr.Mode) & 0o7777}
 	e.parent, e.base = splitName(c)
-	if strings.Contains(e.parent, whPrefix) {
+	if !opt.NoWhiteouts && strings.Contains(e.parent, whPrefix) {
 		for p := range strings.SplitSeq(e.parent, "/") {
 			if strings.HasPrefix(p, whMeta) {
 				return entry{kind: kindSkip}, nil
@@ -246,7 +309,7 @@ func planEntry(hdr *tar.Header, opt *Options) (entry, error) {
 			}
 		}
 	}
-	if strings.HasPrefix(e.base, whPrefix) {
+	if !opt.NoWhiteouts && strings.HasPrefix(e.base, whPrefix) {
 		switch {
 		case e.base == whOpaque:
 			return entry{kind: kindOpaque, name: c, parent: e.parent}, nil

@@ -12,9 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dirWriter holds the state of one WriteDir.
+// dirWriter holds the state of one WriteDir or WriteTree.
 type dirWriter struct {
 	ctx   context.Context
+	opt   *WriteOptions
 	tw    *tar.Writer
 	buf   []byte
 	links map[[2]uint64]string // dev, ino of multi-link files -> first name
@@ -26,14 +27,37 @@ func writeDirImpl(ctx context.Context, w io.Writer, dir string) error {
 		return fmt.Errorf("write dir: open %s: %w", dir, err)
 	}
 	defer unix.Close(fd)
+	return write(ctx, w, &WriteOptions{}, "write dir", func(d *dirWriter) error { return d.walk(fd, "") })
+}
+
+func writeTreeImpl(ctx context.Context, w io.Writer, dirfd int, base, name string, opt *WriteOptions) error {
+	return write(ctx, w, opt, "write tree", func(d *dirWriter) error {
+		if name != "" {
+			return d.entry(dirfd, base, name)
+		}
+		// The directory's contents only, as WriteDir writes them.
+		if base == "" {
+			base = "."
+		}
+		fd, err := unix.Openat(dirfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open: %w", err)
+		}
+		defer unix.Close(fd)
+		return d.walk(fd, "")
+	})
+}
+
+// write runs fn with a dirWriter on w and ends the stream.
+func write(ctx context.Context, w io.Writer, opt *WriteOptions, what string, fn func(*dirWriter) error) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	d := &dirWriter{ctx: ctx, tw: tar.NewWriter(w), buf: *bp, links: make(map[[2]uint64]string)}
-	if err := d.walk(fd, ""); err != nil {
-		return fmt.Errorf("write dir: %w", err)
+	d := &dirWriter{ctx: ctx, opt: opt, tw: tar.NewWriter(w), buf: *bp, links: make(map[[2]uint64]string)}
+	if err := fn(d); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := d.tw.Close(); err != nil {
-		return fmt.Errorf("write dir: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -49,21 +73,36 @@ func (d *dirWriter) walk(dirfd int, prefix string) error {
 		if err := d.ctx.Err(); err != nil {
 			return err
 		}
-		if err := d.entry(dirfd, prefix, name); err != nil {
+		if err := d.entry(dirfd, name, prefix+name); err != nil {
 			return fmt.Errorf("%q: %w", prefix+name, err)
 		}
 	}
 	return nil
 }
 
-// entry writes name in dirfd and, for a directory, its contents.
-func (d *dirWriter) entry(dirfd int, prefix, name string) error {
+// header writes hdr, through the caller's hook.
+func (d *dirWriter) header(hdr *tar.Header) error {
+	if d.opt.Header != nil {
+		if err := d.opt.Header(hdr); err != nil {
+			return err
+		}
+	}
+	return d.tw.WriteHeader(hdr)
+}
+
+// entry writes base in dirfd (dirfd itself, a directory, when base is "")
+// as name and, for a directory, its contents.
+func (d *dirWriter) entry(dirfd int, base, name string) error {
 	var st unix.Stat_t
-	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if base == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	if err := unix.Fstatat(dirfd, base, &st, flags); err != nil {
 		return fmt.Errorf("stat: %w", err)
 	}
 	hdr := &tar.Header{
-		Name:    prefix + name,
+		Name:    name,
 		Mode:    int64(st.Mode & 0o7777),
 		Uid:     int(st.Uid),
 		Gid:     int(st.Gid),
@@ -71,6 +110,9 @@ func (d *dirWriter) entry(dirfd int, prefix, name string) error {
 		Format:  tar.FormatPAX,
 	}
 	typ := st.Mode & unix.S_IFMT
+	if base == "" && typ != unix.S_IFDIR {
+		return fmt.Errorf("not a directory: %w", unix.ENOTDIR)
+	}
 	if typ == unix.S_IFSOCK {
 		return nil
 	}
@@ -78,29 +120,40 @@ func (d *dirWriter) entry(dirfd int, prefix, name string) error {
 		key := [2]uint64{st.Dev, st.Ino}
 		if first, ok := d.links[key]; ok {
 			hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
-			return d.tw.WriteHeader(hdr)
+			return d.header(hdr)
 		}
 		d.links[key] = hdr.Name
 	}
 	switch typ {
 	case unix.S_IFREG:
-		return d.file(dirfd, name, hdr, &st)
+		return d.file(dirfd, base, hdr, &st)
 	case unix.S_IFDIR:
-		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		open := base
+		if open == "" {
+			open = "."
+		}
+		fd, err := unix.Openat(dirfd, open, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("open: %w", err)
 		}
 		defer unix.Close(fd)
-		hdr.Typeflag, hdr.Name = tar.TypeDir, hdr.Name+"/"
+		var fst unix.Stat_t
+		if err := unix.Fstat(fd, &fst); err != nil {
+			return fmt.Errorf("stat: %w", err)
+		}
+		if fst.Dev != st.Dev || fst.Ino != st.Ino {
+			return fmt.Errorf("changed while reading")
+		}
+		hdr.Typeflag, hdr.Name = tar.TypeDir, strings.TrimSuffix(hdr.Name, "/")+"/"
 		if err := d.xattrs(fd, hdr); err != nil {
 			return err
 		}
-		if err := d.tw.WriteHeader(hdr); err != nil {
+		if err := d.header(hdr); err != nil {
 			return err
 		}
 		return d.walk(fd, hdr.Name)
 	case unix.S_IFLNK:
-		n, err := unix.Readlinkat(dirfd, name, d.buf)
+		n, err := unix.Readlinkat(dirfd, base, d.buf)
 		if err != nil {
 			return fmt.Errorf("readlink: %w", err)
 		}
@@ -116,7 +169,7 @@ func (d *dirWriter) entry(dirfd int, prefix, name string) error {
 	default:
 		return fmt.Errorf("unknown file type %#o", typ)
 	}
-	return d.tw.WriteHeader(hdr)
+	return d.header(hdr)
 }
 
 // file writes a regular file's header and content.
@@ -137,7 +190,7 @@ func (d *dirWriter) file(dirfd int, name string, hdr *tar.Header, st *unix.Stat_
 	if err := d.xattrs(fd, hdr); err != nil {
 		return err
 	}
-	if err := d.tw.WriteHeader(hdr); err != nil {
+	if err := d.header(hdr); err != nil {
 		return err
 	}
 	for n := int64(0); n < hdr.Size; {

@@ -24,7 +24,8 @@ const maxErrorReport = 4096
 // execve) come back. Each call that waits on the init ends when its ctx
 // does. It is not safe for concurrent use.
 type Conn struct {
-	f *os.File // non-blocking, so that a deadline can end a wait
+	f   *os.File // non-blocking, so that a deadline can end a wait
+	tty *os.File // the terminal's master that a report brought, until taken
 }
 
 // newConn makes the engine's end of a sync socket from fd. The end is
@@ -73,8 +74,23 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 // Close closes the engine's end: an init that waits for its plan, or in
-// Plan.Pause, then exits.
-func (c *Conn) Close() error { return c.f.Close() }
+// Plan.Pause, then exits. A terminal not taken is closed too.
+func (c *Conn) Close() error {
+	if c.tty != nil {
+		c.tty.Close()
+		c.tty = nil
+	}
+	return c.f.Close()
+}
+
+// Terminal returns the master of the terminal that the init opened
+// (Plan.Console) and reported during Wait, and gives it to the caller;
+// nil when none came.
+func (c *Conn) Terminal() *os.File {
+	t := c.tty
+	c.tty = nil
+	return t
+}
 
 // Send sends the plan, or fails with ctx's error once ctx ends.
 func (c *Conn) Send(ctx context.Context, p *Plan) error {
@@ -158,16 +174,23 @@ func (c *Conn) Wait(ctx context.Context, onPid func(pid int) error) error {
 }
 
 func (c *Conn) wait(onPid func(pid int) error) error {
-	var kind [1]byte
 	for {
-		_, err := io.ReadFull(c.f, kind[:])
+		kind, file, err := c.readKind()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read from init: %w", err)
 		}
-		switch kind[0] {
+		if file != nil && kind != reportTty {
+			file.Close()
+			return fmt.Errorf("read from init: a descriptor with report %q", kind)
+		}
+		switch kind {
+		case reportTty:
+			if err := c.takeTerminal(file); err != nil {
+				return err
+			}
 		case reportPid:
 			var b [4]byte
 			if _, err := io.ReadFull(c.f, b[:]); err != nil {
@@ -185,9 +208,87 @@ func (c *Conn) wait(onPid func(pid int) error) error {
 		case reportError:
 			return c.readError()
 		default:
-			return fmt.Errorf("read from init: unexpected report %q", kind[0])
+			return fmt.Errorf("read from init: unexpected report %q", kind)
 		}
 	}
+}
+
+// readKind reads the kind of the next report, and the descriptor that
+// comes with a terminal report: the byte is read with recvmsg, since a
+// read would drop the descriptor. io.EOF: the socket has closed.
+func (c *Conn) readKind() (byte, *os.File, error) {
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return 0, nil, err
+	}
+	var b [1]byte
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	var n, oobn int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), b[:], oob, unix.MSG_CMSG_CLOEXEC)
+		return rerr != unix.EAGAIN && rerr != unix.EINTR
+	})
+	if err == nil {
+		err = rerr
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, perr := unix.ParseSocketControlMessage(oob[:oobn])
+		for _, m := range msgs {
+			if got, err := unix.ParseUnixRights(&m); err == nil {
+				fds = append(fds, got...)
+			}
+		}
+		if perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err == nil && n == 0 {
+		err = io.EOF
+	}
+	if err != nil || len(fds) > 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		if err == nil {
+			err = fmt.Errorf("%d descriptors with report %q", len(fds), b[0])
+		}
+		return 0, nil, err
+	}
+	var f *os.File
+	if len(fds) == 1 {
+		// Non-blocking, so that os.File waits in the runtime's poller
+		// and Close ends a read in progress.
+		unix.SetNonblock(fds[0], true)
+		f = os.NewFile(uintptr(fds[0]), "pty-master")
+	}
+	return b[0], f, nil
+}
+
+// takeTerminal keeps the master of a terminal report, once it is known
+// to be a pseudo-terminal's master: it came out of the container's
+// mount namespace, and the caller will read, write and resize it.
+func (c *Conn) takeTerminal(f *os.File) error {
+	if f == nil {
+		return errors.New("read from init: a terminal report without its descriptor")
+	}
+	rc, err := f.SyscallConn()
+	if err == nil {
+		cerr := rc.Control(func(fd uintptr) { _, err = unix.IoctlGetInt(int(fd), unix.TIOCGPTN) })
+		if err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("read from init: the terminal sent is not a pseudo-terminal's master: %w", err)
+	}
+	if c.tty != nil {
+		c.tty.Close()
+	}
+	c.tty = f
+	return nil
 }
 
 // readError reads the rest of an error report.

@@ -149,13 +149,17 @@ static int pump(struct stream *s)
 	return 1;
 }
 
-static void write_exit(const char *path, int status)
+// write_exit records the exit status; restart says that the restart
+// policy's program takes over (dock_restart_exec), which records the
+// container's state itself.
+static void write_exit(const char *path, int status, int restart)
 {
 	char tmp[PATH_MAX], ts[48], body[256];
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	rfc3339(ts, sizeof ts);
-	int n = snprintf(body, sizeof body, "{\"code\":%d,\"signal\":%d,\"exitedAt\":\"%s\"}\n", code, sig, ts);
+	int n = snprintf(body, sizeof body, "{\"code\":%d,\"signal\":%d,\"exitedAt\":\"%s\"%s}\n", code, sig, ts,
+			 restart ? ",\"restart\":true" : "");
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -478,6 +482,28 @@ static void kill_rest(void)
 	}
 }
 
+// recv_fd receives a report of kind with its descriptor (dock_send_fd),
+// or returns -1.
+static int recv_fd(int sock, char kind)
+{
+	char k, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = &k, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	ssize_t n;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	int fd = -1;
+	for (struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	if (fd >= 0 && k != kind) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 void dock_op_monitor(struct field *f)
 {
 	const char *logpath = f[0].p, *exitpath = f[1].p;
@@ -490,17 +516,14 @@ void dock_op_monitor(struct field *f)
 	if (m > 0)
 		_exit(0);
 	// Output comes through two pipes, or with a terminal (tty) through a
-	// pseudo-terminal whose master the monitor keeps.
+	// pseudo-terminal whose master the monitor keeps: the init opens it
+	// in the container's devpts (dock_op_console) and sends the master
+	// over a socket of their own (the sync socket is the engine's).
 	int tty = dock_u64(&f[4]) != 0;
-	int out[2], err[2], master = -1, slave = -1;
+	int out[2], err[2], csock[2], master = -1;
 	if (tty) {
-		char name[64];
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
-			dock_fail(1, errno, "open pty");
-		slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (slave < 0)
-			dock_fail(1, errno, "open %s", name);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0)
+			dock_fail(1, errno, "console socket");
 	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		dock_fail(1, errno, "pipe");
 	}
@@ -527,9 +550,8 @@ void dock_op_monitor(struct field *f)
 		dock_fail(1, errno, "clone3");
 	if (pid == 0) {
 		if (tty) {
-			if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
-			    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
-				dock_fail(1, errno, "terminal");
+			close(csock[0]);
+			dock_console_fd = csock[1];
 		} else {
 			int null = open("/dev/null", O_RDONLY);
 			if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
@@ -544,12 +566,17 @@ void dock_op_monitor(struct field *f)
 	if (cgfd >= 0)
 		close(cgfd);
 	if (tty) {
-		close(slave);
+		close(csock[1]);
 	} else {
 		close(out[1]);
 		close(err[1]);
 	}
 	dock_report_pid(pid);
+	if (tty) {
+		// None comes when the init fails first: the socket closes.
+		master = recv_fd(csock[0], REPORT_TTY);
+		close(csock[0]);
+	}
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -557,21 +584,26 @@ void dock_op_monitor(struct field *f)
 	// A terminal mixes both streams; Docker logs it as stdout.
 	so.fd = tty ? master : out[0], so.name = "stdout";
 	se.fd = tty ? -1 : err[0], se.name = "stderr";
-	int open_streams = tty ? 1 : 2;
+	int open_streams = tty ? master >= 0 : 2;
 	// Without a PID namespace of its own, the init's exit ends the
-	// container: its pidfd tells it while the streams are still open.
+	// container: its pidfd (the fourth descriptor) tells it while the
+	// streams are still open.
 	int initfd = shared.active ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	struct pollfd pfd[3] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {initfd, POLLIN, 0}};
+	struct pollfd pfd[4] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {-1, POLLIN, 0}, {initfd, POLLIN, 0}};
+	dock_health_begin();
 	while (open_streams > 0) {
-		if (poll(pfd, 3, -1) < 0) {
+		// The third descriptor is the health check in progress, if any.
+		pfd[2].fd = dock_health_fd(), pfd[2].revents = 0;
+		if (poll(pfd, 4, dock_health_timeout_ms()) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[2].fd >= 0 && pfd[2].revents) {
+		dock_health_tick(pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)));
+		if (pfd[3].fd >= 0 && pfd[3].revents) {
 			kill_rest();
-			close(pfd[2].fd);
-			pfd[2].fd = -1;
+			close(pfd[3].fd);
+			pfd[3].fd = -1;
 		}
 		struct stream *ss[2] = {&so, &se};
 		for (int i = 0; i < 2; i++) {
@@ -584,6 +616,7 @@ void dock_op_monitor(struct field *f)
 			}
 		}
 	}
+	dock_health_stop();
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -593,7 +626,10 @@ void dock_op_monitor(struct field *f)
 	// docker network rm).
 	run_exit_hook();
 	release_held();
-	write_exit(exitpath, status);
-	auto_remove();
+	int restart = dock_restart_wanted(status);
+	write_exit(exitpath, status, restart);
+	auto_remove(); // never with a restart policy (Create refuses both)
+	if (restart)
+		dock_restart_exec();
 	_exit(0);
 }

@@ -130,23 +130,42 @@ static unsigned long statfs_flags(int fd)
 	return f;
 }
 
+// missing_on_readonly reports whether path is missing inside the root
+// and its directory is on a read-only mount, where no mountpoint can be
+// made for it.
+static int missing_on_readonly(const char *path, uint64_t resolve)
+{
+	int fd = in_root(path, O_PATH, resolve);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT || strlen(path) >= PATH_MAX)
+		return 0;
+	char buf[PATH_MAX];
+	const char *base;
+	strcpy(buf, path);
+	int dfd = parent_in_root(buf, &base);
+	if (dfd < 0)
+		return 0;
+	struct statfs st;
+	int ro = fstatfs(dfd, &st) == 0 && (st.f_flags & ST_RDONLY);
+	close(dfd);
+	return ro;
+}
+
 void dock_op_mount(struct field *f)
 {
 	uint64_t flags = dock_u64(&f[0]);
 	const char *src = f[1].p, *target = f[2].p, *fstype = f[3].p, *data = f[5].p;
-	char tty[64];
-	// The terminal a monitor made: named by the path of stdin in this
-	// mount namespace (a bind from another namespace is refused).
-	if ((flags & M_SOURCE_TTY) && ttyname_r(0, tty, sizeof tty) == 0)
-		src = tty;
-	else if (flags & M_SOURCE_TTY)
-		dock_fail(1, errno, "mount %s: stdin is not a terminal", target);
 	unsigned long mflags = dock_u64(&f[4]);
 	const char *tpath = target;
 	int tfd = -1;
 	uint64_t resolve = (flags & M_NOSYMLINKS) ? RESOLVE_NO_SYMLINKS : 0;
 
 	if (flags & M_IN_ROOT) {
+		if ((flags & M_SKIP_READONLY) && missing_on_readonly(target, resolve))
+			return;
 		if (flags & (M_MKDIR | M_MKFILE))
 			dock_mkdir_all(target, 0755, !!(flags & M_MKFILE), (uid_t)-1, (gid_t)-1);
 		tfd = in_root(target, O_PATH, resolve);
@@ -191,6 +210,31 @@ void dock_op_mount(struct field *f)
 	}
 	if (tfd >= 0)
 		close(tfd);
+}
+
+// dock_in_root opens path inside the root: the one OP_ROOT opened, else
+// (an exec, which joined the container's mount namespace) the process's
+// own root.
+int dock_in_root(const char *path, int flags, uint64_t resolve)
+{
+	if (root_fd < 0 && (root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	return in_root(path, flags, resolve);
+}
+
+// dock_bind_fd binds the file open as fd over target inside the root
+// (made as an empty file when missing), reached without symlinks.
+void dock_bind_fd(int fd, const char *target)
+{
+	if (root_fd < 0 && (root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		dock_fail(1, errno, "open /");
+	dock_mkdir_all(target, 0755, 1, (uid_t)-1, (gid_t)-1);
+	int tfd = in_root(target, O_PATH, RESOLVE_NO_SYMLINKS);
+	if (tfd < 0)
+		dock_fail(1, errno, "mount on %s: open target", target);
+	if (mount(fdpath(1, fd), fdpath(0, tfd), NULL, MS_BIND, NULL) < 0)
+		dock_fail(1, errno, "mount on %s", target);
+	close(tfd);
 }
 
 void dock_op_root(struct field *f)

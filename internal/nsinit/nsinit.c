@@ -115,10 +115,9 @@ static int read_len(uint32_t *len)
 }
 
 // op_stdio makes the passed descriptors the process's stdin, stdout and
-// stderr, in a new session, with the terminal on stdin as the controlling
-// one when the field says so: what the engine's clone does for a
-// re-executed init.
-static void op_stdio(struct field *f)
+// stderr, in a new session: what the engine's clone does for a
+// re-executed init. A terminal is the Console operation's.
+static void op_stdio(void)
 {
 	if (npassed != 3)
 		dock_fail(1, 0, "bad plan: stdio without its descriptors");
@@ -138,8 +137,6 @@ static void op_stdio(struct field *f)
 	npassed = 0;
 	if (setsid() < 0)
 		dock_fail(1, errno, "setsid");
-	if (dock_u64(&f[0]) && ioctl(0, TIOCSCTTY, 0) < 0)
-		dock_fail(1, errno, "set the controlling terminal");
 }
 
 static void run(struct field *f, uint32_t op, uint32_t nf)
@@ -153,9 +150,10 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
 		[OP_UNSHARE] = 1, [OP_MONITOR] = 7, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
-		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 1, [OP_NULL_STDIO] = 1,
+		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 0, [OP_NULL_STDIO] = 1,
 		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
-		[OP_LINK] = 3, [OP_WRITE_PROC] = 3, [OP_DEVICE] = 5, [OP_SHARE_MOUNT] = 3,
+		[OP_LINK] = 3, [OP_CONSOLE] = 4, [OP_RESTART_HOOK] = 5, [OP_HEALTH] = 7,
+		[OP_WRITE_PROC] = 3, [OP_DEVICE] = 5, [OP_SHARE_MOUNT] = 3,
 		[OP_SHARED_PIDNS] = 2,
 	};
 	if (op >= sizeof want || want[op] != nf)
@@ -212,12 +210,15 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_IDMAP: dock_op_idmap(f); break;
 	case OP_AUTOREMOVE: dock_op_autoremove(f); break;
 	case OP_AUTOREMOVE_VOLUMES: dock_op_autoremove_volumes(f); break;
-	case OP_STDIO: op_stdio(f); break;
+	case OP_STDIO: op_stdio(); break;
 	case OP_NULL_STDIO: dock_op_null_stdio(f); break;
 	case OP_EXIT_HOOK: dock_op_exit_hook(f); break;
 	case OP_HOLD: dock_op_hold(f); break;
+	case OP_RESTART_HOOK: dock_op_restart_hook(f); break;
+	case OP_HEALTH: dock_op_health(f); break;
 	case OP_LOOPBACK: dock_op_loopback(); break;
 	case OP_LINK: dock_op_link(f); break;
+	case OP_CONSOLE: dock_op_console(f); break;
 	case OP_WRITE_PROC: dock_op_write_proc(f); break;
 	case OP_DEVICE: dock_op_device(f); break;
 	case OP_SHARE_MOUNT: dock_op_share_mount(f); break;

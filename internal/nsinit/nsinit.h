@@ -63,7 +63,8 @@ enum {
 	OP_PAUSE = 27, OP_IDMAP = 28, OP_ENTER_USERNS = 29, OP_OPEN_USERNS = 30,
 	OP_AUTOREMOVE = 31, OP_AUTOREMOVE_VOLUMES = 32, OP_STDIO = 33, OP_NEXT = 34,
 	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37, OP_LOOPBACK = 38,
-	OP_LINK = 39, OP_WRITE_PROC = 43, OP_DEVICE = 44, OP_SHARE_MOUNT = 45,
+	OP_LINK = 39, OP_CONSOLE = 40, OP_RESTART_HOOK = 41, OP_HEALTH = 42,
+	OP_WRITE_PROC = 43, OP_DEVICE = 44, OP_SHARE_MOUNT = 45,
 	OP_SHARED_PIDNS = 46,
 };
 
@@ -73,12 +74,13 @@ enum { P_IN_ROOT = 1 << 0 };
 enum {
 	M_IN_ROOT = 1 << 0, M_MKDIR = 1 << 1, M_MKFILE = 1 << 2,
 	M_NOSYMLINKS = 1 << 3, M_VERIFY_PROC = 1 << 4, M_VERIFY_SYS = 1 << 5,
-	M_REMOUNT = 1 << 6, M_SOURCE_TTY = 1 << 7,
+	M_REMOUNT = 1 << 6, M_SKIP_READONLY = 1 << 7,
 };
 
 // The reports on the sync socket (see ops.go): an error report, a forked
-// process's PID, and the engine's go-ahead.
-enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G' };
+// process's PID, the engine's go-ahead, and a terminal's master (which
+// travels with the report, SCM_RIGHTS).
+enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G', REPORT_TTY = 'T' };
 
 // The environment variable that makes the binary an init (Env in ops.go),
 // and the descriptor of its sync socket (SyncFd).
@@ -91,6 +93,9 @@ enum { REPORT_ERROR = 'E', REPORT_PID = 'P', REPORT_GO = 'G' };
 #define HOLD_BATCH 250
 // How long the monitor waits for its exit hook.
 #define HOOK_WAIT_MS 10000
+// The exit status of a health check's program that leaves the container
+// starting (HealthStarting in ops.go).
+#define HEALTH_STARTING 3
 #define SYNC_FD 3
 #define MAX_PLAN (64 << 20)
 #define MAX_FIELDS 8
@@ -100,7 +105,7 @@ struct field {
 	uint32_t n;
 };
 
-extern int dock_sync_fd, dock_userns_fd;
+extern int dock_sync_fd, dock_userns_fd, dock_console_fd;
 
 void __attribute__((noreturn)) dock_fail(int code, int err, const char *fmt, ...);
 int dock_read_full(int fd, void *buf, size_t n);
@@ -134,8 +139,21 @@ void dock_op_autoremove_volumes(struct field *f);
 void dock_op_monitor(struct field *f);
 void dock_op_exit_hook(struct field *f);
 void dock_op_hold(struct field *f);
+void dock_op_restart_hook(struct field *f);
+int dock_restart_wanted(int status);
+void dock_restart_exec(void);
+void dock_op_health(struct field *f);
+void dock_health_begin(void);
+int dock_health_fd(void);
+int dock_health_timeout_ms(void);
+void dock_health_tick(int ready);
+void dock_health_stop(void);
 void dock_op_loopback(void);
 void dock_op_link(struct field *f);
+void dock_op_console(struct field *f);
+void dock_send_fd(int sock, char kind, int fd);
+int dock_in_root(const char *path, int flags, uint64_t resolve);
+void dock_bind_fd(int fd, const char *target);
 void dock_op_write_proc(struct field *f);
 void dock_op_device(struct field *f);
 void dock_op_share_mount(struct field *f);

@@ -21,6 +21,7 @@ package nsinit
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 )
 
 // Env is the environment variable that turns a re-executed binary into a
@@ -36,12 +37,14 @@ const ExeFd = 4
 // The reports an init writes on the sync socket, and the engine's answer
 // (REPORT_* in nsinit.h): an error report ('E', then code, errno and
 // length as little-endian u32s, then the message), a forked process's
-// host PID ('P', then a little-endian u32), and the go-ahead that the
-// forked process waits for once the engine has placed it ('G').
+// host PID ('P', then a little-endian u32), the go-ahead that the
+// forked process waits for once the engine has placed it ('G'), and a
+// terminal's master ('T', the descriptor sent with the byte).
 const (
 	reportError = 'E'
 	reportPid   = 'P'
 	reportGo    = 'G'
+	reportTty   = 'T'
 )
 
 // Op is one setup operation. The numbers are shared with nsinit.h
@@ -83,22 +86,34 @@ const (
 	opAutoRemove  Op = 31 // lock file, container dir, trash path, cgroup dirs
 	// containers dir, volumes dir, trash dir, volume names
 	opAutoRemoveVolumes Op = 32
-	opStdio             Op = 33 // tty: the passed descriptors become 0-2; setsid
+	opStdio             Op = 33 // the passed descriptors become 0-2; setsid
 	opNext              Op = 34 // read the next part of the plan from the socket
 	opNullStdio         Op = 35 // mask: these of 0-2 become the container's /dev/null
 	opExitHook          Op = 36 // path, argv, env, marker: what the monitor runs when the container exits
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 	opLoopback          Op = 38 // bring lo up
 	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
-	opWriteProc         Op = 43 // flags, path, value: write a procfs file (a sysctl, oom_score_adj)
-	opDevice            Op = 44 // path, mode, dev, uid, gid: a device node inside the root
-	opShareMount        Op = 45 // mount namespace path, source, target: another namespace's mount, bound in the root
-	opSharedPidns       Op = 46 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
+	opConsole           Op = 40 // rows, cols, bind /dev/console, owner: a terminal in the root's devpts
+	// path, argv, env, stop marker, on-failure: what the monitor becomes
+	// when the container exits and its restart policy may start it again
+	opRestartHook Op = 41
+	// path, argv, env, interval, start period, start interval, timeout:
+	// the health checks the monitor runs while the container runs
+	opHealth      Op = 42
+	opWriteProc   Op = 43 // flags, path, value: write a procfs file (a sysctl, oom_score_adj)
+	opDevice      Op = 44 // path, mode, dev, uid, gid: a device node inside the root
+	opShareMount  Op = 45 // mount namespace path, source, target: another namespace's mount, bound in the root
+	opSharedPidns Op = 46 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
 // (Plan.ExitHook): no prespawned init is forked there.
 const HookEnv = "_DOCK_HOOK"
+
+// HealthStarting is the exit status of a health check's program (see
+// Plan.Health) that leaves the container starting: the start interval
+// applies until the start period ends.
+const HealthStarting = 3
 
 // HoldBatch is the most descriptors SendFiles sends in one message.
 const HoldBatch = 250
@@ -112,7 +127,9 @@ const (
 	MountVerifyProc = 1 << 4 // the target must be procfs after mounting
 	MountVerifySys  = 1 << 5 // the target must be sysfs after mounting
 	MountRemount    = 1 << 6 // after a bind, remount with the flags (ro, nosuid...)
-	MountSourceTty  = 1 << 7 // the source is the terminal on stdin (ttyname)
+	// MountSkipReadonly skips the mount when its target is missing and
+	// cannot be made: its directory is on a read-only mount.
+	MountSkipReadonly = 1 << 7
 )
 
 // Flags of opWriteProc.
@@ -257,8 +274,8 @@ func (p *Plan) Reaper() { p.op(opReaper) }
 // and waits for the go-ahead as Fork does; then the init goes on with the
 // plan while the monitor copies its stdout and stderr to logPath
 // (json-file lines) and writes its exit status to exitPath. With tty, the
-// init's stdio is a new pseudo-terminal, its controlling terminal, whose
-// output the monitor logs. When a line would take the log past maxSize
+// monitor logs the output of the terminal that the init's plan opens
+// (Console), whose master the init sends it. When a line would take the log past maxSize
 // bytes (not when maxSize <= 0), the monitor rotates it as the engine's
 // rotateLog does, keeping maxFiles files (at least 1) in all.
 func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string, tty bool, maxSize int64, maxFiles int) {
@@ -316,14 +333,22 @@ func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir, trashDir string, nam
 func (p *Plan) Next() { p.op(opNext) }
 
 // Stdio makes the three descriptors sent with the plan (Prespawned.SendPlan)
-// the process's stdin, stdout and stderr, in a new session; with tty, the
-// terminal on stdin becomes the controlling one.
-func (p *Plan) Stdio(tty bool) {
-	var t uint64
-	if tty {
-		t = 1
+// the process's stdin, stdout and stderr, in a new session.
+func (p *Plan) Stdio() { p.op(opStdio) }
+
+// Console gives the process a new terminal, opened in the devpts mounted
+// on the root's /dev/pts (which must be mounted by then), of rows x cols
+// when both are set: it becomes the process's stdin, stdout, stderr and
+// controlling terminal, owned by the host uid owner, and with
+// bindConsole also /dev/console. Its master goes back with a report on
+// the sync socket (Conn.Terminal), or, in a detached container's init,
+// to its monitor.
+func (p *Plan) Console(rows, cols uint16, bindConsole bool, owner uint32) {
+	var b uint64
+	if bindConsole {
+		b = 1
 	}
-	p.op(opStdio, u64(t))
+	p.op(opConsole, u64(uint64(rows)), u64(uint64(cols)), u64(b), u64(uint64(owner)))
 }
 
 // Unshare enters new namespaces (the cgroup namespace, made once the
@@ -336,6 +361,35 @@ func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
 // marker still exists then (an empty marker: always).
 func (p *Plan) ExitHook(path string, argv, env []string, marker string) {
 	p.op(opExitHook, []byte(path), strs(argv), strs(env), []byte(marker))
+}
+
+// RestartHook makes the monitor, once the container has exited, its exit
+// hook has run and its exit status is written, become the binary at
+// path (opened now, executed then, keeping the monitor's PID) with argv
+// and env: the program that applies the restart policy. It does not when
+// the file stopMarker exists then (the user stopped the container), nor,
+// with onFailure, when the container exited with status 0. The exit
+// status it writes says "restart": true when it does, so that a reader
+// leaves the recording of the exit to that program.
+func (p *Plan) RestartHook(path string, argv, env []string, stopMarker string, onFailure bool) {
+	var f uint64
+	if onFailure {
+		f = 1
+	}
+	p.op(opRestartHook, []byte(path), strs(argv), strs(env), []byte(stopMarker), u64(f))
+}
+
+// Health makes the monitor run the binary at path (opened now) with argv
+// and env, one run at a time, while the container runs: the first after
+// interval from the start (the start interval while the container is
+// starting, within its start period), then each interval after the
+// previous one ended, as Docker's health monitor does. A run that exits
+// with HealthStarting leaves the container starting; one that runs past
+// timeout plus a minute (the program bounds its own check by timeout) is
+// killed. A run in progress when the container exits is killed.
+func (p *Plan) Health(path string, argv, env []string, interval, startPeriod, startInterval, timeout time.Duration) {
+	p.op(opHealth, []byte(path), strs(argv), strs(env), u64(uint64(interval)), u64(uint64(startPeriod)),
+		u64(uint64(startInterval)), u64(uint64(timeout)))
 }
 
 // Loopback brings up the loopback interface of the process's network

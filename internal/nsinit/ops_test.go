@@ -73,15 +73,17 @@ func TestWireNumbersAgree(t *testing.T) {
 		"OP_OPEN_USERNS": int64(opOpenUserns), "OP_AUTOREMOVE": int64(opAutoRemove),
 		"OP_AUTOREMOVE_VOLUMES": int64(opAutoRemoveVolumes), "OP_STDIO": int64(opStdio),
 		"OP_NEXT": int64(opNext), "OP_NULL_STDIO": int64(opNullStdio),
-		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "OP_LOOPBACK": int64(opLoopback), "OP_LINK": int64(opLink), "HOLD_BATCH": HoldBatch,
+		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "OP_LOOPBACK": int64(opLoopback), "OP_LINK": int64(opLink),
+		"OP_CONSOLE": int64(opConsole), "OP_RESTART_HOOK": int64(opRestartHook), "OP_HEALTH": int64(opHealth),
+		"HOLD_BATCH": HoldBatch, "HEALTH_STARTING": HealthStarting,
 		"OP_WRITE_PROC": int64(opWriteProc), "OP_DEVICE": int64(opDevice), "OP_SHARE_MOUNT": int64(opShareMount),
 		"OP_SHARED_PIDNS": int64(opSharedPidns), "P_IN_ROOT": ProcInRoot,
 
 		"M_IN_ROOT": MountInRoot, "M_MKDIR": MountMkdir, "M_MKFILE": MountMkfile,
 		"M_NOSYMLINKS": MountNoSymlinks, "M_VERIFY_PROC": MountVerifyProc,
-		"M_VERIFY_SYS": MountVerifySys, "M_REMOUNT": MountRemount, "M_SOURCE_TTY": MountSourceTty,
+		"M_VERIFY_SYS": MountVerifySys, "M_REMOUNT": MountRemount, "M_SKIP_READONLY": MountSkipReadonly,
 
-		"REPORT_ERROR": reportError, "REPORT_PID": reportPid, "REPORT_GO": reportGo,
+		"REPORT_ERROR": reportError, "REPORT_PID": reportPid, "REPORT_GO": reportGo, "REPORT_TTY": reportTty,
 
 		"SYNC_FD": SyncFd,
 	}

@@ -21,8 +21,11 @@ var ErrInvalid = errors.New("invalid argument")
 // /etc/passwd and /etc/group.
 type User struct {
 	UID, GID uint32
-	Groups   []uint32 // supplementary groups
-	Home     string
+	// Groups are the supplementary groups: GID first, then the user's
+	// groups in /etc/group (unless the spec names a group) and the added
+	// ones.
+	Groups []uint32
+	Home   string
 }
 
 type passwdEntry struct {
@@ -180,6 +183,9 @@ func Resolve(spec string, passwd, group []byte, groupAdd []string) (User, error)
 		}
 		u.GID = gid
 	}
+	// The primary group comes first among the supplementary ones, as
+	// Docker (through containerd's rule) has it: id shows groups=0(root).
+	u.Groups = []uint32{u.GID}
 	seen := map[uint32]bool{u.GID: true}
 	if name != "" && !hasGroup {
 		for _, e := range groups {

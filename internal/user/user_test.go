@@ -14,12 +14,12 @@ func TestResolve(t *testing.T) {
 		spec string
 		want User // zero Home: an error wrapping ErrInvalid
 	}{
-		{"", User{Home: "/root"}},
-		{"app", User{UID: 1000, GID: 1000, Groups: []uint32{10, 50}, Home: "/home/app"}},
-		{"app:staff", User{UID: 1000, GID: 50, Home: "/home/app"}},
-		{"1000:0", User{UID: 1000, GID: 0, Home: "/home/app"}},
-		{"4242", User{UID: 4242, Home: "/"}},
-		{"4242:4343", User{UID: 4242, GID: 4343, Home: "/"}},
+		{"", User{Groups: []uint32{0}, Home: "/root"}},
+		{"app", User{UID: 1000, GID: 1000, Groups: []uint32{1000, 10, 50}, Home: "/home/app"}},
+		{"app:staff", User{UID: 1000, GID: 50, Groups: []uint32{50}, Home: "/home/app"}},
+		{"1000:0", User{UID: 1000, GID: 0, Groups: []uint32{0}, Home: "/home/app"}},
+		{"4242", User{UID: 4242, Groups: []uint32{0}, Home: "/"}},
+		{"4242:4343", User{UID: 4242, GID: 4343, Groups: []uint32{4343}, Home: "/"}},
 		{"nobody", User{}},
 		{"app:nogroup", User{}},
 		{"app:", User{}},

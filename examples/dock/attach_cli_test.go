@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ticker is a container command that prints "tick" until /go exists,
+// then "bye" and exits 3; USR1 makes it print "got USR1" and exit 5.
+const ticker = `trap 'echo got USR1; exit 5' USR1; while [ ! -e /go ]; do echo tick; sleep 0.05; done; echo bye; exit 3`
+
+// startAttach starts dock attach args in the background and returns its
+// output so far, as a function, and its end.
+func (e *env) startAttach(t *testing.T, args ...string) (out func() string, done <-chan int, signal func(syscall.Signal)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	cmd := e.cmd(ctx, append([]string{"attach"}, args...)...)
+	var mu sync.Mutex
+	var b bytes.Buffer
+	cmd.Stdout = writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return b.Write(p)
+	})
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan int, 1)
+	go func() {
+		cmd.Wait()
+		ch <- cmd.ProcessState.ExitCode()
+	}()
+	return func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			return b.String()
+		}, ch, func(s syscall.Signal) {
+			cmd.Process.Signal(s)
+		}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// attach follows the output of a detached container from now on, and
+// ends with its exit code; the signals the CLI receives go to the
+// container, unless --sig-proxy=false.
+func TestCLIAttach(t *testing.T) {
+	e := newEnv(t)
+	e.ok(nil, "run", "-d", "--name", "a", "busybox", "sh", "-c", ticker)
+	out, done, _ := e.startAttach(t, "--no-stdin", "a")
+	waitFor(t, "a tick in attach's output", func() bool { return strings.Contains(out(), "tick\n") })
+	e.ok(nil, "exec", "a", "touch", "/go")
+	if code := <-done; code != 3 || !strings.HasSuffix(out(), "tick\nbye\n") || strings.Trim(out(), "tick\n") != "bye" {
+		t.Errorf("attach = %q, exit %d; want ticks, bye and the container's exit 3", out(), code)
+	}
+
+	// --sig-proxy (the default): a signal to the CLI reaches the container.
+	e.ok(nil, "run", "-d", "--name", "b", "busybox", "sh", "-c", ticker)
+	out, done, signal := e.startAttach(t, "b")
+	waitFor(t, "a tick in attach's output", func() bool { return strings.Contains(out(), "tick\n") })
+	signal(syscall.SIGUSR1)
+	if code := <-done; code != 5 || !strings.HasSuffix(out(), "got USR1\n") {
+		t.Errorf("attach, then SIGUSR1 = %q, exit %d; want got USR1, exit 5", out(), code)
+	}
+
+	// --sig-proxy=false: the signal ends the CLI, the container runs on.
+	e.ok(nil, "run", "-d", "--name", "c", "busybox", "sh", "-c", ticker)
+	out, done, signal = e.startAttach(t, "--sig-proxy=false", "c")
+	waitFor(t, "a tick in attach's output", func() bool { return strings.Contains(out(), "tick\n") })
+	signal(syscall.SIGTERM)
+	if code := <-done; code != -1 {
+		t.Errorf("attach --sig-proxy=false, then SIGTERM: exit %d, want killed by the signal", code)
+	}
+	e.expect(0, "running\n", "inspect", "-f", "{{.State.Status}}", "c")
+
+	// What cannot be attached, in docker's words.
+	e.ok(nil, "create", "--name", "created", "busybox", "true")
+	if errOut := e.expect(1, "", "attach", "created"); errOut != "dock: You cannot attach to a stopped container, start it first\n" {
+		t.Errorf("attach to a created container: %q", errOut)
+	}
+	e.ok(nil, "pause", "c")
+	if errOut := e.expect(1, "", "attach", "c"); errOut != "dock: You cannot attach to a paused container, unpause it first\n" {
+		t.Errorf("attach to a paused container: %q", errOut)
+	}
+	e.ok(nil, "unpause", "c")
+	if errOut := e.expect(1, "", "attach", "--detach-keys", "ctrl-", "c"); errOut != "dock: Invalid detach keys (ctrl-) provided\n" {
+		t.Errorf("attach --detach-keys ctrl-: %q", errOut)
+	}
+	if errOut := e.expect(1, "", "attach", "nosuch"); !strings.Contains(errOut, "nosuch") {
+		t.Errorf("attach nosuch: %q", errOut)
+	}
+}
+
+// A container with a terminal: attach needs one to read the keys from
+// (unless --no-stdin), and on it ctrl-p ctrl-q, or --detach-keys, detach
+// with docker's "read escape sequence" and exit 1, the container running
+// on; ^C ends the attach (130) too.
+func TestCLIAttachTerminal(t *testing.T) {
+	e := newEnv(t)
+	e.ok(nil, "run", "-dit", "--name", "t", "busybox", "sh", "-c", ticker)
+	if errOut := e.expect(1, "", "attach", "t"); errOut != "dock: the input device is not a TTY\n" {
+		t.Errorf("attach to a terminal from a pipe: %q", errOut)
+	}
+	for _, tc := range []struct {
+		keys  string
+		input string
+		code  int
+		end   string
+	}{
+		{"", "x\x10\x11", 1, "read escape sequence\r\n"},
+		{"ctrl-a,x", "\x10\x11\x01x", 1, "read escape sequence\r\n"},
+		{"", "\x03", 130, "tick\r\n"},
+	} {
+		args := []string{"attach", "t"}
+		if tc.keys != "" {
+			args = []string{"attach", "--detach-keys", tc.keys, "t"}
+		}
+		r := e.runInPty(24, 80, "tick", tc.input, args...)
+		if r.code != tc.code || !strings.HasSuffix(r.out, tc.end) {
+			t.Errorf("dock %q, keys %q: %q, exit %d; want exit %d, ending %q", args, tc.input, r.out, r.code, tc.code, tc.end)
+		}
+		if r.after == nil || r.after.Lflag != r.before.Lflag || r.after.Iflag != r.before.Iflag {
+			t.Errorf("dock %q: terminal modes %+v after, want them restored to %+v", args, r.after, r.before)
+		}
+		e.expect(0, "running\n", "inspect", "-f", "{{.State.Status}}", "t")
+	}
+	// --no-stdin: from a pipe, and the output.
+	out, done, _ := e.startAttach(t, "--no-stdin", "t")
+	waitFor(t, "a tick in attach's output", func() bool { return strings.Contains(out(), "tick\r\n") })
+	e.ok(nil, "exec", "t", "touch", "/go")
+	if code := <-done; code != 3 || !strings.HasSuffix(out(), "bye\r\n") {
+		t.Errorf("attach --no-stdin to a terminal = %q, exit %d; want its output and exit 3", out(), code)
+	}
+}

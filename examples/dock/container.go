@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-dock/dock/dockerapi"
+)
+
+// cmdContainer is docker container: the subcommands of containerCommands,
+// most of them a top-level command under the same name.
+func cmdContainer(ctx context.Context, c *cli, args []string) error {
+	return runGroup(ctx, c, "container", args)
+}
+
+// containerCommands are the subcommands of container, in docker's order
+// (alphabetical); ls is also ps and list, as in docker.
+var containerCommands = []*command{
+	{"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container", cmdAttach},
+	{"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmdCommit},
+	{"cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-", "Copy files/folders between a container and the local filesystem", cmdCp},
+	{"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container", failWith125(cmdCreate)},
+	{"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmdDiff},
+	{"exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container", cmdExec},
+	{"export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", cmdExport},
+	{"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers", func(ctx context.Context, c *cli, args []string) error {
+		return inspectCommand(ctx, c, "container inspect", "container", args)
+	}},
+	{"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmdKill},
+	{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmdLogs},
+	{"ls", "[OPTIONS]", "List containers", cmdPs},
+	{"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmdPause},
+	{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
+	{"prune", "[OPTIONS]", "Remove all stopped containers", containerPrune},
+	{"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmdRestart},
+	{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
+	{"run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image", failWith125(cmdRun)},
+	{"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmdStart},
+	{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
+	{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
+	{"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmdTop},
+	{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
+	{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
+}
+
+func init() {
+	// The same details under the group's path.
+	commandDetails["container logs"] = commandDetails["logs"]
+}
+
+// failWith125 gives a command run as a subcommand (container run) the
+// exit code of its failures as a top-level command (run): 125, where
+// reportError would give a subcommand 1.
+func failWith125(run func(context.Context, *cli, []string) error) func(context.Context, *cli, []string) error {
+	return func(ctx context.Context, c *cli, args []string) error {
+		err := run(ctx, c, args)
+		var (
+			code exitCode
+			st   *statusError
+			ue   *usageError
+			help *helpRequest
+		)
+		switch {
+		case err == nil, errors.As(err, &code), errors.As(err, &st), errors.As(err, &help):
+			return err
+		case errors.As(err, &ue):
+			if ue.code == 0 {
+				ue.code = 125
+			}
+			return err
+		}
+		return &statusError{code: 125, err: err}
+	}
+}
+
+// containerPrune is docker container prune: it removes the containers
+// that do not run (those --filter until=, label=, label!= keep) and
+// prints their IDs and the space their layers took, as docker does.
+func containerPrune(ctx context.Context, c *cli, args []string) error {
+	var force bool
+	var filters dockerapi.Filters
+	fs := newFlagSet("container prune", true)
+	fs.Func("filter", "Provide filter values (e.g. \"until=<timestamp>\")", filters.Set)
+	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("container prune", args, 0, 0); err != nil {
+		return err
+	}
+	opts, err := dockerapi.ContainerPruneOptions(filters, time.Now())
+	if err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	rep, err := e.PruneContainers(ctx, opts...)
+	if rep != nil && len(rep.Deleted) > 0 {
+		fmt.Fprintln(c.stdout, "Deleted Containers:")
+		for _, id := range rep.Deleted {
+			fmt.Fprintln(c.stdout, id)
+		}
+		fmt.Fprintln(c.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "Total reclaimed space:", humanSize(rep.SpaceReclaimed))
+	return nil
+}

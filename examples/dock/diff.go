@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// cmdDiff is docker diff: the files a container added (A), changed (C)
+// and deleted (D), sorted by path.
+func cmdDiff(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet("diff", true)
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("diff", args, 1, 1); err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
+	changes, err := ct.Changes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		fmt.Fprintf(c.stdout, "%s %s\n", ch.Kind, ch.Path)
+	}
+	return nil
+}
