@@ -62,26 +62,10 @@ func TestBridgeNAT(t *testing.T) {
 // or network state.
 func quietSnapshot(t *testing.T) *nettest.State {
 	t.Helper()
-	var s *nettest.State
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		s = nettest.Snapshot(t)
+	return nettest.QuietSnapshot(t, func() bool {
 		st, err := netStore.Read()
-		if err == nil && len(st.Networks) == 0 && !slices.ContainsFunc(s.Lines, isDockLine) {
-			return s
-		}
-	}
-	t.Fatalf("earlier tests' networks did not go:\n%s", s)
-	return nil
-}
-
-// isDockLine reports whether a snapshot line is of something dock makes.
-func isDockLine(line string) bool {
-	for _, mark := range []string{" dock0", " br-", " vd", " dkgc-", "inet dock"} {
-		if strings.Contains(line, mark) {
-			return true
-		}
-	}
-	return false
+		return err == nil && len(st.Networks) == 0
+	})
 }
 
 // assertNoNetLeak compares the host namespace with a snapshot taken

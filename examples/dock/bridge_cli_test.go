@@ -27,7 +27,7 @@ var server = []string{"busybox", "sh", "-c", "while :; do echo hello | nc -l -p 
 // host's network as it was.
 func TestCLIBridge(t *testing.T) {
 	e := newEnv(t)
-	before := nettest.Snapshot(t)
+	before := nettest.QuietSnapshot(t, nil)
 
 	e.ok(nil, append([]string{"run", "-d", "--name", "web", "-p", "8080:80", "--expose", "9000"}, server...)...)
 	assert.Equal(t, "hello\n", hello(t, "127.0.0.1:8080"), "the published port, from the host's loopback")

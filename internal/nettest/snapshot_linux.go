@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -208,4 +209,33 @@ func sysctlLines() ([]string, error) {
 		out = append(out, fmt.Sprintf("sysctl %s=%s", k, strings.Join(strings.Fields(string(b)), " ")))
 	}
 	return out, nil
+}
+
+// QuietSnapshot is a Snapshot taken once nothing of dock's is left in
+// the namespace (no dock0, br-, vd or dkgc- link, no dock table) and
+// ready, when given, says so too: earlier tests' networks linger a
+// moment after their last container (and the collector takes them down
+// a moment later), and a snapshot taken meanwhile would make the next
+// comparison see them go. It fails the test after 30 s.
+func QuietSnapshot(t testing.TB, ready func() bool) *State {
+	t.Helper()
+	var s *State
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		s = Snapshot(t)
+		if !slices.ContainsFunc(s.Lines, IsDockLine) && (ready == nil || ready()) {
+			return s
+		}
+	}
+	t.Fatalf("earlier tests' networks did not go:\n%s", s)
+	return nil
+}
+
+// IsDockLine reports whether a snapshot line is of something dock makes.
+func IsDockLine(line string) bool {
+	for _, mark := range []string{" dock0", " br-", " vd", " dkgc-", "inet dock"} {
+		if strings.Contains(line, mark) {
+			return true
+		}
+	}
+	return false
 }
