@@ -89,7 +89,11 @@ func (c *Container) setFrozen(ctx context.Context, freeze bool) error {
 			return fmt.Errorf("%s container %s: %w", verb, c.id[:12], err)
 		}
 		st.Status = to
-		return c.writeState(st)
+		if err := c.writeState(st); err != nil {
+			return err
+		}
+		c.emit(nil, verb)
+		return nil
 	})
 }
 

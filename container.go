@@ -323,7 +323,7 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 			}
 		}
 	}
-	undoVolumes, err := e.createVolumes(ctx, rec)
+	undoVolumes, newVolumes, err := e.createVolumes(ctx, rec)
 	if err != nil {
 		return err
 	}
@@ -343,7 +343,14 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 	if err := os.WriteFile(path.Join(tmp, "state.json"), st, 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.dir())
+	if err := os.Rename(tmp, c.dir()); err != nil {
+		return err
+	}
+	for _, name := range newVolumes {
+		e.emitVolume(name, "create")
+	}
+	c.emit(rec, "create")
+	return nil
 }
 
 // processFromImage applies Docker's rules for combining the image's

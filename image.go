@@ -193,6 +193,10 @@ func (e *Engine) Import(ctx context.Context, r io.Reader, ref string, opts ...Im
 	if err != nil {
 		return nil, translate(err)
 	}
+	e.emitImage("import", img.ID.String(), img.ID.String())
+	if ref != "" {
+		e.emitImage("tag", img.ID.String(), familiarRef(ref))
+	}
 	return newImage(img), nil
 }
 
@@ -303,7 +307,13 @@ func repoDigests(sources map[digest.Digest][]string, img *Image) []string {
 // malformed newRef, or one with a digest, gives an error wrapping
 // ErrInvalid; an unknown ref, ErrNotFound.
 func (e *Engine) Tag(ctx context.Context, ref, newRef string) error {
-	return translate(e.store.Tag(ref, newRef))
+	if err := e.store.Tag(ref, newRef); err != nil {
+		return translate(err)
+	}
+	if img, err := e.store.Resolve(newRef); err == nil {
+		e.emitImage("tag", img.ID.String(), familiarRef(newRef))
+	}
+	return nil
 }
 
 // RemoveImage removes an image or a tag, as "docker rmi" does, and returns
@@ -330,10 +340,15 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, opts ...RemoveOpti
 		return nil, err
 	}
 	force := o.force
+	ids, untagged := e.imageIDs(), ""
+	if img, err := e.store.Resolve(ref); err == nil {
+		untagged = img.ID.String()
+	}
 	// inUse runs under the engine's lock: imageInUse must not take it.
 	lines, err := e.store.Remove(ref, force, func(id digest.Digest) bool {
 		return e.imageInUse(id.String())
 	})
+	e.emitRemoval(lines, ids, untagged)
 	return lines, translate(err)
 }
 
@@ -410,10 +425,13 @@ func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, 
 		return nil, fmt.Errorf("prune: %w", err)
 	}
 	rep := &PruneReport{}
+	ids := e.imageIDs()
 	lines, n, err := e.store.PruneImages(ctx, o.all, func(id digest.Digest) bool {
 		return e.imageInUse(id.String())
 	})
+	e.emitRemoval(lines, ids, "")
 	rep.Deleted, rep.SpaceReclaimed = lines, n
+	defer func() { e.emitPrune(EventImage, rep.SpaceReclaimed) }()
 	if err != nil {
 		return rep, translate(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -137,6 +138,8 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if hc := rec.Config.Healthcheck; hc.active() {
 		healthHook(head, c, hc.withDefaults())
 	}
+	exit, removed := c.exitTemplates(rec)
+	head.Events(filepath.Join(c.e.path("events"), eventLogName), exit, removed)
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
@@ -176,6 +179,7 @@ func (s *starting) commit(ctx context.Context) error {
 	if err := s.c.writeState(st); err != nil {
 		return s.abort(ctx, err)
 	}
+	s.c.emitStarted(s.rec)
 	if s.detached {
 		// An attached run before this one (Restart of a container
 		// Start started) is over: Wait and Signal go by the state now.
