@@ -200,13 +200,14 @@ func (r *eventReader) run(ctx context.Context, yield func(Event, error) bool) {
 		// missed.
 		r.watch = newEventWatch(r.dir)
 	}
-	if err := r.openLogs(!r.opts.Since.IsZero(), yield); err != nil {
+	past := !r.opts.Since.IsZero() || !r.opts.Until.IsZero()
+	if err := r.openLogs(past, yield); err != nil {
 		if err != errStopped {
 			yield(Event{}, err)
 		}
 		return
 	}
-	if !r.opts.Since.IsZero() && !r.drain(yield) {
+	if past && !r.drain(yield) {
 		return
 	}
 	if !follow {

@@ -66,10 +66,11 @@ type EventActor struct {
 // EventOptions select the events Events returns.
 type EventOptions struct {
 	// Since, when set, makes Events return the recorded events from that
-	// time on before those to come; zero means only those to come, as
-	// docker events without --since. The log keeps the latest events
-	// only (at least the last MiB of them, some thousands), so an old
-	// Since starts at the oldest kept.
+	// time on before those to come. Zero means only those to come, as
+	// docker events without --since, unless Until is set: then the
+	// recorded ones from the oldest kept, as Docker. The log keeps the
+	// latest events only (at least the last MiB of them, some
+	// thousands), so an old Since starts at the oldest kept.
 	Since time.Time
 	// Until, when set, ends the events at that time: Events returns once
 	// it has passed (at once when it is not in the future, after the
