@@ -272,7 +272,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	err = e.locked(func() error {
 		if rec.Name != "" {
 			if other, err := e.findByName(rec.Name); err == nil {
-				return fmt.Errorf("name %q is used by container %s: %w", rec.Name, other[:12], ErrExist)
+				return &nameConflict{Name: rec.Name, ID: other}
 			}
 		} else {
 			name, err := e.nameForContainer(rec.ID)
@@ -411,18 +411,33 @@ func (e *Engine) readRecord(id string) (*containerRecord, error) {
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, fmt.Errorf("read container %s: %w", id, err)
 	}
+	s, err := e.readSettings(id)
+	if err != nil {
+		return nil, err
+	}
+	s.apply(&rec)
 	return &rec, nil
 }
 
 func (c *Container) record() (*containerRecord, error) { return c.e.readRecord(c.id) }
 
 // knownRecord is the record Create wrote when this handle comes from
-// Create, else the one on disk.
+// Create (with the settings changed since laid over it), else the one on
+// disk.
 func (c *Container) knownRecord() (*containerRecord, error) {
-	if c.rec != nil {
+	if c.rec == nil {
+		return c.record()
+	}
+	s, err := c.e.readSettings(c.id)
+	if err != nil {
+		return nil, err
+	}
+	if s == (containerSettings{}) {
 		return c.rec, nil
 	}
-	return c.record()
+	rec := *c.rec
+	s.apply(&rec)
+	return &rec, nil
 }
 
 // readState reads the recorded state without checking it.
