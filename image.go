@@ -357,6 +357,8 @@ type PruneOption func(*pruneOptions) error
 
 type pruneOptions struct {
 	all bool
+	// volumes makes PruneSystem prune volumes (PruneWithVolumes).
+	volumes bool
 	// until and labels filter PruneContainers (PruneUntil, PruneLabel).
 	until  time.Time
 	labels []labelSelector
@@ -364,8 +366,10 @@ type pruneOptions struct {
 
 // PruneAll makes Prune remove every image that no container uses, tagged
 // or not ("docker image prune -a"), instead of the dangling ones only,
-// and PruneVolumes every volume no container mounts, named or not
-// ("docker volume prune -a"), instead of the anonymous ones only.
+// PruneVolumes every volume no container mounts, named or not
+// ("docker volume prune -a"), instead of the anonymous ones only,
+// PruneBuildCache every record, and PruneSystem all of these (but the
+// named volumes).
 func PruneAll() PruneOption {
 	return func(o *pruneOptions) error {
 		o.all = true
@@ -383,18 +387,17 @@ func applyPruneOptions(opts []PruneOption) (pruneOptions, error) {
 	return o, nil
 }
 
-// PruneReport is what Prune or PruneContainers did. For PruneContainers,
-// Deleted holds the IDs of the containers removed, and SpaceReclaimed the
-// sizes of their writable layers.
+// PruneReport is what Prune, PruneContainers or PruneBuildCache did.
 type PruneReport struct {
-	// Deleted is what Prune removed, in Docker's words, in order:
-	// RemoveImage's lines for each image ("Untagged: app:v1",
+	// Deleted is what was removed, in order. For Prune, in Docker's
+	// words: RemoveImage's lines for each image ("Untagged: app:v1",
 	// "Deleted: sha256:<image ID>", "Deleted: sha256:<chain ID>" for
 	// its layers), then "Deleted: <digest>" for each blob and layer
-	// that no image reached any more.
+	// that no image reached any more. For PruneContainers the
+	// containers' IDs, for PruneBuildCache the records' IDs.
 	Deleted []string
-	// SpaceReclaimed is the sum of the sizes of the blobs removed, in
-	// bytes (unpacked layer directories not counted).
+	// SpaceReclaimed is the bytes freed: for Prune the sum of the sizes
+	// of the blobs removed (unpacked layer directories not counted).
 	SpaceReclaimed int64
 }
 
