@@ -17,7 +17,7 @@ type DiskUsage struct {
 	// Image.Size), each counted once however many images have it.
 	LayersSize int64
 	// Images are the images Images lists (intermediate ones aside).
-	Images []ImageUsage
+	Images     []ImageUsage
 	Containers []ContainerUsage
 	Volumes    []VolumeUsage
 	BuildCache []BuildCacheRecord
