@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"text/template"
+	"time"
+
+	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/dockerapi"
+)
+
+// cmdEvents is docker events: the events of the state directory, those of
+// every process on it, from --since (else from now) until --until (else
+// until ^C).
+func cmdEvents(ctx context.Context, c *cli, args []string) error {
+	var since, until, format string
+	var filters dockerapi.Filters
+	fs := newFlagSet("events", true)
+	fs.Func("f,filter", "Filter output based on conditions provided", filters.Set)
+	fs.String(&format, "format", "Format output using a custom template: 'json' or a Go template")
+	fs.String(&since, "since", "Show all events created since timestamp")
+	fs.String(&until, "until", "Stream events until this timestamp")
+	args, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if err := needArgs("events", args, 0, 0); err != nil {
+		return err
+	}
+	var opts dock.EventOptions
+	now := time.Now()
+	if since != "" {
+		if opts.Since, err = dockerapi.ParseTimestamp(since, now); err != nil {
+			return err
+		}
+	}
+	if until != "" {
+		if opts.Until, err = dockerapi.ParseTimestamp(until, now); err != nil {
+			return err
+		}
+	}
+	if opts.Filter, err = dockerapi.EventFilter(filters); err != nil {
+		return err
+	}
+	tmpl, err := eventTemplate(format)
+	if err != nil {
+		return err
+	}
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for ev, err := range e.Events(ctx, opts) {
+		if err != nil {
+			return err
+		}
+		if err := writeEvent(c.stdout, tmpl, &ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eventTemplate parses --format: "" is docker's line, "json" a JSON
+// object per line. As docker, the template is tried on an empty event
+// first, so that a field that does not exist fails at once.
+func eventTemplate(format string) (*template.Template, error) {
+	switch format {
+	case "":
+		return nil, nil
+	case "json":
+		format = "{{json .}}"
+	}
+	tmpl, err := template.New("").Funcs(formatFuncs).Funcs(listFuncs).Parse(format)
+	if err != nil {
+		return nil, fmt.Errorf("template parsing error: %v", err)
+	}
+	if err := tmpl.Execute(io.Discard, &eventMessage{}); err != nil {
+		return nil, fmt.Errorf("template: %v", err)
+	}
+	return tmpl, nil
+}
+
+// writeEvent writes an event as docker events does: with a template, its
+// output and a newline; else "TIME TYPE ACTION ID (key=value, ...)", the
+// attributes sorted by key.
+func writeEvent(w io.Writer, tmpl *template.Template, ev *dock.Event) error {
+	var b strings.Builder
+	if tmpl != nil {
+		if err := tmpl.Execute(&b, newEventMessage(ev)); err != nil {
+			return fmt.Errorf("template: %v", err)
+		}
+	} else {
+		fmt.Fprintf(&b, "%s %s %s %s", ev.Time.Local().Format("2006-01-02T15:04:05.000000000Z07:00"), ev.Type, ev.Action, ev.Actor.ID)
+		if len(ev.Actor.Attributes) > 0 {
+			var kv []string
+			for _, k := range slices.Sorted(maps.Keys(ev.Actor.Attributes)) {
+				kv = append(kv, k+"="+ev.Actor.Attributes[k])
+			}
+			fmt.Fprintf(&b, " (%s)", strings.Join(kv, ", "))
+		}
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	if errors.Is(err, syscall.EPIPE) {
+		return exitCode(0) // | head
+	}
+	return err
+}
+
+// eventMessage is an event as docker's events.Message has it, which
+// --format templates run on: with the legacy fields (status, id, from)
+// that container and image events have.
+type eventMessage struct {
+	Status   string     `json:"status,omitempty"`
+	ID       string     `json:"id,omitempty"`
+	From     string     `json:"from,omitempty"`
+	Type     string     `json:"Type"`
+	Action   string     `json:"Action"`
+	Actor    eventActor `json:"Actor"`
+	Scope    string     `json:"scope"`
+	Time     int64      `json:"time"`
+	TimeNano int64      `json:"timeNano"`
+}
+
+type eventActor struct {
+	ID         string            `json:"ID"`
+	Attributes map[string]string `json:"Attributes"`
+}
+
+func newEventMessage(ev *dock.Event) *eventMessage {
+	m := &eventMessage{Type: ev.Type, Action: ev.Action, Scope: ev.Scope,
+		Actor: eventActor{ID: ev.Actor.ID, Attributes: ev.Actor.Attributes},
+		Time:  ev.Time.Unix(), TimeNano: ev.Time.UnixNano()}
+	switch ev.Type {
+	case dock.EventContainer:
+		m.Status, m.ID, m.From = ev.Action, ev.Actor.ID, ev.Actor.Attributes["image"]
+	case dock.EventImage:
+		m.Status, m.ID = ev.Action, ev.Actor.ID
+	}
+	return m
+}
+
+func init() {
+	commandDetails["events"] = `--since and --until take a duration before now (10m, 1h30m), a Unix
+time (1700000000, 1700000000.5) or an RFC 3339 date or time
+(2024-01-02, 2024-01-02T15:04:05, 2024-01-02T15:04:05Z07:00). Without
+--since only the events to come are shown; without --until they are
+followed until interrupted.
+
+Filters (--filter KEY=VALUE, repeated): type (container, image, volume,
+network), event (an action: start, die...), container, image, volume,
+network (a name or ID), label (KEY or KEY=VALUE), scope (local).
+
+--format takes a Go template on docker's event (.Type .Action .Actor.ID
+.Actor.Attributes .Time .TimeNano .Status .ID .From .Scope), or json.`
+}
