@@ -1,7 +1,9 @@
 package dockerapi
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,4 +71,20 @@ func TestEventFilter(t *testing.T) {
 	_, err := EventFilter(filtersOf("status", "running"))
 	assert.EqualError(t, err, "invalid filter 'status'")
 	assert.ErrorIs(t, err, dock.ErrInvalid)
+}
+
+func TestEventMessage(t *testing.T) {
+	ev := &dock.Event{Type: dock.EventContainer, Action: "die", Scope: "local", Time: time.Unix(1700000000, 5),
+		Actor: dock.EventActor{ID: "abc", Attributes: map[string]string{"image": "busybox", "exitCode": "0"}}}
+	got, err := json.Marshal(EventMessage(ev))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"Type":"container","Action":"die","Actor":{"ID":"abc","Attributes":{"image":"busybox","exitCode":"0"}},
+		"scope":"local","time":1700000000,"timeNano":1700000000000000005}`, string(got))
+	got, err = json.Marshal(LegacyEvent(ev))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"status":"die","id":"abc","from":"busybox","Type":"container","Action":"die",
+		"Actor":{"ID":"abc","Attributes":{"image":"busybox","exitCode":"0"}},
+		"scope":"local","time":1700000000,"timeNano":1700000000000000005}`, string(got))
+	vol := &dock.Event{Type: dock.EventVolume, Action: "create", Actor: dock.EventActor{ID: "v"}}
+	assert.Empty(t, LegacyEvent(vol).Status, "a volume event's legacy status")
 }

@@ -14,6 +14,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/moby/moby/api/types/events"
+
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/dockerapi"
 )
@@ -87,7 +89,7 @@ func eventTemplate(format string) (*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("template parsing error: %v", err)
 	}
-	if err := tmpl.Execute(io.Discard, &eventMessage{}); err != nil {
+	if err := tmpl.Execute(io.Discard, &events.Message{}); err != nil {
 		return nil, fmt.Errorf("template: %v", err)
 	}
 	return tmpl, nil
@@ -99,7 +101,8 @@ func eventTemplate(format string) (*template.Template, error) {
 func writeEvent(w io.Writer, tmpl *template.Template, ev *dock.Event) error {
 	var b strings.Builder
 	if tmpl != nil {
-		if err := tmpl.Execute(&b, newEventMessage(ev)); err != nil {
+		msg := dockerapi.EventMessage(ev)
+		if err := tmpl.Execute(&b, &msg); err != nil {
 			return fmt.Errorf("template: %v", err)
 		}
 	} else {
@@ -120,39 +123,6 @@ func writeEvent(w io.Writer, tmpl *template.Template, ev *dock.Event) error {
 	return err
 }
 
-// eventMessage is an event as docker's events.Message has it, which
-// --format templates run on: with the legacy fields (status, id, from)
-// that container and image events have.
-type eventMessage struct {
-	Status   string     `json:"status,omitempty"`
-	ID       string     `json:"id,omitempty"`
-	From     string     `json:"from,omitempty"`
-	Type     string     `json:"Type"`
-	Action   string     `json:"Action"`
-	Actor    eventActor `json:"Actor"`
-	Scope    string     `json:"scope"`
-	Time     int64      `json:"time"`
-	TimeNano int64      `json:"timeNano"`
-}
-
-type eventActor struct {
-	ID         string            `json:"ID"`
-	Attributes map[string]string `json:"Attributes"`
-}
-
-func newEventMessage(ev *dock.Event) *eventMessage {
-	m := &eventMessage{Type: ev.Type, Action: ev.Action, Scope: ev.Scope,
-		Actor: eventActor{ID: ev.Actor.ID, Attributes: ev.Actor.Attributes},
-		Time:  ev.Time.Unix(), TimeNano: ev.Time.UnixNano()}
-	switch ev.Type {
-	case dock.EventContainer:
-		m.Status, m.ID, m.From = ev.Action, ev.Actor.ID, ev.Actor.Attributes["image"]
-	case dock.EventImage:
-		m.Status, m.ID = ev.Action, ev.Actor.ID
-	}
-	return m
-}
-
 func init() {
 	commandDetails["events"] = `--since and --until take a duration before now (10m, 1h30m), a Unix
 time (1700000000, 1700000000.5) or an RFC 3339 date or time
@@ -165,5 +135,5 @@ network), event (an action: start, die...), container, image, volume,
 network (a name or ID), label (KEY or KEY=VALUE), scope (local).
 
 --format takes a Go template on docker's event (.Type .Action .Actor.ID
-.Actor.Attributes .Time .TimeNano .Status .ID .From .Scope), or json.`
+.Actor.Attributes .Scope .Time .TimeNano), or json.`
 }
