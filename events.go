@@ -107,11 +107,16 @@ func (e *Engine) emit(typ, action, id string, attrs map[string]string) {
 	}
 }
 
-// containerAttrs are the attributes of a container's events: its labels,
-// name and image, as Docker's, plus extra.
+// containerAttrs are the attributes of a container's events: its labels
+// (over its image's, as Create resolved them), name and image, as
+// Docker's, plus extra.
 func containerAttrs(rec *containerRecord, extra ...string) map[string]string {
-	attrs := make(map[string]string, len(rec.Config.Labels)+2+len(extra)/2)
-	maps.Copy(attrs, rec.Config.Labels)
+	labels := rec.Config.Labels
+	if rec.Resolved != nil && rec.Resolved.Labels != nil {
+		labels = rec.Resolved.Labels
+	}
+	attrs := make(map[string]string, len(labels)+2+len(extra)/2)
+	maps.Copy(attrs, labels)
 	attrs["image"] = rec.Config.Image
 	attrs["name"] = rec.Name
 	for i := 0; i+1 < len(extra); i += 2 {

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-dock/dock/internal/testutil"
 )
 
 // watchEvents follows the events of the root of e through another engine
@@ -126,6 +129,16 @@ func TestEventsContainerAttached(t *testing.T) {
 	assert.Equal(t, []string{"container create", "container start", "container die", "container destroy"}, got)
 	assert.Equal(t, "4", evs[2].Actor.Attributes["exitCode"], "die exitCode")
 	assert.Equal(t, c.ID(), evs[3].Actor.ID, "destroy ID")
+
+	// The attributes carry the image's labels under the container's, as
+	// Docker's.
+	_, err = e.ImportDir(ctx, testutil.BusyboxRootfs(t), "labelled:1", ImportConfig(ocispec.ImageConfig{
+		Cmd: []string{"true"}, Labels: map[string]string{"from": "image", "both": "image"}}))
+	require.NoError(t, err)
+	run(t, e, Config{Image: "labelled:1", Name: "ev3", Labels: map[string]string{"both": "container"}})
+	_, evs = eventsUntil(t, ch, "container destroy")
+	assert.Equal(t, map[string]string{"from": "image", "both": "container", "name": "ev3", "image": "labelled:1"},
+		evs[len(evs)-1].Actor.Attributes, "destroy attributes")
 }
 
 func TestEventsImages(t *testing.T) {
