@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -124,6 +125,40 @@ func TestEventsFollowUntil(t *testing.T) {
 	_, ok := next(t, ch)
 	assert.False(t, ok, "Events with a near Until yielded or did not end")
 	assert.False(t, time.Now().Before(until), "Events ended before its Until")
+}
+
+// Following leaves nothing behind: no descriptor (the log, the inotify
+// instance), no goroutine.
+func TestEventsNoLeaks(t *testing.T) {
+	e := openRoot(t, t.TempDir())
+	appendAt(t, e, "x", time.Now())
+	count := func() (fds, goroutines int) {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(ents), runtime.NumGoroutine()
+	}
+	fds0, g0 := count()
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := follow(ctx, e, EventOptions{Since: time.Now().Add(-time.Hour)})
+		got, _ := next(t, ch)
+		require.Equal(t, "x", got)
+		cancel()
+		for range ch {
+		}
+	}
+	// Goroutines that just ended may not be counted out yet.
+	var fds, g int
+	for range 100 {
+		if fds, g = count(); fds <= fds0 && g <= g0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, fds, fds0, "descriptors after 20 follows")
+	assert.LessOrEqual(t, g, g0, "goroutines after 20 follows")
 }
 
 func TestEventsRotation(t *testing.T) {
