@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/dockerapi"
+	"github.com/go-dock/dock/internal/timestamp"
 )
 
 // cmdEvents is docker events: the events of the state directory, those of
@@ -41,12 +42,12 @@ func cmdEvents(ctx context.Context, c *cli, args []string) error {
 	var opts dock.EventOptions
 	now := time.Now()
 	if since != "" {
-		if opts.Since, err = dockerapi.ParseTimestamp(since, now); err != nil {
+		if opts.Since, err = timestamp.Parse(since, now); err != nil {
 			return err
 		}
 	}
 	if until != "" {
-		if opts.Until, err = dockerapi.ParseTimestamp(until, now); err != nil {
+		if opts.Until, err = timestamp.Parse(until, now); err != nil {
 			return err
 		}
 	}
