@@ -113,7 +113,7 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 		// Nobody saw it die (its monitor or engine was killed): the
 		// first reader to find it gone says so.
 		if rec, err := c.knownRecord(); err == nil {
-			c.emitExited(rec, st.Exit, st.StartedAt)
+			c.emitExited(rec, st.Exit, st.StartedAt, false)
 		}
 	}
 	return st, nil
@@ -508,16 +508,17 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	// Every process of the container died with its init (its PID
 	// namespace, or the Kill above); the cgroup stays, for stats and a
 	// restart, until Remove.
+	// RestartCount is 0: an attached start is a user's.
+	restarts := cfg.RestartPolicy.restarts(st.Code, c.stoppedByUser(), 0)
 	// The die before the state: whoever reacts to the event and asks
 	// finds the process gone and waits for the state (see stateImpl).
 	if rec, err := c.knownRecord(); err == nil {
-		c.emitExited(rec, st, started)
+		c.emitExited(rec, st, started, restarts)
 	}
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
-	// RestartCount is 0: an attached start is a user's. The policy's
-	// process starts before Wait returns: a program that exits then
-	// (docker run) leaves the restart to it.
-	if cfg.RestartPolicy.restarts(st.Code, c.stoppedByUser(), 0) {
+	// The policy's process starts before Wait returns: a program that
+	// exits then (docker run) leaves the restart to it.
+	if restarts {
 		// The state goes by the files now: a later run is detached.
 		c.e.procs().set(c.id, nil)
 		c.spawnRestartHook(started)

@@ -22,6 +22,8 @@ type containerSettings struct {
 	Name string `json:"name,omitempty"`
 	// Resources, when set, replace Config.Resources.
 	Resources *Resources `json:"resources,omitempty"`
+	// RestartPolicy, when set, replaces Config.RestartPolicy.
+	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
 }
 
 const settingsFile = "settings.json"
@@ -49,6 +51,9 @@ func (s *containerSettings) apply(rec *containerRecord) {
 	}
 	if s.Resources != nil {
 		rec.Config.Resources = *s.Resources
+	}
+	if s.RestartPolicy != nil {
+		rec.Config.RestartPolicy = *s.RestartPolicy
 	}
 }
 

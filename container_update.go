@@ -15,11 +15,16 @@ import (
 // too, as in Docker (a MemorySwap left to its default, twice Memory,
 // follows Memory). The result is checked as at create (ErrInvalid). A
 // BlkioWeight the host cannot apply is discarded with Docker's warning,
-// as Create discards it; the warnings are returned.
+// as Create discards it; the warnings are returned. UpdateRestartPolicy
+// changes the restart policy too (docker update --restart).
 //
-// The container's record stays as Create wrote it: the new limits are
-// kept beside it, and Inspect shows them in Config.Resources.
-func (c *Container) Update(ctx context.Context, r Resources) (warnings []string, err error) {
+// The container's record stays as Create wrote it: the new limits and
+// policy are kept beside it, and Inspect shows them in Config.
+func (c *Container) Update(ctx context.Context, r Resources, opts ...UpdateOption) (warnings []string, err error) {
+	var o updateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if r.BlkioWeight != 0 && !cgroup.Probe().BlkioWeight {
 		warnings = append(warnings, "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.")
 		r.BlkioWeight = 0
@@ -40,10 +45,26 @@ func (c *Container) Update(ctx context.Context, r Resources) (warnings []string,
 		if err := validateBlkio(&res); err != nil {
 			return err
 		}
+		if o.restart != nil {
+			cfg := rec.Config
+			cfg.RestartPolicy = *o.restart
+			if err := validateRestartPolicy(&cfg); err != nil {
+				if cfg.AutoRemove {
+					return invalidf("Restart policy cannot be updated because AutoRemove is enabled for the container")
+				}
+				return err
+			}
+		}
 		if err := c.applyResources(ctx, res); err != nil {
 			return err
 		}
-		if err := c.changeSettings(func(s *containerSettings) { s.Resources = &res }); err != nil {
+		err = c.changeSettings(func(s *containerSettings) {
+			s.Resources = &res
+			if o.restart != nil {
+				s.RestartPolicy = o.restart
+			}
+		})
+		if err != nil {
 			return err
 		}
 		rec.Config.Resources = res
@@ -54,6 +75,25 @@ func (c *Container) Update(ctx context.Context, r Resources) (warnings []string,
 	}
 	c.emit(rec, "update")
 	return warnings, nil
+}
+
+// UpdateOption is an option of Container.Update.
+type UpdateOption func(*updateOptions)
+
+type updateOptions struct {
+	restart *RestartPolicy
+}
+
+// UpdateRestartPolicy makes Update set the container's restart policy
+// (docker update --restart), checked as at create: a container made with
+// AutoRemove takes none. A running detached container started with a
+// policy other than no gets the new one at its next exit (its monitor
+// hands the exit to the policy's program, which reads it; an on-failure
+// policy it started with still lets an exit with status 0 go); one
+// started without a policy, and an attached one, get it from their next
+// start.
+func UpdateRestartPolicy(p RestartPolicy) UpdateOption {
+	return func(o *updateOptions) { o.restart = &p }
 }
 
 // updatedResources lays the set fields of r over cur.

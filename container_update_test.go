@@ -7,6 +7,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,4 +121,45 @@ func TestUpdateBlkioWeight(t *testing.T) {
 	assert.Equal(t, uint16(300), info.Config.Resources.BlkioWeight)
 	_, err = c.Update(ctx, Resources{BlkioWeight: 5})
 	assert.ErrorIs(t, err, ErrInvalid, "a weight out of range")
+}
+
+// UpdateRestartPolicy: the policy is checked and kept, and the next start
+// runs with it; its restarts are in the events (die with restarting, then
+// start).
+func TestUpdateRestartPolicy(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	rm, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"true"}, AutoRemove: true})
+	require.NoError(t, err)
+	_, err = rm.Update(ctx, Resources{}, UpdateRestartPolicy(RestartPolicy{Name: RestartAlways}))
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorContains(t, err, "Restart policy cannot be updated because AutoRemove is enabled for the container")
+
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c", "exit 3"}})
+	require.NoError(t, err)
+	_, err = c.Update(ctx, Resources{}, UpdateRestartPolicy(RestartPolicy{Name: "sometimes"}))
+	assert.ErrorIs(t, err, ErrInvalid, "an unknown policy")
+	policy := RestartPolicy{Name: RestartOnFailure, MaximumRetryCount: 1}
+	_, err = c.Update(ctx, Resources{}, UpdateRestartPolicy(policy))
+	require.NoError(t, err)
+	info, err := c.Inspect(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, policy, info.Config.RestartPolicy)
+
+	ch := watchEvents(t, e, func(ev *Event) bool { return ev.Actor.ID == c.ID() && (ev.Action == "start" || ev.Action == "die") })
+	require.NoError(t, c.StartDetached(ctx))
+	st := waitState(t, c, "exited after one restart", func(st State) bool {
+		return st.Status == StatusExited && st.RestartCount == 1
+	})
+	assert.Equal(t, 3, st.Exit.Code)
+	var got []string
+	for len(got) < 4 {
+		select {
+		case ev := <-ch:
+			got = append(got, ev.Action+" "+ev.Actor.Attributes["restarting"])
+		case <-time.After(time.Minute):
+			t.Fatalf("events: %q", got)
+		}
+	}
+	assert.Equal(t, []string{"start ", "die true", "start ", "die "}, got)
 }

@@ -70,11 +70,16 @@ func (c *Container) emitStarted(rec *containerRecord) {
 	c.emit(rec, "start")
 }
 
-// emitExited records an exit seen by the engine: the die, then the
-// networks left and the volumes unmounted.
-func (c *Container) emitExited(rec *containerRecord, st ExitStatus, started time.Time) {
-	c.emit(rec, "die", "exitCode", strconv.Itoa(st.Code),
-		"execDuration", strconv.Itoa(int(st.ExitedAt.Sub(started).Seconds())))
+// emitExited records an exit seen by the engine: the die (with
+// restarting "true" when the restart policy starts the container again,
+// as API 1.57 has it), then the networks left and the volumes unmounted.
+func (c *Container) emitExited(rec *containerRecord, st ExitStatus, started time.Time, restarting bool) {
+	extra := []string{"exitCode", strconv.Itoa(st.Code),
+		"execDuration", strconv.Itoa(int(st.ExitedAt.Sub(started).Seconds()))}
+	if restarting {
+		extra = append(extra, "restarting", "true")
+	}
+	c.emit(rec, "die", extra...)
 	c.e.emitEvents(c.networkEvents(rec, "disconnect"))
 	c.e.emitEvents(c.volumeEvents(rec, "unmount"))
 }

@@ -171,3 +171,23 @@ func TestEventsImages(t *testing.T) {
 	assert.Equal(t, []string{"image prune"}, got)
 	assert.Equal(t, "0", evs[0].Actor.Attributes["reclaimed"])
 }
+
+// A health check's status changes are events, as Docker's
+// "health_status: healthy"; the checks' execs are events too.
+func TestEventsHealthStatus(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	ch := watchEvents(t, e, func(ev *Event) bool { return strings.HasPrefix(ev.Action, "health_status") })
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sleep", "600"},
+		Healthcheck: &Healthcheck{Test: []string{"CMD", "cat", "/tmp/ok"}, Interval: 50 * time.Millisecond, Retries: 1}})
+	require.NoError(t, err)
+	require.NoError(t, c.StartDetached(ctx))
+	got, _ := eventsUntil(t, ch, "container health_status: unhealthy")
+	assert.Equal(t, []string{"container health_status: unhealthy"}, got)
+	_, err = runExec(t, c, "touch", "/tmp/ok")
+	require.NoError(t, err)
+	got, evs := eventsUntil(t, ch, "container health_status: healthy")
+	assert.Equal(t, []string{"container health_status: healthy"}, got)
+	assert.Equal(t, c.ID(), evs[0].Actor.ID)
+	require.NoError(t, c.Remove(ctx, RemoveForce()))
+}

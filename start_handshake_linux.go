@@ -132,7 +132,13 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if rec.Config.PID != "" {
 		head.SharedPidns(s.l.pidns, s.cg.Dirs())
 	}
-	if p := rec.Config.RestartPolicy; !p.IsNone() {
+	count := 0 // the restarts before this start: a user's start resets them
+	if s.policy != nil {
+		count = s.policy.count
+	}
+	// No hook when even a failure would not restart it (on-failure at its
+	// count): the die then announces no restart.
+	if p := rec.Config.RestartPolicy; p.restarts(1, false, count) {
 		restartHook(head, c, p)
 	}
 	if hc := rec.Config.Healthcheck; hc.active() {

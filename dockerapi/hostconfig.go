@@ -124,7 +124,6 @@ func hostConfig(info *dock.Info) *container.HostConfig {
 // resources are Docker's resource fields of HostConfig.
 func resources(r *dock.Resources, ulimits []dock.Ulimit) container.Resources {
 	res := container.Resources{
-		BlkioWeight:          r.BlkioWeight,
 		CPUShares:            int64(r.CPUShares),
 		Memory:               r.Memory,
 		NanoCPUs:             int64(math.Round(r.CPUs * 1e9)),

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/go-dock/dock"
 )
@@ -15,6 +17,7 @@ import (
 func cmdUpdate(ctx context.Context, c *cli, args []string) error {
 	var r dock.Resources
 	var memory, memSwap, memRes string
+	var opts []dock.UpdateOption
 	set := 0 // flags given
 	fs := newFlagSet("update", true)
 	count := func(fn func(string) error) func(string) error {
@@ -57,6 +60,11 @@ func cmdUpdate(ctx context.Context, c *cli, args []string) error {
 		r.PIDs = v
 		return err
 	}))
+	fs.Func("restart", "Restart policy to apply when a container exits", count(func(s string) error {
+		p, err := parseRestartPolicy(s)
+		opts = append(opts, dock.UpdateRestartPolicy(p))
+		return err
+	}))
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -86,7 +94,15 @@ func cmdUpdate(ctx context.Context, c *cli, args []string) error {
 			return fs.errorf("invalid argument %q for \"--memory-swap\" flag: %v", memSwap, err)
 		}
 	}
-	return c.forEach(ctx, args, func(ctx context.Context, e *dock.Engine, ct *dock.Container) error {
-		return ct.Update(ctx, r)
+	var warnings []string
+	err = c.forEach(ctx, args, func(ctx context.Context, e *dock.Engine, ct *dock.Container) error {
+		w, err := ct.Update(ctx, r, opts...)
+		warnings = append(warnings, w...)
+		return err
 	})
+	// As docker: the warnings after the names.
+	if len(warnings) > 0 {
+		fmt.Fprintln(c.stdout, strings.Join(warnings, "\n"))
+	}
+	return err
 }
