@@ -105,6 +105,8 @@ func TestCLIRenameUpdate(t *testing.T) {
 	e.expect(0, "100\n", pids...)
 	e.expect(0, "r2\n", "update", "--pids-limit", "200", "r2")
 	e.expect(0, "200\n", pids...)
+	e.expect(0, "r2\n", "update", "--restart", "on-failure:2", "r2")
+	e.expect(0, "on-failure:2\n", "inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", "r2")
 	errOut = e.expect(1, "", "update", "r2")
 	assert.Contains(t, errOut, "you must provide one or more flags when using this command")
 	errOut = e.expect(1, "", "update", "--cpu-shares", "1", "nope", "r2")
