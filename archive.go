@@ -73,7 +73,15 @@ func (e *Engine) Save(ctx context.Context, w io.Writer, refs []string, opts ...S
 			return err
 		}
 	}
-	return translate(e.store.Save(ctx, w, refs, o.SaveOptions))
+	if err := e.store.Save(ctx, w, refs, o.SaveOptions); err != nil {
+		return translate(err)
+	}
+	for _, ref := range refs {
+		if img, err := e.store.Resolve(ref); err == nil {
+			e.emitImage("save", img.ID.String(), familiarRef(ref))
+		}
+	}
+	return nil
 }
 
 // LoadOption configures Load.
@@ -139,6 +147,7 @@ func (e *Engine) Load(ctx context.Context, r io.Reader, opts ...LoadOption) ([]*
 	out := make([]*Image, len(imgs))
 	for i, img := range imgs {
 		out[i] = newImage(img)
+		e.emitImage("load", img.ID.String(), img.ID.String())
 	}
 	return out, nil
 }

@@ -310,5 +310,8 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", buildError(err))
 	}
+	for _, tag := range o.Tags {
+		e.emitImage("tag", img.ID.String(), familiarRef(tag))
+	}
 	return newImage(img), nil
 }

@@ -130,6 +130,12 @@ func (c *Container) Commit(ctx context.Context, ref string, opts ...CommitOption
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	imageRef := ""
+	if ref != "" {
+		imageRef = familiarRef(ref)
+		c.e.emitImage("tag", img.ID.String(), imageRef)
+	}
+	c.emit(rec, "commit", "comment", o.message, "imageID", img.ID.String(), "imageRef", imageRef)
 	return newImage(img), nil
 }
 

@@ -272,7 +272,7 @@ func (e *Engine) create(ctx context.Context, cfg Config, withImageVolumes bool) 
 	err = e.locked(func() error {
 		if rec.Name != "" {
 			if other, err := e.findByName(rec.Name); err == nil {
-				return fmt.Errorf("name %q is used by container %s: %w", rec.Name, other[:12], ErrExist)
+				return &nameConflict{Name: rec.Name, ID: other}
 			}
 		} else {
 			name, err := e.nameForContainer(rec.ID)
@@ -323,7 +323,7 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 			}
 		}
 	}
-	undoVolumes, err := e.createVolumes(ctx, rec)
+	undoVolumes, newVolumes, err := e.createVolumes(ctx, rec)
 	if err != nil {
 		return err
 	}
@@ -343,7 +343,14 @@ func (e *Engine) createFiles(ctx context.Context, c *Container, rec *containerRe
 	if err := os.WriteFile(path.Join(tmp, "state.json"), st, 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.dir())
+	if err := os.Rename(tmp, c.dir()); err != nil {
+		return err
+	}
+	for _, name := range newVolumes {
+		e.emitVolume(name, "create")
+	}
+	c.emit(rec, "create")
+	return nil
 }
 
 // processFromImage applies Docker's rules for combining the image's
@@ -404,18 +411,33 @@ func (e *Engine) readRecord(id string) (*containerRecord, error) {
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, fmt.Errorf("read container %s: %w", id, err)
 	}
+	s, err := e.readSettings(id)
+	if err != nil {
+		return nil, err
+	}
+	s.apply(&rec)
 	return &rec, nil
 }
 
 func (c *Container) record() (*containerRecord, error) { return c.e.readRecord(c.id) }
 
 // knownRecord is the record Create wrote when this handle comes from
-// Create, else the one on disk.
+// Create (with the settings changed since laid over it), else the one on
+// disk.
 func (c *Container) knownRecord() (*containerRecord, error) {
-	if c.rec != nil {
+	if c.rec == nil {
+		return c.record()
+	}
+	s, err := c.e.readSettings(c.id)
+	if err != nil {
+		return nil, err
+	}
+	if s == (containerSettings{}) {
 		return c.rec, nil
 	}
-	return c.record()
+	rec := *c.rec
+	s.apply(&rec)
+	return &rec, nil
 }
 
 // readState reads the recorded state without checking it.

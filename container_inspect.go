@@ -61,9 +61,8 @@ func (e *Engine) findByName(name string) (string, error) {
 		return "", err
 	}
 	for _, ent := range entries {
-		rec, err := e.readRecord(ent.Name())
-		if err == nil && rec.Name == name {
-			return rec.ID, nil
+		if n, err := e.containerName(ent.Name()); err == nil && n == name {
+			return ent.Name(), nil
 		}
 	}
 	return "", ErrNotFound

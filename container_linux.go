@@ -91,6 +91,7 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	st.Status = StatusExited
 	st.FinishedAt = time.Now().UTC()
 	st.Exit = ExitStatus{Code: 255, Err: "process vanished: exit status unknown", ExitedAt: st.FinishedAt}
+	fromMonitor := false // which recorded the die event too
 	if st.Detached {
 		ex, restart, ok := c.monitorExit(ctx, st)
 		if ok && restart {
@@ -102,11 +103,19 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 		}
 		if ok {
 			st.Exit, st.FinishedAt = ex, ex.ExitedAt
+			fromMonitor = true
 		}
 	}
 	st.Exit = c.withOOM(st.Exit)
 	st.Monitor, st.MonitorStart = 0, 0
 	c.writeState(st)
+	if !fromMonitor {
+		// Nobody saw it die (its monitor or engine was killed): the
+		// first reader to find it gone says so.
+		if rec, err := c.knownRecord(); err == nil {
+			c.emitExited(rec, st.Exit, st.StartedAt, false)
+		}
+	}
 	return st, nil
 }
 
@@ -144,7 +153,7 @@ func (c *Container) waitRestartDecision(ctx context.Context, st State) (State, b
 	return State{}, false
 }
 
-func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) error {
+func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) (retErr error) {
 	marker := c.dir(restartingMarker)
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -160,6 +169,11 @@ func (c *Container) restartImpl(ctx context.Context, timeout time.Duration) erro
 	if err := c.Stop(ctx, timeout); err != nil {
 		return err
 	}
+	defer func() {
+		if retErr == nil {
+			c.emit(nil, "restart")
+		}
+	}()
 	// The monitor checks the marker after it recorded the exit, which
 	// Stop waited for: it must be gone before the marker is.
 	for st.Monitor > 0 && procstat.Alive(st.Monitor, st.MonitorStart) {
@@ -301,6 +315,7 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
 		return fmt.Errorf("signal container %s: %w", c.id[:12], err)
 	}
+	c.emit(nil, "kill", "signal", strconv.Itoa(int(sig)))
 	return nil
 }
 
@@ -309,6 +324,15 @@ func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	stopped, err := c.stop(ctx, rec, timeout)
+	if stopped {
+		c.emit(rec, "stop")
+	}
+	return err
+}
+
+// stop is Stop; stopped reports that it stopped a running container.
+func (c *Container) stop(ctx context.Context, rec *containerRecord, timeout time.Duration) (stopped bool, err error) {
 	if timeout < 0 {
 		timeout = 10 * time.Second
 		if rec.Config.StopTimeout != nil {
@@ -326,27 +350,27 @@ func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {
 	}
 	if err := c.Signal(ctx, sig); err != nil {
 		if errors.Is(err, ErrNotRunning) {
-			return nil
+			return false, nil
 		}
-		return err
+		return false, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// Gone (ErrNotFound) is stopped too: an AutoRemove container is
 	// removed as soon as it exits, maybe before Wait looks.
 	if _, err := c.Wait(wctx); err == nil || errors.Is(err, ErrNotFound) {
-		return nil
+		return true, nil
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	if err := c.Kill(ctx); err != nil && !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrNotFound) {
-		return err
+		return false, err
 	}
 	if _, err = c.Wait(ctx); errors.Is(err, ErrNotFound) {
-		return nil
+		return true, nil
 	}
-	return err
+	return err == nil, err
 }
 
 func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error {
@@ -409,6 +433,9 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 		errs = append(errs, os.RemoveAll(tmp))
 		if o.volumes && recErr == nil {
 			errs = append(errs, c.e.removeAnonymousVolumes(ctx, rec))
+		}
+		if recErr == nil {
+			c.emit(rec, "destroy")
 		}
 		if err := errors.Join(errs...); err != nil {
 			return fmt.Errorf("remove container: %w", err)
@@ -481,11 +508,17 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	// Every process of the container died with its init (its PID
 	// namespace, or the Kill above); the cgroup stays, for stats and a
 	// restart, until Remove.
+	// RestartCount is 0: an attached start is a user's.
+	restarts := cfg.RestartPolicy.restarts(st.Code, c.stoppedByUser(), 0)
+	// The die before the state: whoever reacts to the event and asks
+	// finds the process gone and waits for the state (see stateImpl).
+	if rec, err := c.knownRecord(); err == nil {
+		c.emitExited(rec, st, started, restarts)
+	}
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
-	// RestartCount is 0: an attached start is a user's. The policy's
-	// process starts before Wait returns: a program that exits then
-	// (docker run) leaves the restart to it.
-	if cfg.RestartPolicy.restarts(st.Code, c.stoppedByUser(), 0) {
+	// The policy's process starts before Wait returns: a program that
+	// exits then (docker run) leaves the restart to it.
+	if restarts {
 		// The state goes by the files now: a later run is detached.
 		c.e.procs().set(c.id, nil)
 		c.spawnRestartHook(started)

@@ -113,8 +113,8 @@ func (e *Engine) containerNames() (map[string]bool, error) {
 	}
 	names := make(map[string]bool, len(entries))
 	for _, ent := range entries {
-		if rec, err := e.readRecord(ent.Name()); err == nil && rec.Name != "" {
-			names[rec.Name] = true
+		if name, err := e.containerName(ent.Name()); err == nil && name != "" {
+			names[name] = true
 		}
 	}
 	return names, nil

@@ -98,3 +98,5 @@ func (e *Engine) prefetchStart(Config) {}
 
 // pruneSeccompCache has nothing to remove: no seccomp here.
 func (e *Engine) pruneSeccompCache() error { return nil }
+
+func (c *Container) applyResources(ctx context.Context, r Resources) error { return nil }

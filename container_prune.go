@@ -57,6 +57,7 @@ func (e *Engine) PruneContainers(ctx context.Context, opts ...PruneOption) (*Pru
 			errs = append(errs, err)
 		}
 	}
+	e.emitPrune(EventContainer, rep.SpaceReclaimed)
 	if err := errors.Join(errs...); err != nil {
 		return rep, fmt.Errorf("prune containers: %w", err)
 	}

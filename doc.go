@@ -79,7 +79,9 @@
 // another process that opens the same root can Wait for it, Kill it, read
 // its Logs and Remove it. Restart stops a container and starts it again
 // detached, as docker restart does; Top lists its processes through the
-// host's ps, as docker top does. Every container's output is also kept in its
+// host's ps, as docker top does. Rename renames a container and Update
+// changes its resource limits, running or not (kept beside its record,
+// which never changes). Every container's output is also kept in its
 // log, in Docker's json-file format, rotated as Config.Log says: by
 // default at 20 MiB, keeping 5 files (Docker's local driver's bound), so
 // that no container can fill the disk through its output.
@@ -141,6 +143,24 @@
 // is open, Start of that container fails with ErrRunning. The namespace
 // work runs on one OS thread that the engine keeps for the life of the
 // process.
+//
+// # Events
+//
+// Engine.Events returns what happens to the state directory's
+// containers, images, volumes and networks, in Docker's shape (docker
+// events): the recorded events from a time on, then those to come, from
+// every process on the root, until ctx ends. With no daemon to hand them
+// out, each process appends them to a log in the root (the last MiB of
+// them at least is kept), and the monitor of a detached container writes
+// its die and removal there itself.
+//
+// # Disk usage
+//
+// DiskUsage measures images, containers, volumes and the build cache
+// (docker system df); PruneSystem removes what nothing uses (docker
+// system prune), and PruneContainers, PruneBuildCache, Prune,
+// PruneVolumes and PruneNetworks each kind. History lists an image's
+// steps (docker history).
 //
 // # Networks
 //

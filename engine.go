@@ -127,7 +127,7 @@ func Open(root string, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	for _, dir := range []string{"", "blobs/sha256", "layers", "containers", "volumes", "networks", "tmp"} {
+	for _, dir := range []string{"", "blobs/sha256", "layers", "containers", "volumes", "networks", "events", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, dir), 0o711); err != nil {
 			return nil, fmt.Errorf("open engine: %w", err)
 		}

@@ -39,6 +39,7 @@ type Process struct {
 	TtySize WindowSize
 
 	c      *Container
+	id     string
 	cfg    ExecConfig
 	done   chan struct{}
 	status ExitStatus
@@ -78,5 +79,14 @@ func (p *Process) Resize(size WindowSize) error { return p.resizeImpl(size) }
 // joins every namespace and the cgroup of the container and runs under
 // the same security profile (capabilities, no_new_privs, seccomp).
 func (c *Container) Exec(cfg ExecConfig) *Process {
-	return &Process{c: c, cfg: cfg, done: make(chan struct{})}
+	return &Process{c: c, id: newID(), cfg: cfg, done: make(chan struct{})}
+}
+
+// ID returns the process's 64-character hexadecimal ID, Docker's exec
+// ID: its events carry it (execID).
+func (p *Process) ID() string { return p.id }
+
+// emit records an exec event of the process's container.
+func (p *Process) emit(rec *containerRecord, action string, extra ...string) {
+	p.c.emit(rec, action, append([]string{"execID", p.id}, extra...)...)
 }

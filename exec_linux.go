@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -46,6 +47,8 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	if err := validateExec(&spec); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
+	cmdline := strings.Join(p.cfg.Cmd, " ")
+	p.emit(rec, "exec_create: "+cmdline)
 	recCopy := *rec
 	recCopy.Process = spec
 	recCopy.Config.Tty = p.cfg.Tty
@@ -136,16 +139,18 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 		}()
 	}
 	p.cmd = cmd
-	go p.reap()
+	p.emit(rec, "exec_start: "+cmdline)
+	go p.reap(rec)
 	return nil
 }
 
-func (p *Process) reap() {
+func (p *Process) reap(rec *containerRecord) {
 	err := p.cmd.Wait()
 	p.closePidfd()
 	p.copies.Wait()
 	p.pty.close()
 	p.status = exitStatusOf(p.cmd.ProcessState, err)
+	p.emit(rec, "exec_die", "exitCode", strconv.Itoa(p.status.Code))
 	close(p.done)
 }
 

@@ -72,11 +72,19 @@ func (c *Container) checkHealthOnce(ctx context.Context) (*Health, error) {
 		return h, nil
 	}
 	d := hc.withDefaults()
+	was := h.Status
 	h.record(c.runHealthCheck(ctx, d, rec.Shell), d, st.StartedAt)
 	if ctx.Err() != nil {
 		return h, ctx.Err() // stopped: the container exited meanwhile
 	}
-	return h, c.writeHealth(h)
+	if err := c.writeHealth(h); err != nil {
+		return h, err
+	}
+	if h.Status != was {
+		// As Docker: an event when the status changes.
+		c.emit(rec, "health_status: "+string(h.Status))
+	}
+	return h, nil
 }
 
 // runHealthCheck runs the check's command in the container, as an exec

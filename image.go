@@ -193,6 +193,10 @@ func (e *Engine) Import(ctx context.Context, r io.Reader, ref string, opts ...Im
 	if err != nil {
 		return nil, translate(err)
 	}
+	e.emitImage("import", img.ID.String(), img.ID.String())
+	if ref != "" {
+		e.emitImage("tag", img.ID.String(), familiarRef(ref))
+	}
 	return newImage(img), nil
 }
 
@@ -303,7 +307,13 @@ func repoDigests(sources map[digest.Digest][]string, img *Image) []string {
 // malformed newRef, or one with a digest, gives an error wrapping
 // ErrInvalid; an unknown ref, ErrNotFound.
 func (e *Engine) Tag(ctx context.Context, ref, newRef string) error {
-	return translate(e.store.Tag(ref, newRef))
+	if err := e.store.Tag(ref, newRef); err != nil {
+		return translate(err)
+	}
+	if img, err := e.store.Resolve(newRef); err == nil {
+		e.emitImage("tag", img.ID.String(), familiarRef(newRef))
+	}
+	return nil
 }
 
 // RemoveImage removes an image or a tag, as "docker rmi" does, and returns
@@ -330,10 +340,15 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, opts ...RemoveOpti
 		return nil, err
 	}
 	force := o.force
+	ids, untagged := e.imageIDs(), ""
+	if img, err := e.store.Resolve(ref); err == nil {
+		untagged = img.ID.String()
+	}
 	// inUse runs under the engine's lock: imageInUse must not take it.
 	lines, err := e.store.Remove(ref, force, func(id digest.Digest) bool {
 		return e.imageInUse(id.String())
 	})
+	e.emitRemoval(lines, ids, untagged)
 	return lines, translate(err)
 }
 
@@ -342,6 +357,8 @@ type PruneOption func(*pruneOptions) error
 
 type pruneOptions struct {
 	all bool
+	// volumes makes PruneSystem prune volumes (PruneWithVolumes).
+	volumes bool
 	// until and labels filter PruneContainers (PruneUntil, PruneLabel).
 	until  time.Time
 	labels []labelSelector
@@ -349,8 +366,10 @@ type pruneOptions struct {
 
 // PruneAll makes Prune remove every image that no container uses, tagged
 // or not ("docker image prune -a"), instead of the dangling ones only,
-// and PruneVolumes every volume no container mounts, named or not
-// ("docker volume prune -a"), instead of the anonymous ones only.
+// PruneVolumes every volume no container mounts, named or not
+// ("docker volume prune -a"), instead of the anonymous ones only,
+// PruneBuildCache every record, and PruneSystem all of these (but the
+// named volumes).
 func PruneAll() PruneOption {
 	return func(o *pruneOptions) error {
 		o.all = true
@@ -368,18 +387,17 @@ func applyPruneOptions(opts []PruneOption) (pruneOptions, error) {
 	return o, nil
 }
 
-// PruneReport is what Prune or PruneContainers did. For PruneContainers,
-// Deleted holds the IDs of the containers removed, and SpaceReclaimed the
-// sizes of their writable layers.
+// PruneReport is what Prune, PruneContainers or PruneBuildCache did.
 type PruneReport struct {
-	// Deleted is what Prune removed, in Docker's words, in order:
-	// RemoveImage's lines for each image ("Untagged: app:v1",
+	// Deleted is what was removed, in order. For Prune, in Docker's
+	// words: RemoveImage's lines for each image ("Untagged: app:v1",
 	// "Deleted: sha256:<image ID>", "Deleted: sha256:<chain ID>" for
 	// its layers), then "Deleted: <digest>" for each blob and layer
-	// that no image reached any more.
+	// that no image reached any more. For PruneContainers the
+	// containers' IDs, for PruneBuildCache the records' IDs.
 	Deleted []string
-	// SpaceReclaimed is the sum of the sizes of the blobs removed, in
-	// bytes (unpacked layer directories not counted).
+	// SpaceReclaimed is the bytes freed: for Prune the sum of the sizes
+	// of the blobs removed (unpacked layer directories not counted).
 	SpaceReclaimed int64
 }
 
@@ -410,10 +428,13 @@ func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, 
 		return nil, fmt.Errorf("prune: %w", err)
 	}
 	rep := &PruneReport{}
+	ids := e.imageIDs()
 	lines, n, err := e.store.PruneImages(ctx, o.all, func(id digest.Digest) bool {
 		return e.imageInUse(id.String())
 	})
+	e.emitRemoval(lines, ids, "")
 	rep.Deleted, rep.SpaceReclaimed = lines, n
+	defer func() { e.emitPrune(EventImage, rep.SpaceReclaimed) }()
 	if err != nil {
 		return rep, translate(err)
 	}

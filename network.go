@@ -290,7 +290,18 @@ func (e *Engine) CreateNetwork(ctx context.Context, name string, opts ...Network
 	if err != nil {
 		return nil, fmt.Errorf("create network %s: %w", name, err)
 	}
+	e.emitNetwork(n, "create")
 	return n, nil
+}
+
+// emitNetwork records a network event, about container when not empty
+// (connect, disconnect).
+func (e *Engine) emitNetwork(n *Network, action string, container ...string) {
+	a := attrs("name", n.Name, "type", n.Driver)
+	if len(container) > 0 {
+		a["container"] = container[0]
+	}
+	e.emit(EventNetwork, action, n.ID, a)
 }
 
 // ipamConfigs checks the subnets, gateways and ranges given, and pairs
@@ -514,6 +525,7 @@ func (e *Engine) RemoveNetwork(ctx context.Context, nameOrID string) error {
 		if err := os.Remove(e.path("networks", n.ID+".json")); err != nil {
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
+		e.emitNetwork(n, "destroy")
 		return nil
 	})
 }
@@ -545,9 +557,11 @@ func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
 				continue
 			}
 			removed = append(removed, n.Name)
+			e.emitNetwork(n, "destroy")
 		}
 		return errors.Join(errs...)
 	})
+	e.emitPrune(EventNetwork, 0)
 	if err != nil {
 		return removed, fmt.Errorf("prune networks: %w", err)
 	}

@@ -89,6 +89,8 @@ func (c *Container) Connect(ctx context.Context, network string, opts ...Connect
 			if err := c.attachLive(rec, n, ep, st.Pid); err != nil {
 				return err
 			}
+			// A stopped container's is recorded when it starts.
+			defer c.e.emitNetwork(n, "connect", c.id)
 		}
 		return c.writeNetworks(append(eps, ep))
 	})
@@ -125,6 +127,7 @@ func (c *Container) Disconnect(ctx context.Context, network string) error {
 			if err := detachLive(rec.ID, n.ID); err != nil {
 				return err
 			}
+			defer c.e.emitNetwork(n, "disconnect", c.id)
 		}
 		return c.writeNetworks(slices.Delete(eps, i, i+1))
 	})

@@ -60,6 +60,7 @@ func (e *Engine) Pull(ctx context.Context, ref string, opts ...PullOption) (*Ima
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", r.Familiar(), registryErr(err))
 	}
+	e.emitImage("pull", r.Familiar(), r.Familiar())
 	out := newImage(img)
 	out.RepoDigests = repoDigests(e.readSources(), out)
 	return out, nil

@@ -52,6 +52,7 @@ func (e *Engine) Push(ctx context.Context, ref string, opts ...PushOption) (*Ima
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", r.Familiar(), registryErr(err))
 	}
+	e.emitImage("push", r.Familiar(), r.Familiar())
 	out := newImage(img)
 	out.RepoDigests = repoDigests(e.readSources(), out)
 	return out, nil

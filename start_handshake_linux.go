@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -131,12 +132,20 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if rec.Config.PID != "" {
 		head.SharedPidns(s.l.pidns, s.cg.Dirs())
 	}
-	if p := rec.Config.RestartPolicy; !p.IsNone() {
+	count := 0 // the restarts before this start: a user's start resets them
+	if s.policy != nil {
+		count = s.policy.count
+	}
+	// No hook when even a failure would not restart it (on-failure at its
+	// count): the die then announces no restart.
+	if p := rec.Config.RestartPolicy; p.restarts(1, false, count) {
 		restartHook(head, c, p)
 	}
 	if hc := rec.Config.Healthcheck; hc.active() {
 		healthHook(head, c, hc.withDefaults())
 	}
+	exit, removed := c.exitTemplates(rec)
+	head.Events(filepath.Join(c.e.path("events"), eventLogName), exit, removed)
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
@@ -176,6 +185,7 @@ func (s *starting) commit(ctx context.Context) error {
 	if err := s.c.writeState(st); err != nil {
 		return s.abort(ctx, err)
 	}
+	s.c.emitStarted(s.rec)
 	if s.detached {
 		// An attached run before this one (Restart of a container
 		// Start started) is over: Wait and Signal go by the state now.

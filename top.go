@@ -21,7 +21,11 @@ type TopResult struct {
 // docker top does: ps must print a PID column. The container must be
 // running (ErrNotRunning otherwise).
 func (c *Container) Top(ctx context.Context, psArgs ...string) (*TopResult, error) {
-	return c.topImpl(ctx, psArgs)
+	r, err := c.topImpl(ctx, psArgs)
+	if err == nil {
+		c.emit(nil, "top")
+	}
+	return r, err
 }
 
 // parsePs splits ps's output into a TopResult, keeping the rows whose PID

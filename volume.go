@@ -58,12 +58,16 @@ func (e *Engine) CreateVolume(ctx context.Context, name string) (*Volume, error)
 	if !validName(name, 255) {
 		return nil, invalidf("create volume: invalid name %q", name)
 	}
-	err := e.locked(func() error {
-		_, err := e.ensureVolume(name, anonymous)
+	var made bool
+	err := e.locked(func() (err error) {
+		made, err = e.ensureVolume(name, anonymous)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create volume %s: %w", name, err)
+	}
+	if made {
+		e.emitVolume(name, "create")
 	}
 	return e.Volume(ctx, name)
 }
@@ -165,8 +169,13 @@ func (e *Engine) PruneVolumes(ctx context.Context, opts ...PruneOption) ([]strin
 	if err != nil {
 		return nil, fmt.Errorf("prune volumes: %w", err)
 	}
-	all := o.all
-	var removed []string
+	removed, _, err := e.pruneVolumes(ctx, o.all)
+	return removed, err
+}
+
+// pruneVolumes is PruneVolumes; it also returns the bytes the volumes
+// removed held.
+func (e *Engine) pruneVolumes(ctx context.Context, all bool) (removed []string, reclaimed int64, err error) {
 	err = e.locked(func() error {
 		vols, err := e.Volumes(ctx)
 		if err != nil {
@@ -181,23 +190,35 @@ func (e *Engine) PruneVolumes(ctx context.Context, opts ...PruneOption) ([]strin
 			if used[v.Name] != "" || !all && !v.Anonymous {
 				continue
 			}
+			size, _ := dirSize(ctx, v.Mountpoint)
 			if err := e.removeVolumeLocked(v.Name); err != nil {
 				errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
 				continue
 			}
 			removed = append(removed, v.Name)
+			reclaimed += size
 		}
 		return errors.Join(errs...)
 	})
+	e.emitPrune(EventVolume, reclaimed)
 	if err != nil {
-		return removed, fmt.Errorf("prune volumes: %w", err)
+		return removed, reclaimed, fmt.Errorf("prune volumes: %w", err)
 	}
-	return removed, nil
+	return removed, reclaimed, nil
 }
 
-// removeVolumeLocked deletes a volume. The caller holds the lock and has
-// checked that no container uses it.
+// removeVolumeLocked deletes a volume and records its destroy event. The
+// caller holds the lock and has checked that no container uses it.
 func (e *Engine) removeVolumeLocked(name string) error {
+	if err := e.deleteVolume(name); err != nil {
+		return err
+	}
+	e.emitVolume(name, "destroy")
+	return nil
+}
+
+// deleteVolume deletes a volume's directory. The caller holds the lock.
+func (e *Engine) deleteVolume(name string) error {
 	// Rename first so that the name is free at once and a crash leaves
 	// only garbage in tmp/.
 	tmp := e.path("tmp", "volume-rm-"+newID()[:16])
@@ -205,6 +226,12 @@ func (e *Engine) removeVolumeLocked(name string) error {
 		return err
 	}
 	return os.RemoveAll(tmp)
+}
+
+// emitVolume records a volume event; every volume here is the local
+// driver's.
+func (e *Engine) emitVolume(name, action string, extra ...string) {
+	e.emit(EventVolume, action, name, attrs(append([]string{"driver", "local"}, extra...)...))
 }
 
 // removeAnonymousVolumes removes the anonymous volumes that rec mounts and

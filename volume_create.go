@@ -52,10 +52,11 @@ func imageVolumes(mounts []Mount, vols map[string]struct{}, layers []string) ([]
 // createVolumes creates the volumes that rec mounts: it names the
 // anonymous ones (recording the names in rec), creates the named ones that
 // are missing, and copies the image's content into those that are empty
-// (unless NoCopy). On error it has undone all of it; on success, undo
-// undoes it, for a failure later in the creation. The caller holds the
+// (unless NoCopy), and returns the names of the volumes it made. On error
+// it has undone all of it; on success, undo undoes it, for a failure
+// later in the creation. The caller holds the
 // lock.
-func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ func() error, retErr error) {
+func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ func() error, _ []string, retErr error) {
 	var created []string      // volumes this call made: removed on failure
 	var copied []func() error // undo the copies into volumes that existed
 	undo := func() error {
@@ -64,7 +65,7 @@ func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ fun
 			errs = append(errs, u())
 		}
 		for _, name := range created {
-			errs = append(errs, e.removeVolumeLocked(name))
+			errs = append(errs, e.deleteVolume(name))
 		}
 		return errors.Join(errs...)
 	}
@@ -85,7 +86,7 @@ func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ fun
 		}
 		isNew, err := e.ensureVolume(m.Source, anonymous)
 		if err != nil {
-			return nil, fmt.Errorf("volume %s: %w", m.Source, err)
+			return nil, nil, fmt.Errorf("volume %s: %w", m.Source, err)
 		}
 		data := e.path("volumes", m.Source, "_data")
 		if isNew {
@@ -96,7 +97,7 @@ func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ fun
 				uid, _ := hostID(cfg.UIDMap, 0)
 				gid, _ := hostID(cfg.GIDMap, 0)
 				if err := os.Chown(data, uid, gid); err != nil {
-					return nil, fmt.Errorf("volume %s: %w", m.Source, err)
+					return nil, nil, fmt.Errorf("volume %s: %w", m.Source, err)
 				}
 			}
 		}
@@ -106,19 +107,19 @@ func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ fun
 		empty, err := emptyDir(data)
 		if err != nil || !empty {
 			if err != nil {
-				return nil, fmt.Errorf("volume %s: %w", m.Source, err)
+				return nil, nil, fmt.Errorf("volume %s: %w", m.Source, err)
 			}
 			continue // Docker copies only into an empty volume
 		}
 		u, err := copyImageContent(ctx, rec.Layers, m.Target, data, idShifter(cfg))
 		if err != nil {
-			return nil, fmt.Errorf("volume %s: copy the image's %s: %w", m.Source, m.Target, err)
+			return nil, nil, fmt.Errorf("volume %s: copy the image's %s: %w", m.Source, m.Target, err)
 		}
 		if !isNew {
 			copied = append(copied, u)
 		}
 	}
-	return undo, nil
+	return undo, created, nil
 }
 
 // emptyDir reports whether the directory dir has no entries.

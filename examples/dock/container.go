@@ -34,6 +34,7 @@ var containerCommands = []*command{
 	{"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmdPause},
 	{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
 	{"prune", "[OPTIONS]", "Remove all stopped containers", containerPrune},
+	{"rename", "CONTAINER NEW_NAME", "Rename a container", cmdRename},
 	{"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmdRestart},
 	{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
 	{"run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image", failWith125(cmdRun)},
@@ -42,6 +43,7 @@ var containerCommands = []*command{
 	{"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmdStop},
 	{"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmdTop},
 	{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
+	{"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", cmdUpdate},
 	{"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes", cmdWait},
 }
 

@@ -22,6 +22,7 @@ func init() {
 		"image":     imageCommands,
 		"volume":    volumeCommands,
 		"network":   networkCommands,
+		"system":    systemCommands,
 	}
 }
 

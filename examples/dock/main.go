@@ -122,6 +122,9 @@ func init() {
 		{"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmdPause},
 		{"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmdUnpause},
 		{"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmdRm},
+		{"rename", "CONTAINER NEW_NAME", "Rename a container", cmdRename},
+		{"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", cmdUpdate},
+		{"events", "[OPTIONS]", "Get real time events from the server", cmdEvents},
 		{"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmdLogs},
 		{"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmdTop},
 		{"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container", cmdPort},
@@ -129,6 +132,7 @@ func init() {
 		{"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmdStats},
 		{"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on dock objects", cmdInspect},
 		{"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},
+		{"history", "[OPTIONS] IMAGE", "Show the history of an image", cmdHistory},
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
@@ -136,6 +140,7 @@ func init() {
 		{"image", "COMMAND", "Manage images", cmdImage},
 		{"volume", "COMMAND", "Manage volumes", cmdVolume},
 		{"network", "COMMAND", "Manage networks", cmdNetwork},
+		{"system", "COMMAND", "Manage dock", cmdSystem},
 	}
 }
 
@@ -181,7 +186,13 @@ func mainExit(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet("", false)
 	fs.String(&c.root, "root", "Root of the state directory (default $DOCK_ROOT, else "+defaultRoot+")")
+	var version bool
+	fs.Bool(&version, "v,version", "Print version information and quit")
 	rest, err := fs.Parse(args)
+	if err == nil && version {
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	}
 	var help *helpRequest
 	if errors.As(err, &help) || (err == nil && (len(rest) == 0 || rest[0] == "help")) {
 		usage(stdout, fs)

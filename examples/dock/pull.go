@@ -147,8 +147,9 @@ func pullAllTags(ctx context.Context, c *cli, name string, quiet bool, opts []do
 
 // cmdPush is docker push NAME[:TAG].
 func cmdPush(ctx context.Context, c *cli, args []string) error {
-	var quiet bool
+	var quiet, allTags bool
 	fs := newFlagSet("push", true)
+	fs.Bool(&allTags, "a,all-tags", "Push all tags of an image to the repository")
 	fs.Bool(&quiet, "q,quiet", "Suppress verbose output")
 	args, err := fs.Parse(args)
 	if err != nil {
@@ -162,30 +163,70 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
-	ref, name, tag := splitRef(args[0])
-	if _, err := e.Image(ctx, ref); err != nil {
+	ref, name, _ := splitRef(args[0])
+	refs := []string{ref}
+	if allTags {
+		// As docker: -a takes a repository, not a tag.
+		if r, err := reference.ParseNoDefaultTag(args[0]); err == nil && (r.Tag != "" || r.Digest != "") {
+			return fs.errorf("tag can't be used with --all-tags/-a")
+		}
+		if refs, err = repositoryTags(ctx, e, name); err != nil {
+			return err
+		}
+	} else if _, err := e.Image(ctx, ref); err != nil {
 		return fmt.Errorf("tag does not exist: %s", ref)
 	}
-	var opts []dock.PushOption
 	if !quiet {
 		fmt.Fprintf(c.stdout, "The push refers to repository [%s]\n", fullName(name))
-		opts = append(opts, dock.WithProgress(newProgressPrinter(c.stdout, true).update))
 	}
-	// The digest to print is the pushed one: the first push of a local
-	// image converts its layers, which gives it a new manifest.
-	img, err := e.Push(ctx, ref, opts...)
-	if err != nil {
-		return err
+	for _, ref := range refs {
+		var opts []dock.PushOption
+		if !quiet {
+			opts = append(opts, dock.WithProgress(newProgressPrinter(c.stdout, true).update))
+		}
+		// The digest to print is the pushed one: the first push of a
+		// local image converts its layers, which gives it a new
+		// manifest.
+		img, err := e.Push(ctx, ref, opts...)
+		if err != nil {
+			return err
+		}
+		if quiet {
+			fmt.Fprintln(c.stdout, fullName(ref))
+			continue
+		}
+		_, _, tag := splitRef(ref)
+		fmt.Fprintf(c.stdout, "%s: digest: %s\n", tag, img.Digest)
 	}
-	if quiet {
-		fmt.Fprintln(c.stdout, fullName(ref))
-		return nil
-	}
-	if tag == "" {
-		tag = "latest"
-	}
-	fmt.Fprintf(c.stdout, "%s: digest: %s\n", tag, img.Digest)
 	return nil
+}
+
+// repositoryTags lists the tags of the repository name ("app",
+// "localhost:5000/app") that images have, sorted, as references: push
+// -a pushes each.
+func repositoryTags(ctx context.Context, e *dock.Engine, name string) ([]string, error) {
+	want, err := reference.ParseNoDefaultTag(name)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := e.Images(ctx, dock.ImagesAll())
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, img := range imgs {
+		for _, t := range img.RepoTags {
+			r, err := reference.Parse(t)
+			if err == nil && r.Name() == want.Name() {
+				refs = append(refs, r.Familiar())
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("an image does not exist locally with the tag: %s", name)
+	}
+	slices.Sort(refs)
+	return refs, nil
 }
 
 // splitRef returns ref with the default tag when it has neither tag nor

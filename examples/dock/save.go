@@ -132,6 +132,7 @@ func cmdImage(ctx context.Context, c *cli, args []string) error {
 // imageCommands are the subcommands of image, in docker's order.
 var imageCommands = []*command{
 	{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
+	{"history", "[OPTIONS] IMAGE", "Show the history of an image", cmdHistory},
 	{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
 	{"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", func(ctx context.Context, c *cli, args []string) error {
 		return inspectCommand(ctx, c, "image inspect", "image", args)

@@ -294,6 +294,7 @@ static void auto_remove(void)
 	if (rename(autorm.dir, autorm.trash) == 0) {
 		nftw(autorm.trash, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 		auto_remove_volumes();
+		dock_events_removed();
 	}
 	if (lock >= 0)
 		close(lock);
@@ -545,6 +546,8 @@ void dock_op_monitor(struct field *f)
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = cgfd;
 	}
+	struct timespec started;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	pid_t pid = clone_init(&ca);
 	if (pid < 0)
 		dock_fail(1, errno, "clone3");
@@ -627,6 +630,12 @@ void dock_op_monitor(struct field *f)
 	run_exit_hook();
 	release_held();
 	int restart = dock_restart_wanted(status);
+	// The die before the exit: a reader that finds the init gone waits
+	// for the exit, so the die comes before what the engine says next
+	// (docker stop's stop).
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dock_events_exit(status, now.tv_sec - started.tv_sec, restart);
 	write_exit(exitpath, status, restart);
 	auto_remove(); // never with a restart policy (Create refuses both)
 	if (restart)

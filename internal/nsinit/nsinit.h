@@ -65,7 +65,7 @@ enum {
 	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37, OP_LOOPBACK = 38,
 	OP_LINK = 39, OP_CONSOLE = 40, OP_RESTART_HOOK = 41, OP_HEALTH = 42,
 	OP_WRITE_PROC = 43, OP_DEVICE = 44, OP_SHARE_MOUNT = 45,
-	OP_SHARED_PIDNS = 46,
+	OP_SHARED_PIDNS = 46, OP_EVENTS = 47,
 };
 
 // Flags of OP_WRITE_PROC.
@@ -127,6 +127,9 @@ void dock_op_null_stdio(struct field *f);
 void dock_op_bounding(struct field *f);
 void dock_op_caps(struct field *f);
 void dock_op_seccomp(struct field *f);
+void dock_op_events(struct field *f);
+void dock_events_exit(int status, long long ran, int restarting);
+void dock_events_removed(void);
 void dock_op_chdir(struct field *f);
 void __attribute__((noreturn)) dock_op_exec(struct field *f);
 void dock_op_setns(struct field *f);

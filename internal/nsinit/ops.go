@@ -104,6 +104,7 @@ const (
 	opDevice      Op = 44 // path, mode, dev, uid, gid: a device node inside the root
 	opShareMount  Op = 45 // mount namespace path, source, target: another namespace's mount, bound in the root
 	opSharedPidns Op = 46 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
+	opEvents      Op = 47 // event log path, exit templates, removal templates
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -390,6 +391,18 @@ func (p *Plan) RestartHook(path string, argv, env []string, stopMarker string, o
 func (p *Plan) Health(path string, argv, env []string, interval, startPeriod, startInterval, timeout time.Duration) {
 	p.op(opHealth, []byte(path), strs(argv), strs(env), u64(uint64(interval)), u64(uint64(startPeriod)),
 		u64(uint64(startInterval)), u64(uint64(timeout)))
+}
+
+// Events makes the monitor (see Monitor, which must follow) append event
+// lines to the log at path: the templates of exit when the container
+// has exited (just before its exit is recorded), those of removed once
+// AutoRemove has removed it. A template is a whole line but for
+// placeholder bytes: 0x01 becomes the exit code, 0x02 the seconds the
+// container ran, 0x03 the time fields ("time":S,"timeNano":NS), 0x04
+// `,"restarting":"true"` when the restart policy starts the container
+// again (see RestartHook), else nothing.
+func (p *Plan) Events(path string, exit, removed []string) {
+	p.op(opEvents, []byte(path), strs(exit), strs(removed))
 }
 
 // Loopback brings up the loopback interface of the process's network
