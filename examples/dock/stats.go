@@ -24,13 +24,21 @@ const statsInterval = 500 * time.Millisecond
 // redrawn every second until interrupted.
 func cmdStats(ctx context.Context, c *cli, args []string) error {
 	var noStream, noTrunc, all bool
+	var format string
 	fs := newFlagSet("stats", true)
+	fs.String(&format, "format", "Pretty-print stats using a Go template (fields: .Container .Name .ID .CPUPerc .MemUsage .MemPerc .NetIO .BlockIO .PIDs)")
 	fs.Bool(&noStream, "no-stream", "Disable streaming stats and only pull the first result")
 	fs.Bool(&noTrunc, "no-trunc", "Do not truncate output")
 	fs.Bool(&all, "a,all", "Show all containers (default shows just running)")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
+	}
+	var lf *listFormat
+	if format != "" {
+		if lf, err = parseListFormat(format, statsTable); err != nil {
+			return err
+		}
 	}
 	e, err := c.open()
 	if err != nil {
@@ -100,7 +108,13 @@ func cmdStats(ctx context.Context, c *cli, args []string) error {
 		if !noStream {
 			fmt.Fprint(c.stdout, "\033[2J\033[H") // clear the screen, as docker does
 		}
-		printStats(c.stdout, rows, hostMem, noTrunc)
+		if lf != nil {
+			if err := writeStatsFormat(c.stdout, lf, rows, hostMem, noTrunc); err != nil {
+				return err
+			}
+		} else {
+			printStats(c.stdout, rows, hostMem, noTrunc)
+		}
 		if noStream {
 			return nil
 		}
@@ -121,6 +135,53 @@ func cpuPercent(before, after, wall time.Duration) float64 {
 	return float64(after-before) / float64(wall) * 100
 }
 
+// statsTable is docker stats' table as a format, for "table" alone.
+const statsTable = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}"
+
+// statsFields is a row of docker stats --format: docker's field names
+// (NetIO and BlockIO are "--": dock does not count them yet).
+type statsFields struct {
+	BlockIO, CPUPerc, Container, ID, MemPerc, MemUsage, Name, NetIO, PIDs string
+}
+
+var statsHeader = listHeader{"BlockIO": "BLOCK I/O", "CPUPerc": "CPU %", "Container": "CONTAINER",
+	"ID": "CONTAINER ID", "MemPerc": "MEM %", "MemUsage": "MEM USAGE / LIMIT", "Name": "NAME",
+	"NetIO": "NET I/O", "PIDs": "PIDS"}
+
+func writeStatsFormat(w io.Writer, lf *listFormat, rows []statsRow, hostMem uint64, noTrunc bool) error {
+	var out []any
+	for _, r := range rows {
+		id := r.id
+		if !noTrunc {
+			id = shortID(id)
+		}
+		f := statsFields{Container: id, ID: id, Name: r.name, CPUPerc: "--", MemUsage: "-- / --",
+			MemPerc: "--", PIDs: "--", NetIO: "--", BlockIO: "--"}
+		if r.stats != nil {
+			limit, pct := memLimit(r.stats, hostMem)
+			f.CPUPerc = fmt.Sprintf("%.2f%%", r.cpu)
+			f.MemUsage = bytesSize(r.stats.Memory.Usage) + " / " + bytesSize(limit)
+			f.MemPerc = fmt.Sprintf("%.2f%%", pct)
+			f.PIDs = fmt.Sprint(r.stats.PIDs.Current)
+		}
+		out = append(out, f)
+	}
+	return lf.write(w, statsHeader, out)
+}
+
+// memLimit is the memory limit docker stats shows (the host's memory
+// when the cgroup has none above it) and the usage's share of it.
+func memLimit(s *dock.Stats, hostMem uint64) (uint64, float64) {
+	limit := s.Memory.Limit
+	if limit == 0 || limit > hostMem && hostMem > 0 {
+		limit = hostMem
+	}
+	if limit == 0 {
+		return 0, 0
+	}
+	return limit, float64(s.Memory.Usage) / float64(limit) * 100
+}
+
 func printStats(w io.Writer, rows []statsRow, hostMem uint64, noTrunc bool) {
 	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
@@ -137,14 +198,7 @@ func printStats(w io.Writer, rows []statsRow, hostMem uint64, noTrunc bool) {
 			fmt.Fprintf(tw, "%s\t%s\t--\t-- / --\t--\t--\n", id, name)
 			continue
 		}
-		limit := r.stats.Memory.Limit
-		if limit == 0 || limit > hostMem && hostMem > 0 {
-			limit = hostMem
-		}
-		memPct := 0.0
-		if limit > 0 {
-			memPct = float64(r.stats.Memory.Usage) / float64(limit) * 100
-		}
+		limit, memPct := memLimit(r.stats, hostMem)
 		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", id, name, r.cpu,
 			bytesSize(r.stats.Memory.Usage), bytesSize(limit), memPct, r.stats.PIDs.Current)
 	}
