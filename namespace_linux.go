@@ -227,8 +227,9 @@ func restPlan(l *launch) *nsinit.Plan {
 	}
 	// Before /proc/sys is read-only, in the container's namespaces (the
 	// opener's decide which a file of /proc/sys shows).
-	for _, k := range slices.Sorted(maps.Keys(cfg.Sysctls)) {
-		p.WriteProc(nsinit.ProcInRoot, sysctlPath(k), cfg.Sysctls[k])
+	sysctls := withDefaultSysctls(cfg, l.userns)
+	for _, k := range slices.Sorted(maps.Keys(sysctls)) {
+		p.WriteProc(nsinit.ProcInRoot, sysctlPath(k), sysctls[k])
 	}
 	if !cfg.Privileged {
 		for _, m := range maskedPaths {
@@ -334,6 +335,38 @@ func addProcess(p *nsinit.Plan, l *launch, proc processSpec, init bool) {
 		p.Reaper()
 	}
 	p.Exec(proc.Args[0], proc.Args, processEnv(proc.Env, l.rec.Hostname, l.user.Home, cfg.Tty))
+}
+
+// withDefaultSysctls is cfg.Sysctls with Docker's defaults (since 20.10)
+// for a container with a network namespace of its own: any port may be
+// bound without CAP_NET_BIND_SERVICE, and, outside a user namespace, ping
+// works without CAP_NET_RAW (ICMP echo sockets); the namespace is the
+// container's alone, so neither reaches the host. The caller's values win.
+func withDefaultSysctls(cfg *Config, userns bool) map[string]string {
+	mode := modeOf(cfg.Network)
+	if mode == netHost || mode == netContainer {
+		return cfg.Sysctls
+	}
+	out := maps.Clone(cfg.Sysctls)
+	if out == nil {
+		out = map[string]string{}
+	}
+	defaults := map[string]string{"net.ipv4.ip_unprivileged_port_start": "0"}
+	if !userns {
+		defaults["net.ipv4.ping_group_range"] = "0 2147483647"
+	}
+	for k, v := range defaults {
+		if _, set := out[k]; !set && hostHasSysctl(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// hostHasSysctl reports whether the kernel has the sysctl key.
+func hostHasSysctl(key string) bool {
+	_, err := os.Stat("/proc/sys/" + strings.ReplaceAll(key, ".", "/"))
+	return err == nil
 }
 
 // hostHasKcore reports whether the kernel has /proc/kcore, once.

@@ -77,3 +77,32 @@ func TestDevCore(t *testing.T) {
 		t.Errorf("/dev/core: %q (exit %d), want %q", out, st.Code, want)
 	}
 }
+
+// TestDefaultSysctls: Docker's network sysctls in a container's own
+// network namespace (an unprivileged user binds port 80 and pings), the
+// caller's value first, none with the host's network.
+func TestDefaultSysctls(t *testing.T) {
+	e := testEngine(t)
+	read := "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range"
+	out, _, st := run(t, e, Config{Image: "busybox", Cmd: []string{"sh", "-c", read}})
+	if st.Code != 0 || out != "0\n0\t2147483647\n" {
+		t.Errorf("defaults: %q (exit %d)", out, st.Code)
+	}
+	out, _, st = run(t, e, Config{Image: "busybox", User: "1000", Cmd: []string{"sh", "-c", "nc -l -p 80 & sleep 0.2; kill $! && echo bound"}})
+	if st.Code != 0 || out != "bound\n" {
+		t.Errorf("an unprivileged user binding port 80: %q (exit %d)", out, st.Code)
+	}
+	out, _, st = run(t, e, Config{Image: "busybox", Cmd: []string{"sh", "-c", read},
+		Sysctls: map[string]string{"net.ipv4.ip_unprivileged_port_start": "500"}})
+	if st.Code != 0 || out != "500\n0\t2147483647\n" {
+		t.Errorf("the caller's value: %q (exit %d)", out, st.Code)
+	}
+	host, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, st = run(t, e, Config{Image: "busybox", Network: "host", Cmd: []string{"cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"}})
+	if st.Code != 0 || out != string(host) {
+		t.Errorf("host network: %q (exit %d), want the host's %q", out, st.Code, host)
+	}
+}
