@@ -30,6 +30,7 @@ func (c *cli) ensureImage(ctx context.Context, e *dock.Engine, o *runOptions) er
 		short = ref // by digest: pulled as written
 	}
 	if !present && o.Pull == "never" {
+		//lint:ignore ST1005 docker's words, which scripts match
 		return fmt.Errorf("No such image: %s", short)
 	}
 	if !present {
