@@ -93,8 +93,13 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 			s.p.pid = pid
 			if s.net.bridged() {
 				// The init waits for its go-ahead: its links first.
-				return s.net.place(s.rec, pid)
+				if err := s.net.place(s.rec, pid); err != nil {
+					return err
+				}
 			}
+			// Before the go-ahead: the monitor writes the die.
+			s.c.emitStarted(s.rec)
+			s.announced = true
 			return nil
 		}, err
 	default:
@@ -185,7 +190,9 @@ func (s *starting) commit(ctx context.Context) error {
 	if err := s.c.writeState(st); err != nil {
 		return s.abort(ctx, err)
 	}
-	s.c.emitStarted(s.rec)
+	if !s.announced {
+		s.c.emitStarted(s.rec)
+	}
 	if s.detached {
 		// An attached run before this one (Restart of a container
 		// Start started) is over: Wait and Signal go by the state now.

@@ -59,6 +59,10 @@ type starting struct {
 	rec      *containerRecord
 	l        *launch
 	detached bool
+	// announced: the start's events are in the log already (a detached
+	// start records them before the go-ahead, so that they come before
+	// the monitor's die of a container that exits at once).
+	announced bool
 	// policy is set for a start of the restart policy.
 	policy *policyStart
 	// overlap: an attached init on a cgroup v1 or hybrid host joins its
