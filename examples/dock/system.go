@@ -20,6 +20,7 @@ func cmdSystem(ctx context.Context, c *cli, args []string) error {
 var systemCommands = []*command{
 	{"df", "[OPTIONS]", "Show docker disk usage", systemDf},
 	{"events", "[OPTIONS]", "Get real time events from the server", cmdEvents},
+	{"info", "[OPTIONS]", "Display system-wide information", cmdInfo},
 	{"prune", "[OPTIONS]", "Remove unused data", systemPrune},
 }
 
