@@ -41,15 +41,11 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("Invalid detach keys (%s) provided", detachKeys)
 		}
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	info, err := ct.Inspect(ctx)
 	if err != nil {
 		return err

@@ -16,15 +16,11 @@ func cmdDiff(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("diff", args, 1, 1); err != nil {
 		return err
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	changes, err := ct.Changes(ctx)
 	if err != nil {
 		return err

@@ -25,15 +25,11 @@ func cmdExport(ctx context.Context, c *cli, args []string) error {
 			return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
 		}
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	rc, err := ct.Export(ctx)
 	if err != nil {
 		return err

@@ -325,6 +325,20 @@ func (c *cli) forEach(ctx context.Context, names []string, fn func(ctx context.C
 	})
 }
 
+// openContainer opens the engine and finds the container ref, for the
+// commands that act on one; done closes the engine.
+func (c *cli) openContainer(ref string) (ct *dock.Container, done func(), err error) {
+	e, err := c.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	if ct, err = e.Container(ref); err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	return ct, func() { e.Close() }, nil
+}
+
 // eachName runs fn for each name, printing the name on success as docker
 // does, and each failure on stderr; it fails at the end if any did.
 func (c *cli) eachName(names []string, fn func(name string) error) error {

@@ -14,14 +14,10 @@ func cmdRename(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("rename", args, 2, 2); err != nil {
 		return err
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	return ct.Rename(ctx, args[1])
 }

@@ -18,15 +18,11 @@ func cmdTop(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("top", args, 1, -1); err != nil {
 		return err
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	r, err := ct.Top(ctx, args[1:]...)
 	if err != nil {
 		return err
