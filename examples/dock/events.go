@@ -86,9 +86,9 @@ func eventTemplate(format string) (*template.Template, error) {
 	case "json":
 		format = "{{json .}}"
 	}
-	tmpl, err := template.New("").Funcs(formatFuncs).Funcs(listFuncs).Parse(format)
+	tmpl, err := parseTemplate("", format)
 	if err != nil {
-		return nil, fmt.Errorf("template parsing error: %v", err)
+		return nil, err
 	}
 	if err := tmpl.Execute(io.Discard, &events.Message{}); err != nil {
 		return nil, fmt.Errorf("template: %v", err)

@@ -294,19 +294,6 @@ func (r dfCacheRow) LastUsedSince() string {
 func (r dfCacheRow) UsageCount() string { return r.pick("USAGE", "0") }
 func (r dfCacheRow) Shared() string     { return r.pick("SHARED", strconv.FormatBool(r.b.Shared)) }
 
-// humanSize4 is docker's units.HumanSize: 4 significant digits
-// ("20.63MB"), as system df writes sizes.
-func humanSize4(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.4g%s", f, units[i])
-}
-
 // systemPrune is docker system prune: the stopped containers, the unused
 // networks, with --volumes the unused anonymous volumes, the dangling
 // images (with -a every unused one) and the build cache; it prints what

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -47,8 +46,8 @@ func parseRowFormat(format, defaultTable string) (*rowFormat, error) {
 	}
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.Trim(format, " "))
 	var err error
-	if f.row, err = template.New("").Funcs(formatFuncs).Funcs(listFuncs).Parse(format); err != nil {
-		return nil, fmt.Errorf("template parsing error: %v", err)
+	if f.row, err = parseTemplate("", format); err != nil {
+		return nil, err
 	}
 	if f.table {
 		// In the header, each function passes its first argument (a
@@ -75,27 +74,8 @@ func (f *rowFormat) uses(name string) bool {
 	return regexp.MustCompile(`\.` + name + `\b`).MatchString(f.row.Root.String())
 }
 
-// listFuncs replace formatFuncs of the same name in list formats: json
-// writes <, > and & as they are, as docker's does.
-var listFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		err := enc.Encode(v)
-		return strings.TrimSuffix(b.String(), "\n"), err
-	},
-}
-
-// marshalRow is a row's MarshalJSON: its fields, with <, > and & as
-// they are (the json function would not unescape them).
-func marshalRow(fields map[string]string) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(fields)
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
-}
+// marshalRow is a row's MarshalJSON: its fields, as docker writes JSON.
+func marshalRow(fields map[string]string) ([]byte, error) { return marshalJSON(fields) }
 
 // write writes rows with the format, and with a table's header (from
 // header, the command's column names) first, even when there is no row.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/go-units"
+
 	"github.com/go-dock/dock"
 )
 
@@ -93,29 +95,15 @@ func parseUlimit(s string) (dock.Ulimit, error) {
 
 // humanSize formats a size in decimal units with 3 significant digits, as
 // docker images does ("4.26MB").
-func humanSize(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.3g%s", f, units[i])
-}
+func humanSize(n int64) string { return units.HumanSizeWithPrecision(float64(n), 3) }
+
+// humanSize4 is docker's units.HumanSize: 4 significant digits
+// ("20.63MB"), as docker system df writes sizes.
+func humanSize4(n int64) string { return units.HumanSize(float64(n)) }
 
 // bytesSize formats a size in binary units, as docker stats does
 // ("1.52MiB").
-func bytesSize(n uint64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	f := float64(n)
-	i := 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.4g%s", f, units[i])
-}
+func bytesSize(n uint64) string { return units.BytesSize(float64(n)) }
 
 // humanDuration is go-units HumanDuration, which docker ps and docker
 // images use: "Less than a second", "About a minute", "3 hours".
