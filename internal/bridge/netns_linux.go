@@ -19,9 +19,6 @@ type Namespace struct {
 	// a process in it does.
 	File *os.File
 	h    *netlink.Handle
-	// fresh: a new namespace with no link but lo, whose next link may
-	// ask for index 2.
-	fresh bool
 }
 
 // Close drops the handle and the namespace's file; the namespace goes
@@ -47,53 +44,19 @@ type Link struct {
 	Hairpin bool
 }
 
-// Attach makes the veth pair of l: the host's end on the bridge, the
-// container's in ns, configured and up.
+// Attach makes the veth pair of l (AddPair), the container's end in ns,
+// and configures that end from here (a running container's: its init no
+// longer takes operations).
 func (ns *Namespace) Attach(l Link) error {
-	br, err := netlink.LinkByName(l.Bridge)
-	if err != nil {
-		return fmt.Errorf("bridge %s: %w", l.Bridge, err)
-	}
-	fd := int(ns.File.Fd())
-	err = addVeth(l.Host, br.Attrs().Index, l.Name, l.MAC, fd, ns.fresh)
-	if errors.Is(err, unix.EEXIST) {
-		// The same container's veth from its last run, whose namespace
-		// the kernel is still tearing down: it goes now.
-		if err = DeleteLink(l.Host); err == nil {
-			err = addVeth(l.Host, br.Attrs().Index, l.Name, l.MAC, fd, ns.fresh)
-		}
-	}
-	if err != nil {
+	if err := AddPair(l, int(ns.File.Fd())); err != nil {
 		return err
 	}
-	index := peerIndex
-	if !ns.fresh {
-		link, err := ns.h.LinkByName(l.Name)
-		if err != nil {
-			DeleteLink(l.Host)
-			return fmt.Errorf("find %s in the container: %w", l.Name, err)
-		}
-		index = link.Attrs().Index
-	}
-	ns.fresh = false // the next link gets the next free index
-	if l.Hairpin {
-		if err := setHairpin(l.Host); err != nil {
-			DeleteLink(l.Host)
-			return err
-		}
-	}
-	return ns.configure(l, index)
-}
-
-func setHairpin(name string) error {
-	link, err := netlink.LinkByName(name)
-	if err == nil {
-		err = netlink.LinkSetHairpin(link, true)
-	}
+	link, err := ns.h.LinkByName(l.Name)
 	if err != nil {
-		return fmt.Errorf("hairpin on %s: %w", name, err)
+		DeleteLink(l.Host)
+		return fmt.Errorf("find %s in the container: %w", l.Name, err)
 	}
-	return nil
+	return ns.configure(l, link.Attrs().Index)
 }
 
 // configure gives the container's end (its index) its addresses and
@@ -157,7 +120,7 @@ func OpenNamespace(path string, fresh bool) (*Namespace, error) {
 			return nil, fmt.Errorf("set lo up: %w", err)
 		}
 	}
-	return &Namespace{File: f, h: h, fresh: fresh}, nil
+	return &Namespace{File: f, h: h}, nil
 }
 
 // Do runs fn on a thread in the namespace: sockets fn opens belong to

@@ -21,12 +21,12 @@ func AddPair(l Link, nsfd int) error {
 	if err != nil {
 		return fmt.Errorf("bridge %s: %w", l.Bridge, err)
 	}
-	err = addVeth(l.Host, br, l.Name, l.MAC, nsfd, true)
+	err = addVeth(l.Host, br, l.Name, l.MAC, nsfd)
 	if errors.Is(err, unix.EEXIST) {
 		// The same container's veth from its last run, whose namespace
 		// the kernel is still tearing down: it goes now.
 		if err = DeleteLink(l.Host); err == nil {
-			err = addVeth(l.Host, br, l.Name, l.MAC, nsfd, true)
+			err = addVeth(l.Host, br, l.Name, l.MAC, nsfd)
 		}
 	}
 	if err != nil || !l.Hairpin {

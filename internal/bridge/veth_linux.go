@@ -8,18 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerIndex is the index the container's end of a veth asks for in a new
-// namespace, where only lo (1) exists: known in advance, it spares a
-// lookup by name.
-const peerIndex = 2
-
 // addVeth makes a veth pair in one request: the host's end named host,
 // on the bridge at master (index), up; the container's end named peer,
-// with mac, in the namespace at nsfd, with index peerIndex when
-// fixedIndex. The netlink library's LinkAdd takes three round trips for
-// this (the master is set after, the index looked up by name) and two
-// more to set the host's end up.
-func addVeth(host string, master int, peer string, mac net.HardwareAddr, nsfd int, fixedIndex bool) error {
+// with mac, in the namespace at nsfd. The netlink library's LinkAdd takes
+// three round trips for this (the master is set after, the index looked
+// up by name) and two more to set the host's end up.
+func addVeth(host string, master int, peer string, mac net.HardwareAddr, nsfd int) error {
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
@@ -31,11 +25,9 @@ func addVeth(host string, master int, peer string, mac net.HardwareAddr, nsfd in
 	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
 	p := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
 	// Not up here: the kernel refuses (ENOTCONN) a peer brought up in
-	// another namespace at creation; configure does it.
-	pm := nl.NewIfInfomsgChild(p, unix.AF_UNSPEC)
-	if fixedIndex {
-		pm.Index = peerIndex
-	}
+	// another namespace at creation; the init's Link operation or
+	// Namespace.configure does it.
+	nl.NewIfInfomsgChild(p, unix.AF_UNSPEC)
 	p.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(peer))
 	if mac != nil {
 		p.AddRtAttr(unix.IFLA_ADDRESS, []byte(mac))
