@@ -351,23 +351,31 @@ func withDefaultSysctls(cfg *Config, userns bool) map[string]string {
 	if out == nil {
 		out = map[string]string{}
 	}
-	defaults := map[string]string{"net.ipv4.ip_unprivileged_port_start": "0"}
-	if !userns {
-		defaults["net.ipv4.ping_group_range"] = "0 2147483647"
-	}
-	for k, v := range defaults {
-		if _, set := out[k]; !set && hostHasSysctl(k) {
+	for k, v := range hostDefaultSysctls() {
+		if k == "net.ipv4.ping_group_range" && userns {
+			continue
+		}
+		if _, set := out[k]; !set {
 			out[k] = v
 		}
 	}
 	return out
 }
 
-// hostHasSysctl reports whether the kernel has the sysctl key.
-func hostHasSysctl(key string) bool {
-	_, err := os.Stat("/proc/sys/" + strings.ReplaceAll(key, ".", "/"))
-	return err == nil
-}
+// hostDefaultSysctls are Docker's defaults that the kernel has, looked
+// up once (not at every start).
+var hostDefaultSysctls = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	for k, v := range map[string]string{
+		"net.ipv4.ip_unprivileged_port_start": "0",
+		"net.ipv4.ping_group_range":           "0 2147483647",
+	} {
+		if _, err := os.Stat(sysctlPath(k)); err == nil {
+			out[k] = v
+		}
+	}
+	return out
+})
 
 // hostHasKcore reports whether the kernel has /proc/kcore, once.
 var hostHasKcore = sync.OnceValue(func() bool {
