@@ -12,7 +12,10 @@
 // "restarting":"true" when the restart policy starts it again (API
 // 1.57), else nothing. Each line goes out in one write to
 // the log opened with O_APPEND, as the engine writes its own, so that
-// lines never mix; the engine rotates the log, the monitor only appends.
+// lines never mix; the engine rotates the log, the monitor only appends,
+// holding the log's lock (lock, beside it) shared from the open to the end
+// of the write as the engine's writers do, so that no line goes to a log
+// rotated away (eventlog.go).
 // The templates come with the plan and in a file of the container's
 // (events.tmpl), which the engine writes again when the container is
 // renamed: at exit the monitor reads that file, so that the die and the
@@ -20,6 +23,7 @@
 
 static struct {
 	char *path, *file;	// the log; the templates file, or ""
+	char *lock;		// the log's lock
 	char *exit, *removed;	// lists: strings each ended by a NUL, then a NUL
 	char *buf;		// the file's last content, which exit and removed point into
 } ev;
@@ -37,6 +41,13 @@ static char *copy_field(const struct field *f)
 void dock_op_events(struct field *f)
 {
 	ev.path = copy_field(&f[0]);
+	const char *slash = strrchr(ev.path, '/');
+	size_t dir = slash ? (size_t)(slash - ev.path) + 1 : 0;
+	ev.lock = malloc(dir + sizeof "lock");
+	if (!ev.lock)
+		dock_fail(1, ENOMEM, "plan");
+	memcpy(ev.lock, ev.path, dir);
+	strcpy(ev.lock + dir, "lock");
 	ev.file = copy_field(&f[1]);
 	ev.exit = copy_field(&f[2]);
 	ev.removed = copy_field(&f[3]);
@@ -126,11 +137,17 @@ static void write_templates(const char *list, int code, long long ran, int resta
 				line[o++] = *p;
 			}
 		}
+		int lock = open(ev.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lock >= 0)
+			while (flock(lock, LOCK_SH) < 0 && errno == EINTR)
+				;
 		int fd = open(ev.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			(void)!write(fd, line, o); // a full disk loses the event
 			close(fd);
 		}
+		if (lock >= 0)
+			close(lock);
 		free(line);
 	}
 }
