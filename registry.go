@@ -147,19 +147,16 @@ func WithConcurrency(n int) TransferOption {
 
 // WithPlatform makes Pull pick, from a multi-platform image (an OCI index
 // or a Docker manifest list), the image for platform "os/arch[/variant]"
-// ("linux/arm64/v8", "linux/amd64"), instead of the host's (default). Pull
-// of a single-platform image checks that its OS and architecture match.
+// ("linux/arm64/v8", "linux/amd64", or "linux" alone: see ParsePlatform),
+// instead of the host's (default). Pull of a single-platform image checks
+// that it matches (Platform.Matches).
 func WithPlatform(platform string) PullOption {
 	return pullOption(func(o *pullOptions) error {
-		parts := strings.Split(platform, "/")
-		if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
-			return invalidf("WithPlatform: %q, want os/arch[/variant]", platform)
+		p, err := platformOption("WithPlatform", platform)
+		if err != nil {
+			return err
 		}
-		o.platform = ocispec.Platform{OS: parts[0], Architecture: parts[1]}
-		if len(parts) == 3 {
-			o.platform.Variant = parts[2]
-		}
-		o.platformSet = true
+		o.platform, o.platformSet = p, true
 		return nil
 	})
 }

@@ -277,6 +277,10 @@ func TestPullPlatforms(t *testing.T) {
 		{nil, runtime.GOARCH},
 		{[]PullOption{WithPlatform("linux/arm64/v8")}, "arm64"},
 		{[]PullOption{WithPlatform("linux/ppc64le")}, "ppc64le"},
+		// As docker: the OS alone is the host's architecture, and the
+		// names are the usual aliases in any case.
+		{[]PullOption{WithPlatform("linux")}, runtime.GOARCH},
+		{[]PullOption{WithPlatform("Linux/AArch64")}, "arm64"},
 	} {
 		t.Run(tc.arch, func(t *testing.T) {
 			e := openTestEngine(t)
@@ -299,8 +303,8 @@ func TestPullPlatforms(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("Pull(linux/s390x) = %v, want ErrNotFound", err)
 	}
-	if _, err := openTestEngine(t).Pull(ctx, ref, WithPlatform("linux")); !errors.Is(err, ErrInvalid) {
-		t.Errorf("WithPlatform(linux) = %v, want ErrInvalid", err)
+	if _, err := openTestEngine(t).Pull(ctx, ref, WithPlatform("linux/")); !errors.Is(err, ErrInvalid) {
+		t.Errorf("WithPlatform(linux/) = %v, want ErrInvalid", err)
 	}
 }
 
