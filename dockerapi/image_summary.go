@@ -75,3 +75,15 @@ func ImageHistory(entries []dock.HistoryEntry) []image.HistoryResponseItem {
 	}
 	return out
 }
+
+// legacyImageInspect is GET /images/{name}/json before API 1.44, with
+// VirtualSize (the Size).
+type legacyImageInspect struct {
+	*image.InspectResponse
+	VirtualSize int64 `json:"VirtualSize"`
+}
+
+// LegacyImageInspect is r as Docker answered before API 1.44.
+func LegacyImageInspect(r *image.InspectResponse) any {
+	return legacyImageInspect{InspectResponse: r, VirtualSize: r.Size}
+}

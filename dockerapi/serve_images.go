@@ -144,6 +144,10 @@ func (s *server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 		writeError(w, r, err)
 		return
 	}
+	if !versionAtLeast(r, "1.44") {
+		writeJSON(w, http.StatusOK, LegacyImageInspect(ImageInspect(img)))
+		return
+	}
 	writeJSON(w, http.StatusOK, ImageInspect(img))
 }
 

@@ -20,16 +20,11 @@ func (s *server) imageSave(w http.ResponseWriter, r *http.Request) {
 }
 
 // saveImages answers the archive of docker save (Save's DockerArchive)
-// as application/x-tar. Every name is looked up first, so that a missing
-// one is a 404; an error once the archive has started aborts the
-// connection, so that no client takes a cut archive for a whole one.
+// as application/x-tar: a bare repository name saves all its tags. Save
+// resolves every name before it writes, so a missing one is a 404; an
+// error once the archive has started aborts the connection, so that no
+// client takes a cut archive for a whole one.
 func (s *server) saveImages(w http.ResponseWriter, r *http.Request, names []string) {
-	for _, n := range names {
-		if _, err := s.image(r, n); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
 	tw := &lazyWriter{w: w, contentType: "application/x-tar"}
 	if err := s.engine.Save(r.Context(), tw, names); err != nil {
 		if !tw.started {

@@ -204,8 +204,18 @@ func TestServeImagesInspectRouting(t *testing.T) {
 			assert.JSONEq(t, tc.body, body, tc.path)
 		}
 	}
+	// VirtualSize before 1.44.
+	status, _, body := a.do(t, "GET", "/v1.43/images/busybox/json", "")
+	require.Equal(t, http.StatusOK, status)
+	var legacy map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &legacy))
+	assert.Equal(t, float64(busybox.Size), legacy["VirtualSize"])
+	assert.Equal(t, busybox.ID, legacy["Id"])
+	_, _, body = a.do(t, "GET", "/v1.44/images/busybox/json", "")
+	assert.NotContains(t, body, "VirtualSize")
+
 	// The literal route wins over a name "json".
-	status, _, body := a.do(t, "GET", "/images/json", "")
+	status, _, body = a.do(t, "GET", "/images/json", "")
 	require.Equal(t, http.StatusOK, status)
 	assert.True(t, strings.HasPrefix(body, "["), body)
 }
@@ -352,10 +362,14 @@ func TestServeImagesSaveLoad(t *testing.T) {
 		names = append(names, hd.Name)
 	}
 	assert.Contains(t, names, "manifest.json")
-	for _, p := range []string{"/images/get?names=busybox&names=nope", "/images/nope/get", "/images/get"} {
+	for p, want := range map[string]int{"/images/get?names=busybox&names=nope": 404, "/images/nope/get": 404, "/images/get": 400} {
 		status, _, body := a.do(t, "GET", p, "")
-		assert.Contains(t, []int{400, 404}, status, "%s: %s", p, body)
+		assert.Equal(t, want, status, "%s: %s", p, body)
 	}
+	// A bare repository name saves its tags.
+	status, _, body = a.do(t, "GET", "/images/localhost:5000/a/b/get", "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, "localhost:5000/a/b:v1")
 
 	for _, ref := range []string{"busybox", "localhost:5000/a/b:v1"} {
 		_, err = a.client.ImageRemove(ctx, ref, client.ImageRemoveOptions{})
