@@ -204,6 +204,13 @@ func TestServeImagesInspectRouting(t *testing.T) {
 			assert.JSONEq(t, tc.body, body, tc.path)
 		}
 	}
+	// docker-py escapes "@"; a name by digest is found both ways.
+	byDigest := "busybox@" + busybox.Digest
+	for _, p := range []string{"/images/" + byDigest + "/json", "/images/" + url.PathEscape(byDigest) + "/json", "/v1.41/images/" + url.PathEscape(byDigest) + "/json"} {
+		status, _, body := a.do(t, "GET", p, "")
+		assert.Equal(t, http.StatusOK, status, "%s: %s", p, body)
+	}
+
 	// VirtualSize before 1.44.
 	status, _, body := a.do(t, "GET", "/v1.43/images/busybox/json", "")
 	require.Equal(t, http.StatusOK, status)
