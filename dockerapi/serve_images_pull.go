@@ -141,8 +141,10 @@ func (pp *pullProgress) report(pr dock.Progress) {
 			ProgressMessage: progressBar(pr.Current, pr.Total),
 		})
 	case dock.PhaseVerifying:
-		line("Verifying Checksum")
-		line("Download complete")
+		if last != dock.PhaseVerifying { // reported at each read of the end
+			line("Verifying Checksum")
+			line("Download complete")
+		}
 	case dock.PhaseDone:
 		if last == dock.PhaseDownloading {
 			line("Download complete")

@@ -143,6 +143,8 @@ func TestServeImagesPushPull(t *testing.T) {
 	joined := strings.Join(msgs, "\n")
 	assert.Contains(t, joined, "Pulling fs layer")
 	assert.Contains(t, joined, "Pull complete")
+	assert.Equal(t, len(busybox.Layers), strings.Count(joined, "Download complete"), "once a layer:\n%s", joined)
+	assert.Equal(t, len(busybox.Layers), strings.Count(joined, "Verifying Checksum"), "once a layer:\n%s", joined)
 	assert.Contains(t, msgs, " Digest: "+pushed.Digest)
 	assert.Equal(t, " Status: Downloaded newer image for "+ref, msgs[len(msgs)-1])
 	got, err := a.engine.Image(ctx, ref)
