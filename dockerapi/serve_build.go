@@ -69,7 +69,7 @@ func (s *server) build(w http.ResponseWriter, r *http.Request) {
 	quiet := boolValue(r, "q")
 	if !quiet {
 		opts = append(opts,
-			dock.BuildProgress(func(line string) { p.stream(line + "\n") }),
+			dock.BuildProgress(func(line string) { p.step(line) }),
 			dock.BuildOutput(p))
 	}
 	img, err := s.engine.Build(r.Context(), dir, opts...)
@@ -212,8 +212,20 @@ func checkDockerfile(dir, file string) error {
 // RUN steps' output (written from the builder's goroutines) in order.
 // It is the io.Writer of BuildOutput.
 type lockedStream struct {
-	mu sync.Mutex
-	p  *progressStream
+	mu       sync.Mutex
+	p        *progressStream
+	lastStep string // the instruction of the last "Step N/M : ..." line
+}
+
+// step sends a line of BuildProgress, keeping a step's instruction for
+// the error of a RUN that fails.
+func (l *lockedStream) step(line string) {
+	l.mu.Lock()
+	if _, in, ok := strings.Cut(line, " : "); ok && strings.HasPrefix(line, "Step ") {
+		l.lastStep = in
+	}
+	l.mu.Unlock()
+	l.stream(line + "\n")
 }
 
 func (l *lockedStream) Write(b []byte) (int, error) {
@@ -238,7 +250,36 @@ func (l *lockedStream) fail(err error) {
 	defer l.mu.Unlock()
 	var be *dock.BuildError
 	if errors.As(err, &be) && l.p.started() {
-		err = fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "build: "))
+		if cmd, ok := runCommand(l.lastStep); ok && be.Instruction == "RUN" && be.ExitCode != 0 && be.Trigger == "" {
+			//lint:ignore ST1005 the classic builder's words, which clients show
+			err = fmt.Errorf("The command '%s' returned a non-zero code: %d", cmd, be.ExitCode)
+		} else {
+			err = fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "build: "))
+		}
 	}
 	l.p.fail(err)
+}
+
+// runCommand is the command of a RUN step as the classic builder's error
+// names it: the exec form's arguments joined, the shell form behind
+// "/bin/sh -c" (a SHELL instruction is not followed); flags (--mount,
+// --network) are dropped. ok is false for what is no RUN, or a
+// here-document.
+func runCommand(step string) (string, bool) {
+	rest, ok := strings.CutPrefix(step, "RUN ")
+	if !ok {
+		return "", false
+	}
+	for strings.HasPrefix(rest, "--") {
+		_, rest, _ = strings.Cut(rest, " ")
+		rest = strings.TrimLeft(rest, " ")
+	}
+	if strings.Contains(rest, "<<") || strings.Contains(rest, "\n") {
+		return "", false
+	}
+	var args []string
+	if strings.HasPrefix(rest, "[") && json.Unmarshal([]byte(rest), &args) == nil {
+		return strings.Join(args, " "), true
+	}
+	return "/bin/sh -c " + rest, true
 }

@@ -108,7 +108,7 @@ func TestServeBuildErrors(t *testing.T) {
 	last := lines[len(lines)-1]
 	require.Contains(t, last, "errorDetail", body)
 	msg, _ := last["error"].(string)
-	assert.Contains(t, msg, "returned a non-zero code: 3")
+	assert.Equal(t, "The command '/bin/sh -c echo going && exit 3' returned a non-zero code: 3", msg)
 	assert.Equal(t, map[string]any{"message": msg}, last["errorDetail"])
 	assert.Contains(t, strings.Join(field(lines, "stream"), ""), "going\n")
 	_, err := a.engine.Image(ctx, "failing")
@@ -152,6 +152,21 @@ func TestServeBuildErrors(t *testing.T) {
 	}
 	_, err = a.engine.Image(ctx, "refused")
 	assert.ErrorIs(t, err, dock.ErrNotFound)
+}
+
+func TestRunCommand(t *testing.T) {
+	for step, want := range map[string]string{
+		"RUN exit 3":                            "/bin/sh -c exit 3",
+		`RUN ["false", "x"]`:                    "false x",
+		"RUN --mount=type=cache,target=/c make": "/bin/sh -c make",
+		"RUN --network=none --mount=type=tmpfs,target=/t true": "/bin/sh -c true",
+		"RUN <<EOF": "",
+		"COPY a b":  "",
+	} {
+		got, ok := runCommand(step)
+		assert.Equal(t, want, got, step)
+		assert.Equal(t, want != "", ok, step)
+	}
 }
 
 // Hostile contexts: names that climb out, absolute names, links that lead
