@@ -114,7 +114,7 @@ func buildOptions(r *http.Request) ([]dock.BuildOption, []string, error) {
 	for _, t := range q["t"] {
 		ref, err := reference.ParseNoDefaultTag(t)
 		if err != nil {
-			return nil, nil, errorf(http.StatusBadRequest, "invalid reference format: %v", err)
+			return nil, nil, errorf(http.StatusBadRequest, "%v", err)
 		}
 		if ref.Digest != "" {
 			return nil, nil, errorf(http.StatusBadRequest, "build tag cannot contain a digest")

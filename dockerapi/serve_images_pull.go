@@ -2,6 +2,7 @@ package dockerapi
 
 import (
 	"net/http"
+	"runtime"
 	"strings"
 
 	"github.com/moby/moby/api/types/jsonstream"
@@ -31,19 +32,19 @@ func (s *server) imageCreate(w http.ResponseWriter, r *http.Request) {
 func pullRef(fromImage, tag string) (reference.Ref, error) {
 	ref, err := reference.ParseNoDefaultTag(fromImage)
 	if err != nil {
-		return ref, errorf(http.StatusBadRequest, "invalid reference format: %v", err)
+		return ref, errorf(http.StatusBadRequest, "%v", err)
 	}
 	switch {
 	case strings.Contains(tag, ":"):
 		d, err := reference.Digest(tag)
 		if err != nil {
-			return ref, errorf(http.StatusBadRequest, "invalid reference format: %v", err)
+			return ref, errorf(http.StatusBadRequest, "%v", err)
 		}
 		ref.Tag, ref.Digest = "", d
 	case tag != "":
 		ref.Tag, ref.Digest = tag, ""
 		if _, err := reference.Parse(ref.String()); err != nil {
-			return ref, errorf(http.StatusBadRequest, "invalid reference format: %v", err)
+			return ref, errorf(http.StatusBadRequest, "%v", err)
 		}
 	case ref.Digest == "" && ref.Tag == "":
 		ref.Tag = reference.DefaultTag
@@ -76,6 +77,9 @@ func (s *server) imagePull(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, o)
 	}
 	if v := q.Get("platform"); v != "" {
+		if !strings.Contains(v, "/") {
+			v += "/" + runtime.GOARCH // "linux": Docker takes the host's architecture
+		}
 		opts = append(opts, dock.WithPlatform(v))
 	}
 	opts = append(opts, dock.WithProgress(pp.report))

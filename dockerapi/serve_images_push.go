@@ -28,7 +28,7 @@ type pushResult struct {
 func (s *server) imagePush(w http.ResponseWriter, r *http.Request, name string) {
 	ref, err := reference.ParseNoDefaultTag(name)
 	if err != nil {
-		writeError(w, r, errorf(http.StatusBadRequest, "invalid reference format: %v", err))
+		writeError(w, r, errorf(http.StatusBadRequest, "%v", err))
 		return
 	}
 	if ref.Digest != "" {
@@ -41,7 +41,7 @@ func (s *server) imagePush(w http.ResponseWriter, r *http.Request, name string) 
 		ref.Tag = reference.DefaultTag
 	}
 	if _, err := reference.Parse(ref.String()); err != nil {
-		writeError(w, r, errorf(http.StatusBadRequest, "invalid reference format: %v", err))
+		writeError(w, r, errorf(http.StatusBadRequest, "%v", err))
 		return
 	}
 	img, err := s.engine.Image(r.Context(), ref.String())

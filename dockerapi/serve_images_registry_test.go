@@ -157,6 +157,8 @@ func TestServeImagesPushPull(t *testing.T) {
 	lines = jsonLines(t, body)
 	assert.Equal(t, "Status: Image is up to date for "+ref, lines[len(lines)-1]["status"])
 	assert.Contains(t, field(lines, "status"), "Already exists")
+	status, body = a.rawStream(t, "POST", "/images/create?fromImage="+reg.Host+"/team/app&tag=v1&platform=linux", http.Header{registry.AuthHeader: {auth}}, nil)
+	require.Equal(t, http.StatusOK, status, body)
 	status, body = a.rawStream(t, "POST", "/images/create?fromImage="+reg.Host+"/team/app&tag="+pushed.Digest, http.Header{registry.AuthHeader: {auth}}, nil)
 	require.Equal(t, http.StatusOK, status, body)
 	lines = jsonLines(t, body)
@@ -169,11 +171,15 @@ func TestServeImagesPushPull(t *testing.T) {
 	}{
 		{"/images/create?fromImage=UPPER", 400},
 		{"/images/create?fromImage=" + reg.Host + "/team/app&tag=bad:tag", 400},
-		{"/images/create?fromImage=" + reg.Host + "/team/app&tag=v1&platform=linux", 400},
+		{"/images/create?fromImage=" + reg.Host + "/team/app&tag=v1&platform=linux/", 400},
+		{"/images/create?fromImage=" + reg.Host + "/team/app&tag=v1&platform=windows", 404},
 	} {
 		status, body := a.rawStream(t, "POST", tc.path, http.Header{registry.AuthHeader: {auth}}, nil)
 		assert.Equal(t, tc.status, status, "%s: %s", tc.path, body)
 	}
+	status, body = a.rawStream(t, "POST", "/images/create?fromImage=UPPER", nil, nil)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, 1, strings.Count(body, "invalid reference format"), body)
 	// A header that does not decode is ignored, as Docker's pull does.
 	status, _ = a.rawStream(t, "POST", "/images/create?fromImage="+reg.Host+"/team/app&tag=v1", http.Header{registry.AuthHeader: {"%%%"}}, nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
