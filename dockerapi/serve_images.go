@@ -104,9 +104,6 @@ func (s *server) imageList(w http.ResponseWriter, r *http.Request) {
 		f.Add("reference", v)
 	}
 	imgs, err := ListImages(r.Context(), s.engine, ImageListOptions{All: boolValue(r, "all"), Filters: f})
-	if errors.Is(err, dock.ErrNotFound) {
-		err = errorf(http.StatusNotFound, "%v", err)
-	}
 	if err != nil {
 		writeError(w, r, err)
 		return
