@@ -73,12 +73,16 @@ func (o *pruneOptions) selects(info *Info) bool {
 	if !o.until.IsZero() && !info.Created.Before(o.until) {
 		return false
 	}
-	// Docker's label and label!: every label the container must have,
-	// and not all of those it must not.
+	return o.matchLabels(info.Config.Labels)
+}
+
+// matchLabels is Docker's label and label! test of an object's labels:
+// every label it must have, and not all of those it must not.
+func (o *pruneOptions) matchLabels(labels map[string]string) bool {
 	withAll, withoutAll, without := true, true, false
 	for _, l := range o.labels {
 		k, v, hasValue := strings.Cut(l.selector, "=")
-		got, ok := info.Config.Labels[k]
+		got, ok := labels[k]
 		has := ok && (!hasValue || got == v)
 		if l.present {
 			withAll = withAll && has
@@ -90,8 +94,8 @@ func (o *pruneOptions) selects(info *Info) bool {
 	return withAll && !(without && withoutAll)
 }
 
-// PruneUntil makes PruneContainers remove only the containers created
-// before t (docker's until filter).
+// PruneUntil makes PruneContainers and PruneNetworks remove only the
+// containers or networks created before t (docker's until filter).
 func PruneUntil(t time.Time) PruneOption {
 	return func(o *pruneOptions) error {
 		if t.IsZero() {
@@ -102,8 +106,9 @@ func PruneUntil(t time.Time) PruneOption {
 	}
 }
 
-// PruneLabel makes PruneContainers remove only the containers with the
-// label selector names, "key" (with any value) or "key=value" (docker's
+// PruneLabel makes PruneContainers (and PruneNetworks, PruneVolumes)
+// remove only the containers (networks, volumes) with the label selector
+// names, "key" (with any value) or "key=value" (docker's
 // label filter); given several times, only those with every one. With
 // present false it keeps the containers with the label instead (docker's
 // label!= filter); given several times, those with all of them, as

@@ -182,7 +182,11 @@ func volumePrune(ctx context.Context, c *cli, args []string) error {
 	if all {
 		opts = append(opts, dock.PruneAll())
 	}
-	removed, err := e.PruneVolumes(ctx, opts...)
+	rep, err := e.PruneVolumes(ctx, opts...)
+	var removed []string
+	if rep != nil {
+		removed = rep.Deleted
+	}
 	if len(removed) > 0 {
 		fmt.Fprintln(c.stdout, "Deleted Volumes:")
 		for _, name := range removed {
