@@ -56,6 +56,7 @@ func (s *server) routes() []route {
 		s.systemRoutes(),
 		s.unsupportedRoutes(),
 		s.networkRoutes(),
+		s.volumeRoutes(),
 	} {
 		rs = append(rs, area...)
 	}
