@@ -57,6 +57,7 @@ func (s *server) routes() []route {
 		s.unsupportedRoutes(),
 		s.networkRoutes(),
 		s.volumeRoutes(),
+		s.eventRoutes(),
 	} {
 		rs = append(rs, area...)
 	}
