@@ -40,6 +40,7 @@ type server struct {
 	engine *dock.Engine
 	log    *slog.Logger
 	mux    *http.ServeMux
+	execs  execs
 }
 
 // route is one endpoint: a net/http pattern ("METHOD /path/{name}") and
@@ -58,6 +59,7 @@ func (s *server) routes() []route {
 		s.networkRoutes(),
 		s.volumeRoutes(),
 		s.eventRoutes(),
+		s.execRoutes(),
 	} {
 		rs = append(rs, area...)
 	}
