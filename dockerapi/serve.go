@@ -60,6 +60,7 @@ func (s *server) routes() []route {
 		s.volumeRoutes(),
 		s.eventRoutes(),
 		s.execRoutes(),
+		s.dfRoutes(),
 	} {
 		rs = append(rs, area...)
 	}
