@@ -63,7 +63,7 @@ func TestServeDiskUsage(t *testing.T) {
 	assert.Nil(t, du.Volumes.Items)
 
 	// A client at 1.51 reads the lists and gets the same counts.
-	old, err := client.New(client.WithHost("unix://"+a.sock), client.WithVersion("1.51"))
+	old, err := client.New(client.WithHost("unix://"+a.sock), client.WithAPIVersion("1.51"))
 	require.NoError(t, err)
 	defer old.Close()
 	legacy, err := old.DiskUsage(ctx, all)
