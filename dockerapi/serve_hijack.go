@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The media types of a hijacked stream (Docker's).
@@ -51,6 +52,8 @@ func hijack(w http.ResponseWriter, r *http.Request, multiplexed bool) (*rawStrea
 	if err != nil {
 		return nil, fmt.Errorf("hijack the connection: %w", err)
 	}
+	// A server's read and write timeouts bound requests, not streams.
+	_ = conn.SetDeadline(time.Time{})
 	var head strings.Builder
 	head.WriteString(upgradeAnswer(r, multiplexed))
 	_ = w.Header().WriteSubset(&head, nil)
