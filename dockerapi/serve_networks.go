@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/network"
@@ -96,19 +95,9 @@ func networkFilter(f Filters) (func(n *dock.Network, users int) bool, error) {
 			return nil, filterValueError("type", t)
 		}
 	}
-	dangling, danglingSet := false, f.Contains("dangling")
-	if danglingSet {
-		values := f.Get("dangling")
-		if len(values) != 1 {
-			return nil, &FilterError{Key: "dangling", Msg: "invalid filter 'dangling': give one value"}
-		}
-		switch strings.ToLower(values[0]) {
-		case "true", "1":
-			dangling = true
-		case "false", "0":
-		default:
-			return nil, filterValueError("dangling", values[0])
-		}
+	dangling, danglingSet, err := boolFilter(f, "dangling")
+	if err != nil {
+		return nil, err
 	}
 	return func(n *dock.Network, users int) bool {
 		typ := "custom"
