@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/moby/moby/api/types/volume"
@@ -76,7 +77,7 @@ func TestServeVolumes(t *testing.T) {
 		Mounts: []dock.Mount{{Type: "volume", Source: "used", Target: "/data"}}})
 	require.NoError(t, err)
 
-	all := []string{anon, "data", "used"}
+	all := slices.Sorted(slices.Values([]string{anon, "data", "used"}))
 	for _, tc := range []struct {
 		filters client.Filters
 		want    []string
@@ -88,7 +89,7 @@ func TestServeVolumes(t *testing.T) {
 		{client.Filters{}.Add("driver", "nfs"), nil},
 		{client.Filters{}.Add("label", "app=db"), []string{"data"}},
 		{client.Filters{}.Add("label", "com.docker.volume.anonymous"), []string{anon}},
-		{client.Filters{}.Add("dangling", "true"), []string{anon, "data"}},
+		{client.Filters{}.Add("dangling", "true"), slices.Sorted(slices.Values([]string{anon, "data"}))},
 		{client.Filters{}.Add("dangling", "false"), []string{"used"}},
 	} {
 		assert.Equal(t, tc.want, volumeNames(t, a, tc.filters), "filters %v", tc.filters)
