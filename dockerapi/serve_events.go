@@ -25,6 +25,12 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if opts.Since.IsZero() && opts.Until.IsZero() {
+		// The events to come are those from now: the stream replays what
+		// happens between the headers (the client acts on them) and the
+		// log's watch.
+		opts.Since = time.Now()
+	}
 	legacy := !versionAtLeast(r, "1.52")
 	contentType := "application/json"
 	if !legacy {
