@@ -90,6 +90,8 @@ func (p *Process) signalImpl(sig syscall.Signal) error { return unsupported("exe
 
 func (p *Process) resizeImpl(size WindowSize) error { return unsupported("exec") }
 
+func (p *Process) pidImpl() int { return 0 }
+
 func readInRoot(root, name string) ([]byte, error) {
 	return nil, unsupported("read container file")
 }

@@ -40,6 +40,7 @@ type server struct {
 	engine *dock.Engine
 	log    *slog.Logger
 	mux    *http.ServeMux
+	execs  execs
 }
 
 // route is one endpoint: a net/http pattern ("METHOD /path/{name}") and
@@ -56,6 +57,11 @@ func (s *server) routes() []route {
 		s.systemRoutes(),
 		s.unsupportedRoutes(),
 		s.imageRoutes(),
+		s.networkRoutes(),
+		s.volumeRoutes(),
+		s.eventRoutes(),
+		s.execRoutes(),
+		s.dfRoutes(),
 	} {
 		rs = append(rs, area...)
 	}
