@@ -151,6 +151,7 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	}
 	exit, removed := c.exitTemplates(rec)
 	head.Events(filepath.Join(c.e.path("events"), eventLogName), exit, removed)
+	head.Attach(c.dir(), rec.Config.OpenStdin, rec.Config.StdinOnce)
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil
