@@ -188,3 +188,21 @@ func TestCLIRunDetachKeys(t *testing.T) {
 		t.Errorf("run --detach-keys ctrl-: %q", errOut)
 	}
 }
+
+// exec -it: ctrl-p ctrl-q, or --detach-keys, end the exec's session
+// with exit 0, as docker exec. (Unlike docker's, the exec'd process then
+// loses its terminal, which the CLI held: see cmdExec.)
+func TestCLIExecDetachKeys(t *testing.T) {
+	e := newEnv(t)
+	e.ok(nil, "run", "-d", "--name", "x", "busybox", "sleep", "60")
+	for _, tc := range []struct{ keys, input string }{{"", "\x10\x11"}, {"ctrl-x", "\x10\x18"}} {
+		args := []string{"exec", "-it"}
+		if tc.keys != "" {
+			args = append(args, "--detach-keys", tc.keys)
+		}
+		r := e.runInPty(24, 80, "ready", tc.input, append(args, "x", "sh", "-c", "echo ready; sleep 30")...)
+		if r.code != 0 || strings.Contains(r.out, "read escape sequence") {
+			t.Errorf("dock %q, then %q: %q, exit %d; want exit 0", args, tc.input, r.out, r.code)
+		}
+	}
+}
