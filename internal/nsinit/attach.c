@@ -321,7 +321,10 @@ int dock_attach_pollfds(struct pollfd *p)
 		short ev = c->in_len < sizeof c->in && at.plen == 0 ? POLLIN : 0;
 		if (c->len > c->off)
 			ev |= POLLOUT;
-		slot[n] = i, p[n++] = (struct pollfd){c->fd, ev, 0};
+		// Nothing to wait for: left out, or a hangup (which poll
+		// reports whatever is asked) would spin the loop.
+		if (ev)
+			slot[n] = i, p[n++] = (struct pollfd){c->fd, ev, 0};
 	}
 	if (at.closing && at.plen == 0)
 		close_input();
