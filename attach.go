@@ -58,7 +58,7 @@ var DefaultDetachKeys = []byte{16, 17}
 //
 // Several Attach calls, in any processes, may be connected at once; each
 // gets all the output. The monitor never waits for a client: one that
-// falls behind by more than a few MiB is disconnected, and Attach then
+// falls behind by more than 1 MiB is disconnected, and Attach then
 // returns an error (the log holds everything).
 func (c *Container) Attach(ctx context.Context, opts AttachOptions) error {
 	return c.attachImpl(ctx, opts)

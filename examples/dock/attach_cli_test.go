@@ -183,7 +183,13 @@ func TestCLIRunDetachKeys(t *testing.T) {
 	}
 	e.expect(0, "running\n", "inspect", "-f", "{{.State.Status}}", "it2")
 	waitFor(t, "got ^Px in the log", func() bool { return strings.Contains(e.ok(nil, "logs", "it2"), "got \x10x") })
-	e.ok(nil, "kill", "it", "it2")
+	// Back to the --rm one: its exit code, though its monitor removes it.
+	r = e.runInPty(24, 80, "", "bye\r", "attach", "it2")
+	if r.code != 7 || !strings.Contains(r.out, "got bye") {
+		t.Errorf("attach to a run -it --rm container, then bye: %q, exit %d; want got bye, exit 7", r.out, r.code)
+	}
+	waitFor(t, "it2 removed", func() bool { _, _, code := e.dock(nil, "inspect", "it2"); return code != 0 })
+	e.ok(nil, "kill", "it")
 	if errOut := e.expect(125, "", "run", "-i", "--detach-keys", "ctrl-", "busybox"); !strings.Contains(errOut, "Invalid detach keys (ctrl-) provided") {
 		t.Errorf("run --detach-keys ctrl-: %q", errOut)
 	}

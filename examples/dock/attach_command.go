@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/go-dock/dock"
 )
@@ -40,11 +41,15 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	ct, done, err := c.openContainer(args[0])
+	e, err := c.open()
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
 	info, err := ct.Inspect(ctx)
 	if err != nil {
 		return err
@@ -63,15 +68,23 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 		return errors.New("the input device is not a TTY")
 	}
 	if info.State.Detached {
+		since := time.Now()
+		// With --rm, its monitor removes it once its exit is recorded:
+		// the code then comes from its die event.
+		autoRemove := info.Config.AutoRemove
 		code, detached, err := c.attachSocket(ctx, socketSession{ct: ct, tty: tty, stdin: !noStdin && info.Config.OpenStdin,
-			stdout: true, stderr: true, sigProxy: sigProxy, keys: keys})
-		if detached {
+			stdout: true, stderr: true, sigProxy: sigProxy, keys: keys, noWait: autoRemove})
+		switch {
+		case detached:
 			// docker attach's words and exit code.
 			fmt.Fprintln(c.stderr, dock.ErrDetached)
 			return exitCode(1)
-		}
-		if err != nil {
+		case err != nil:
 			return err
+		case autoRemove:
+			if code, err = dieCode(ctx, e, ct.ID(), since); err != nil {
+				return err
+			}
 		}
 		return exitCode(code)
 	}

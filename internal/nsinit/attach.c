@@ -43,7 +43,7 @@ enum {
 };
 #define ATTACH_CLIENTS 32
 #define ATTACH_FRAME_MAX (32 << 10)
-#define ATTACH_QUEUE_MAX (4 << 20)
+#define ATTACH_QUEUE_MAX (1 << 20)
 #define ATTACH_STDIN_MAX (64 << 10)
 #define ATTACH_END_GRACE_MS 2000
 
