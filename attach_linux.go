@@ -80,8 +80,8 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
 		// Its output has ended (the socket goes then): once the exit
 		// is recorded, the log holds all of it.
-		if _, err := c.Wait(ctx); err != nil {
-			return err
+		if _, err := c.Wait(ctx); err != nil && !errors.Is(err, ErrNotFound) {
+			return err // not removed (AutoRemove) meanwhile
 		}
 		if replay {
 			return c.replayLog(rec, from, logPos{}, opts)
