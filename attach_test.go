@@ -378,3 +378,26 @@ func TestAttachHostileClients(t *testing.T) {
 		t.Errorf("Attach after hostile clients = %v, %q; want the input echoed by cat", err, out.String())
 	}
 }
+
+// Input that the container does not read fills its stdin, then the
+// attacher's socket, and waits there: the output goes on meanwhile.
+func TestAttachUnreadInput(t *testing.T) {
+	e := testEngine(t)
+	ctx := attachCtx(t)
+	c := startDetachedAttach(t, e, Config{Cmd: []string{"sh", "-c", "while [ ! -e /go ]; do sleep 0.01; done; seq 1 20000"}, OpenStdin: true})
+	var out syncBuffer
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		// Far more than the pipe, the monitor and the socket hold.
+		done <- c.Attach(ctx, AttachOptions{Stdin: strings.NewReader(strings.Repeat("x", 8<<20)), Stdout: &out,
+			Attached: func() { close(ready) }})
+	}()
+	<-ready
+	_, st, err := secExec(t, c, ExecConfig{Cmd: []string{"touch", "/go"}})
+	require.NoError(t, err)
+	require.Equal(t, 0, st.Code)
+	if err := <-done; err != nil || !strings.HasSuffix(out.String(), "\n20000\n") || strings.Count(out.String(), "\n") != 20000 {
+		t.Errorf("Attach with unread input = %v, %d lines; want the 20000 lines", err, strings.Count(out.String(), "\n"))
+	}
+}
