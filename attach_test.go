@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -399,5 +400,42 @@ func TestAttachUnreadInput(t *testing.T) {
 	require.Equal(t, 0, st.Code)
 	if err := <-done; err != nil || !strings.HasSuffix(out.String(), "\n20000\n") || strings.Count(out.String(), "\n") != 20000 {
 		t.Errorf("Attach with unread input = %v, %d lines; want the 20000 lines", err, strings.Count(out.String(), "\n"))
+	}
+}
+
+// Attach leaves no goroutine nor descriptor behind: after the output's
+// end, a detach, a canceled ctx.
+func TestAttachNoLeaks(t *testing.T) {
+	e := testEngine(t)
+	ctx := attachCtx(t)
+	cycle := func() {
+		c := startDetachedAttach(t, e, Config{Cmd: []string{"cat"}, OpenStdin: true, StdinOnce: true})
+		require.NoError(t, c.Attach(ctx, AttachOptions{Stdin: strings.NewReader("x\n"), Stdout: io.Discard}))
+		tty := startDetachedAttach(t, e, Config{Cmd: []string{"cat"}, OpenStdin: true, Tty: true})
+		err := tty.Attach(ctx, AttachOptions{Stdin: strings.NewReader("\x10\x11"), Stdout: io.Discard})
+		require.ErrorIs(t, err, ErrDetached)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		require.ErrorIs(t, tty.Attach(cctx, AttachOptions{Stdout: io.Discard}), context.Canceled)
+		require.NoError(t, tty.Resize(WindowSize{Rows: 10, Cols: 10}))
+		require.NoError(t, tty.Remove(ctx, RemoveForce()))
+		_, err = c.Wait(ctx)
+		require.NoError(t, err)
+		require.NoError(t, c.Remove(ctx))
+	}
+	cycle()
+	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
+	for range 5 {
+		cycle()
+	}
+	for i := 0; i < 200 && runtime.NumGoroutine() > goroutines; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d before, %d after\n%s", goroutines, n, buf[:runtime.Stack(buf, true)])
+	}
+	if n := countFDs(t); n != fds {
+		t.Errorf("open descriptors: %d before, %d after", fds, n)
 	}
 }
