@@ -114,8 +114,12 @@ func (c *Container) logEnd() logPos {
 // StartedAt then), and returns its state then: running, or exited when
 // the run was short.
 func (c *Container) waitStart(ctx context.Context, before time.Time) (State, error) {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
+	// Polled, from 1 ms up to 10: in the Engine API's order the start
+	// comes moments after the attach (docker run), and its first output
+	// waits for this.
+	wait := time.Millisecond
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	for {
 		st, err := c.State(ctx)
 		if err != nil {
@@ -127,8 +131,10 @@ func (c *Container) waitStart(ctx context.Context, before time.Time) (State, err
 		select {
 		case <-ctx.Done():
 			return State{}, ctx.Err()
-		case <-tick.C:
+		case <-timer.C:
 		}
+		wait = min(2*wait, 10*time.Millisecond)
+		timer.Reset(wait)
 	}
 }
 
