@@ -102,3 +102,7 @@ func (e *Engine) prefetchStart(Config) {}
 func (e *Engine) pruneSeccompCache() error { return nil }
 
 func (c *Container) applyResources(ctx context.Context, r Resources) error { return nil }
+
+func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
+	return unsupported("attach")
+}
