@@ -335,55 +335,9 @@ func parseEnvFile(data []byte, lookup func(string) (string, bool)) ([]string, er
 	return out, sc.Err()
 }
 
-// parseVolume parses -v: SRC:DST[:OPTS], where an absolute SRC is a bind
-// mount and another a named volume, or DST alone for an anonymous volume.
-// OPTS are comma-separated, each kind at most once, as docker takes them:
-// ro or rw; z or Z (SELinux relabeling); consistent, cached or delegated
-// (hints for a VM's file sharing, kept and ignored); nocopy (volumes).
-func parseVolume(s string) (dock.Mount, error) {
-	parts := strings.Split(s, ":")
-	var m dock.Mount
-	switch len(parts) {
-	case 1:
-		m = dock.Mount{Type: "volume", Target: parts[0]}
-	case 2, 3:
-		m = dock.Mount{Type: "volume", Source: parts[0], Target: parts[1]}
-		if path.IsAbs(parts[0]) {
-			m.Type = "bind"
-		}
-		if len(parts) == 3 {
-			seen := map[string]bool{}
-			for _, opt := range strings.Split(parts[2], ",") {
-				kind := opt
-				switch opt {
-				case "ro", "rw":
-					kind, m.ReadOnly = "rw", opt == "ro"
-				case "z", "Z":
-					kind, m.Relabel = "label", opt
-				case "consistent", "cached", "delegated":
-					kind, m.Consistency = "consistency", opt
-				case "nocopy":
-					m.NoCopy = true
-				default:
-					return m, fmt.Errorf("invalid mode: %s", parts[2])
-				}
-				if seen[kind] || (opt == "nocopy" && m.Type != "volume") {
-					return m, fmt.Errorf("invalid mode: %s", parts[2])
-				}
-				seen[kind] = true
-			}
-		}
-	default:
-		return m, fmt.Errorf("invalid volume specification: %q", s)
-	}
-	if m.Source == "" && len(parts) > 1 {
-		return m, fmt.Errorf("invalid volume specification: %q: empty source", s)
-	}
-	if !path.IsAbs(m.Target) {
-		return m, fmt.Errorf("invalid volume specification: %q: destination %q is not an absolute path", s, m.Target)
-	}
-	return m, nil
-}
+// parseVolume parses -v as the library does (dock.ParseVolume): docker's
+// SRC:DST[:OPTS], or DST alone for an anonymous volume.
+func parseVolume(s string) (dock.Mount, error) { return dock.ParseVolume(s) }
 
 // parseMount parses --mount: comma-separated key=value fields.
 func parseMount(s string) (dock.Mount, error) {
