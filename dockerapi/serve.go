@@ -3,6 +3,7 @@ package dockerapi
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/go-dock/dock"
 )
@@ -41,6 +42,9 @@ type server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	execs  execs
+	// consoles are the ConsoleSize of the containers created here, by
+	// ID, for their start (dock.WindowSize values).
+	consoles sync.Map
 }
 
 // route is one endpoint: a net/http pattern ("METHOD /path/{name}") and
@@ -62,6 +66,7 @@ func (s *server) routes() []route {
 		s.eventRoutes(),
 		s.execRoutes(),
 		s.dfRoutes(),
+		s.containerRoutes(),
 	} {
 		rs = append(rs, area...)
 	}
