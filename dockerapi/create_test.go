@@ -256,4 +256,3 @@ func FuzzCreateConfig(f *testing.F) {
 		}
 	})
 }
-
