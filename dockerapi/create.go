@@ -81,6 +81,9 @@ func CreateConfig(req *container.CreateRequest, opts CreateOptions) (*CreateSpec
 	}
 	cfg.Image = c.Image
 	cfg.Name = strings.TrimPrefix(opts.Name, "/")
+	if cfg.Name != "" && !validContainerName(cfg.Name) {
+		return nil, badRequest("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", cfg.Name)
+	}
 	cfg.Cmd = slices.Clone(c.Cmd)
 	cfg.Entrypoint = slices.Clone(c.Entrypoint)
 	cfg.Env = slices.Clone(c.Env)
@@ -255,6 +258,19 @@ func networkSettings(spec *CreateSpec, nc *network.NetworkingConfig, mac, versio
 		spec.Networks = append(spec.Networks, ep)
 	}
 	return nil
+}
+
+// validContainerName is Docker's rule for a container's name,
+// [a-zA-Z0-9][a-zA-Z0-9_.-]* (the engine checks it again, in its words).
+func validContainerName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // setSysctl sets one sysctl of cfg.

@@ -224,6 +224,10 @@ func TestCreateConfigRefusals(t *testing.T) {
 	spec, err := CreateConfig(nil, CreateOptions{})
 	require.Nil(t, spec)
 	require.Error(t, err)
+	var req createRequest
+	require.NoError(t, json.Unmarshal([]byte(`{"Image":"b"}`), &req))
+	_, err = CreateConfig(&req.CreateRequest, CreateOptions{Name: "-x"})
+	require.EqualError(t, err, "Invalid container name (-x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
 }
 
 // FuzzCreateConfig feeds CreateConfig the bodies a client may send: it
