@@ -1,8 +1,10 @@
 package dockerapi
 
 import (
+	"archive/tar"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 
@@ -93,6 +95,10 @@ func (s *server) putContainerArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	s.handleContainer(w, r, func(c *dock.Container) error {
 		if err := c.ExtractToDir(r.Context(), p, r.Body, opts...); err != nil {
+			if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+				// A body that is no tar, or a cut one: the client's.
+				return badRequest("%v", err)
+			}
 			return err
 		}
 		w.WriteHeader(http.StatusOK)
