@@ -244,7 +244,9 @@ func networkSettings(spec *CreateSpec, nc *network.NetworkingConfig, mac, versio
 				return badRequest("link-local IP addresses are not supported")
 			}
 		}
-		if name == cfg.Network || name == network.NetworkBridge && cfg.Network == network.NetworkBridge {
+		// Docker's CLI names the default network "default", as in
+		// NetworkMode.
+		if name == cfg.Network || name == network.NetworkDefault && cfg.Network == network.NetworkBridge {
 			cfg.NetworkAliases = ep.Aliases
 			cfg.IPv4Address, cfg.IPv6Address = ep.IPv4Address, ep.IPv6Address
 			if len(es.MacAddress) > 0 {

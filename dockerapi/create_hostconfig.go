@@ -340,10 +340,13 @@ func resourceSettings(spec *CreateSpec, r *container.Resources) error {
 	}
 	res.CpusetCpus, res.CpusetMems = r.CpusetCpus, r.CpusetMems
 	if r.PidsLimit != nil {
+		// Docker's -1 (any negative) lifts the limit; 0, which Docker's
+		// CLI sends when no --pids-limit is given, keeps dock's default
+		// limit (DefaultPIDs), as the dock CLI does without the flag.
 		switch n := *r.PidsLimit; {
-		case n <= 0:
-			res.PIDs = -1 // Docker's 0 and -1: no limit
-		default:
+		case n < 0:
+			res.PIDs = -1
+		case n > 0:
 			res.PIDs = n
 		}
 	}

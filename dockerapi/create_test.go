@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func TestCreateConfig(t *testing.T) {
 			"DnsSearch": [], "ExtraHosts": ["h=1.2.3.4"], "IpcMode": "shareable", "PidMode": "", "UTSMode": "",
 			"SecurityOpt": ["no-new-privileges=false", "seccomp=unconfined", "label=disable"],
 			"Tmpfs": {"/run": "size=1m"}, "ShmSize": 1048576, "Sysctls": {"net.ipv4.ip_forward": "1"},
-			"Memory": 67108864, "NanoCpus": 1500000000, "PidsLimit": 0, "MemorySwappiness": -1,
+			"Memory": 67108864, "NanoCpus": 1500000000, "PidsLimit": -1, "MemorySwappiness": -1,
 			"OomKillDisable": true, "OomScoreAdj": 10, "Init": true, "ReadonlyRootfs": true, "Privileged": false,
 			"Ulimits": [{"Name": "nofile", "Soft": 10, "Hard": 20}],
 			"Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/n", "CgroupPermissions": ""}],
@@ -113,8 +114,10 @@ func TestCreateConfigDefaults(t *testing.T) {
 			require.Equal(t, "bridge", s.Config.Network)
 			require.Zero(t, s.Config.Resources.PIDs, "no PidsLimit: the library's default")
 		}},
-		{"default is the bridge", `{"Image":"busybox","HostConfig":{"NetworkMode":"default"}}`, "", func(t *testing.T, s *CreateSpec) {
+		{"default is the bridge", `{"Image":"busybox","HostConfig":{"NetworkMode":"default","PidsLimit":0},"NetworkingConfig":{"EndpointsConfig":{"default":{"Aliases":null}}}}`, "", func(t *testing.T, s *CreateSpec) {
 			require.Equal(t, "bridge", s.Config.Network)
+			require.Empty(t, s.Networks, "docker run's endpoint of the default network is the bridge's")
+			require.Zero(t, s.Config.Resources.PIDs, "the CLI's PidsLimit 0: dock's default limit")
 		}},
 		{"bridge endpoint settings", `{"Image":"busybox","NetworkingConfig":{"EndpointsConfig":{"bridge":{"Aliases":["x"]}}}}`, "", func(t *testing.T, s *CreateSpec) {
 			require.Equal(t, []string{"x"}, s.Config.NetworkAliases)
@@ -259,4 +262,20 @@ func FuzzCreateConfig(f *testing.F) {
 			t.Fatalf("CreateConfig(%s) = %+v: no image or network", body, spec.Config)
 		}
 	})
+}
+
+// TestCreateConfigDockerCLI reads the body Docker's CLI 28 sent for
+// docker run -d --name s1 busybox sh -c '...': Docker's defaults, the
+// "default" network and its endpoint, PidsLimit 0.
+func TestCreateConfigDockerCLI(t *testing.T) {
+	body, err := os.ReadFile("testdata/create-docker-cli-28-run-d.json")
+	require.NoError(t, err)
+	spec, err := createFrom(t, string(body), "1.50")
+	require.NoError(t, err)
+	require.Equal(t, "bridge", spec.Config.Network)
+	require.Empty(t, spec.Networks)
+	require.Empty(t, spec.Warnings)
+	require.Zero(t, spec.Config.Resources.PIDs)
+	require.Equal(t, []string{"sh", "-c", "echo hello; sleep 100"}, spec.Config.Cmd)
+	require.Nil(t, spec.Config.Mounts)
 }
