@@ -286,6 +286,10 @@ func (s *server) killContainer(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// restartContainer is POST /containers/{id}/restart?t=&signal=. The
+// signal is checked, and the stop is the container's own: Restart keeps
+// an AutoRemove container through it, which a stop by another signal
+// here would not.
 func (s *server) restartContainer(w http.ResponseWriter, r *http.Request) {
 	timeout, err := stopTimeout(r)
 	if err != nil {
@@ -531,9 +535,10 @@ func (s *server) exportContainer(w http.ResponseWriter, r *http.Request) {
 }
 
 // consoleSize is the ConsoleSize a container was created with, for its
-// start.
+// first start (then forgotten: the client resizes the terminal itself
+// from there on).
 func (s *server) consoleSize(id string) (dock.WindowSize, bool) {
-	v, ok := s.consoles.Load(id)
+	v, ok := s.consoles.LoadAndDelete(id)
 	if !ok {
 		return dock.WindowSize{}, false
 	}

@@ -97,11 +97,19 @@ func TestServeContainersRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, list.Items, "only running containers without all")
 
+	// The oldest version's body, with a field Docker does not know.
+	status, _, body := a.do(t, "POST", "/v1.24/containers/create?name=old", `{"Image":"busybox","Cmd":["true"],"Bogus":{"x":1},"HostConfig":{"Bogus":2}}`)
+	require.Equal(t, http.StatusCreated, status, body)
+	var created container.CreateResponse
+	require.NoError(t, json.Unmarshal([]byte(body), &created))
+	require.Equal(t, []string{}, created.Warnings)
+	require.Equal(t, "/old", a.inspect(t, created.ID).Name)
+
 	_, err = a.client.ContainerRemove(ctx, id, client.ContainerRemoveOptions{})
 	require.NoError(t, err)
 	_, err = a.client.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	require.True(t, cerrdefs.IsNotFound(err), "inspect after remove: %v", err)
-	status, _, body := a.do(t, "GET", "/containers/api-run/json", "")
+	status, _, body = a.do(t, "GET", "/containers/api-run/json", "")
 	requireError(t, status, body, http.StatusNotFound, "No such container: api-run")
 }
 
@@ -129,7 +137,23 @@ func TestServeContainersWaitRemoved(t *testing.T) {
 	id = a.create(t, "", &container.Config{Cmd: []string{"true"}}, nil)
 	status, _, body = a.do(t, "POST", "/containers/"+id+"/wait?condition=sometime", "")
 	requireError(t, status, body, http.StatusBadRequest, `invalid condition: "sometime"`)
+	// The 200 of a wait comes before the start, as docker run needs:
+	// the request returns with the container still created.
+	req, err := http.NewRequest("POST", "http://docker/containers/"+id+"/wait?condition=next-exit", nil)
+	require.NoError(t, err)
+	resp, err := a.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, container.StateCreated, a.inspect(t, id).State.Status)
+	_, err = a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	var wr container.WaitResponse
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&wr))
+	require.Equal(t, container.WaitResponse{StatusCode: 0}, wr)
+
 	// A container never started: not-running answers 0 at once.
+	id = a.create(t, "", &container.Config{Cmd: []string{"true"}}, nil)
 	status, _, body = a.do(t, "POST", "/containers/"+id+"/wait", "")
 	require.Equal(t, http.StatusOK, status)
 	require.JSONEq(t, `{"StatusCode":0}`, body)
