@@ -397,3 +397,34 @@ func TestServeContainersLogsFollow(t *testing.T) {
 	require.NoError(t, err, "the stream ends with the container")
 	require.Empty(t, rest)
 }
+
+// TestServeContainersStopSignal stops with ?signal= (API 1.42) in place
+// of the container's stop signal, and waits for a removal by DELETE.
+func TestServeContainersStopSignal(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	id := a.create(t, "", &container.Config{Cmd: []string{"sh", "-c", "trap 'exit 5' USR1; echo ready; while :; do sleep 0.1; done"}}, &container.HostConfig{NetworkMode: "none"})
+	_, err := a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	// The trap is set once it says so.
+	logs, err := a.client.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, Follow: true})
+	require.NoError(t, err)
+	_, err = io.ReadFull(logs, make([]byte, 8+len("ready\n")))
+	require.NoError(t, err)
+	logs.Close()
+	removed := a.client.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	_, err = a.client.ContainerStop(ctx, id, client.ContainerStopOptions{Signal: "SIGUSR1"})
+	require.NoError(t, err)
+	require.Equal(t, 5, a.inspect(t, id).State.ExitCode, "the trap of USR1 ended it")
+	status, _, body := a.do(t, "POST", "/containers/"+id+"/stop?signal=NOPE", "")
+	requireError(t, status, body, http.StatusBadRequest, "Invalid signal: NOPE")
+	_, err = a.client.ContainerRemove(ctx, id, client.ContainerRemoveOptions{})
+	require.NoError(t, err)
+	select {
+	case res := <-removed.Result:
+		require.Equal(t, int64(5), res.StatusCode)
+	case err := <-removed.Error:
+		t.Fatalf("ContainerWait: %v", err)
+	}
+}
