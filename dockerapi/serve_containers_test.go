@@ -428,3 +428,26 @@ func TestServeContainersStopSignal(t *testing.T) {
 		t.Fatalf("ContainerWait: %v", err)
 	}
 }
+
+// TestServeContainersStartFailure is a command that cannot run: Docker's
+// 400, with the words from which docker run takes its exit code (127 for
+// a command not found, 126 for one that cannot be executed).
+func TestServeContainersStartFailure(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	for _, tt := range []struct {
+		cmd  []string
+		word string
+	}{
+		{[]string{"/nonexistent"}, "no such file or directory"},
+		{[]string{"nonexistent"}, "executable file not found"},
+		{[]string{"/etc"}, "permission denied"},
+	} {
+		id := a.create(t, "", &container.Config{Cmd: tt.cmd}, &container.HostConfig{NetworkMode: "none"})
+		status, _, body := a.do(t, "POST", "/containers/"+id+"/start", "")
+		require.Equal(t, http.StatusBadRequest, status, body)
+		require.Contains(t, body, tt.word)
+		info := a.inspect(t, id)
+		require.False(t, info.State.Running)
+	}
+}
