@@ -3,6 +3,7 @@ package dockerapi
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	units "github.com/docker/go-units"
@@ -67,9 +68,8 @@ func portSummaries(pm network.PortMap) []container.PortSummary {
 			continue
 		}
 		for _, b := range bindings {
-			var public uint16
-			fmt.Sscan(b.HostPort, &public)
-			out = append(out, container.PortSummary{IP: b.HostIP, PrivatePort: p.Num(), PublicPort: public, Type: string(p.Proto())})
+			public, _ := strconv.ParseUint(b.HostPort, 10, 16) // Ports gives one port, taken
+			out = append(out, container.PortSummary{IP: b.HostIP, PrivatePort: p.Num(), PublicPort: uint16(public), Type: string(p.Proto())})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
