@@ -142,7 +142,8 @@ func (s *server) startContainer(w http.ResponseWriter, r *http.Request) {
 		case st == dock.StatusPaused:
 			return errorf(http.StatusConflict, "cannot start a paused container, try unpause instead")
 		}
-		err := c.StartDetached(context.WithoutCancel(r.Context()))
+		ctx := context.WithoutCancel(r.Context())
+		err := c.StartDetached(ctx)
 		if errors.Is(err, dock.ErrRunning) {
 			if st, _ := status(r.Context(), c); st == dock.StatusRunning {
 				notModified(w)
@@ -150,6 +151,7 @@ func (s *server) startContainer(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err != nil {
+			s.removeNeverRun(ctx, c)
 			return startError(err)
 		}
 		if size, ok := s.consoleSize(c.ID()); ok {
@@ -159,6 +161,19 @@ func (s *server) startContainer(w http.ResponseWriter, r *http.Request) {
 		noContent(w)
 		return nil
 	})
+}
+
+// removeNeverRun removes an AutoRemove container whose start failed, as
+// Docker does: it never ran, nothing will remove it, and docker run --rm
+// waits for its removal.
+func (s *server) removeNeverRun(ctx context.Context, c *dock.Container) {
+	info, err := c.Inspect(ctx)
+	if err != nil || !info.Config.AutoRemove || info.State.Status != dock.StatusCreated && info.State.Status != dock.StatusExited {
+		return
+	}
+	if err := c.Remove(ctx, dock.RemoveForce(), dock.RemoveVolumes()); err != nil {
+		s.log.Warn("remove an AutoRemove container that did not start", "container", c.ID(), "err", err)
+	}
 }
 
 // startError is a failed start with Docker's status: 400 for a command

@@ -450,4 +450,18 @@ func TestServeContainersStartFailure(t *testing.T) {
 		info := a.inspect(t, id)
 		require.False(t, info.State.Running)
 	}
+	// docker run --rm: the container that never ran goes, and the wait
+	// for its removal ends.
+	id := a.create(t, "", &container.Config{Cmd: []string{"nonexistent"}}, &container.HostConfig{NetworkMode: "none", AutoRemove: true})
+	ctx := context.Background()
+	removed := a.client.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	status, _, body := a.do(t, "POST", "/containers/"+id+"/start", "")
+	require.Equal(t, http.StatusBadRequest, status, body)
+	select {
+	case <-removed.Result:
+	case err := <-removed.Error:
+		t.Fatalf("ContainerWait: %v", err)
+	}
+	_, err := a.client.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	require.True(t, cerrdefs.IsNotFound(err), "%v", err)
 }
