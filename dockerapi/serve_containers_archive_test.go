@@ -19,8 +19,8 @@ import (
 	"github.com/go-dock/dock/internal/testutil"
 )
 
-// tarOf makes a tar of the entries: a name ending in "/" is a directory.
-func tarOf(t *testing.T, uid int, entries ...string) *bytes.Buffer {
+// archiveOf makes a tar of the entries: a name ending in "/" is a directory.
+func archiveOf(t *testing.T, uid int, entries ...string) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -65,7 +65,7 @@ func TestServeContainersArchive(t *testing.T) {
 	ctx := context.Background()
 	id := a.create(t, "cp", &container.Config{Cmd: []string{"true"}}, &container.HostConfig{NetworkMode: "none"})
 
-	_, err := a.client.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/tmp", Content: tarOf(t, 1234, "d/", "d/f"), CopyUIDGID: true})
+	_, err := a.client.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/tmp", Content: archiveOf(t, 1234, "d/", "d/f"), CopyUIDGID: true})
 	require.NoError(t, err)
 	st, err := a.client.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: "/tmp/d/f"})
 	require.NoError(t, err)
@@ -114,12 +114,12 @@ func TestServeContainersArchive(t *testing.T) {
 		body       io.Reader
 		status     int
 	}{
-		{"not a directory", "/tmp/d/f", tarOf(t, 0, "x"), http.StatusBadRequest},
-		{"missing directory", "/nope", tarOf(t, 0, "x"), http.StatusNotFound},
-		{"a file over a directory", "/tmp", tarOf(t, 0, "d"), http.StatusBadRequest},
+		{"not a directory", "/tmp/d/f", archiveOf(t, 0, "x"), http.StatusBadRequest},
+		{"missing directory", "/nope", archiveOf(t, 0, "x"), http.StatusNotFound},
+		{"a file over a directory", "/tmp", archiveOf(t, 0, "d"), http.StatusBadRequest},
 		{"not a tar", "/tmp", strings.NewReader(strings.Repeat("garbage ", 200)), http.StatusBadRequest},
-		{"cut tar", "/tmp", io.LimitReader(tarOf(t, 0, "cut"), 700), http.StatusBadRequest},
-		{"escaping names", "/tmp", tarOf(t, 0, "../../escaped"), http.StatusBadRequest},
+		{"cut tar", "/tmp", io.LimitReader(archiveOf(t, 0, "cut"), 700), http.StatusBadRequest},
+		{"escaping names", "/tmp", archiveOf(t, 0, "../../escaped"), http.StatusBadRequest},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := http.NewRequest("PUT", "http://docker/containers/cp/archive?noOverwriteDirNonDir=true&path="+tt.path, tt.body)

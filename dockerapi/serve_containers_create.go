@@ -98,30 +98,15 @@ func (s *server) checkImage(ctx context.Context, ref, platform string) error {
 	if platform == "" {
 		return nil
 	}
-	os, arch, variant, err := parsePlatform(platform)
+	want, err := dock.ParsePlatform(platform)
 	if err != nil {
-		return err
+		return badRequest("%s", strings.TrimPrefix(err.Error(), dock.ErrInvalid.Error()+": "))
 	}
-	if os != img.OS || arch != img.Architecture || variant != "" && variant != img.Variant {
-		have := img.OS + "/" + img.Architecture
-		if img.Variant != "" {
-			have += "/" + img.Variant
-		}
-		return errorf(http.StatusNotFound, "image with reference %s was found but its platform (%s) does not match the specified platform (%s)", ref, have, platform)
+	have := dock.Platform{OS: img.OS, Architecture: img.Architecture, Variant: img.Variant}
+	if !want.Matches(have) {
+		return errorf(http.StatusNotFound, "image with reference %s was found but its platform (%s) does not match the specified platform (%s)", ref, have, want)
 	}
 	return nil
-}
-
-// parsePlatform reads os/arch[/variant].
-func parsePlatform(p string) (os, arch, variant string, err error) {
-	parts := strings.Split(strings.ToLower(p), "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return "", "", "", badRequest("invalid platform: %q: want os/arch[/variant]", p)
-	}
-	if len(parts) == 3 {
-		variant = parts[2]
-	}
-	return parts[0], parts[1], variant, nil
 }
 
 // taggedRef is ref as Docker names a missing image: with ":latest" when

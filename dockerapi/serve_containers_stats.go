@@ -115,7 +115,33 @@ func (s *server) statsSample(ctx context.Context, c *dock.Container, info *dock.
 		resp.MemoryStats.Limit = hostMemory()
 	}
 	resp.PidsStats = container.PidsStats{Current: st.PIDs.Current, Limit: st.PIDs.Limit}
+	if st.Networks != nil {
+		resp.Networks = make(map[string]container.NetworkStats, len(st.Networks))
+		for name, n := range st.Networks {
+			resp.Networks[name] = container.NetworkStats{
+				RxBytes: n.RxBytes, RxPackets: n.RxPackets, RxErrors: n.RxErrors, RxDropped: n.RxDropped,
+				TxBytes: n.TxBytes, TxPackets: n.TxPackets, TxErrors: n.TxErrors, TxDropped: n.TxDropped,
+			}
+		}
+	}
+	resp.BlkioStats = container.BlkioStats{
+		IoServiceBytesRecursive: blkioEntries(st.BlockIO.ServiceBytes),
+		IoServicedRecursive:     blkioEntries(st.BlockIO.Serviced),
+	}
 	return resp, nil
+}
+
+// blkioEntries are Docker's blkio counters; nil for none, as Docker
+// leaves out what the kernel does not count.
+func blkioEntries(es []dock.BlockIOEntry) []container.BlkioStatEntry {
+	if es == nil {
+		return nil
+	}
+	out := make([]container.BlkioStatEntry, 0, len(es))
+	for _, e := range es {
+		out = append(out, container.BlkioStatEntry{Major: e.Major, Minor: e.Minor, Op: e.Op, Value: e.Value})
+	}
+	return out
 }
 
 // systemCPUUsage is the host's CPU time in nanoseconds, all CPUs

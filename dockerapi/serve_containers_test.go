@@ -299,6 +299,16 @@ func TestServeContainersStats(t *testing.T) {
 	require.Equal(t, first.CPUStats, second.PreCPUStats, "each sample carries the one before")
 	require.True(t, second.Read.After(first.Read))
 
+	// On the default bridge: its interface's counters, as Docker's.
+	br := a.create(t, "", &container.Config{Cmd: []string{"sleep", "1000"}}, nil)
+	_, err = a.client.ContainerStart(ctx, br, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	status, _, body = a.do(t, "GET", "/containers/"+br+"/stats?stream=0&one-shot=1", "")
+	require.Equal(t, http.StatusOK, status, body)
+	st = container.StatsResponse{}
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	require.Contains(t, st.Networks, "eth0")
+
 	_, err = a.client.ContainerKill(ctx, id, client.ContainerKillOptions{})
 	require.NoError(t, err)
 	<-a.client.ContainerWait(ctx, id, client.ContainerWaitOptions{}).Result
