@@ -197,9 +197,9 @@ func TestServeContainersPrune(t *testing.T) {
 	require.JSONEq(t, `{"ContainersDeleted":[],"SpaceReclaimed":0}`, body)
 }
 
-// TestServeContainersResize is what works of resize before the attach
-// socket: Docker's refusals; a detached tty container's terminal is the
-// attach helper's (see Container.Resize).
+// TestServeContainersResize sizes a detached container's terminal:
+// ConsoleSize at its start, then POST resize, as docker run -it does;
+// Docker's refusals.
 func TestServeContainersResize(t *testing.T) {
 	testutil.RequireRoot(t)
 	a := newAPITest(t)
@@ -209,7 +209,25 @@ func TestServeContainersResize(t *testing.T) {
 	status, _, body := a.do(t, "POST", "/containers/tty/resize?h=30&w=100", "")
 	requireError(t, status, body, http.StatusConflict, "Container "+id+" is not running")
 	_, err := a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
-	require.NoError(t, err, "a ConsoleSize the engine cannot apply yet does not fail the start")
+	require.NoError(t, err)
+	size := func() string {
+		t.Helper()
+		c, err := a.engine.Container(id)
+		require.NoError(t, err)
+		var out strings.Builder
+		p := c.Exec(dock.ExecConfig{Cmd: []string{"stty", "-F", "/dev/console", "size"}})
+		p.Stdout = &out
+		require.NoError(t, p.Start(ctx))
+		st, err := p.Wait(ctx)
+		require.NoError(t, err)
+		require.Zero(t, st.Code)
+		return strings.TrimSpace(out.String())
+	}
+	require.Equal(t, "30 100", size(), "ConsoleSize, set at the start")
+	_, err = a.client.ContainerResize(ctx, id, client.ContainerResizeOptions{Height: 40, Width: 120})
+	require.NoError(t, err)
+	require.Equal(t, "40 120", size())
+
 	status, _, body = a.do(t, "POST", "/containers/tty/resize?h=x&w=100", "")
 	requireError(t, status, body, http.StatusBadRequest, `invalid value for h: "x"`)
 	status, _, body = a.do(t, "POST", "/containers/tty/resize?h=-1&w=100", "")
