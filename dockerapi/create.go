@@ -98,7 +98,7 @@ func CreateConfig(req *container.CreateRequest, opts CreateOptions) (*CreateSpec
 			cfg.Labels[k] = v
 		}
 	}
-	cfg.Tty, cfg.OpenStdin = c.Tty, c.OpenStdin
+	cfg.Tty, cfg.OpenStdin, cfg.StdinOnce = c.Tty, c.OpenStdin, c.StdinOnce
 	cfg.Hostname = c.Hostname
 	if c.Domainname != "" {
 		// Docker sets it with setdomainname in the container's own UTS

@@ -32,7 +32,7 @@ func TestCreateConfig(t *testing.T) {
 	// --sysctl net.ipv4.ip_forward=1 --log-opt max-size=10m
 	// --domainname example.com busybox sleep 1 sends, in part.
 	body := `{
-		"Hostname": "h", "Domainname": "example.com", "User": "1000:1000", "Tty": true, "OpenStdin": true,
+		"Hostname": "h", "Domainname": "example.com", "User": "1000:1000", "Tty": true, "OpenStdin": true, "StdinOnce": true,
 		"ExposedPorts": {"443/tcp": {}, "53/udp": {}}, "Env": ["A=1"], "Cmd": ["sleep", "1"],
 		"Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 2000000000, "Retries": 2},
 		"Image": "busybox", "Volumes": {"/cache": {}, "/data": {}}, "WorkingDir": "/app", "Entrypoint": null,
@@ -66,7 +66,7 @@ func TestCreateConfig(t *testing.T) {
 	stop := 5 * time.Second
 	want := dock.Config{
 		Image: "busybox", Name: "web", Cmd: []string{"sleep", "1"}, Env: []string{"A=1"},
-		WorkingDir: "/app", User: "1000:1000", GroupAdd: []string{"audio"}, Hostname: "h", Tty: true, OpenStdin: true, Init: true,
+		WorkingDir: "/app", User: "1000:1000", GroupAdd: []string{"audio"}, Hostname: "h", Tty: true, OpenStdin: true, StdinOnce: true, Init: true,
 		Network: "net1", NetworkAliases: []string{"www"}, IPv4Address: netip.MustParseAddr("10.9.0.5"), MacAddress: "02:42:0a:09:00:05",
 		Ports: []dock.PortMapping{
 			{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: 8080, ContainerPort: 80, Proto: "tcp"},
