@@ -41,6 +41,11 @@ type CreateSpec struct {
 	// container with a tty: the size its terminal gets at start; zero
 	// for none.
 	ConsoleSize dock.WindowSize
+	// VolumeLabels are the labels of HostConfig.Mounts' named volumes
+	// (VolumeOptions.Labels), by volume name: a volume that does not
+	// exist yet is created with them before the container, as Docker
+	// does; an existing one is left as it is.
+	VolumeLabels map[string]map[string]string
 	// Warnings are Docker's warnings about settings dropped here (the
 	// engine adds its own at Create).
 	Warnings []string

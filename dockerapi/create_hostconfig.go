@@ -42,6 +42,12 @@ func hostSettings(spec *CreateSpec, h *container.HostConfig, version string) err
 			return err
 		}
 		cfg.Mounts = append(cfg.Mounts, dm)
+		if o := m.VolumeOptions; o != nil && len(o.Labels) > 0 && dm.Type == "volume" && dm.Source != "" {
+			if spec.VolumeLabels == nil {
+				spec.VolumeLabels = map[string]map[string]string{}
+			}
+			spec.VolumeLabels[dm.Source] = maps.Clone(o.Labels)
+		}
 	}
 	targets := make([]string, 0, len(h.Tmpfs))
 	for t := range h.Tmpfs {

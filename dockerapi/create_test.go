@@ -52,7 +52,7 @@ func TestCreateConfig(t *testing.T) {
 			"BlkioDeviceReadBps": [{"Path": "/dev/sda", "Rate": 1000}],
 			"LogConfig": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
 			"GroupAdd": ["audio"], "ConsoleSize": [24, 80],
-			"Mounts": [{"Type": "volume", "Source": "vol", "Target": "/vol", "VolumeOptions": {"NoCopy": true}},
+			"Mounts": [{"Type": "volume", "Source": "vol", "Target": "/vol", "VolumeOptions": {"NoCopy": true, "Labels": {"l": "1"}}},
 				{"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 4096, "Mode": 1023}}]
 		},
 		"NetworkingConfig": {"EndpointsConfig": {
@@ -102,6 +102,7 @@ func TestCreateConfig(t *testing.T) {
 	require.Equal(t, want, cfg)
 	require.Equal(t, []NetworkEndpoint{{Network: "net2", Aliases: []string{"api"}}}, spec.Networks)
 	require.Equal(t, dock.WindowSize{Rows: 24, Cols: 80}, spec.ConsoleSize)
+	require.Equal(t, map[string]map[string]string{"vol": {"l": "1"}}, spec.VolumeLabels)
 	require.Empty(t, spec.Warnings)
 }
 

@@ -3,8 +3,10 @@ package dockerapi
 import (
 	"context"
 	"errors"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
@@ -53,6 +55,10 @@ func (s *server) createContainer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.createLabelledVolumes(ctx, spec.VolumeLabels); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	c, err := s.engine.Create(ctx, spec.Config)
 	if err != nil {
 		writeError(w, r, err)
@@ -83,6 +89,24 @@ func (s *server) createContainer(w http.ResponseWriter, r *http.Request) {
 	}
 	warnings := append(append([]string{}, spec.Warnings...), c.Warnings()...)
 	writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID(), Warnings: warnings})
+}
+
+// createLabelledVolumes makes the named volumes of a create's mounts that
+// carry labels, with them; those that exist are kept as they are.
+func (s *server) createLabelledVolumes(ctx context.Context, labels map[string]map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		if _, err := s.engine.Volume(ctx, name); err == nil {
+			continue
+		}
+		var opts []dock.VolumeOption
+		for _, k := range slices.Sorted(maps.Keys(labels[name])) {
+			opts = append(opts, dock.VolumeLabel(k, labels[name][k]))
+		}
+		if _, err := s.engine.CreateVolume(ctx, name, opts...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkImage finds the image of a create in the store, with Docker's 404

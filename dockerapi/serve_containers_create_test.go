@@ -235,3 +235,23 @@ func TestServeContainersResize(t *testing.T) {
 	status, _, body = a.do(t, "POST", "/containers/tty/resize?h=70000&w=100", "")
 	requireError(t, status, body, http.StatusBadRequest, "invalid terminal size: 70000x100")
 }
+
+// TestServeContainersCreateVolumeLabels: a mount's named volume that does
+// not exist is made with the mount's labels; an existing one is kept.
+func TestServeContainersCreateVolumeLabels(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	_, err := a.engine.CreateVolume(ctx, "oldvol")
+	require.NoError(t, err)
+	status, _, body := a.do(t, "POST", "/containers/create", `{"Image":"busybox","HostConfig":{"Mounts":[
+		{"Type":"volume","Source":"labvol","Target":"/a","VolumeOptions":{"Labels":{"team":"a"}}},
+		{"Type":"volume","Source":"oldvol","Target":"/b","VolumeOptions":{"Labels":{"team":"b"}}}]}}`)
+	require.Equal(t, http.StatusCreated, status, body)
+	v, err := a.engine.Volume(ctx, "labvol")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"team": "a"}, v.Labels)
+	v, err = a.engine.Volume(ctx, "oldvol")
+	require.NoError(t, err)
+	require.Empty(t, v.Labels)
+}
