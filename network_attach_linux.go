@@ -51,10 +51,14 @@ type netSetup struct {
 	defs      []*Network
 	ports     []*os.File
 	published []netstate.Port
-	// links are the container's veth pairs, planned by reserve (which
-	// reserved waits for: it runs while the init is cloned) and made by
-	// place; the init's plan configures them.
+	// links are the container's veth pairs and etc what its /etc files
+	// say, planned by reserve (it runs while the init is cloned: planned
+	// waits for them); place makes the links, the init's plan configures
+	// them. reserved waits for the rest of reserve, the table and the
+	// state, which only the start's commit needs.
 	links    []bridge.Link
+	etc      *etcNet
+	planned  func() error
 	reserved func() error
 	// embedded: a network has the name server, whose sockets are
 	// opened in the init's namespace (ns), held while it starts.
@@ -181,21 +185,34 @@ func (e *Engine) sharedNetwork(network string) (*netSetup, error) {
 	return &netSetup{join: "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", etcDir: other.dir(), hostname: rec.Hostname}, nil
 }
 
-// reserveAsync starts reserve in the background; reserved waits for it.
-func (s *netSetup) reserveAsync(c *Container, rec *containerRecord) {
-	done := make(chan error, 1)
-	go func() { done <- s.reserve(c, rec) }()
+// reserveAsync starts reserve in the background: planned waits for its
+// plan, reserved for all of it.
+func (s *netSetup) reserveAsync(rec *containerRecord) {
+	plan, done := make(chan error, 1), make(chan error, 1)
+	go func() {
+		var once sync.Once
+		planned := func(err error) { once.Do(func() { plan <- err }) }
+		err := s.reserve(rec, planned)
+		planned(err) // when it failed first
+		done <- err
+	}()
+	s.planned = sync.OnceValue(func() error { return <-plan })
 	s.reserved = sync.OnceValue(func() error { return <-done })
 }
 
 // reserve makes, under the host-wide lock, the container's endpoints on
 // each of its networks (addresses, ports, the bridge when the network is
-// not up) and plans its links; then it writes its /etc files.
-func (s *netSetup) reserve(c *Container, rec *containerRecord) error {
+// not up), and plans its links and /etc files: planned hands them over.
+// The table changes after that, still under the lock: the start moves
+// the links and sends the init its plan meanwhile, and waits for the
+// table (reserved) only before it returns. A published port's rule is
+// needed once the container's process listens, after its exec; if the
+// table cannot change, the start kills the container and fails.
+func (s *netSetup) reserve(rec *containerRecord, planned func(error)) error {
 	owner, _ := procstat.StartTime(os.Getpid())
-	etc := &etcNet{}
 	err := netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
+		var links []bridge.Link
 		ports := s.published
 		for i, def := range s.defs {
 			if i > 0 {
@@ -206,32 +223,38 @@ func (s *netSetup) reserve(c *Container, rec *containerRecord) error {
 				t.undo()
 				return err
 			}
-			s.links = append(s.links, link)
+			links = append(links, link)
 		}
 		first := st.Networks[s.defs[0].ID]
-		etc.addrs = first.Endpoints[rec.ID].Addrs
+		etc := &etcNet{addrs: first.Endpoints[rec.ID].Addrs}
 		etc.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
-		t.forgetUDP(s.published)
 		for _, sub := range first.Subnets {
 			if sub.Gateway.Is4() {
 				etc.gateway = sub.Gateway
 			}
 		}
-		return t.settle()
+		// The start reads these once planned, and they change no more.
+		s.links, s.etc, s.embedded = links, etc, etc.embedded
+		planned(nil)
+		t.forgetUDP(s.published)
+		if err := t.settle(); err != nil {
+			t.undo()
+			return err
+		}
+		return nil
 	})
 	if err != nil {
-		s.links = nil
 		return fmt.Errorf("network: %w", err)
 	}
-	s.attached, s.embedded = true, etc.embedded
-	return writeEtcFiles(c.dir(), rec, etc)
+	s.attached = true
+	return nil
 }
 
 // place makes the container's links, their ends in the namespace of
 // its init (pid), which waits for its plan, and opens the name server's
 // sockets there when a network has it.
 func (s *netSetup) place(rec *containerRecord, pid int) error {
-	if err := s.reserved(); err != nil {
+	if err := s.planned(); err != nil {
 		return err
 	}
 	path := fmt.Sprintf("/proc/%d/ns/net", pid)

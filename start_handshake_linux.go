@@ -35,8 +35,11 @@ func (s *starting) handshake(ctx context.Context) error {
 		}
 	}
 	s.l.joinFiles = s.cg.JoinFiles()
-	if s.net.reserved != nil {
-		if err := s.net.reserved(); err != nil {
+	if s.net.planned != nil {
+		if err := s.net.planned(); err != nil {
+			return err
+		}
+		if err := writeEtcFiles(s.c.dir(), s.rec, s.net.etc); err != nil {
 			return err
 		}
 		s.l.links = s.net.links
@@ -158,6 +161,13 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 
 // commit records the running container and, attached, starts reaping it.
 func (s *starting) commit(ctx context.Context) error {
+	if s.net.reserved != nil {
+		// The table and the state, which the init's plan did not wait
+		// for (see reserve).
+		if err := s.net.reserved(); err != nil {
+			return s.abort(ctx, err)
+		}
+	}
 	started := time.Now().UTC()
 	pidStart, _ := procstat.StartTime(s.p.pid)
 	if s.detached {

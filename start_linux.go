@@ -127,7 +127,7 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 	s.l.netns, s.l.etcDir, s.l.hostname = s.net.join, s.net.etcDir, s.net.hostname
 	if s.net.bridged() {
 		// Addresses, pairs and rules while the init is cloned.
-		s.net.reserveAsync(c, rec)
+		s.net.reserveAsync(rec)
 	}
 	defer func() {
 		s.waitNetwork()
