@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-dock/dock/internal/bridge"
@@ -92,6 +93,7 @@ func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 				return nil, err
 			}
 		}
+		s.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
 		if s.ports, s.published, err = reservePorts(rec, s.defs[0]); err != nil {
 			return nil, err
 		}
@@ -188,16 +190,22 @@ func (e *Engine) sharedNetwork(network string) (*netSetup, error) {
 // reserveAsync starts reserve in the background: planned waits for its
 // plan, reserved for all of it.
 func (s *netSetup) reserveAsync(rec *containerRecord) {
-	plan, done := make(chan error, 1), make(chan error, 1)
+	s.planned, s.reserved = inTwoStages(func(planned func(error)) error { return s.reserve(rec, planned) })
+}
+
+// inTwoStages runs fn in the background, which calls its argument when
+// its first stage is done: first waits for that (or for fn's return,
+// when it returns first), all for fn's return; both return its error.
+func inTwoStages(fn func(firstDone func(error)) error) (first, all func() error) {
+	one, two := make(chan error, 1), make(chan error, 1)
 	go func() {
 		var once sync.Once
-		planned := func(err error) { once.Do(func() { plan <- err }) }
-		err := s.reserve(rec, planned)
-		planned(err) // when it failed first
-		done <- err
+		firstDone := func(err error) { once.Do(func() { one <- err }) }
+		err := fn(firstDone)
+		firstDone(err)
+		two <- err
 	}()
-	s.planned = sync.OnceValue(func() error { return <-plan })
-	s.reserved = sync.OnceValue(func() error { return <-done })
+	return sync.OnceValue(func() error { return <-one }), sync.OnceValue(func() error { return <-two })
 }
 
 // reserve makes, under the host-wide lock, the container's endpoints on
@@ -226,18 +234,21 @@ func (s *netSetup) reserve(rec *containerRecord, planned func(error)) error {
 			links = append(links, link)
 		}
 		first := st.Networks[s.defs[0].ID]
-		etc := &etcNet{addrs: first.Endpoints[rec.ID].Addrs}
-		etc.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
+		etc := &etcNet{addrs: first.Endpoints[rec.ID].Addrs, embedded: s.embedded}
 		for _, sub := range first.Subnets {
 			if sub.Gateway.Is4() {
 				etc.gateway = sub.Gateway
 			}
 		}
 		// The start reads these once planned, and they change no more.
-		s.links, s.etc, s.embedded = links, etc, etc.embedded
+		s.links, s.etc = links, etc
 		planned(nil)
 		t.forgetUDP(s.published)
-		if err := t.settle(); err != nil {
+		settle := t.settle
+		if testHookTable != nil {
+			settle = testHookTable
+		}
+		if err := settle(); err != nil {
 			t.undo()
 			return err
 		}
@@ -250,36 +261,86 @@ func (s *netSetup) reserve(rec *containerRecord, planned func(error)) error {
 	return nil
 }
 
+// testHookTable, when a test sets it, is the table's change of a start
+// (settle), to make it fail once the init has its plan.
+var testHookTable func() error
+
+// earlyPairs counts the pairs made before their addresses (for the
+// tests).
+var earlyPairs atomic.Int64
+
 // place makes the container's links, their ends in the namespace of
 // its init (pid), which waits for its plan, and opens the name server's
-// sockets there when a network has it.
-func (s *netSetup) place(rec *containerRecord, pid int) error {
-	if err := s.planned(); err != nil {
-		return err
-	}
+// sockets there when a network has it; then it calls placed, and turns
+// the hairpins on, which the container needs only once it runs.
+func (s *netSetup) place(rec *containerRecord, pid int, placed func(error)) error {
 	path := fmt.Sprintf("/proc/%d/ns/net", pid)
+	var nsfd *os.File
 	if !s.embedded {
 		f, err := os.Open(path)
 		if err != nil {
 			return fmt.Errorf("open network namespace: %w", err)
 		}
 		defer f.Close()
-		return s.addPairs(f)
+		nsfd = f
+	} else {
+		ns, err := bridge.OpenNamespace(path, true)
+		if err != nil {
+			return err
+		}
+		s.ns, nsfd = ns, ns.File
 	}
-	ns, err := bridge.OpenNamespace(path, true)
-	if err != nil {
+	if err := s.addPairs(rec, int(nsfd.Fd())); err != nil {
 		return err
 	}
-	s.ns = ns
-	if err := s.addPairs(ns.File); err != nil {
-		return err
+	if s.embedded {
+		if err := serveNames(s.ns, rec.ID); err != nil {
+			return err
+		}
 	}
-	return serveNames(ns, rec.ID)
+	placed(nil)
+	for i, l := range s.links {
+		if l.Hairpin {
+			if err := bridge.SetHairpin(l.Host); err != nil {
+				return fmt.Errorf("network %s: %w", s.defs[i].Name, err)
+			}
+		}
+	}
+	return nil
 }
 
-func (s *netSetup) addPairs(ns *os.File) error {
+// addPairs makes the container's pairs in its namespace (nsfd). Those
+// on a bridge that is up go in at once, while reserve allocates the
+// addresses: their names are known (the init sets the MAC address, see
+// nsinit.Plan.Link). Once planned, a pair whose bridge went meanwhile
+// (the collector took it down, a new one came up) is made again, and
+// those whose bridge was not up are made.
+func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
+	early := make([]int, len(s.defs)) // the bridge of each pair made early
+	for i, def := range s.defs {
+		l := bridge.Link{Bridge: bridgeName(def), Host: vethName(rec.ID, def.ID), Name: "eth" + strconv.Itoa(i)}
+		if br, err := bridge.Index(l.Bridge); err == nil && bridge.AddPairTo(br, l, nsfd) == nil {
+			early[i] = br
+			earlyPairs.Add(1)
+		}
+	}
+	if err := s.planned(); err != nil {
+		return err
+	}
 	for i, l := range s.links {
-		if err := bridge.AddPair(l, int(ns.Fd())); err != nil {
+		// The names are those above (see endpoint); the bridge is the
+		// state's.
+		br, err := bridge.Index(l.Bridge)
+		if err == nil && br == early[i] {
+			continue
+		}
+		if early[i] != 0 {
+			bridge.DeleteLink(l.Host)
+		}
+		if err == nil {
+			err = bridge.AddPairTo(br, l, nsfd)
+		}
+		if err != nil {
 			return fmt.Errorf("network %s: %w", s.defs[i].Name, err)
 		}
 	}
