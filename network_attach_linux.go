@@ -29,7 +29,10 @@ import (
 // (reserve, which makes the bridge with its first container); once the
 // init exists, a veth pair on each bridge, with the container's end in
 // its network namespace (place), and the init gives that end its
-// addresses and routes itself (the Link operations of its plan). When
+// addresses, MAC address and routes itself (the Link operations of its
+// plan). The init gets its plan as soon as its links are there: the
+// table, the state's save and the hairpins come meanwhile, and the start
+// waits for them only before it returns. When
 // the container ends, whoever sees it (the engine for an attached
 // container, the monitor's hook for a detached one, or the next network
 // operation after a kill -9) takes it all back.
