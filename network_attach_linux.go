@@ -220,7 +220,7 @@ func inTwoStages(fn func(firstDone func(error)) error) (first, all func() error)
 // needed once the container's process listens, after its exec; if the
 // table cannot change, the start kills the container and fails.
 func (s *netSetup) reserve(rec *containerRecord, planned func(error)) error {
-	owner, _ := procstat.StartTime(os.Getpid())
+	owner, _ := procstat.SelfStartTime()
 	err := netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
 		var links []bridge.Link
