@@ -56,7 +56,7 @@ func serveEngine(t *testing.T, e *dock.Engine) *apiTest {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	c, err := client.New(client.WithHost("unix://"+sock), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost("unix://" + sock))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
