@@ -33,7 +33,7 @@ type config struct {
 
 // tlsFiles are the mutual TLS flags, Docker's names.
 type tlsFiles struct {
-	verify             bool
+	verify            bool
 	caCert, cert, key string
 }
 
