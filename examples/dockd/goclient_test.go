@@ -18,7 +18,7 @@ func TestGoClient(t *testing.T) {
 	d := startDockd(t, newRoot(t), "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := client.New(client.WithHost(d.host()), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(d.host()))
 	if err != nil {
 		t.Fatal(err)
 	}
