@@ -124,7 +124,7 @@ func TestDockerCLIDetachedPortsExecLogs(t *testing.T) {
 	httpGet(t, "http://"+port+"/", "hello")
 
 	// inspect --format.
-	c.expect(0, "true web\n", "inspect", "--format", "{{.State.Running}} {{.Name}}", "web")
+	c.expect(0, "true /web\n", "inspect", "--format", "{{.State.Running}} {{.Name}}", "web")
 	c.expect(0, "busybox\n", "inspect", "--format", "{{.Config.Image}}", "web")
 
 	// exec: output and exit codes.
