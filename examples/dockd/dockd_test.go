@@ -61,7 +61,8 @@ func ping(c *http.Client, url string) (string, error) {
 func TestDockdSocket(t *testing.T) {
 	root := newRoot(t)
 	sock := filepath.Join(t.TempDir(), "dock.sock")
-	d := startDockd(t, root, sock, "--group", "4242")
+	second := filepath.Join(t.TempDir(), "second.sock")
+	d := startDockd(t, root, sock, "--group", "4242", "-H", "unix://"+second)
 	fi, err := os.Lstat(sock)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +73,11 @@ func TestDockdSocket(t *testing.T) {
 	}
 	if body, err := ping(d.httpClient(), "http://dockd"); err != nil || body != "OK" {
 		t.Errorf("GET /_ping = %q, %v; want OK", body, err)
+	}
+	// Every -H is served.
+	d2 := &daemon{sock: second}
+	if body, err := ping(d2.httpClient(), "http://dockd"); err != nil || body != "OK" {
+		t.Errorf("GET /_ping on the second -H = %q, %v; want OK", body, err)
 	}
 	// SO_PEERCRED: the debug log names the connecting process.
 	want := fmt.Sprintf("uid=0 gid=0 pid=%d", os.Getpid())

@@ -37,6 +37,9 @@ func mainExit(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// The first signal starts the graceful shutdown; a second one gets
+	// the default action, so that a stuck shutdown can be cut short.
+	go func() { <-ctx.Done(); stop() }()
 	if err := run(ctx, cfg, stderr); err != nil {
 		fmt.Fprintf(stderr, "dockd: %v\n", err)
 		return 1
