@@ -102,7 +102,7 @@ func TestDockerCLIRun(t *testing.T) {
 	// --rm leaves nothing behind.
 	c.expect(0, "", "ps", "-aq")
 	// A missing image: docker's message, exit 125.
-	if r := c.run("run", "--rm", "nosuch.invalid/none:1", "true"); r.code != 125 {
+	if r := c.run("run", "--rm", "127.0.0.1:1/none:1", "true"); r.code != 125 {
 		t.Errorf("docker run of a missing image = %v; want exit 125", r)
 	}
 }
