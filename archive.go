@@ -3,10 +3,8 @@ package dock
 import (
 	"context"
 	"io"
-	"strings"
 
 	"github.com/go-dock/dock/internal/store"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // ArchiveFormat is the layout of an image archive that Save writes.
@@ -91,18 +89,15 @@ type loadOptions struct{ store.LoadOptions }
 
 // LoadPlatform picks, from a multi-platform image in an OCI archive (an
 // image index), the manifest for platform "os/arch" or "os/arch/variant"
-// ("linux/arm64/v8"). The default is linux on the architecture of this
-// program, any variant.
+// ("linux/arm64/v8"; see ParsePlatform). The default is linux on the
+// architecture of this program, any variant.
 func LoadPlatform(platform string) LoadOption {
 	return func(o *loadOptions) error {
-		parts := strings.Split(platform, "/")
-		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || (len(parts) == 3 && parts[2] == "") {
-			return invalidf("LoadPlatform: %q is not os/arch[/variant]", platform)
+		p, err := platformOption("LoadPlatform", platform)
+		if err != nil {
+			return err
 		}
-		o.Platform = ocispec.Platform{OS: parts[0], Architecture: parts[1]}
-		if len(parts) == 3 {
-			o.Platform.Variant = parts[2]
-		}
+		o.Platform = p
 		return nil
 	}
 }

@@ -230,7 +230,7 @@ func TestSaveLoadErrors(t *testing.T) {
 	if err := e.Save(ctx, &buf, []string{"nope"}, SaveFormat(9)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("SaveFormat(9) = %v, want ErrInvalid", err)
 	}
-	for _, p := range []string{"", "linux", "linux/", "/amd64", "a/b/c/d", "linux/arm64/"} {
+	for _, p := range []string{"", "nope", "linux/", "/amd64", "a/b/c/d", "linux/arm64/"} {
 		if _, err := e.Load(ctx, &buf, LoadPlatform(p)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("LoadPlatform(%q) = %v, want ErrInvalid", p, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/go-dock/dock/internal/cgroup"
 )
@@ -142,27 +141,4 @@ func (c *Container) setFrozen(ctx context.Context, freeze bool) error {
 		c.emit(nil, verb)
 		return nil
 	})
-}
-
-func (c *Container) statsImpl(ctx context.Context) (*Stats, error) {
-	cg, err := cgroup.Load(cgroupPath(c.id))
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w: %w", ErrNotRunning, err)
-	}
-	s, err := cg.Stats()
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-	if procs, err := cg.Procs(); err == nil && len(procs) == 0 {
-		// What the cgroup still has charged once its processes are
-		// gone is the page cache of the files they wrote, which the
-		// kernel takes back when it needs it: no memory in use, as
-		// docker stats shows for a stopped container.
-		s.Memory.Usage = 0
-	}
-	return &Stats{
-		Memory: MemoryStats{Usage: s.Memory.Usage, MaxUsage: s.Memory.MaxUsage, Limit: s.Memory.Limit},
-		CPU:    CPUStats{Usage: time.Duration(s.CPU.Usage), User: time.Duration(s.CPU.User), System: time.Duration(s.CPU.System)},
-		PIDs:   PIDsStats{Current: s.PIDs.Current, Limit: s.PIDs.Limit},
-	}, nil
 }

@@ -371,35 +371,6 @@ type ExitStatus struct {
 	ExitedAt time.Time `json:"exitedAt"`
 }
 
-// Stats is a snapshot of a container's resource use, from its cgroup. A
-// value the kernel does not provide is 0.
-type Stats struct {
-	Memory MemoryStats
-	CPU    CPUStats
-	PIDs   PIDsStats
-}
-
-// MemoryStats are in bytes. Usage includes the page cache.
-type MemoryStats struct {
-	Usage uint64
-	// MaxUsage is the peak usage (cgroup v2: kernel 5.19 or later).
-	MaxUsage uint64
-	// Limit is the memory limit; 0 means unlimited.
-	Limit uint64
-}
-
-// CPUStats is the CPU time used, in total and in user and kernel mode.
-type CPUStats struct {
-	Usage, User, System time.Duration
-}
-
-// PIDsStats counts tasks (threads included, as the kernel does).
-type PIDsStats struct {
-	Current uint64
-	// Limit is the largest number allowed; 0 means unlimited.
-	Limit uint64
-}
-
 // ParseSignal parses a signal as Docker accepts it: "SIGTERM", "TERM",
 // "15", "RTMIN+3".
 func ParseSignal(s string) (syscall.Signal, bool) { return signal.Parse(s) }

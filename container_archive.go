@@ -67,7 +67,7 @@ func (e *PathNotFoundError) Is(target error) bool { return target == ErrNotFound
 // A missing path is a *PathNotFoundError (matching ErrNotFound); a
 // trailing "/" on a file, or a file where a directory is needed on the
 // way, is an error wrapping ErrInvalid. StatPath takes the container's
-// start lock while it looks (see ArchivePath).
+// start lock while it sets up its view (see ArchivePath).
 func (c *Container) StatPath(ctx context.Context, p string) (PathStat, error) {
 	return c.statPathImpl(ctx, p)
 }
@@ -90,12 +90,14 @@ func (c *Container) StatPath(ctx context.Context, p string) (PathStat, error) {
 // mounts under p are included.
 //
 // Errors in finding p (*PathNotFoundError, ErrInvalid) come before any
-// byte of the stream. The caller must Close the stream: until then the
-// container's start lock is held, so that a Start in any process fails
-// with ErrRunning ("being started") instead of racing the copy. A copy
-// from a running container sees its files while they change: each file
-// is read as it is when the stream reaches it. An error while the stream
-// is written (a file that shrank, ctx ended) is the stream's read error.
+// byte of the stream. The caller must Close the stream. The container's
+// start lock is held only while ArchivePath sets up its view of the
+// container's files: while the stream is read, the container may be
+// stopped, started and restarted (the copy goes on from the files it
+// had). A copy from a running container sees its files while they
+// change: each file is read as it is when the stream reaches it. An
+// error while the stream is written (a file that shrank, ctx ended) is
+// the stream's read error.
 //
 // Nothing the container holds can lead the copy out of it: every path is
 // resolved by the kernel inside the container's root (openat2
@@ -161,7 +163,10 @@ func CopyUIDGID() ExtractOption {
 // ".wh."-named entry is a plain file. Errors of the archive wrap
 // ErrInvalid. Extraction stops at the first error, leaving what was
 // extracted so far, as Docker does. There is no limit on the number or
-// size of files beyond the container's storage.
+// size of files beyond the container's storage. The container's start
+// lock is held until ExtractToDir returns: a Start meanwhile, in any
+// process, fails with ErrRunning ("being started") rather than mount
+// the files being written a second time.
 func (c *Container) ExtractToDir(ctx context.Context, dir string, r io.Reader, opts ...ExtractOption) error {
 	var o extractOptions
 	for _, opt := range opts {
@@ -178,7 +183,7 @@ func (c *Container) ExtractToDir(ctx context.Context, dir string, r io.Reader, o
 // changes, entries named from the root ("bin/", "bin/sh"), without the
 // contents of its volumes and mounts (their mount points are empty
 // directories), running or not. The caller must Close the stream; the
-// container's start lock is held until then, as for ArchivePath.
+// container may be started and stopped meanwhile, as for ArchivePath.
 func (c *Container) Export(ctx context.Context) (io.ReadCloser, error) {
 	return c.exportImpl(ctx)
 }

@@ -115,7 +115,7 @@ func (v *containerView) readlink(p string) (string, bool, error) {
 }
 
 func (c *Container) statPathImpl(ctx context.Context, p string) (PathStat, error) {
-	v, err := c.openView(ctx, true)
+	v, err := c.openView(ctx, viewOptions{mounts: true})
 	if err != nil {
 		return PathStat{}, err
 	}
@@ -129,7 +129,7 @@ func (c *Container) statPathImpl(ctx context.Context, p string) (PathStat, error
 }
 
 func (c *Container) archivePathImpl(ctx context.Context, p string) (PathStat, io.ReadCloser, error) {
-	v, err := c.openView(ctx, true)
+	v, err := c.openView(ctx, viewOptions{mounts: true})
 	if err != nil {
 		return PathStat{}, nil, err
 	}
@@ -150,7 +150,7 @@ func (c *Container) archivePathImpl(ctx context.Context, p string) (PathStat, io
 }
 
 func (c *Container) exportImpl(ctx context.Context) (io.ReadCloser, error) {
-	v, err := c.openView(ctx, false)
+	v, err := c.openView(ctx, viewOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ var (
 )
 
 func (c *Container) extractToDirImpl(ctx context.Context, dir string, r io.Reader, o *extractOptions) error {
-	v, err := c.openView(ctx, true)
+	v, err := c.openView(ctx, viewOptions{mounts: true, write: true})
 	if err != nil {
 		return err
 	}

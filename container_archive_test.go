@@ -402,8 +402,11 @@ func TestChanges(t *testing.T) {
 	}, lines)
 }
 
-// TestArchiveStartLock: while a stream is open, a Start fails at once
-// instead of mounting the container a second time; once closed, it works.
+// TestArchiveStartLock: a copy out of a stopped container leaves the
+// start lock once its view is built: a Start works while the stream is
+// read, and the copy goes on to its end. A copy into the container holds
+// the lock until it is done: a Start meanwhile fails at once instead of
+// mounting the container's upper directory a second time.
 func TestArchiveStartLock(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
@@ -411,9 +414,27 @@ func TestArchiveStartLock(t *testing.T) {
 	require.NoError(t, err)
 	_, rc, err := c.ArchivePath(ctx, "/bin")
 	require.NoError(t, err)
+	require.NoError(t, c.Start(ctx), "Start while a copy out is read")
+	_, err = c.Wait(ctx)
+	require.NoError(t, err)
+	ents := readTar(t, rc)
+	assert.NotNil(t, find(ents, "bin/sh"), "the copy read after the Start")
+	views, err := filepath.Glob(filepath.Join(e.path("tmp"), "view-*"))
+	require.NoError(t, err)
+	assert.Empty(t, views, "the view's scratch directory after Close")
+
+	pr, pw := io.Pipe()
+	extracted := make(chan error, 1)
+	go func() { extracted <- c.ExtractToDir(ctx, "/tmp", pr) }()
+	tw := tar.NewWriter(pw)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "x", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg}))
+	_, err = tw.Write([]byte("x")) // the extraction has begun, and waits for more
+	require.NoError(t, err)
 	err = c.Start(ctx)
-	assert.ErrorIs(t, err, ErrRunning)
-	require.NoError(t, rc.Close())
+	assert.ErrorIs(t, err, ErrRunning, "Start while a copy in is written")
+	require.NoError(t, tw.Close())
+	require.NoError(t, pw.Close())
+	require.NoError(t, <-extracted)
 	require.NoError(t, c.Start(ctx))
 	_, err = c.Wait(ctx)
 	require.NoError(t, err)
@@ -581,4 +602,38 @@ func TestArchivePathEtcFiles(t *testing.T) {
 	_, rc, err := c.ArchivePath(ctx, "/etc/hostname")
 	require.NoError(t, err)
 	assert.Equal(t, "cphost\n", readTar(t, rc)[0].body)
+}
+
+// TestArchivePathStopDuringRead stops a running container while a copy
+// from it is still being read: the Stop completes, and so does the copy.
+func TestArchivePathStopDuringRead(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sleep", "100"}})
+	require.NoError(t, err)
+	defer c.Remove(ctx, RemoveForce())
+	require.NoError(t, c.StartDetached(ctx))
+	_, rc, err := c.ArchivePath(ctx, "/bin")
+	require.NoError(t, err)
+	defer rc.Close()
+	_, err = io.ReadFull(rc, make([]byte, 512)) // the copy has begun
+	require.NoError(t, err)
+
+	sctx, cancel := context.WithTimeout(ctx, time.Minute) // not a timing: a hang fails
+	defer cancel()
+	require.NoError(t, c.Stop(sctx, 0), "Stop while a copy is read")
+	st, err := c.State(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, StatusExited, st.Status)
+
+	// Started again, it runs from a new mount of its root; the copy
+	// goes on to its end.
+	require.NoError(t, c.StartDetached(sctx), "Start while a copy is read")
+	rest, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	assert.NotEmpty(t, rest)
+	require.NoError(t, rc.Close())
+	out, err := runExec(t, c, "ls", "/bin/sh")
+	require.NoError(t, err)
+	assert.Equal(t, "/bin/sh\n", out)
 }

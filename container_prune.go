@@ -73,12 +73,17 @@ func (o *pruneOptions) selects(info *Info) bool {
 	if !o.until.IsZero() && !info.Created.Before(o.until) {
 		return false
 	}
-	// Docker's label and label!: every label the container must have,
-	// and not all of those it must not.
+	return o.matchLabels(info.Config.Labels)
+}
+
+// matchLabels applies PruneLabel's selectors to an object's labels, as
+// Docker's label and label! filters: every label it must have, and not
+// all of those it must not.
+func (o *pruneOptions) matchLabels(labels map[string]string) bool {
 	withAll, withoutAll, without := true, true, false
 	for _, l := range o.labels {
 		k, v, hasValue := strings.Cut(l.selector, "=")
-		got, ok := info.Config.Labels[k]
+		got, ok := labels[k]
 		has := ok && (!hasValue || got == v)
 		if l.present {
 			withAll = withAll && has
@@ -90,8 +95,8 @@ func (o *pruneOptions) selects(info *Info) bool {
 	return withAll && !(without && withoutAll)
 }
 
-// PruneUntil makes PruneContainers remove only the containers created
-// before t (docker's until filter).
+// PruneUntil makes PruneContainers and Prune remove only the containers
+// or images created before t (docker's until filter).
 func PruneUntil(t time.Time) PruneOption {
 	return func(o *pruneOptions) error {
 		if t.IsZero() {
@@ -102,12 +107,12 @@ func PruneUntil(t time.Time) PruneOption {
 	}
 }
 
-// PruneLabel makes PruneContainers remove only the containers with the
-// label selector names, "key" (with any value) or "key=value" (docker's
-// label filter); given several times, only those with every one. With
-// present false it keeps the containers with the label instead (docker's
-// label!= filter); given several times, those with all of them, as
-// Docker does.
+// PruneLabel makes PruneContainers and Prune remove only the containers
+// or images with the label selector names, "key" (with any value) or
+// "key=value" (docker's label filter); given several times, only those
+// with every one. With present false it keeps those with the label
+// instead (docker's label!= filter); given several times, those with all
+// of them, as Docker does.
 func PruneLabel(selector string, present bool) PruneOption {
 	return func(o *pruneOptions) error {
 		if k, _, _ := strings.Cut(selector, "="); k == "" {
@@ -124,11 +129,11 @@ type labelSelector struct {
 	present  bool
 }
 
-// filtered reports whether options that only PruneContainers takes were
-// given, for the prunes that refuse them.
+// filtered reports whether options that only PruneContainers and Prune
+// take were given, for the prunes that refuse them.
 func (o *pruneOptions) filtered() error {
 	if !o.until.IsZero() || len(o.labels) > 0 {
-		return fmt.Errorf("%w: PruneUntil and PruneLabel are options of PruneContainers only", ErrInvalid)
+		return fmt.Errorf("%w: PruneUntil and PruneLabel are options of PruneContainers and Prune only", ErrInvalid)
 	}
 	return nil
 }

@@ -1,10 +1,14 @@
 package dock
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,8 +43,8 @@ func TestPruneContainers(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid, "PruneContainers(PruneAll())")
 	_, err = e.PruneContainers(ctx, PruneLabel("=x", true))
 	assert.ErrorIs(t, err, ErrInvalid, "PruneContainers(PruneLabel(=x))")
-	_, err = e.Prune(ctx, PruneUntil(time.Now()))
-	assert.ErrorIs(t, err, ErrInvalid, "Prune(PruneUntil)")
+	_, err = e.PruneSystem(ctx, PruneUntil(time.Now()))
+	assert.ErrorIs(t, err, ErrInvalid, "PruneSystem(PruneUntil)")
 	_, err = e.PruneVolumes(ctx, PruneLabel("a", true))
 	assert.ErrorIs(t, err, ErrInvalid, "PruneVolumes(PruneLabel)")
 
@@ -123,4 +127,45 @@ func TestPruneSelects(t *testing.T) {
 	}
 	_, err := applyPruneOptions([]PruneOption{PruneUntil(time.Time{})})
 	assert.ErrorIs(t, err, ErrInvalid, "PruneUntil(zero)")
+}
+
+// Prune takes PruneUntil and PruneLabel as docker image prune's until and
+// label filters.
+func TestPruneImagesFilters(t *testing.T) {
+	e := testStore(t)
+	ctx := context.Background()
+	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(ref string, created time.Time, labels map[string]string) {
+		t.Helper()
+		var buf bytes.Buffer
+		require.NoError(t, tar.NewWriter(&buf).Close())
+		_, err := e.Import(ctx, &buf, ref, ImportConfig(ocispec.ImageConfig{Labels: labels}), ImportCreated(created))
+		require.NoError(t, err)
+	}
+	mk("a", old, map[string]string{"team": "x"})
+	mk("b", old, map[string]string{"team": "y"})
+	mk("c", time.Now(), map[string]string{"team": "y"})
+	tags := func() []string {
+		imgs, err := e.Images(ctx)
+		require.NoError(t, err)
+		var out []string
+		for _, img := range imgs {
+			out = append(out, img.RepoTags...)
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	rep, err := e.Prune(ctx, PruneAll(), PruneLabel("team=x", true))
+	require.NoError(t, err)
+	require.Contains(t, rep.Deleted, "Untagged: a:latest")
+	require.Equal(t, []string{"b:latest", "busybox:latest", "c:latest"}, tags())
+
+	_, err = e.Prune(ctx, PruneAll(), PruneLabel("team", true), PruneUntil(old.Add(time.Hour)))
+	require.NoError(t, err)
+	require.Equal(t, []string{"busybox:latest", "c:latest"}, tags(), "until keeps the newer c")
+
+	_, err = e.Prune(ctx, PruneAll(), PruneLabel("team", false))
+	require.NoError(t, err)
+	require.Equal(t, []string{"c:latest"}, tags(), "label! removes those without the label")
 }

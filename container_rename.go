@@ -41,6 +41,9 @@ func (c *Container) Rename(ctx context.Context, newName string) error {
 			return err
 		}
 		rec.Name, rec.Config.Name = name, name
+		if err := c.renewExitTemplates(rec); err != nil {
+			return err
+		}
 		return c.renameEndpoints(ctx, rec)
 	})
 	if err != nil {

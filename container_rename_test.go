@@ -96,3 +96,26 @@ func TestRenameNetworkName(t *testing.T) {
 	require.NoError(t, e.RemoveNetwork(ctx, "renames"))
 	assertNoNetLeak(t, before)
 }
+
+// A detached container's monitor, which writes the die (and with
+// AutoRemove the destroy), writes the name the container has when it
+// exits, not the one it started with.
+func TestRenameDetachedEvents(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	// The engine's stop and the monitor's destroy may come in either
+	// order: only the monitor's events are followed.
+	ch := watchEvents(t, e, func(ev *Event) bool {
+		return ev.Type == EventContainer && (ev.Action == "rename" || ev.Action == "die" || ev.Action == "destroy")
+	})
+	c, err := e.Create(ctx, Config{Image: "busybox", Name: "ren-before", Cmd: []string{"sleep", "100"}, AutoRemove: true})
+	require.NoError(t, err)
+	require.NoError(t, c.StartDetached(ctx))
+	require.NoError(t, c.Rename(ctx, "ren-after"))
+	require.NoError(t, c.Stop(ctx, 0))
+	got, evs := eventsUntil(t, ch, "container destroy")
+	require.Equal(t, []string{"container rename", "container die", "container destroy"}, got)
+	for _, ev := range evs {
+		assert.Equal(t, "ren-after", ev.Actor.Attributes["name"], "%s event's name", ev.Action)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -29,7 +30,11 @@ import (
 // the container. Its root is
 //   - for a stopped container, an overlay of its image layers and its own
 //     upper directory, made with fsopen/fsmount (through idmapped layers
-//     when it has a user namespace, as Start mounts it);
+//     when it has a user namespace, as Start mounts it); for a view that
+//     only reads, the upper directory is the top lower layer instead,
+//     under a scratch upper directory of the view's own (where the mount
+//     points it needs are made, thrown away at Close), so that the view
+//     never holds the container's as an upper directory;
 //   - for a running (or paused) one, a clone (open_tree OPEN_TREE_CLONE,
 //     not recursive) of the root mount of the container's own mount
 //     namespace, made by the namespace thread from inside it: the same
@@ -44,9 +49,14 @@ import (
 // crosses mounts, whatever namespace the calling thread is in. Close
 // drops both: the kernel unmounts everything.
 //
-// While a view is open, the container's start lock is held: a Start (or
-// a restart by its monitor) fails at once rather than mounting a second
-// overlay on the same upper directory.
+// The container's start lock is held while the view is built, so that no
+// Start comes between the look at the state and the mounts. A view that
+// reads (StatPath, ArchivePath, Export) lets it go then: a long copy out
+// of the container must not make a Start, a Restart or the restart
+// policy fail, and its reads through the view never write the upper
+// directory. A view that writes (ExtractToDir) keeps it until Close: a
+// Start fails at once ("being started") rather than mounting a second
+// overlay on the upper directory the view writes through.
 
 // containerView is a container's filesystem, open for the archive calls.
 type containerView struct {
@@ -56,7 +66,21 @@ type containerView struct {
 	ns   int // the view's mount namespace, held open
 	// mounts are the mounts on the root, by mount ID.
 	mounts []viewMount
-	unlock func()
+	unlock func() // the start lock's, while the view holds it
+	// scratch is the directory of the view's own upper directory, when
+	// it has one, which Close removes.
+	scratch string
+}
+
+// viewOptions say what a view is for.
+type viewOptions struct {
+	// mounts puts the container's volumes, bind mounts and /etc files
+	// in the view (all but Export).
+	mounts bool
+	// write is set for a view that writes (ExtractToDir): it holds the
+	// start lock until Close; a view that only reads mounts a stopped
+	// container's upper directory as a lower layer.
+	write bool
 }
 
 // viewMount is a mount of the view on top of its root.
@@ -70,9 +94,8 @@ type viewMount struct {
 // resolveInRoot confines a lookup to the view's root.
 const resolveInRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 
-// openView opens the container's filesystem; withMounts false leaves out
-// its volumes and mounts (for Export).
-func (c *Container) openView(ctx context.Context, withMounts bool) (v *containerView, retErr error) {
+// openView opens the container's filesystem for what o says.
+func (c *Container) openView(ctx context.Context, o viewOptions) (v *containerView, retErr error) {
 	rec, err := c.knownRecord()
 	if err != nil {
 		return nil, err
@@ -117,18 +140,22 @@ func (c *Container) openView(ctx context.Context, withMounts bool) (v *container
 		}
 	}()
 	var mounts []Mount
-	if withMounts {
+	if o.mounts {
 		mounts = sortedMounts(rec.Config.Mounts)
 	}
-	err = onNSThread(func() error { return v.build(rootMount, layers, mounts, withMounts) })
+	err = onNSThread(func() error { return v.build(rootMount, layers, mounts, o.mounts, o.write) })
 	if err != nil {
 		v.Close()
 		return nil, fmt.Errorf("open the container's filesystem: %w", err)
 	}
+	if !o.write {
+		v.unlock = nil
+		unlock()
+	}
 	return v, nil
 }
 
-// Close releases the view and the start lock.
+// Close releases the view, and the start lock if it holds it.
 func (v *containerView) Close() {
 	if v.root >= 0 {
 		unix.Close(v.root)
@@ -137,6 +164,10 @@ func (v *containerView) Close() {
 		unix.Close(v.ns)
 	}
 	v.root, v.ns = -1, -1
+	if v.scratch != "" {
+		os.RemoveAll(v.scratch)
+		v.scratch = ""
+	}
 	if v.unlock != nil {
 		v.unlock()
 		v.unlock = nil
@@ -324,9 +355,9 @@ func idmapLayers(ctx context.Context, e *Engine, rec *containerRecord) (fds []in
 
 // build makes the view, on a thread of its own: a private mount
 // namespace, the root (rootMount, or an overlay of the container's
-// layers, idmapped when layers are given) attached on the container's
-// rootfs directory there, and mounts on it.
-func (v *containerView) build(rootMount int, layers []int, mounts []Mount, etcFiles bool) error {
+// layers, idmapped when layers are given, writable with write) attached
+// on the container's rootfs directory there, and mounts on it.
+func (v *containerView) build(rootMount int, layers []int, mounts []Mount, etcFiles, write bool) error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("unshare: %w", err)
 	}
@@ -335,7 +366,7 @@ func (v *containerView) build(rootMount int, layers []int, mounts []Mount, etcFi
 		return fmt.Errorf("make mounts private: %w", err)
 	}
 	if rootMount < 0 {
-		fd, err := v.mountOverlay(layers)
+		fd, err := v.mountOverlay(layers, write)
 		if err != nil {
 			return err
 		}
@@ -383,8 +414,11 @@ func (v *containerView) build(rootMount int, layers []int, mounts []Mount, etcFi
 // overlay mount: its layers (or layers, their idmapped mounts) under its
 // upper directory. The layers are attached on the container's idmap/N
 // directories first, in the view's namespace: overlayfs takes its layers
-// from the caller's namespace.
-func (v *containerView) mountOverlay(layers []int) (int, error) {
+// from the caller's namespace. Without write the upper directory is the
+// top lower layer, under a scratch upper directory: the overlay does not
+// take it as its upper directory, which a Start may then mount as its
+// own.
+func (v *containerView) mountOverlay(layers []int, write bool) (int, error) {
 	var lower []string
 	if len(layers) > 0 {
 		for i, fd := range slices.Backward(layers) {
@@ -400,6 +434,21 @@ func (v *containerView) mountOverlay(layers []int) (int, error) {
 	} else {
 		for _, d := range slices.Backward(viewLayers(v.c.e, v.rec)) {
 			lower = append(lower, d)
+		}
+	}
+	upper, work := v.c.dir("upper"), v.c.dir("work")
+	if !write {
+		lower = append([]string{upper}, lower...)
+		scratch, err := os.MkdirTemp(v.c.e.path("tmp"), "view-*")
+		if err != nil {
+			return -1, err
+		}
+		v.scratch = scratch
+		upper, work = filepath.Join(scratch, "upper"), filepath.Join(scratch, "work")
+		for _, d := range []string{upper, work} {
+			if err := os.Mkdir(d, 0o700); err != nil {
+				return -1, err
+			}
 		}
 	}
 	// By descriptor: short names, so that many layers fit in the option.
@@ -418,8 +467,8 @@ func (v *containerView) mountOverlay(layers []int) (int, error) {
 	defer unix.Close(fsfd)
 	for _, o := range [][2]string{
 		{"lowerdir", strings.Join(lower, ":")},
-		{"upperdir", v.c.dir("upper")},
-		{"workdir", v.c.dir("work")},
+		{"upperdir", upper},
+		{"workdir", work},
 	} {
 		if err := unix.FsconfigSetString(fsfd, o[0], o[1]); err != nil {
 			return -1, fmt.Errorf("mount the root: %s: %w", o[0], err)

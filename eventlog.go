@@ -21,10 +21,17 @@ import (
 // mix; the C monitor of a detached container writes its die and destroy
 // events the same way (internal/nsinit/events.c). When the log passes
 // eventLogMax, the writer that sees it renames it to events/log.1
-// (replacing the older one), under the lock events/lock, and the next
-// write starts a new log: the events of the last eventLogMax bytes at
-// least are kept, at most twice that. Readers read log.1 then log, and
-// follow log across renames.
+// (replacing the older one) and the next write starts a new log: the
+// events of the last eventLogMax bytes at least are kept, at most twice
+// that. Readers read log.1 then log, and follow log across renames.
+//
+// The lock events/lock orders writes and rotations: a writer holds it
+// shared from the open of the log to the end of its write, the rotation
+// holds it exclusive. So no line goes to a log after it was renamed away:
+// a follower that sees log is another file drains the one it followed
+// to its end and misses nothing. A follower takes the lock shared only to
+// open the logs it switches to, never while it hands out events (a slow
+// reader must not hold up the writers' rotation).
 
 const (
 	eventLogName = "log"
@@ -110,43 +117,68 @@ func appendEvent(dir string, ev *Event) error {
 	if err != nil {
 		return err
 	}
-	name := filepath.Join(dir, eventLogName)
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o711); err != nil {
-			return err
-		}
-		f, err = os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	}
+	size, err := writeEventLine(dir, line)
 	if err != nil {
 		return err
+	}
+	if size > eventLogMax {
+		return rotateEvents(dir)
+	}
+	return nil
+}
+
+// writeEventLine appends line to the log under the shared lock and
+// returns the log's size after it (0 if unknown).
+func writeEventLine(dir string, line []byte) (int64, error) {
+	lf, err := lockEvents(dir, unix.LOCK_SH)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return 0, err
+		}
+		lf, err = lockEvents(dir, unix.LOCK_SH)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer lf.Close()
+	f, err := os.OpenFile(filepath.Join(dir, eventLogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return 0, err
 	}
 	_, err = f.Write(line)
 	fi, serr := f.Stat()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err != nil || serr != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// lockEvents opens the lock of the log in dir and takes it (LOCK_SH or
+// LOCK_EX); closing the file releases it.
+func lockEvents(dir string, how int) (*os.File, error) {
+	lf, err := os.OpenFile(filepath.Join(dir, eventLockNm), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if serr == nil && fi.Size() > eventLogMax {
-		return rotateEvents(dir)
+	if err := flockRetry(int(lf.Fd()), how); err != nil {
+		lf.Close()
+		return nil, err
 	}
-	return nil
+	return lf, nil
 }
 
 // rotateEvents renames the log to log.1 when it is still over the limit
-// once the lock is held: of writers that saw it full at once, one
-// rotates.
+// once the lock is held, exclusive: of writers that saw it full at once,
+// one rotates, and no writer has the log open as it does.
 func rotateEvents(dir string) error {
-	lf, err := os.OpenFile(filepath.Join(dir, eventLockNm), os.O_RDWR|os.O_CREATE, 0o600)
+	lf, err := lockEvents(dir, unix.LOCK_EX)
 	if err != nil {
 		return err
 	}
 	defer lf.Close()
-	if err := flockRetry(int(lf.Fd()), unix.LOCK_EX); err != nil {
-		return err
-	}
 	name := filepath.Join(dir, eventLogName)
 	fi, err := os.Stat(name)
 	if err != nil || fi.Size() <= eventLogMax {
@@ -173,7 +205,11 @@ type eventReader struct {
 	// its end (a write in progress).
 	cur     *os.File
 	partial []byte
-	watch   eventWatch
+	// old is the log.1 that was there when the reading started or last
+	// switched logs (nil if none): a log.1 that is another file is a log
+	// that was rotated twice while cur was followed.
+	old   os.FileInfo
+	watch eventWatch
 }
 
 func (r *eventReader) close() {
@@ -221,12 +257,7 @@ func (r *eventReader) run(ctx context.Context, yield func(Event, error) bool) {
 		if !r.drain(yield) {
 			return
 		}
-		rotated, err := r.reopen()
-		if err != nil {
-			yield(Event{}, err)
-			return
-		}
-		if rotated && !r.drain(yield) {
+		if !r.reopen(yield) {
 			return
 		}
 	}
@@ -236,51 +267,60 @@ func (r *eventReader) run(ctx context.Context, yield func(Event, error) bool) {
 var errStopped = errors.New("stopped")
 
 // openLogs opens the log; with past, it first yields the events of
-// log.1, and the log is read from its start, else from its end.
+// log.1, and the log is read from its start, else from its end. Both are
+// opened under the shared lock, so that no rotation comes between.
 func (r *eventReader) openLogs(past bool, yield func(Event, error) bool) error {
-	for try := 0; ; try++ {
-		var old *os.File
-		if past {
-			var err error
-			old, err = os.Open(filepath.Join(r.dir, eventLogOld))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-		}
-		cur, err := os.Open(filepath.Join(r.dir, eventLogName))
-		if errors.Is(err, fs.ErrNotExist) {
-			cur, err = nil, nil // none yet: reopen finds it
-		}
-		if err != nil {
-			if old != nil {
-				old.Close()
-			}
+	old, cur, err := r.openBoth()
+	if err != nil {
+		return err
+	}
+	r.cur = cur
+	if old != nil {
+		defer old.Close()
+		if r.old, err = old.Stat(); err != nil {
 			return err
 		}
-		// A rotation between the two opens would hide the log that
-		// became log.1: open both again.
-		if old != nil && try < 5 && !sameFile(old, filepath.Join(r.dir, eventLogOld)) {
-			old.Close()
-			if cur != nil {
-				cur.Close()
-			}
-			continue
-		}
-		r.cur = cur
-		if old != nil {
-			err := r.readAll(old, yield)
-			old.Close()
-			if err != nil {
+		if past {
+			if err := r.readAll(old, yield); err != nil {
 				return err
 			}
 		}
-		if !past && cur != nil {
-			if _, err := cur.Seek(0, io.SeekEnd); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
+	if !past && cur != nil {
+		if _, err := cur.Seek(0, io.SeekEnd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openBoth opens log.1 and the log, each nil when missing, under the
+// shared lock (none when there is no log directory yet: no writer
+// either).
+func (r *eventReader) openBoth() (old, cur *os.File, err error) {
+	lf, err := lockEvents(r.dir, unix.LOCK_SH)
+	if err == nil {
+		defer lf.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	open := func(name string) (*os.File, error) {
+		f, err := os.Open(filepath.Join(r.dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return f, err
+	}
+	if old, err = open(eventLogOld); err != nil {
+		return nil, nil, err
+	}
+	if cur, err = open(eventLogName); err != nil {
+		if old != nil {
+			old.Close()
+		}
+		return nil, nil, err
+	}
+	return old, cur, nil
 }
 
 // sameFile reports whether f is still the file at name.
@@ -338,25 +378,63 @@ func (r *eventReader) drain(yield func(Event, error) bool) bool {
 }
 
 // reopen switches to the log at its name when it is another file than
-// the one followed (rotated, or made since): what the old one holds
-// was drained before.
-func (r *eventReader) reopen() (bool, error) {
-	name := filepath.Join(r.dir, eventLogName)
-	if r.cur != nil && sameFile(r.cur, name) {
-		return false, nil
+// the one followed (rotated, or made since). No writer writes to a log
+// once it was renamed away: what the followed one holds beyond what was
+// read is yielded first, then a log.1 it never saw (rotated twice
+// meanwhile), then the new log is followed from its start. False when
+// yield asked to stop or on an error, which it yields.
+func (r *eventReader) reopen(yield func(Event, error) bool) bool {
+	if r.cur != nil && sameFile(r.cur, filepath.Join(r.dir, eventLogName)) {
+		return true
 	}
-	f, err := os.Open(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil // rotated, the next not yet written
-	}
+	old, cur, err := r.openBoth()
 	if err != nil {
-		return false, err
+		yield(Event{}, err)
+		return false
+	}
+	if old != nil {
+		defer old.Close()
+	}
+	if cur == nil || (r.cur != nil && sameOpenFile(r.cur, cur)) {
+		// Rotated, the next not yet written; or the rotation came
+		// between the look and the lock.
+		if cur != nil {
+			cur.Close()
+		}
+		return true
+	}
+	if !r.drain(yield) {
+		cur.Close()
+		return false
+	}
+	if old != nil {
+		fi, err := old.Stat()
+		if err == nil && !(r.old != nil && os.SameFile(fi, r.old)) && !(r.cur != nil && sameOpenFile(r.cur, old)) {
+			if err := r.readAll(old, yield); err != nil {
+				cur.Close()
+				if err != errStopped {
+					yield(Event{}, err)
+				}
+				return false
+			}
+		}
+		r.old = fi
 	}
 	if r.cur != nil {
 		r.cur.Close()
 	}
-	r.cur, r.partial = f, nil
-	return true, nil
+	r.cur, r.partial = cur, nil
+	return r.drain(yield)
+}
+
+// sameOpenFile reports whether two open files are one.
+func sameOpenFile(a, b *os.File) bool {
+	fa, err := a.Stat()
+	if err != nil {
+		return false
+	}
+	fb, err := b.Stat()
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // deliver yields the events of complete lines that the options select;

@@ -2,10 +2,12 @@ package dock
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +206,73 @@ func TestEventsRotation(t *testing.T) {
 	for i, a := range past {
 		require.Equal(t, strconv.Itoa(first+i), a, "past event %d out of order", i)
 	}
+}
+
+// Writers that append while another rotates: no line goes to a log
+// that was rotated away after a follower left it, and the follower sees
+// every event once, in each writer's order. The follower is held up (its
+// channel full) while the log is rotated twice: it reads the log it
+// followed to its end, then the log.1 it never saw, then the new log.
+func TestEventsRotationConcurrentWriters(t *testing.T) {
+	e := openRoot(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	ch := follow(ctx, e, EventOptions{Since: start})
+	line, err := marshalEvent(&Event{Type: EventImage, Action: "0-0000", Actor: EventActor{ID: "x"}, Time: start})
+	require.NoError(t, err)
+	const writers = 8
+	perWriter := (5*eventLogMax/2/len(line))/writers + 1 // two rotations
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				ev := Event{Type: EventImage, Action: fmt.Sprintf("%d-%04d", w, i), Actor: EventActor{ID: "x"}, Time: time.Now()}
+				if err := appendEvent(e.path("events"), &ev); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	appendAt(t, e, "end", time.Now())
+	seen := map[string]int{}
+	lastOf := map[int]int{} // each writer's last event seen
+	var disordered []string
+	for {
+		got, ok := next(t, ch)
+		require.True(t, ok, "Events ended")
+		if got == "end" {
+			break
+		}
+		seen[got]++
+		var w, i int
+		_, err := fmt.Sscanf(got, "%d-%d", &w, &i)
+		require.NoError(t, err, "event %q", got)
+		if last, ok := lastOf[w]; ok && i <= last {
+			disordered = append(disordered, got)
+		}
+		lastOf[w] = i
+	}
+	var missed, twice []string
+	for w := range writers {
+		for i := range perWriter {
+			a := fmt.Sprintf("%d-%04d", w, i)
+			switch seen[a] {
+			case 0:
+				missed = append(missed, a)
+			case 1:
+			default:
+				twice = append(twice, a)
+			}
+		}
+	}
+	assert.Empty(t, missed, "events the follower missed (of %d)", writers*perWriter)
+	assert.Empty(t, twice, "events the follower saw twice")
+	assert.Empty(t, disordered, "events the follower saw before an earlier one of the same writer")
 }
 
 func TestEventsTornLine(t *testing.T) {

@@ -3,9 +3,15 @@ package dock
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-dock/dock/internal/nsinit"
 )
 
 // The events of a container's start and exit, in Docker's order: at
@@ -126,6 +132,32 @@ func (c *Container) exitTemplates(rec *containerRecord) (exit, removed []string)
 		}
 	}
 	return exit, removed
+}
+
+// exitTemplatesFile holds the exitTemplates of a running container, in
+// nsinit.EventTemplates' form: its monitor reads it at exit, and Rename
+// writes it again, so that the die and the destroy carry the name the
+// container has when it exits.
+const exitTemplatesFile = "events.tmpl"
+
+// writeExitTemplates makes the exitTemplates of rec and writes them to
+// the container's exitTemplatesFile.
+func (c *Container) writeExitTemplates(rec *containerRecord) (exit, removed []string, err error) {
+	exit, removed = c.exitTemplates(rec)
+	if err := c.e.writeFileAtomic(c.dir(exitTemplatesFile), nsinit.EventTemplates(exit, removed), 0o600); err != nil {
+		return nil, nil, fmt.Errorf("write event templates: %w", err)
+	}
+	return exit, removed, nil
+}
+
+// renewExitTemplates writes the exitTemplatesFile again from rec, if the
+// container has one (it has been started).
+func (c *Container) renewExitTemplates(rec *containerRecord) error {
+	if _, err := os.Lstat(c.dir(exitTemplatesFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	_, _, err := c.writeExitTemplates(rec)
+	return err
 }
 
 // eventTemplate is ev's line with the placeholders: the attribute values

@@ -412,6 +412,11 @@ type PruneReport struct {
 // and new steps; see Build), and the intermediate images of the images
 // kept.
 //
+// PruneUntil and PruneLabel narrow the first part to the images created
+// before a time and to those with (or without) labels, as docker image
+// prune --filter until= and label= do; the untagged parents of the images
+// removed still go with them.
+//
 // Then it removes what no image reaches: layer blobs and unpacked layers
 // left by removed images or by a load or pull that failed after storing
 // them, and leftovers in the state directory's tmp/ of operations that
@@ -421,17 +426,24 @@ type PruneReport struct {
 // programs that other builds of the program compiled and cached go.
 func (e *Engine) Prune(ctx context.Context, opts ...PruneOption) (*PruneReport, error) {
 	o, err := applyPruneOptions(opts)
-	if err == nil {
-		err = o.filtered()
-	}
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
+	var selects func(*store.Image) bool
+	if !o.until.IsZero() || len(o.labels) > 0 {
+		selects = func(img *store.Image) bool {
+			created := img.Config.Created
+			if !o.until.IsZero() && (created == nil || !created.Before(o.until)) {
+				return false
+			}
+			return o.matchLabels(img.Config.Config.Labels)
+		}
+	}
 	rep := &PruneReport{}
 	ids := e.imageIDs()
-	lines, n, err := e.store.PruneImages(ctx, o.all, func(id digest.Digest) bool {
+	lines, n, err := e.store.PruneImagesMatching(ctx, o.all, func(id digest.Digest) bool {
 		return e.imageInUse(id.String())
-	})
+	}, selects)
 	e.emitRemoval(lines, ids, "")
 	rep.Deleted, rep.SpaceReclaimed = lines, n
 	defer func() { e.emitPrune(EventImage, rep.SpaceReclaimed) }()

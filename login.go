@@ -26,25 +26,46 @@ import (
 // to auths (base64 user:password), as docker writes them. The other
 // fields of config.json are kept; it is written atomically, mode 0600.
 func (e *Engine) Login(ctx context.Context, server, user, password string) error {
-	host, err := registryServer(server)
+	host, err := e.checkLogin(ctx, server, user, password)
 	if err != nil {
 		return err
 	}
-	if user == "" || password == "" {
-		return invalidf("login: user and password are required")
-	}
 	cred := distribution.Credential{Username: user, Password: password}
-	client, err := e.reg.client()
-	if err != nil {
-		return registryErr(err)
-	}
-	if err := client.CheckLogin(ctx, host, cred); err != nil {
-		return fmt.Errorf("login %s: %w", host, registryErr(err))
-	}
 	if err := distribution.StoreCredential(ctx, e.reg.opts.DockerConfig, host, cred); err != nil {
 		return fmt.Errorf("login %s: store credentials: %w", host, registryErr(err))
 	}
 	return nil
+}
+
+// CheckLogin checks user and password with the registry server as Login
+// does, and stores nothing: what Docker's daemon does for POST /auth,
+// whose client keeps the credentials itself. Refused credentials give a
+// *RegistryError with StatusCode 401; a registry that asks for no
+// credentials passes.
+func (e *Engine) CheckLogin(ctx context.Context, server, user, password string) error {
+	_, err := e.checkLogin(ctx, server, user, password)
+	return err
+}
+
+// checkLogin is the check of Login and CheckLogin; it returns the
+// registry's host.
+func (e *Engine) checkLogin(ctx context.Context, server, user, password string) (string, error) {
+	host, err := registryServer(server)
+	if err != nil {
+		return "", err
+	}
+	if user == "" || password == "" {
+		return "", invalidf("login: user and password are required")
+	}
+	client, err := e.reg.client()
+	if err != nil {
+		return "", registryErr(err)
+	}
+	cred := distribution.Credential{Username: user, Password: password}
+	if err := client.CheckLogin(ctx, host, cred); err != nil {
+		return "", fmt.Errorf("login %s: %w", host, registryErr(err))
+	}
+	return host, nil
 }
 
 // Logout removes the credentials of the registry server from Docker's

@@ -170,3 +170,27 @@ func TestLoginCredentialHelper(t *testing.T) {
 		t.Errorf("the other registry's helper was called: %q", calls)
 	}
 }
+
+// CheckLogin checks as Login does and stores nothing.
+func TestCheckLoginStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	reg := registrytest.Start(t, registrytest.WithBasicAuth("alice", "s3cret"))
+	e, cfg := loginEngine(t)
+	err := e.CheckLogin(ctx, reg.Host, "alice", "wrong")
+	var re *RegistryError
+	if !errors.As(err, &re) || re.StatusCode != 401 {
+		t.Fatalf("CheckLogin with a wrong password = %v, want a *RegistryError 401", err)
+	}
+	if err := e.CheckLogin(ctx, reg.Host, "alice", "s3cret"); err != nil {
+		t.Fatalf("CheckLogin = %v", err)
+	}
+	if _, err := os.Stat(cfg); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("config.json after CheckLogin: %v, want none", err)
+	}
+	if got := pullStatus(t, e, reg.Host+"/app/none:v1"); got != 401 {
+		t.Errorf("pull after CheckLogin: status %d, want 401 (nothing stored)", got)
+	}
+	if err := e.CheckLogin(ctx, reg.Host, "", "x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("CheckLogin without a user = %v, want ErrInvalid", err)
+	}
+}

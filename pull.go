@@ -107,7 +107,7 @@ func (e *Engine) pull(ctx context.Context, r reference.Ref, o *pullOptions) (*st
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", man.Config.Digest, err)
 	}
-	if o.platformSet && !samePlatform(o.platform, cfg.Platform) {
+	if o.platformSet && !distribution.MatchPlatform(o.platform, cfg.Platform) {
 		return nil, fmt.Errorf("%w: image is %s/%s, not %s/%s", ErrNotFound,
 			cfg.OS, cfg.Architecture, o.platform.OS, o.platform.Architecture)
 	}
@@ -193,21 +193,6 @@ func (e *Engine) pullConfig(ctx context.Context, client *distribution.Client, r 
 		}
 	}
 	return &cfg, nil
-}
-
-// samePlatform compares the OS and architecture of what was asked for and
-// what an image says, with the usual aliases.
-func samePlatform(want, have ocispec.Platform) bool {
-	norm := func(a string) string {
-		switch a {
-		case "x86_64", "x86-64":
-			return "amd64"
-		case "aarch64":
-			return "arm64"
-		}
-		return a
-	}
-	return want.OS == have.OS && norm(want.Architecture) == norm(have.Architecture)
 }
 
 // pullLayers brings every layer of the image into the store, up to

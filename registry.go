@@ -83,7 +83,9 @@ type pullOption func(*pullOptions) error
 func (f pullOption) applyPull(o *pullOptions) error { return f(o) }
 
 type transferOptions struct {
-	cred        *distribution.Credential
+	cred *distribution.Credential
+	// hostCreds are WithRegistryCredentials', by registry host.
+	hostCreds   map[string]distribution.Credential
 	progress    func(Progress)
 	concurrency int
 }
@@ -109,6 +111,31 @@ func WithCredentials(user, password string) TransferOption {
 			return invalidf("WithCredentials: empty user")
 		}
 		o.cred = &distribution.Credential{Username: user, Password: password}
+		return nil
+	}
+}
+
+// WithRegistryCredentials authenticates the calls to the registry server
+// ("docker.io", "host[:port]"; a URL's scheme and path are dropped, as by
+// Login) with user and password, and no other: a call to another registry
+// goes without them (with config.json's, if it has some). Given once per
+// registry, it serves the calls that reach several: Build's pulls
+// (BuildPull), whose FROM lines may name images of several registries, as
+// Docker's X-Registry-Config gives them. WithCredentials, bound to the
+// call's own registry, comes first where both are given.
+func WithRegistryCredentials(server, user, password string) TransferOption {
+	return func(o *transferOptions) error {
+		host, err := registryServer(server)
+		if err != nil {
+			return err
+		}
+		if user == "" {
+			return invalidf("WithRegistryCredentials: empty user for %s", host)
+		}
+		if o.hostCreds == nil {
+			o.hostCreds = map[string]distribution.Credential{}
+		}
+		o.hostCreds[host] = distribution.Credential{Username: user, Password: password}
 		return nil
 	}
 }
@@ -147,19 +174,16 @@ func WithConcurrency(n int) TransferOption {
 
 // WithPlatform makes Pull pick, from a multi-platform image (an OCI index
 // or a Docker manifest list), the image for platform "os/arch[/variant]"
-// ("linux/arm64/v8", "linux/amd64"), instead of the host's (default). Pull
-// of a single-platform image checks that its OS and architecture match.
+// ("linux/arm64/v8", "linux/amd64", or "linux" alone: see ParsePlatform),
+// instead of the host's (default). Pull of a single-platform image checks
+// that it matches (Platform.Matches).
 func WithPlatform(platform string) PullOption {
 	return pullOption(func(o *pullOptions) error {
-		parts := strings.Split(platform, "/")
-		if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
-			return invalidf("WithPlatform: %q, want os/arch[/variant]", platform)
+		p, err := platformOption("WithPlatform", platform)
+		if err != nil {
+			return err
 		}
-		o.platform = ocispec.Platform{OS: parts[0], Architecture: parts[1]}
-		if len(parts) == 3 {
-			o.platform.Variant = parts[2]
-		}
-		o.platformSet = true
+		o.platform, o.platformSet = p, true
 		return nil
 	})
 }
@@ -254,11 +278,16 @@ func newRegistry(c RegistryConfig) (*registry, error) {
 
 // clientFor returns the Client of a call to domain.
 func (r *registry) clientFor(o *transferOptions, domain string) (*distribution.Client, error) {
-	if o.cred == nil {
+	var cred distribution.Credential
+	switch c, ok := o.hostCreds[domain]; {
+	case o.cred != nil:
+		cred = *o.cred
+	case ok:
+		cred = c
+	default:
 		return r.client()
 	}
 	opts := r.opts
-	cred := *o.cred
 	opts.Credentials = func(ctx context.Context, host string) (distribution.Credential, error) {
 		if host == domain {
 			return cred, nil

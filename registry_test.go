@@ -277,6 +277,10 @@ func TestPullPlatforms(t *testing.T) {
 		{nil, runtime.GOARCH},
 		{[]PullOption{WithPlatform("linux/arm64/v8")}, "arm64"},
 		{[]PullOption{WithPlatform("linux/ppc64le")}, "ppc64le"},
+		// As docker: the OS alone is the host's architecture, and the
+		// names are the usual aliases in any case.
+		{[]PullOption{WithPlatform("linux")}, runtime.GOARCH},
+		{[]PullOption{WithPlatform("Linux/AArch64")}, "arm64"},
 	} {
 		t.Run(tc.arch, func(t *testing.T) {
 			e := openTestEngine(t)
@@ -299,8 +303,8 @@ func TestPullPlatforms(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("Pull(linux/s390x) = %v, want ErrNotFound", err)
 	}
-	if _, err := openTestEngine(t).Pull(ctx, ref, WithPlatform("linux")); !errors.Is(err, ErrInvalid) {
-		t.Errorf("WithPlatform(linux) = %v, want ErrInvalid", err)
+	if _, err := openTestEngine(t).Pull(ctx, ref, WithPlatform("linux/")); !errors.Is(err, ErrInvalid) {
+		t.Errorf("WithPlatform(linux/) = %v, want ErrInvalid", err)
 	}
 }
 
@@ -680,4 +684,59 @@ func BenchmarkPullPresent(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/pull")
+}
+
+// WithRegistryCredentials serves its registry only: another registry of
+// the same call's options never sees them.
+func TestPullRegistryCredentials(t *testing.T) {
+	testutil.RequireRoot(t)
+	ctx := context.Background()
+	regA := registrytest.Start(t, registrytest.WithBasicAuth("alice", "s3cret"))
+	registrytest.PushImage(t, regA, "app/x", "v1", layerTar(t, "f", "a"))
+	regB := registrytest.Start(t)
+	registrytest.PushImage(t, regB, "app/y", "v1", layerTar(t, "f", "b"))
+	var mu sync.Mutex
+	var authB []string
+	proxyB := registrytest.NewProxy(t, regB, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		mu.Lock()
+		authB = append(authB, r.Header.Get("Authorization"))
+		mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+	e, err := Open(t.TempDir(), WithRegistryConfig(RegistryConfig{DockerConfig: filepath.Join(t.TempDir(), "none.json")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	creds := []PullOption{
+		WithRegistryCredentials("http://"+regA.Host+"/v2/", "alice", "s3cret"),
+		WithRegistryCredentials("other.example.com", "carol", "pw"),
+	}
+	if _, err := e.Pull(ctx, regA.Host+"/app/x:v1", creds...); err != nil {
+		t.Errorf("Pull(A with A's credentials) = %v", err)
+	}
+	if _, err := e.Pull(ctx, proxyB.Host+"/app/y:v1", creds...); err != nil {
+		t.Errorf("Pull(B with A's credentials) = %v", err)
+	}
+	mu.Lock()
+	for _, a := range authB {
+		if a != "" {
+			t.Errorf("registry B saw Authorization %q, want none", a)
+		}
+	}
+	if len(authB) == 0 {
+		t.Error("registry B saw no request")
+	}
+	mu.Unlock()
+	var re *RegistryError
+	_, err = e.Pull(ctx, regA.Host+"/app/x:v1", WithRegistryCredentials(proxyB.Host, "alice", "s3cret"))
+	if !errors.As(err, &re) || re.StatusCode != 401 {
+		t.Errorf("Pull(A with B's credentials) = %v, want a 401 RegistryError", err)
+	}
+	if _, err := e.Pull(ctx, "x", WithRegistryCredentials("a b", "u", "p")); !errors.Is(err, ErrInvalid) {
+		t.Errorf("WithRegistryCredentials(bad server) = %v, want ErrInvalid", err)
+	}
+	if _, err := e.Pull(ctx, "x", WithRegistryCredentials("h", "", "p")); !errors.Is(err, ErrInvalid) {
+		t.Errorf("WithRegistryCredentials(no user) = %v, want ErrInvalid", err)
+	}
 }

@@ -149,8 +149,11 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if hc := rec.Config.Healthcheck; hc.active() {
 		healthHook(head, c, hc.withDefaults())
 	}
-	exit, removed := c.exitTemplates(rec)
-	head.Events(filepath.Join(c.e.path("events"), eventLogName), exit, removed)
+	exit, removed, err := c.writeExitTemplates(rec)
+	if err != nil {
+		return nil, err
+	}
+	head.Events(filepath.Join(c.e.path("events"), eventLogName), c.dir(exitTemplatesFile), exit, removed)
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil

@@ -5,9 +5,11 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/internal/reference"
+	"github.com/go-dock/dock/internal/timestamp"
 )
 
 // ImageListOptions are the options of docker images and of the Engine
@@ -30,6 +32,8 @@ type ImageListOptions struct {
 	//	           matches its normalized form too (docker.io/library/busybox)
 	//	before     an image: the images created before it
 	//	since      an image: the images created after it
+	//	until      a time (RFC 3339, Unix seconds, or a duration such as
+	//	           24h before now): the images created before it
 	//
 	// docker images REPOSITORY[:TAG] is a reference filter. Another key is
 	// an error: invalid filter 'key'.
@@ -37,7 +41,7 @@ type ImageListOptions struct {
 }
 
 // imageFilterKeys are the filter keys ListImages takes.
-var imageFilterKeys = []string{"before", "dangling", "label", "label!", "reference", "since"}
+var imageFilterKeys = []string{"before", "dangling", "label", "label!", "reference", "since", "until"}
 
 // ListImages lists e's images as docker images does: newest first, the
 // tagged ones and the dangling ones (and with opts.All the intermediate
@@ -69,6 +73,7 @@ type imageMatcher struct {
 	// dangling is "true", "false", or "" without the filter.
 	dangling      string
 	before, since []*dock.Image
+	until         time.Time // zero without the filter
 	references    []referencePattern
 }
 
@@ -94,6 +99,17 @@ func newImageMatcher(f Filters, image func(ref string) (*dock.Image, error)) (*i
 			}
 			*list = append(*list, img)
 		}
+	}
+	if f.Contains("until") {
+		values := f.Get("until")
+		if len(values) != 1 {
+			return nil, &FilterError{Key: "until", Msg: "more than one until filter specified"}
+		}
+		t, err := timestamp.Parse(values[0], time.Now())
+		if err != nil {
+			return nil, &FilterError{Key: "until", Value: values[0], Msg: err.Error(), Err: err}
+		}
+		m.until = t
 	}
 	for _, v := range f.Get("reference") {
 		p, err := parseReferencePattern(v)
@@ -147,9 +163,12 @@ func selectImages(imgs []*dock.Image, m *imageMatcher, all bool) []*dock.Image {
 	return out
 }
 
-// matchCreated applies before and since: strictly older than each before
-// image, strictly newer than each since image.
+// matchCreated applies before, since and until: strictly older than each
+// before image and than until, strictly newer than each since image.
 func (m *imageMatcher) matchCreated(img *dock.Image) bool {
+	if !m.until.IsZero() && !img.Created.Before(m.until) {
+		return false
+	}
 	for _, b := range m.before {
 		if !img.Created.Before(b.Created) {
 			return false

@@ -73,6 +73,9 @@ func TestSelectImages(t *testing.T) {
 		{filters: []string{"before=pushed"}, want: "moved busybox"},
 		{filters: []string{"since=pushed"}, want: "app dangling"},
 		{all: true, filters: []string{"since=busybox", "before=dangling"}, want: "pushed moved"},
+		{filters: []string{"until=2024-01-01T03:30:00Z"}, want: "pushed moved busybox"},
+		{filters: []string{"until=1704078000"}, want: "moved busybox"},
+		{filters: []string{"until=1h"}, want: "app dangling pushed moved busybox"},
 		// reference: the tags and digests kept narrow to those matched.
 		{filters: []string{"reference=busybox"}, want: "moved,busybox@D busybox,busybox:latest"},
 		{filters: []string{"reference=busybox:latest"}, want: "busybox,busybox:latest"},
@@ -109,6 +112,7 @@ func TestImageFilterErrors(t *testing.T) {
 		err    string
 	}{
 		{"dangling=maybe", "invalid filter 'dangling=maybe'"},
+		{"until=soon", `failed to parse value as time or duration: "soon"`},
 		{"reference=[", "invalid filter 'reference=[': syntax error in pattern"},
 		{"reference=Bad:Ref:x", `invalid filter 'reference=Bad:Ref:x': invalid reference format: "Bad:Ref:x": `},
 	} {

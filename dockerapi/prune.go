@@ -1,6 +1,8 @@
 package dockerapi
 
 import (
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/go-dock/dock"
@@ -37,4 +39,33 @@ func ContainerPruneOptions(f Filters, now time.Time) ([]dock.PruneOption, error)
 		}
 	}
 	return opts, nil
+}
+
+// ImagePruneOptions maps the filters of docker image prune (dangling,
+// until, label, label!) to the options of Engine.Prune: dangling=false
+// prunes every unused image (docker image prune -a), dangling=true (the
+// default) the dangling ones only. Another key, or a value Docker
+// refuses, is a *FilterError with Docker's words.
+func ImagePruneOptions(f Filters, now time.Time) ([]dock.PruneOption, error) {
+	if err := f.validate("dangling", "until", "label", "label!"); err != nil {
+		return nil, err
+	}
+	var opts []dock.PruneOption
+	for _, v := range f.Get("dangling") {
+		switch strings.ToLower(v) {
+		case "true", "1":
+		case "false", "0":
+			opts = append(opts, dock.PruneAll())
+		default:
+			return nil, filterValueError("dangling", v)
+		}
+	}
+	rest := f
+	rest.fields = maps.Clone(f.fields)
+	delete(rest.fields, "dangling")
+	more, err := ContainerPruneOptions(rest, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, more...), nil
 }

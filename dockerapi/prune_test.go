@@ -36,3 +36,31 @@ func TestContainerPruneOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestImagePruneOptions(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		kv    []string
+		nopts int
+		err   string // "" for none
+	}{
+		{nil, 0, ""},
+		{[]string{"dangling", "true"}, 0, ""},
+		{[]string{"dangling", "false"}, 1, ""},
+		{[]string{"dangling", "0", "until", "24h", "label", "a=b", "label!", "c"}, 4, ""},
+		{[]string{"dangling", "maybe"}, 0, "invalid filter 'dangling=maybe'"},
+		{[]string{"until", "soon"}, 0, `failed to parse value as time or duration: "soon"`},
+		{[]string{"reference", "busybox"}, 0, "invalid filter 'reference'"},
+	} {
+		opts, err := ImagePruneOptions(filtersOf(tc.kv...), now)
+		switch {
+		case tc.err == "" && (err != nil || len(opts) != tc.nopts):
+			t.Errorf("ImagePruneOptions(%q) = %d options, %v; want %d", tc.kv, len(opts), err, tc.nopts)
+		case tc.err != "":
+			var fe *FilterError
+			if err == nil || err.Error() != tc.err || !errors.As(err, &fe) {
+				t.Errorf("ImagePruneOptions(%q) = %v, want the FilterError %q", tc.kv, err, tc.err)
+			}
+		}
+	}
+}

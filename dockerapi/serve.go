@@ -55,6 +55,7 @@ func (s *server) routes() []route {
 	for _, area := range [][]route{
 		s.systemRoutes(),
 		s.unsupportedRoutes(),
+		s.imageRoutes(),
 	} {
 		rs = append(rs, area...)
 	}

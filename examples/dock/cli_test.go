@@ -259,10 +259,10 @@ func TestCLIDetached(t *testing.T) {
 	if out := e.ok(nil, "logs", "-t", "--tail", "1", "s"); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\S+ started\n$`).MatchString(out) {
 		t.Errorf("logs -t --tail 1 = %q", out)
 	}
-	if out := e.ok(nil, "stats", "--no-stream", "s"); !strings.Contains(out, "CPU %") || !strings.Contains(out, id[:12]) || !strings.Contains(out, "%") {
+	if out := e.ok(nil, "stats", "--no-stream", "s"); !strings.Contains(out, "CPU %") || !strings.Contains(out, "NET I/O") || !strings.Contains(out, "BLOCK I/O") || !strings.Contains(out, id[:12]) || !strings.Contains(out, "%") {
 		t.Errorf("stats --no-stream:\n%s", out)
 	}
-	if out := e.ok(nil, "stats", "--no-stream", "--format", "{{.Name}} {{.ID}} {{.PIDs}} {{.NetIO}}", "s"); !regexp.MustCompile(`^s ` + id[:12] + ` [1-9]\d* --\n$`).MatchString(out) {
+	if out := e.ok(nil, "stats", "--no-stream", "--format", "{{.Name}} {{.ID}} {{.PIDs}} {{.NetIO}} {{.BlockIO}}", "s"); !regexp.MustCompile(`^s ` + id[:12] + ` [1-9]\d* \d[.\d]*[kMG]?B / \d[.\d]*[kMG]?B \d[.\d]*[kMG]?B / \d[.\d]*[kMG]?B\n$`).MatchString(out) {
 		t.Errorf("stats --format printed %q", out)
 	}
 	if out := e.ok(nil, "stats", "--no-stream", "--format", "table {{.Name}}\t{{.MemPerc}}", "s"); !regexp.MustCompile(`^NAME\s+MEM %\ns\s+\d+\.\d\d%\n$`).MatchString(out) {

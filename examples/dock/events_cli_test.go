@@ -87,6 +87,19 @@ func TestCLIEvents(t *testing.T) {
 	assert.Contains(t, errOut, "Nope")
 }
 
+// TestCLIRenameDetachedEvents: a detached container renamed while it
+// runs dies, in the events its monitor writes, under its new name.
+func TestCLIRenameDetachedEvents(t *testing.T) {
+	e := newEnv(t)
+	since := strconv.FormatInt(time.Now().Unix(), 10)
+	e.ok(nil, "run", "-d", "--name", "rd1", "busybox", "sleep", "100")
+	e.expect(0, "", "rename", "rd1", "rd2")
+	e.expect(0, "rd2\n", "stop", "-t", "0", "rd2")
+	until := strconv.FormatInt(time.Now().Unix()+1, 10)
+	e.expect(0, "die rd2\n", "events", "--since", since, "--until", until,
+		"--filter", "event=die", "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+}
+
 // TestCLIRenameUpdate renames a container (conflicts refused in docker's
 // words) and updates its limits, stopped then running.
 func TestCLIRenameUpdate(t *testing.T) {

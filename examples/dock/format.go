@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"text/template"
 	"unicode"
 	"unicode/utf8"
@@ -40,8 +39,9 @@ var formatFuncs = template.FuncMap{
 }
 
 // headerFuncs replace formatFuncs in a table's header row, which runs the
-// template on the column names: they leave the names as they are (pad
-// pads them, to keep the columns aligned), as docker's do.
+// template on the column names: they leave the names as they are, as
+// docker's HeaderFunctions do; pad and println are docker's own there
+// too (pad pads the column's name, so that it stays above its values).
 var headerFuncs = template.FuncMap{
 	"json":     func(v string) string { return v },
 	"join":     func(v, _ string) string { return v },
@@ -251,87 +251,6 @@ const listFormatUsage = "Format output using a custom template:\n" +
 	"'table TEMPLATE':   Print output in table format using the given Go template\n" +
 	"'json':             Print in JSON format\n" +
 	"'TEMPLATE':         Print output using the given Go template"
-
-// listFormat is the --format of a list command (volume ls, network ls;
-// ps and images may use it as well), as docker's formatter reads it:
-//
-//   - "" or "table": the command's default table;
-//   - "json": each row as a JSON object on a line ({{json .}});
-//   - "table TEMPLATE": TEMPLATE on each row, under a header row, the
-//     columns aligned (tabs separate them);
-//   - anything else: the template on each row, a line each.
-//
-// In the format, the two characters \t and \n stand for a tab and a
-// newline. A row is a struct of string fields named as docker's
-// formatter's methods (declared in alphabetical order, which is what
-// {{json .}} writes), plus a Label method for {{.Label "key"}}; the
-// header row runs the template, with headerFuncs, on a listHeader that
-// maps each field to its column's name.
-//
-// A list command with -q and no --format uses its quiet template; with
-// both, --format wins, as in docker.
-type listFormat struct {
-	table bool
-	tmpl  *template.Template
-	head  *template.Template
-}
-
-// parseListFormat parses format, def being the command's default table
-// ("table {{.Driver}}\t{{.Name}}"); a template that does not parse is
-// docker's error, exit 1.
-func parseListFormat(format, def string) (*listFormat, error) {
-	switch format {
-	case "", "table":
-		format = def
-	case "json":
-		format = "{{json .}}"
-	}
-	f := &listFormat{}
-	if rest, ok := strings.CutPrefix(format, "table"); ok {
-		f.table, format = true, rest
-	}
-	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.Trim(format, " "))
-	var err error
-	if f.tmpl, err = parseTemplate("", format); err != nil {
-		return nil, err
-	}
-	if f.table {
-		f.head = template.Must(f.tmpl.Clone()).Funcs(headerFuncs)
-	}
-	return f, nil
-}
-
-// listHeader maps a row's fields to their column names.
-type listHeader map[string]string
-
-// Label is the column name of {{.Label "com.example.some-key"}}: the
-// key's last dot-separated part, with - and _ as spaces ("some key").
-func (h listHeader) Label(name string) string {
-	parts := strings.Split(name, ".")
-	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
-}
-
-// write writes rows with the format; header names the columns of a table.
-func (f *listFormat) write(w io.Writer, header listHeader, rows []any) error {
-	var buf bytes.Buffer
-	for _, row := range rows {
-		if err := f.tmpl.Execute(&buf, row); err != nil {
-			return fmt.Errorf("template parsing error: %v", err)
-		}
-		buf.WriteByte('\n')
-	}
-	if !f.table {
-		_, err := w.Write(buf.Bytes())
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	var head bytes.Buffer
-	_ = f.head.Execute(&head, header) // as docker: what a header cannot name stays empty
-	head.WriteByte('\n')
-	tw.Write(head.Bytes())
-	tw.Write(buf.Bytes())
-	return tw.Flush()
-}
 
 // labelList is a row's Labels: "k=v" pairs, comma-separated, sorted.
 func labelList(labels map[string]string) string {

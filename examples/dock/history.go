@@ -32,7 +32,7 @@ func cmdHistory(ctx context.Context, c *cli, args []string) error {
 	if quiet && (format == "" || format == "table") {
 		format = "{{.ID}}"
 	}
-	lf, err := parseRowFormat(format, historyTable)
+	lf, err := parseListFormat(format, historyTable)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 	case (format == "" || format == "table") && digests:
 		format = imagesTableDigests
 	}
-	lf, err := parseRowFormat(format, imagesTable)
+	lf, err := parseListFormat(format, imagesTable)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func cmdPs(ctx context.Context, c *cli, args []string) error {
 			format += "\t{{.Size}}"
 		}
 	}
-	lf, err := parseRowFormat(format, psTable)
+	lf, err := parseListFormat(format, psTable)
 	if err != nil {
 		return err
 	}

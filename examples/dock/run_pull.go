@@ -14,14 +14,23 @@ import (
 // find image ... locally", then pull's output, on stderr), always
 // (--pull always), or never, when a missing image is an error. An image
 // of another platform than --platform asks for counts as missing, as
-// the daemon reports it (docker 20.10 pulls the platform asked for).
+// the daemon reports it (docker 20.10 pulls the platform asked for). The
+// platform is parsed and compared as docker does (dock.ParsePlatform,
+// Platform.Matches): "linux" alone is linux on the host's architecture.
 func (c *cli) ensureImage(ctx context.Context, e *dock.Engine, o *runOptions) error {
 	ref := o.Config.Image
+	var platform dock.Platform
+	if o.Platform != "" {
+		var err error
+		if platform, err = dock.ParsePlatform(o.Platform); err != nil {
+			return err
+		}
+	}
 	img, err := e.Image(ctx, ref)
 	if err != nil && !errors.Is(err, dock.ErrNotFound) {
 		return err
 	}
-	present := img != nil && (o.Platform == "" || samePlatform(o.Platform, img))
+	present := img != nil && (o.Platform == "" || platform.Matches(img.Platform()))
 	if present && o.Pull != "always" {
 		return nil
 	}
@@ -46,21 +55,4 @@ func (c *cli) ensureImage(ctx context.Context, e *dock.Engine, o *runOptions) er
 	}
 	writePullStatus(c.stderr, newer, short)
 	return nil
-}
-
-// samePlatform reports whether img is of platform (os/arch[/variant], as
-// --platform writes it; the variant is not compared).
-func samePlatform(platform string, img *dock.Image) bool {
-	parts := strings.Split(strings.ToLower(platform), "/")
-	arch := ""
-	if len(parts) > 1 {
-		arch = parts[1]
-	}
-	switch arch {
-	case "x86_64", "x86-64":
-		arch = "amd64"
-	case "aarch64":
-		arch = "arm64"
-	}
-	return parts[0] == img.OS && (arch == "" || arch == img.Architecture)
 }

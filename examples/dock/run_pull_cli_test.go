@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -61,6 +62,19 @@ func TestCLIRunPulls(t *testing.T) {
 	if out := fresh.ok(nil, "run", "--rm", "--platform", "linux/amd64", ref, "echo", "ok"); out != "ok\n" {
 		t.Errorf("run --platform linux/amd64 printed %q", out)
 	}
+	// As docker: the OS alone is the host's architecture, an
+	// architecture alone linux on it, in the usual aliases; a platform
+	// that is none fails in containerd's words, before anything.
+	if out, errOut, code := fresh.dock(nil, "run", "--rm", "--pull", "always", "--platform", "linux", ref, "echo", "ok"); code != 0 || out != "ok\n" {
+		t.Errorf("run --pull always --platform linux: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if out, errOut, code := fresh.dock(nil, "run", "--rm", "--platform", runtimeArchAlias(), ref, "echo", "ok"); code != 0 || out != "ok\n" || errOut != "" {
+		t.Errorf("run --platform %s: exit %d, stdout %q, stderr %q", runtimeArchAlias(), code, out, errOut)
+	}
+	_, errOut, code = fresh.dock(nil, "run", "--rm", "--platform", "nope", ref, "true")
+	if code != 125 || strings.Contains(errOut, "Unable to find") || !strings.Contains(errOut, `"nope": unknown operating system or architecture: invalid argument`) {
+		t.Errorf("run --platform nope: exit %d, stderr %q", code, errOut)
+	}
 	// A bad --pull value: docker's words, exit 125, before anything.
 	_, errOut, code = fresh.dock(nil, "run", "--pull", "sometimes", ref)
 	if code != 125 || !strings.Contains(errOut, `invalid pull option: 'sometimes': must be one of "always", "missing" or "never"`) {
@@ -71,4 +85,16 @@ func TestCLIRunPulls(t *testing.T) {
 	if code != 125 || !strings.Contains(errOut, "Unable to find image '127.0.0.1:1/nothing:here' locally") || strings.Contains(errOut, "Pulling from") {
 		t.Errorf("run from a registry that is not there: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// runtimeArchAlias is the host's architecture by another name that
+// docker takes for it ("x86_64", "aarch64").
+func runtimeArchAlias() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	}
+	return runtime.GOARCH
 }

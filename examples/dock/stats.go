@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docker/go-units"
+
 	"github.com/go-dock/dock"
 )
 
@@ -136,10 +138,9 @@ func cpuPercent(before, after, wall time.Duration) float64 {
 }
 
 // statsTable is docker stats' table as a format, for "table" alone.
-const statsTable = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}"
+const statsTable = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
 
-// statsFields is a row of docker stats --format: docker's field names
-// (NetIO and BlockIO are "--": dock does not count them yet).
+// statsFields is a row of docker stats --format: docker's field names.
 type statsFields struct {
 	BlockIO, CPUPerc, Container, ID, MemPerc, MemUsage, Name, NetIO, PIDs string
 }
@@ -163,6 +164,7 @@ func writeStatsFormat(w io.Writer, lf *listFormat, rows []statsRow, hostMem uint
 			f.MemUsage = bytesSize(r.stats.Memory.Usage) + " / " + bytesSize(limit)
 			f.MemPerc = fmt.Sprintf("%.2f%%", pct)
 			f.PIDs = fmt.Sprint(r.stats.PIDs.Current)
+			f.NetIO, f.BlockIO = ioColumns(r.stats)
 		}
 		out = append(out, f)
 	}
@@ -184,7 +186,7 @@ func memLimit(s *dock.Stats, hostMem uint64) (uint64, float64) {
 
 func printStats(w io.Writer, rows []statsRow, hostMem uint64, noTrunc bool) {
 	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
+	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
 	for _, r := range rows {
 		id := r.id
 		if !noTrunc {
@@ -195,12 +197,26 @@ func printStats(w io.Writer, rows []statsRow, hostMem uint64, noTrunc bool) {
 			name = "--"
 		}
 		if r.stats == nil {
-			fmt.Fprintf(tw, "%s\t%s\t--\t-- / --\t--\t--\n", id, name)
+			fmt.Fprintf(tw, "%s\t%s\t--\t-- / --\t--\t--\t--\t--\n", id, name)
 			continue
 		}
 		limit, memPct := memLimit(r.stats, hostMem)
-		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", id, name, r.cpu,
-			bytesSize(r.stats.Memory.Usage), bytesSize(limit), memPct, r.stats.PIDs.Current)
+		netIO, blockIO := ioColumns(r.stats)
+		fmt.Fprintf(tw, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%s\t%s\t%d\n", id, name, r.cpu,
+			bytesSize(r.stats.Memory.Usage), bytesSize(limit), memPct, netIO, blockIO, r.stats.PIDs.Current)
 	}
 	tw.Flush()
+}
+
+// ioColumns are docker stats' NET I/O (received / sent) and BLOCK I/O
+// (read / written), in decimal units with three significant digits:
+// "1.2kB / 648B".
+func ioColumns(s *dock.Stats) (netIO, blockIO string) {
+	rx, tx := s.RxTx()
+	read, written := s.BlockIO.ReadWrite()
+	return ioPair(rx, tx), ioPair(read, written)
+}
+
+func ioPair(a, b uint64) string {
+	return units.HumanSizeWithPrecision(float64(a), 3) + " / " + units.HumanSizeWithPrecision(float64(b), 3)
 }

@@ -45,7 +45,7 @@ func systemDf(ctx context.Context, c *cli, args []string) error {
 	if verbose && format != "" {
 		return fs.errorf("--format is not supported with --verbose")
 	}
-	lf, err := parseRowFormat(format, systemDfTable)
+	lf, err := parseListFormat(format, systemDfTable)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func dfBuildCache(du *dock.DiskUsage) *dfRow {
 func writeDfVerbose(ctx context.Context, w io.Writer, e *dock.Engine, du *dock.DiskUsage) error {
 	now := time.Now()
 	fmt.Fprint(w, "Images space usage:\n\n")
-	lf, err := parseRowFormat("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", "")
+	lf, err := parseListFormat("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", "")
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func writeDfVerbose(ctx context.Context, w io.Writer, e *dock.Engine, du *dock.D
 	}
 
 	fmt.Fprint(w, "\nContainers space usage:\n\n")
-	if lf, err = parseRowFormat("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}", ""); err != nil {
+	if lf, err = parseListFormat("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}", ""); err != nil {
 		return err
 	}
 	sizes := map[string]int64{}
@@ -203,7 +203,7 @@ func writeDfVerbose(ctx context.Context, w io.Writer, e *dock.Engine, du *dock.D
 	}
 
 	fmt.Fprint(w, "\nLocal Volumes space usage:\n\n")
-	if lf, err = parseRowFormat("table {{.Name}}\t{{.Links}}\t{{.Size}}", ""); err != nil {
+	if lf, err = parseListFormat("table {{.Name}}\t{{.Links}}\t{{.Size}}", ""); err != nil {
 		return err
 	}
 	rows = rows[:0]
@@ -215,7 +215,7 @@ func writeDfVerbose(ctx context.Context, w io.Writer, e *dock.Engine, du *dock.D
 	}
 
 	fmt.Fprintf(w, "\nBuild cache usage: %s\n\n", humanSize4(dfBuildCache(du).size))
-	if lf, err = parseRowFormat("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}", ""); err != nil {
+	if lf, err = parseListFormat("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}", ""); err != nil {
 		return err
 	}
 	rows = rows[:0]

@@ -4,86 +4,93 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"maps"
 	"regexp"
 	"strings"
 	"text/tabwriter"
 	"text/template"
 )
 
-// The --format of list commands (ps, images), as docker's formatter
-// reads it:
+// listFormat is the --format of a list command (ps, images, history,
+// stats, system df, volume ls, network ls), as docker's formatter
+// (cli/command/formatter) reads it:
 //
-//   - "table" is the command's default columns; "table TEMPLATE" writes a
-//     header row (the columns' names, from the same template run on the
-//     command's header) then a row per object, aligned in columns at the
-//     tabs;
-//   - "json" writes each object as a line of JSON;
-//   - any other TEMPLATE writes a line per object.
+//   - "" or "table": the command's default table;
+//   - "json": each row as a JSON object on a line ({{json .}});
+//   - "table TEMPLATE": a header row (the same template run on the
+//     command's column names, with headerFuncs), then TEMPLATE on each
+//     row, the columns aligned at the tabs; the header comes even when
+//     there is no row;
+//   - anything else: the template on each row, a line each.
 //
-// As in docker, the two characters \t and \n in a format are a tab and a
-// newline, and the template runs on docker's row type (methods .ID,
-// .Names...), not on JSON.
-
-// rowFormat is a parsed --format of a list command.
-type rowFormat struct {
-	table  bool
-	row    *template.Template
-	header *template.Template // table only
+// In the format, the two characters \t and \n stand for a tab and a
+// newline, and the format is trimmed of spaces. A row is docker's row
+// type: methods or fields named as docker's formatter's (.ID, .Names),
+// with a MarshalJSON for {{json .}} (see marshalRow) or string fields
+// declared in alphabetical order; the header is a value with the same
+// names giving the columns' names (a listHeader map will do).
+//
+// Errors, as docker's: a template that does not parse, or that fails on
+// a row, is "template parsing error: ..." and nothing is written; a
+// header that fails part way is written up to there (what it cannot
+// name stays empty).
+//
+// A list command with -q and no --format uses its quiet template; with
+// both, --format wins, as in docker.
+type listFormat struct {
+	table bool
+	tmpl  *template.Template
+	head  *template.Template // table only
 }
 
-// parseRowFormat parses format; "" is the default table, defaultTable.
-func parseRowFormat(format, defaultTable string) (*rowFormat, error) {
-	switch {
-	case format == "" || format == "table":
-		format = defaultTable
-	case format == "json":
+// parseListFormat parses format, def being the command's default table
+// ("table {{.Driver}}\t{{.Name}}").
+func parseListFormat(format, def string) (*listFormat, error) {
+	switch format {
+	case "", "table":
+		format = def
+	case "json":
 		format = "{{json .}}"
 	}
-	f := &rowFormat{}
+	f := &listFormat{}
 	if rest, ok := strings.CutPrefix(format, "table"); ok {
 		f.table, format = true, rest
 	}
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.Trim(format, " "))
 	var err error
-	if f.row, err = parseTemplate("", format); err != nil {
+	if f.tmpl, err = parseTemplate("", format); err != nil {
 		return nil, err
 	}
 	if f.table {
-		// In the header, each function passes its first argument (a
-		// column's name) through, as docker's header functions do.
-		funcs := template.FuncMap{}
-		for name := range maps.Keys(formatFuncs) {
-			funcs[name] = func(args ...any) string {
-				if len(args) == 0 {
-					return ""
-				}
-				return fmt.Sprint(args[0])
-			}
-		}
-		if f.header, err = template.New("").Funcs(funcs).Parse(format); err != nil {
-			return nil, fmt.Errorf("template parsing error: %v", err)
-		}
+		f.head = template.Must(f.tmpl.Clone()).Funcs(headerFuncs)
 	}
 	return f, nil
 }
 
 // uses reports whether the format refers to the field or method name
 // (.Size), which the command computes only when asked.
-func (f *rowFormat) uses(name string) bool {
-	return regexp.MustCompile(`\.` + name + `\b`).MatchString(f.row.Root.String())
+func (f *listFormat) uses(name string) bool {
+	return regexp.MustCompile(`\.` + name + `\b`).MatchString(f.tmpl.Root.String())
+}
+
+// listHeader maps a row's fields to their column names.
+type listHeader map[string]string
+
+// Label is the column name of {{.Label "com.example.some-key"}}: the
+// key's last dot-separated part, with - and _ as spaces ("some key").
+func (h listHeader) Label(name string) string {
+	parts := strings.Split(name, ".")
+	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
 }
 
 // marshalRow is a row's MarshalJSON: its fields, as docker writes JSON.
 func marshalRow(fields map[string]string) ([]byte, error) { return marshalJSON(fields) }
 
-// write writes rows with the format, and with a table's header (from
-// header, the command's column names) first, even when there is no row.
-func (f *rowFormat) write(w io.Writer, header any, rows []any) error {
+// write writes rows with the format; header names the columns of a table.
+func (f *listFormat) write(w io.Writer, header any, rows []any) error {
 	var buf bytes.Buffer
-	for _, r := range rows {
-		if err := f.row.Execute(&buf, r); err != nil {
-			return fmt.Errorf("template: %v", err)
+	for _, row := range rows {
+		if err := f.tmpl.Execute(&buf, row); err != nil {
+			return fmt.Errorf("template parsing error: %v", err)
 		}
 		buf.WriteByte('\n')
 	}
@@ -92,9 +99,10 @@ func (f *rowFormat) write(w io.Writer, header any, rows []any) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	// As docker, a header that fails part way stops there.
-	_ = f.header.Execute(tw, header)
-	tw.Write([]byte("\n"))
+	var head bytes.Buffer
+	_ = f.head.Execute(&head, header) // as docker: a header stops where it fails
+	head.WriteByte('\n')
+	tw.Write(head.Bytes())
 	tw.Write(buf.Bytes())
 	return tw.Flush()
 }

@@ -157,9 +157,10 @@ func cleanPath(p string) (string, error) {
 // Stats is a snapshot of a cgroup's accounting. A value the kernel does
 // not provide is 0.
 type Stats struct {
-	Memory MemoryStats
-	CPU    CPUStats
-	PIDs   PIDsStats
+	Memory  MemoryStats
+	CPU     CPUStats
+	PIDs    PIDsStats
+	BlockIO BlkioStats
 }
 
 // MemoryStats is in bytes. Usage includes the page cache (v1

@@ -282,6 +282,17 @@ func (m *v1Manager) Stats() (Stats, error) {
 		s.PIDs.Current = read(d, "pids.current")
 		s.PIDs.Limit = read(d, "pids.max")
 	}
+	if d, ok := m.dirs["blkio"]; ok {
+		// The throttle files count every bio the cgroup issued,
+		// whichever I/O scheduler runs (the CFQ files are gone since
+		// kernel 5.0).
+		bytes, err1 := readFile(d, "blkio.throttle.io_service_bytes_recursive")
+		ops, err2 := readFile(d, "blkio.throttle.io_serviced_recursive")
+		if err := errors.Join(err1, err2); err != nil {
+			errs = append(errs, err)
+		}
+		s.BlockIO = BlkioStats{ServiceBytes: parseV1Blkio(bytes), Serviced: parseV1Blkio(ops)}
+	}
 	if len(errs) > 0 {
 		return s, fmt.Errorf("cgroup %s stats: %w", m.path, errors.Join(errs...))
 	}

@@ -146,6 +146,12 @@ func (m *v2Manager) Stats() (Stats, error) {
 	}
 	s.PIDs.Current = read("pids.current", false)
 	s.PIDs.Limit = read("pids.max", false)
+	// io.stat is there only where the parent enabled the io controller.
+	if io, err := readFile(m.dir, "io.stat"); err == nil {
+		s.BlockIO = parseV2IOStat(io)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return s, fmt.Errorf("cgroup %s stats: %w", m.path, errors.Join(errs...))
 	}

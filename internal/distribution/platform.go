@@ -114,6 +114,17 @@ func normalizePlatform(p ocispec.Platform) ocispec.Platform {
 	return p
 }
 
+// MatchPlatform reports whether an image of platform have is one that a
+// request for want accepts (containerd's platforms.Only, which docker
+// uses): the same OS and architecture once normalized, and the same
+// variant or, on arm and amd64, an older one that want's CPU runs. An
+// empty variant is the architecture's default ("v7" on arm, "v8" on
+// arm64).
+func MatchPlatform(want, have ocispec.Platform) bool {
+	_, ok := matchPlatform(normalizePlatform(want), normalizePlatform(have))
+	return ok
+}
+
 // matchPlatform reports whether a host of platform want can run have, and
 // how good a fit it is (0 is exact; lower is better).
 func matchPlatform(want, have ocispec.Platform) (int, bool) {

@@ -154,7 +154,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
 		[OP_LINK] = 3, [OP_CONSOLE] = 4, [OP_RESTART_HOOK] = 5, [OP_HEALTH] = 7,
 		[OP_WRITE_PROC] = 3, [OP_DEVICE] = 5, [OP_SHARE_MOUNT] = 3,
-		[OP_SHARED_PIDNS] = 2, [OP_EVENTS] = 3,
+		[OP_SHARED_PIDNS] = 2, [OP_EVENTS] = 4,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		dock_fail(1, 0, "bad plan: op %u with %u fields", op, nf);

@@ -104,7 +104,7 @@ const (
 	opDevice      Op = 44 // path, mode, dev, uid, gid: a device node inside the root
 	opShareMount  Op = 45 // mount namespace path, source, target: another namespace's mount, bound in the root
 	opSharedPidns Op = 46 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
-	opEvents      Op = 47 // event log path, exit templates, removal templates
+	opEvents      Op = 47 // event log path, templates file, exit templates, removal templates
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -400,9 +400,20 @@ func (p *Plan) Health(path string, argv, env []string, interval, startPeriod, st
 // placeholder bytes: 0x01 becomes the exit code, 0x02 the seconds the
 // container ran, 0x03 the time fields ("time":S,"timeNano":NS), 0x04
 // `,"restarting":"true"` when the restart policy starts the container
-// again (see RestartHook), else nothing.
-func (p *Plan) Events(path string, exit, removed []string) {
-	p.op(opEvents, []byte(path), strs(exit), strs(removed))
+// again (see RestartHook), else nothing. When the container exits, the
+// monitor reads both lists again from the file templates (written by
+// EventTemplates; "" for none) where it can, so that what changed since
+// the start (a rename) shows in its events.
+func (p *Plan) Events(path, templates string, exit, removed []string) {
+	p.op(opEvents, []byte(path), []byte(templates), strs(exit), strs(removed))
+}
+
+// EventTemplates is the content of the templates file of Events: the
+// exit templates each ended by a NUL, a NUL, then the removal templates
+// the same way. No template holds a NUL (JSON never writes one raw).
+func EventTemplates(exit, removed []string) []byte {
+	b := append(strs(exit), 0)
+	return append(append(b, strs(removed)...), 0)
 }
 
 // Loopback brings up the loopback interface of the process's network

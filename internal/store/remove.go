@@ -356,6 +356,13 @@ func (s *Store) reachable(idx *ocispec.Index) reach {
 // inUse may be nil; it runs under the lock and must not call back into
 // the Store.
 func (s *Store) PruneImages(ctx context.Context, all bool, inUse func(id digest.Digest) bool) ([]string, int64, error) {
+	return s.PruneImagesMatching(ctx, all, inUse, nil)
+}
+
+// PruneImagesMatching is PruneImages of the images that match selects
+// (nil: every one): a filter of the images pruned, not of the untagged
+// parents that go with them.
+func (s *Store) PruneImagesMatching(ctx context.Context, all bool, inUse func(id digest.Digest) bool, selects func(*Image) bool) ([]string, int64, error) {
 	var res removal
 	err := s.lock(func() error {
 		idx, err := s.readIndex()
@@ -370,6 +377,7 @@ func (s *Store) PruneImages(ctx context.Context, all bool, inUse func(id digest.
 			case len(n.e.names) == 0 && g.hasChild(n.img.ID, nil): // intermediate
 			case len(n.e.names) > 0 && !all:
 			case leased[n.img.ID] || (inUse != nil && inUse(n.img.ID)):
+			case selects != nil && !selects(n.img):
 			default:
 				victims = append(victims, n)
 			}
