@@ -49,8 +49,16 @@ type Config struct {
 	// and as its controlling terminal: /dev/pts/0 of the container's own
 	// devpts, also bound over /dev/console, as with Docker.
 	Tty bool `json:"tty,omitempty"`
-	// OpenStdin keeps the process's stdin open (docker run -i).
+	// OpenStdin keeps the process's stdin open (docker run -i): a
+	// detached container's stdin is then a pipe that Attach writes to,
+	// instead of the null device.
 	OpenStdin bool `json:"openStdin,omitempty"`
+	// StdinOnce closes a detached container's stdin once the input of an
+	// Attach that gave it some ends (Docker's StdinOnce, which docker run
+	// -i sets): the process reads EOF. Without it, the stdin stays open
+	// for the next Attach. With Tty, the end is the terminal's EOF
+	// character (^D), the terminal being also the output.
+	StdinOnce bool `json:"stdinOnce,omitempty"`
 	// Init runs a minimal init as PID 1 that reaps zombies and forwards
 	// signals to the process (docker run --init).
 	Init bool `json:"init,omitempty"`

@@ -90,6 +90,8 @@ func (p *Process) signalImpl(sig syscall.Signal) error { return unsupported("exe
 
 func (p *Process) resizeImpl(size WindowSize) error { return unsupported("exec") }
 
+func (p *Process) pidImpl() int { return 0 }
+
 func readInRoot(root, name string) ([]byte, error) {
 	return nil, unsupported("read container file")
 }
@@ -100,3 +102,7 @@ func (e *Engine) prefetchStart(Config) {}
 func (e *Engine) pruneSeccompCache() error { return nil }
 
 func (c *Container) applyResources(ctx context.Context, r Resources) error { return nil }
+
+func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
+	return unsupported("attach")
+}

@@ -95,8 +95,9 @@ func (o *pruneOptions) matchLabels(labels map[string]string) bool {
 	return withAll && !(without && withoutAll)
 }
 
-// PruneUntil makes PruneContainers and Prune remove only the containers
-// or images created before t (docker's until filter).
+// PruneUntil makes PruneContainers, Prune and PruneNetworks remove only
+// the containers, images or networks created before t (docker's until
+// filter).
 func PruneUntil(t time.Time) PruneOption {
 	return func(o *pruneOptions) error {
 		if t.IsZero() {
@@ -107,12 +108,12 @@ func PruneUntil(t time.Time) PruneOption {
 	}
 }
 
-// PruneLabel makes PruneContainers and Prune remove only the containers
-// or images with the label selector names, "key" (with any value) or
-// "key=value" (docker's label filter); given several times, only those
-// with every one. With present false it keeps those with the label
-// instead (docker's label!= filter); given several times, those with all
-// of them, as Docker does.
+// PruneLabel makes PruneContainers, Prune, PruneNetworks and
+// PruneVolumes remove only the objects with the label selector names,
+// "key" (with any value) or "key=value" (docker's label filter); given
+// several times, only those with every one. With present false it keeps
+// those with the label instead (docker's label!= filter); given several
+// times, those with all of them, as Docker does.
 func PruneLabel(selector string, present bool) PruneOption {
 	return func(o *pruneOptions) error {
 		if k, _, _ := strings.Cut(selector, "="); k == "" {

@@ -45,8 +45,10 @@ func TestPruneContainers(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid, "PruneContainers(PruneLabel(=x))")
 	_, err = e.PruneSystem(ctx, PruneUntil(time.Now()))
 	assert.ErrorIs(t, err, ErrInvalid, "PruneSystem(PruneUntil)")
-	_, err = e.PruneVolumes(ctx, PruneLabel("a", true))
-	assert.ErrorIs(t, err, ErrInvalid, "PruneVolumes(PruneLabel)")
+	_, err = e.PruneVolumes(ctx, PruneUntil(time.Now()))
+	assert.ErrorIs(t, err, ErrInvalid, "PruneVolumes(PruneUntil)")
+	_, err = e.PruneNetworks(ctx, PruneAll())
+	assert.ErrorIs(t, err, ErrInvalid, "PruneNetworks(PruneAll)")
 
 	// Only what was created before the first: nothing.
 	rep, err := e.PruneContainers(ctx, PruneUntil(time.Unix(1, 0)))

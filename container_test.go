@@ -464,8 +464,13 @@ func TestExec(t *testing.T) {
 	assert.Equal(t, 127, se.Code)
 
 	// A signal reaches the exec'd process.
+	// Pid is the host's ID of the process.
 	p = c.Exec(ExecConfig{Cmd: []string{"sleep", "60"}})
+	assert.Zero(t, p.Pid(), "Pid before Start")
 	require.NoError(t, p.Start(ctx))
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.Pid()))
+	require.NoError(t, err)
+	assert.Equal(t, "sleep\x0060\x00", string(cmdline), "the command of Pid()")
 	require.NoError(t, p.Signal(syscall.SIGKILL))
 	st, err = p.Wait(ctx)
 	require.NoError(t, err)

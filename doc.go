@@ -77,7 +77,10 @@
 // resident when the program is linked statically, as scripts/build-cli.sh
 // builds the CLI, about 1 MiB otherwise) so that it outlives the program:
 // another process that opens the same root can Wait for it, Kill it, read
-// its Logs and Remove it. Restart stops a container and starts it again
+// its Logs and Remove it, and Attach to its live streams through its
+// monitor's socket (docker attach: the output, the input with
+// Config.OpenStdin, Resize of its terminal, and the detach keys, from any
+// number of clients, before or after its start). Restart stops a container and starts it again
 // detached, as docker restart does; Top lists its processes through the
 // host's ps, as docker top does. Rename renames a container and Update
 // changes its resource limits, running or not (kept beside its record,

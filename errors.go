@@ -32,6 +32,13 @@ var (
 	// ErrInvalid means the input (a configuration, a reference, an archive)
 	// is malformed or refused.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrPaused means the container is paused and the call needs it
+	// running (Attach, as Docker refuses to attach to a paused one).
+	ErrPaused = errors.New("container is paused")
+	// ErrDetached is Attach's error when the detach keys were read from
+	// its Stdin: the container runs on. Its text is Docker's, which
+	// docker attach prints then.
+	ErrDetached = errors.New("read escape sequence")
 )
 
 // ExitError reports a container or exec process that ran and exited with a

@@ -86,6 +86,12 @@ func (c *Container) Exec(cfg ExecConfig) *Process {
 // ID: its events carry it (execID).
 func (p *Process) ID() string { return p.id }
 
+// Pid returns the process's ID in the host's PID namespace, as Docker's
+// exec inspect shows it: valid once Start has returned (the process may
+// have exited since), 0 before. Call it after Start, not concurrently
+// with it.
+func (p *Process) Pid() int { return p.pidImpl() }
+
 // emit records an exec event of the process's container.
 func (p *Process) emit(rec *containerRecord, action string, extra ...string) {
 	p.c.emit(rec, action, append([]string{"execID", p.id}, extra...)...)

@@ -178,6 +178,8 @@ func (p *Process) signalImpl(sig syscall.Signal) error {
 	return p.cmd.Process.Signal(sig)
 }
 
+func (p *Process) pidImpl() int { return p.pid }
+
 func (p *Process) resizeImpl(size WindowSize) error {
 	if p.pty == nil {
 		return fmt.Errorf("exec: no terminal: %w", ErrInvalid)

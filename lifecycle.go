@@ -113,7 +113,9 @@ func (c *Container) Unpause(ctx context.Context) error { return c.unpauseImpl(ct
 func (c *Container) Stats(ctx context.Context) (*Stats, error) { return c.statsImpl(ctx) }
 
 // Resize sets the size of the container's terminal. It needs a container
-// started with Tty by this process.
+// with Config.Tty that runs: started by this process, or detached (then
+// from any process, through its monitor, and it returns once the monitor
+// has set the size).
 func (c *Container) Resize(size WindowSize) error { return c.resizeImpl(size) }
 
 // Kill sends SIGKILL to the container's init; every process of the

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 )
 
@@ -183,7 +182,7 @@ type logReader struct {
 	partial      []byte // a line not yet complete
 }
 
-func (lr *logReader) reset(f *os.File) {
+func (lr *logReader) reset(f io.Reader) {
 	if lr.r == nil {
 		lr.r = bufio.NewReaderSize(f, 64<<10)
 	} else {

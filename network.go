@@ -532,9 +532,18 @@ func (e *Engine) RemoveNetwork(ctx context.Context, nameOrID string) error {
 
 // PruneNetworks removes the networks that no container uses, the
 // predefined ones aside, and returns their names (docker network prune).
-func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
+// PruneUntil and PruneLabel narrow the networks removed (by their
+// creation time, their labels); PruneAll is refused.
+func (e *Engine) PruneNetworks(ctx context.Context, opts ...PruneOption) ([]string, error) {
+	o, err := applyPruneOptions(opts)
+	if err == nil && (o.all || o.volumes) {
+		err = fmt.Errorf("%w: PruneNetworks takes PruneUntil and PruneLabel only", ErrInvalid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prune networks: %w", err)
+	}
 	var removed []string
-	err := e.locked(func() error {
+	err = e.locked(func() error {
 		nets, err := e.Networks(ctx)
 		if err != nil {
 			return err
@@ -545,7 +554,7 @@ func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
 			if ctx.Err() != nil {
 				return errors.Join(append(errs, ctx.Err())...)
 			}
-			if n.Predefined() || len(used[n.ID]) > 0 {
+			if n.Predefined() || len(used[n.ID]) > 0 || !o.selectsNetwork(n) {
 				continue
 			}
 			if err := takeDownNetwork(n.ID); err != nil {
@@ -566,4 +575,12 @@ func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
 		return removed, fmt.Errorf("prune networks: %w", err)
 	}
 	return removed, nil
+}
+
+// selectsNetwork reports whether the prune's filters select n.
+func (o *pruneOptions) selectsNetwork(n *Network) bool {
+	if !o.until.IsZero() && !n.Created.Before(o.until) {
+		return false
+	}
+	return o.matchLabels(n.Labels)
 }

@@ -68,7 +68,7 @@ func (e *Engine) PruneSystem(ctx context.Context, opts ...PruneOption) (*SystemP
 	rep.Networks = nets
 	errs = append(errs, err)
 	if o.volumes {
-		vols, n, err := e.pruneVolumes(ctx, false)
+		vols, n, err := e.pruneVolumes(ctx, pruneOptions{})
 		rep.Volumes = add(&PruneReport{Deleted: vols, SpaceReclaimed: n}, err)
 	}
 	rep.Images = add(e.Prune(ctx, all...))

@@ -154,6 +154,7 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 		return nil, err
 	}
 	head.Events(filepath.Join(c.e.path("events"), eventLogName), c.dir(exitTemplatesFile), exit, removed)
+	head.Attach(c.dir(), rec.Config.OpenStdin, rec.Config.StdinOnce)
 	lc := rec.Config.Log.resolved() // records made before Log: the defaults
 	head.Monitor(c.dir("json.log"), c.dir("exit.json"), initCloneFlags(s.l), cgDir, rec.Config.Tty, lc.MaxSize, lc.MaxFiles)
 	return head.Append(initPlan(s.l)), nil

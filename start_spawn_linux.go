@@ -51,7 +51,7 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 	if detached {
 		// With a terminal, the init opens it (see nsinit.Plan.Console)
 		// and sends the master to the monitor, which logs its output.
-		if !cfg.Tty {
+		if !cfg.Tty && !cfg.OpenStdin {
 			l.nullStdio = 1 // the monitor opens the host's /dev/null
 		}
 		return cmd, &stdioSet{}, nil

@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +100,11 @@ func (s *stdioSet) abort() {
 func (c *Container) resizeImpl(size WindowSize) error {
 	p := c.e.procs().get(c.id)
 	if p == nil || p.pty == nil {
+		if st, err := c.State(context.Background()); err == nil && st.Detached && st.Status == StatusRunning {
+			if rec, err := c.knownRecord(); err == nil && rec.Config.Tty {
+				return c.resizeDetached(size)
+			}
+		}
 		return fmt.Errorf("resize: container %s has no terminal in this process: %w", c.id[:12], ErrNotRunning)
 	}
 	if err := p.pty.resize(size); err != nil {

@@ -2,6 +2,7 @@ package dock
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,16 +42,54 @@ type Volume struct {
 	// CreateVolume with an empty name. Its name is 64 random hexadecimal
 	// characters.
 	Anonymous bool `json:"anonymous,omitempty"`
+	// Labels are the volume's labels (docker volume create --label),
+	// nil for none.
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// VolumeOption configures CreateVolume.
+type VolumeOption func(*volumeOptions) error
+
+type volumeOptions struct {
+	labels map[string]string
+}
+
+// VolumeLabel sets a label of the volume (docker volume create --label).
+// Later ones replace earlier ones of the same key; an empty key is
+// refused.
+func VolumeLabel(key, value string) VolumeOption {
+	return func(o *volumeOptions) error {
+		if key == "" {
+			return invalidf("volume label %q: no key", key+"="+value)
+		}
+		if o.labels == nil {
+			o.labels = map[string]string{}
+		}
+		o.labels[key] = value
+		return nil
+	}
 }
 
 // anonymousMarker is the file in volumes/<name>/ that marks an anonymous
 // volume (Docker labels them com.docker.volume.anonymous).
 const anonymousMarker = "anonymous"
 
+// volumeLabelsFile is the file in volumes/<name>/ that holds a volume's
+// labels, when it has some.
+const volumeLabelsFile = "labels.json"
+
 // CreateVolume creates the named volume; an existing one is returned as is
 // (as docker volume create does). An empty name creates an anonymous
 // volume with a random name, as docker volume create without a name does.
-func (e *Engine) CreateVolume(ctx context.Context, name string) (*Volume, error) {
+// Options apply to a volume it makes, not to an existing one (Docker's
+// rule too).
+func (e *Engine) CreateVolume(ctx context.Context, name string, opts ...VolumeOption) (*Volume, error) {
+	var o volumeOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("create volume %s: %w", name, err)
+		}
+	}
 	anonymous := name == ""
 	if anonymous {
 		name = newID()
@@ -60,7 +99,7 @@ func (e *Engine) CreateVolume(ctx context.Context, name string) (*Volume, error)
 	}
 	var made bool
 	err := e.locked(func() (err error) {
-		made, err = e.ensureVolume(name, anonymous)
+		made, err = e.ensureVolume(name, anonymous, o.labels)
 		return err
 	})
 	if err != nil {
@@ -73,8 +112,9 @@ func (e *Engine) CreateVolume(ctx context.Context, name string) (*Volume, error)
 }
 
 // ensureVolume creates volumes/<name>/_data through tmp/ and a rename, and
-// reports whether it made it. The caller holds the lock.
-func (e *Engine) ensureVolume(name string, anonymous bool) (bool, error) {
+// reports whether it made it, with labels when it has some. The caller
+// holds the lock.
+func (e *Engine) ensureVolume(name string, anonymous bool, labels map[string]string) (bool, error) {
 	if _, err := os.Lstat(e.path("volumes", name)); err == nil {
 		return false, nil
 	}
@@ -88,6 +128,15 @@ func (e *Engine) ensureVolume(name string, anonymous bool) (bool, error) {
 	}
 	if anonymous {
 		if err := os.WriteFile(tmp+"/"+anonymousMarker, nil, 0o644); err != nil {
+			return false, err
+		}
+	}
+	if len(labels) > 0 {
+		data, err := json.Marshal(labels)
+		if err != nil {
+			return false, err
+		}
+		if err := os.WriteFile(tmp+"/"+volumeLabelsFile, data, 0o644); err != nil {
 			return false, err
 		}
 	}
@@ -110,12 +159,22 @@ func (e *Engine) Volume(ctx context.Context, name string) (*Volume, error) {
 		return nil, err
 	}
 	_, err = os.Lstat(e.path("volumes", name, anonymousMarker))
-	return &Volume{
+	v := &Volume{
 		Name:       name,
 		Mountpoint: e.path("volumes", name, "_data"),
 		Created:    fi.ModTime().UTC(),
 		Anonymous:  err == nil,
-	}, nil
+	}
+	data, err := os.ReadFile(e.path("volumes", name, volumeLabelsFile))
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &v.Labels); err != nil {
+			return nil, fmt.Errorf("volume %s: labels: %w", name, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("volume %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // Volumes lists the volumes, named and anonymous, sorted by name.
@@ -159,23 +218,24 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, opts ...RemoveOp
 }
 
 // PruneVolumes removes the volumes that no container mounts: the
-// anonymous ones, or with PruneAll every one (docker volume prune [-a]).
-// It returns the names of those it removed.
-func (e *Engine) PruneVolumes(ctx context.Context, opts ...PruneOption) ([]string, error) {
+// anonymous ones, or with PruneAll every one (docker volume prune [-a]);
+// PruneLabel narrows them by their labels. Its report lists the names of
+// those it removed (Deleted) and the bytes their files held.
+func (e *Engine) PruneVolumes(ctx context.Context, opts ...PruneOption) (*PruneReport, error) {
 	o, err := applyPruneOptions(opts)
-	if err == nil {
-		err = o.filtered()
+	if err == nil && (!o.until.IsZero() || o.volumes) {
+		err = fmt.Errorf("%w: PruneVolumes takes PruneAll and PruneLabel only", ErrInvalid)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("prune volumes: %w", err)
 	}
-	removed, _, err := e.pruneVolumes(ctx, o.all)
-	return removed, err
+	removed, reclaimed, err := e.pruneVolumes(ctx, o)
+	return &PruneReport{Deleted: removed, SpaceReclaimed: reclaimed}, err
 }
 
 // pruneVolumes is PruneVolumes; it also returns the bytes the volumes
 // removed held.
-func (e *Engine) pruneVolumes(ctx context.Context, all bool) (removed []string, reclaimed int64, err error) {
+func (e *Engine) pruneVolumes(ctx context.Context, o pruneOptions) (removed []string, reclaimed int64, err error) {
 	err = e.locked(func() error {
 		vols, err := e.Volumes(ctx)
 		if err != nil {
@@ -187,7 +247,7 @@ func (e *Engine) pruneVolumes(ctx context.Context, all bool) (removed []string, 
 			if ctx.Err() != nil {
 				return errors.Join(append(errs, ctx.Err())...)
 			}
-			if used[v.Name] != "" || !all && !v.Anonymous {
+			if used[v.Name] != "" || !o.all && !v.Anonymous || !o.matchLabels(v.Labels) {
 				continue
 			}
 			size, _ := dirSize(ctx, v.Mountpoint)

@@ -108,13 +108,13 @@ func TestAnonymousVolumeFromImage(t *testing.T) {
 	assert.Equal(t, map[string]bool{v1: true, "keep": false}, volumeNames(t, e))
 
 	// prune removes unused anonymous volumes only; -a every unused one.
-	removed, err := e.PruneVolumes(ctx)
+	rep, err := e.PruneVolumes(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{v1}, removed)
+	assert.Equal(t, []string{v1}, rep.Deleted)
 	assert.Equal(t, map[string]bool{"keep": false}, volumeNames(t, e))
-	removed, err = e.PruneVolumes(ctx, PruneAll())
+	rep, err = e.PruneVolumes(ctx, PruneAll())
 	require.NoError(t, err)
-	assert.Equal(t, []string{"keep"}, removed)
+	assert.Equal(t, []string{"keep"}, rep.Deleted)
 
 	// CreateVolume("") makes an anonymous volume.
 	v, err := e.CreateVolume(ctx, "")

@@ -84,7 +84,7 @@ func (e *Engine) createVolumes(ctx context.Context, rec *containerRecord) (_ fun
 		if anonymous {
 			m.Source = newID()
 		}
-		isNew, err := e.ensureVolume(m.Source, anonymous)
+		isNew, err := e.ensureVolume(m.Source, anonymous, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("volume %s: %w", m.Source, err)
 		}

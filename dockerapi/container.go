@@ -117,6 +117,7 @@ func containerConfig(info *dock.Info) *container.Config {
 		ExposedPorts: exposedPorts(info),
 		Tty:          cfg.Tty,
 		OpenStdin:    cfg.OpenStdin,
+		StdinOnce:    cfg.StdinOnce,
 		Env:          slices.Clone(res.Env),
 		Cmd:          slices.Clone(res.Cmd),
 		Image:        cfg.Image,

@@ -30,6 +30,14 @@ func ContainerPruneOptions(f Filters, now time.Time) ([]dock.PruneOption, error)
 		}
 		opts = append(opts, dock.PruneUntil(t))
 	}
+	labels, err := pruneLabels(f)
+	return append(opts, labels...), err
+}
+
+// pruneLabels maps the label and label! filters of the prunes to
+// PruneLabel options.
+func pruneLabels(f Filters) ([]dock.PruneOption, error) {
+	var opts []dock.PruneOption
 	for _, key := range []string{"label", "label!"} {
 		for _, v := range f.Get(key) {
 			if v == "" || v[0] == '=' {

@@ -3,6 +3,7 @@ package dockerapi
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/go-dock/dock"
 )
@@ -40,6 +41,10 @@ type server struct {
 	engine *dock.Engine
 	log    *slog.Logger
 	mux    *http.ServeMux
+	execs  execs
+	// consoles are the ConsoleSize of the containers created here, by
+	// ID, for their start (dock.WindowSize values).
+	consoles sync.Map
 }
 
 // route is one endpoint: a net/http pattern ("METHOD /path/{name}") and
@@ -56,6 +61,12 @@ func (s *server) routes() []route {
 		s.systemRoutes(),
 		s.unsupportedRoutes(),
 		s.imageRoutes(),
+		s.networkRoutes(),
+		s.volumeRoutes(),
+		s.eventRoutes(),
+		s.execRoutes(),
+		s.dfRoutes(),
+		s.containerRoutes(),
 	} {
 		rs = append(rs, area...)
 	}

@@ -103,7 +103,8 @@ func TestCLIAttach(t *testing.T) {
 // A container with a terminal: attach needs one to read the keys from
 // (unless --no-stdin), and on it ctrl-p ctrl-q, or --detach-keys, detach
 // with docker's "read escape sequence" and exit 1, the container running
-// on; ^C ends the attach (130) too.
+// on; other keys go to the container: ^C interrupts it, and attach ends
+// with its 130.
 func TestCLIAttachTerminal(t *testing.T) {
 	e := newEnv(t)
 	e.ok(nil, "run", "-dit", "--name", "t", "busybox", "sh", "-c", ticker)
@@ -118,7 +119,6 @@ func TestCLIAttachTerminal(t *testing.T) {
 	}{
 		{"", "x\x10\x11", 1, "read escape sequence\r\n"},
 		{"ctrl-a,x", "\x10\x11\x01x", 1, "read escape sequence\r\n"},
-		{"", "\x03", 130, "tick\r\n"},
 	} {
 		args := []string{"attach", "t"}
 		if tc.keys != "" {
@@ -139,5 +139,76 @@ func TestCLIAttachTerminal(t *testing.T) {
 	e.ok(nil, "exec", "t", "touch", "/go")
 	if code := <-done; code != 3 || !strings.HasSuffix(out(), "bye\r\n") {
 		t.Errorf("attach --no-stdin to a terminal = %q, exit %d; want its output and exit 3", out(), code)
+	}
+
+	e.ok(nil, "run", "-dit", "--name", "t2", "busybox", "sh", "-c", ticker)
+	r := e.runInPty(24, 80, "tick", "\x03", "attach", "t2")
+	if r.code != 130 || !strings.Contains(r.out, "^C") {
+		t.Errorf("dock attach, then ^C: %q, exit %d; want ^C echoed by the container's terminal, exit 130", r.out, r.code)
+	}
+	e.expect(0, "exited\n", "inspect", "-f", "{{.State.Status}}", "t2")
+}
+
+// dock run -it: ctrl-p ctrl-q leave the container running (exit 0, as
+// docker run), dock attach comes back to it, with its input, and the
+// container's exit ends that attach with its code; --detach-keys on run
+// and start, and start -ai, as docker.
+func TestCLIRunDetachKeys(t *testing.T) {
+	e := newEnv(t)
+	script := `echo ready; while read x; do echo "got $x"; [ "$x" = bye ] && exit 7; done`
+	r := e.runInPty(24, 80, "ready", "one\r\x10\x11", "run", "-it", "--name", "it", "busybox", "sh", "-c", script)
+	if r.code != 0 || strings.Contains(r.out, "read escape sequence") {
+		t.Errorf("run -it, then ctrl-p ctrl-q: %q, exit %d; want exit 0, no message", r.out, r.code)
+	}
+	if r.after == nil || r.after.Lflag != r.before.Lflag || r.after.Iflag != r.before.Iflag {
+		t.Errorf("run -it, detached: terminal modes %+v after, want them restored to %+v", r.after, r.before)
+	}
+	e.expect(0, "running\n", "inspect", "-f", "{{.State.Status}}", "it")
+	waitFor(t, "got one in the log", func() bool { return strings.Contains(e.ok(nil, "logs", "it"), "got one") })
+	// Back to it: the input reaches it, and its exit ends the attach.
+	r = e.runInPty(24, 80, "", "two\rbye\r", "attach", "it")
+	if r.code != 7 || !strings.Contains(r.out, "got two") || !strings.Contains(r.out, "got bye") {
+		t.Errorf("attach, then two and bye: %q, exit %d; want got two, got bye, exit 7", r.out, r.code)
+	}
+	// start -ai, detached by other keys.
+	r = e.runInPty(24, 80, "ready", "\x18", "start", "-ai", "--detach-keys", "ctrl-x", "it")
+	if r.code != 0 || strings.Contains(r.out, "read escape sequence") {
+		t.Errorf("start -ai --detach-keys ctrl-x, then ctrl-x: %q, exit %d; want exit 0, no message", r.out, r.code)
+	}
+	e.expect(0, "running\n", "inspect", "-f", "{{.State.Status}}", "it")
+	// run --detach-keys: the default keys are then input.
+	r = e.runInPty(24, 80, "ready", "\x10x\r\x01", "run", "-it", "--rm", "--detach-keys", "ctrl-a", "--name", "it2", "busybox", "sh", "-c", script)
+	if r.code != 0 {
+		t.Errorf("run -it --detach-keys ctrl-a, then ctrl-p x and ctrl-a: %q, exit %d; want exit 0", r.out, r.code)
+	}
+	e.expect(0, "running\n", "inspect", "-f", "{{.State.Status}}", "it2")
+	waitFor(t, "got ^Px in the log", func() bool { return strings.Contains(e.ok(nil, "logs", "it2"), "got \x10x") })
+	// Back to the --rm one: its exit code, though its monitor removes it.
+	r = e.runInPty(24, 80, "", "bye\r", "attach", "it2")
+	if r.code != 7 || !strings.Contains(r.out, "got bye") {
+		t.Errorf("attach to a run -it --rm container, then bye: %q, exit %d; want got bye, exit 7", r.out, r.code)
+	}
+	waitFor(t, "it2 removed", func() bool { _, _, code := e.dock(nil, "inspect", "it2"); return code != 0 })
+	e.ok(nil, "kill", "it")
+	if errOut := e.expect(125, "", "run", "-i", "--detach-keys", "ctrl-", "busybox"); !strings.Contains(errOut, "Invalid detach keys (ctrl-) provided") {
+		t.Errorf("run --detach-keys ctrl-: %q", errOut)
+	}
+}
+
+// exec -it: ctrl-p ctrl-q, or --detach-keys, end the exec's session
+// with exit 0, as docker exec. (Unlike docker's, the exec'd process then
+// loses its terminal, which the CLI held: see cmdExec.)
+func TestCLIExecDetachKeys(t *testing.T) {
+	e := newEnv(t)
+	e.ok(nil, "run", "-d", "--name", "x", "busybox", "sleep", "60")
+	for _, tc := range []struct{ keys, input string }{{"", "\x10\x11"}, {"ctrl-x", "\x10\x18"}} {
+		args := []string{"exec", "-it"}
+		if tc.keys != "" {
+			args = append(args, "--detach-keys", tc.keys)
+		}
+		r := e.runInPty(24, 80, "ready", tc.input, append(args, "x", "sh", "-c", "echo ready; sleep 30")...)
+		if r.code != 0 || strings.Contains(r.out, "read escape sequence") {
+			t.Errorf("dock %q, then %q: %q, exit %d; want exit 0", args, tc.input, r.out, r.code)
+		}
 	}
 }

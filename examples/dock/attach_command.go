@@ -8,23 +8,26 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/go-dock/dock"
 )
 
-// cmdAttach is docker attach, for the output: it follows the container's
-// log (which every container writes, a detached one through its monitor)
-// from its end until the container exits, and ends with its exit code, as
-// docker attach does. What it does with the keys and signals, and why input
-// does not reach the container, is its help's (commandDetails, below).
+// cmdAttach is docker attach. A detached container (run -d, run -it,
+// start) is attached through its monitor's socket: its output as it
+// comes, the CLI's stdin as its input (with -i, unless --no-stdin), the
+// terminal's size, and ctrl-p ctrl-q (or --detach-keys) to leave it
+// running. A container that its CLI runs in the foreground (run without
+// -it) has its streams there: attach then follows its log, output only.
+// It ends with the container's exit code, as docker attach does.
 func cmdAttach(ctx context.Context, c *cli, args []string) error {
 	var (
-		detachKeys string
-		noStdin    bool
-		sigProxy   = true
+		keysFlag string
+		noStdin  bool
+		sigProxy = true
 	)
 	fs := newFlagSet("attach", true)
-	fs.String(&detachKeys, "detach-keys", "Override the key sequence for detaching a container")
+	fs.String(&keysFlag, "detach-keys", "Override the key sequence for detaching a container")
 	fs.Bool(&noStdin, "no-stdin", "Do not attach STDIN")
 	fs.Bool(&sigProxy, "sig-proxy", "Proxy all received signals to the process (default true)")
 	args, err := fs.Parse(args)
@@ -34,18 +37,19 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("attach", args, 1, 1); err != nil {
 		return err
 	}
-	keys := defaultDetachKeys
-	if detachKeys != "" {
-		if keys, err = parseDetachKeys(detachKeys); err != nil {
-			//lint:ignore ST1005 docker's words
-			return fmt.Errorf("Invalid detach keys (%s) provided", detachKeys)
-		}
-	}
-	ct, done, err := c.openContainer(args[0])
+	keys, err := detachKeys(keysFlag)
 	if err != nil {
 		return err
 	}
-	defer done()
+	e, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ct, err := e.Container(args[0])
+	if err != nil {
+		return err
+	}
 	info, err := ct.Inspect(ctx)
 	if err != nil {
 		return err
@@ -62,6 +66,30 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 	tty := info.Config.Tty
 	if tty && !noStdin && !isTerminal(c.stdin) {
 		return errors.New("the input device is not a TTY")
+	}
+	if info.State.Detached {
+		since := time.Now()
+		// With --rm, its monitor removes it once its exit is recorded:
+		// the code then comes from its die event.
+		autoRemove := info.Config.AutoRemove
+		code, detached, err := c.attachSocket(ctx, socketSession{ct: ct, tty: tty, stdin: !noStdin && info.Config.OpenStdin,
+			stdout: true, stderr: true, sigProxy: sigProxy, keys: keys, noWait: autoRemove})
+		switch {
+		case detached:
+			// docker attach's words and exit code.
+			fmt.Fprintln(c.stderr, dock.ErrDetached)
+			return exitCode(1)
+		case err != nil:
+			return err
+		case autoRemove:
+			if code, err = dieCode(ctx, e, ct.ID(), since); err != nil {
+				return err
+			}
+		}
+		return exitCode(code)
+	}
+	if keys == nil {
+		keys = defaultDetachKeys
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -120,15 +148,14 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 }
 
 func init() {
-	commandDetails["attach"] = `Attach shows the container's output from now on, a line at a time (a prompt
-shows once its line ends), until the container exits, and exits with its
-code. Input does not reach the container: a container started with -d has
-no stdin to write to, and one started in the foreground reads the stdin of
-the dock run that started it. For a container with a terminal and -i, the
-keys are read only for the detach keys (ctrl-p ctrl-q, or --detach-keys),
-which leave the container running ("read escape sequence", exit 1), and ^C,
-which ends the attach too (exit 130). Without a terminal, the signals dock
-receives go to the container (--sig-proxy=false turns it off).`
+	commandDetails["attach"] = `Attach connects the terminal to a running container's output and, when it
+was started with -i, its input, until it exits; attach then exits with its
+code. With a terminal (-t), ctrl-p ctrl-q, or --detach-keys, leave it running
+("read escape sequence", exit 1, as docker attach); other keys, ^C included,
+go to the container. Without a terminal, the signals dock receives go to the
+container (--sig-proxy=false turns it off). A container run in the
+foreground without -it has its streams in that dock run: attach then shows
+its output only, from its log.`
 	commandDetails["container attach"] = commandDetails["attach"]
 }
 

@@ -366,6 +366,11 @@ func TestCLIVolumes(t *testing.T) {
 	e.expect(0, "tmpfs\n", "run", "--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3")
 	e.expect(0, "v\n", "volume", "rm", "v")
 	e.expect(0, "", "volume", "ls", "-q")
+	// Labels, shown and filtered on.
+	e.expect(0, "lab\n", "volume", "create", "--label", "app=db", "--label", "tier", "lab")
+	e.expect(0, `{"app":"db","tier":""}`+"\n", "volume", "inspect", "--format", "{{json .Labels}}", "lab")
+	e.expect(0, "db\n", "volume", "ls", "--format", `{{.Label "app"}}`)
+	e.expect(0, "lab\n", "volume", "rm", "lab")
 }
 
 // Anonymous volumes: -v /path makes one, rm keeps it, rm -v and run --rm

@@ -35,6 +35,16 @@ type runOptions struct {
 	Attach []string
 	// CIDFile is where to write the container's ID (--cidfile).
 	CIDFile string
+	// DetachKeys is --detach-keys (empty: ctrl-p ctrl-q).
+	DetachKeys string
+}
+
+// viaMonitor says whether run starts the container detached and attaches
+// to it through its monitor (docker run -it): so ctrl-p ctrl-q can leave
+// it running, as with docker. The other runs keep the CLI the
+// container's parent (no monitor, the fast path).
+func (o *runOptions) viaMonitor() bool {
+	return o.Config.Tty && o.Interactive && !o.Detach
 }
 
 // environment is what parseRun reads besides its arguments: the CLI's
@@ -70,6 +80,7 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	if cmd == "run" {
 		fs.Bool(&o.Detach, "d,detach", "Run container in background and print container ID")
 		fs.Bool(&o.SigProxy, "sig-proxy", "Proxy received signals to the process (default true)")
+		fs.String(&o.DetachKeys, "detach-keys", "Override the key sequence for detaching a container")
 	}
 	fs.Func("a,attach", "Attach to STDIN, STDOUT or STDERR", func(s string) error {
 		v, err := parseAttach(s)
@@ -277,7 +288,10 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	// With -d, the container's monitor removes it when it exits; a
 	// created one, whoever starts it (attached: the engine). Attached,
 	// run removes it itself.
-	cfg.AutoRemove = o.Remove && (o.Detach || cmd == "create")
+	cfg.AutoRemove = o.Remove && (o.Detach || cmd == "create" || cmd == "run" && o.viaMonitor())
+	// docker run -i (attached): the end of the input closes the
+	// container's stdin, also when it comes through an attach socket.
+	cfg.StdinOnce = cmd == "run" && o.Interactive && !o.Detach
 	return o, nil
 }
 
@@ -321,55 +335,9 @@ func parseEnvFile(data []byte, lookup func(string) (string, bool)) ([]string, er
 	return out, sc.Err()
 }
 
-// parseVolume parses -v: SRC:DST[:OPTS], where an absolute SRC is a bind
-// mount and another a named volume, or DST alone for an anonymous volume.
-// OPTS are comma-separated, each kind at most once, as docker takes them:
-// ro or rw; z or Z (SELinux relabeling); consistent, cached or delegated
-// (hints for a VM's file sharing, kept and ignored); nocopy (volumes).
-func parseVolume(s string) (dock.Mount, error) {
-	parts := strings.Split(s, ":")
-	var m dock.Mount
-	switch len(parts) {
-	case 1:
-		m = dock.Mount{Type: "volume", Target: parts[0]}
-	case 2, 3:
-		m = dock.Mount{Type: "volume", Source: parts[0], Target: parts[1]}
-		if path.IsAbs(parts[0]) {
-			m.Type = "bind"
-		}
-		if len(parts) == 3 {
-			seen := map[string]bool{}
-			for _, opt := range strings.Split(parts[2], ",") {
-				kind := opt
-				switch opt {
-				case "ro", "rw":
-					kind, m.ReadOnly = "rw", opt == "ro"
-				case "z", "Z":
-					kind, m.Relabel = "label", opt
-				case "consistent", "cached", "delegated":
-					kind, m.Consistency = "consistency", opt
-				case "nocopy":
-					m.NoCopy = true
-				default:
-					return m, fmt.Errorf("invalid mode: %s", parts[2])
-				}
-				if seen[kind] || (opt == "nocopy" && m.Type != "volume") {
-					return m, fmt.Errorf("invalid mode: %s", parts[2])
-				}
-				seen[kind] = true
-			}
-		}
-	default:
-		return m, fmt.Errorf("invalid volume specification: %q", s)
-	}
-	if m.Source == "" && len(parts) > 1 {
-		return m, fmt.Errorf("invalid volume specification: %q: empty source", s)
-	}
-	if !path.IsAbs(m.Target) {
-		return m, fmt.Errorf("invalid volume specification: %q: destination %q is not an absolute path", s, m.Target)
-	}
-	return m, nil
-}
+// parseVolume parses -v as the library does (dock.ParseVolume): docker's
+// SRC:DST[:OPTS], or DST alone for an anonymous volume.
+func parseVolume(s string) (dock.Mount, error) { return dock.ParseVolume(s) }
 
 // parseMount parses --mount: comma-separated key=value fields.
 func parseMount(s string) (dock.Mount, error) {
@@ -463,6 +431,10 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if o.Config.Tty && o.Interactive && !o.Detach && !isTerminal(c.stdin) {
 		return &statusError{code: 1, err: errors.New("the input device is not a TTY")} // docker's 1, not 125
 	}
+	keys, err := detachKeys(o.DetachKeys)
+	if err != nil {
+		return &statusError{code: 125, err: err}
+	}
 	var signals *userSignals
 	if o.SigProxy && !o.Config.Tty && !o.Detach {
 		// Subscribed while the engine opens and creates.
@@ -491,6 +463,9 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintln(c.stdout, ct.ID())
 		return nil
 	}
+	if o.viaMonitor() {
+		return c.runViaMonitor(ctx, e, ct, o, keys)
+	}
 	code, err := c.attachStreams(ctx, ct, o.streams(), o.Config.Tty, o.SigProxy, signals)
 	if o.Remove {
 		// docker run --rm takes the anonymous volumes along, not the
@@ -503,6 +478,50 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return exitCode(code)
+}
+
+// runViaMonitor is docker run -it: the container starts detached once
+// the CLI is attached to it through its monitor; ctrl-p ctrl-q leave it
+// running (exit 0, as docker run). With --rm its monitor removes it at
+// its exit, and the exit code then comes from its die event.
+func (c *cli) runViaMonitor(ctx context.Context, e *dock.Engine, ct *dock.Container, o *runOptions, keys []byte) error {
+	ct.TtySize = c.ttySize()
+	s := o.streams()
+	since := time.Now()
+	code, detached, err := c.attachSocket(ctx, socketSession{ct: ct, tty: true, stdin: s.stdin, stdout: s.stdout, stderr: s.stderr,
+		keys: keys, start: ct.StartDetached, noWait: o.Remove})
+	switch {
+	case detached:
+		return nil
+	case err == nil && o.Remove:
+		// Its monitor records the die, then removes it.
+		code, err := dieCode(ctx, e, ct.ID(), since)
+		if err != nil {
+			return err
+		}
+		return exitCode(code)
+	case err != nil:
+		if st, serr := ct.State(ctx); o.Remove && serr == nil && st.Status == dock.StatusCreated {
+			// As docker: a container that never ran is not kept.
+			ct.Remove(context.WithoutCancel(ctx), dock.RemoveForce(), dock.RemoveVolumes())
+		}
+		return err
+	}
+	return exitCode(code)
+}
+
+// dieCode waits for the container's first die event since then, and
+// returns its exit code.
+func dieCode(ctx context.Context, e *dock.Engine, id string, since time.Time) (int, error) {
+	for ev, err := range e.Events(ctx, dock.EventOptions{Since: since, Filter: func(ev *dock.Event) bool {
+		return ev.Type == dock.EventContainer && ev.Action == "die" && ev.Actor.ID == id
+	}}) {
+		if err != nil {
+			return 0, err
+		}
+		return strconv.Atoi(ev.Actor.Attributes["exitCode"])
+	}
+	return 0, ctx.Err()
 }
 
 // startFailure maps a failed start to docker's exit code: the
@@ -615,9 +634,11 @@ func (o *runOptions) streams() streams {
 // container), or with -a attached, the CLI being the container's parent.
 func cmdStart(ctx context.Context, c *cli, args []string) error {
 	var attach, interactive bool
+	var keysFlag string
 	fs := newFlagSet("start", true)
 	fs.Bool(&attach, "a,attach", "Attach STDOUT/STDERR and forward signals")
 	fs.Bool(&interactive, "i,interactive", "Attach container's STDIN")
+	fs.String(&keysFlag, "detach-keys", "Override the key sequence for detaching a container")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -633,6 +654,10 @@ func cmdStart(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 1 {
 		return errors.New("you cannot start and attach multiple containers at once")
 	}
+	keys, err := detachKeys(keysFlag)
+	if err != nil {
+		return err
+	}
 	e, err := c.open()
 	if err != nil {
 		return err
@@ -647,6 +672,20 @@ func cmdStart(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	interactive = interactive && info.Config.OpenStdin
+	if info.Config.Tty && interactive && isTerminal(c.stdin) {
+		// As run -it: detached, so that ctrl-p ctrl-q can leave it
+		// running (exit 0, as docker start).
+		ct.TtySize = c.ttySize()
+		code, detached, err := c.attachSocket(ctx, socketSession{ct: ct, tty: true, stdin: true, stdout: true, stderr: true,
+			keys: keys, start: ct.StartDetached})
+		if detached {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return exitCode(code)
+	}
 	code, err := c.attach(ctx, ct, info.Config.Tty, interactive, true, nil)
 	if err != nil {
 		return err

@@ -51,7 +51,7 @@ func TestParseRun(t *testing.T) {
 			o.Config.Cmd = []string{"ls"}
 		})},
 		{"combined -it", []string{"-it", "busybox", "sh"}, base(func(o *runOptions) {
-			o.Interactive, o.Config.OpenStdin, o.Config.Tty = true, true, true
+			o.Interactive, o.Config.OpenStdin, o.Config.Tty, o.Config.StdinOnce = true, true, true, true
 			o.Config.Cmd = []string{"sh"}
 		})},
 		{"combined -itd", []string{"-itd", "busybox"}, base(func(o *runOptions) {

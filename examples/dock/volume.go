@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/moby/moby/api/types/volume"
 
@@ -17,7 +18,7 @@ func cmdVolume(ctx context.Context, c *cli, args []string) error {
 
 // volumeCommands are the subcommands of volume, in docker's order.
 var volumeCommands = []*command{
-	{"create", "[VOLUME]", "Create a volume", volumeCreate},
+	{"create", "[OPTIONS] [VOLUME]", "Create a volume", volumeCreate},
 	{"inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes", volumeInspect},
 	{"ls", "[OPTIONS]", "List volumes", volumeLs},
 	{"prune", "[OPTIONS]", "Remove unused local volumes", volumePrune},
@@ -25,7 +26,9 @@ var volumeCommands = []*command{
 }
 
 func volumeCreate(ctx context.Context, c *cli, args []string) error {
+	var labels []string
 	fs := newFlagSet("volume create", true)
+	fs.Strings(&labels, "label", "Set metadata for a volume")
 	args, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -42,7 +45,12 @@ func volumeCreate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer e.Close()
-	v, err := e.CreateVolume(ctx, name)
+	var opts []dock.VolumeOption
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		opts = append(opts, dock.VolumeLabel(k, v))
+	}
+	v, err := e.CreateVolume(ctx, name, opts...)
 	if err != nil {
 		return err
 	}
@@ -182,7 +190,11 @@ func volumePrune(ctx context.Context, c *cli, args []string) error {
 	if all {
 		opts = append(opts, dock.PruneAll())
 	}
-	removed, err := e.PruneVolumes(ctx, opts...)
+	rep, err := e.PruneVolumes(ctx, opts...)
+	var removed []string
+	if rep != nil {
+		removed = rep.Deleted
+	}
 	if len(removed) > 0 {
 		fmt.Fprintln(c.stdout, "Deleted Volumes:")
 		for _, name := range removed {

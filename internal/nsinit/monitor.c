@@ -125,7 +125,12 @@ static void log_line(struct stream *s, size_t n)
 	s->len -= n;
 }
 
-// pump reads what is available; it returns 0 at end of stream.
+// The container's stdout and stderr (with a terminal, so alone).
+static struct stream so, se;
+
+// pump reads what is available; it returns 0 at end of stream. What it
+// read goes to the attached clients (attach.c) as it comes, and to the
+// log a line at a time.
 static int pump(struct stream *s)
 {
 	ssize_t r = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
@@ -136,6 +141,7 @@ static int pump(struct stream *s)
 			log_line(s, s->len);
 		return 0;
 	}
+	dock_attach_output(s == &se ? 2 : 1, s->buf + s->len, r);
 	s->len += r;
 	for (;;) {
 		char *nl = memchr(s->buf, '\n', s->len);
@@ -147,6 +153,23 @@ static int pump(struct stream *s)
 			break;
 	}
 	return 1;
+}
+
+// dock_monitor_greet tells a new attach client where its live output
+// starts: the log's current file and its size now, and the output read
+// but not logged yet (a line not ended), which it gets before the rest.
+void dock_monitor_greet(void *client)
+{
+	unsigned char h[16] = {0};
+	struct stat st;
+	if (lg.fd >= 0 && fstat(lg.fd, &st) == 0)
+		for (int i = 0; i < 8; i++)
+			h[i] = (uint64_t)st.st_ino >> (8 * i), h[8 + i] = lg.size >> (8 * i);
+	dock_attach_send(client, 'H', h, sizeof h);
+	if (so.len)
+		dock_attach_send(client, 0x11, so.buf, so.len);
+	if (se.len)
+		dock_attach_send(client, 0x12, se.buf, se.len);
 }
 
 // write_exit records the exit status; restart says that the restart
@@ -521,11 +544,12 @@ void dock_op_monitor(struct field *f)
 	// in the container's devpts (dock_op_console) and sends the master
 	// over a socket of their own (the sync socket is the engine's).
 	int tty = dock_u64(&f[4]) != 0;
-	int out[2], err[2], csock[2], master = -1;
+	int out[2], err[2], in[2] = {-1, -1}, csock[2], master = -1;
 	if (tty) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0)
 			dock_fail(1, errno, "console socket");
-	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+	} else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+		   (dock_attach_open_stdin() && pipe2(in, O_CLOEXEC) < 0)) {
 		dock_fail(1, errno, "pipe");
 	}
 	if (f[0].n >= sizeof lg.path)
@@ -556,10 +580,14 @@ void dock_op_monitor(struct field *f)
 			close(csock[0]);
 			dock_console_fd = csock[1];
 		} else {
-			int null = open("/dev/null", O_RDONLY);
+			// Stdin is the pipe the attach socket writes to
+			// (OpenStdin), else the null device.
+			int null = in[0] >= 0 ? in[0] : open("/dev/null", O_RDONLY);
 			if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 				dock_fail(1, errno, "stdio");
 			close(null);
+			if (in[1] >= 0)
+				close(in[1]);
 		}
 		if (cgfd >= 0)
 			close(cgfd);
@@ -573,7 +601,12 @@ void dock_op_monitor(struct field *f)
 	} else {
 		close(out[1]);
 		close(err[1]);
+		if (in[0] >= 0)
+			close(in[0]);
 	}
+	// Before the report: the engine records the container running
+	// after it, and a client that sees it running may connect.
+	dock_attach_listen(tty);
 	dock_report_pid(pid);
 	if (tty) {
 		// None comes when the init fails first: the socket closes.
@@ -583,7 +616,7 @@ void dock_op_monitor(struct field *f)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	static struct stream so, se;
+	dock_attach_input(tty ? master : in[1]);
 	// A terminal mixes both streams; Docker logs it as stdout.
 	so.fd = tty ? master : out[0], so.name = "stdout";
 	se.fd = tty ? -1 : err[0], se.name = "stderr";
@@ -592,16 +625,19 @@ void dock_op_monitor(struct field *f)
 	// container: its pidfd (the fourth descriptor) tells it while the
 	// streams are still open.
 	int initfd = shared.active ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	struct pollfd pfd[4] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {-1, POLLIN, 0}, {initfd, POLLIN, 0}};
+	// After the first four: the attach socket's (attach.c).
+	struct pollfd pfd[4 + ATTACH_POLLFDS] = {{so.fd, POLLIN, 0}, {se.fd, POLLIN, 0}, {-1, POLLIN, 0}, {initfd, POLLIN, 0}};
 	dock_health_begin();
 	while (open_streams > 0) {
 		// The third descriptor is the health check in progress, if any.
 		pfd[2].fd = dock_health_fd(), pfd[2].revents = 0;
-		if (poll(pfd, 4, dock_health_timeout_ms()) < 0) {
+		int na = dock_attach_pollfds(pfd + 4);
+		if (poll(pfd, 4 + na, dock_health_timeout_ms()) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		dock_attach_events(pfd + 4, na);
 		dock_health_tick(pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)));
 		if (pfd[3].fd >= 0 && pfd[3].revents) {
 			kill_rest();
@@ -620,6 +656,7 @@ void dock_op_monitor(struct field *f)
 		}
 	}
 	dock_health_stop();
+	dock_attach_end();
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -154,7 +154,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
 		[OP_LINK] = 3, [OP_CONSOLE] = 4, [OP_RESTART_HOOK] = 5, [OP_HEALTH] = 7,
 		[OP_WRITE_PROC] = 3, [OP_DEVICE] = 5, [OP_SHARE_MOUNT] = 3,
-		[OP_SHARED_PIDNS] = 2, [OP_EVENTS] = 4,
+		[OP_SHARED_PIDNS] = 2, [OP_EVENTS] = 4, [OP_ATTACH] = 3,
 	};
 	if (op >= sizeof want || want[op] != nf)
 		dock_fail(1, 0, "bad plan: op %u with %u fields", op, nf);
@@ -224,6 +224,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 	case OP_SHARE_MOUNT: dock_op_share_mount(f); break;
 	case OP_SHARED_PIDNS: dock_op_shared_pidns(f); break;
 	case OP_EVENTS: dock_op_events(f); break;
+	case OP_ATTACH: dock_op_attach(f); break;
 	case OP_OPEN_USERNS:
 		if ((dock_userns_fd = open(f[0].p, O_RDONLY | O_CLOEXEC)) < 0)
 			dock_fail(1, errno, "open %s", f[0].p);

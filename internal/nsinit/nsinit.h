@@ -65,7 +65,7 @@ enum {
 	OP_NULL_STDIO = 35, OP_EXIT_HOOK = 36, OP_HOLD = 37, OP_LOOPBACK = 38,
 	OP_LINK = 39, OP_CONSOLE = 40, OP_RESTART_HOOK = 41, OP_HEALTH = 42,
 	OP_WRITE_PROC = 43, OP_DEVICE = 44, OP_SHARE_MOUNT = 45,
-	OP_SHARED_PIDNS = 46, OP_EVENTS = 47,
+	OP_SHARED_PIDNS = 46, OP_EVENTS = 47, OP_ATTACH = 48,
 };
 
 // Flags of OP_WRITE_PROC.
@@ -140,6 +140,18 @@ void dock_op_reaper(void);
 void dock_op_autoremove(struct field *f);
 void dock_op_autoremove_volumes(struct field *f);
 void dock_op_monitor(struct field *f);
+void dock_op_attach(struct field *f);
+int dock_attach_open_stdin(void);
+void dock_attach_listen(int tty);
+void dock_attach_input(int fd);
+void dock_attach_output(int stream, const char *p, size_t n);
+void dock_attach_send(void *client, int kind, const void *p, size_t n);
+void dock_monitor_greet(void *client);
+int dock_attach_pollfds(struct pollfd *p);
+void dock_attach_events(struct pollfd *p, int n);
+void dock_attach_end(void);
+// The most descriptors dock_attach_pollfds fills in.
+#define ATTACH_POLLFDS 34
 void dock_op_exit_hook(struct field *f);
 void dock_op_hold(struct field *f);
 void dock_op_restart_hook(struct field *f);

@@ -105,6 +105,7 @@ const (
 	opShareMount  Op = 45 // mount namespace path, source, target: another namespace's mount, bound in the root
 	opSharedPidns Op = 46 // PID namespace path, cgroup dirs: the monitor clones the init there, kills the rest at its exit
 	opEvents      Op = 47 // event log path, templates file, exit templates, removal templates
+	opAttach      Op = 48 // container dir, open stdin, stdin once: the monitor's attach socket
 )
 
 // HookEnv is set in the environment of a process that an exit hook runs
@@ -286,6 +287,22 @@ func (p *Plan) Monitor(logPath, exitPath string, flags uintptr, cgroupDir string
 	}
 	p.op(opMonitor, []byte(logPath), []byte(exitPath), u64(uint64(flags)), []byte(cgroupDir), u64(t),
 		u64(uint64(max(maxSize, 0))), u64(uint64(max(maxFiles, 1))))
+}
+
+// Attach makes a detached container's monitor (Monitor, after it) serve
+// the attach socket, attach.sock in dir (see attach.c): the live output,
+// a terminal's resize and, with openStdin, the container's stdin, which
+// is then a pipe (with a terminal, its master) instead of the null
+// device; with stdinOnce, a client's end of input closes it.
+func (p *Plan) Attach(dir string, openStdin, stdinOnce bool) {
+	p.op(opAttach, []byte(dir), u64(b2u(openStdin)), u64(b2u(stdinOnce)))
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Join moves the process into cgroup v1 hierarchies by writing "0" to

@@ -74,7 +74,7 @@ func TestWireNumbersAgree(t *testing.T) {
 		"OP_AUTOREMOVE_VOLUMES": int64(opAutoRemoveVolumes), "OP_STDIO": int64(opStdio),
 		"OP_NEXT": int64(opNext), "OP_NULL_STDIO": int64(opNullStdio),
 		"OP_EXIT_HOOK": int64(opExitHook), "OP_HOLD": int64(opHold), "OP_LOOPBACK": int64(opLoopback), "OP_LINK": int64(opLink),
-		"OP_CONSOLE": int64(opConsole), "OP_RESTART_HOOK": int64(opRestartHook), "OP_HEALTH": int64(opHealth), "OP_EVENTS": int64(opEvents),
+		"OP_CONSOLE": int64(opConsole), "OP_RESTART_HOOK": int64(opRestartHook), "OP_HEALTH": int64(opHealth), "OP_EVENTS": int64(opEvents), "OP_ATTACH": int64(opAttach),
 		"HOLD_BATCH": HoldBatch, "HEALTH_STARTING": HealthStarting,
 		"OP_WRITE_PROC": int64(opWriteProc), "OP_DEVICE": int64(opDevice), "OP_SHARE_MOUNT": int64(opShareMount),
 		"OP_SHARED_PIDNS": int64(opSharedPidns), "P_IN_ROOT": ProcInRoot,

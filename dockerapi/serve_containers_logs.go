@@ -1,0 +1,157 @@
+package dockerapi
+
+import (
+	"encoding/binary"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/timestamp"
+)
+
+// Docker's media types of a container's output: the raw stream of a tty,
+// the multiplexed one (stdcopy frames) otherwise.
+const (
+	mediaTypeRawStream         = "application/vnd.docker.raw-stream"
+	mediaTypeMultiplexedStream = "application/vnd.docker.multiplexed-stream"
+)
+
+// containerLogs is GET /containers/{id}/logs: follow, since, until,
+// timestamps, tail, stdout, stderr. The output is Docker's: 8-byte
+// stdcopy frames, unless the container has a tty (then the raw bytes, as
+// Docker's CLI reads them by Config.Tty). The headers go out at once, so
+// that a follower is not kept waiting for the first line.
+func (s *server) containerLogs(w http.ResponseWriter, r *http.Request) {
+	stdout, stderr := boolValue(r, "stdout"), boolValue(r, "stderr")
+	if !stdout && !stderr {
+		writeError(w, r, badRequest("Bad parameters: you must choose at least one stream"))
+		return
+	}
+	opt, err := logQuery(r, time.Now())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.container(r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	info, err := c.Inspect(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	tty := info.Config.Tty
+	contentType := mediaTypeRawStream
+	if !tty && versionAtLeast(r, "1.42") {
+		contentType = mediaTypeMultiplexedStream
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+
+	out := &flushWriter{w: w, rc: rc}
+	var ow, ew io.Writer
+	if tty {
+		ow, ew = out, out
+	} else {
+		ow, ew = &stdWriter{w: out, stream: 1}, &stdWriter{w: out, stream: 2}
+	}
+	if !stdout {
+		ow = nil
+	}
+	if !stderr {
+		ew = nil
+	}
+	if err := c.Logs(r.Context(), ow, ew, opt); err != nil && r.Context().Err() == nil {
+		// The 200 is out: Docker ends the stream; the error is logged.
+		s.log.Debug("logs", "container", c.ID(), "err", err)
+	}
+}
+
+// logQuery reads the query of a logs request as Docker does: tail "all"
+// (or anything not a number, or a negative one) for every line, 0 for
+// none; since and until as docker logs takes them, 0 for none.
+func logQuery(r *http.Request, now time.Time) (dock.LogOptions, error) {
+	q := r.URL.Query()
+	opt := dock.LogOptions{Follow: boolValue(r, "follow"), Timestamps: boolValue(r, "timestamps")}
+	if t := strings.TrimSpace(q.Get("tail")); t != "" && t != "all" {
+		if n, err := strconv.Atoi(t); err == nil && n >= 0 {
+			opt.Tail = n
+			if n == 0 {
+				opt.Tail = dock.TailNone
+			}
+		}
+	}
+	for _, p := range []struct {
+		key string
+		to  *time.Time
+	}{{"since", &opt.Since}, {"until", &opt.Until}} {
+		v := q.Get(p.key)
+		if v == "" || v == "0" {
+			continue
+		}
+		t, err := timestamp.Parse(v, now)
+		if err != nil {
+			return opt, badRequest("invalid value for %s: %v", p.key, err)
+		}
+		*p.to = t
+	}
+	return opt, nil
+}
+
+// flushWriter writes to a response, one writer at a time, and flushes
+// each write: a follower sees each line as it is logged.
+type flushWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.rc.Flush()
+	}
+	return n, err
+}
+
+// stdWriter frames what it writes as Docker's stdcopy does: a header of
+// the stream (1 stdout, 2 stderr), three zero bytes and the length
+// (big-endian uint32), then the bytes, in one write so that the frames
+// of two streams never mix.
+type stdWriter struct {
+	w      io.Writer
+	stream byte
+}
+
+// maxFrame bounds a frame, well below what a uint32 length holds.
+const maxFrame = 1 << 20
+
+func (s *stdWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		chunk := p
+		if len(chunk) > maxFrame {
+			chunk = chunk[:maxFrame]
+		}
+		frame := make([]byte, 8+len(chunk))
+		frame[0] = s.stream
+		binary.BigEndian.PutUint32(frame[4:], uint32(len(chunk)))
+		copy(frame[8:], chunk)
+		if _, err := s.w.Write(frame); err != nil {
+			return written, err
+		}
+		written += len(chunk)
+		p = p[len(chunk):]
+	}
+	return written, nil
+}
