@@ -72,7 +72,7 @@ func TestGoClient(t *testing.T) {
 	if _, err := c.ContainerStart(ctx, running.ID, client.ContainerStartOptions{}); err != nil {
 		t.Fatalf("ContainerStart: %v", err)
 	}
-	ex, err := c.ExecCreate(ctx, running.ID, client.ExecCreateOptions{Cmd: []string{"sh", "-c", "echo exec'd; exit 4"}, AttachStdout: true, AttachStderr: true})
+	ex, err := c.ExecCreate(ctx, running.ID, client.ExecCreateOptions{Cmd: []string{"sh", "-c", "echo from exec; exit 4"}, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		t.Fatalf("ExecCreate: %v", err)
 	}
@@ -84,8 +84,8 @@ func TestGoClient(t *testing.T) {
 	stderr.Reset()
 	_, err = stdcopy.StdCopy(&stdout, &stderr, att.Reader)
 	att.Close()
-	if err != nil || stdout.String() != "exec'd\n" {
-		t.Errorf("exec output = %q, %q, %v; want exec'd", stdout.String(), stderr.String(), err)
+	if err != nil || stdout.String() != "from exec\n" {
+		t.Errorf("exec output = %q, %q, %v; want from exec", stdout.String(), stderr.String(), err)
 	}
 	waitFor(t, "the exec's exit code", func() bool {
 		ei, err := c.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
