@@ -103,7 +103,11 @@ func (c *dockerCLI) runInPty(rows, cols uint16, after, input string, args ...str
 // endpoints' raw streams, the terminal's size (resize), the keys typed.
 func TestDockerCLITty(t *testing.T) {
 	c := newDockerCLI(t)
-	r := c.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; stty size")
+	// The CLI of docker.io 20.10 speaks API 1.41, before ConsoleSize: the
+	// terminal is sized by a resize after the start, which may come after
+	// the first stty (a race Docker has too, moby#35407): wait for it.
+	const sized = "until stty size >/dev/null 2>&1; do sleep 0.05; done; "
+	r := c.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; "+sized+"stty size")
 	if r.code != 0 || !regexp.MustCompile(`^/dev/pts/0\r+\n30 100\r+\n$`).MatchString(r.out) {
 		t.Errorf("docker run -t tty; stty size = %q, exit %d; want /dev/pts/0 and 30 100", r.out, r.code)
 	}
@@ -112,7 +116,7 @@ func TestDockerCLITty(t *testing.T) {
 		t.Errorf("docker run -it read = %q, exit %d; want got abc, exit 4", r.out, r.code)
 	}
 	c.ok("run", "-d", "--name", "ttyexec", "busybox", "sleep", "600")
-	r = c.runInPty(25, 90, "", "", "exec", "-t", "ttyexec", "sh", "-c", "stty size")
+	r = c.runInPty(25, 90, "", "", "exec", "-t", "ttyexec", "sh", "-c", sized+"stty size")
 	if r.code != 0 || !regexp.MustCompile(`^25 90\r+\n$`).MatchString(r.out) {
 		t.Errorf("docker exec -t stty size = %q, exit %d; want 25 90", r.out, r.code)
 	}
