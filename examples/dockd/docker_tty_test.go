@@ -106,7 +106,9 @@ func TestDockerCLITty(t *testing.T) {
 	// The CLI of docker.io 20.10 speaks API 1.41, before ConsoleSize: the
 	// terminal is sized by a resize after the start, which may come after
 	// the first stty (a race Docker has too, moby#35407): wait for it.
-	const sized = "until stty size >/dev/null 2>&1; do sleep 0.05; done; "
+	// (busybox's stty size exits 0 on a terminal of no size: its output
+	// tells.)
+	const sized = "until stty size 2>/dev/null | grep -q '^[1-9]'; do sleep 0.05; done; "
 	r := c.runInPty(30, 100, "", "", "run", "--rm", "-t", "busybox", "sh", "-c", "tty; "+sized+"stty size")
 	if r.code != 0 || !regexp.MustCompile(`^/dev/pts/0\r+\n30 100\r+\n$`).MatchString(r.out) {
 		t.Errorf("docker run -t tty; stty size = %q, exit %d; want /dev/pts/0 and 30 100", r.out, r.code)
