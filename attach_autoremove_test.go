@@ -3,6 +3,7 @@ package dock
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 )
 
@@ -30,5 +31,10 @@ func TestAttachAutoRemoveShortRun(t *testing.T) {
 		if err := <-done; err != nil || out.String() != "out\n" || errOut.String() != "err\n" {
 			t.Fatalf("run %d: Attach = %v, stdout %q, stderr %q; want out and err", i, err, out.String(), errOut.String())
 		}
+		// Gone before the next (and before the test's cleanup).
+		waitFor(t, "the AutoRemove container's removal", func() bool {
+			_, err := e.Container(c.ID())
+			return errors.Is(err, ErrNotFound)
+		})
 	}
 }

@@ -62,6 +62,7 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	// still has the output (the monitor appends to it).
 	var held *os.File
 	var heldFrom int64
+	var heldAt logPos
 	switch st.Status {
 	case StatusPaused:
 		return fmt.Errorf("attach: container %s, unpause it first: %w", c.id[:12], ErrPaused)
@@ -71,28 +72,25 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	default:
 		// Not started yet: its output from the start on is wanted,
 		// and its log ends where it will start.
-		ino, herr := uint64(0), error(nil)
-		if held, heldFrom, herr = c.holdLog(); herr == nil {
-			defer held.Close()
-			ino, herr = statIno(held)
-		}
-		switch {
-		case herr != nil:
-			// As before the held log: the output of a run gone with
-			// its container is lost.
+		var herr error
+		if held, heldAt, herr = c.holdLog(); herr != nil {
+			// As without it: the output of a run gone with its
+			// container is lost.
 			held = nil
 			if !replay {
 				from, replay = c.logEnd(), true
 			}
-		default:
+		} else {
+			defer held.Close()
+			heldFrom = int64(heldAt.size)
 			if replay {
 				// Logs: what the log has so far, now, while the
 				// container is sure to be there.
-				if err := c.replayLog(rec, logPos{}, logPos{ino: ino, size: uint64(heldFrom)}, opts); err != nil {
+				if err := c.replayLog(rec, logPos{}, heldAt, opts); err != nil {
 					return err
 				}
 			}
-			from, replay = logPos{ino: ino, size: uint64(heldFrom)}, true
+			from, replay = heldAt, true
 		}
 		attached(opts)
 		waited = true
@@ -148,18 +146,18 @@ func (c *Container) logEnd() logPos {
 }
 
 // holdLog opens the container's log, creating it as the monitor does
-// (which then appends to it), and returns it with its size.
-func (c *Container) holdLog() (*os.File, int64, error) {
+// (which then appends to it), and returns it with where it ends.
+func (c *Container) holdLog() (*os.File, logPos, error) {
 	f, err := os.OpenFile(c.dir("json.log"), os.O_RDONLY|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, 0, fmt.Errorf("attach: logs: %w", err)
+		return nil, logPos{}, fmt.Errorf("attach: logs: %w", err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		f.Close()
-		return nil, 0, fmt.Errorf("attach: logs: %w", err)
+		return nil, logPos{}, fmt.Errorf("attach: logs: %w", err)
 	}
-	return f, fi.Size(), nil
+	return f, logPos{ino: st.Ino, size: uint64(st.Size)}, nil
 }
 
 // replayHeld writes what the held log f has from offset from up to to
