@@ -54,6 +54,81 @@ func BenchmarkRunBridgePort(b *testing.B) {
 	})
 }
 
+// BenchmarkRunBridgePortAdded is what the network adds to a run, measured
+// as BenchmarkRunBridgePort/warm against BenchmarkRunTrue but with the
+// two alternating in one loop: on a busy machine, the load drifts
+// between two benchmarks run one after the other. It reports the
+// median of each, the median of the differences of each pair of runs
+// (added-ms), and the same for the CPU time of this process and its
+// reaped children (cpu-added-ms): on 2 cores a start is CPU-bound, so
+// the network's CPU time is most of its cost.
+func BenchmarkRunBridgePortAdded(b *testing.B) {
+	none := Config{Image: "busybox", Cmd: []string{"/bin/true"}}
+	bridge := Config{Image: "busybox", Cmd: []string{"/bin/true"}, Network: "bridge",
+		Ports: []PortMapping{{ContainerPort: 80}}}
+	benchPairs(b, none, bridge, func(e *Engine) {
+		c, err := e.Create(context.Background(), Config{Image: "busybox", Network: "bridge", Cmd: []string{"sleep", "600"}})
+		if err == nil {
+			err = c.StartDetached(context.Background())
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
+	})
+}
+
+// benchPairs runs a and then c, b.N times, in an engine on a tmpfs after
+// setup, and reports their medians and the median of their differences.
+func benchPairs(b *testing.B, a, c Config, setup func(*Engine)) {
+	testutil.RequireRoot(b)
+	dir := b.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	e, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	importBusybox(b, e)
+	setup(e)
+	ctx := context.Background()
+	cpu := func() time.Duration {
+		var self, kids unix.Rusage
+		unix.Getrusage(unix.RUSAGE_SELF, &self)
+		unix.Getrusage(unix.RUSAGE_CHILDREN, &kids)
+		return time.Duration(self.Utime.Nano() + self.Stime.Nano() + kids.Utime.Nano() + kids.Stime.Nano())
+	}
+	run := func(cfg Config) (wall, used time.Duration) {
+		c0, t0 := cpu(), time.Now()
+		if _, err := e.Run(ctx, cfg, nil, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0), cpu() - c0
+	}
+	run(a)
+	run(c)
+	var wa, wc, added, cpuAdded []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		w1, c1 := run(a)
+		w2, c2 := run(c)
+		wa, wc = append(wa, w1), append(wc, w2)
+		added, cpuAdded = append(added, w2-w1), append(cpuAdded, c2-c1)
+	}
+	b.ReportMetric(medianMs(wa), "none-ms")
+	b.ReportMetric(medianMs(wc), "bridge-ms")
+	b.ReportMetric(medianMs(added), "added-ms")
+	b.ReportMetric(medianMs(cpuAdded), "cpu-added-ms")
+}
+
+func medianMs(t []time.Duration) float64 {
+	sort.Slice(t, func(i, j int) bool { return t[i] < t[j] })
+	return float64(t[len(t)/2].Microseconds()) / 1000
+}
+
 // benchRun measures Run of cfg in an engine on a tmpfs, after setup.
 func benchRun(b *testing.B, cfg Config, setup func(*Engine)) {
 	testutil.RequireRoot(b)

@@ -178,7 +178,7 @@ func restPlan(l *launch) *nsinit.Plan {
 	// The links, which the engine moved in while the init waited for
 	// this part (with the host's privileges: before the user namespace).
 	for _, ln := range l.links {
-		p.Link(ln.Name, ln.Addrs, ln.Gateways)
+		p.Link(ln.Name, ln.MAC, ln.Addrs, ln.Gateways)
 	}
 	if cfg.Tty {
 		// In the container's devpts, mounted by rootPlan, before any of

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-dock/dock/internal/bridge"
@@ -28,7 +29,10 @@ import (
 // (reserve, which makes the bridge with its first container); once the
 // init exists, a veth pair on each bridge, with the container's end in
 // its network namespace (place), and the init gives that end its
-// addresses and routes itself (the Link operations of its plan). When
+// addresses, MAC address and routes itself (the Link operations of its
+// plan). The init gets its plan as soon as its links are there: the
+// table, the state's save and the hairpins come meanwhile, and the start
+// waits for them only before it returns. When
 // the container ends, whoever sees it (the engine for an attached
 // container, the monitor's hook for a detached one, or the next network
 // operation after a kill -9) takes it all back.
@@ -51,10 +55,14 @@ type netSetup struct {
 	defs      []*Network
 	ports     []*os.File
 	published []netstate.Port
-	// links are the container's veth pairs, planned by reserve (which
-	// reserved waits for: it runs while the init is cloned) and made by
-	// place; the init's plan configures them.
+	// links are the container's veth pairs and etc what its /etc files
+	// say, planned by reserve (it runs while the init is cloned: planned
+	// waits for them); place makes the links, the init's plan configures
+	// them. reserved waits for the rest of reserve, the table and the
+	// state, which only the start's commit needs.
 	links    []bridge.Link
+	etc      *etcNet
+	planned  func() error
 	reserved func() error
 	// embedded: a network has the name server, whose sockets are
 	// opened in the init's namespace (ns), held while it starts.
@@ -88,6 +96,7 @@ func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 				return nil, err
 			}
 		}
+		s.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
 		if s.ports, s.published, err = reservePorts(rec, s.defs[0]); err != nil {
 			return nil, err
 		}
@@ -181,21 +190,40 @@ func (e *Engine) sharedNetwork(network string) (*netSetup, error) {
 	return &netSetup{join: "/proc/" + strconv.Itoa(st.Pid) + "/ns/net", etcDir: other.dir(), hostname: rec.Hostname}, nil
 }
 
-// reserveAsync starts reserve in the background; reserved waits for it.
-func (s *netSetup) reserveAsync(c *Container, rec *containerRecord) {
-	done := make(chan error, 1)
-	go func() { done <- s.reserve(c, rec) }()
-	s.reserved = sync.OnceValue(func() error { return <-done })
+// reserveAsync starts reserve in the background: planned waits for its
+// plan, reserved for all of it.
+func (s *netSetup) reserveAsync(rec *containerRecord) {
+	s.planned, s.reserved = inTwoStages(func(planned func(error)) error { return s.reserve(rec, planned) })
+}
+
+// inTwoStages runs fn in the background, which calls its argument when
+// its first stage is done: first waits for that (or for fn's return,
+// when it returns first), all for fn's return; both return its error.
+func inTwoStages(fn func(firstDone func(error)) error) (first, all func() error) {
+	one, two := make(chan error, 1), make(chan error, 1)
+	go func() {
+		var once sync.Once
+		firstDone := func(err error) { once.Do(func() { one <- err }) }
+		err := fn(firstDone)
+		firstDone(err)
+		two <- err
+	}()
+	return sync.OnceValue(func() error { return <-one }), sync.OnceValue(func() error { return <-two })
 }
 
 // reserve makes, under the host-wide lock, the container's endpoints on
 // each of its networks (addresses, ports, the bridge when the network is
-// not up) and plans its links; then it writes its /etc files.
-func (s *netSetup) reserve(c *Container, rec *containerRecord) error {
-	owner, _ := procstat.StartTime(os.Getpid())
-	etc := &etcNet{}
+// not up), and plans its links and /etc files: planned hands them over.
+// The table changes after that, still under the lock: the start moves
+// the links and sends the init its plan meanwhile, and waits for the
+// table (reserved) only before it returns. A published port's rule is
+// needed once the container's process listens, after its exec; if the
+// table cannot change, the start kills the container and fails.
+func (s *netSetup) reserve(rec *containerRecord, planned func(error)) error {
+	owner, _ := procstat.SelfStartTime()
 	err := netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
+		var links []bridge.Link
 		ports := s.published
 		for i, def := range s.defs {
 			if i > 0 {
@@ -206,57 +234,116 @@ func (s *netSetup) reserve(c *Container, rec *containerRecord) error {
 				t.undo()
 				return err
 			}
-			s.links = append(s.links, link)
+			links = append(links, link)
 		}
 		first := st.Networks[s.defs[0].ID]
-		etc.addrs = first.Endpoints[rec.ID].Addrs
-		etc.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
-		t.forgetUDP(s.published)
+		etc := &etcNet{addrs: first.Endpoints[rec.ID].Addrs, embedded: s.embedded}
 		for _, sub := range first.Subnets {
 			if sub.Gateway.Is4() {
 				etc.gateway = sub.Gateway
 			}
 		}
-		return t.settle()
+		// The start reads these once planned, and they change no more.
+		s.links, s.etc = links, etc
+		planned(nil)
+		t.forgetUDP(s.published)
+		settle := t.settle
+		if testHookTable != nil {
+			settle = testHookTable
+		}
+		if err := settle(); err != nil {
+			t.undo()
+			return err
+		}
+		return nil
 	})
 	if err != nil {
-		s.links = nil
 		return fmt.Errorf("network: %w", err)
 	}
-	s.attached, s.embedded = true, etc.embedded
-	return writeEtcFiles(c.dir(), rec, etc)
+	s.attached = true
+	return nil
 }
+
+// testHookTable, when a test sets it, is the table's change of a start
+// (settle), to make it fail once the init has its plan.
+var testHookTable func() error
+
+// earlyPairs counts the pairs made before their addresses (for the
+// tests).
+var earlyPairs atomic.Int64
 
 // place makes the container's links, their ends in the namespace of
 // its init (pid), which waits for its plan, and opens the name server's
-// sockets there when a network has it.
-func (s *netSetup) place(rec *containerRecord, pid int) error {
-	if err := s.reserved(); err != nil {
-		return err
-	}
+// sockets there when a network has it; then it calls placed, and turns
+// the hairpins on, which the container needs only once it runs.
+func (s *netSetup) place(rec *containerRecord, pid int, placed func(error)) error {
 	path := fmt.Sprintf("/proc/%d/ns/net", pid)
+	var nsfd *os.File
 	if !s.embedded {
 		f, err := os.Open(path)
 		if err != nil {
 			return fmt.Errorf("open network namespace: %w", err)
 		}
 		defer f.Close()
-		return s.addPairs(f)
+		nsfd = f
+	} else {
+		ns, err := bridge.OpenNamespace(path, true)
+		if err != nil {
+			return err
+		}
+		s.ns, nsfd = ns, ns.File
 	}
-	ns, err := bridge.OpenNamespace(path, true)
-	if err != nil {
+	if err := s.addPairs(rec, int(nsfd.Fd())); err != nil {
 		return err
 	}
-	s.ns = ns
-	if err := s.addPairs(ns.File); err != nil {
-		return err
+	if s.embedded {
+		if err := serveNames(s.ns, rec.ID); err != nil {
+			return err
+		}
 	}
-	return serveNames(ns, rec.ID)
+	placed(nil)
+	for i, l := range s.links {
+		if l.Hairpin {
+			if err := bridge.SetHairpin(l.Host); err != nil {
+				return fmt.Errorf("network %s: %w", s.defs[i].Name, err)
+			}
+		}
+	}
+	return nil
 }
 
-func (s *netSetup) addPairs(ns *os.File) error {
+// addPairs makes the container's pairs in its namespace (nsfd). Those
+// on a bridge that is up go in at once, while reserve allocates the
+// addresses: their names are known (the init sets the MAC address, see
+// nsinit.Plan.Link). Once planned, a pair whose bridge went meanwhile
+// (the collector took it down, a new one came up) is made again, and
+// those whose bridge was not up are made.
+func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
+	early := make([]int, len(s.defs)) // the bridge of each pair made early
+	for i, def := range s.defs {
+		l := bridge.Link{Bridge: bridgeName(def), Host: vethName(rec.ID, def.ID), Name: "eth" + strconv.Itoa(i)}
+		if br, err := bridge.Index(l.Bridge); err == nil && bridge.AddPairTo(br, l, nsfd) == nil {
+			early[i] = br
+			earlyPairs.Add(1)
+		}
+	}
+	if err := s.planned(); err != nil {
+		return err
+	}
 	for i, l := range s.links {
-		if err := bridge.AddPair(l, int(ns.Fd())); err != nil {
+		// The names are those above (see endpoint); the bridge is the
+		// state's.
+		br, err := bridge.Index(l.Bridge)
+		if err == nil && br == early[i] {
+			continue
+		}
+		if early[i] != 0 {
+			bridge.DeleteLink(l.Host)
+		}
+		if err == nil {
+			err = bridge.AddPairTo(br, l, nsfd)
+		}
+		if err != nil {
 			return fmt.Errorf("network %s: %w", s.defs[i].Name, err)
 		}
 	}

@@ -12,11 +12,16 @@ import (
 // change of the state changes the table by the difference (firewall.Update),
 // and ReloadNetworks writes it whole.
 
-// rulesetOf is the table the state asks for, in a stable order.
+// rulesetOf is the table the state asks for, in a stable order. An idle
+// network (no endpoint, see settle) keeps its rules while its bridge
+// lingers: a container that comes soon after (`run --rm` in a loop)
+// then adds its ports to the maps in place, a batch of a few elements,
+// instead of making the whole table again, and its end takes them out
+// the same way instead of deleting the table.
 func rulesetOf(st *netstate.State) *firewall.Ruleset {
 	rs := &firewall.Ruleset{}
 	for _, n := range st.Networks {
-		if len(n.Endpoints) == 0 {
+		if len(n.Endpoints) == 0 && n.Idle.IsZero() {
 			continue
 		}
 		fn := firewall.Network{Bridge: n.Bridge, Internal: n.Internal}

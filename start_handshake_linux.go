@@ -35,8 +35,11 @@ func (s *starting) handshake(ctx context.Context) error {
 		}
 	}
 	s.l.joinFiles = s.cg.JoinFiles()
-	if s.net.reserved != nil {
-		if err := s.net.reserved(); err != nil {
+	if s.net.planned != nil {
+		if err := s.net.planned(); err != nil {
+			return err
+		}
+		if err := writeEtcFiles(s.c.dir(), s.rec, s.net.etc); err != nil {
 			return err
 		}
 		s.l.links = s.net.links
@@ -48,7 +51,7 @@ func (s *starting) handshake(ctx context.Context) error {
 	if testHookPlan != nil {
 		plan = testHookPlan(plan)
 	}
-	if err := s.waitNetwork(); err != nil {
+	if err := s.waitPlaced(); err != nil {
 		return err
 	}
 	if err := s.conn.Send(ctx, plan); err != nil {
@@ -93,7 +96,7 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 			s.p.pid = pid
 			if s.net.bridged() {
 				// The init waits for its go-ahead: its links first.
-				if err := s.net.place(s.rec, pid); err != nil {
+				if err := s.net.place(s.rec, pid, func(error) {}); err != nil {
 					return err
 				}
 			}
@@ -162,6 +165,13 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 
 // commit records the running container and, attached, starts reaping it.
 func (s *starting) commit(ctx context.Context) error {
+	if s.net.reserved != nil {
+		// The hairpins, the table and the state, which the init's plan
+		// did not wait for (see place and reserve).
+		if err := errors.Join(s.waitNetwork(), s.net.reserved()); err != nil {
+			return s.abort(ctx, err)
+		}
+	}
 	started := time.Now().UTC()
 	pidStart, _ := procstat.StartTime(s.p.pid)
 	if s.detached {

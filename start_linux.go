@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -83,8 +82,9 @@ type starting struct {
 	conn  *nsinit.Conn    // the engine's end of the init's sync socket
 	cgfd  int             // the cgroup the init was born in, or -1
 	net   *netSetup       // its network
-	// netDone waits for the attached init's network (attachNetwork).
-	netDone func() error
+	// netPlaced and netDone wait for the attached init's network
+	// (attachNetwork).
+	netPlaced, netDone func() error
 }
 
 // startInit runs the phases of a start: prepare (the cgroup, and what the
@@ -127,7 +127,7 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 	s.l.netns, s.l.etcDir, s.l.hostname = s.net.join, s.net.etcDir, s.net.hostname
 	if s.net.bridged() {
 		// Addresses, pairs and rules while the init is cloned.
-		s.net.reserveAsync(c, rec)
+		s.net.reserveAsync(rec)
 	}
 	defer func() {
 		s.waitNetwork()
@@ -158,12 +158,19 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 	return s.commit(ctx)
 }
 
-// attachNetwork moves the container's links into the namespace of the
-// init (pid) in the background; waitNetwork waits for it.
+// attachNetwork makes the container's links in the namespace of the
+// init (pid) in the background; waitPlaced waits until they are there,
+// waitNetwork until they are complete.
 func (s *starting) attachNetwork(pid int) {
-	done := make(chan error, 1)
-	go func() { done <- s.net.place(s.rec, pid) }()
-	s.netDone = sync.OnceValue(func() error { return <-done })
+	s.netPlaced, s.netDone = inTwoStages(func(placed func(error)) error { return s.net.place(s.rec, pid, placed) })
+}
+
+// waitPlaced waits for attachNetwork's links, if it was started.
+func (s *starting) waitPlaced() error {
+	if s.netPlaced == nil {
+		return nil
+	}
+	return s.netPlaced()
 }
 
 // waitNetwork waits for attachNetwork, if it was started.

@@ -17,11 +17,30 @@ import (
 // exists and moving its end in would take the wait off the start, but a
 // move costs the kernel an RCU grace period: tens of milliseconds.)
 func AddPair(l Link, nsfd int) error {
-	br, err := linkIndex(l.Bridge)
+	br, err := Index(l.Bridge)
 	if err != nil {
-		return fmt.Errorf("bridge %s: %w", l.Bridge, err)
+		return err
 	}
-	err = addVeth(l.Host, br, l.Name, l.MAC, nsfd)
+	if err := AddPairTo(br, l, nsfd); err != nil || !l.Hairpin {
+		return err
+	}
+	return SetHairpin(l.Host)
+}
+
+// Index is the index of the bridge name, which AddPairTo takes.
+func Index(name string) (int, error) {
+	br, err := linkIndex(name)
+	if err != nil {
+		return 0, fmt.Errorf("bridge %s: %w", name, err)
+	}
+	return br, nil
+}
+
+// AddPairTo is AddPair on the bridge whose index is br, without the
+// hairpin (SetHairpin): a start makes the pair as soon as it can, and
+// turns the hairpin on once the container runs.
+func AddPairTo(br int, l Link, nsfd int) error {
+	err := addVeth(l.Host, br, l.Name, l.MAC, nsfd)
 	if errors.Is(err, unix.EEXIST) {
 		// The same container's veth from its last run, whose namespace
 		// the kernel is still tearing down: it goes now.
@@ -29,18 +48,21 @@ func AddPair(l Link, nsfd int) error {
 			err = addVeth(l.Host, br, l.Name, l.MAC, nsfd)
 		}
 	}
-	if err != nil || !l.Hairpin {
-		return err
-	}
-	host, err := linkIndex(l.Host)
+	return err
+}
+
+// SetHairpin turns the hairpin on for the host's end of a pair, host
+// (see Link.Hairpin), and deletes the pair when it cannot.
+func SetHairpin(host string) error {
+	index, err := linkIndex(host)
 	if err == nil {
 		attrs := netlink.NewLinkAttrs()
-		attrs.Index, attrs.Name = host, l.Host
+		attrs.Index, attrs.Name = index, host
 		err = netlink.LinkSetHairpin(&netlink.Device{LinkAttrs: attrs}, true)
 	}
 	if err != nil {
-		DeleteLink(l.Host)
-		return fmt.Errorf("hairpin on %s: %w", l.Host, err)
+		DeleteLink(host)
+		return fmt.Errorf("hairpin on %s: %w", host, err)
 	}
 	return nil
 }

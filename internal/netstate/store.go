@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -140,11 +141,11 @@ func (s *Store) save(st *State) error {
 	return nil
 }
 
-// bootID is the kernel's ID of this boot.
-func bootID() string {
+// bootID is the kernel's ID of this boot, read once.
+var bootID = sync.OnceValue(func() string {
 	data, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	return string(bytes.TrimSpace(data))
-}
+})
 
 // Locked runs fn with the host-wide lock held, the state untouched.
 func (s *Store) Locked(fn func() error) error {

@@ -1,7 +1,7 @@
 // A container's link to a bridge arrives in its network namespace
-// unconfigured (the engine moves it in, see internal/bridge's Place): the
-// init gives it its addresses and routes, over a netlink socket of its
-// own, before anything else runs there. Three or four small requests
+// unconfigured (the engine makes it there, see internal/bridge's
+// AddPair): the init gives it its addresses, MAC address and routes, over
+// a netlink socket of its own, before anything else runs there. Three or four small requests
 // here cost less than the engine entering the namespace to make them.
 
 #include <arpa/inet.h>
@@ -113,6 +113,12 @@ void dock_op_link(struct field *f)
 	struct ifinfomsg *i = start(&r, RTM_NEWLINK, 0, sizeof *i);
 	i->ifi_index = index;
 	i->ifi_flags = i->ifi_change = IFF_UP;
+	// The kernel sets the address before the flags: the link comes up
+	// with it (its IPv6 link-local address is derived from it).
+	if (f[3].n > 32)
+		dock_fail(1, EINVAL, "link: bad MAC address");
+	if (f[3].n > 0)
+		add_attr(&r, IFLA_ADDRESS, f[3].p, f[3].n);
 	talk(s, &r, "set up", name);
 	for (uint32_t off = 0; (family = next(&f[2], &off, addr, NULL));) {
 		struct rtmsg *m = start(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof *m);

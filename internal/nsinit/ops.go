@@ -20,6 +20,7 @@ package nsinit
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -92,7 +93,7 @@ const (
 	opExitHook          Op = 36 // path, argv, env, marker: what the monitor runs when the container exits
 	opHold              Op = 37 // count: descriptors sent after the plan, kept until the monitor exits
 	opLoopback          Op = 38 // bring lo up
-	opLink              Op = 39 // name, addresses, gateways: configure a link moved into the namespace
+	opLink              Op = 39 // name, addresses, gateways, MAC: configure a link moved into the namespace
 	opConsole           Op = 40 // rows, cols, bind /dev/console, owner: a terminal in the root's devpts
 	// path, argv, env, stop marker, on-failure: what the monitor becomes
 	// when the container exits and its restart policy may start it again
@@ -439,10 +440,12 @@ func (p *Plan) Loopback() { p.op(opLoopback) }
 
 // Link configures the link name, which the engine moved into the
 // process's network namespace: its addresses (with their prefix
-// lengths; IPv6 ones without duplicate detection), up, then a default
-// route via each gateway. The wire form of an address is its length in
-// bytes (4 or 16), the bytes, and for addrs the prefix length.
-func (p *Plan) Link(name string, addrs []netip.Prefix, gateways []netip.Addr) {
+// lengths; IPv6 ones without duplicate detection), its MAC address when
+// mac is not nil (set as it comes up: the engine may make the link
+// before it knows the address), up, then a default route via each
+// gateway. The wire form of an address is its length in bytes (4 or
+// 16), the bytes, and for addrs the prefix length.
+func (p *Plan) Link(name string, mac net.HardwareAddr, addrs []netip.Prefix, gateways []netip.Addr) {
 	var a, g []byte
 	for _, pr := range addrs {
 		b := pr.Addr().AsSlice()
@@ -452,7 +455,7 @@ func (p *Plan) Link(name string, addrs []netip.Prefix, gateways []netip.Addr) {
 		b := gw.AsSlice()
 		g = append(append(g, byte(len(b))), b...)
 	}
-	p.op(opLink, []byte(name), a, g)
+	p.op(opLink, []byte(name), a, g, mac)
 }
 
 // Hold makes the monitor take n descriptors, which Conn.SendFiles sends

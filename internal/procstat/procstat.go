@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // fields returns the fields of /proc/PID/stat after the command name
@@ -38,11 +39,23 @@ func StartTime(pid int) (uint64, error) {
 	return strconv.ParseUint(f[19], 10, 64)
 }
 
+// SelfStartTime is StartTime of this process, read once.
+func SelfStartTime() (uint64, error) { return self() }
+
+var self = sync.OnceValues(func() (uint64, error) { return StartTime(os.Getpid()) })
+
 // Alive reports whether the process pid runs and, when start is not 0,
-// is the one that started then. A zombie is dead.
+// is the one that started then. A zombie is dead. This process is alive
+// without a read of /proc (the kernel makes up the whole stat line,
+// summing every thread of a process, for each read).
 func Alive(pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
+	}
+	if pid == os.Getpid() {
+		if s, err := self(); err == nil {
+			return start == 0 || s == start
+		}
 	}
 	f, err := fields(pid)
 	if err != nil || f[0] == "Z" {
