@@ -29,6 +29,9 @@ test: check-go test-deps vet
 	# One package at a time: several tests check host-wide state (mounts,
 	# dock cgroups) that another package's containers would change.
 	$(GO) test -race -count=1 -p 1 -timeout 40m ./...
+	# testcontainers-go against dockd and the in-process handler: a module
+	# of its own, which ./... does not reach.
+	cd examples/dockd/tctest && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m ./...
 
 bench: build
 	./bench/run.sh

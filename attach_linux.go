@@ -55,6 +55,14 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	// is written first.
 	replay, from := opts.Logs, logPos{}
 	waited := false // for the start: Attached was called
+	// held is the log, opened before the start of a container not yet
+	// started, and heldFrom where its output will begin: a short run of
+	// an AutoRemove container may be over, and its directory gone,
+	// before Attach sees the start or reaches the monitor; the held file
+	// still has the output (the monitor appends to it).
+	var held *os.File
+	var heldFrom int64
+	var heldAt logPos
 	switch st.Status {
 	case StatusPaused:
 		return fmt.Errorf("attach: container %s, unpause it first: %w", c.id[:12], ErrPaused)
@@ -64,12 +72,32 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	default:
 		// Not started yet: its output from the start on is wanted,
 		// and its log ends where it will start.
-		if !replay {
-			from, replay = c.logEnd(), true
+		var herr error
+		if held, heldAt, herr = c.holdLog(); herr != nil {
+			// As without it: the output of a run gone with its
+			// container is lost.
+			held = nil
+			if !replay {
+				from, replay = c.logEnd(), true
+			}
+		} else {
+			defer held.Close()
+			heldFrom = int64(heldAt.size)
+			if replay {
+				// Logs: what the log has so far, now, while the
+				// container is sure to be there.
+				if err := c.replayLog(rec, logPos{}, heldAt, opts); err != nil {
+					return err
+				}
+			}
+			from, replay = heldAt, true
 		}
 		attached(opts)
 		waited = true
 		if st, err = c.waitStart(ctx, st.StartedAt); err != nil {
+			if errors.Is(err, ErrNotFound) && held != nil {
+				return replayHeld(rec, held, heldFrom, -1, opts)
+			}
 			return err
 		}
 	}
@@ -80,8 +108,14 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
 		// Its output has ended (the socket goes then): once the exit
 		// is recorded, the log holds all of it.
-		if _, err := c.Wait(ctx); err != nil && !errors.Is(err, ErrNotFound) {
+		_, err := c.Wait(ctx)
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err // not removed (AutoRemove) meanwhile
+		}
+		if held != nil {
+			// The log may go with the container (AutoRemove) at any
+			// moment now: the held one has the output.
+			return replayHeld(rec, held, heldFrom, -1, opts)
 		}
 		if replay {
 			return c.replayLog(rec, from, logPos{}, opts)
@@ -91,7 +125,8 @@ func (c *Container) attachImpl(ctx context.Context, opts AttachOptions) error {
 	if err != nil {
 		return fmt.Errorf("attach: container %s: %w", c.id[:12], err)
 	}
-	s := &attachSession{c: c, rec: rec, conn: conn, r: bufio.NewReaderSize(conn, 64<<10), opts: opts, waited: waited}
+	s := &attachSession{c: c, rec: rec, conn: conn, r: bufio.NewReaderSize(conn, 64<<10), opts: opts, waited: waited,
+		held: held, heldFrom: heldFrom}
 	return s.run(ctx, replay, from)
 }
 
@@ -108,6 +143,36 @@ func (c *Container) logEnd() logPos {
 		return logPos{}
 	}
 	return logPos{ino: st.Ino, size: uint64(st.Size)}
+}
+
+// holdLog opens the container's log, creating it as the monitor does
+// (which then appends to it), and returns it with where it ends.
+func (c *Container) holdLog() (*os.File, logPos, error) {
+	f, err := os.OpenFile(c.dir("json.log"), os.O_RDONLY|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, logPos{}, fmt.Errorf("attach: logs: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, logPos{}, fmt.Errorf("attach: logs: %w", err)
+	}
+	return f, logPos{ino: st.Ino, size: uint64(st.Size)}, nil
+}
+
+// replayHeld writes what the held log f has from offset from up to to
+// (-1: its end): the output of a run whose container may be gone
+// (AutoRemove), its directory with it.
+func replayHeld(rec *containerRecord, f *os.File, from, to int64, opts AttachOptions) error {
+	if to < 0 {
+		to = 1 << 62
+	}
+	lr := &logReader{w: [2]io.Writer{opts.Stdout, opts.Stderr}}
+	if rec.Config.Tty {
+		lr.w[1] = opts.Stdout
+	}
+	lr.reset(io.NewSectionReader(f, from, max(to-from, 0)))
+	return lr.drain()
 }
 
 // waitStart waits until the container has started after before (its
@@ -192,6 +257,13 @@ func (c *Container) replayLog(rec *containerRecord, from, to logPos, opts Attach
 	return nil
 }
 
+// heldIs tells whether the held log f is the file of inode ino (not
+// rotated away since it was opened).
+func heldIs(f *os.File, ino uint64) bool {
+	i, err := statIno(f)
+	return err == nil && i == ino
+}
+
 func statIno(f *os.File) (uint64, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
@@ -210,6 +282,11 @@ type attachSession struct {
 	buf  []byte
 	// waited: Attach waited for the start (and called Attached then).
 	waited bool
+	// held is the log Attach opened before the start, or nil; its
+	// output begins at heldFrom. The replay reads it rather than the
+	// log's path, which an AutoRemove container's end removes.
+	held     *os.File
+	heldFrom int64
 }
 
 // frame reads one frame of the monitor.
@@ -251,7 +328,13 @@ func (s *attachSession) run(ctx context.Context, replay bool, from logPos) error
 	}
 	if replay {
 		to := logPos{ino: binary.LittleEndian.Uint64(p), size: binary.LittleEndian.Uint64(p[8:])}
-		if err := s.c.replayLog(s.rec, from, to, s.opts); err != nil {
+		var err error
+		if s.held != nil && heldIs(s.held, to.ino) {
+			err = replayHeld(s.rec, s.held, s.heldFrom, int64(to.size), s.opts)
+		} else {
+			err = s.c.replayLog(s.rec, from, to, s.opts)
+		}
+		if err != nil {
 			return err
 		}
 	}

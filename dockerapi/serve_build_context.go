@@ -1,10 +1,6 @@
 package dockerapi
 
 import (
-	"bufio"
-	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -13,13 +9,12 @@ import (
 	"path"
 	"path/filepath"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/go-dock/dock/internal/archive"
 )
 
-// maxContextWindow bounds the window a zstd-compressed context may
-// declare (what the decoder allocates), as the store bounds layers'.
+// maxContextWindow bounds the window a zstd-compressed context or
+// archive may declare (what the decoder allocates), as the store bounds
+// layers'.
 const maxContextWindow = 128 << 20
 
 // extractContext unpacks the build context r, a tar (plain, gzip, bzip2
@@ -60,27 +55,7 @@ func extractContext(ctx context.Context, root string, r io.Reader) (string, erro
 
 // decompressContext returns the tar stream of a build context.
 func decompressContext(r io.Reader) (io.Reader, func(), error) {
-	br := bufio.NewReader(r)
-	magic, _ := br.Peek(6)
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, errorf(http.StatusBadRequest, "build context: %v", err)
-		}
-		return zr, func() { zr.Close() }, nil
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		return bzip2.NewReader(br), func() {}, nil
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxContextWindow), zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, nil, errorf(http.StatusBadRequest, "build context: %v", err)
-		}
-		return zr, zr.Close, nil
-	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		return nil, nil, errorf(http.StatusBadRequest, "build context: xz compression is not supported (plain, gzip, bzip2 or zstd tar)")
-	}
-	return br, func() {}, nil
+	return decompressTar(r, "build context")
 }
 
 // contextPath is the dockerfile= parameter as a path inside the context,

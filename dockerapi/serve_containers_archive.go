@@ -78,7 +78,7 @@ func (s *server) getContainerArchive(w http.ResponseWriter, r *http.Request) {
 }
 
 // putContainerArchive is PUT /containers/{id}/archive?path=: the body, a
-// tar, extracted into the directory path, with docker cp's
+// tar (plain, gzip, bzip2 or zstd), extracted into the directory path, with docker cp's
 // noOverwriteDirNonDir and copyUIDGID.
 func (s *server) putContainerArchive(w http.ResponseWriter, r *http.Request) {
 	p, err := archivePath(r)
@@ -94,7 +94,14 @@ func (s *server) putContainerArchive(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, dock.CopyUIDGID())
 	}
 	s.handleContainer(w, r, func(c *dock.Container) error {
-		if err := c.ExtractToDir(r.Context(), p, r.Body, opts...); err != nil {
+		// Plain or compressed, as Docker's daemon takes it
+		// (testcontainers sends gzip).
+		body, done, err := decompressTar(r.Body, "extract archive")
+		if err != nil {
+			return err
+		}
+		defer done()
+		if err := c.ExtractToDir(r.Context(), p, body, opts...); err != nil {
 			if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 				// A body that is no tar, or a cut one: the client's.
 				return badRequest("%v", err)

@@ -9,7 +9,11 @@
 # talk to the real CNCF registry (docker-registry, with htpasswd from
 # apache2-utils); the network tests compare what dock made with what `ip`
 # (iproute2) and `nft` (nftables; its service is never started: it would
-# flush the ruleset) see. Run as root (make test and make demo do).
+# flush the ruleset) see. The Engine API's tests (examples/dockd) drive
+# dockd with real clients: the docker CLI of Debian's docker.io (only the
+# CLI: its dockerd and containerd are never started, see below),
+# docker-compose 1.29 and docker-py (python3-docker). Run as root (make
+# test and make demo do).
 set -eu
 demo=false
 [ "${1:-}" = --demo ] && demo=true
@@ -32,6 +36,10 @@ if ! $demo; then
 	command -v nft >/dev/null 2>&1 || need="$need nftables"
 	# docker top runs the host's ps, as dockerd does (TestTop).
 	command -v ps >/dev/null 2>&1 || need="$need procps"
+	# Debian's, by path: another docker CLI on PATH does not count.
+	[ -x /usr/bin/docker ] || need="$need docker.io"
+	[ -x /usr/bin/docker-compose ] || need="$need docker-compose"
+	dpkg -s python3-docker >/dev/null 2>&1 || need="$need python3-docker"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
@@ -52,8 +60,9 @@ fi
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 chmod +x /usr/sbin/policy-rc.d
 # policy-rc.d keeps a service from starting, not from being enabled: the
-# postinsts of docker-registry (a registry on :5000) and podman (its API
-# socket, restart and auto-update units) enable them for systemd (links
+# postinsts of docker-registry (a registry on :5000), podman (its API
+# socket, restart and auto-update units) and docker.io (dockerd, its
+# socket, containerd) enable them for systemd (links
 # under /etc/systemd/system) and SysV init (S links in /etc/rc?.d), to
 # start at the next boot. The tests start what they need themselves: what
 # the installation enabled is disabled again, in a way upgrades keep.
