@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,37 +52,27 @@ func clientAttach(t *testing.T, a *apiTest, ref string, opts client.ContainerAtt
 	return att
 }
 
-// waitExit waits for c's end in the background, as docker run does
-// between its attach and its start.
-func waitExit(c *dock.Container) <-chan dock.ExitStatus {
-	ch := make(chan dock.ExitStatus, 1)
-	go func() {
-		st, _ := c.Wait(context.Background())
-		ch <- st
-	}()
-	return ch
-}
-
-// docker run -i's order: create, attach (answered before the start),
-// wait, start; the input reaches the container, the client's half-close
-// ends its stdin (StdinOnce), and the output after it still comes, both
-// streams apart.
+// docker run -i's order, all through the API: create, attach (answered
+// before the start), wait, start; the input reaches the container, the
+// client's half-close ends its stdin (StdinOnce, which docker run -i
+// sets), the output after it still comes, both streams apart, and the
+// wait has the exit.
 func TestServeAttachRun(t *testing.T) {
 	testutil.RequireRoot(t)
 	a := newAPITest(t)
 	ctx := attachContext(t)
-	c := createBusybox(t, a, dock.Config{Name: "run", Cmd: []string{"sh", "-c", "read line; echo got $line; echo err >&2; cat; echo end"},
-		OpenStdin: true, StdinOnce: true})
+	id := a.create(t, "run", &container.Config{Cmd: []string{"sh", "-c", "read line; echo got $line; echo err >&2; cat; echo end; exit 4"},
+		OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true},
+		&container.HostConfig{NetworkMode: "none"})
 
-	att := clientAttach(t, a, "run", client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
+	att := clientAttach(t, a, id, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
 	mt, ok := att.MediaType()
 	assert.True(t, ok)
 	assert.Equal(t, multiplexedStreamType, mt)
-	st, err := c.State(ctx)
+	assert.Equal(t, container.StateCreated, a.inspect(t, id).State.Status, "the attach is answered before the start")
+	wait := a.client.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	_, err := a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, dock.StatusCreated, st.Status, "the attach is answered before the start")
-	exited := waitExit(c)
-	require.NoError(t, c.StartDetached(ctx))
 
 	_, err = io.WriteString(att.Conn, "hello\nmore\n")
 	require.NoError(t, err)
@@ -91,35 +82,39 @@ func TestServeAttachRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "got hello\nmore\nend\n", out.String())
 	assert.Equal(t, "err\n", errOut.String())
-	assert.Equal(t, 0, (<-exited).Code)
+	select {
+	case res := <-wait.Result:
+		assert.Equal(t, int64(4), res.StatusCode)
+	case err := <-wait.Error:
+		t.Fatalf("ContainerWait: %v", err)
+	}
 }
 
-// A terminal: one raw stream, the size the container is resized to, the
-// detach keys (the query's, then Docker's default) end the stream and
-// leave the container running.
+// docker run -it: one raw stream; the size POST resize sets is the
+// terminal's; the detach keys (the query's, then Docker's default) end
+// the stream and leave the container running.
 func TestServeAttachTTY(t *testing.T) {
 	testutil.RequireRoot(t)
 	a := newAPITest(t)
 	ctx := attachContext(t)
-	c := createBusybox(t, a, dock.Config{Name: "tty", Cmd: []string{"sh"}, Tty: true, OpenStdin: true})
-	require.NoError(t, c.StartDetached(ctx))
+	id := a.create(t, "tty", &container.Config{Cmd: []string{"sh"}, Tty: true, OpenStdin: true, StdinOnce: true,
+		AttachStdin: true, AttachStdout: true, AttachStderr: true}, &container.HostConfig{NetworkMode: "none"})
 
 	att := clientAttach(t, a, "tty", client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true, DetachKeys: "ctrl-x,x"})
 	mt, _ := att.MediaType()
 	assert.Equal(t, rawStreamType, mt)
-	// POST /containers/{id}/resize comes with the container endpoints;
-	// it resizes through the same Container.Resize.
-	require.NoError(t, c.Resize(dock.WindowSize{Rows: 30, Cols: 100}))
-	_, err := io.WriteString(att.Conn, "stty size\n")
+	_, err := a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	_, err = a.client.ContainerResize(ctx, id, client.ContainerResizeOptions{Height: 30, Width: 100})
+	require.NoError(t, err)
+	_, err = io.WriteString(att.Conn, "stty size\n")
 	require.NoError(t, err)
 	readUntil(t, att.Reader, "30 100\r\n")
 	_, err = io.WriteString(att.Conn, "\x18x")
 	require.NoError(t, err)
 	_, err = io.ReadAll(att.Reader)
 	require.NoError(t, err, "the stream ends")
-	st, err := c.State(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, dock.StatusRunning, st.Status, "detached, not ended")
+	assert.Equal(t, container.StateRunning, a.inspect(t, id).State.Status, "detached, not ended")
 
 	// Docker's default keys, ctrl-p ctrl-q, on the next attach.
 	att2 := clientAttach(t, a, "tty", client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true})
@@ -130,9 +125,9 @@ func TestServeAttachTTY(t *testing.T) {
 	require.NoError(t, err)
 	_, err = io.ReadAll(att2.Reader)
 	require.NoError(t, err, "ctrl-p ctrl-q end the stream")
-	st, err = c.State(ctx)
+	assert.Equal(t, container.StateRunning, a.inspect(t, id).State.Status)
+	c, err := a.engine.Container(id)
 	require.NoError(t, err)
-	assert.Equal(t, dock.StatusRunning, st.Status)
 	killWait(t, c)
 }
 
@@ -413,4 +408,42 @@ func TestServeAttachRefusals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rest)
 	conn.Close()
+}
+
+// The monitor serves 32 clients at once: the 33rd attach is refused with
+// a 409 before any answer. A client that goes away is let go at the next
+// output it misses, so that its place is free again.
+func TestServeAttachClientGone(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := attachContext(t)
+	c := createBusybox(t, a, dock.Config{Name: "ticker", Cmd: []string{"sh", "-c", "while :; do echo tick; sleep 1; done"}})
+	require.NoError(t, c.StartDetached(ctx))
+	var atts []client.ContainerAttachResult
+	for range 32 {
+		atts = append(atts, clientAttach(t, a, "ticker", client.ContainerAttachOptions{Stream: true, Stdout: true}))
+	}
+	status, _, body := a.do(t, http.MethodPost, "/containers/ticker/attach?stream=1&stdout=1", "")
+	assert.Equal(t, http.StatusConflict, status, body)
+	for _, att := range atts {
+		assert.Equal(t, "tick\n", readFrame(t, att.Reader), "each client gets the output")
+		att.Close()
+	}
+	// The attaches end at their next missed tick; until then the places
+	// are taken.
+	for {
+		att, err := a.client.ContainerAttach(ctx, "ticker", client.ContainerAttachOptions{Stream: true, Stdout: true})
+		if err == nil {
+			assert.Equal(t, "tick\n", readFrame(t, att.Reader))
+			att.Close()
+			break
+		}
+		require.ErrorContains(t, err, "received 409")
+		select {
+		case <-ctx.Done():
+			t.Fatal("the clients that went were never let go")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	killWait(t, c)
 }
