@@ -447,3 +447,44 @@ func TestServeAttachClientGone(t *testing.T) {
 	}
 	killWait(t, c)
 }
+
+// docker run --rm: the wait is for the removal, the container goes at its
+// exit, and the attach still has all the output. docker start -a: an
+// exited container is attached to for its next run, without the old
+// run's output.
+func TestServeAttachRemovedAndRestarted(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := attachContext(t)
+	id := a.create(t, "", &container.Config{Cmd: []string{"sh", "-c", "echo bye; echo gone >&2"}, AttachStdout: true, AttachStderr: true},
+		&container.HostConfig{NetworkMode: "none", AutoRemove: true})
+	att := clientAttach(t, a, id, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+	wait := a.client.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	_, err := a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	var out, errOut bytes.Buffer
+	_, err = stdcopy.StdCopy(&out, &errOut, att.Reader)
+	require.NoError(t, err)
+	assert.Equal(t, "bye\n", out.String())
+	assert.Equal(t, "gone\n", errOut.String())
+	select {
+	case res := <-wait.Result:
+		assert.Equal(t, int64(0), res.StatusCode)
+	case err := <-wait.Error:
+		t.Fatalf("ContainerWait: %v", err)
+	}
+	status, _, body := a.do(t, http.MethodPost, "/containers/"+id+"/attach?stream=1&stdout=1", "")
+	assert.Equal(t, http.StatusNotFound, status, body)
+
+	id = a.create(t, "again", &container.Config{Cmd: []string{"sh", "-c", "echo run"}}, &container.HostConfig{NetworkMode: "none"})
+	_, err = a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	require.Equal(t, int64(0), (<-a.client.ContainerWait(ctx, id, client.ContainerWaitOptions{}).Result).StatusCode)
+	att = clientAttach(t, a, "again", client.ContainerAttachOptions{Stream: true, Stdout: true})
+	_, err = a.client.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	out.Reset()
+	_, err = stdcopy.StdCopy(&out, io.Discard, att.Reader)
+	require.NoError(t, err)
+	assert.Equal(t, "run\n", out.String(), "the second run's output alone")
+}
