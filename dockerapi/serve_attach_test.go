@@ -488,3 +488,20 @@ func TestServeAttachRemovedAndRestarted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "run\n", out.String(), "the second run's output alone")
 }
+
+// A container removed while an attach waits for its start ends the
+// attach's stream, without output.
+func TestServeAttachRemovedBeforeStart(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := attachContext(t)
+	id := a.create(t, "never", &container.Config{Cmd: []string{"echo", "x"}}, &container.HostConfig{NetworkMode: "none"})
+	conn, br, status, _ := rawAttach(t, a, "/containers/never/attach?stream=1&stdout=1&stderr=1", true)
+	require.Equal(t, "HTTP/1.1 101 UPGRADED", status)
+	_, err := a.client.ContainerRemove(ctx, id, client.ContainerRemoveOptions{})
+	require.NoError(t, err)
+	rest, err := io.ReadAll(br)
+	require.NoError(t, err)
+	assert.Empty(t, rest)
+	conn.Close()
+}
