@@ -65,6 +65,7 @@ func (s *server) routes() []route {
 		s.volumeRoutes(),
 		s.eventRoutes(),
 		s.execRoutes(),
+		s.attachRoutes(),
 		s.dfRoutes(),
 		s.containerRoutes(),
 	} {

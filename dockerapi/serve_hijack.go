@@ -99,6 +99,15 @@ func (s *rawStream) Stderr() io.Writer { return s.out.writer(streamStderr) }
 // Close ends the stream: the client reads EOF.
 func (s *rawStream) Close() error { return s.conn.Close() }
 
+// ClientGone tells whether a write to the client has failed: its output
+// is dropped since. An attach ends then (the container goes on), where
+// an exec's process must not die of a broken pipe.
+func (s *rawStream) ClientGone() bool {
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	return s.out.gone
+}
+
 // streamOut writes to the client, one frame (or one raw write) at a time.
 type streamOut struct {
 	multiplexed bool
