@@ -143,6 +143,12 @@ func (s *server) startContainer(w http.ResponseWriter, r *http.Request) {
 			return errorf(http.StatusConflict, "cannot start a paused container, try unpause instead")
 		}
 		ctx := context.WithoutCancel(r.Context())
+		if size, ok := s.consoleSize(c.ID()); ok {
+			// The terminal has its size before the process runs, as
+			// Docker's: a program that reads it at once (stty size)
+			// must not see 0x0.
+			c.TtySize = size
+		}
 		err := c.StartDetached(ctx)
 		if errors.Is(err, dock.ErrRunning) {
 			if st, _ := status(r.Context(), c); st == dock.StatusRunning {
@@ -153,10 +159,6 @@ func (s *server) startContainer(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.removeNeverRun(ctx, c)
 			return startError(err)
-		}
-		if size, ok := s.consoleSize(c.ID()); ok {
-			// Best effort, as Docker's: the client resizes again.
-			_ = c.Resize(size)
 		}
 		noContent(w)
 		return nil

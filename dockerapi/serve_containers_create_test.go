@@ -224,6 +224,21 @@ func TestServeContainersResize(t *testing.T) {
 		return strings.TrimSpace(out.String())
 	}
 	require.Equal(t, "30 100", size(), "ConsoleSize, set at the start")
+
+	// A program that reads the size at once sees ConsoleSize, not 0x0
+	// (docker run -it --rm busybox stty size).
+	at := a.create(t, "sttyatonce", &container.Config{Tty: true, Cmd: []string{"stty", "size"}},
+		&container.HostConfig{NetworkMode: "none", ConsoleSize: [2]uint{31, 101}})
+	_, err = a.client.ContainerStart(ctx, at, client.ContainerStartOptions{})
+	require.NoError(t, err)
+	c, err := a.engine.Container(at)
+	require.NoError(t, err)
+	st, err := c.Wait(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Code, "stty size at the start")
+	var logged strings.Builder
+	require.NoError(t, c.Logs(ctx, &logged, &logged, dock.LogOptions{}))
+	require.Equal(t, "31 101", strings.TrimSpace(logged.String()))
 	_, err = a.client.ContainerResize(ctx, id, client.ContainerResizeOptions{Height: 40, Width: 120})
 	require.NoError(t, err)
 	require.Equal(t, "40 120", size())
