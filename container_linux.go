@@ -313,6 +313,10 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 		return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
 	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			// It exited since the check: as if it had before.
+			return fmt.Errorf("signal container %s: %w", c.id[:12], ErrNotRunning)
+		}
 		return fmt.Errorf("signal container %s: %w", c.id[:12], err)
 	}
 	c.emit(nil, "kill", "signal", strconv.Itoa(int(sig)))
