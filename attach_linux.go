@@ -410,7 +410,7 @@ func (s *attachSession) input() error {
 		keys = DefaultDetachKeys
 	}
 	if s.rec.Config.Tty && len(keys) > 0 {
-		r = &detachReader{r: r, keys: keys}
+		r = NewDetachReader(r, keys)
 	}
 	buf := make([]byte, 5+maxInputFrame)
 	for {

@@ -268,8 +268,8 @@ func (s *server) execStart(w http.ResponseWriter, r *http.Request) {
 	defer stream.Close()
 	detached := make(chan struct{})
 	if x.cfg.AttachStdin {
-		x.proc.Stdin = &detachReader{r: stream.Stdin(), keys: x.detachKeys,
-			detach: sync.OnceFunc(func() { close(detached) })}
+		x.proc.Stdin = onDetach(dock.NewDetachReader(stream.Stdin(), x.detachKeys),
+			sync.OnceFunc(func() { close(detached) }))
 	}
 	if x.cfg.AttachStdout {
 		x.proc.Stdout = stream.Stdout()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-dock/dock"
 )
 
 // The media types of a hijacked stream (Docker's).
@@ -158,97 +160,33 @@ type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// defaultDetachKeys are Docker's: ctrl-p ctrl-q.
-var defaultDetachKeys = []byte{16, 17}
-
-// parseDetachKeys reads Docker's detach keys: a comma-separated list of
-// single characters and ctrl-X (X a letter or one of @ [ \ ] ^ _); ""
+// parseDetachKeys reads Docker's detach keys (dock.ParseDetachKeys); ""
 // is Docker's default. A list it cannot read is Docker's 400.
 func parseDetachKeys(s string) ([]byte, error) {
 	if s == "" {
-		return defaultDetachKeys, nil
+		return dock.DefaultDetachKeys, nil
 	}
-	var keys []byte
-	for k := range strings.SplitSeq(s, ",") {
-		switch {
-		case len(k) == 1:
-			keys = append(keys, k[0])
-		case len(k) == 6 && strings.EqualFold(k[:5], "ctrl-"):
-			c := k[5]
-			switch {
-			case 'a' <= c && c <= 'z':
-				keys = append(keys, c-'a'+1)
-			case 'A' <= c && c <= 'Z':
-				keys = append(keys, c-'A'+1)
-			case c == '@':
-				keys = append(keys, 0)
-			case '[' <= c && c <= '_':
-				keys = append(keys, c-'['+27)
-			default:
-				return nil, errorf(http.StatusBadRequest, "Invalid escape keys (%s) provided", s)
-			}
-		default:
-			return nil, errorf(http.StatusBadRequest, "Invalid escape keys (%s) provided", s)
-		}
+	keys, err := dock.ParseDetachKeys(s)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid escape keys (%s) provided", s)
 	}
 	return keys, nil
 }
 
-// errDetached ends the stdin of a client that typed its detach keys.
-var errDetached = errors.New("detached")
-
-// detachReader passes r's bytes on until keys come in a row: then it
-// calls detach once and ends with errDetached. Bytes that begin the
-// sequence are held until the next one shows whether it goes on. It is
-// Docker's escape proxy: the client leaves, the process goes on.
-type detachReader struct {
-	r       io.Reader
-	keys    []byte
-	detach  func()
-	matched int    // how many of keys the last bytes matched
-	pending []byte // bytes to give before reading more
-	err     error  // r's error, or errDetached, once seen
-	buf     []byte
+// onDetach passes r's bytes on (a dock.NewDetachReader) and calls detach
+// once when the keys came: Docker's escape proxy, the client leaves, the
+// process goes on.
+func onDetach(r io.Reader, detach func()) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		n, err := r.Read(p)
+		if errors.Is(err, dock.ErrDetached) {
+			detach()
+		}
+		return n, err
+	})
 }
 
-func (d *detachReader) Read(p []byte) (int, error) {
-	for len(d.pending) == 0 && d.err == nil {
-		d.fill(len(p))
-	}
-	if len(d.pending) > 0 {
-		n := copy(p, d.pending)
-		d.pending = d.pending[n:]
-		return n, nil
-	}
-	return 0, d.err
-}
+// readerFunc is a function as an io.Reader.
+type readerFunc func([]byte) (int, error)
 
-// fill reads up to n bytes from r into pending, holding those that may
-// begin the keys.
-func (d *detachReader) fill(n int) {
-	if cap(d.buf) < n {
-		d.buf = make([]byte, n)
-	}
-	n, err := d.r.Read(d.buf[:n])
-	for _, b := range d.buf[:n] {
-		if b != d.keys[d.matched] && d.matched > 0 {
-			// Not the sequence after all: the held bytes are input.
-			d.pending = append(d.pending, d.keys[:d.matched]...)
-			d.matched = 0
-		}
-		if b != d.keys[d.matched] {
-			d.pending = append(d.pending, b)
-			continue
-		}
-		if d.matched++; d.matched == len(d.keys) {
-			d.err = errDetached
-			d.detach()
-			return
-		}
-	}
-	if err != nil {
-		d.pending = append(d.pending, d.keys[:d.matched]...)
-		d.matched = 0
-		d.err = err
-	}
-}
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/go-dock/dock"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,14 +124,14 @@ func TestServeHijackDetachKeys(t *testing.T) {
 				r = iotest.OneByteReader(r)
 			}
 			calls := 0
-			d := &detachReader{r: r, keys: keys, detach: func() { calls++ }}
+			d := onDetach(dock.NewDetachReader(r, keys), func() { calls++ })
 			got, err := io.ReadAll(d)
 			assert.Equal(t, tc.want, string(got), "%q one byte at a time: %v", tc.in, oneByte)
 			if tc.detached {
-				assert.ErrorIs(t, err, errDetached, "%q", tc.in)
+				assert.ErrorIs(t, err, dock.ErrDetached, "%q", tc.in)
 				assert.Equal(t, 1, calls)
 				_, err = d.Read(make([]byte, 4))
-				assert.ErrorIs(t, err, errDetached, "again")
+				assert.ErrorIs(t, err, dock.ErrDetached, "again")
 			} else {
 				assert.NoError(t, err, "%q", tc.in)
 				assert.Zero(t, calls)

@@ -89,12 +89,12 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 		return exitCode(code)
 	}
 	if keys == nil {
-		keys = defaultDetachKeys
+		keys = dock.DefaultDetachKeys
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var ended error // why the attach ended before the container: errDetached, or ^C
+	var ended error // why the attach ended before the container: dock.ErrDetached, or ^C
 	var once sync.Once
 	end := func(err error) {
 		once.Do(func() { ended = err })
@@ -133,7 +133,7 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 	err = ct.Logs(ctx, c.stdout, c.stderr, dock.LogOptions{Follow: true, Tail: dock.TailNone})
 	once.Do(func() {}) // no more ends
 	switch {
-	case errors.Is(ended, errDetached):
+	case errors.Is(ended, dock.ErrDetached):
 		return ended
 	case ended != nil:
 		return exitCode(130)
@@ -163,10 +163,10 @@ its output only, from its log.`
 var errInterrupted = errors.New("interrupted")
 
 // watchKeys reads the keys typed on the raw terminal in until the detach
-// keys (errDetached) or ^C (errInterrupted); it returns nil at the end of
+// keys (dock.ErrDetached) or ^C (errInterrupted); it returns nil at the end of
 // the input. The other keys are dropped.
 func watchKeys(in *os.File, keys []byte) error {
-	r := &detachReader{r: in, keys: keys}
+	r := dock.NewDetachReader(in, keys)
 	buf := make([]byte, 256)
 	for {
 		n, err := r.Read(buf)
@@ -175,7 +175,7 @@ func watchKeys(in *os.File, keys []byte) error {
 				return errInterrupted
 			}
 		}
-		if errors.Is(err, errDetached) {
+		if errors.Is(err, dock.ErrDetached) {
 			return err
 		}
 		if err != nil {

@@ -125,7 +125,7 @@ func detachKeys(flag string) ([]byte, error) {
 	if flag == "" {
 		return nil, nil
 	}
-	keys, err := parseDetachKeys(flag)
+	keys, err := dock.ParseDetachKeys(flag)
 	if err != nil {
 		//lint:ignore ST1005 docker's words
 		return nil, fmt.Errorf("Invalid detach keys (%s) provided", flag)

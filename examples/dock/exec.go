@@ -66,7 +66,7 @@ func cmdExec(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if keys == nil {
-		keys = defaultDetachKeys
+		keys = dock.DefaultDetachKeys
 	}
 	if cfg.Tty && interactive && !detach && !isTerminal(c.stdin) {
 		return errors.New("the input device is not a TTY")
@@ -93,10 +93,10 @@ func cmdExec(ctx context.Context, c *cli, args []string) error {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
-			d := &detachReader{r: c.stdin, keys: keys}
+			d := dock.NewDetachReader(c.stdin, keys)
 			p.Stdin = readerFunc(func(b []byte) (int, error) {
 				n, err := d.Read(b)
-				if errors.Is(err, errDetached) {
+				if errors.Is(err, dock.ErrDetached) {
 					detached.Store(true)
 					cancel()
 				}

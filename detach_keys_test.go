@@ -1,4 +1,4 @@
-package main
+package dock
 
 import (
 	"bytes"
@@ -17,17 +17,18 @@ func TestParseDetachKeys(t *testing.T) {
 		{"ctrl-p,ctrl-q", []byte{16, 17}},
 		{"ctrl-a,x", []byte{1, 'x'}},
 		{"X", []byte{'X'}},
+		{"CTRL-Z,Ctrl-A", []byte{26, 1}},
 		{"ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_", []byte{0, 27, 28, 29, 30, 31}},
 		{"ctrl-z,DEL", []byte{26, 127}},
 	} {
-		got, err := parseDetachKeys(tc.in)
+		got, err := ParseDetachKeys(tc.in)
 		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("parseDetachKeys(%q) = %v, %v, want %v", tc.in, got, err, tc.want)
+			t.Errorf("ParseDetachKeys(%q) = %v, %v, want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, in := range []string{"", "ctrl-", "ctrl-A", "ctrl-1", "ctrl-pq", "ab", "ctrl-p,", "del", "ctrl-p,,ctrl-q"} {
-		if got, err := parseDetachKeys(in); err == nil {
-			t.Errorf("parseDetachKeys(%q) = %v, want an error", in, got)
+	for _, in := range []string{"", "ctrl-", "ctrl-1", "ctrl-pq", "ab", "ctrl-p,", "del", "ctrl-p,,ctrl-q", "ctrl-é"} {
+		if got, err := ParseDetachKeys(in); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseDetachKeys(%q) = %v, %v, want ErrInvalid", in, got, err)
 		}
 	}
 }
@@ -44,6 +45,7 @@ func TestDetachReader(t *testing.T) {
 		{"half the keys, then another", "a\x10b", "a\x10b", false},
 		{"half the keys at the end", "a\x10", "a\x10", false},
 		{"the first key twice", "\x10\x10\x11", "\x10", true},
+		{"the first key, another, the keys", "\x10x\x10\x10\x11", "\x10x\x10", true},
 		{"the second key alone", "\x11a", "\x11a", false},
 	} {
 		for _, oneByte := range []bool{false, true} {
@@ -51,15 +53,19 @@ func TestDetachReader(t *testing.T) {
 			if oneByte {
 				r = iotest.OneByteReader(r)
 			}
-			got, err := io.ReadAll(&detachReader{r: r, keys: keys})
-			if string(got) != tc.want || errors.Is(err, errDetached) != tc.detached || err != nil && !errors.Is(err, errDetached) {
+			d := NewDetachReader(r, keys)
+			got, err := io.ReadAll(d)
+			if string(got) != tc.want || errors.Is(err, ErrDetached) != tc.detached || err != nil && !errors.Is(err, ErrDetached) {
 				t.Errorf("%s (a byte a read: %v): read %q, %v; want %q, detached %v", tc.name, oneByte, got, err, tc.want, tc.detached)
+			}
+			if _, err := d.Read(make([]byte, 4)); tc.detached && !errors.Is(err, ErrDetached) {
+				t.Errorf("%s: a Read after the keys: %v, want ErrDetached again", tc.name, err)
 			}
 		}
 	}
 	// One key.
-	got, err := io.ReadAll(&detachReader{r: bytes.NewReader([]byte("ab\x01c")), keys: []byte{1}})
-	if string(got) != "ab" || !errors.Is(err, errDetached) {
-		t.Errorf("one key: read %q, %v; want ab and errDetached", got, err)
+	got, err := io.ReadAll(NewDetachReader(bytes.NewReader([]byte("ab\x01c")), []byte{1}))
+	if string(got) != "ab" || !errors.Is(err, ErrDetached) {
+		t.Errorf("one key: read %q, %v; want ab and ErrDetached", got, err)
 	}
 }
