@@ -68,7 +68,8 @@ func (p *Process) Start(ctx context.Context) error { return p.startImpl(ctx) }
 func (p *Process) Wait(ctx context.Context) (ExitStatus, error) { return p.waitImpl(ctx) }
 
 // Signal sends sig to the process (through the small relay that waits for
-// it, which forwards it).
+// it, which forwards it; SIGKILL, which the relay cannot forward, straight
+// to the process).
 func (p *Process) Signal(sig syscall.Signal) error { return p.signalImpl(sig) }
 
 // Resize sets the size of the process's terminal (ExecConfig.Tty).

@@ -175,6 +175,12 @@ func (p *Process) signalImpl(sig syscall.Signal) error {
 		return fmt.Errorf("exec: %w", ErrNotRunning)
 	default:
 	}
+	if sig == syscall.SIGKILL {
+		// The relay cannot forward SIGKILL (it would die of it, and
+		// the process would run on): the process gets it itself.
+		p.kill()
+		return nil
+	}
 	return p.cmd.Process.Signal(sig)
 }
 

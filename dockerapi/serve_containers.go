@@ -377,7 +377,6 @@ func (s *server) renameContainer(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) updateContainer(w http.ResponseWriter, r *http.Request) {
 	var body container.UpdateConfig
-	r.Body = http.MaxBytesReader(w, r.Body, maxCreateBody)
 	if err := readJSON(r, &body); err != nil {
 		writeError(w, r, err)
 		return

@@ -22,11 +22,6 @@ type createRequest struct {
 	MacAddress string `json:"MacAddress,omitempty"`
 }
 
-// maxCreateBody bounds the body of a create or an update: a container's
-// configuration, a seccomp profile included, is a few hundred KiB at
-// most; a client that sends more is not building one.
-const maxCreateBody = 16 << 20
-
 // createContainer is POST /containers/create?name=&platform=: 201 with
 // the ID and the warnings. An image not in the store is a 404 "No such
 // image", on which Docker's CLI pulls it and asks again.
@@ -38,7 +33,6 @@ func (s *server) createContainer(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var body createRequest
-	r.Body = http.MaxBytesReader(w, r.Body, maxCreateBody)
 	if err := readJSON(r, &body); err != nil {
 		writeError(w, r, err)
 		return

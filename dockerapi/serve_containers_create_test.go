@@ -3,6 +3,7 @@ package dockerapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -61,8 +62,8 @@ func TestServeContainersCreateRefusals(t *testing.T) {
 		{"no such second network", "/containers/create", "application/json",
 			`{"Image":"busybox","NetworkingConfig":{"EndpointsConfig":{"bridge":{},"nosuchnet":{}}}}`, 404, ""},
 		{"bind of nothing", "/containers/create", "application/json", `{"Image":"busybox","HostConfig":{"Binds":["/nonexistent/dir:/x"]}}`, 400, ""},
-		{"huge body", "/containers/create", "application/json", `{"Image":"busybox","Env":["` + strings.Repeat("A", maxCreateBody) + `"]}`, 400,
-			"invalid JSON: http: request body too large"},
+		{"huge body", "/containers/create", "application/json", `{"Image":"busybox","Env":["` + strings.Repeat("A", maxJSONBody) + `"]}`, 413,
+			fmt.Sprintf("request body too large: %d bytes, the limit is %d", maxJSONBody+30, maxJSONBody)},
 		{"unknown capability", "/containers/create", "application/json", `{"Image":"busybox","HostConfig":{"CapAdd":["CAP_NOPE"]}}`, 400, ""},
 		{"negative oom score", "/containers/create", "application/json", `{"Image":"busybox","HostConfig":{"OomScoreAdj":-5000}}`, 400, ""},
 	} {

@@ -74,16 +74,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// maxJSONBody bounds every JSON request body. The largest a client sends
+// is a create with a seccomp profile, a few hundred KiB; a body past this
+// is not a configuration, and decoding it would hold it all in memory.
+// Bodies that are streams (archive PUT, build, load, import) do not come
+// here: they go to disk as they arrive.
+const maxJSONBody = 16 << 20
+
 // readJSON decodes a request body into v; an empty body leaves v as it is
-// (Docker's clients send none where every field is optional).
+// (Docker's clients send none where every field is optional). A body
+// over maxJSONBody is a 413 and v is not to be used.
 func readJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(r.Body)
+	if r.ContentLength > maxJSONBody {
+		return errorf(http.StatusRequestEntityTooLarge, "request body too large: %d bytes, the limit is %d", r.ContentLength, maxJSONBody)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil
+		}
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			return errorf(http.StatusRequestEntityTooLarge, "request body too large: the limit is %d bytes", maxJSONBody)
 		}
 		return errorf(http.StatusBadRequest, "invalid JSON: %v", err)
 	}

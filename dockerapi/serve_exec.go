@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -286,6 +287,15 @@ func (s *server) execStart(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-x.done:
 	case <-detached:
+	case <-stream.Gone():
+		// The client closed the connection without detaching: nobody
+		// can read the process's output, send its input or detach from
+		// it any more, and it would hold this handler until it ends
+		// (a shell: never). Docker's daemon kills it when the request's
+		// context ends; this is that end for a hijacked connection.
+		s.log.Debug("exec start: the client went, killing the process", "exec", x.id)
+		_ = x.proc.Signal(syscall.SIGKILL)
+		<-x.done
 	}
 }
 

@@ -35,12 +35,18 @@ const (
 // The client may half-close its side (CloseWrite) when its input ends:
 // Stdin then ends with io.EOF and the output keeps flowing. Once the
 // client is gone the output is discarded, so that the process does not
-// die of a broken pipe (Docker's processes outlive their clients). Its
-// methods are safe for concurrent use.
+// die of a broken pipe, and Gone tells the handler, which decides what
+// becomes of the process. Its methods are safe for concurrent use.
 type rawStream struct {
 	conn net.Conn
-	in   io.Reader
-	out  *streamOut
+	// gone is closed once the client has closed the connection for good
+	// or a write to it failed; done once the stream is closed.
+	gone     chan struct{}
+	goneOnce sync.Once
+	done     chan struct{}
+	doneOnce sync.Once
+	in       io.Reader
+	out      *streamOut
 }
 
 // hijack takes the connection of r and answers as Docker does: with
@@ -70,8 +76,42 @@ func hijack(w http.ResponseWriter, r *http.Request, multiplexed bool) (*rawStrea
 		buffered, _ := rw.Reader.Peek(n)
 		in = io.MultiReader(strings.NewReader(string(buffered)), conn)
 	}
-	return &rawStream{conn: conn, in: in, out: &streamOut{w: conn, multiplexed: multiplexed}}, nil
+	s := &rawStream{conn: conn, in: in, gone: make(chan struct{}), done: make(chan struct{})}
+	s.out = &streamOut{w: conn, multiplexed: multiplexed, failed: s.hangUp}
+	go s.watch()
+	return s, nil
 }
+
+// hangUpPoll is how often a stream checks that its client is still there.
+const hangUpPoll = 200 * time.Millisecond
+
+// watch closes gone when the client closes the connection, until the
+// stream is closed. net/http no longer watches a hijacked connection
+// (the request's context does not end with it), and a silent process
+// would not write to it for a failure to tell.
+func (s *rawStream) watch() {
+	t := time.NewTicker(hangUpPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.gone:
+			return
+		case <-t.C:
+			if peerClosed(s.conn) {
+				s.hangUp()
+				return
+			}
+		}
+	}
+}
+
+func (s *rawStream) hangUp() { s.goneOnce.Do(func() { close(s.gone) }) }
+
+// Gone is closed once the client has gone: it closed the connection for
+// good (a half-close is not going) or a write to it failed.
+func (s *rawStream) Gone() <-chan struct{} { return s.gone }
 
 // upgradeAnswer is the status line and the stream's headers, without
 // the blank line that ends them.
@@ -99,7 +139,10 @@ func (s *rawStream) Stdout() io.Writer { return s.out.writer(streamStdout) }
 func (s *rawStream) Stderr() io.Writer { return s.out.writer(streamStderr) }
 
 // Close ends the stream: the client reads EOF.
-func (s *rawStream) Close() error { return s.conn.Close() }
+func (s *rawStream) Close() error {
+	s.doneOnce.Do(func() { close(s.done) })
+	return s.conn.Close()
+}
 
 // ClientGone tells whether a write to the client has failed: its output
 // is dropped since. An attach ends then (the container goes on), where
@@ -117,6 +160,8 @@ type streamOut struct {
 	mu   sync.Mutex
 	w    io.Writer
 	gone bool
+	// failed is called once when a write fails: the client has gone.
+	failed func()
 }
 
 // writer writes stream's bytes.
@@ -144,6 +189,9 @@ func (o *streamOut) write(stream byte, p []byte) (int, error) {
 	}
 	if err != nil {
 		o.gone = true
+		if o.failed != nil {
+			o.failed()
+		}
 	}
 	return len(p), nil
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/dockerapi"
@@ -64,13 +63,10 @@ func run(ctx context.Context, cfg *config, stderr io.Writer) (retErr error) {
 	// request's context does: baseCtx ends them when the grace is over.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	srv := &http.Server{
-		Handler:           dockerapi.Handler(engine, dockerapi.WithHandlerLogger(log.With("component", "api"))),
-		ReadHeaderTimeout: 30 * time.Second, // a client that never finishes its headers
-		BaseContext:       func(net.Listener) context.Context { return baseCtx },
-		ConnContext:       logPeer(log),
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	srv := apiServer(dockerapi.Handler(engine, dockerapi.WithHandlerLogger(log.With("component", "api"))), headerTimeout)
+	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
+	srv.ConnContext = logPeer(log)
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	var wg sync.WaitGroup
 	serveErr := make(chan error, len(listeners))
 	for _, l := range listeners {
