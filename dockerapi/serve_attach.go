@@ -125,8 +125,9 @@ func (s *server) attachContainer(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	// The container outlives the request; the attach ends with the
 	// container's output, the detach keys, or a failed write.
-	ctx := context.WithoutCancel(r.Context())
-	conn := &lazyStream{w: w, r: r, multiplexed: !tty}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	conn := &lazyStream{w: w, r: r, multiplexed: !tty, gone: cancel}
 	err = attachStreams(ctx, c, q, conn, conn.writer(streamStdout), conn.writer(streamStderr),
 		func() { _, _ = conn.open() })
 	stream, herr := conn.end(err == nil)
@@ -161,6 +162,9 @@ type lazyStream struct {
 	w           http.ResponseWriter
 	r           *http.Request
 	multiplexed bool
+	// gone is called when the client goes, even while the container is
+	// silent (no failed write tells then): it ends the attach.
+	gone func()
 
 	// mu guards what follows.
 	mu     sync.Mutex
@@ -174,6 +178,16 @@ func (l *lazyStream) open() (*rawStream, error) {
 	defer l.mu.Unlock()
 	if l.stream == nil && l.err == nil {
 		l.stream, l.err = hijack(l.w, l.r, l.multiplexed)
+		if l.err == nil && l.gone != nil {
+			stream := l.stream
+			go func() {
+				select {
+				case <-stream.Gone():
+					l.gone()
+				case <-stream.done:
+				}
+			}()
+		}
 	}
 	return l.stream, l.err
 }

@@ -448,6 +448,39 @@ func TestServeAttachClientGone(t *testing.T) {
 	killWait(t, c)
 }
 
+// A client that goes while its container prints nothing ends its attach
+// too (no failed write tells then): the places it held are let go.
+func TestServeAttachClientGoneSilent(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := attachContext(t)
+	c := createBusybox(t, a, dock.Config{Name: "silent", Cmd: []string{"sleep", "1000"}})
+	require.NoError(t, c.StartDetached(ctx))
+	var atts []client.ContainerAttachResult
+	for range 32 {
+		atts = append(atts, clientAttach(t, a, "silent", client.ContainerAttachOptions{Stream: true, Stdout: true}))
+	}
+	status, _, body := a.do(t, http.MethodPost, "/containers/silent/attach?stream=1&stdout=1", "")
+	require.Equal(t, http.StatusConflict, status, body)
+	for _, att := range atts {
+		att.Close()
+	}
+	for {
+		att, err := a.client.ContainerAttach(ctx, "silent", client.ContainerAttachOptions{Stream: true, Stdout: true})
+		if err == nil {
+			att.Close()
+			break
+		}
+		require.ErrorContains(t, err, "received 409")
+		select {
+		case <-ctx.Done():
+			t.Fatal("the clients that went were never let go")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	killWait(t, c)
+}
+
 // docker run --rm: the wait is for the removal, the container goes at its
 // exit, and the attach still has all the output. docker start -a: an
 // exited container is attached to for its next run, without the old
