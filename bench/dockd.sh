@@ -58,7 +58,14 @@ VIA_DOCKERD="$DOCKER_CLI -H unix://$DOCKERD_SOCK"
 PIDS=""
 
 cleanup() {
+	rc=$?
 	set +e
+	if [ $rc != 0 ]; then
+		for l in dockd dockerd stub; do
+			echo "--- the end of $l's log:" >&2
+			tail -5 "$W/$l.log" >&2
+		done
+	fi
 	if [ -f "$W/dockerd.pid" ]; then
 		# Containers first: their shims outlive a stopped dockerd.
 		ids=$($VIA_DOCKERD ps -aq 2>/dev/null)
