@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -654,8 +655,14 @@ func teardownNetwork(container string) error {
 
 // handoverNetwork makes the container's init, pid, the owner of its
 // endpoints: a detached container outlives the engine that started it.
+// An init already gone (`true` exits, and its monitor reaps it, before
+// the start commits) keeps this engine as the owner: its monitor's hook
+// takes the network back at the exit, before or after this.
 func handoverNetwork(container string, pid int) error {
 	start, err := procstat.StartTime(pid)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/go-dock/dock"
 )
@@ -82,6 +83,13 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("api request", "method", r.Method, "path", r.URL.Path, "version", apiVersion(r))
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		// Its end too: where a client's time goes, request by request
+		// (a stream's or a hijack's lasts until it ends).
+		defer func(t time.Time) {
+			s.log.Debug("api request done", "method", r.Method, "path", r.URL.Path, "took", time.Since(t))
+		}(time.Now())
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		// net/http's 404 and 405 are plain text; Docker's clients read
 		// {"message": ...}.
