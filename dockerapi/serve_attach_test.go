@@ -431,20 +431,9 @@ func TestServeAttachClientGone(t *testing.T) {
 	}
 	// The attaches end at their next missed tick; until then the places
 	// are taken.
-	for {
-		att, err := a.client.ContainerAttach(ctx, "ticker", client.ContainerAttachOptions{Stream: true, Stdout: true})
-		if err == nil {
-			assert.Equal(t, "tick\n", readFrame(t, att.Reader))
-			att.Close()
-			break
-		}
-		require.ErrorContains(t, err, "received 409")
-		select {
-		case <-ctx.Done():
-			t.Fatal("the clients that went were never let go")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	att := attachOnceFree(ctx, t, a, "ticker")
+	assert.Equal(t, "tick\n", readFrame(t, att.Reader))
+	att.Close()
 	killWait(t, c)
 }
 
@@ -465,11 +454,19 @@ func TestServeAttachClientGoneSilent(t *testing.T) {
 	for _, att := range atts {
 		att.Close()
 	}
+	att := attachOnceFree(ctx, t, a, "silent")
+	att.Close()
+	killWait(t, c)
+}
+
+// attachOnceFree attaches to the container's output once one of the
+// places that the monitor's 32 clients took is let go (409 until then).
+func attachOnceFree(ctx context.Context, t *testing.T, a *apiTest, name string) client.ContainerAttachResult {
+	t.Helper()
 	for {
-		att, err := a.client.ContainerAttach(ctx, "silent", client.ContainerAttachOptions{Stream: true, Stdout: true})
+		att, err := a.client.ContainerAttach(ctx, name, client.ContainerAttachOptions{Stream: true, Stdout: true})
 		if err == nil {
-			att.Close()
-			break
+			return att
 		}
 		require.ErrorContains(t, err, "received 409")
 		select {
@@ -478,7 +475,6 @@ func TestServeAttachClientGoneSilent(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	killWait(t, c)
 }
 
 // docker run --rm: the wait is for the removal, the container goes at its
