@@ -658,15 +658,11 @@ func cmdStart(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	info, err := ct.Inspect(ctx)
 	if err != nil {
 		return err
