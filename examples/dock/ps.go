@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -147,7 +146,7 @@ func (r *psRow) Ports() string { return r.ports }
 func (r *psRow) State() string { return string(r.lc.Info.State.Status) }
 
 // Status is the STATUS column: "Up 2 minutes", "Exited (0) 3 seconds ago".
-func (r *psRow) Status() string { return statusText(r.lc.Info, r.now) }
+func (r *psRow) Status() string { return dockerapi.ContainerStatus(r.lc.Info, r.now) }
 
 // Size is the size of the container's writable layer, and the virtual
 // size with its image's: "12B (virtual 4.26MB)".
@@ -247,32 +246,6 @@ func (psHeader) Label(string) string  { return "LABEL" }
 func (psHeader) Mounts() string       { return "MOUNTS" }
 func (psHeader) LocalVolumes() string { return "LOCAL VOLUMES" }
 func (psHeader) Networks() string     { return "NETWORKS" }
-
-// statusText is docker ps's STATUS column: a running container's health
-// after its uptime, "(health: starting)", "(healthy)" or "(unhealthy)".
-func statusText(info *dock.Info, now time.Time) string {
-	st := info.State
-	switch st.Status {
-	case dock.StatusRunning:
-		up := "Up " + humanDuration(now.Sub(st.StartedAt))
-		if h := info.Health; h != nil {
-			if h.Status == dock.HealthStarting {
-				return up + " (health: starting)"
-			}
-			return up + " (" + string(h.Status) + ")"
-		}
-		return up
-	case dock.StatusPaused:
-		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (Paused)"
-	case dock.StatusRestarting:
-		return fmt.Sprintf("Restarting (%d) %s ago", st.Exit.Code, humanDuration(now.Sub(st.FinishedAt)))
-	case dock.StatusExited:
-		return fmt.Sprintf("Exited (%d) %s ago", st.Exit.Code, humanDuration(now.Sub(st.FinishedAt)))
-	case dock.StatusCreated:
-		return "Created"
-	}
-	return string(st.Status)
-}
 
 // ellipsis truncates s to n runes, the last being "…", as docker ps does.
 func ellipsis(s string, n int) string {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/dockerapi"
 )
 
 func TestParseBytes(t *testing.T) {
@@ -108,8 +109,8 @@ func TestStatusText(t *testing.T) {
 		if tt.health != "" {
 			info.Health = &dock.Health{Status: tt.health}
 		}
-		if got := statusText(info, now); got != tt.want {
-			t.Errorf("statusText(%+v) = %q, want %q", tt.st, got, tt.want)
+		if got := dockerapi.ContainerStatus(info, now); got != tt.want {
+			t.Errorf("ContainerStatus(%+v) = %q, want %q", tt.st, got, tt.want)
 		}
 	}
 }
