@@ -1526,12 +1526,7 @@ func TestSecurityStdinNotReadAfterExit(t *testing.T) {
 		t.Run(fmt.Sprintf("tty=%t", tty), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			master, slave, err := openPty(WindowSize{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer master.Close()
-			defer slave.Close()
+			master, slave := testutil.OpenPty(t, 0, 0)
 			c, err := e.Create(ctx, Config{Image: "busybox", Tty: tty, OpenStdin: true, Cmd: []string{"true"}})
 			if err != nil {
 				t.Fatal(err)

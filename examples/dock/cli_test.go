@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -522,32 +521,6 @@ func TestCLIImages(t *testing.T) {
 	e.expect(0, "default\n", "run", "--rm", "gz:1")
 }
 
-// openPty returns a pseudo-terminal pair, the terminal sized rows x cols.
-func openPty(t *testing.T, rows, cols uint16) (master, tty *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		testutil.Missing(t, "no /dev/ptmx: "+err.Error())
-	}
-	t.Cleanup(func() { m.Close() })
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
-		t.Fatal(err)
-	}
-	return m, s
-}
-
 // ptyRun is what runInPty saw.
 type ptyRun struct {
 	out           string
@@ -560,7 +533,7 @@ type ptyRun struct {
 // and returns what it printed and its exit code.
 func (e *env) runInPty(rows, cols uint16, after, input string, args ...string) ptyRun {
 	e.t.Helper()
-	master, tty := openPty(e.t, rows, cols)
+	master, tty := testutil.OpenPty(e.t, rows, cols)
 	var r ptyRun
 	var err error
 	// On a pty master, the termios calls reach the terminal's (slave's).
