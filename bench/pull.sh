@@ -6,11 +6,7 @@
 # and dock's peak RSS. Run as root from the repository: sudo bench/pull.sh
 # (N=runs, default 5). Takes a few minutes.
 #
-# The image is deterministic (openssl keystreams and a seeded generator,
-# tars with fixed owners and mtimes, gzip -6 -n), as in the peers' baseline
-# (../shared/research/peers): a busybox rootfs, 8,000 small text files,
-# 2 x 48 MiB random, 48 MiB of base64, 3,000 random files of 4-32 KiB, and
-# 500 text files + 24 MiB random + a whiteout of a layer-2 directory. It is
+# The image (bench/pull-image.sh: deterministic, busybox and data) is
 # built once into $CACHE (default /var/tmp/dock-pull-bench). The registry
 # (docker-registry, 127.0.0.1, its own config) keeps its storage on a
 # tmpfs, and every store is on a tmpfs: on this project's ext4 without a
@@ -44,78 +40,7 @@ mount -t tmpfs -o size=8g tmpfs "$W"
 ./scripts/build-cli.sh "$W/dock"
 
 # The image: an OCI layout in $CACHE/oci.
-if [ ! -f "$CACHE/oci/index.json" ]; then
-	echo "bench: making the image in $CACHE (once)"
-	rm -rf "$CACHE" && mkdir -p "$CACHE/src" "$CACHE/oci/blobs/sha256"
-	S=$CACHE/src
-	R=$S/l1
-	mkdir -p "$R/bin" "$R/etc" "$R/tmp"
-	cp /bin/busybox "$R/bin/busybox"
-	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
-	mkdir -p "$S/l3/data/big"
-	for x in a b; do
-		openssl enc -aes-128-ctr -nosalt -pass pass:peers-l3$x -pbkdf2 </dev/zero 2>/dev/null | head -c 50331648 >"$S/l3/data/big/$x.bin" || true
-	done
-	python3 - "$S" <<'EOF'
-import base64, os, random, sys
-S = sys.argv[1]
-WORDS = ("container image layer registry manifest digest blob overlay mount namespace cgroup "
-         "process kernel runtime bundle config rootfs tar gzip index platform linux amd64 arm64 "
-         "build stage copy run entrypoint environment user group volume network bridge veth").split()
-def text(rng, n):
-    out, size = [], 0
-    while size < n:
-        w = rng.choice(WORDS); out.append(w); size += len(w) + 1
-    return (" ".join(out)[:n] + "\n").encode()
-def put(root, rel, data):
-    p = os.path.join(root, rel); os.makedirs(os.path.dirname(p), exist_ok=True)
-    with open(p, "wb") as f: f.write(data)
-rng = random.Random(1)
-for i in range(8000):
-    put(S + "/l2", f"data/text/d{i % 100:02d}/f{i:05d}.txt", text(rng, rng.randint(512, 8192)))
-rng = random.Random(3)
-put(S + "/l4", "data/semi/blob.b64", base64.b64encode(rng.randbytes(36 * 1024 * 1024)))
-rng = random.Random(2)
-for i in range(3000):
-    put(S + "/l5", f"data/rand/d{i % 50:02d}/r{i:05d}.bin", rng.randbytes(rng.randint(4096, 32768)))
-rng = random.Random(4)
-for i in range(500):
-    put(S + "/l6", f"data/mixed/m{i:04d}.txt", text(rng, rng.randint(100, 4000)))
-put(S + "/l6", "data/mixed/big.bin", rng.randbytes(24 * 1024 * 1024))
-put(S + "/l6", "data/text/.wh.d00", b"")
-EOF
-	for l in l1 l2 l3 l4 l5 l6; do
-		tar --numeric-owner --owner=0 --group=0 --mtime=@0 --sort=name -C "$S/$l" -cf "$S/$l.tar" .
-		gzip -6 -n -c "$S/$l.tar" >"$S/$l.tar.gz"
-	done
-	python3 - "$S" "$CACHE/oci" <<'EOF'
-import hashlib, json, os, shutil, sys
-S, O = sys.argv[1], sys.argv[2]
-def blob(path=None, data=None):
-    if data is None:
-        data = open(path, "rb").read()
-    d = hashlib.sha256(data).hexdigest()
-    open(f"{O}/blobs/sha256/{d}", "wb").write(data)
-    return "sha256:" + d, len(data)
-layers, diffs = [], []
-for l in ["l1", "l2", "l3", "l4", "l5", "l6"]:
-    diffs.append("sha256:" + hashlib.sha256(open(f"{S}/{l}.tar", "rb").read()).hexdigest())
-    d, n = blob(f"{S}/{l}.tar.gz")
-    layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n})
-cfg = {"created": "2026-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
-       "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"], "WorkingDir": "/"},
-       "rootfs": {"type": "layers", "diff_ids": diffs}}
-cd, cn = blob(data=json.dumps(cfg).encode())
-man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn}, "layers": layers}
-md, mn = blob(data=json.dumps(man).encode())
-open(f"{O}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
-json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "digest": md, "size": mn, "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(f"{O}/index.json", "w"))
-EOF
-	rm -rf "$S"
-fi
+./bench/pull-image.sh "$CACHE"
 
 # The registry, on a free port, storage on the tmpfs.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
