@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/go-dock/dock/internal/distribution"
@@ -333,43 +332,10 @@ func (lp *layerPull) fetch(ctx context.Context) error {
 	}
 	defer rc.Close()
 	lp.report(PhaseDownloading, 0)
-	pr := &progressReader{r: rc, lp: lp, phase: PhaseDownloading}
+	pr := newProgressReader(rc, nil, lp, PhaseDownloading)
 	if _, err := st.PutLayerStream(ctx, lp.desc, lp.diffID, lp.parent, pr); err != nil {
 		return err
 	}
 	lp.report(PhaseDone, lp.desc.Size)
 	return nil
-}
-
-// progressStep is how many bytes pass between two reports of a transfer.
-const progressStep = 512 << 10
-
-// progressReader reports the bytes read through it, and the end of the
-// stream as PhaseVerifying (a download) or nothing (an upload).
-type progressReader struct {
-	r      io.Reader
-	lp     *layerPull
-	phase  Phase
-	n, at  int64
-	closer io.Closer
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	if p.n-p.at >= progressStep || (err == io.EOF && p.n != p.at) {
-		p.at = p.n
-		p.lp.report(p.phase, p.n)
-	}
-	if err == io.EOF && p.phase == PhaseDownloading {
-		p.lp.report(PhaseVerifying, p.n)
-	}
-	return n, err
-}
-
-func (p *progressReader) Close() error {
-	if p.closer == nil {
-		return nil
-	}
-	return p.closer.Close()
 }

@@ -147,7 +147,7 @@ func (e *Engine) pushBlob(ctx context.Context, client *distribution.Client, r re
 			return nil, err
 		}
 		lp.report(PhaseUploading, 0)
-		return &progressReader{r: rc, closer: rc, lp: lp, phase: PhaseUploading}, nil
+		return newProgressReader(rc, rc, lp, PhaseUploading), nil
 	}
 	if err := client.PushBlob(ctx, r, lp.desc, open, e.mountSource(r, lp.desc.Digest)); err != nil {
 		return err

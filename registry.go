@@ -140,11 +140,13 @@ func WithRegistryCredentials(server, user, password string) TransferOption {
 	}
 }
 
-// WithProgress makes Pull or Push report the state of each layer to fn,
-// several times per layer. The calls are serialised (fn need not be safe
-// for concurrent use) and made from the call's goroutines, so fn must not
-// block for long: the transfer waits for it. By default nothing is
-// reported.
+// WithProgress makes Pull or Push report the state of each layer to fn:
+// each change of Phase, and the bytes moved as Docker's daemon reports
+// them (after 1% of the blob or 512 KiB, whichever is less, at most once
+// per 100 ms per blob, and the last bytes always). The calls are
+// serialised (fn need not be safe for concurrent use) and made from the
+// call's goroutines, so fn must not block for long: the transfer waits
+// for it. By default nothing is reported.
 func WithProgress(fn func(Progress)) TransferOption {
 	return func(o *transferOptions) error {
 		if fn == nil {
