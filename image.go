@@ -30,6 +30,9 @@ type Image struct {
 	// Digest is the digest of the image's manifest, "sha256:<64 hex>",
 	// the digest a registry knows the image by.
 	Digest string
+	// ManifestSize is the size in bytes of that manifest, as docker push
+	// prints it ("latest: digest: sha256:... size: 527").
+	ManifestSize int64
 	// RepoTags are the image's tags in Docker's short form
 	// ("busybox:latest", "localhost:5000/app:1"); empty for an untagged
 	// image.
@@ -465,6 +468,7 @@ func newImage(img *store.Image) *Image {
 	out := &Image{
 		ID:           img.ID.String(),
 		Digest:       img.Digest.String(),
+		ManifestSize: img.ManifestSize,
 		Size:         img.Size,
 		Architecture: img.Config.Architecture,
 		OS:           img.Config.OS,

@@ -149,6 +149,10 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Errorf("HEAD of the manifest Push returned: %v, %v", resp, err)
 	} else {
 		resp.Body.Close()
+		// docker push prints the manifest's size: the registry's.
+		if returned.ManifestSize <= 0 || returned.ManifestSize != resp.ContentLength || pushed.ManifestSize != returned.ManifestSize {
+			t.Errorf("ManifestSize = %d returned by Push, %d read back, the registry has %d bytes", returned.ManifestSize, pushed.ManifestSize, resp.ContentLength)
+		}
 	}
 	local = pushed
 	// Again: everything is there.
@@ -189,8 +193,8 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Pull(%q) = %v", ref, err)
 	}
-	if img.ID != local.ID || img.Digest != local.Digest || !slices.Equal(img.RepoTags, []string{proxy.Host + "/library/busybox:v1"}) {
-		t.Errorf("Pull() = %+v, want ID %s digest %s", img, local.ID, local.Digest)
+	if img.ID != local.ID || img.Digest != local.Digest || img.ManifestSize != local.ManifestSize || !slices.Equal(img.RepoTags, []string{proxy.Host + "/library/busybox:v1"}) {
+		t.Errorf("Pull() = %+v, want ID %s digest %s manifest size %d", img, local.ID, local.Digest, local.ManifestSize)
 	}
 	if got := layerFile(t, dst, ref, 0, "bin/busybox"); len(got) == 0 {
 		t.Error("pulled layer has an empty bin/busybox")

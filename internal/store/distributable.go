@@ -121,7 +121,8 @@ func (s *Store) distributable(ctx context.Context, img *Image) (*Image, error) {
 		return nil, err
 	}
 	out := *img
-	out.Digest, out.Manifest, out.Names, out.Size = manDigest, man, names, layersSize(man.Layers)
+	out.Digest, out.ManifestSize, out.Manifest, out.Names = manDigest, manSize, man, names
+	out.Size = layersSize(man.Layers)
 	return &out, nil
 }
 

@@ -48,6 +48,14 @@ func TestDistributable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, got.Digest, again.Digest)
 	assert.Equal(t, got.Manifest, again.Manifest)
+	// ManifestSize is the size of the manifest blob: the imported one's,
+	// then the converted one's, as returned and as read back.
+	for _, img := range []*Image{base, got, again} {
+		mb, err := s.ReadBlob(img.Digest)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(mb)), img.ManifestSize, "ManifestSize of %s", img.Digest)
+	}
+	assert.NotEqual(t, base.ManifestSize, got.ManifestSize)
 	_, err = s.Resolve(base.Digest.String())
 	assert.ErrorIs(t, err, ErrNotFound, "the old manifest names no image")
 

@@ -24,8 +24,10 @@ const (
 type Image struct {
 	// ID is the digest of the config, Docker's image ID.
 	ID digest.Digest
-	// Digest is the digest of the manifest.
-	Digest digest.Digest
+	// Digest is the digest of the manifest, and ManifestSize its size in
+	// bytes.
+	Digest       digest.Digest
+	ManifestSize int64
 	// Names are the tags of the image as full normalized references
 	// ("docker.io/library/busybox:latest"), in index order; empty for an
 	// untagged image.
@@ -124,6 +126,7 @@ func (s *Store) load(e *entry) (*Image, error) {
 	if e.desc.Size >= 0 && int64(len(b)) != e.desc.Size {
 		return nil, fmt.Errorf("manifest %s: %w: size %d, index says %d", e.desc.Digest, ErrInvalid, len(b), e.desc.Size)
 	}
+	img.ManifestSize = int64(len(b))
 	if err := json.Unmarshal(b, &img.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest %s: %w: %w", e.desc.Digest, ErrInvalid, err)
 	}

@@ -242,13 +242,14 @@ func (s *Store) storeImage(ctx context.Context, cfg Config, layers []ocispec.Des
 		return nil, err
 	}
 	return &Image{
-		ID:       cfgDigest,
-		Digest:   manDigest,
-		Names:    names,
-		Manifest: man,
-		Config:   cfg,
-		Size:     layersSize(layers),
-		Parent:   s.readParent(cfgDigest),
+		ID:           cfgDigest,
+		Digest:       manDigest,
+		ManifestSize: manSize,
+		Names:        names,
+		Manifest:     man,
+		Config:       cfg,
+		Size:         layersSize(layers),
+		Parent:       s.readParent(cfgDigest),
 	}, nil
 }
 
