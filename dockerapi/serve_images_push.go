@@ -11,11 +11,11 @@ import (
 )
 
 // pushResult is the aux value that ends a push: the tag, the manifest
-// digest and its size (0: dock does not keep the manifest's size).
+// digest and the manifest's size in bytes.
 type pushResult struct {
 	Tag    string
 	Digest string
-	Size   int
+	Size   int64
 }
 
 // imagePush is POST /images/{name}/push?tag=: docker push of name:tag
@@ -91,6 +91,6 @@ func (s *server) imagePush(w http.ResponseWriter, r *http.Request, name string) 
 		p.fail(registryStatus(err))
 		return
 	}
-	p.status("", "%s: digest: %s size: %d", ref.Tag, pushed.Digest, 0)
-	p.aux(pushResult{Tag: ref.Tag, Digest: pushed.Digest})
+	p.status("", "%s: digest: %s size: %d", ref.Tag, pushed.Digest, pushed.ManifestSize)
+	p.aux(pushResult{Tag: ref.Tag, Digest: pushed.Digest, Size: pushed.ManifestSize})
 }

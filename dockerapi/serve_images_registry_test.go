@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -99,7 +100,18 @@ func TestServeImagesPushPull(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "v1", aux["Tag"])
 	assert.Equal(t, pushed.Digest, aux["Digest"])
-	assert.Contains(t, statuses, "v1: digest: "+pushed.Digest+" size: 0")
+	// The manifest's size, as the registry has it.
+	req, err := http.NewRequest(http.MethodHead, reg.URL+"/v2/team/app/manifests/v1", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("alice", "s3cret")
+	req.Header.Set("Accept", ocispec.MediaTypeImageManifest)
+	resp, err := reg.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Greater(t, resp.ContentLength, int64(0))
+	assert.Equal(t, float64(resp.ContentLength), aux["Size"])
+	assert.Contains(t, statuses, fmt.Sprintf("v1: digest: %s size: %d", pushed.Digest, resp.ContentLength))
 
 	// Again: the layers are there.
 	status, body = a.rawStream(t, "POST", "/images/"+reg.Host+"/team/app/push?tag=v1", http.Header{registry.AuthHeader: {auth}}, nil)

@@ -196,7 +196,7 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		_, _, tag := splitRef(ref)
-		fmt.Fprintf(c.stdout, "%s: digest: %s\n", tag, img.Digest)
+		fmt.Fprintf(c.stdout, "%s: digest: %s size: %d\n", tag, img.Digest, img.ManifestSize)
 	}
 	return nil
 }

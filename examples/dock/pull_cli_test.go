@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-dock/dock/internal/registrytest"
 	"github.com/go-dock/dock/internal/testutil"
@@ -174,9 +178,23 @@ func TestCLIPushPrintsPushedDigest(t *testing.T) {
 	ref := reg.Host + "/lib/first:v1"
 	e.ok(nil, "tag", "busybox", ref)
 	out := e.ok(nil, "push", ref)
-	m := regexp.MustCompile(`\nv1: digest: (sha256:[0-9a-f]{64})\n$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`\nv1: digest: (sha256:[0-9a-f]{64}) size: ([0-9]+)\n$`).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("push printed %q, want a last line v1: digest: sha256:...", out)
+		t.Fatalf("push printed %q, want a last line v1: digest: sha256:... size: N", out)
+	}
+	// The size is the manifest's, as the registry has it.
+	req, err := http.NewRequest(http.MethodHead, reg.URL+"/v2/lib/first/manifests/"+m[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", ocispec.MediaTypeImageManifest)
+	resp, err := reg.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if size := strconv.FormatInt(resp.ContentLength, 10); resp.StatusCode != http.StatusOK || size != m[2] || resp.ContentLength <= 0 {
+		t.Errorf("push printed size %s; the registry answers %d with %d bytes", m[2], resp.StatusCode, resp.ContentLength)
 	}
 	// Pulled by that digest into a fresh state directory.
 	e2 := &env{t: t, bin: e.bin, root: t.TempDir()}
@@ -185,7 +203,7 @@ func TestCLIPushPrintsPushedDigest(t *testing.T) {
 		t.Errorf("pull -q %s printed %q", byDigest, out)
 	}
 	// Pushed again, the same digest.
-	if out := e.ok(nil, "push", ref); !strings.HasSuffix(out, "\nv1: digest: "+m[1]+"\n") {
+	if out := e.ok(nil, "push", ref); !strings.HasSuffix(out, "\nv1: digest: "+m[1]+" size: "+m[2]+"\n") {
 		t.Errorf("push again printed %q, want digest %s", out, m[1])
 	}
 }

@@ -18,7 +18,7 @@ func TestCLIPushAllTags(t *testing.T) {
 	e.ok(nil, "tag", "busybox", repo+":v1")
 	e.ok(nil, "tag", "busybox", reg.Host+"/lib/other:v3")
 	out := e.ok(nil, "push", "-a", repo)
-	re := `^The push refers to repository \[` + regexp.QuoteMeta(repo) + `\]\n(.*\n)*v1: digest: sha256:[0-9a-f]{64}\n(.*\n)*v2: digest: sha256:[0-9a-f]{64}\n$`
+	re := `^The push refers to repository \[` + regexp.QuoteMeta(repo) + `\]\n(.*\n)*v1: digest: sha256:[0-9a-f]{64} size: [1-9][0-9]*\n(.*\n)*v2: digest: sha256:[0-9a-f]{64} size: [1-9][0-9]*\n$`
 	if !regexp.MustCompile(re).MatchString(out) || strings.Count(out, "The push refers") != 1 || strings.Contains(out, "v3") {
 		t.Errorf("push -a printed %q", out)
 	}
