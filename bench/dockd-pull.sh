@@ -130,10 +130,13 @@ echo "pull of $IMG: $(jq '[.layers[].size]|add' "$CACHE/oci/blobs/sha256/$(jq -r
 TICK=$(getconf CLK_TCK)
 for r in $(seq "$ROUNDS"); do
 	rm -f "$W"/ticks-*
-	args=(-n "dock pull" --prepare "$DOCK rmi $IMG >/dev/null 2>&1; [ -z \"\$(find $W/dock-root -path '*/blobs/sha256/*' -o -path '*/layers/*' | head -1)\" ] && sync"
-		"$W/cpu - $W/ticks-dock $DOCK pull -q $IMG"
-		-n "docker pull via dockd" --prepare "$VIA_DOCKD rmi $IMG >/dev/null 2>&1; [ -z \"\$(find $W/dockd-root -path '*/blobs/sha256/*' -o -path '*/layers/*' | head -1)\" ] && sync"
+	dock=(-n "dock pull" --prepare "$DOCK rmi $IMG >/dev/null 2>&1; [ -z \"\$(find $W/dock-root -path '*/blobs/sha256/*' -o -path '*/layers/*' | head -1)\" ] && sync"
+		"$W/cpu - $W/ticks-dock $DOCK pull -q $IMG")
+	dockd=(-n "docker pull via dockd" --prepare "$VIA_DOCKD rmi $IMG >/dev/null 2>&1; [ -z \"\$(find $W/dockd-root -path '*/blobs/sha256/*' -o -path '*/layers/*' | head -1)\" ] && sync"
 		"$W/cpu $DOCKD_PID $W/ticks-dockd $VIA_DOCKD pull -q $IMG")
+	# Odd rounds dock first, even rounds dockd first: a drift of the
+	# machine's load falls on both.
+	if [ $((r % 2)) = 1 ]; then args=("${dock[@]}" "${dockd[@]}"); else args=("${dockd[@]}" "${dock[@]}"); fi
 	if [ "$DOCKERD" = 1 ]; then
 		args+=(-n "docker pull via dockerd" --prepare "$VIA_DOCKERD rmi $IMG >/dev/null 2>&1; sync"
 			"$W/cpu $DOCKERD_PID $W/ticks-dockerd $VIA_DOCKERD pull -q $IMG")
