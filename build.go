@@ -112,12 +112,20 @@ func BuildProgress(fn func(step string)) BuildOption {
 }
 
 // BuildNetwork sets the network of the RUN steps: "none" (the default: a
-// network namespace with only loopback) or "host". A RUN --network flag
-// overrides it for its step ("default" means the build's).
+// network namespace with only loopback, so that a build that sets nothing
+// changes nothing on the host's network), "host" (the host's), "bridge"
+// (the default bridge, which docker build's RUN steps join: downloads
+// work), or the name or ID of a network from CreateNetwork. Build fails
+// with an error wrapping ErrNotFound when that network does not exist;
+// "container:NAME" is not supported. A RUN --network flag overrides it
+// for its step: none, host, or default (the build's).
 func BuildNetwork(mode string) BuildOption {
 	return func(o *buildOptions) error {
-		if mode != "none" && mode != "host" {
-			return fmt.Errorf("%w: build network %q: none or host (bridge networks are not supported yet)", ErrUnsupported, mode)
+		switch {
+		case mode == "":
+			return fmt.Errorf("%w: empty build network", ErrInvalid)
+		case strings.HasPrefix(mode, "container:"):
+			return fmt.Errorf("%w: build network %q: a container's network namespace is not supported for builds", ErrUnsupported, mode)
 		}
 		o.Network = mode
 		return nil
@@ -239,7 +247,7 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // from this build's context), and the image does not inherit them; a
 // trigger that fails gives a *BuildError at the FROM line that names it.
 // RUN runs in a container of the stage's image (network none unless
-// BuildNetwork or RUN --network says host; the stage's environment, user,
+// BuildNetwork or RUN --network says otherwise; the stage's environment, user,
 // working directory and shell) and commits its changes as a layer.
 // COPY and ADD copy files of the context (or, with --from, of a stage or an
 // image) into a layer, without running anything: sources are resolved
@@ -306,6 +314,9 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 			return nil, fmt.Errorf("build: %w", err)
 		}
 	}
+	if err := e.resolveBuildNetwork(ctx, &o); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	img, err := build.Build(ctx, e.buildHost(o.pullOpts), contextDir, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", buildError(err))
@@ -314,4 +325,20 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 		e.emitImage("tag", img.ID.String(), familiarRef(tag))
 	}
 	return newImage(img), nil
+}
+
+// resolveBuildNetwork checks BuildNetwork's network before any step runs,
+// and names it by its name, so that the cache keys of the RUN steps are
+// the same whichever of its names or IDs a build gave.
+func (e *Engine) resolveBuildNetwork(ctx context.Context, o *buildOptions) error {
+	switch o.Network {
+	case "", "none", "host":
+		return nil
+	}
+	n, err := e.Network(ctx, o.Network)
+	if err != nil {
+		return fmt.Errorf("build network: %w", err)
+	}
+	o.Network = n.Name
+	return nil
 }

@@ -38,7 +38,8 @@ type buildResult struct {
 //
 // Taken: dockerfile (a path inside the context), t (repeatable),
 // buildargs and labels (JSON maps), target, nocache, pull, q, networkmode
-// (none and host; default and bridge are the builder's default, none),
+// (default and empty: the default bridge, as Docker's; none, host, bridge
+// or a network's name),
 // platform (the host's only), and X-Registry-Config for the pulls of FROM.
 // Accepted without effect, as the classic builder's clients send them:
 // rm, forcerm (no container is left either way), cachefrom, ulimits,
@@ -155,8 +156,11 @@ func buildOptions(r *http.Request) ([]dock.BuildOption, []string, error) {
 	if boolValue(r, "nocache") {
 		opts = append(opts, dock.BuildNoCache())
 	}
+	// The RUN steps' network: the classic builder's default is the
+	// default bridge (the library's is none).
 	switch v := q.Get("networkmode"); v {
-	case "", "default", "bridge":
+	case "", "default":
+		opts = append(opts, dock.BuildNetwork("bridge"))
 	default:
 		opts = append(opts, dock.BuildNetwork(v))
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/registrytest"
 	"github.com/go-dock/dock/internal/testutil"
 )
@@ -152,6 +153,36 @@ func TestServeBuildErrors(t *testing.T) {
 	}
 	_, err = a.engine.Image(ctx, "refused")
 	assert.ErrorIs(t, err, dock.ErrNotFound)
+}
+
+// The RUN steps of a build through the API are on the default bridge, as
+// with Docker's classic builder: a download works with networkmode empty
+// or default, and fails with networkmode=none.
+func TestServeBuildNetwork(t *testing.T) {
+	testutil.RequireRoot(t)
+	nettest.Internet(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	ctxTar := dockerfileTar(t, "FROM busybox\nRUN printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "+nettest.InternetIP.String()+" 80 > /resp; tail -n 1 /resp > /got; test -s /got\n")
+	for _, mode := range []string{"", "default", "bridge", "none"} {
+		t.Run("networkmode="+mode, func(t *testing.T) {
+			q := url.Values{"t": {"net"}, "nocache": {"1"}}
+			if mode != "" {
+				q.Set("networkmode", mode)
+			}
+			status, body := a.rawStream(t, "POST", "/build?"+q.Encode(), nil, bytes.NewReader(ctxTar))
+			require.Equal(t, http.StatusOK, status, body)
+			if mode == "none" {
+				assert.Contains(t, body, "errorDetail", "no network: the download fails")
+				return
+			}
+			require.NotContains(t, body, "errorDetail", body)
+			var out bytes.Buffer
+			_, err := a.engine.Run(ctx, dock.Config{Image: "net", Cmd: []string{"cat", "/got"}}, nil, &out, nil)
+			require.NoError(t, err)
+			assert.Equal(t, nettest.HTTPBody, out.String())
+		})
+	}
 }
 
 func TestRunCommand(t *testing.T) {

@@ -18,7 +18,7 @@ type Options struct {
 	Progress func(string) // never nil
 	Output   io.Writer    // of the RUN steps; never nil
 	Pull     PullPolicy
-	Network  string            // of the RUN steps: "" or "none" (default), or "host"
+	Network  string            // of the RUN steps: "" or "none" (default), "host", or a bridge network's name
 	Secrets  map[string][]byte // by id; never printed, stored or hashed
 }
 

@@ -40,7 +40,8 @@ func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruc
 			network = f.Value
 		case f.Name == "network" && f.Value == "default":
 		case f.Name == "network":
-			return fmt.Errorf("RUN --network=%s: none, host or default (bridge networks are not supported yet): %w", f.Value, ErrUnsupported)
+			// BuildKit's choices: a bridge is the build's (BuildNetwork).
+			return fmt.Errorf("RUN --network=%s: none, host or default: %w", f.Value, ErrUnsupported)
 		default:
 			return fmt.Errorf("RUN --%s: %w", f.Name, ErrUnsupported)
 		}
