@@ -19,6 +19,7 @@ type BuildOption func(*buildOptions) error
 type buildOptions struct {
 	build.Options
 	pullOpts []PullOption
+	events   func(BuildEvent) // never nil
 }
 
 // BuildFile names the Dockerfile, relative to the context directory (or
@@ -103,7 +104,8 @@ func BuildSourceDateEpoch(t time.Time) BuildOption {
 }
 
 // BuildProgress calls fn with a line for each step as it starts, as docker
-// build prints them: "Step 1/5 : FROM busybox".
+// build prints them: "Step 1/5 : FROM busybox" (and " ---> Using cache"
+// for a step from the cache). BuildEvents gives the lines between them.
 func BuildProgress(fn func(step string)) BuildOption {
 	return func(o *buildOptions) error {
 		o.Progress = fn
@@ -308,16 +310,17 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // against prunes and removals in any engine on the root (see
 // internal/build/lease.go).
 func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOption) (*Image, error) {
-	o := buildOptions{Options: build.Options{File: "Dockerfile", Output: io.Discard, Progress: func(string) {}}}
+	o := buildOptions{Options: build.Options{File: "Dockerfile", Output: io.Discard, Progress: func(string) {}}, events: func(BuildEvent) {}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
 	}
+	o.Image = func(id string) { o.events(BuildEvent{Kind: BuildImage, ID: id}) }
 	if err := e.resolveBuildNetwork(ctx, &o); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	img, err := build.Build(ctx, e.buildHost(o.pullOpts), contextDir, &o.Options)
+	img, err := build.Build(ctx, e.buildHost(o.pullOpts, o.events), contextDir, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", buildError(err))
 	}

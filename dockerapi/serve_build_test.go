@@ -66,6 +66,17 @@ func TestServeBuild(t *testing.T) {
 	assert.Contains(t, stream, "Step 4/5 : RUN echo hello $WHO && cat /greeting\n")
 	assert.Contains(t, stream, "hello tester\nfrom the context\n")
 	assert.Contains(t, stream, " ---> "+short+"\nSuccessfully built "+short+"\nSuccessfully tagged built:v1\nSuccessfully tagged localhost:5000/built:latest\n")
+	// The classic builder's lines around the steps: the base's ID after
+	// FROM, the RUN's container around its output, the ID of each image
+	// a step made.
+	busybox, err := a.engine.Image(ctx, "busybox")
+	require.NoError(t, err)
+	assert.Contains(t, stream, "Step 1/5 : FROM busybox\n ---> "+busybox.ID[len("sha256:"):][:12]+"\nStep 2/5 : ARG WHO=nobody\n")
+	assert.Regexp(t, `Step 3/5 : COPY greeting /greeting\n ---> [0-9a-f]{12}\n`+
+		`Step 4/5 : RUN echo hello \$WHO && cat /greeting\n ---> Running in ([0-9a-f]{12})\n`+
+		`hello tester\nfrom the context\n ---> Removed intermediate container ([0-9a-f]{12})\n ---> [0-9a-f]{12}\n`+
+		`Step 5/5 : LABEL stage=one\n ---> `+short+"\n", stream)
+	assert.Equal(t, 1, strings.Count(stream, " ---> "+short+"\n"), "the result's line once")
 	var ids []string
 	for _, l := range lines {
 		if aux, ok := l["aux"].(map[string]any); ok {

@@ -135,6 +135,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	default:
 		opts = append(opts,
 			dock.BuildProgress(func(step string) { fmt.Fprintln(c.stdout, step) }),
+			dock.BuildEvents(func(ev dock.BuildEvent) { fmt.Fprintln(c.stdout, ev) }),
 			dock.BuildOutput(c.stdout))
 	}
 

@@ -30,6 +30,7 @@ func TestCLIBuild(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	assert.Regexp(t, regexp.MustCompile(`(?m)^Successfully built [0-9a-f]{12}$`), out)
+	assert.Regexp(t, regexp.MustCompile(`Step 3/5 : RUN echo "\$GREETING" > /greeting\n ---> Running in [0-9a-f]{12}\n ---> Removed intermediate container [0-9a-f]{12}\n ---> [0-9a-f]{12}\n`), out)
 	assert.Equal(t, "bonjour\nhello\n", e.ok(nil, "run", "--rm", "app:v1"))
 
 	// -q prints the ID only; the same build again comes from the cache.

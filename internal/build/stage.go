@@ -41,6 +41,9 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		}
 		s.img, s.cfg = img, img.Config.Clone()
 	}
+	if s.img != nil {
+		b.o.Image(s.img.ID.String())
+	}
 	if !fromStage && !slices.ContainsFunc(s.cfg.Config.Env, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") }) {
 		// As BuildKit and buildah: a stage whose base sets no PATH
 		// gets the default one, in its steps and in the image.
@@ -73,25 +76,43 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 			}
 		}
 		key := b.stepKey(s, text, nil)
+		before := s.img
 		if err := b.cacheStep(s, key, func() error { return b.commit(ctx, s, nil, "") }); err != nil {
 			return b.errorAt(from, err)
 		}
+		b.reportImage(s, before)
 	}
 	return nil
 }
 
-// doStep runs one instruction of stage s through the cache.
+// doStep runs one instruction of stage s through the cache, and reports
+// the image it left, if any.
 func (b *builder) doStep(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	before := s.img
+	var err error
 	switch in.Cmd {
 	case "copy", "add":
-		return b.copy(ctx, s, in) // keyed by its sources too
+		err = b.copy(ctx, s, in) // keyed by its sources too
 	case "run":
-		return b.run(ctx, s, in) // keyed by its mounts and here-documents too
+		err = b.run(ctx, s, in) // keyed by its mounts and here-documents too
 	default:
-		return b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
+		err = b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
+	}
+	if err == nil {
+		b.reportImage(s, before)
+	}
+	return err
+}
+
+// reportImage reports the image of stage s when it is not before's: a
+// step that changed the configuration only leaves the stage's image as
+// it was.
+func (b *builder) reportImage(s *stageState, before *store.Image) {
+	if s.img != nil && (before == nil || s.img.ID != before.ID) {
+		b.o.Image(s.img.ID.String())
 	}
 }
 
