@@ -296,6 +296,14 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // RacyMargin in internal/build/cache.go for when that would be unsafe). BuildNoCache
 // runs every step.
 //
+// The history of the image (see History) has an entry per step, as
+// Docker's classic builder writes it: "/bin/sh -c #(nop)  LABEL l=1" for
+// a step that runs nothing (behind the stage's SHELL; ARG included), a
+// RUN's command behind the build arguments it saw ("|1 V=x /bin/sh -c
+// make"; build arguments are not secrets, as in Docker: see BuildSecret),
+// COPY and ADD naming their sources by content ("/bin/sh -c #(nop) COPY
+// file:<sha256> in /dst ").
+//
 // A step that fails gives a *BuildError with the Dockerfile's line; a
 // syntax error a *BuildError wrapping a *SyntaxError.
 // Whatever happens, no container is left behind, and the tags are set only

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -77,6 +79,20 @@ func TestServeBuild(t *testing.T) {
 		`hello tester\nfrom the context\n ---> Removed intermediate container ([0-9a-f]{12})\n ---> [0-9a-f]{12}\n`+
 		`Step 5/5 : LABEL stage=one\n ---> `+short+"\n", stream)
 	assert.Equal(t, 1, strings.Count(stream, " ---> "+short+"\n"), "the result's line once")
+	// docker history: the classic builder's CreatedBy.
+	hist, err := a.client.ImageHistory(ctx, "built:v1")
+	require.NoError(t, err)
+	var createdBy []string
+	for _, h := range hist.Items[:4] { // the base's (imported) after
+
+		createdBy = append(createdBy, h.CreatedBy)
+	}
+	assert.Equal(t, []string{
+		"/bin/sh -c #(nop)  LABEL stage=one",
+		"|1 WHO=tester /bin/sh -c echo hello $WHO && cat /greeting",
+		"/bin/sh -c #(nop) COPY file:" + fmt.Sprintf("%x", sha256.Sum256([]byte("from the context\n"))) + " in /greeting ",
+		"/bin/sh -c #(nop)  ARG WHO=nobody",
+	}, createdBy)
 	var ids []string
 	for _, l := range lines {
 		if aux, ok := l["aux"].(map[string]any); ok {

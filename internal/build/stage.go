@@ -125,13 +125,21 @@ func stageSuffix(st *dockerfile.Stage) string {
 
 // lookup is the variable lookup of a stage: ENV first, then ARG.
 func (s *stageState) lookup(name string) (string, bool) {
+	if v, ok := s.lookupEnv(name); ok {
+		return v, true
+	}
+	v, ok := s.args[name]
+	return v, ok
+}
+
+// lookupEnv looks name up in the stage's ENV.
+func (s *stageState) lookupEnv(name string) (string, bool) {
 	for _, kv := range slices.Backward(s.cfg.Config.Env) {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
 			return v, true
 		}
 	}
-	v, ok := s.args[name]
-	return v, ok
+	return "", false
 }
 
 func (b *builder) expand(s *stageState, word string) (string, error) {
@@ -163,9 +171,10 @@ func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Write
 	return nil
 }
 
-// configStep records an instruction that changes the configuration only.
-func (b *builder) configStep(s *stageState, in *dockerfile.Instruction) {
+// configStep records a step that changes the configuration only, as
+// createdBy (see history.go).
+func (b *builder) configStep(s *stageState, createdBy string) {
 	created := b.now()
-	s.cfg.History = append(s.cfg.History, ocispec.History{Created: &created, CreatedBy: in.Original, EmptyLayer: true})
+	s.cfg.History = append(s.cfg.History, ocispec.History{Created: &created, CreatedBy: createdBy, EmptyLayer: true})
 	s.pending = true
 }
