@@ -19,6 +19,7 @@ type BuildOption func(*buildOptions) error
 type buildOptions struct {
 	build.Options
 	pullOpts []PullOption
+	events   func(BuildEvent) // never nil
 }
 
 // BuildFile names the Dockerfile, relative to the context directory (or
@@ -103,7 +104,8 @@ func BuildSourceDateEpoch(t time.Time) BuildOption {
 }
 
 // BuildProgress calls fn with a line for each step as it starts, as docker
-// build prints them: "Step 1/5 : FROM busybox".
+// build prints them: "Step 1/5 : FROM busybox" (and " ---> Using cache"
+// for a step from the cache). BuildEvents gives the lines between them.
 func BuildProgress(fn func(step string)) BuildOption {
 	return func(o *buildOptions) error {
 		o.Progress = fn
@@ -112,12 +114,20 @@ func BuildProgress(fn func(step string)) BuildOption {
 }
 
 // BuildNetwork sets the network of the RUN steps: "none" (the default: a
-// network namespace with only loopback) or "host". A RUN --network flag
-// overrides it for its step ("default" means the build's).
+// network namespace with only loopback, so that a build that sets nothing
+// changes nothing on the host's network), "host" (the host's), "bridge"
+// (the default bridge, which docker build's RUN steps join: downloads
+// work), or the name or ID of a network from CreateNetwork. Build fails
+// with an error wrapping ErrNotFound when that network does not exist;
+// "container:NAME" is not supported. A RUN --network flag overrides it
+// for its step: none, host, or default (the build's).
 func BuildNetwork(mode string) BuildOption {
 	return func(o *buildOptions) error {
-		if mode != "none" && mode != "host" {
-			return fmt.Errorf("%w: build network %q: none or host (bridge networks are not supported yet)", ErrUnsupported, mode)
+		switch {
+		case mode == "":
+			return fmt.Errorf("%w: empty build network", ErrInvalid)
+		case strings.HasPrefix(mode, "container:"):
+			return fmt.Errorf("%w: build network %q: a container's network namespace is not supported for builds", ErrUnsupported, mode)
 		}
 		o.Network = mode
 		return nil
@@ -239,7 +249,7 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // from this build's context), and the image does not inherit them; a
 // trigger that fails gives a *BuildError at the FROM line that names it.
 // RUN runs in a container of the stage's image (network none unless
-// BuildNetwork or RUN --network says host; the stage's environment, user,
+// BuildNetwork or RUN --network says otherwise; the stage's environment, user,
 // working directory and shell) and commits its changes as a layer.
 // COPY and ADD copy files of the context (or, with --from, of a stage or an
 // image) into a layer, without running anything: sources are resolved
@@ -286,6 +296,14 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // RacyMargin in internal/build/cache.go for when that would be unsafe). BuildNoCache
 // runs every step.
 //
+// The history of the image (see History) has an entry per step, as
+// Docker's classic builder writes it: "/bin/sh -c #(nop)  LABEL l=1" for
+// a step that runs nothing (behind the stage's SHELL; ARG included), a
+// RUN's command behind the build arguments it saw ("|1 V=x /bin/sh -c
+// make"; build arguments are not secrets, as in Docker: see BuildSecret),
+// COPY and ADD naming their sources by content ("/bin/sh -c #(nop) COPY
+// file:<sha256> in /dst ").
+//
 // A step that fails gives a *BuildError with the Dockerfile's line; a
 // syntax error a *BuildError wrapping a *SyntaxError.
 // Whatever happens, no container is left behind, and the tags are set only
@@ -300,13 +318,17 @@ func BuildPull(policy PullPolicy, opts ...PullOption) BuildOption {
 // against prunes and removals in any engine on the root (see
 // internal/build/lease.go).
 func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOption) (*Image, error) {
-	o := buildOptions{Options: build.Options{File: "Dockerfile", Output: io.Discard, Progress: func(string) {}}}
+	o := buildOptions{Options: build.Options{File: "Dockerfile", Output: io.Discard, Progress: func(string) {}}, events: func(BuildEvent) {}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
 	}
-	img, err := build.Build(ctx, e.buildHost(o.pullOpts), contextDir, &o.Options)
+	o.Image = func(id string) { o.events(BuildEvent{Kind: BuildImage, ID: id}) }
+	if err := e.resolveBuildNetwork(ctx, &o); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	img, err := build.Build(ctx, e.buildHost(o.pullOpts, o.events), contextDir, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", buildError(err))
 	}
@@ -314,4 +336,20 @@ func (e *Engine) Build(ctx context.Context, contextDir string, opts ...BuildOpti
 		e.emitImage("tag", img.ID.String(), familiarRef(tag))
 	}
 	return newImage(img), nil
+}
+
+// resolveBuildNetwork checks BuildNetwork's network before any step runs,
+// and names it by its name, so that the cache keys of the RUN steps are
+// the same whichever of its names or IDs a build gave.
+func (e *Engine) resolveBuildNetwork(ctx context.Context, o *buildOptions) error {
+	switch o.Network {
+	case "", "none", "host":
+		return nil
+	}
+	n, err := e.Network(ctx, o.Network)
+	if err != nil {
+		return fmt.Errorf("build network: %w", err)
+	}
+	o.Network = n.Name
+	return nil
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // buildHost is the engine's side of the builder's seam for one Build,
-// whose pulls take pullOpts.
-func (e *Engine) buildHost(pullOpts []PullOption) *build.Host {
+// whose pulls take pullOpts and whose RUN containers are reported to
+// events.
+func (e *Engine) buildHost(pullOpts []PullOption, events func(BuildEvent)) *build.Host {
 	return &build.Host{
 		Store:         e.store,
 		TmpDir:        e.path("tmp"),
@@ -27,12 +28,15 @@ func (e *Engine) buildHost(pullOpts []PullOption) *build.Host {
 			}
 			return img.ID, nil
 		},
-		Run: e.runBuildStep,
+		Run: func(ctx context.Context, spec build.RunSpec, commit func(upper string) error) error {
+			return e.runBuildStep(ctx, spec, commit, events)
+		},
 	}
 }
 
-// runBuildStep runs a RUN step's container, as build.Host.Run says.
-func (e *Engine) runBuildStep(ctx context.Context, spec build.RunSpec, commit func(upper string) error) error {
+// runBuildStep runs a RUN step's container, as build.Host.Run says, and
+// reports its creation and removal to events.
+func (e *Engine) runBuildStep(ctx context.Context, spec build.RunSpec, commit func(upper string) error, events func(BuildEvent)) error {
 	var mounts []Mount
 	for _, m := range spec.Mounts {
 		opts := m.Options
@@ -58,7 +62,12 @@ func (e *Engine) runBuildStep(ctx context.Context, spec build.RunSpec, commit fu
 	if err != nil {
 		return err
 	}
-	defer c.Remove(context.WithoutCancel(ctx), RemoveForce())
+	events(BuildEvent{Kind: BuildContainerCreated, ID: c.id})
+	defer func() {
+		if c.Remove(context.WithoutCancel(ctx), RemoveForce()) == nil {
+			events(BuildEvent{Kind: BuildContainerRemoved, ID: c.id})
+		}
+	}()
 	c.Stdout, c.Stderr = spec.Output, spec.Output
 	if err := c.Start(ctx); err != nil {
 		return err

@@ -119,14 +119,49 @@ func TestBuildNetwork(t *testing.T) {
 	require.NotEqual(t, "lo\n", runOut(t, e, "net-host", "cat", "/default"), "the build's network")
 	require.Equal(t, "lo\n", runOut(t, e, "net-host", "cat", "/none"))
 
-	_, err = e.Build(ctx, dir, BuildNetwork("bridge"))
+	_, err = e.Build(ctx, dir, BuildNetwork("container:x"))
 	require.ErrorIs(t, err, ErrUnsupported)
+	_, err = e.Build(ctx, dir, BuildNetwork("nonet"))
+	require.ErrorIs(t, err, ErrNotFound)
 	bad := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN --network=bridge true\n"})
 	_, err = e.Build(ctx, bad)
 	var be *BuildError
 	require.ErrorAs(t, err, &be)
 	require.Equal(t, 2, be.Line)
 	require.ErrorIs(t, err, ErrUnsupported)
+	noContainers(t, e)
+}
+
+// TestBuildNetworkBridge: BuildNetwork("bridge") puts the RUN steps on
+// the default bridge, as docker build does: a download from the (fake)
+// internet works, and RUN --network=none still takes the network away;
+// with the default network (none) the same download fails. A
+// user-defined network works too, by name.
+func TestBuildNetworkBridge(t *testing.T) {
+	nettest.Internet(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	download := "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 " + nettest.InternetIP.String() + " 80 > /resp; tail -n 1 /resp > /got; test -s /got"
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\n" +
+		"RUN " + download + "\n" +
+		"RUN --network=none ls /sys/class/net > /none\n"})
+	_, err := e.Build(ctx, dir, BuildTag("bridged"), BuildNetwork("bridge"))
+	require.NoError(t, err)
+	require.Equal(t, nettest.HTTPBody, runOut(t, e, "bridged", "cat", "/got"))
+	require.Equal(t, "lo\n", runOut(t, e, "bridged", "cat", "/none"))
+
+	_, err = e.Build(ctx, dir, BuildTag("unbridged"))
+	var be *BuildError
+	require.ErrorAs(t, err, &be, "no network by default")
+	require.Equal(t, 2, be.Line)
+	require.NotZero(t, be.ExitCode)
+
+	_, err = e.CreateNetwork(ctx, "buildnet")
+	require.NoError(t, err)
+	t.Cleanup(func() { e.RemoveNetwork(context.Background(), "buildnet") })
+	_, err = e.Build(ctx, dir, BuildTag("usernet"), BuildNetwork("buildnet"), BuildNoCache())
+	require.NoError(t, err)
+	require.Equal(t, nettest.HTTPBody, runOut(t, e, "usernet", "cat", "/got"))
 	noContainers(t, e)
 }
 

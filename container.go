@@ -501,6 +501,9 @@ func (e *Engine) imageInUse(id string) bool {
 type running struct {
 	mu   sync.Mutex
 	byID map[string]*proc
+	// execs are the execs this Engine value started that have not
+	// recorded their exec_die yet, by container ID (exec_track_linux.go).
+	execs map[string]map[*Process]struct{}
 }
 
 // RemoveOption is an option of Container.Remove, Engine.RemoveImage and

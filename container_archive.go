@@ -149,7 +149,8 @@ func CopyUIDGID() ExtractOption {
 // will do); it must exist and be a directory, else the error is a
 // *PathNotFoundError or wraps ErrInvalid ("extraction point is not a
 // directory"). A read-only root filesystem (Config.ReadOnly) refuses
-// unless dir is in a volume or bind mount; a read-only mount refuses.
+// unless dir is in a volume or bind mount; a read-only mount refuses:
+// both errors wrap ErrReadOnly (and ErrInvalid).
 //
 // Entries are created as tar does, with their modes, times and extended
 // attributes (user.* and ACLs only), owned by the uid and gid of the

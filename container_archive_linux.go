@@ -214,8 +214,8 @@ func containerID(maps []IDMap, id int) int {
 
 var (
 	errExtractPointNotDir = invalidf("extraction point is not a directory")
-	errRootFSReadOnly     = invalidf("container rootfs is marked read-only")
-	errVolumeReadOnly     = invalidf("mounted volume is marked read-only")
+	errRootFSReadOnly     = &readOnlyError{"container rootfs is marked read-only"}
+	errVolumeReadOnly     = &readOnlyError{"mounted volume is marked read-only"}
 )
 
 func (c *Container) extractToDirImpl(ctx context.Context, dir string, r io.Reader, o *extractOptions) error {

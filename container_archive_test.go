@@ -350,10 +350,16 @@ func TestExtractToDirReadOnly(t *testing.T) {
 	require.NoError(t, err)
 	tarball := testutil.Tar(t, testutil.TarEntry{Name: "f", Body: "x"})
 	err = c.ExtractToDir(ctx, "/tmp", bytes.NewReader(tarball))
-	assert.EqualError(t, err, "invalid argument: container rootfs is marked read-only")
+	assert.EqualError(t, err, "container rootfs is marked read-only", "Docker's words")
+	assert.ErrorIs(t, err, ErrReadOnly)
+	assert.ErrorIs(t, err, ErrInvalid, "Docker's 400")
 	err = c.ExtractToDir(ctx, "/ro", bytes.NewReader(tarball))
-	assert.EqualError(t, err, "invalid argument: mounted volume is marked read-only")
+	assert.EqualError(t, err, "mounted volume is marked read-only")
+	assert.ErrorIs(t, err, ErrReadOnly)
+	assert.ErrorIs(t, err, ErrInvalid)
 	assert.NoError(t, c.ExtractToDir(ctx, "/rw", bytes.NewReader(tarball)))
+	err = c.ExtractToDir(ctx, "/rw", bytes.NewReader([]byte("no tar")))
+	assert.NotErrorIs(t, err, ErrReadOnly, "another refusal")
 }
 
 // TestExport writes the whole root filesystem, without the volumes'

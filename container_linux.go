@@ -417,6 +417,9 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 			return fmt.Errorf("remove container: %w", err)
 		}
 	}
+	// The container's end is the end of its execs: their exec_die comes
+	// before its destroy, as in Docker.
+	c.e.procs().endExecs(ctx, c.id)
 	return c.e.locked(func() error {
 		var errs []error
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil {

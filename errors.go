@@ -35,6 +35,12 @@ var (
 	// ErrPaused means the container is paused and the call needs it
 	// running (Attach, as Docker refuses to attach to a paused one).
 	ErrPaused = errors.New("container is paused")
+	// ErrReadOnly means a write was refused because its target is
+	// read-only: a container's read-only root filesystem
+	// (Config.ReadOnly) or a read-only mount (ExtractToDir). The errors
+	// that wrap it wrap ErrInvalid too: Docker answers them as invalid
+	// input.
+	ErrReadOnly = errors.New("read-only")
 	// ErrDetached is Attach's error when the detach keys were read from
 	// its Stdin: the container runs on. Its text is Docker's, which
 	// docker attach prints then.
@@ -70,6 +76,14 @@ func (e *StartError) Unwrap() error { return e.Err }
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+// readOnlyError is a refusal of a write to something read-only, msg in
+// Docker's words (which clients show as they are): it wraps ErrInvalid
+// and ErrReadOnly.
+type readOnlyError struct{ msg string }
+
+func (e *readOnlyError) Error() string   { return e.msg }
+func (e *readOnlyError) Unwrap() []error { return []error{ErrInvalid, ErrReadOnly} }
 
 // BuildError is the error of a build that failed at a step of the
 // Dockerfile, or on its syntax.

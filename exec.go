@@ -2,6 +2,7 @@ package dock
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -38,11 +39,13 @@ type Process struct {
 	// TtySize is the size of the terminal at start (ExecConfig.Tty).
 	TtySize WindowSize
 
-	c      *Container
-	id     string
-	cfg    ExecConfig
-	done   chan struct{}
-	status ExitStatus
+	c       *Container
+	id      string
+	cfg     ExecConfig
+	created bool          // CreateExec recorded exec_create
+	exited  chan struct{} // closed once exec_die is recorded
+	done    chan struct{}
+	status  ExitStatus
 	processFields
 }
 
@@ -79,9 +82,54 @@ func (p *Process) Resize(size WindowSize) error { return p.resizeImpl(size) }
 // like docker exec. Set the stdio fields, then Start and Wait. The process
 // joins every namespace and the cgroup of the container and runs under
 // the same security profile (capabilities, no_new_privs, seccomp).
+//
+// Its events are Docker's: "exec_create: CMD" and "exec_start: CMD" when
+// it starts (see CreateExec for the create step of its own), "exec_die"
+// (exitCode) when it ends. Remove waits, before it records the
+// container's destroy, for the execs that this Engine value started in
+// the container to end (they die with the container) and record their
+// exec_die; an exec of another process may record its exec_die after.
 func (c *Container) Exec(cfg ExecConfig) *Process {
-	return &Process{c: c, id: newID(), cfg: cfg, done: make(chan struct{})}
+	return &Process{c: c, id: newID(), cfg: cfg, exited: make(chan struct{}), done: make(chan struct{})}
 }
+
+// CreateExec is Exec with docker exec's create step, as the Engine API's
+// POST /containers/{id}/exec makes it: it checks now that the container
+// runs (an error wrapping ErrPaused or ErrNotRunning) and that cfg has a
+// command and, if any, an absolute working directory (ErrInvalid), and
+// records the "exec_create: CMD" event now, as Docker does at create;
+// Start then records "exec_start: CMD" only. The process may be started
+// once, later, or never.
+func (c *Container) CreateExec(ctx context.Context, cfg ExecConfig) (*Process, error) {
+	switch {
+	case len(cfg.Cmd) == 0:
+		return nil, invalidf("exec: no command")
+	case cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir):
+		return nil, invalidf("exec: working directory %q is not absolute", cfg.WorkingDir)
+	}
+	st, err := c.State(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("exec: %w", err)
+	}
+	switch st.Status {
+	case StatusRunning:
+	case StatusPaused:
+		return nil, fmt.Errorf("exec: container %s: %w", c.id[:12], ErrPaused)
+	default:
+		return nil, fmt.Errorf("exec: container %s: %w", c.id[:12], ErrNotRunning)
+	}
+	rec, err := c.record()
+	if err != nil {
+		return nil, fmt.Errorf("exec: %w", err)
+	}
+	p := c.Exec(cfg)
+	p.emit(rec, "exec_create: "+p.cmdline())
+	p.created = true
+	return p, nil
+}
+
+// cmdline is the command as the exec events name it.
+func (p *Process) cmdline() string { return strings.Join(p.cfg.Cmd, " ") }
 
 // ID returns the process's 64-character hexadecimal ID, Docker's exec
 // ID: its events carry it (execID).

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -47,8 +46,10 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	if err := validateExec(&spec); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	cmdline := strings.Join(p.cfg.Cmd, " ")
-	p.emit(rec, "exec_create: "+cmdline)
+	cmdline := p.cmdline()
+	if !p.created {
+		p.emit(rec, "exec_create: "+cmdline)
+	}
 	recCopy := *rec
 	recCopy.Process = spec
 	recCopy.Config.Tty = p.cfg.Tty
@@ -140,17 +141,22 @@ func (p *Process) startImpl(ctx context.Context) (retErr error) {
 	}
 	p.cmd = cmd
 	p.emit(rec, "exec_start: "+cmdline)
+	c.e.procs().addExec(c.id, p)
 	go p.reap(rec)
 	return nil
 }
 
+// reap waits for the process, records its exec_die as it ends (before the
+// copy of a terminal's last output, as Docker records it when the
+// process exits), then ends Wait.
 func (p *Process) reap(rec *containerRecord) {
 	err := p.cmd.Wait()
 	p.closePidfd()
-	p.copies.Wait()
-	p.pty.close()
 	p.status = exitStatusOf(p.cmd.ProcessState, err)
 	p.emit(rec, "exec_die", "exitCode", strconv.Itoa(p.status.Code))
+	p.c.e.procs().endExec(p.c.id, p)
+	p.copies.Wait()
+	p.pty.close()
 	close(p.done)
 }
 

@@ -12,8 +12,8 @@
 # and socket under the bench's directory and no bridge or iptables; it is
 # stopped at the end. The base image is imported into it under a name that
 # only it has (dock-bench/busybox), so BuildKit finds it locally and never
-# asks a registry; its RUN steps have no network (--network none), as
-# dock's. buildah runs with --isolation chroot, which refuses --network none
+# asks a registry; the RUN steps of both have no network (--network none:
+# dock build's default is the default bridge, as docker build's). buildah runs with --isolation chroot, which refuses --network none
 # (its RUNs share the host network; they use none).
 set -eu
 cd "$(dirname "$0")/.."
@@ -113,7 +113,7 @@ if DOCKER_BUILDKIT=1 $DOCKER build --progress=plain --network none --build-arg B
 	exit 1
 fi
 hyperfine --style basic --runs "$N" --export-json "$W/hf.json" \
-	-n dock --prepare "sh -c '$dock_prep' >/dev/null" "$DOCK build -q $C1" \
+	-n dock --prepare "sh -c '$dock_prep' >/dev/null" "$DOCK build -q --network none $C1" \
 	-n buildkit --prepare "sh -c '$bk_prep' >/dev/null" "$BK $C1" \
 	-n buildah --prepare "sh -c '$bh_prep' >/dev/null" "$BH bud -q --pull-never --isolation chroot $C1" >/dev/null
 echo "cold build, 500 small files: median ms over $N runs (fresh stores on tmpfs), $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs"
@@ -128,10 +128,10 @@ sh -c "$bk_prep" >/dev/null
 sleep 2 # older than dock's stat cache racy margin: their hashes are reused
 touch1="sh -c 'date +%s%N >$C2/big/f0042'"
 hyperfine --style basic --runs "$N" --warmup 1 --export-json "$W/re.json" \
-	-n "dock, nothing changed" --prepare true "$DOCK build -q $C2" \
+	-n "dock, nothing changed" --prepare true "$DOCK build -q --network none $C2" \
 	-n "buildkit, nothing changed" --prepare true "$BK $C2" \
 	-n "buildah --layers, nothing changed" --prepare true "$BH bud -q --layers --pull-never --isolation chroot $C2" \
-	-n "dock, 1 of 5,000 files (50 MB) changed" --prepare "$touch1" "$DOCK build -q $C2" \
+	-n "dock, 1 of 5,000 files (50 MB) changed" --prepare "$touch1" "$DOCK build -q --network none $C2" \
 	-n "buildkit, 1 of 5,000 files changed" --prepare "$touch1" "$BK $C2" \
 	-n "buildah --layers, 1 of 5,000 files changed" --prepare "$touch1" "$BH bud -q --layers --pull-never --isolation chroot $C2" >/dev/null
 echo "rebuilds of 5,000 files (50 MB): median ms over $N runs (dock's goals: 100 and 500)"

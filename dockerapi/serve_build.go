@@ -30,15 +30,20 @@ type buildResult struct {
 
 // build is docker build of the body, a tar of the context. The answer is
 // the classic builder's stream: {"stream":"Step 1/3 : FROM busybox\n"},
-// the RUN steps' output, " ---> <ID>", {"aux":{"ID":"sha256:..."}},
-// "Successfully built <ID>" and "Successfully tagged <tag>". An error
+// " ---> <image>" after a step that left an image (FROM, RUN, COPY, ADD,
+// and the stage's end; dock's configuration steps make none of their
+// own), " ---> Running in <container>", the RUN step's output and
+// " ---> Removed intermediate container <container>" around a RUN that
+// ran, then {"aux":{"ID":"sha256:..."}}, "Successfully built <ID>" and
+// "Successfully tagged <tag>". An error
 // before the first line (bad parameters, a broken context, a missing
 // Dockerfile, a syntax error) is an error answer; after it, an
 // errorDetail line.
 //
 // Taken: dockerfile (a path inside the context), t (repeatable),
 // buildargs and labels (JSON maps), target, nocache, pull, q, networkmode
-// (none and host; default and bridge are the builder's default, none),
+// (default and empty: the default bridge, as Docker's; none, host, bridge
+// or a network's name),
 // platform (the host's only), and X-Registry-Config for the pulls of FROM.
 // Accepted without effect, as the classic builder's clients send them:
 // rm, forcerm (no container is left either way), cachefrom, ulimits,
@@ -70,6 +75,7 @@ func (s *server) build(w http.ResponseWriter, r *http.Request) {
 	if !quiet {
 		opts = append(opts,
 			dock.BuildProgress(func(line string) { p.step(line) }),
+			dock.BuildEvents(p.event),
 			dock.BuildOutput(p))
 	}
 	img, err := s.engine.Build(r.Context(), dir, opts...)
@@ -78,8 +84,8 @@ func (s *server) build(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	short := shortImageID(img.ID)
-	if !quiet {
-		p.stream(" ---> " + short + "\n")
+	if !quiet && p.lastImage() != img.ID {
+		p.stream(dock.BuildEvent{Kind: dock.BuildImage, ID: img.ID}.String() + "\n")
 	}
 	p.aux(buildResult{ID: img.ID})
 	if quiet {
@@ -155,8 +161,11 @@ func buildOptions(r *http.Request) ([]dock.BuildOption, []string, error) {
 	if boolValue(r, "nocache") {
 		opts = append(opts, dock.BuildNoCache())
 	}
+	// The RUN steps' network: the classic builder's default is the
+	// default bridge (the library's is none).
 	switch v := q.Get("networkmode"); v {
-	case "", "default", "bridge":
+	case "", "default":
+		opts = append(opts, dock.BuildNetwork("bridge"))
 	default:
 		opts = append(opts, dock.BuildNetwork(v))
 	}
@@ -215,6 +224,23 @@ type lockedStream struct {
 	mu       sync.Mutex
 	p        *progressStream
 	lastStep string // the instruction of the last "Step N/M : ..." line
+	lastImg  string // the ID of the last " ---> <image>" line
+}
+
+// event sends the line of a BuildEvent.
+func (l *lockedStream) event(ev dock.BuildEvent) {
+	if ev.Kind == dock.BuildImage {
+		l.mu.Lock()
+		l.lastImg = ev.ID
+		l.mu.Unlock()
+	}
+	l.stream(ev.String() + "\n")
+}
+
+func (l *lockedStream) lastImage() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastImg
 }
 
 // step sends a line of BuildProgress, keeping a step's instruction for

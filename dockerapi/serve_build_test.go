@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/registrytest"
 	"github.com/go-dock/dock/internal/testutil"
 )
@@ -65,6 +68,31 @@ func TestServeBuild(t *testing.T) {
 	assert.Contains(t, stream, "Step 4/5 : RUN echo hello $WHO && cat /greeting\n")
 	assert.Contains(t, stream, "hello tester\nfrom the context\n")
 	assert.Contains(t, stream, " ---> "+short+"\nSuccessfully built "+short+"\nSuccessfully tagged built:v1\nSuccessfully tagged localhost:5000/built:latest\n")
+	// The classic builder's lines around the steps: the base's ID after
+	// FROM, the RUN's container around its output, the ID of each image
+	// a step made.
+	busybox, err := a.engine.Image(ctx, "busybox")
+	require.NoError(t, err)
+	assert.Contains(t, stream, "Step 1/5 : FROM busybox\n ---> "+busybox.ID[len("sha256:"):][:12]+"\nStep 2/5 : ARG WHO=nobody\n")
+	assert.Regexp(t, `Step 3/5 : COPY greeting /greeting\n ---> [0-9a-f]{12}\n`+
+		`Step 4/5 : RUN echo hello \$WHO && cat /greeting\n ---> Running in ([0-9a-f]{12})\n`+
+		`hello tester\nfrom the context\n ---> Removed intermediate container ([0-9a-f]{12})\n ---> [0-9a-f]{12}\n`+
+		`Step 5/5 : LABEL stage=one\n ---> `+short+"\n", stream)
+	assert.Equal(t, 1, strings.Count(stream, " ---> "+short+"\n"), "the result's line once")
+	// docker history: the classic builder's CreatedBy.
+	hist, err := a.client.ImageHistory(ctx, "built:v1")
+	require.NoError(t, err)
+	var createdBy []string
+	for _, h := range hist.Items[:4] { // the base's (imported) after
+
+		createdBy = append(createdBy, h.CreatedBy)
+	}
+	assert.Equal(t, []string{
+		"/bin/sh -c #(nop)  LABEL stage=one",
+		"|1 WHO=tester /bin/sh -c echo hello $WHO && cat /greeting",
+		"/bin/sh -c #(nop) COPY file:" + fmt.Sprintf("%x", sha256.Sum256([]byte("from the context\n"))) + " in /greeting ",
+		"/bin/sh -c #(nop)  ARG WHO=nobody",
+	}, createdBy)
 	var ids []string
 	for _, l := range lines {
 		if aux, ok := l["aux"].(map[string]any); ok {
@@ -152,6 +180,36 @@ func TestServeBuildErrors(t *testing.T) {
 	}
 	_, err = a.engine.Image(ctx, "refused")
 	assert.ErrorIs(t, err, dock.ErrNotFound)
+}
+
+// The RUN steps of a build through the API are on the default bridge, as
+// with Docker's classic builder: a download works with networkmode empty
+// or default, and fails with networkmode=none.
+func TestServeBuildNetwork(t *testing.T) {
+	testutil.RequireRoot(t)
+	nettest.Internet(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	ctxTar := dockerfileTar(t, "FROM busybox\nRUN printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "+nettest.InternetIP.String()+" 80 > /resp; tail -n 1 /resp > /got; test -s /got\n")
+	for _, mode := range []string{"", "default", "bridge", "none"} {
+		t.Run("networkmode="+mode, func(t *testing.T) {
+			q := url.Values{"t": {"net"}, "nocache": {"1"}}
+			if mode != "" {
+				q.Set("networkmode", mode)
+			}
+			status, body := a.rawStream(t, "POST", "/build?"+q.Encode(), nil, bytes.NewReader(ctxTar))
+			require.Equal(t, http.StatusOK, status, body)
+			if mode == "none" {
+				assert.Contains(t, body, "errorDetail", "no network: the download fails")
+				return
+			}
+			require.NotContains(t, body, "errorDetail", body)
+			var out bytes.Buffer
+			_, err := a.engine.Run(ctx, dock.Config{Image: "net", Cmd: []string{"cat", "/got"}}, nil, &out, nil)
+			require.NoError(t, err)
+			assert.Equal(t, nettest.HTTPBody, out.String())
+		})
+	}
 }
 
 func TestRunCommand(t *testing.T) {

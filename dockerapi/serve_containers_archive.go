@@ -79,7 +79,10 @@ func (s *server) getContainerArchive(w http.ResponseWriter, r *http.Request) {
 
 // putContainerArchive is PUT /containers/{id}/archive?path=: the body, a
 // tar (plain, gzip, bzip2 or zstd), extracted into the directory path, with docker cp's
-// noOverwriteDirNonDir and copyUIDGID.
+// noOverwriteDirNonDir and copyUIDGID. A read-only target (dock.ErrReadOnly)
+// is a 400 "container rootfs is marked read-only", as Docker's daemon
+// answers since Docker 23 (an invalid parameter; the 403 that the API's
+// description names is not what a daemon sends).
 func (s *server) putContainerArchive(w http.ResponseWriter, r *http.Request) {
 	p, err := archivePath(r)
 	if err != nil {

@@ -140,3 +140,36 @@ func TestServeContainersArchive(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, st.Stat.Mode.IsDir(), "a refused entry leaves the directory")
 }
+
+// PUT into a read-only root filesystem or a read-only volume is refused
+// as Docker's daemon refuses it (since Docker 23: an invalid parameter,
+// 400, with these words; the 403 of the API's description was never its
+// answer), and writes nothing; a writable volume of that container takes
+// it.
+func TestServeContainersArchiveReadOnly(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	id := a.create(t, "rocp", &container.Config{Cmd: []string{"true"}},
+		&container.HostConfig{NetworkMode: "none", ReadonlyRootfs: true, Binds: []string{"rovol:/ro:ro", "rwvol:/rw"}})
+	for _, tt := range []struct{ path, msg string }{
+		{"/tmp", "container rootfs is marked read-only"},
+		{"/ro", "mounted volume is marked read-only"},
+	} {
+		req, err := http.NewRequest("PUT", "http://docker/containers/rocp/archive?path="+tt.path, archiveOf(t, 0, "planted"))
+		require.NoError(t, err)
+		resp, err := a.http.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		requireError(t, resp.StatusCode, string(b), http.StatusBadRequest, tt.msg)
+		_, err = a.client.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: tt.path, Content: archiveOf(t, 0, "planted")})
+		require.True(t, cerrdefs.IsInvalidArgument(err), "%v", err)
+		_, err = a.client.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: tt.path + "/planted"})
+		require.True(t, cerrdefs.IsNotFound(err), "nothing written: %v", err)
+	}
+	_, err := a.client.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/rw", Content: archiveOf(t, 0, "planted")})
+	require.NoError(t, err)
+	_, err = a.client.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: "/rw/planted"})
+	require.NoError(t, err)
+}

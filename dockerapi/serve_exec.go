@@ -112,8 +112,13 @@ func (s *server) execCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	p := c.Exec(dock.ExecConfig{Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir,
+	// The create step records exec_create now, as Docker's.
+	p, err := c.CreateExec(r.Context(), dock.ExecConfig{Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir,
 		Tty: req.Tty, Privileged: req.Privileged})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	x := &execInstance{id: p.ID(), containerID: c.ID(), cfg: req, detachKeys: keys, proc: p, done: make(chan struct{})}
 	s.execs.add(x, time.Now())
 	writeJSON(w, http.StatusCreated, container.ExecCreateResponse{ID: x.id})

@@ -346,3 +346,43 @@ func TestServeExecHostile(t *testing.T) {
 	assert.Nil(t, execInspect(t, a, created.ID).ExitCode, "never started")
 	waitExec(t, a, tty.ID)
 }
+
+// The exec events in Docker's order: exec_create when the exec is created
+// (before any start), exec_start when it starts, and for an exec still
+// running when its container is removed, exec_die before the container's
+// destroy, never after it.
+func TestServeExecEvents(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	c := runningContainer(t, a, "evexec")
+	t0 := time.Now()
+	created, err := a.client.ExecCreate(ctx, "evexec", client.ExecCreateOptions{Cmd: []string{"sleep", "300"}})
+	require.NoError(t, err)
+	actions := func() []string {
+		t.Helper()
+		var out []string
+		for _, m := range collectEvents(t, a, client.EventsListOptions{Since: unixArg(t0), Until: unixArg(time.Now().Add(time.Millisecond)),
+			Filters: client.Filters{}.Add("container", c.ID())}) {
+			out = append(out, string(m.Action))
+			if strings.HasPrefix(string(m.Action), "exec_") {
+				assert.Equal(t, created.ID, m.Actor.Attributes["execID"], m.Action)
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []string{"exec_create: sleep 300"}, actions(), "at create, before any start")
+
+	_, err = a.client.ExecStart(ctx, created.ID, client.ExecStartOptions{Detach: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"exec_create: sleep 300", "exec_start: sleep 300"}, actions())
+	require.True(t, execInspect(t, a, created.ID).Running)
+
+	_, err = a.client.ContainerRemove(ctx, "evexec", client.ContainerRemoveOptions{Force: true})
+	require.NoError(t, err)
+	waitExec(t, a, created.ID)
+	got := actions()
+	require.NotEmpty(t, got)
+	assert.Equal(t, "destroy", got[len(got)-1], "the container's last event: %q", got)
+	assert.Contains(t, got, "exec_die", "the exec's end, before the destroy")
+}

@@ -28,7 +28,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	fs.Strings(&labels, "label", "Set metadata for an image")
 	fs.Bool(&quiet, "q,quiet", "Suppress the build output and print image ID on success")
 	fs.Bool(&pull, "pull", "Always attempt to pull a newer version of the image")
-	fs.String(&network, "network", "Set the networking mode for the RUN instructions during build (none, host)")
+	fs.String(&network, "network", "Set the networking mode for the RUN instructions during build (default: the default bridge; none, host, or a network)")
 	fs.Strings(&secrets, "secret", "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret|,env=VAR]\")")
 	fs.String(&progress, "progress", "Set type of progress output (auto, plain, tty): tty redraws each step with the tail of its output; auto is tty on a terminal")
 	args, err := fs.Parse(args)
@@ -106,9 +106,12 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 		policy = dock.PullAlways
 	}
 	opts = append(opts, dock.BuildPull(policy))
-	if network != "" && network != "default" {
-		opts = append(opts, dock.BuildNetwork(network))
+	// As docker build (and dock run): the RUN steps are on the default
+	// bridge unless --network says otherwise, so that they can download.
+	if network == "" || network == "default" {
+		network = "bridge"
 	}
+	opts = append(opts, dock.BuildNetwork(network))
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		sec, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -132,6 +135,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	default:
 		opts = append(opts,
 			dock.BuildProgress(func(step string) { fmt.Fprintln(c.stdout, step) }),
+			dock.BuildEvents(func(ev dock.BuildEvent) { fmt.Fprintln(c.stdout, ev) }),
 			dock.BuildOutput(c.stdout))
 	}
 

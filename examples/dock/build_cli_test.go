@@ -30,6 +30,7 @@ func TestCLIBuild(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	assert.Regexp(t, regexp.MustCompile(`(?m)^Successfully built [0-9a-f]{12}$`), out)
+	assert.Regexp(t, regexp.MustCompile(`Step 3/5 : RUN echo "\$GREETING" > /greeting\n ---> Running in [0-9a-f]{12}\n ---> Removed intermediate container [0-9a-f]{12}\n ---> [0-9a-f]{12}\n`), out)
 	assert.Equal(t, "bonjour\nhello\n", e.ok(nil, "run", "--rm", "app:v1"))
 
 	// -q prints the ID only; the same build again comes from the cache.
@@ -57,15 +58,23 @@ func TestCLIBuild(t *testing.T) {
 	assert.NotZero(t, code, "no image tagged broken")
 
 	// --network host: the RUN steps see the host's interfaces (nettest's
-	// host, given a link besides lo, wan0); bridge is refused.
+	// host, given a link besides lo, wan0); by default they are on the
+	// default bridge, as docker build's: a download works, and fails with
+	// --network none.
 	nettest.Internet(t)
 	e.ok([]byte("FROM busybox\nRUN ls /sys/class/net > /nets\n"), "build", "-q", "-t", "hostnet", "--network", "host", "-f", "-", ctx)
 	// (dock0 may be there too: the default bridge of the run above
 	// lingers a second after its last container.)
 	assert.Subset(t, strings.Fields(e.ok(nil, "run", "--rm", "hostnet", "cat", "/nets")), []string{"lo", "wan0"})
-	_, errOut, code = e.dock([]byte("FROM busybox\n"), "build", "--network", "bridge", "-f", "-", ctx)
+	download := []byte("FROM busybox\nRUN printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 " + nettest.InternetIP.String() + " 80 > /resp; tail -n 1 /resp > /got; test -s /got\n")
+	e.ok(download, "build", "-q", "-t", "downloaded", "-f", "-", ctx)
+	assert.Equal(t, nettest.HTTPBody, e.ok(nil, "run", "--rm", "downloaded", "cat", "/got"))
+	_, errOut, code = e.dock(download, "build", "--no-cache", "--network", "none", "-f", "-", ctx)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "bridge networks are not supported yet")
+	assert.Contains(t, errOut, ":2: RUN: command returned a non-zero code")
+	_, errOut, code = e.dock([]byte("FROM busybox\n"), "build", "--network", "container:x", "-f", "-", ctx)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "not supported")
 
 	// commit: a container's change as an image.
 	e.ok(nil, "run", "--name", "c1", "busybox", "sh", "-c", "echo committed > /c")

@@ -77,6 +77,9 @@ type stageState struct {
 	args    map[string]string // ARGs declared in the stage
 	chain   string            // cache key of the last step
 	cmdSet  bool              // a CMD of this stage was seen
+	// argUnset are the ARGs of args without a value (no default, no
+	// build argument, no global ARG), which a RUN's history leaves out.
+	argUnset map[string]bool
 }
 
 func newBuilder(h *Host, contextDir string, o *Options) (*builder, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -62,6 +63,8 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if err != nil {
 		return err
 	}
+	shownDest, sources := dest, len(docs) // for the history
+
 	var want digest.Digest
 	if checksum != "" {
 		if want, err = parseChecksum(checksum, srcs, docs); err != nil {
@@ -130,6 +133,7 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 				return err
 			}
 			defer os.Remove(f.path)
+			sources++
 			continue
 		}
 		name := path.Clean("/" + filepath.ToSlash(src))
@@ -157,6 +161,7 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 			}
 			destIsDir = destIsDir || len(matches) > 1
 		}
+		sources += len(matches)
 		for _, m := range matches {
 			if err := c.source(m, dest, destIsDir || lfs.IsDir(dest) || dest == ""); err != nil {
 				return fmt.Errorf("%s: %w", src, err)
@@ -177,10 +182,16 @@ func (b *builder) copy(ctx context.Context, s *stageState, in *dockerfile.Instru
 	if err != nil {
 		return err
 	}
-	// The history shows the instruction without the credentials of URLs;
-	// the cache key, which nobody reads, keeps them.
+	// The history names the sources by their content, as Docker's
+	// classic builder (so no URL, nor its credentials, shows there); the
+	// cache key, which nobody reads, keeps the instruction as written.
+	shownChown := ""
+	if chown != "" {
+		shownChown = "--chown=" + chown + " "
+	}
+	createdBy := nopCreatedByWord(s, fmt.Sprintf("%s %s%s in %s ", strings.ToUpper(in.Cmd), shownChown, copySources(sources, l, sum), shownDest))
 	return b.cacheStep(s, b.stepKey(s, in.Original, sum), func() error {
-		return b.commit(ctx, s, l.write, redactURLs(in.Original))
+		return b.commit(ctx, s, l.write, createdBy)
 	})
 }
 
@@ -237,4 +248,32 @@ func parseChecksum(v string, srcs []string, docs []inlineFile) (digest.Digest, e
 		return "", fmt.Errorf("%w: --checksum is for http and https sources only", ErrInvalid)
 	}
 	return d, nil
+}
+
+// copySources is how the history of a COPY or ADD names its sources:
+// "file:<SHA-256 of the content>" for a single source that is one file,
+// "dir:<digest>" for another single source (a directory), "multi:<digest>"
+// for several; digest is the sources' digest of the cache key (names,
+// modes, owners, contents). Docker's hashes differ (tarsum), their form is
+// this one.
+func copySources(n int, l *layerWriter, digest []byte) string {
+	if n > 1 {
+		return "multi:" + hex.EncodeToString(digest)
+	}
+	var sums [][]byte
+	for _, e := range l.entries {
+		switch {
+		case e.src != nil:
+			sums = append(sums, e.src.sum[:])
+		case e.sum != nil:
+			sums = append(sums, e.sum[:])
+		}
+	}
+	for _, a := range l.archived { // a local archive that ADD extracts
+		sums = append(sums, a.sum[:])
+	}
+	if len(sums) == 1 {
+		return "file:" + hex.EncodeToString(sums[0])
+	}
+	return "dir:" + hex.EncodeToString(digest)
 }

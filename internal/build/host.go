@@ -52,7 +52,7 @@ type RunSpec struct {
 	Env        []string
 	User       string
 	WorkingDir string
-	Network    string    // "none" or "host"
+	Network    string    // "none", "host", or a bridge network's name (Config.Network)
 	Mounts     []Mount   // the step's RUN --mount files, already prepared
 	Output     io.Writer // stdout and stderr, both; safe for concurrent use
 }

@@ -15,8 +15,11 @@ import (
 	"github.com/go-dock/dock/internal/user"
 )
 
+// instruction runs a configuration instruction, and records it in the
+// history as Docker's classic builder does (history.go).
 func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
 	c := &s.cfg.Config
+	var step string // the history's words for the step, expanded
 	switch in.Cmd {
 	case "env":
 		// Every value sees the variables as they were before the line,
@@ -30,7 +33,9 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 			env = append(env, kv.Key+"="+v)
 		}
 		c.Env = envlist.Merge(c.Env, env)
+		step = strings.Join(append([]string{"ENV"}, env...), " ")
 	case "label":
+		step = "LABEL"
 		for _, kv := range in.Pairs {
 			k, err := b.expand(s, kv.Key)
 			if err != nil {
@@ -44,23 +49,39 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 				c.Labels = map[string]string{}
 			}
 			c.Labels[k] = v
+			step += " " + k + "=" + v
 		}
 	case "arg":
+		// The history has the defaults, as both Docker builders write
+		// them, not the build arguments.
+		words := make([]string, 0, len(in.Pairs))
 		for _, kv := range in.Pairs {
+			word, def := kv.Key, ""
+			if kv.HasValue {
+				var err error
+				if def, err = b.expand(s, kv.Value); err != nil {
+					return err
+				}
+				word += "=" + def
+			}
+			words = append(words, word)
+			unset := false
 			switch v, ok := b.o.Args[kv.Key]; {
 			case ok:
 				s.args[kv.Key] = v
 			case kv.HasValue:
-				v, err := b.expand(s, kv.Value)
-				if err != nil {
-					return err
-				}
-				s.args[kv.Key] = v
+				s.args[kv.Key] = def
 			default:
-				s.args[kv.Key] = b.meta[kv.Key]
+				var global bool
+				s.args[kv.Key], global = b.meta[kv.Key]
+				unset = !global
 			}
+			if s.argUnset == nil {
+				s.argUnset = map[string]bool{}
+			}
+			s.argUnset[kv.Key] = unset
 		}
-		return nil // no history entry, as BuildKit
+		step = "ARG " + strings.Join(words, " ")
 	case "workdir":
 		p, err := b.expand(s, strings.Join(in.Args, " "))
 		if err != nil {
@@ -80,6 +101,7 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 			return err
 		}
 		c.User = u
+		step = "USER " + u
 	case "stopsignal":
 		sig, err := b.expand(s, strings.Join(in.Args, " "))
 		if err != nil {
@@ -89,14 +111,18 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 			return fmt.Errorf("%w: unknown signal %q", ErrInvalid, sig)
 		}
 		c.StopSignal = sig
+		step = "STOPSIGNAL " + sig
 	case "maintainer":
 		s.cfg.Author = strings.Join(in.Args, " ")
+		step = "MAINTAINER " + s.cfg.Author
 	case "expose":
+		var ports []string
 		for _, a := range in.Args {
 			words, err := dockerfile.ExpandWords(a, s.lookup, b.df.Escape)
 			if err != nil {
 				return err
 			}
+			ports = append(ports, words...)
 			for _, p := range words {
 				if !strings.Contains(p, "/") {
 					p += "/tcp"
@@ -107,7 +133,9 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 				c.ExposedPorts[p] = struct{}{}
 			}
 		}
+		step = "EXPOSE " + strings.Join(ports, " ")
 	case "volume":
+		var vols []string
 		for _, a := range in.Args {
 			v, err := b.expand(s, a)
 			if err != nil {
@@ -117,10 +145,13 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 				c.Volumes = map[string]struct{}{}
 			}
 			c.Volumes[v] = struct{}{}
+			vols = append(vols, v)
 		}
+		step = fmt.Sprintf("VOLUME %v", vols)
 	case "cmd":
 		c.Cmd = b.command(s, in)
 		s.cmdSet = true
+		step = fmt.Sprintf("CMD %q", c.Cmd)
 	case "entrypoint":
 		c.Entrypoint = b.command(s, in)
 		// As in Docker, a new ENTRYPOINT resets the CMD of the base image
@@ -128,24 +159,30 @@ func (b *builder) instruction(ctx context.Context, s *stageState, in *dockerfile
 		if !s.cmdSet {
 			c.Cmd = nil
 		}
+		step = fmt.Sprintf("ENTRYPOINT %q", c.Entrypoint)
 	case "shell":
 		if len(in.Args) == 0 {
 			return fmt.Errorf("%w: SHELL needs a command", ErrInvalid)
 		}
 		c.Shell = slices.Clone(in.Args)
+		step = fmt.Sprintf("SHELL %v", c.Shell)
 	case "healthcheck":
 		if in.Health == nil { // the parser sets it
 			return fmt.Errorf("%w: HEALTHCHECK without a test", ErrInvalid)
 		}
 		c.Healthcheck = healthcheckConfig(in.Health)
+		// Go's form of the configuration, as Docker prints its own (the
+		// same fields in the same order).
+		step = fmt.Sprintf("HEALTHCHECK %+v", c.Healthcheck)
 	case "onbuild":
 		// The trigger's text as written, as docker keeps it; a build
 		// FROM the image parses and runs it (runTriggers).
 		c.OnBuild = append(c.OnBuild, in.Args[0])
+		step = "ONBUILD " + in.Args[0]
 	default: // RUN, COPY and ADD are steps of their own (buildStage)
 		return fmt.Errorf("%w: instruction %s not supported", ErrUnsupported, strings.ToUpper(in.Cmd))
 	}
-	b.configStep(s, in)
+	b.configStep(s, nopCreatedBy(s, step))
 	return nil
 }
 

@@ -75,8 +75,9 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 	if err != nil {
 		return fmt.Errorf("WORKDIR %s: %w", s.cfg.Config.WorkingDir, err)
 	}
+	createdBy := nopCreatedByWord(s, "WORKDIR "+s.cfg.Config.WorkingDir)
 	if dir == "." || lfs.IsDir(dir) {
-		b.configStep(s, in)
+		b.configStep(s, createdBy)
 		return nil
 	}
 	l := &layerWriter{lfs: lfs, mtime: b.now(), entries: map[string]*layerEntry{}}
@@ -94,7 +95,7 @@ func (b *builder) workdir(ctx context.Context, s *stageState, in *dockerfile.Ins
 			}
 		}
 	}
-	return b.commit(ctx, s, l.write, in.Original)
+	return b.commit(ctx, s, l.write, createdBy)
 }
 
 // resolveLayeredUser resolves a USER spec against the passwd and group

@@ -14,11 +14,12 @@ type Options struct {
 	Target   string
 	Labels   map[string]string
 	NoCache  bool
-	Epoch    time.Time    // SOURCE_DATE_EPOCH, whole seconds, UTC; zero: none
-	Progress func(string) // never nil
-	Output   io.Writer    // of the RUN steps; never nil
+	Epoch    time.Time       // SOURCE_DATE_EPOCH, whole seconds, UTC; zero: none
+	Progress func(string)    // never nil
+	Image    func(id string) // the stage's new image, after FROM, a step or the stage's end; never nil
+	Output   io.Writer       // of the RUN steps; never nil
 	Pull     PullPolicy
-	Network  string            // of the RUN steps: "" or "none" (default), or "host"
+	Network  string            // of the RUN steps: "" or "none" (default), "host", or a bridge network's name
 	Secrets  map[string][]byte // by id; never printed, stored or hashed
 }
 

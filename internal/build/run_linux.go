@@ -40,7 +40,8 @@ func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruc
 			network = f.Value
 		case f.Name == "network" && f.Value == "default":
 		case f.Name == "network":
-			return fmt.Errorf("RUN --network=%s: none, host or default (bridge networks are not supported yet): %w", f.Value, ErrUnsupported)
+			// BuildKit's choices: a bridge is the build's (BuildNetwork).
+			return fmt.Errorf("RUN --network=%s: none, host or default: %w", f.Value, ErrUnsupported)
 		default:
 			return fmt.Errorf("RUN --%s: %w", f.Name, ErrUnsupported)
 		}
@@ -61,15 +62,22 @@ func (b *builder) run(ctx context.Context, s *stageState, in *dockerfile.Instruc
 		sum := sha256.Sum256([]byte(mountKey + heredocKey(in) + "network " + network))
 		extra = sum[:]
 	}
+	shown := argv
+	if len(in.Heredocs) > 0 {
+		// The line as the shell form's command: the here-documents'
+		// bodies and the script's file are the builder's business.
+		shown = append(s.shellCmd(), strings.Join(in.Args, " "))
+	}
+	createdBy := runCreatedBy(s, shown)
 	return b.cacheStep(s, b.stepKey(s, in.Original, extra), func() error {
-		return b.runStep(ctx, s, in, argv, plans, script, network)
+		return b.runStep(ctx, s, in, argv, plans, script, network, createdBy)
 	})
 }
 
 // runStep runs the container of a RUN and commits its layer; the mounts'
 // files, locks and mountpoints are gone when it returns, whatever
 // happened.
-func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Instruction, argv []string, plans []*runMount, script *heredocScript, network string) (retErr error) {
+func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Instruction, argv []string, plans []*runMount, script *heredocScript, network, createdBy string) (retErr error) {
 	var pm preparedMounts
 	defer func() {
 		if err := pm.cleanup(); err != nil && retErr == nil {
@@ -106,7 +114,7 @@ func (b *builder) runStep(ctx context.Context, s *stageState, in *dockerfile.Ins
 		}
 		return b.commit(ctx, s, func(w io.Writer) error {
 			return layerdiff.Write(ctx, w, upper, layerdiff.Options{SourceDateEpoch: b.o.Epoch})
-		}, in.Original)
+		}, createdBy)
 	})
 	var xe *ExitError
 	if errors.As(err, &xe) {

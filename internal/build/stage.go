@@ -41,6 +41,9 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		}
 		s.img, s.cfg = img, img.Config.Clone()
 	}
+	if s.img != nil {
+		b.o.Image(s.img.ID.String())
+	}
 	if !fromStage && !slices.ContainsFunc(s.cfg.Config.Env, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") }) {
 		// As BuildKit and buildah: a stage whose base sets no PATH
 		// gets the default one, in its steps and in the image.
@@ -73,25 +76,43 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 			}
 		}
 		key := b.stepKey(s, text, nil)
+		before := s.img
 		if err := b.cacheStep(s, key, func() error { return b.commit(ctx, s, nil, "") }); err != nil {
 			return b.errorAt(from, err)
 		}
+		b.reportImage(s, before)
 	}
 	return nil
 }
 
-// doStep runs one instruction of stage s through the cache.
+// doStep runs one instruction of stage s through the cache, and reports
+// the image it left, if any.
 func (b *builder) doStep(ctx context.Context, s *stageState, in *dockerfile.Instruction) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	before := s.img
+	var err error
 	switch in.Cmd {
 	case "copy", "add":
-		return b.copy(ctx, s, in) // keyed by its sources too
+		err = b.copy(ctx, s, in) // keyed by its sources too
 	case "run":
-		return b.run(ctx, s, in) // keyed by its mounts and here-documents too
+		err = b.run(ctx, s, in) // keyed by its mounts and here-documents too
 	default:
-		return b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
+		err = b.instructionStep(s, in, func() error { return b.instruction(ctx, s, in) })
+	}
+	if err == nil {
+		b.reportImage(s, before)
+	}
+	return err
+}
+
+// reportImage reports the image of stage s when it is not before's: a
+// step that changed the configuration only leaves the stage's image as
+// it was.
+func (b *builder) reportImage(s *stageState, before *store.Image) {
+	if s.img != nil && (before == nil || s.img.ID != before.ID) {
+		b.o.Image(s.img.ID.String())
 	}
 }
 
@@ -104,13 +125,21 @@ func stageSuffix(st *dockerfile.Stage) string {
 
 // lookup is the variable lookup of a stage: ENV first, then ARG.
 func (s *stageState) lookup(name string) (string, bool) {
+	if v, ok := s.lookupEnv(name); ok {
+		return v, true
+	}
+	v, ok := s.args[name]
+	return v, ok
+}
+
+// lookupEnv looks name up in the stage's ENV.
+func (s *stageState) lookupEnv(name string) (string, bool) {
 	for _, kv := range slices.Backward(s.cfg.Config.Env) {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
 			return v, true
 		}
 	}
-	v, ok := s.args[name]
-	return v, ok
+	return "", false
 }
 
 func (b *builder) expand(s *stageState, word string) (string, error) {
@@ -142,9 +171,10 @@ func (b *builder) commit(ctx context.Context, s *stageState, write func(io.Write
 	return nil
 }
 
-// configStep records an instruction that changes the configuration only.
-func (b *builder) configStep(s *stageState, in *dockerfile.Instruction) {
+// configStep records a step that changes the configuration only, as
+// createdBy (see history.go).
+func (b *builder) configStep(s *stageState, createdBy string) {
 	created := b.now()
-	s.cfg.History = append(s.cfg.History, ocispec.History{Created: &created, CreatedBy: in.Original, EmptyLayer: true})
+	s.cfg.History = append(s.cfg.History, ocispec.History{Created: &created, CreatedBy: createdBy, EmptyLayer: true})
 	s.pending = true
 }
