@@ -577,17 +577,23 @@ func (t *netChange) endpoint(rec *containerRecord, want endpointConfig, ifname s
 // changed, and the networks that lost their last endpoint become idle:
 // they stay, bridge and rules, for bridgeLinger, so that a container that
 // comes soon after (`run --rm` in a loop) finds them up; then the host's
-// collector takes them down (runCollector), started here if none runs.
+// collector takes them down (runCollector), started here if none runs
+// while a network is idle: a collector that could not start, or ended
+// early, is started again by the next change, not only by the next
+// network to become idle.
 func (t *netChange) settle() error {
-	var idle []string
-	for id := range t.before {
-		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) == 0 && n.Idle.IsZero() {
-			n.Idle = time.Now()
-			idle = append(idle, id)
+	idle := false
+	for id, n := range t.st.Networks {
+		if len(n.Endpoints) > 0 {
+			continue
 		}
+		if n.Idle.IsZero() && t.before[id] {
+			n.Idle = time.Now()
+		}
+		idle = idle || !n.Idle.IsZero()
 	}
 	err := firewall.Update(t.rules, rulesetOf(t.st))
-	if len(idle) > 0 && !procstat.Alive(t.st.Collector, t.st.CollectorStart) {
+	if idle && !procstat.Alive(t.st.Collector, t.st.CollectorStart) {
 		t.st.Collector, t.st.CollectorStart = startCollector()
 	}
 	return err
