@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -659,19 +658,14 @@ func teardownNetwork(container string) error {
 	return nil
 }
 
-// handoverNetwork makes the container's init, pid, the owner of its
-// endpoints: a detached container outlives the engine that started it.
-// An init already gone (`true` exits, and its monitor reaps it, before
-// the start commits) keeps this engine as the owner: its monitor's hook
-// takes the network back at the exit, before or after this.
-func handoverNetwork(container string, pid int) error {
-	start, err := procstat.StartTime(pid)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+// handoverNetwork makes the container's init, pid that started at start
+// (read while it waited for its go-ahead), the owner of its endpoints: a
+// detached container outlives the engine that started it. The init may
+// be gone already (`true` exits, and its monitor reaps it, before the
+// start commits): its monitor's hook takes the network back at the exit,
+// before or after this, and the next network operation drops endpoints
+// whose owner is gone.
+func handoverNetwork(container string, pid int, start uint64) error {
 	return netStore.Update(func(st *netstate.State) error {
 		for _, ep := range st.Endpoints(container) {
 			ep.Owner, ep.OwnerStart = pid, start
