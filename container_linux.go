@@ -51,6 +51,14 @@ func (r *running) set(id string, p *proc) {
 }
 
 func (c *Container) stateImpl(ctx context.Context) (State, error) {
+	return c.state(ctx, true)
+}
+
+// state reads the state, and records an exit that nobody has recorded
+// yet. waitPolicy: when the run's monitor handed the exit to the restart
+// policy's process, wait for what that process records (see
+// waitRestartDecision).
+func (c *Container) state(ctx context.Context, waitPolicy bool) (State, error) {
 	st, err := c.readState()
 	if err != nil {
 		return st, err
@@ -94,7 +102,7 @@ func (c *Container) stateImpl(ctx context.Context) (State, error) {
 	fromMonitor := false // which recorded the die event too
 	if st.Detached {
 		ex, restart, ok := c.monitorExit(ctx, st)
-		if ok && restart {
+		if ok && restart && waitPolicy {
 			// The monitor became the restart policy's process, which
 			// records what comes next.
 			if st2, ok := c.waitRestartDecision(ctx, vanished); ok {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -577,17 +576,23 @@ func (t *netChange) endpoint(rec *containerRecord, want endpointConfig, ifname s
 // changed, and the networks that lost their last endpoint become idle:
 // they stay, bridge and rules, for bridgeLinger, so that a container that
 // comes soon after (`run --rm` in a loop) finds them up; then the host's
-// collector takes them down (runCollector), started here if none runs.
+// collector takes them down (runCollector), started here if none runs
+// while a network is idle: a collector that could not start, or ended
+// early, is started again by the next change, not only by the next
+// network to become idle.
 func (t *netChange) settle() error {
-	var idle []string
-	for id := range t.before {
-		if n := t.st.Networks[id]; n != nil && len(n.Endpoints) == 0 && n.Idle.IsZero() {
-			n.Idle = time.Now()
-			idle = append(idle, id)
+	idle := false
+	for id, n := range t.st.Networks {
+		if len(n.Endpoints) > 0 {
+			continue
 		}
+		if n.Idle.IsZero() && t.before[id] {
+			n.Idle = time.Now()
+		}
+		idle = idle || !n.Idle.IsZero()
 	}
 	err := firewall.Update(t.rules, rulesetOf(t.st))
-	if len(idle) > 0 && !procstat.Alive(t.st.Collector, t.st.CollectorStart) {
+	if idle && !procstat.Alive(t.st.Collector, t.st.CollectorStart) {
 		t.st.Collector, t.st.CollectorStart = startCollector()
 	}
 	return err
@@ -653,19 +658,14 @@ func teardownNetwork(container string) error {
 	return nil
 }
 
-// handoverNetwork makes the container's init, pid, the owner of its
-// endpoints: a detached container outlives the engine that started it.
-// An init already gone (`true` exits, and its monitor reaps it, before
-// the start commits) keeps this engine as the owner: its monitor's hook
-// takes the network back at the exit, before or after this.
-func handoverNetwork(container string, pid int) error {
-	start, err := procstat.StartTime(pid)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+// handoverNetwork makes the container's init, pid that started at start
+// (read while it waited for its go-ahead), the owner of its endpoints: a
+// detached container outlives the engine that started it. The init may
+// be gone already (`true` exits, and its monitor reaps it, before the
+// start commits): its monitor's hook takes the network back at the exit,
+// before or after this, and the next network operation drops endpoints
+// whose owner is gone.
+func handoverNetwork(container string, pid int, start uint64) error {
 	return netStore.Update(func(st *netstate.State) error {
 		for _, ep := range st.Endpoints(container) {
 			ep.Owner, ep.OwnerStart = pid, start

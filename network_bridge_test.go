@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/firewall"
+	"github.com/go-dock/dock/internal/netstate"
 	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/procstat"
 )
@@ -80,7 +82,17 @@ func assertNoNetLeak(t *testing.T, before *nettest.State) {
 			return
 		}
 	}
-	t.Errorf("the host's network changed:\n%s", strings.Join(diff, "\n"))
+	ns, err := netStore.Read()
+	t.Errorf("the host's network changed:\n%s\nnetwork state: %s", strings.Join(diff, "\n"), netStateString(ns, err))
+}
+
+// netStateString shows the host-wide network state, for a failure.
+func netStateString(st *netstate.State, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	return string(b)
 }
 
 func TestBridgeUserNetworks(t *testing.T) {
@@ -399,6 +411,29 @@ func TestBridgeKilledMonitor(t *testing.T) {
 		assert.Nil(t, n.Endpoint(c.ID()), "the dead container's endpoint is still there")
 	}
 	require.NoError(t, c.Remove(ctx, RemoveForce()))
+	assertNoNetLeak(t, before)
+}
+
+// A network left idle with no collector (the collector could not start:
+// TestRestartPolicyBridge's default bridge stayed up for good) is taken
+// down after the next change of the network state: a collector starts
+// while a network is idle, not only when one becomes idle.
+func TestBridgeIdleWithoutCollector(t *testing.T) {
+	nettest.Require(t)
+	before := quietSnapshot(t)
+	e := testEngine(t)
+	ctx := context.Background()
+	c := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sleep", "60"}})
+	// What a teardown whose collector did not start leaves.
+	require.NoError(t, netStore.Update(func(st *netstate.State) error {
+		for _, n := range st.Networks {
+			delete(n.Endpoints, c.ID())
+			n.Idle = time.Now()
+		}
+		st.Collector, st.CollectorStart = 0, 0
+		return nil
+	}))
+	require.NoError(t, c.Remove(ctx, RemoveForce())) // the next change
 	assertNoNetLeak(t, before)
 }
 

@@ -100,9 +100,14 @@ func (c *Container) applyRestartPolicy(ctx context.Context, runStarted int64) er
 		}
 		return err
 	}
-	unlock, err := c.lockStart()
+	// The start that started the run may not have returned yet (the run
+	// can end, and its monitor become this process, first): wait for
+	// it. Every holder of the lock lets go in a bounded time: a user's
+	// start does not wait for this process's decision (see prepare),
+	// and this process yields to it.
+	unlock, err := c.waitStartLock(ctx)
 	if err != nil {
-		return nil // a user's start: the policy yields to it
+		return nil // removed
 	}
 	st, ok := c.takeOverExit(ctx, runStarted)
 	if !ok {
@@ -184,9 +189,11 @@ func (c *Container) waitBackoff(ctx context.Context, d time.Duration) bool {
 // not happen (err nil: canceled) or failed, unless another start or a
 // removal came first.
 func (c *Container) endRestart(startErr error) error {
-	unlock, err := c.lockStart()
+	// Waiting, so that the start's error is recorded (a user's start
+	// that holds the lock finds the container restarting, and fails).
+	unlock, err := c.waitStartLock(context.Background())
 	if err != nil {
-		return nil
+		return nil // removed
 	}
 	defer unlock()
 	st, err := c.readState()

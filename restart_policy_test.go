@@ -153,11 +153,17 @@ func runs(t *testing.T, c *Container) int {
 }
 
 // waitRuns waits (at most 30 s) until the container has logged n runs.
+// A failure says what happened: the log of every run and the state (a
+// policy's start that failed ends it, its error in State.Exit.Err).
 func waitRuns(t *testing.T, c *Container, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); runs(t, c) < n; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("container %s: %d runs, want %d", c.ID()[:12], runs(t, c), n)
+			var out bytes.Buffer
+			require.NoError(t, c.Logs(context.Background(), &out, &out, LogOptions{Timestamps: true}))
+			st, err := c.State(context.Background())
+			require.NoError(t, err)
+			t.Fatalf("container %s: %d runs, want %d; state %+v; log:\n%s", c.ID()[:12], runs(t, c), n, st, out.String())
 		}
 	}
 }
@@ -333,7 +339,8 @@ func TestRestartPolicyBridge(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
 	c, err := e.Create(ctx, Config{Image: "busybox", Network: "bridge",
-		Cmd:           []string{"sh", "-c", "ip -4 -o addr show eth0 | grep -q 'inet 172.17.0' && echo run; exit 1"},
+		// Each run logs its address, and "run" when it is the bridge's.
+		Cmd:           []string{"sh", "-c", "a=$(ip -4 -o addr show eth0); echo \"eth0: ${a:-none}\"; case $a in *'inet 172.17.0.'*) echo run;; esac; exit 1"},
 		Ports:         []PortMapping{{HostPort: 8089, ContainerPort: 80}},
 		RestartPolicy: RestartPolicy{Name: "on-failure"}})
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -94,6 +95,9 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 		p, err := s.monitorPlan()
 		return p, func(pid int) error {
 			s.p.pid = pid
+			if err := s.identify(pid); err != nil {
+				return err
+			}
 			if s.net.bridged() {
 				// The init waits for its go-ahead: its links first.
 				if err := s.net.place(s.rec, pid, func(error) {}); err != nil {
@@ -103,6 +107,7 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 			// Before the go-ahead: the monitor writes the die.
 			s.c.emitStarted(s.rec)
 			s.announced = true
+			s.started = time.Now().UTC()
 			return nil
 		}, err
 	default:
@@ -110,12 +115,39 @@ func (s *starting) plan() (*nsinit.Plan, func(pid int) error, error) {
 	}
 }
 
+// identify reads, when a detached container's monitor reports its init
+// (pid), the init's start time and the monitor (the init's parent), for
+// the state the commit records: the init waits for its go-ahead, so
+// both exist.
+func (s *starting) identify(pid int) error {
+	var err error
+	if s.pidStart, err = procstat.StartTime(pid); err != nil {
+		return fmt.Errorf("the container's init: %w", err)
+	}
+	if s.monitor, err = procstat.Parent(pid); err != nil {
+		return fmt.Errorf("the container's monitor: %w", err)
+	}
+	if s.monitorStart, err = procstat.StartTime(s.monitor); err != nil {
+		return fmt.Errorf("the container's monitor: %w", err)
+	}
+	return nil
+}
+
+// testHookCommit, when a test sets it, runs as the commit begins (to let
+// the init exit first, say).
+var testHookCommit func(*starting)
+
 // monitorPlan is a detached container's plan: the process started
 // becomes its monitor, which clones the init, reports the init's PID,
 // and records its exit (and removes it, with AutoRemove).
 func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	c, rec := s.c, s.rec
 	s.p.pid = 0 // the monitor's, not the container's: it comes in a report
+	// The last run's exit goes before this run's monitor can write its
+	// own (at the commit, that one could already be there).
+	if err := os.Remove(c.dir("exit.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	head := new(nsinit.Plan)
 	cgDir := ""
 	if s.cgfd >= 0 {
@@ -172,17 +204,25 @@ func (s *starting) commit(ctx context.Context) error {
 			return s.abort(ctx, err)
 		}
 	}
-	started := time.Now().UTC()
-	pidStart, _ := procstat.StartTime(s.p.pid)
+	if testHookCommit != nil {
+		testHookCommit(s)
+	}
+	started := s.started // a detached run's go-ahead
+	if started.IsZero() {
+		started = time.Now().UTC()
+	}
+	pidStart := s.pidStart
 	if s.detached {
 		s.cmd.Wait() // the monitor's first process, which has exited
-		os.Remove(s.c.dir("exit.json"))
 		if s.net.attached {
 			// The monitor's hook takes the network back at exit.
-			if err := handoverNetwork(s.c.id, s.p.pid); err != nil {
+			if err := handoverNetwork(s.c.id, s.p.pid, pidStart); err != nil {
 				return s.abort(ctx, err)
 			}
 		}
+	} else {
+		// This process's child, reaped by reap, which comes after this.
+		pidStart, _ = procstat.StartTime(s.p.pid)
 	}
 	st := State{Status: StatusRunning, Pid: s.p.pid, PidStart: pidStart, StartedAt: started, Detached: s.detached}
 	if s.policy != nil {
@@ -196,10 +236,7 @@ func (s *starting) commit(ctx context.Context) error {
 		}
 	}
 	if s.detached {
-		if m, err := procstat.Parent(s.p.pid); err == nil {
-			st.Monitor = m
-			st.MonitorStart, _ = procstat.StartTime(m)
-		}
+		st.Monitor, st.MonitorStart = s.monitor, s.monitorStart
 	}
 	if err := s.c.writeState(st); err != nil {
 		return s.abort(ctx, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -85,6 +86,15 @@ type starting struct {
 	// netPlaced and netDone wait for the attached init's network
 	// (attachNetwork).
 	netPlaced, netDone func() error
+
+	// A detached init's start time, its monitor and when it got its
+	// go-ahead: read when the monitor reports the init, which waits for
+	// its go-ahead then, since by the commit it may have run, exited
+	// and been reaped (a short command on a busy machine).
+	pidStart     uint64
+	monitor      int
+	monitorStart uint64
+	started      time.Time
 }
 
 // startInit runs the phases of a start: prepare (the cgroup, and what the
@@ -203,7 +213,11 @@ func (c *Container) lockStart() (unlock func(), err error) {
 func (s *starting) prepare(ctx context.Context) error {
 	c := s.c
 	return c.e.locked(func() error {
-		st, err := c.State(ctx)
+		// A run that has just ended, whose monitor became the restart
+		// policy's process, is recorded exited without waiting for that
+		// process's decision: it waits for this start's lock, and yields
+		// to this start.
+		st, err := c.state(ctx, false)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@
 package nsinit
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,23 +21,60 @@ import (
 var exeFile = sync.OnceValues(func() (*os.File, error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err == unix.EINVAL {
-		// The binary's mount is another mount namespace's (it was
-		// executed as /proc/self/exe before an unshare): by its path,
-		// it is this namespace's.
-		if path, perr := os.Executable(); perr == nil {
-			fd, err = unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-		}
+		// The binary's mount is none of this namespace's.
+		return exeElsewhere()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open_tree /proc/self/exe: %w", err)
 	}
+	return readOnlyView(fd)
+})
+
+// exeElsewhere is exeFile for a binary on a mount that open_tree cannot
+// clone, none of this namespace's. Either this process runs from another
+// one's read-only view (a hook that a container's monitor started from
+// the ExeFile of the engine that started the container, a view gone with
+// that engine): the binary is read-only already, and is opened as it is.
+// Or it was executed as /proc/self/exe before an unshare: by its path
+// (os.Executable), it is this namespace's. The path is not asked in the
+// first case: it is "/" there (the file is its mount's root), the host's
+// root directory, which nothing executes.
+func exeElsewhere() (*os.File, error) {
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, err
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(int(self.Fd()), &sfs); err == nil && sfs.Flags&unix.ST_RDONLY != 0 {
+		return self, nil
+	}
+	defer self.Close()
+	path, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open_tree %s: %w", path, err)
+	}
+	var got, want unix.Stat_t
+	if err := errors.Join(unix.Fstat(fd, &got), unix.Fstat(int(self.Fd()), &want)); err != nil ||
+		got.Dev != want.Dev || got.Ino != want.Ino {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open_tree %s: not this binary (%v)", path, err)
+	}
+	return readOnlyView(fd)
+}
+
+// readOnlyView makes the detached mount fd read-only.
+func readOnlyView(fd int) (*os.File, error) {
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
 	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("make the binary's mount read-only: %w", err)
 	}
 	return os.NewFile(uintptr(fd), "dock-exe"), nil
-})
+}
 
 // ExeFile is this binary, opened once through a read-only mount: what an
 // init is executed from (ExeFd).
