@@ -83,6 +83,9 @@ type starting struct {
 	conn  *nsinit.Conn    // the engine's end of the init's sync socket
 	cgfd  int             // the cgroup the init was born in, or -1
 	net   *netSetup       // its network
+	// early is the prespawned init, taken as the start begins to make
+	// its links meanwhile (earlyLinks).
+	early *earlyLinks
 	// netPlaced and netDone wait for the attached init's network
 	// (attachNetwork).
 	netPlaced, netDone func() error
@@ -125,6 +128,11 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 			s.cg.Destroy()
 		}
 	}()
+	if s.overlap {
+		// The links first, while everything else is made.
+		s.early = c.startEarlyLinks(rec, s.l)
+		defer s.early.discard()
+	}
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
@@ -137,6 +145,9 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 	s.l.netns, s.l.etcDir, s.l.hostname = s.net.join, s.net.etcDir, s.net.hostname
 	if s.net.bridged() {
 		// Addresses, pairs and rules while the init is cloned.
+		if s.early != nil {
+			s.net.early = s.early.pairs
+		}
 		s.net.reserveAsync(rec)
 	}
 	defer func() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,16 +21,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/bridge"
+	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/testutil"
 	_ "github.com/go-dock/dock/prespawn"
 )
+
+// The tests run in a network namespace of their own, with a private /run
+// (bridge networks).
+func TestMain(m *testing.M) { nettest.Main(m) }
 
 // A process has one prespawned init: each case runs in a new process of
 // this test binary (TestHelperPrespawned), which the case's subtest
 // starts and whose result it reports.
 func TestPrespawned(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns", "clean-slate", "file-stdin"} {
+	for _, name := range []string{"attached", "tty", "host-network", "not-found", "userns", "clean-slate", "file-stdin", "bridge", "bridge-port-taken"} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrespawned$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "DOCK_PRESPAWN_CASE="+name)
@@ -97,6 +104,23 @@ func TestHelperPrespawned(t *testing.T) {
 		defer func() { assert.Equal(t, "put\n", readFile(t, f.Name()), "the host file is unchanged") }()
 		cfg.Cmd = []string{"sh", "-c", "read x; echo out$x; readlink /proc/self/fd/0 | cut -c1-5 >&2; echo pwned > /proc/self/fd/0; exit 7"}
 		stdinFile = f
+	case "bridge", "bridge-port-taken":
+		// The bridge is up (another container keeps it): the start
+		// makes the pair in the prespawned init's namespace as it
+		// begins (earlyLinks), and the init configures it.
+		keep, err := e.Create(ctx, dock.Config{Image: "busybox", Network: "bridge", Cmd: []string{"sleep", "600"}})
+		require.NoError(t, err)
+		require.NoError(t, keep.StartDetached(ctx))
+		defer keep.Remove(ctx, dock.RemoveForce())
+		cfg.Network = "bridge"
+		cfg.Ports = []dock.PortMapping{{ContainerPort: 80}}
+		cfg.Cmd = []string{"sh", "-c", "read x; echo out$x; cat /sys/class/net/eth0/operstate >&2; exit 7"}
+		if name == "bridge-port-taken" {
+			l, err := net.Listen("tcp", "0.0.0.0:8097")
+			require.NoError(t, err)
+			defer l.Close()
+			cfg.Ports[0].HostPort = 8097
+		}
 	case "userns":
 		// The engine's root must be reachable by the mapped root.
 		for d := e.Root(); d != "/" && d != "."; d = filepath.Dir(d) {
@@ -118,7 +142,20 @@ func TestHelperPrespawned(t *testing.T) {
 		c.Stdin = stdinFile
 	}
 	c.Stdout, c.Stderr = &stdout, &stderr
+	links := linkCount(t)
 	err = c.Start(ctx)
+	if name == "bridge-port-taken" {
+		require.ErrorContains(t, err, "Bind for 0.0.0.0:8097 failed: port is already allocated")
+		assert.Equal(t, int64(1), bridge.NewPairs.Load(), "the pair made as the start began")
+		// Not taken, so discarded: it goes, and its pair with its
+		// namespace (the kernel tears it down a moment later).
+		assert.NoDirExists(t, "/proc/"+strconv.Itoa(pre))
+		for i := 0; i < 200 && linkCount(t) != links; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		assert.Equal(t, links, linkCount(t), "the discarded init's pair is gone")
+		return
+	}
 	if name == "not-found" {
 		var se *dock.StartError
 		require.ErrorAs(t, err, &se)
@@ -149,6 +186,10 @@ func TestHelperPrespawned(t *testing.T) {
 	case "file-stdin":
 		assert.Equal(t, "output\n", stdout.String())
 		assert.Equal(t, "pipe:\n", stderr.String())
+	case "bridge":
+		assert.Equal(t, "output\n", stdout.String())
+		assert.Equal(t, "up\n", stderr.String())
+		assert.Equal(t, int64(1), bridge.NewPairs.Load(), "the pair made as the start began")
 	case "userns":
 		// Root in the container, and the image's files owned by it
 		// (idmapped layers).
@@ -163,6 +204,15 @@ func TestHelperPrespawned(t *testing.T) {
 	} else {
 		assert.NoDirExists(t, "/proc/"+strconv.Itoa(pre), "reaped")
 	}
+}
+
+// linkCount is the number of links in this thread's network namespace
+// (/sys/class/net would show the sysfs mount's).
+func linkCount(t *testing.T) int {
+	t.Helper()
+	dev, err := os.ReadFile("/proc/thread-self/net/dev")
+	require.NoError(t, err)
+	return strings.Count(string(dev), "\n") - 2 // two lines of headers
 }
 
 // waitingInit finds the prespawned init among this process's children: in
