@@ -9,12 +9,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdContainer is docker container: the subcommands of containerCommands,
-// most of them a top-level command under the same name.
-func cmdContainer(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "container", args)
-}
-
 // containerCommands are the subcommands of container, in docker's order
 // (alphabetical); ls is also ps and list, as in docker.
 var containerCommands = []*command{

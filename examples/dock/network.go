@@ -13,11 +13,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdNetwork is docker network: the subcommands of networkCommands.
-func cmdNetwork(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "network", args)
-}
-
 // networkCommands are the subcommands of network, in docker's order.
 var networkCommands = []*command{
 	{"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", networkConnect},

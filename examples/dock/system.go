@@ -11,11 +11,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdSystem is docker system: the subcommands of systemCommands.
-func cmdSystem(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "system", args)
-}
-
 // systemCommands are the subcommands of system, in docker's order.
 var systemCommands = []*command{
 	{"df", "[OPTIONS]", "Show docker disk usage", systemDf},

@@ -11,11 +11,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdVolume is docker volume: the subcommands of volumeCommands.
-func cmdVolume(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "volume", args)
-}
-
 // volumeCommands are the subcommands of volume, in docker's order.
 var volumeCommands = []*command{
 	{"create", "[OPTIONS] [VOLUME]", "Create a volume", volumeCreate},
