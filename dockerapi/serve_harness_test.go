@@ -1,6 +1,7 @@
 package dockerapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -86,6 +88,42 @@ func (a *apiTest) do(t *testing.T, method, path, body string) (int, http.Header,
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, resp.Header, string(b)
+}
+
+// raw sends head (a request line and its headers, without the blank line
+// that ends them) and body on a connection of its own, closed at the
+// test's end, and reads the answer's status line and headers; the rest
+// of the answer is br's. A hang fails the test after attachTimeout.
+func (a *apiTest) raw(t *testing.T, head string, body []byte) (conn net.Conn, br *bufio.Reader, status string, headers []string) {
+	t.Helper()
+	conn, err := net.Dial("unix", a.sock)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(attachTimeout)))
+	_, err = io.WriteString(conn, head+"\r\n"+string(body))
+	require.NoError(t, err)
+	br = bufio.NewReader(conn)
+	status, err = br.ReadString('\n')
+	require.NoError(t, err)
+	for {
+		l, err := br.ReadString('\n')
+		require.NoError(t, err)
+		if l == "\r\n" {
+			break
+		}
+		headers = append(headers, strings.TrimSpace(l))
+	}
+	return conn, br, strings.TrimSpace(status), headers
+}
+
+// attachTimeout bounds a test's streams: a hang fails the test instead of
+// blocking the suite (no assertion is about time).
+const attachTimeout = 2 * time.Minute
+
+func attachContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), attachTimeout)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // removeAllContainers removes, forcibly, every container a test left:
