@@ -122,26 +122,8 @@ type daemon struct {
 	root   string
 	sock   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer // its output, while it runs
 	done   chan struct{}
-}
-
-// syncBuffer is a bytes.Buffer that the daemon writes while tests read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startDockd starts dockd over root on a socket in a temporary directory
@@ -152,7 +134,7 @@ func startDockd(t *testing.T, root, sock string, args ...string) *daemon {
 	if sock == "" {
 		sock = filepath.Join(t.TempDir(), "dock.sock")
 	}
-	d := &daemon{t: t, root: root, sock: sock, stderr: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{t: t, root: root, sock: sock, stderr: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(dockdBinary(t), append([]string{"-H", "unix://" + sock, "--root", root, "--log-level", "debug"}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stderr, d.stderr
 	if err := d.cmd.Start(); err != nil {
