@@ -34,6 +34,8 @@ func testStore(t testing.TB) *Engine {
 
 // removeContainers removes, forcibly, every container the test left in e:
 // their cgroups would outlive the state directory otherwise.
+// (internal/docktest has it, and importBusybox, for the tests of the
+// packages over dock; this package's cannot import it: it imports dock.)
 func removeContainers(t testing.TB, e *Engine) {
 	ctx := context.Background()
 	infos, err := e.Containers(ctx)

@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
-	"github.com/go-dock/dock/internal/testutil"
+	"github.com/go-dock/dock/internal/docktest"
 )
 
 // apiTest is an engine served by Handler on a unix socket of the test's,
@@ -33,14 +32,7 @@ type apiTest struct {
 // that run containers call testutil.RequireRoot first.
 func newAPITest(t *testing.T) *apiTest {
 	t.Helper()
-	e, err := dock.Open(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	t.Cleanup(func() { removeAllContainers(t, e) })
-	_, err = e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
-		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
-	require.NoError(t, err)
-	return serveEngine(t, e)
+	return serveEngine(t, docktest.Engine(t))
 }
 
 // serveEngine serves e on a socket in a temporary directory until the test ends.
@@ -124,24 +116,4 @@ func attachContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), attachTimeout)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// removeAllContainers removes, forcibly, every container a test left:
-// their cgroups would outlive the state directory otherwise.
-func removeAllContainers(t *testing.T, e *dock.Engine) {
-	ctx := context.Background()
-	infos, err := e.Containers(ctx)
-	if err != nil {
-		t.Errorf("list the containers left: %v", err)
-		return
-	}
-	for _, info := range infos {
-		c, err := e.Container(info.ID)
-		if err == nil {
-			err = c.Remove(ctx, dock.RemoveForce())
-		}
-		if err != nil && !errors.Is(err, dock.ErrNotFound) {
-			t.Errorf("remove container %s left by the test: %v", info.ID, err)
-		}
-	}
 }
