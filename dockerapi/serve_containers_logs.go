@@ -1,7 +1,6 @@
 package dockerapi
 
 import (
-	"encoding/binary"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,13 +10,6 @@ import (
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/internal/timestamp"
-)
-
-// Docker's media types of a container's output: the raw stream of a tty,
-// the multiplexed one (stdcopy frames) otherwise.
-const (
-	mediaTypeRawStream         = "application/vnd.docker.raw-stream"
-	mediaTypeMultiplexedStream = "application/vnd.docker.multiplexed-stream"
 )
 
 // containerLogs is GET /containers/{id}/logs: follow, since, until,
@@ -47,11 +39,7 @@ func (s *server) containerLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tty := info.Config.Tty
-	contentType := mediaTypeRawStream
-	if !tty && versionAtLeast(r, "1.42") {
-		contentType = mediaTypeMultiplexedStream
-	}
-	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Type", streamType(r, !tty))
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
@@ -61,7 +49,7 @@ func (s *server) containerLogs(w http.ResponseWriter, r *http.Request) {
 	if tty {
 		ow, ew = out, out
 	} else {
-		ow, ew = &stdWriter{w: out, stream: 1}, &stdWriter{w: out, stream: 2}
+		ow, ew = &frameWriter{w: out, stream: streamStdout}, &frameWriter{w: out, stream: streamStderr}
 	}
 	if !stdout {
 		ow = nil
@@ -122,36 +110,4 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 		err = f.rc.Flush()
 	}
 	return n, err
-}
-
-// stdWriter frames what it writes as Docker's stdcopy does: a header of
-// the stream (1 stdout, 2 stderr), three zero bytes and the length
-// (big-endian uint32), then the bytes, in one write so that the frames
-// of two streams never mix.
-type stdWriter struct {
-	w      io.Writer
-	stream byte
-}
-
-// maxFrame bounds a frame, well below what a uint32 length holds.
-const maxFrame = 1 << 20
-
-func (s *stdWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		chunk := p
-		if len(chunk) > maxFrame {
-			chunk = chunk[:maxFrame]
-		}
-		frame := make([]byte, 8+len(chunk))
-		frame[0] = s.stream
-		binary.BigEndian.PutUint32(frame[4:], uint32(len(chunk)))
-		copy(frame[8:], chunk)
-		if _, err := s.w.Write(frame); err != nil {
-			return written, err
-		}
-		written += len(chunk)
-		p = p[len(chunk):]
-	}
-	return written, nil
 }

@@ -1,7 +1,6 @@
 package dockerapi
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,19 +11,6 @@ import (
 	"time"
 
 	"github.com/go-dock/dock"
-)
-
-// The media types of a hijacked stream (Docker's).
-const (
-	rawStreamType         = "application/vnd.docker.raw-stream"
-	multiplexedStreamType = "application/vnd.docker.multiplexed-stream"
-)
-
-// Docker's stream numbers in a multiplexed frame's header.
-const (
-	streamStdin  byte = 0
-	streamStdout byte = 1
-	streamStderr byte = 2
 )
 
 // rawStream is a connection taken from net/http to carry a process's
@@ -119,11 +105,7 @@ func upgradeAnswer(r *http.Request, multiplexed bool) string {
 	if r.Header.Get("Upgrade") == "" {
 		return "HTTP/1.1 200 OK\r\nContent-Type: " + rawStreamType + "\r\n"
 	}
-	contentType := rawStreamType
-	if multiplexed && versionAtLeast(r, "1.42") {
-		contentType = multiplexedStreamType
-	}
-	return "HTTP/1.1 101 UPGRADED\r\nContent-Type: " + contentType + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+	return "HTTP/1.1 101 UPGRADED\r\nContent-Type: " + streamType(r, multiplexed) + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
 }
 
 // Stdin is what the client sends: it ends with io.EOF when the client
@@ -164,15 +146,17 @@ type streamOut struct {
 	failed func()
 }
 
-// writer writes stream's bytes.
+// writer writes stream's bytes, in its frames when multiplexed.
 func (o *streamOut) writer(stream byte) io.Writer {
-	return writerFunc(func(p []byte) (int, error) { return o.write(stream, p) })
+	if o.multiplexed {
+		return &frameWriter{w: writerFunc(o.write), stream: stream}
+	}
+	return writerFunc(o.write)
 }
 
-// write sends p, in a frame of stream when multiplexed, and reports it
-// written whatever happens: once the client is gone the output is
-// dropped.
-func (o *streamOut) write(stream byte, p []byte) (int, error) {
+// write sends p and reports it written whatever happens: once the client
+// is gone the output is dropped.
+func (o *streamOut) write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -181,27 +165,13 @@ func (o *streamOut) write(stream byte, p []byte) (int, error) {
 	if o.gone {
 		return len(p), nil
 	}
-	var err error
-	if o.multiplexed {
-		_, err = o.w.Write(appendFrame(nil, stream, p))
-	} else {
-		_, err = o.w.Write(p)
-	}
-	if err != nil {
+	if _, err := o.w.Write(p); err != nil {
 		o.gone = true
 		if o.failed != nil {
 			o.failed()
 		}
 	}
 	return len(p), nil
-}
-
-// appendFrame appends to b Docker's multiplexed frame of p: the stream's
-// number, three zero bytes, p's length (big-endian, 32 bits), p.
-func appendFrame(b []byte, stream byte, p []byte) []byte {
-	b = append(b, stream, 0, 0, 0)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
-	return append(b, p...)
 }
 
 type writerFunc func(p []byte) (int, error)
