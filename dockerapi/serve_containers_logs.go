@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-dock/dock"
@@ -39,12 +38,7 @@ func (s *server) containerLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tty := info.Config.Tty
-	w.Header().Set("Content-Type", streamType(r, !tty))
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-
-	out := &flushWriter{w: w, rc: rc}
+	out := startStream(w, streamType(r, !tty))
 	var ow, ew io.Writer
 	if tty {
 		ow, ew = out, out
@@ -92,22 +86,4 @@ func logQuery(r *http.Request, now time.Time) (dock.LogOptions, error) {
 		*p.to = t
 	}
 	return opt, nil
-}
-
-// flushWriter writes to a response, one writer at a time, and flushes
-// each write: a follower sees each line as it is logged.
-type flushWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-	rc *http.ResponseController
-}
-
-func (f *flushWriter) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, err := f.w.Write(p)
-	if err == nil {
-		err = f.rc.Flush()
-	}
-	return n, err
 }
