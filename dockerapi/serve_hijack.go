@@ -25,14 +25,11 @@ import (
 // becomes of the process. Its methods are safe for concurrent use.
 type rawStream struct {
 	conn net.Conn
-	// gone is closed once the client has closed the connection for good
-	// or a write to it failed; done once the stream is closed.
-	gone     chan struct{}
-	goneOnce sync.Once
+	in   io.Reader
+	out  *streamOut // its gone is the stream's Gone
+	// done is closed once the stream is closed.
 	done     chan struct{}
 	doneOnce sync.Once
-	in       io.Reader
-	out      *streamOut
 }
 
 // hijack takes the connection of r and answers as Docker does: with
@@ -62,8 +59,7 @@ func hijack(w http.ResponseWriter, r *http.Request, multiplexed bool) (*rawStrea
 		buffered, _ := rw.Reader.Peek(n)
 		in = io.MultiReader(strings.NewReader(string(buffered)), conn)
 	}
-	s := &rawStream{conn: conn, in: in, gone: make(chan struct{}), done: make(chan struct{})}
-	s.out = &streamOut{w: conn, multiplexed: multiplexed, failed: s.hangUp}
+	s := &rawStream{conn: conn, in: in, out: newStreamOut(conn, multiplexed), done: make(chan struct{})}
 	go s.watch()
 	return s, nil
 }
@@ -82,22 +78,21 @@ func (s *rawStream) watch() {
 		select {
 		case <-s.done:
 			return
-		case <-s.gone:
+		case <-s.out.gone:
 			return
 		case <-t.C:
 			if peerClosed(s.conn) {
-				s.hangUp()
+				s.out.hangUp()
 				return
 			}
 		}
 	}
 }
 
-func (s *rawStream) hangUp() { s.goneOnce.Do(func() { close(s.gone) }) }
-
 // Gone is closed once the client has gone: it closed the connection for
-// good (a half-close is not going) or a write to it failed.
-func (s *rawStream) Gone() <-chan struct{} { return s.gone }
+// good (a half-close is not going) or a write to it failed. The output
+// is dropped from then on.
+func (s *rawStream) Gone() <-chan struct{} { return s.out.gone }
 
 // upgradeAnswer is the status line and the stream's headers, without
 // the blank line that ends them.
@@ -126,24 +121,32 @@ func (s *rawStream) Close() error {
 	return s.conn.Close()
 }
 
-// ClientGone tells whether a write to the client has failed: its output
-// is dropped since. An attach ends then (the container goes on), where
-// an exec's process must not die of a broken pipe.
-func (s *rawStream) ClientGone() bool {
-	s.out.mu.Lock()
-	defer s.out.mu.Unlock()
-	return s.out.gone
-}
-
-// streamOut writes to the client, one frame (or one raw write) at a time.
+// streamOut writes to the client, one frame (or one raw write) at a
+// time, until the client is gone.
 type streamOut struct {
 	multiplexed bool
-	// mu guards w's writes and gone.
-	mu   sync.Mutex
-	w    io.Writer
-	gone bool
-	// failed is called once when a write fails: the client has gone.
-	failed func()
+	// mu lets one write at a time to w.
+	mu sync.Mutex
+	w  io.Writer
+	// gone is closed (by hangUp) once the client is gone: a write to it
+	// failed, or the connection's watch saw it close.
+	gone     chan struct{}
+	goneOnce sync.Once
+}
+
+func newStreamOut(w io.Writer, multiplexed bool) *streamOut {
+	return &streamOut{w: w, multiplexed: multiplexed, gone: make(chan struct{})}
+}
+
+func (o *streamOut) hangUp() { o.goneOnce.Do(func() { close(o.gone) }) }
+
+func (o *streamOut) isGone() bool {
+	select {
+	case <-o.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 // writer writes stream's bytes, in its frames when multiplexed.
@@ -162,14 +165,11 @@ func (o *streamOut) write(p []byte) (int, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.gone {
+	if o.isGone() {
 		return len(p), nil
 	}
 	if _, err := o.w.Write(p); err != nil {
-		o.gone = true
-		if o.failed != nil {
-			o.failed()
-		}
+		o.hangUp()
 	}
 	return len(p), nil
 }

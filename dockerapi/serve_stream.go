@@ -7,11 +7,25 @@ import (
 	"sync"
 )
 
-// An answer that streams (events, stats, logs, pull, push, load, build,
-// export, archive) is written through net/http, which keeps the
-// connection: the request's context ends when the client goes, and a
-// write to it fails. The handler ends at either. (The hijacked streams,
-// attach and exec start, own their connection instead: serve_hijack.go.)
+// The answers that stream, and how each notices a client that goes:
+//
+//   - Through net/http, which keeps the connection (events, stats, logs,
+//     pull, push, load, import, build, export, archive): startStream
+//     sends the headers at once and each write is flushed (flushWriter);
+//     jsonStream writes JSON lines over it, and progressStream
+//     (serve_progress.go) Docker's progress lines over that. A client
+//     that goes ends the request's context and fails the next write: the
+//     handler ends at either.
+//   - Hijacked (attach, exec start: serve_hijack.go): the handler owns
+//     the connection, and net/http no longer tells. rawStream.Gone closes
+//     when a write fails or a poll sees the hang-up; the output is
+//     dropped from then on. An exec's process is killed then, an attach
+//     ends (its container goes on).
+//   - A websocket (attach/ws: serve_attach_ws.go): the attach ends when
+//     a write to it fails.
+//
+// A process's output, in these streams, is raw or in multiplexed frames
+// (serve_frames.go).
 
 // startStream answers 200 with contentType and sends the headers at once
 // (Docker's clients wait for them before they read, and a follower must
