@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"bytes"
+	"io"
 	"sync"
 )
 
@@ -24,4 +25,17 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// ReadInBackground copies r into a SyncBuffer until a read fails (a pty
+// master's EIO once nothing holds its terminal, a pipe's EOF), then
+// closes done: the test reads out meanwhile, and all of it after done.
+func ReadInBackground(r io.Reader) (out *SyncBuffer, done <-chan struct{}) {
+	out = &SyncBuffer{}
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		_, _ = io.Copy(out, r)
+	}()
+	return out, ch
 }
