@@ -1,10 +1,8 @@
 package dock
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -36,6 +34,8 @@ func testStore(t testing.TB) *Engine {
 
 // removeContainers removes, forcibly, every container the test left in e:
 // their cgroups would outlive the state directory otherwise.
+// (internal/docktest has it, and importBusybox, for the tests of the
+// packages over dock; this package's cannot import it: it imports dock.)
 func removeContainers(t testing.TB, e *Engine) {
 	ctx := context.Background()
 	infos, err := e.Containers(ctx)
@@ -62,19 +62,4 @@ func importBusybox(t testing.TB, e *Engine) {
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.SyncBuffer

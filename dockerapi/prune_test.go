@@ -8,13 +8,36 @@ import (
 	"github.com/go-dock/dock"
 )
 
-func TestContainerPruneOptions(t *testing.T) {
+// pruneOptionsCase is a filter (its keys and values, in pairs) and what
+// a prune's filters give for it: so many options, or the FilterError.
+type pruneOptionsCase struct {
+	kv    []string
+	nopts int
+	err   string // "" for none
+}
+
+// checkPruneOptions runs fn, named name, on each case: the options come
+// one a filter, the errors are FilterErrors (ErrInvalid: 400) in
+// Docker's words.
+func checkPruneOptions(t *testing.T, name string, fn func(Filters, time.Time) ([]dock.PruneOption, error), cases []pruneOptionsCase) {
+	t.Helper()
 	now := time.Now()
-	for _, tc := range []struct {
-		kv    []string
-		nopts int
-		err   string // "" for none
-	}{
+	for _, tc := range cases {
+		opts, err := fn(filtersOf(tc.kv...), now)
+		switch {
+		case tc.err == "" && (err != nil || len(opts) != tc.nopts):
+			t.Errorf("%s(%q) = %d options, %v; want %d", name, tc.kv, len(opts), err, tc.nopts)
+		case tc.err != "":
+			var fe *FilterError
+			if err == nil || err.Error() != tc.err || !errors.As(err, &fe) || !errors.Is(err, dock.ErrInvalid) {
+				t.Errorf("%s(%q) = %v, want the FilterError %q", name, tc.kv, err, tc.err)
+			}
+		}
+	}
+}
+
+func TestContainerPruneOptions(t *testing.T) {
+	checkPruneOptions(t, "ContainerPruneOptions", ContainerPruneOptions, []pruneOptionsCase{
 		{nil, 0, ""},
 		{[]string{"until", "24h"}, 1, ""},
 		{[]string{"until", "2024-05-01T10:00:00Z", "label", "a", "label", "b=1", "label!", "c"}, 4, ""},
@@ -23,27 +46,11 @@ func TestContainerPruneOptions(t *testing.T) {
 		{[]string{"status", "exited"}, 0, "invalid filter 'status'"},
 		{[]string{"label", ""}, 0, "invalid filter 'label='"},
 		{[]string{"label!", "=x"}, 0, "invalid filter 'label!==x'"},
-	} {
-		opts, err := ContainerPruneOptions(filtersOf(tc.kv...), now)
-		switch {
-		case tc.err == "" && (err != nil || len(opts) != tc.nopts):
-			t.Errorf("ContainerPruneOptions(%q) = %d options, %v; want %d", tc.kv, len(opts), err, tc.nopts)
-		case tc.err != "":
-			var fe *FilterError
-			if err == nil || err.Error() != tc.err || !errors.As(err, &fe) || !errors.Is(err, dock.ErrInvalid) {
-				t.Errorf("ContainerPruneOptions(%q) = %v, want the FilterError %q", tc.kv, err, tc.err)
-			}
-		}
-	}
+	})
 }
 
 func TestImagePruneOptions(t *testing.T) {
-	now := time.Now()
-	for _, tc := range []struct {
-		kv    []string
-		nopts int
-		err   string // "" for none
-	}{
+	checkPruneOptions(t, "ImagePruneOptions", ImagePruneOptions, []pruneOptionsCase{
 		{nil, 0, ""},
 		{[]string{"dangling", "true"}, 0, ""},
 		{[]string{"dangling", "false"}, 1, ""},
@@ -51,16 +58,5 @@ func TestImagePruneOptions(t *testing.T) {
 		{[]string{"dangling", "maybe"}, 0, "invalid filter 'dangling=maybe'"},
 		{[]string{"until", "soon"}, 0, `failed to parse value as time or duration: "soon"`},
 		{[]string{"reference", "busybox"}, 0, "invalid filter 'reference'"},
-	} {
-		opts, err := ImagePruneOptions(filtersOf(tc.kv...), now)
-		switch {
-		case tc.err == "" && (err != nil || len(opts) != tc.nopts):
-			t.Errorf("ImagePruneOptions(%q) = %d options, %v; want %d", tc.kv, len(opts), err, tc.nopts)
-		case tc.err != "":
-			var fe *FilterError
-			if err == nil || err.Error() != tc.err || !errors.As(err, &fe) {
-				t.Errorf("ImagePruneOptions(%q) = %v, want the FilterError %q", tc.kv, err, tc.err)
-			}
-		}
-	}
+	})
 }

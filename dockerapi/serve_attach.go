@@ -216,21 +216,19 @@ func (l *lazyStream) Read(p []byte) (int, error) {
 }
 
 // writer writes to the client in stream's frames, failing once the
-// client is gone: Attach then ends.
+// client is gone: Attach then ends, and the container goes on.
 func (l *lazyStream) writer(stream byte) io.Writer {
 	return writerFunc(func(p []byte) (int, error) {
 		s, err := l.open()
 		if err != nil {
 			return 0, err
 		}
-		w := s.Stdout()
-		if stream == streamStderr {
-			w = s.Stderr()
-		}
-		n, _ := w.Write(p)
-		if s.ClientGone() {
+		n, _ := s.out.writer(stream).Write(p)
+		select {
+		case <-s.Gone():
 			return n, errClientGone
+		default:
+			return n, nil
 		}
-		return n, nil
 	})
 }

@@ -22,16 +22,6 @@ import (
 	"github.com/go-dock/dock/internal/testutil"
 )
 
-// attachTimeout bounds a test's streams: a hang fails the test instead of
-// blocking the suite (no assertion is about time).
-const attachTimeout = 2 * time.Minute
-
-func attachContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), attachTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // createBusybox creates a busybox container through the library, not
 // started.
 func createBusybox(t *testing.T, a *apiTest, cfg dock.Config) *dock.Container {
@@ -240,33 +230,14 @@ func readFrame(t *testing.T, r io.Reader) string {
 	return string(p)
 }
 
-// rawAttach sends an attach request on a connection of its own and reads
-// the answer's status line and headers.
+// rawAttach sends an attach request on a connection of its own (a.raw).
 func rawAttach(t *testing.T, a *apiTest, path string, upgrade bool) (net.Conn, *bufio.Reader, string, []string) {
 	t.Helper()
-	conn, err := net.Dial("unix", a.sock)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	require.NoError(t, conn.SetDeadline(time.Now().Add(attachTimeout)))
 	head := "POST " + path + " HTTP/1.1\r\nHost: docker\r\nContent-Type: text/plain\r\n"
 	if upgrade {
 		head += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 	}
-	_, err = io.WriteString(conn, head+"\r\n")
-	require.NoError(t, err)
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	require.NoError(t, err)
-	var headers []string
-	for {
-		l, err := br.ReadString('\n')
-		require.NoError(t, err)
-		if l == "\r\n" {
-			break
-		}
-		headers = append(headers, strings.TrimSpace(l))
-	}
-	return conn, br, strings.TrimSpace(status), headers
+	return a.raw(t, head, nil)
 }
 
 // The wire: 101 UPGRADED with Docker's headers (the multiplexed type from

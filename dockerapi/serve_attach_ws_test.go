@@ -1,7 +1,6 @@
 package dockerapi
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"strings"
@@ -89,26 +88,9 @@ func TestServeAttachWebsocketFrames(t *testing.T) {
 		{"1.27", 0x81},
 	} {
 		c := createBusybox(t, a, dock.Config{Cmd: []string{"echo", "x"}})
-		conn, err := net.Dial("unix", a.sock)
-		require.NoError(t, err)
-		defer conn.Close()
-		require.NoError(t, conn.SetDeadline(time.Now().Add(attachTimeout)))
-		_, err = io.WriteString(conn, "GET /v"+tc.version+"/containers/"+c.ID()+"/attach/ws?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\n"+
-			"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-		require.NoError(t, err)
-		br := bufio.NewReader(conn)
-		status, err := br.ReadString('\n')
-		require.NoError(t, err)
-		assert.Equal(t, "HTTP/1.1 101 Switching Protocols\r\n", status)
-		var headers []string
-		for {
-			l, err := br.ReadString('\n')
-			require.NoError(t, err)
-			if l == "\r\n" {
-				break
-			}
-			headers = append(headers, strings.TrimSpace(l))
-		}
+		_, br, status, headers := a.raw(t, "GET /v"+tc.version+"/containers/"+c.ID()+"/attach/ws?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\n"+
+			"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n", nil)
+		assert.Equal(t, "HTTP/1.1 101 Switching Protocols", status)
 		assert.Contains(t, headers, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
 		st, err := c.State(ctx)
 		require.NoError(t, err)

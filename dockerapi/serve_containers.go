@@ -3,6 +3,7 @@ package dockerapi
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -542,9 +543,7 @@ func (s *server) exportContainer(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		defer rc.Close()
-		w.Header().Set("Content-Type", "application/x-tar")
-		w.WriteHeader(http.StatusOK)
-		if _, err := copyFlushed(w, rc); err != nil {
+		if _, err := io.Copy(startStream(w, "application/x-tar"), rc); err != nil {
 			s.log.Debug("export", "container", c.ID(), "err", err)
 		}
 		return nil

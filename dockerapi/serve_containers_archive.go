@@ -67,9 +67,7 @@ func (s *server) getContainerArchive(w http.ResponseWriter, r *http.Request) {
 		}
 		defer rc.Close()
 		setPathStat(w, st)
-		w.Header().Set("Content-Type", "application/x-tar")
-		w.WriteHeader(http.StatusOK)
-		if _, err := copyFlushed(w, rc); err != nil {
+		if _, err := io.Copy(startStream(w, "application/x-tar"), rc); err != nil {
 			// The 200 is out: the client sees a short tar.
 			s.log.Debug("archive", "container", c.ID(), "path", p, "err", err)
 		}
@@ -114,28 +112,4 @@ func (s *server) putContainerArchive(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return nil
 	})
-}
-
-// copyFlushed copies r to a response, flushing each chunk: a large
-// archive streams rather than waiting in the server's buffer.
-func copyFlushed(w http.ResponseWriter, r io.Reader) (int64, error) {
-	rc := http.NewResponseController(w)
-	buf := make([]byte, 32<<10)
-	var n int64
-	for {
-		m, err := r.Read(buf)
-		if m > 0 {
-			if _, werr := w.Write(buf[:m]); werr != nil {
-				return n, werr
-			}
-			n += int64(m)
-			_ = rc.Flush()
-		}
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
 }

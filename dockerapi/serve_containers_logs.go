@@ -1,23 +1,14 @@
 package dockerapi
 
 import (
-	"encoding/binary"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-dock/dock"
 	"github.com/go-dock/dock/internal/timestamp"
-)
-
-// Docker's media types of a container's output: the raw stream of a tty,
-// the multiplexed one (stdcopy frames) otherwise.
-const (
-	mediaTypeRawStream         = "application/vnd.docker.raw-stream"
-	mediaTypeMultiplexedStream = "application/vnd.docker.multiplexed-stream"
 )
 
 // containerLogs is GET /containers/{id}/logs: follow, since, until,
@@ -47,21 +38,12 @@ func (s *server) containerLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tty := info.Config.Tty
-	contentType := mediaTypeRawStream
-	if !tty && versionAtLeast(r, "1.42") {
-		contentType = mediaTypeMultiplexedStream
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-
-	out := &flushWriter{w: w, rc: rc}
+	out := startStream(w, streamType(r, !tty))
 	var ow, ew io.Writer
 	if tty {
 		ow, ew = out, out
 	} else {
-		ow, ew = &stdWriter{w: out, stream: 1}, &stdWriter{w: out, stream: 2}
+		ow, ew = &frameWriter{w: out, stream: streamStdout}, &frameWriter{w: out, stream: streamStderr}
 	}
 	if !stdout {
 		ow = nil
@@ -104,54 +86,4 @@ func logQuery(r *http.Request, now time.Time) (dock.LogOptions, error) {
 		*p.to = t
 	}
 	return opt, nil
-}
-
-// flushWriter writes to a response, one writer at a time, and flushes
-// each write: a follower sees each line as it is logged.
-type flushWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-	rc *http.ResponseController
-}
-
-func (f *flushWriter) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, err := f.w.Write(p)
-	if err == nil {
-		err = f.rc.Flush()
-	}
-	return n, err
-}
-
-// stdWriter frames what it writes as Docker's stdcopy does: a header of
-// the stream (1 stdout, 2 stderr), three zero bytes and the length
-// (big-endian uint32), then the bytes, in one write so that the frames
-// of two streams never mix.
-type stdWriter struct {
-	w      io.Writer
-	stream byte
-}
-
-// maxFrame bounds a frame, well below what a uint32 length holds.
-const maxFrame = 1 << 20
-
-func (s *stdWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		chunk := p
-		if len(chunk) > maxFrame {
-			chunk = chunk[:maxFrame]
-		}
-		frame := make([]byte, 8+len(chunk))
-		frame[0] = s.stream
-		binary.BigEndian.PutUint32(frame[4:], uint32(len(chunk)))
-		copy(frame[8:], chunk)
-		if _, err := s.w.Write(frame); err != nil {
-			return written, err
-		}
-		written += len(chunk)
-		p = p[len(chunk):]
-	}
-	return written, nil
 }

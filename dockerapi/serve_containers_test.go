@@ -365,10 +365,10 @@ func TestServeContainersLogs(t *testing.T) {
 
 	status, h, _ := a.do(t, "GET", "/v1.41/containers/logs/logs?stdout=1", "")
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, mediaTypeRawStream, h.Get("Content-Type"), "API < 1.42 says raw, and multiplexes")
+	require.Equal(t, rawStreamType, h.Get("Content-Type"), "API < 1.42 says raw, and multiplexes")
 	status, h, _ = a.do(t, "GET", "/containers/logs/logs?stdout=1", "")
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, mediaTypeMultiplexedStream, h.Get("Content-Type"))
+	require.Equal(t, multiplexedStreamType, h.Get("Content-Type"))
 	status, _, body := a.do(t, "GET", "/containers/logs/logs", "")
 	requireError(t, status, body, http.StatusBadRequest, "Bad parameters: you must choose at least one stream")
 	status, _, body = a.do(t, "GET", "/containers/logs/logs?stdout=1&since=yesterday", "")
@@ -380,7 +380,7 @@ func TestServeContainersLogs(t *testing.T) {
 	<-a.client.ContainerWait(ctx, tty, client.ContainerWaitOptions{}).Result
 	status, h, body = a.do(t, "GET", "/containers/"+tty+"/logs?stdout=1&stderr=1", "")
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, mediaTypeRawStream, h.Get("Content-Type"))
+	require.Equal(t, rawStreamType, h.Get("Content-Type"))
 	require.Equal(t, "hi\r\n", body, "a tty's output is raw, not framed")
 }
 

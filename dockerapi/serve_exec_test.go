@@ -1,12 +1,10 @@
 package dockerapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -246,34 +244,19 @@ func TestServeExecWire(t *testing.T) {
 		var created container.ExecCreateResponse
 		require.NoError(t, json.Unmarshal([]byte(body), &created))
 
-		conn, err := net.Dial("unix", a.sock)
-		require.NoError(t, err)
 		head := "POST /v" + tc.version + "/exec/" + created.ID + "/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 17\r\n"
 		if tc.upgrade {
 			head += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 		}
-		_, err = io.WriteString(conn, head+"\r\n"+`{"Detach":false}`+"\n")
-		require.NoError(t, err)
-		br := bufio.NewReader(conn)
-		statusLine, err := br.ReadString('\n')
-		require.NoError(t, err)
-		assert.Equal(t, "HTTP/1.1 "+tc.status+"\r\n", statusLine, tc)
-		var headers []string
-		for {
-			l, err := br.ReadString('\n')
-			require.NoError(t, err)
-			if l == "\r\n" {
-				break
-			}
-			headers = append(headers, strings.TrimSpace(l))
-		}
+		conn, br, statusLine, headers := a.raw(t, head, []byte(`{"Detach":false}`+"\n"))
+		assert.Equal(t, "HTTP/1.1 "+tc.status, statusLine, tc)
 		want := []string{"Content-Type: " + tc.contentType}
 		if tc.upgrade {
 			want = append(want, "Connection: Upgrade", "Upgrade: tcp")
 		}
 		assert.Equal(t, want, headers, tc)
 		var out, errOut bytes.Buffer
-		_, err = stdcopy.StdCopy(&out, &errOut, br)
+		_, err := stdcopy.StdCopy(&out, &errOut, br)
 		require.NoError(t, err)
 		assert.Equal(t, "o\n", out.String())
 		assert.Equal(t, "e\n", errOut.String())

@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
-	"github.com/go-dock/dock/internal/testutil"
+	"github.com/go-dock/dock/internal/docktest"
 )
 
 // fuzzDenied are the endpoints the handler fuzz answers 403 itself: what
@@ -39,14 +38,9 @@ var fuzzMethods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPT
 // The engine holds busybox and a created container, box; nothing is
 // started (fuzzDenied).
 func FuzzHandler(f *testing.F) {
-	e, err := dock.Open(f.TempDir())
-	require.NoError(f, err)
-	f.Cleanup(func() { e.Close() })
+	e := docktest.Engine(f)
 	ctx := context.Background()
-	_, err = e.ImportDir(ctx, testutil.BusyboxRootfs(f), "busybox:latest",
-		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
-	require.NoError(f, err)
-	_, err = e.Create(ctx, dock.Config{Image: "busybox", Name: "box", Cmd: []string{"true"}})
+	_, err := e.Create(ctx, dock.Config{Image: "busybox", Name: "box", Cmd: []string{"true"}})
 	require.NoError(f, err)
 	quiet := slog.New(slog.NewTextHandler(discard{}, nil))
 	h := Handler(e, WithHandlerLogger(quiet))

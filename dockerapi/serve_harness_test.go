@@ -1,6 +1,7 @@
 package dockerapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -9,13 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
-	"github.com/go-dock/dock/internal/testutil"
+	"github.com/go-dock/dock/internal/docktest"
 )
 
 // apiTest is an engine served by Handler on a unix socket of the test's,
@@ -31,14 +32,7 @@ type apiTest struct {
 // that run containers call testutil.RequireRoot first.
 func newAPITest(t *testing.T) *apiTest {
 	t.Helper()
-	e, err := dock.Open(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	t.Cleanup(func() { removeAllContainers(t, e) })
-	_, err = e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
-		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
-	require.NoError(t, err)
-	return serveEngine(t, e)
+	return serveEngine(t, docktest.Engine(t))
 }
 
 // serveEngine serves e on a socket in a temporary directory until the test ends.
@@ -88,22 +82,38 @@ func (a *apiTest) do(t *testing.T, method, path, body string) (int, http.Header,
 	return resp.StatusCode, resp.Header, string(b)
 }
 
-// removeAllContainers removes, forcibly, every container a test left:
-// their cgroups would outlive the state directory otherwise.
-func removeAllContainers(t *testing.T, e *dock.Engine) {
-	ctx := context.Background()
-	infos, err := e.Containers(ctx)
-	if err != nil {
-		t.Errorf("list the containers left: %v", err)
-		return
-	}
-	for _, info := range infos {
-		c, err := e.Container(info.ID)
-		if err == nil {
-			err = c.Remove(ctx, dock.RemoveForce())
+// raw sends head (a request line and its headers, without the blank line
+// that ends them) and body on a connection of its own, closed at the
+// test's end, and reads the answer's status line and headers; the rest
+// of the answer is br's. A hang fails the test after attachTimeout.
+func (a *apiTest) raw(t *testing.T, head string, body []byte) (conn net.Conn, br *bufio.Reader, status string, headers []string) {
+	t.Helper()
+	conn, err := net.Dial("unix", a.sock)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(attachTimeout)))
+	_, err = io.WriteString(conn, head+"\r\n"+string(body))
+	require.NoError(t, err)
+	br = bufio.NewReader(conn)
+	status, err = br.ReadString('\n')
+	require.NoError(t, err)
+	for {
+		l, err := br.ReadString('\n')
+		require.NoError(t, err)
+		if l == "\r\n" {
+			break
 		}
-		if err != nil && !errors.Is(err, dock.ErrNotFound) {
-			t.Errorf("remove container %s left by the test: %v", info.ID, err)
-		}
+		headers = append(headers, strings.TrimSpace(l))
 	}
+	return conn, br, strings.TrimSpace(status), headers
+}
+
+// attachTimeout bounds a test's streams: a hang fails the test instead of
+// blocking the suite (no assertion is about time).
+const attachTimeout = 2 * time.Minute
+
+func attachContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), attachTimeout)
+	t.Cleanup(cancel)
+	return ctx
 }

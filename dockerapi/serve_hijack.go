@@ -1,7 +1,6 @@
 package dockerapi
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,19 +11,6 @@ import (
 	"time"
 
 	"github.com/go-dock/dock"
-)
-
-// The media types of a hijacked stream (Docker's).
-const (
-	rawStreamType         = "application/vnd.docker.raw-stream"
-	multiplexedStreamType = "application/vnd.docker.multiplexed-stream"
-)
-
-// Docker's stream numbers in a multiplexed frame's header.
-const (
-	streamStdin  byte = 0
-	streamStdout byte = 1
-	streamStderr byte = 2
 )
 
 // rawStream is a connection taken from net/http to carry a process's
@@ -39,14 +25,11 @@ const (
 // becomes of the process. Its methods are safe for concurrent use.
 type rawStream struct {
 	conn net.Conn
-	// gone is closed once the client has closed the connection for good
-	// or a write to it failed; done once the stream is closed.
-	gone     chan struct{}
-	goneOnce sync.Once
+	in   io.Reader
+	out  *streamOut // its gone is the stream's Gone
+	// done is closed once the stream is closed.
 	done     chan struct{}
 	doneOnce sync.Once
-	in       io.Reader
-	out      *streamOut
 }
 
 // hijack takes the connection of r and answers as Docker does: with
@@ -76,8 +59,7 @@ func hijack(w http.ResponseWriter, r *http.Request, multiplexed bool) (*rawStrea
 		buffered, _ := rw.Reader.Peek(n)
 		in = io.MultiReader(strings.NewReader(string(buffered)), conn)
 	}
-	s := &rawStream{conn: conn, in: in, gone: make(chan struct{}), done: make(chan struct{})}
-	s.out = &streamOut{w: conn, multiplexed: multiplexed, failed: s.hangUp}
+	s := &rawStream{conn: conn, in: in, out: newStreamOut(conn, multiplexed), done: make(chan struct{})}
 	go s.watch()
 	return s, nil
 }
@@ -96,22 +78,21 @@ func (s *rawStream) watch() {
 		select {
 		case <-s.done:
 			return
-		case <-s.gone:
+		case <-s.out.gone:
 			return
 		case <-t.C:
 			if peerClosed(s.conn) {
-				s.hangUp()
+				s.out.hangUp()
 				return
 			}
 		}
 	}
 }
 
-func (s *rawStream) hangUp() { s.goneOnce.Do(func() { close(s.gone) }) }
-
 // Gone is closed once the client has gone: it closed the connection for
-// good (a half-close is not going) or a write to it failed.
-func (s *rawStream) Gone() <-chan struct{} { return s.gone }
+// good (a half-close is not going) or a write to it failed. The output
+// is dropped from then on.
+func (s *rawStream) Gone() <-chan struct{} { return s.out.gone }
 
 // upgradeAnswer is the status line and the stream's headers, without
 // the blank line that ends them.
@@ -119,11 +100,7 @@ func upgradeAnswer(r *http.Request, multiplexed bool) string {
 	if r.Header.Get("Upgrade") == "" {
 		return "HTTP/1.1 200 OK\r\nContent-Type: " + rawStreamType + "\r\n"
 	}
-	contentType := rawStreamType
-	if multiplexed && versionAtLeast(r, "1.42") {
-		contentType = multiplexedStreamType
-	}
-	return "HTTP/1.1 101 UPGRADED\r\nContent-Type: " + contentType + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+	return "HTTP/1.1 101 UPGRADED\r\nContent-Type: " + streamType(r, multiplexed) + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
 }
 
 // Stdin is what the client sends: it ends with io.EOF when the client
@@ -144,64 +121,57 @@ func (s *rawStream) Close() error {
 	return s.conn.Close()
 }
 
-// ClientGone tells whether a write to the client has failed: its output
-// is dropped since. An attach ends then (the container goes on), where
-// an exec's process must not die of a broken pipe.
-func (s *rawStream) ClientGone() bool {
-	s.out.mu.Lock()
-	defer s.out.mu.Unlock()
-	return s.out.gone
-}
-
-// streamOut writes to the client, one frame (or one raw write) at a time.
+// streamOut writes to the client, one frame (or one raw write) at a
+// time, until the client is gone.
 type streamOut struct {
 	multiplexed bool
-	// mu guards w's writes and gone.
-	mu   sync.Mutex
-	w    io.Writer
-	gone bool
-	// failed is called once when a write fails: the client has gone.
-	failed func()
+	// mu lets one write at a time to w.
+	mu sync.Mutex
+	w  io.Writer
+	// gone is closed (by hangUp) once the client is gone: a write to it
+	// failed, or the connection's watch saw it close.
+	gone     chan struct{}
+	goneOnce sync.Once
 }
 
-// writer writes stream's bytes.
+func newStreamOut(w io.Writer, multiplexed bool) *streamOut {
+	return &streamOut{w: w, multiplexed: multiplexed, gone: make(chan struct{})}
+}
+
+func (o *streamOut) hangUp() { o.goneOnce.Do(func() { close(o.gone) }) }
+
+func (o *streamOut) isGone() bool {
+	select {
+	case <-o.gone:
+		return true
+	default:
+		return false
+	}
+}
+
+// writer writes stream's bytes, in its frames when multiplexed.
 func (o *streamOut) writer(stream byte) io.Writer {
-	return writerFunc(func(p []byte) (int, error) { return o.write(stream, p) })
+	if o.multiplexed {
+		return &frameWriter{w: writerFunc(o.write), stream: stream}
+	}
+	return writerFunc(o.write)
 }
 
-// write sends p, in a frame of stream when multiplexed, and reports it
-// written whatever happens: once the client is gone the output is
-// dropped.
-func (o *streamOut) write(stream byte, p []byte) (int, error) {
+// write sends p and reports it written whatever happens: once the client
+// is gone the output is dropped.
+func (o *streamOut) write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.gone {
+	if o.isGone() {
 		return len(p), nil
 	}
-	var err error
-	if o.multiplexed {
-		_, err = o.w.Write(appendFrame(nil, stream, p))
-	} else {
-		_, err = o.w.Write(p)
-	}
-	if err != nil {
-		o.gone = true
-		if o.failed != nil {
-			o.failed()
-		}
+	if _, err := o.w.Write(p); err != nil {
+		o.hangUp()
 	}
 	return len(p), nil
-}
-
-// appendFrame appends to b Docker's multiplexed frame of p: the stream's
-// number, three zero bytes, p's length (big-endian, 32 bits), p.
-func appendFrame(b []byte, stream byte, p []byte) []byte {
-	b = append(b, stream, 0, 0, 0)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
-	return append(b, p...)
 }
 
 type writerFunc func(p []byte) (int, error)

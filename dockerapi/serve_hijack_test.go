@@ -46,7 +46,7 @@ func TestServeHijackAnswer(t *testing.T) {
 // The frames are Docker's: stdcopy reads them apart.
 func TestServeHijackFrames(t *testing.T) {
 	var buf bytes.Buffer
-	o := &streamOut{w: &buf, multiplexed: true}
+	o := newStreamOut(&buf, true)
 	for _, w := range []struct {
 		stream byte
 		s      string
@@ -64,17 +64,17 @@ func TestServeHijackFrames(t *testing.T) {
 
 	// Raw: as is, both streams.
 	buf.Reset()
-	o = &streamOut{w: &buf}
+	o = newStreamOut(&buf, false)
 	o.writer(streamStdout).Write([]byte("a"))
 	o.writer(streamStderr).Write([]byte("b"))
 	assert.Equal(t, "ab", buf.String())
 
 	// A client gone: the output is dropped, reported written.
-	o = &streamOut{w: failWriter{}, multiplexed: true}
+	o = newStreamOut(failWriter{}, true)
 	n, err := o.writer(streamStdout).Write([]byte("lost"))
 	assert.NoError(t, err)
 	assert.Equal(t, 4, n)
-	assert.True(t, o.gone)
+	assert.True(t, o.isGone())
 }
 
 type failWriter struct{}

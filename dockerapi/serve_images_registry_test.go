@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/docktest"
 	"github.com/go-dock/dock/internal/registrytest"
 	"github.com/go-dock/dock/internal/testutil"
 )
@@ -29,13 +30,7 @@ import (
 func newRegistryAPITest(t *testing.T) *apiTest {
 	t.Helper()
 	testutil.RequireRoot(t) // pulls unpack layers with their owners
-	e, err := dock.Open(t.TempDir(), dock.WithRegistryConfig(dock.RegistryConfig{DockerConfig: filepath.Join(t.TempDir(), "config.json")}))
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	t.Cleanup(func() { removeAllContainers(t, e) })
-	_, err = e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
-		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}}))
-	require.NoError(t, err)
+	e := docktest.Engine(t, dock.WithRegistryConfig(dock.RegistryConfig{DockerConfig: filepath.Join(t.TempDir(), "config.json")}))
 	return serveEngine(t, e)
 }
 

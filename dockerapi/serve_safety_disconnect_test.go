@@ -1,7 +1,6 @@
 package dockerapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -25,31 +24,14 @@ import (
 	"github.com/go-dock/dock/internal/testutil"
 )
 
-// openStream sends a raw request on a connection of its own and reads
-// the answer's head and the first n bytes of its body; it returns the
-// connection for the test to close mid-stream.
+// openStream sends a raw request on a connection of its own (a.raw) and
+// reads the first n bytes of its answer's body; it returns the connection
+// for the test to close mid-stream.
 func openStream(t *testing.T, a *apiTest, head string, body []byte, n int) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("unix", a.sock)
-	require.NoError(t, err)
-	_, err = io.WriteString(conn, head+"\r\n")
-	require.NoError(t, err)
-	if len(body) > 0 {
-		_, err = conn.Write(body)
-		require.NoError(t, err)
-	}
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	require.NoError(t, err)
+	conn, br, status, _ := a.raw(t, head, body)
 	require.Regexp(t, "^HTTP/1.1 (200|101)", status)
-	for {
-		l, err := br.ReadString('\n')
-		require.NoError(t, err)
-		if l == "\r\n" {
-			break
-		}
-	}
-	_, err = io.ReadFull(br, make([]byte, n))
+	_, err := io.ReadFull(br, make([]byte, n))
 	require.NoError(t, err, "the stream's first bytes")
 	return conn
 }

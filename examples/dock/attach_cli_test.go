@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-dock/dock/internal/testutil"
 )
 
 // ticker is a container command that prints "tick" until /go exists,
@@ -21,14 +21,8 @@ func (e *env) startAttach(t *testing.T, args ...string) (out func() string, done
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	cmd := e.cmd(ctx, append([]string{"attach"}, args...)...)
-	var mu sync.Mutex
-	var b bytes.Buffer
-	cmd.Stdout = writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return b.Write(p)
-	})
-	cmd.Stderr = cmd.Stdout
+	var b testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &b, &b
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -37,18 +31,10 @@ func (e *env) startAttach(t *testing.T, args ...string) (out func() string, done
 		cmd.Wait()
 		ch <- cmd.ProcessState.ExitCode()
 	}()
-	return func() string {
-			mu.Lock()
-			defer mu.Unlock()
-			return b.String()
-		}, ch, func(s syscall.Signal) {
-			cmd.Process.Signal(s)
-		}
+	return b.String, ch, func(s syscall.Signal) {
+		cmd.Process.Signal(s)
+	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // attach follows the output of a detached container from now on, and
 // ends with its exit code; the signals the CLI receives go to the

@@ -187,15 +187,11 @@ func cmdCommit(ctx context.Context, c *cli, args []string) error {
 	for _, ch := range changes {
 		opts = append(opts, dock.CommitChange(ch))
 	}
-	e, err := c.open()
+	ctr, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ctr, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	img, err := ctr.Commit(ctx, ref, opts...)
 	if err != nil {
 		return err

@@ -551,26 +551,9 @@ func (e *env) runInPty(rows, cols uint16, after, input string, args ...string) p
 	// Only the CLI holds the terminal now: the master reads EIO once it
 	// and the container are gone.
 	tty.Close()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	out, readDone := testutil.ReadInBackground(master)
 	if input != "" {
 		waitFor(e.t, fmt.Sprintf("%q in the output", after), func() bool {
-			mu.Lock()
-			defer mu.Unlock()
 			return strings.Contains(out.String(), after)
 		})
 		master.Write([]byte(input))

@@ -3,17 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"time"
-
-	"github.com/go-dock/dock/dockerapi"
 )
-
-// cmdContainer is docker container: the subcommands of containerCommands,
-// most of them a top-level command under the same name.
-func cmdContainer(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "container", args)
-}
 
 // containerCommands are the subcommands of container, in docker's order
 // (alphabetical); ls is also ps and list, as in docker.
@@ -75,44 +65,4 @@ func failWith125(run func(context.Context, *cli, []string) error) func(context.C
 		}
 		return &statusError{code: 125, err: err}
 	}
-}
-
-// containerPrune is docker container prune: it removes the containers
-// that do not run (those --filter until=, label=, label!= keep) and
-// prints their IDs and the space their layers took, as docker does.
-func containerPrune(ctx context.Context, c *cli, args []string) error {
-	var force bool
-	var filters dockerapi.Filters
-	fs := newFlagSet("container prune", true)
-	fs.Func("filter", "Provide filter values (e.g. \"until=<timestamp>\")", filters.Set)
-	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("container prune", args, 0, 0); err != nil {
-		return err
-	}
-	opts, err := dockerapi.ContainerPruneOptions(filters, time.Now())
-	if err != nil {
-		return err
-	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	rep, err := e.PruneContainers(ctx, opts...)
-	if rep != nil && len(rep.Deleted) > 0 {
-		fmt.Fprintln(c.stdout, "Deleted Containers:")
-		for _, id := range rep.Deleted {
-			fmt.Fprintln(c.stdout, id)
-		}
-		fmt.Fprintln(c.stdout)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, "Total reclaimed space:", humanSize(rep.SpaceReclaimed))
-	return nil
 }

@@ -71,15 +71,11 @@ func cmdExec(ctx context.Context, c *cli, args []string) error {
 	if cfg.Tty && interactive && !detach && !isTerminal(c.stdin) {
 		return errors.New("the input device is not a TTY")
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	p := ct.Exec(cfg)
 	if detach {
 		// The process is waited for by its relay, not by the CLI.

@@ -33,6 +33,12 @@ var subcommandAliases = map[string]string{"list": "ls", "remove": "rm"}
 // groupAliases are the other names of the subcommands of one group.
 var groupAliases = map[string]map[string]string{"container": {"ps": "ls"}}
 
+// groupCommand is the run of a group's command (dock volume ...): the
+// subcommand its first argument names.
+func groupCommand(group string) func(context.Context, *cli, []string) error {
+	return func(ctx context.Context, c *cli, args []string) error { return runGroup(ctx, c, group, args) }
+}
+
 // runGroup runs the subcommand of group that args name. Without one it
 // prints the group's help on stderr and succeeds, as docker does. A
 // subcommand that is also a top-level command (image ls is images) has

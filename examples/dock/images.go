@@ -11,6 +11,25 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
+// imageCommands are the subcommands of image, in docker's order: most
+// of them a top-level command under another name.
+var imageCommands = []*command{
+	{"build", "[OPTIONS] PATH", "Build an image from a Dockerfile", cmdBuild},
+	{"history", "[OPTIONS] IMAGE", "Show the history of an image", cmdHistory},
+	{"import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image", cmdImport},
+	{"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", func(ctx context.Context, c *cli, args []string) error {
+		return inspectCommand(ctx, c, "image inspect", "image", args)
+	}},
+	{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
+	{"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmdImages},
+	{"prune", "[OPTIONS]", "Remove unused images", imagePrune},
+	{"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", cmdPull},
+	{"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", cmdPush},
+	{"rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmdRmi},
+	{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
+	{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
+}
+
 // cmdImport is docker import: a root filesystem tar (plain or gzip, "-"
 // for stdin) becomes an image of one layer; it prints the image ID.
 func cmdImport(ctx context.Context, c *cli, args []string) error {

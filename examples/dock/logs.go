@@ -57,15 +57,11 @@ func cmdLogs(ctx context.Context, c *cli, args []string) error {
 		}
 		*f.t = t
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = ct.Logs(ctx, termSafe(c.stdout), termSafe(c.stderr), opt)

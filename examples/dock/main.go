@@ -136,11 +136,11 @@ func init() {
 		{"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmdTag},
 		{"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)", cmdSave},
 		{"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmdLoad},
-		{"container", "COMMAND", "Manage containers", cmdContainer},
-		{"image", "COMMAND", "Manage images", cmdImage},
-		{"volume", "COMMAND", "Manage volumes", cmdVolume},
-		{"network", "COMMAND", "Manage networks", cmdNetwork},
-		{"system", "COMMAND", "Manage dock", cmdSystem},
+		{"container", "COMMAND", "Manage containers", groupCommand("container")},
+		{"image", "COMMAND", "Manage images", groupCommand("image")},
+		{"volume", "COMMAND", "Manage volumes", groupCommand("volume")},
+		{"network", "COMMAND", "Manage networks", groupCommand("network")},
+		{"system", "COMMAND", "Manage dock", groupCommand("system")},
 	}
 }
 

@@ -13,11 +13,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdNetwork is docker network: the subcommands of networkCommands.
-func cmdNetwork(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "network", args)
-}
-
 // networkCommands are the subcommands of network, in docker's order.
 var networkCommands = []*command{
 	{"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", networkConnect},
@@ -203,33 +198,4 @@ func networkRm(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	return c.eachName(args, func(name string) error { return e.RemoveNetwork(ctx, name) })
-}
-
-// networkPrune is docker network prune: it removes the networks no
-// container uses and prints their names.
-func networkPrune(ctx context.Context, c *cli, args []string) error {
-	var force bool
-	fs := newFlagSet("network prune", true)
-	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("network prune", args, 0, 0); err != nil {
-		return err
-	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	removed, err := e.PruneNetworks(ctx)
-	if len(removed) > 0 {
-		fmt.Fprintln(c.stdout, "Deleted Networks:")
-		for _, name := range removed {
-			fmt.Fprintln(c.stdout, name)
-		}
-		fmt.Fprintln(c.stdout) // as docker's: a blank line after the list
-	}
-	return err
 }

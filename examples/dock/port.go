@@ -86,15 +86,11 @@ func cmdPort(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs("port", args, 1, 2); err != nil {
 		return err
 	}
-	e, err := c.open()
+	ct, done, err := c.openContainer(args[0])
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	ct, err := e.Container(args[0])
-	if err != nil {
-		return err
-	}
+	defer done()
 	info, err := ct.Inspect(ctx)
 	if err != nil {
 		return err

@@ -11,11 +11,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdSystem is docker system: the subcommands of systemCommands.
-func cmdSystem(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "system", args)
-}
-
 // systemCommands are the subcommands of system, in docker's order.
 var systemCommands = []*command{
 	{"df", "[OPTIONS]", "Show docker disk usage", systemDf},
@@ -293,65 +288,3 @@ func (r dfCacheRow) LastUsedSince() string {
 }
 func (r dfCacheRow) UsageCount() string { return r.pick("USAGE", "0") }
 func (r dfCacheRow) Shared() string     { return r.pick("SHARED", strconv.FormatBool(r.b.Shared)) }
-
-// systemPrune is docker system prune: the stopped containers, the unused
-// networks, with --volumes the unused anonymous volumes, the dangling
-// images (with -a every unused one) and the build cache; it prints what
-// went, as docker does. It never asks for confirmation: -f is accepted.
-func systemPrune(ctx context.Context, c *cli, args []string) error {
-	var all, force, volumes bool
-	fs := newFlagSet("system prune", true)
-	fs.Bool(&all, "a,all", "Remove all unused images not just dangling ones")
-	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
-	fs.Bool(&volumes, "volumes", "Prune anonymous volumes")
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("system prune", args, 0, 0); err != nil {
-		return err
-	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	var opts []dock.PruneOption
-	if all {
-		opts = append(opts, dock.PruneAll())
-	}
-	if volumes {
-		opts = append(opts, dock.PruneWithVolumes())
-	}
-	rep, err := e.PruneSystem(ctx, opts...)
-	if rep != nil {
-		var images []string
-		for _, l := range rep.Images {
-			images = append(images, pruneLine(l))
-		}
-		for _, s := range []struct {
-			title string
-			items []string
-		}{
-			{"Deleted Containers:", rep.Containers},
-			{"Deleted Networks:", rep.Networks},
-			{"Deleted Volumes:", rep.Volumes},
-			{"Deleted Images:", images},
-			{"Deleted build cache objects:", rep.BuildCache},
-		} {
-			if len(s.items) == 0 {
-				continue
-			}
-			fmt.Fprintln(c.stdout, s.title)
-			for _, it := range s.items {
-				fmt.Fprintln(c.stdout, it)
-			}
-			fmt.Fprintln(c.stdout)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, "Total reclaimed space:", humanSize(rep.SpaceReclaimed))
-	return nil
-}

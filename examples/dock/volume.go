@@ -11,11 +11,6 @@ import (
 	"github.com/go-dock/dock/dockerapi"
 )
 
-// cmdVolume is docker volume: the subcommands of volumeCommands.
-func cmdVolume(ctx context.Context, c *cli, args []string) error {
-	return runGroup(ctx, c, "volume", args)
-}
-
 // volumeCommands are the subcommands of volume, in docker's order.
 var volumeCommands = []*command{
 	{"create", "[OPTIONS] [VOLUME]", "Create a volume", volumeCreate},
@@ -164,42 +159,4 @@ func volumeRm(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	return c.eachName(args, func(name string) error { return e.RemoveVolume(ctx, name, forceOption(force)...) })
-}
-
-// volumePrune is docker volume prune: it removes the anonymous volumes
-// that no container uses, or with -a every unused volume, and prints
-// their names.
-func volumePrune(ctx context.Context, c *cli, args []string) error {
-	var force, all bool
-	fs := newFlagSet("volume prune", true)
-	fs.Bool(&force, "f,force", "Do not prompt for confirmation (dock never prompts)")
-	fs.Bool(&all, "a,all", "Remove all unused volumes, not just anonymous ones")
-	args, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	if err := needArgs("volume prune", args, 0, 0); err != nil {
-		return err
-	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	var opts []dock.PruneOption
-	if all {
-		opts = append(opts, dock.PruneAll())
-	}
-	rep, err := e.PruneVolumes(ctx, opts...)
-	var removed []string
-	if rep != nil {
-		removed = rep.Deleted
-	}
-	if len(removed) > 0 {
-		fmt.Fprintln(c.stdout, "Deleted Volumes:")
-		for _, name := range removed {
-			fmt.Fprintln(c.stdout, name)
-		}
-	}
-	return err
 }

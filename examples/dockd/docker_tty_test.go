@@ -3,13 +3,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,26 +37,9 @@ func (c *dockerCLI) runInPty(rows, cols uint16, after, input string, args ...str
 		c.t.Fatal(err)
 	}
 	tty.Close() // only the CLI holds it: the master reads EIO once it is gone
-	var mu sync.Mutex
-	var out bytes.Buffer
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	out, readDone := testutil.ReadInBackground(master)
 	if input != "" {
 		waitFor(c.t, fmt.Sprintf("%q in the output of docker %s", after, strings.Join(args, " ")), func() bool {
-			mu.Lock()
-			defer mu.Unlock()
 			return strings.Contains(out.String(), after)
 		})
 		master.Write([]byte(input))

@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/go-dock/dock"
+	"github.com/go-dock/dock/internal/docktest"
 	"github.com/go-dock/dock/internal/nettest"
 	"github.com/go-dock/dock/internal/registrytest"
 	"github.com/go-dock/dock/internal/testutil"
@@ -82,38 +81,21 @@ func newRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if _, err := e.ImportDir(context.Background(), testutil.BusyboxRootfs(t), "busybox:latest",
-		dock.ImportConfig(ocispec.ImageConfig{Cmd: []string{"sh"}})); err != nil {
-		t.Fatal(err)
-	}
+	docktest.ImportBusybox(t, e)
 	t.Cleanup(func() { removeContainers(t, root) })
 	return root
 }
 
-// removeContainers removes, forcibly, every container left in root: their
-// monitors and cgroups would outlive the directory otherwise.
+// removeContainers removes, forcibly, every container left in root
+// (docktest.RemoveContainers), once the daemons are gone.
 func removeContainers(t *testing.T, root string) {
-	ctx := context.Background()
 	e, err := dock.Open(root)
 	if err != nil {
 		t.Errorf("open %s to remove what the test left: %v", root, err)
 		return
 	}
 	defer e.Close()
-	infos, err := e.Containers(ctx)
-	if err != nil {
-		t.Errorf("list the containers left: %v", err)
-		return
-	}
-	for _, info := range infos {
-		c, err := e.Container(info.ID)
-		if err == nil {
-			err = c.Remove(ctx, dock.RemoveForce())
-		}
-		if err != nil && !errors.Is(err, dock.ErrNotFound) {
-			t.Errorf("remove container %s left by the test: %v", info.ID, err)
-		}
-	}
+	docktest.RemoveContainers(t, e)
 }
 
 // daemon is a running dockd.
@@ -122,26 +104,8 @@ type daemon struct {
 	root   string
 	sock   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer // its output, while it runs
 	done   chan struct{}
-}
-
-// syncBuffer is a bytes.Buffer that the daemon writes while tests read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startDockd starts dockd over root on a socket in a temporary directory
@@ -152,7 +116,7 @@ func startDockd(t *testing.T, root, sock string, args ...string) *daemon {
 	if sock == "" {
 		sock = filepath.Join(t.TempDir(), "dock.sock")
 	}
-	d := &daemon{t: t, root: root, sock: sock, stderr: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{t: t, root: root, sock: sock, stderr: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(dockdBinary(t), append([]string{"-H", "unix://" + sock, "--root", root, "--log-level", "debug"}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stderr, d.stderr
 	if err := d.cmd.Start(); err != nil {
