@@ -82,8 +82,10 @@ type execInstance struct {
 	pid      int
 	exitCode *int
 	ended    time.Time
-	// done is closed when the process has ended (or failed to start).
-	done chan struct{}
+	// began is closed once the start is over, whether the process
+	// started or not; done when the process has ended (or failed to
+	// start).
+	began, done chan struct{}
 }
 
 func (x *execInstance) endedAt() time.Time {
@@ -119,7 +121,7 @@ func (s *server) execCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	x := &execInstance{id: p.ID(), containerID: c.ID(), cfg: req, detachKeys: keys, proc: p, done: make(chan struct{})}
+	x := &execInstance{id: p.ID(), containerID: c.ID(), cfg: req, detachKeys: keys, proc: p, began: make(chan struct{}), done: make(chan struct{})}
 	s.execs.add(x, time.Now())
 	writeJSON(w, http.StatusCreated, container.ExecCreateResponse{ID: x.id})
 }
@@ -186,9 +188,13 @@ func (x *execInstance) claim() error {
 // that cannot start ends at once with the status Docker gives (126, or
 // 127 for a command not found).
 func (x *execInstance) start(ctx context.Context) error {
+	if testHookExecStart != nil {
+		testHookExecStart()
+	}
 	err := x.proc.Start(ctx)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	defer close(x.began)
 	if err != nil {
 		code := 126
 		var se *dock.StartError
@@ -320,6 +326,20 @@ func (s *server) execResize(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// The docker CLI sends the size as soon as its start request is
+	// answered, which may be before the process runs: as Docker's
+	// daemon, wait (10 s at most) for a start under way to be over.
+	x.mu.Lock()
+	claimed := x.started
+	x.mu.Unlock()
+	if claimed {
+		select {
+		case <-x.began:
+		case <-r.Context().Done():
+			return
+		case <-time.After(execResizeWait):
+		}
+	}
 	x.mu.Lock()
 	running := x.running
 	x.mu.Unlock()
@@ -333,6 +353,13 @@ func (s *server) execResize(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 }
+
+// testHookExecStart, when a test sets it, runs before an exec's process
+// starts (to hold the start).
+var testHookExecStart func()
+
+// execResizeWait is how long a resize waits for its exec's start.
+const execResizeWait = 10 * time.Second
 
 // sizeValue reads a terminal dimension, h or w: 0 to 65535, required.
 func sizeValue(r *http.Request, k string) (uint16, error) {

@@ -153,6 +153,47 @@ func waitExec(t *testing.T, a *apiTest, id string) {
 	t.Fatalf("exec %s did not end", id)
 }
 
+// A resize that comes while the start is under way (the docker CLI sends
+// it once the start's stream is up) waits for the process, as Docker's
+// daemon does, instead of failing with "not running".
+func TestServeExecResizeDuringStart(t *testing.T) {
+	testutil.RequireRoot(t)
+	a := newAPITest(t)
+	ctx := context.Background()
+	c := runningContainer(t, a, "tty")
+	hold, entered := make(chan struct{}), make(chan struct{})
+	testHookExecStart = func() {
+		close(entered)
+		<-hold
+	}
+	defer func() { testHookExecStart = nil }()
+	created, err := a.client.ExecCreate(ctx, "tty", client.ExecCreateOptions{
+		Cmd: []string{"sh", "-c", "read line; stty size"}, TTY: true, AttachStdin: true, AttachStdout: true})
+	require.NoError(t, err)
+	att, err := a.client.ExecAttach(ctx, created.ID, client.ExecAttachOptions{TTY: true})
+	require.NoError(t, err)
+	defer att.Close()
+	<-entered
+	resized := make(chan error, 1)
+	go func() {
+		_, err := a.client.ExecResize(ctx, created.ID, client.ExecResizeOptions{Height: 33, Width: 99})
+		resized <- err
+	}()
+	select {
+	case err := <-resized:
+		t.Fatalf("the resize did not wait for the start: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(hold)
+	require.NoError(t, <-resized)
+	_, err = io.WriteString(att.Conn, "go\n")
+	require.NoError(t, err)
+	out, err := io.ReadAll(att.Reader)
+	require.NoError(t, err)
+	assert.Equal(t, "go\r\n33 99\r\n", string(out))
+	endExecs(t, a, c, created.ID)
+}
+
 // A terminal: the raw stream, the console size, resize, detach keys.
 func TestServeExecTTY(t *testing.T) {
 	testutil.RequireRoot(t)
