@@ -51,16 +51,20 @@ func (e *Engine) resolveContainer(ref string) (string, error) {
 }
 
 func (e *Engine) findByName(name string) (string, error) {
-	entries, err := os.ReadDir(e.path("containers"))
+	found := ""
+	err := e.eachContainerName(func(id, n string) bool {
+		if n == name {
+			found = id
+		}
+		return found == ""
+	})
 	if err != nil {
 		return "", err
 	}
-	for _, ent := range entries {
-		if n, err := e.containerName(ent.Name()); err == nil && n == name {
-			return ent.Name(), nil
-		}
+	if found == "" {
+		return "", ErrNotFound
 	}
-	return "", ErrNotFound
+	return found, nil
 }
 
 // Info is what Inspect and Containers report about a container.

@@ -80,17 +80,17 @@ func (c *Container) changeSettings(fn func(*containerSettings)) error {
 	return c.e.writeFileAtomic(c.dir(settingsFile), data, 0o600)
 }
 
-// containerName reads only the container's name: its settings', else
-// the record's, without decoding the rest of the record.
-func (e *Engine) containerName(id string) (string, error) {
-	s, err := e.readSettings(id)
+// name reads only the container's name: its settings', else the
+// record's, without decoding the rest of the record.
+func (c *Container) name() (string, error) {
+	s, err := c.settings()
 	if err != nil {
 		return "", err
 	}
 	if s.Name != "" {
 		return s.Name, nil
 	}
-	data, err := os.ReadFile(e.path("containers", id, "config.json"))
+	data, err := c.readFile("config.json")
 	if err != nil {
 		return "", err
 	}

@@ -17,7 +17,8 @@ import (
 // makes them: on the default bridge), in an engine on a tmpfs as the
 // peers' state is (/run): "cached" as a daemon lists them again, "cold"
 // as a program that lists once (the cache emptied before each list),
-// "active" as docker ps without -a (none runs).
+// "active" as docker ps without -a (none runs); "name" is a lookup by
+// name (Container), after a list.
 func BenchmarkContainers500(b *testing.B) {
 	e := benchContainersEngine(b, 500)
 	ctx := context.Background()
@@ -38,6 +39,14 @@ func BenchmarkContainers500(b *testing.B) {
 		testutil.TimeOps(b, func() {
 			e.containers.retain(nil)
 			list(b, 500)
+		})
+	})
+	b.Run("name", func(b *testing.B) {
+		list(b, 500) // the names kept
+		testutil.TimeOps(b, func() {
+			if _, err := e.Container("ps250"); err != nil {
+				b.Fatal(err)
+			}
 		})
 	})
 	b.Run("active", func(b *testing.B) {

@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"os"
 	"sync"
 
 	"github.com/go-dock/dock/internal/deepcopy"
@@ -66,6 +67,19 @@ func (cc *containerCache) put(id string, s *containerSnapshot) {
 		cc.byID = map[string]*containerSnapshot{}
 	}
 	cc.byID[id] = s
+}
+
+// name returns the name of the container whose directory is in dir, if
+// its record is cached under the directory's current stamp.
+func (cc *containerCache) name(dir *os.File, id string) (string, bool) {
+	stamp, ok, err := statStamp(dir, id)
+	if err != nil || !ok {
+		return "", false
+	}
+	if s := cc.get(id, stamp); s != nil && s.loaded {
+		return s.rec.Name, true
+	}
+	return "", false
 }
 
 // retain forgets the containers that are not in ids (removed).

@@ -114,6 +114,21 @@ func TestContainersSeeOtherEngines(t *testing.T) {
 	status("renamed", StatusRunning, func(info *Info) {
 		assert.Equal(t, "seen-renamed", info.Name, "renamed: name")
 	})
+	// The names that the lister kept serve its lookups: they are the
+	// new ones.
+	byName, err := e.Container("seen-renamed")
+	require.NoError(t, err, "renamed: the new name")
+	assert.Equal(t, id, byName.ID())
+	_, err = e.Container("seen")
+	assert.ErrorIs(t, err, ErrNotFound, "renamed: the old name")
+	taken, err := e.containerNames()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"seen-renamed": true}, taken)
+	require.NoError(t, c.Rename(ctx, "seen-again")) // what the lister kept is stale
+	_, err = e.Container("seen-again")
+	assert.NoError(t, err, "renamed again: the new name")
+	_, err = e.Container("seen-renamed")
+	assert.ErrorIs(t, err, ErrNotFound, "renamed again: the old name")
 	require.NoError(t, c.Stop(ctx, 0))
 	status("stopped", StatusExited, func(info *Info) {
 		assert.Equal(t, 137, info.State.Exit.Code, "stopped: exit code")
