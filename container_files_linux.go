@@ -5,9 +5,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
+
+// readBuffers are the buffers readFileAt reads into: a state or a record
+// fits in one, and what it returns is a copy of the exact size.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 // readFileAt reads the file name in dir as os.ReadFile would, with the
 // system calls a listing of many containers cannot spare: open, read to
@@ -19,21 +24,23 @@ func readFileAt(dir *os.File, name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: filepath.Join(dir.Name(), name), Err: err}
 	}
 	defer unix.Close(fd)
-	data := make([]byte, 0, 4096) // a state, a record: most fit
+	bp := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(bp)
+	buf, n := *bp, 0
 	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...) // a big file: this one only
 		}
-		n, err := unix.Read(fd, data[len(data):cap(data)])
+		m, err := unix.Read(fd, buf[n:])
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
 			return nil, &fs.PathError{Op: "read", Path: filepath.Join(dir.Name(), name), Err: err}
 		}
-		if n == 0 {
-			return data, nil
+		if m == 0 {
+			return append([]byte(nil), buf[:n]...), nil
 		}
-		data = data[:len(data)+n]
+		n += m
 	}
 }

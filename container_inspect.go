@@ -130,14 +130,31 @@ type StorageInfo struct {
 }
 
 // storageInfo is the Storage of the container whose record is rec and
-// whose directory is dir.
-func storageInfo(rec *containerRecord, dir string) StorageInfo {
+// whose paths are p.
+func storageInfo(rec *containerRecord, p *containerPaths) StorageInfo {
 	s := StorageInfo{
-		Driver: "overlay2", UpperDir: dir + "/upper", WorkDir: dir + "/work", MergedDir: dir + "/rootfs",
+		Driver: "overlay2", UpperDir: p.upper, WorkDir: p.work, MergedDir: p.merged,
 		LowerDirs: slices.Clone(rec.Layers),
 	}
 	slices.Reverse(s.LowerDirs)
 	return s
+}
+
+// containerPaths are the paths of a container's files that its Info
+// shows, made once for every Info of it (strings: shared safely).
+type containerPaths struct {
+	log, upper, work, merged string
+	// resolvConf, hostname and hosts are the container's own, which it
+	// does not use when it shares another container's network.
+	resolvConf, hostname, hosts string
+}
+
+func (c *Container) paths() *containerPaths {
+	dir := c.dir() // clean: the paths in it are joined without cleaning it again
+	return &containerPaths{
+		log: dir + "/json.log", upper: dir + "/upper", work: dir + "/work", merged: dir + "/rootfs",
+		resolvConf: dir + "/resolv.conf", hostname: dir + "/hostname", hosts: dir + "/hosts",
+	}
 }
 
 // EndpointInfo is a container on a network, as docker inspect shows it
@@ -189,36 +206,35 @@ func (c *Container) Inspect(ctx context.Context) (*Info, error) {
 		}
 	}
 	eps, _ := c.e.containerNetworks(rec)
-	return c.info(rec, st, health, eps, newInfoLookups(c.e)), nil
+	return c.info(rec, st, health, eps, c.paths(), newInfoLookups(c.e)), nil
 }
 
-// info is the Info of the container whose record, state, health and
-// networks (networks.json's, else the record's) are given; what lies
-// outside its directory (network names and addresses, volumes, the
-// container whose network it shares) comes from look. The Info shares
-// the slices and maps of what it is given.
-func (c *Container) info(rec *containerRecord, st State, health *Health, eps []endpointConfig, look *infoLookups) *Info {
-	dir := c.dir() // clean: the paths in it are joined without cleaning it again
+// info is the Info of the container whose record, state, health,
+// networks (networks.json's, else the record's) and paths are given;
+// what lies outside its directory (network names and addresses,
+// volumes, the container whose network it shares) comes from look. The
+// Info shares the slices and maps of what it is given.
+func (c *Container) info(rec *containerRecord, st State, health *Health, eps []endpointConfig, p *containerPaths, look *infoLookups) *Info {
 	info := &Info{
 		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
 		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
 		Config: rec.Config, State: st, Health: health, Mounts: look.mountPoints(rec.Config.Mounts),
-		ExposedPorts: rec.ExposedPorts, LogPath: dir + "/json.log", Storage: storageInfo(rec, dir),
+		ExposedPorts: rec.ExposedPorts, LogPath: p.log, Storage: storageInfo(rec, p),
+		ResolvConfPath: p.resolvConf, HostnamePath: p.hostname, HostsPath: p.hosts,
 	}
 	if rec.Resolved != nil {
 		info.Resolved = *rec.Resolved
 	} else {
 		info.Resolved = resolvedFromProcess(rec)
 	}
-	etc := dir
 	if ref, ok := strings.CutPrefix(rec.Config.Network, "container:"); ok {
 		// The files of the container whose network it shares, while
 		// that one exists.
 		if id := look.container(ref); id != "" {
-			etc = c.e.path("containers", id)
+			etc := c.e.path("containers", id)
+			info.ResolvConfPath, info.HostnamePath, info.HostsPath = etc+"/resolv.conf", etc+"/hostname", etc+"/hosts"
 		}
 	}
-	info.ResolvConfPath, info.HostnamePath, info.HostsPath = etc+"/resolv.conf", etc+"/hostname", etc+"/hosts"
 	c.e.networkInfo(info, rec, eps, look)
 	return info
 }

@@ -3,8 +3,6 @@ package dock
 import (
 	"os"
 	"sync"
-
-	"github.com/go-dock/dock/internal/deepcopy"
 )
 
 // A list of containers reads each container's directory. The engine keeps
@@ -29,6 +27,7 @@ type containerSnapshot struct {
 	rec    *containerRecord // with its settings laid over it
 	health *Health          // nil without a health check
 	eps    []endpointConfig // containerNetworks'
+	paths  *containerPaths
 }
 
 // containerCache holds the snapshots of an Engine's containers. Safe for
@@ -98,14 +97,4 @@ func (cc *containerCache) forget(id string) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	delete(cc.byID, id)
-}
-
-// detached returns the snapshot's record, health and networks, copied
-// when the snapshot is cached (shared), so that the Info built from them
-// can be changed by its caller without changing the cache.
-func (s *containerSnapshot) detached(shared bool) (*containerRecord, *Health, []endpointConfig) {
-	if !shared {
-		return s.rec, s.health, s.eps
-	}
-	return deepcopy.Copy(s.rec), deepcopy.Copy(s.health), deepcopy.Copy(s.eps)
 }

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+
+	"github.com/go-dock/dock/internal/deepcopy"
 )
 
 // A ContainersOption changes what Containers lists.
@@ -119,8 +121,12 @@ func (e *Engine) listContainer(ctx context.Context, dir *os.File, id string, now
 			shared = true
 		}
 	}
-	rec, health, eps := snap.detached(shared)
-	return c.info(rec, st, health, eps, look), nil
+	info := c.info(snap.rec, st, snap.health, snap.eps, snap.paths, look)
+	if shared {
+		// The caller's to change: nothing of it may be the cache's.
+		deepcopy.Detach(info)
+	}
+	return info, nil
 }
 
 // readSnapshot is s with the container's record, health and networks
@@ -137,5 +143,6 @@ func (c *Container) readSnapshot(s containerSnapshot) (*containerSnapshot, error
 		}
 	}
 	s.eps, _ = c.e.containerNetworks(rec)
+	s.paths = c.paths()
 	return &s, nil
 }

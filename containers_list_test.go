@@ -5,6 +5,7 @@ package dock
 import (
 	"context"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,14 +215,16 @@ func TestContainersSeeRestarting(t *testing.T) {
 	assert.Nil(t, listed(t, e, c.ID()))
 }
 
-// The Infos Containers returns are the caller's: changing them changes
-// neither the cache nor the next list. A listed container is as Inspect
-// shows it.
+// The Infos Containers returns are the caller's: changing anything in
+// them changes neither the cache nor the next list. A listed container
+// is as Inspect shows it.
 func TestContainersInfosAreTheCallers(t *testing.T) {
 	e := testStore(t)
 	ctx := context.Background()
-	c, err := e.Create(ctx, Config{Image: "busybox", Name: "mine", Cmd: []string{"echo", "x"},
-		Env: []string{"A=1"}, Labels: map[string]string{"k": "v"}, Mounts: []Mount{{Type: "tmpfs", Target: "/t"}}})
+	c, err := e.Create(ctx, Config{Image: "busybox", Name: "mine", Cmd: []string{"echo", "x"}, Entrypoint: []string{"/bin/sh", "-c"},
+		Env: []string{"A=1"}, Labels: map[string]string{"k": "v"}, Mounts: []Mount{{Type: "tmpfs", Target: "/t"}},
+		ExposedPorts: []Port{{Number: 80, Proto: "tcp"}}, DNSSearch: []string{"example.org"}, ExtraHosts: []string{"h:10.0.0.1"},
+		CapAdd: []string{"NET_ADMIN"}, Healthcheck: &Healthcheck{Test: []string{"CMD", "true"}, Interval: time.Second}})
 	require.NoError(t, err)
 	want, err := c.Inspect(ctx)
 	require.NoError(t, err)
@@ -230,14 +233,52 @@ func TestContainersInfosAreTheCallers(t *testing.T) {
 	require.True(t, cached(t, e, c.ID()))
 	assert.Equal(t, want, first, "listed as Inspect shows it")
 
-	first.Config.Labels["k"] = "changed"
-	first.Config.Env[0] = "A=changed"
-	first.Config.Mounts[0].Target = "/changed"
-	first.Args[0] = "changed"
-	first.Resolved.Env[0] = "changed"
-	first.Storage.LowerDirs[0] = "changed"
+	scribble(reflect.ValueOf(first).Elem())
 	second := listed(t, e, c.ID())
-	assert.Equal(t, want, second, "listed again, after the first list's Info changed")
+	assert.Equal(t, want, second, "listed again, after the first list's Info was scribbled over")
+}
+
+// scribble changes every value v reaches through exported fields: each
+// string, number and bool, each element, each map entry (and adds one).
+func scribble(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "-scribbled")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(v.Int() + 7)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(v.Uint() + 7)
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			scribble(v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			scribble(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			nv := reflect.New(v.Type().Elem()).Elem()
+			nv.Set(v.MapIndex(k))
+			scribble(nv)
+			v.SetMapIndex(k, nv)
+		}
+		if k := reflect.New(v.Type().Key()).Elem(); k.Kind() == reflect.String {
+			k.SetString("scribbled")
+			v.SetMapIndex(k, reflect.New(v.Type().Elem()).Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				scribble(v.Field(i))
+			}
+		}
+	}
 }
 
 // ContainersWhere leaves out what keep refuses before reading anything

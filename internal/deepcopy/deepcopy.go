@@ -11,11 +11,19 @@ import "reflect"
 // (time.Time's location, netip.Addr's zone) never change what they point
 // to. Channels and functions are shared too. Safe for concurrent use.
 func Copy[T any](v T) T {
-	p := planFor(reflect.TypeFor[T]())
-	if p.shallow {
-		return v
+	Detach(&v)
+	return v
+}
+
+// Detach replaces, in *p, every slice, map and pointer reachable through
+// exported fields by a copy, as Copy does: *p then shares nothing (but
+// what Copy shares) with the values it was assembled from. A value built
+// from parts of a cache is detached in place, with no copy of the whole.
+func Detach[T any](p *T) {
+	pl := planFor(reflect.TypeFor[T]())
+	if pl.shallow {
+		return
 	}
-	out := v
-	p.fix(reflect.ValueOf(&out).Elem(), reflect.ValueOf(&v).Elem())
-	return out
+	v := reflect.ValueOf(p).Elem()
+	pl.fix(v, v)
 }

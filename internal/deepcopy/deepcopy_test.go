@@ -109,3 +109,24 @@ func TestCopyConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Detach copies in place what a value shares with the parts it was
+// assembled from.
+func TestDetach(t *testing.T) {
+	parts := sample()
+	want := sample()
+	v := outer{Name: "assembled", Inner: parts.Inner, InnerPtr: parts.InnerPtr, Inners: parts.Inners, ByName: parts.ByName, Any: parts.Any}
+	Detach(&v)
+	if !reflect.DeepEqual(v.Inner, want.Inner) || !reflect.DeepEqual(v.InnerPtr, want.InnerPtr) || !reflect.DeepEqual(v.ByName, want.ByName) {
+		t.Fatalf("Detach changed the value: %+v", v)
+	}
+	v.Inner.Names[0] = "changed"
+	v.Inner.Map["k"][0] = 9
+	v.InnerPtr.Names[0] = "changed"
+	v.Inners[0].Names[0] = "changed"
+	v.ByName["d"].Names[0] = "changed"
+	v.Any.(*inner).Names[0] = "changed"
+	if !reflect.DeepEqual(parts, want) {
+		t.Errorf("the parts changed with the detached value: %+v, want %+v", parts, want)
+	}
+}

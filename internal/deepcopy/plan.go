@@ -94,7 +94,8 @@ func shallow(t reflect.Type, visiting map[reflect.Type]bool) bool {
 }
 
 // fix makes dst, a settable copy of src made by assignment, a deep copy:
-// it replaces what dst shares with src by copies.
+// it replaces what dst shares with src by copies. dst may be src itself
+// (Detach): each case reads all it needs of src before it sets dst.
 func (p *plan) fix(dst, src reflect.Value) {
 	if p.shallow {
 		return
