@@ -59,6 +59,10 @@ type Container struct {
 	createdUser atomic.Pointer[user.User]
 	// warnings are Create's (see Warnings).
 	warnings []string
+	// files, in the handles Containers makes, is the containers
+	// directory, open: the container's files are read relative to it
+	// (readFile).
+	files *os.File
 }
 
 // Warnings are what Create discarded from the configuration because the
@@ -400,26 +404,29 @@ func processFromImage(cfg *Config, img *runImage) (processSpec, error) {
 }
 
 func (e *Engine) readRecord(id string) (*containerRecord, error) {
-	data, err := os.ReadFile(e.path("containers", id, "config.json"))
+	return (&Container{e: e, id: id}).record()
+}
+
+// record reads the container's record, with its settings laid over it.
+func (c *Container) record() (*containerRecord, error) {
+	data, err := c.readFile("config.json")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no such container: %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("no such container: %s: %w", c.id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
 	var rec containerRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, fmt.Errorf("read container %s: %w", id, err)
+		return nil, fmt.Errorf("read container %s: %w", c.id, err)
 	}
-	s, err := e.readSettings(id)
+	s, err := c.settings()
 	if err != nil {
 		return nil, err
 	}
 	s.apply(&rec)
 	return &rec, nil
 }
-
-func (c *Container) record() (*containerRecord, error) { return c.e.readRecord(c.id) }
 
 // knownRecord is the record Create wrote when this handle comes from
 // Create (with the settings changed since laid over it), else the one on
@@ -443,7 +450,7 @@ func (c *Container) knownRecord() (*containerRecord, error) {
 // readState reads the recorded state without checking it.
 func (c *Container) readState() (State, error) {
 	var st State
-	data, err := os.ReadFile(c.dir("state.json"))
+	data, err := c.readFile("state.json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, fmt.Errorf("no such container: %s: %w", c.id, ErrNotFound)
 	}

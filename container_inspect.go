@@ -2,17 +2,12 @@ package dock
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/go-dock/dock/internal/netstate"
 )
 
 // Container returns a handle on the container with the given ID, unique ID
@@ -56,16 +51,20 @@ func (e *Engine) resolveContainer(ref string) (string, error) {
 }
 
 func (e *Engine) findByName(name string) (string, error) {
-	entries, err := os.ReadDir(e.path("containers"))
+	found := ""
+	err := e.eachContainerName(func(id, n string) bool {
+		if n == name {
+			found = id
+		}
+		return found == ""
+	})
 	if err != nil {
 		return "", err
 	}
-	for _, ent := range entries {
-		if n, err := e.containerName(ent.Name()); err == nil && n == name {
-			return ent.Name(), nil
-		}
+	if found == "" {
+		return "", ErrNotFound
 	}
-	return "", ErrNotFound
+	return found, nil
 }
 
 // Info is what Inspect and Containers report about a container.
@@ -130,26 +129,32 @@ type StorageInfo struct {
 	MergedDir string `json:"mergedDir"`
 }
 
-// storageInfo is the Storage of the container whose record is rec.
-func (c *Container) storageInfo(rec *containerRecord) StorageInfo {
+// storageInfo is the Storage of the container whose record is rec and
+// whose paths are p.
+func storageInfo(rec *containerRecord, p *containerPaths) StorageInfo {
 	s := StorageInfo{
-		Driver: "overlay2", UpperDir: c.dir("upper"), WorkDir: c.dir("work"), MergedDir: c.dir("rootfs"),
+		Driver: "overlay2", UpperDir: p.upper, WorkDir: p.work, MergedDir: p.merged,
 		LowerDirs: slices.Clone(rec.Layers),
 	}
 	slices.Reverse(s.LowerDirs)
 	return s
 }
 
-// etcDir is the directory of the files bound over the container's /etc
-// files: its own, or that of the container whose network it shares
-// (while that one exists).
-func (c *Container) etcDir(rec *containerRecord) string {
-	if ref, ok := strings.CutPrefix(rec.Config.Network, "container:"); ok {
-		if id, err := c.e.resolveContainer(ref); err == nil {
-			return c.e.path("containers", id)
-		}
+// containerPaths are the paths of a container's files that its Info
+// shows, made once for every Info of it (strings: shared safely).
+type containerPaths struct {
+	log, upper, work, merged string
+	// resolvConf, hostname and hosts are the container's own, which it
+	// does not use when it shares another container's network.
+	resolvConf, hostname, hosts string
+}
+
+func (c *Container) paths() *containerPaths {
+	dir := c.dir() // clean: the paths in it are joined without cleaning it again
+	return &containerPaths{
+		log: dir + "/json.log", upper: dir + "/upper", work: dir + "/work", merged: dir + "/rootfs",
+		resolvConf: dir + "/resolv.conf", hostname: dir + "/hostname", hosts: dir + "/hosts",
 	}
-	return c.dir()
 }
 
 // EndpointInfo is a container on a network, as docker inspect shows it
@@ -183,30 +188,9 @@ type MountPoint struct {
 	Anonymous bool `json:"anonymous,omitempty"`
 }
 
-// mountPoints resolves the recorded mounts.
-func (e *Engine) mountPoints(ms []Mount) []MountPoint {
-	var out []MountPoint
-	for _, m := range ms {
-		mp := MountPoint{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
-		if m.Type == "volume" {
-			mp.Name, mp.Source = m.Source, e.path("volumes", m.Source, "_data")
-			_, err := os.Lstat(e.path("volumes", m.Source, anonymousMarker))
-			mp.Anonymous = err == nil
-		}
-		out = append(out, mp)
-	}
-	return out
-}
-
 // Inspect returns the container's configuration and its state, as it is
 // now: a container whose process vanished is reported exited.
 func (c *Container) Inspect(ctx context.Context) (*Info, error) {
-	return c.inspect(ctx, readNetState)
-}
-
-// inspect is Inspect, with the network state from netState (read at most
-// once by a caller that inspects many containers).
-func (c *Container) inspect(ctx context.Context, netState func() *netstate.State) (*Info, error) {
 	rec, err := c.record()
 	if err != nil {
 		return nil, err
@@ -215,47 +199,42 @@ func (c *Container) inspect(ctx context.Context, netState func() *netstate.State
 	if err != nil {
 		return nil, err
 	}
+	var health *Health
+	if rec.Config.Healthcheck.active() {
+		if health, err = c.readHealth(); err != nil {
+			return nil, err
+		}
+	}
+	eps, _ := c.e.containerNetworks(rec)
+	return c.info(rec, st, health, eps, c.paths(), newInfoLookups(c.e)), nil
+}
+
+// info is the Info of the container whose record, state, health,
+// networks (networks.json's, else the record's) and paths are given;
+// what lies outside its directory (network names and addresses,
+// volumes, the container whose network it shares) comes from look. The
+// Info shares the slices and maps of what it is given.
+func (c *Container) info(rec *containerRecord, st State, health *Health, eps []endpointConfig, p *containerPaths, look *infoLookups) *Info {
 	info := &Info{
 		ID: rec.ID, Name: rec.Name, Image: rec.Config.Image, ImageID: rec.ImageID,
 		Created: rec.Created, Args: rec.Process.Args, Hostname: rec.Hostname,
-		Config: rec.Config, State: st, Mounts: c.e.mountPoints(rec.Config.Mounts),
-		ExposedPorts: rec.ExposedPorts, LogPath: c.dir("json.log"), Storage: c.storageInfo(rec),
+		Config: rec.Config, State: st, Health: health, Mounts: look.mountPoints(rec.Config.Mounts),
+		ExposedPorts: rec.ExposedPorts, LogPath: p.log, Storage: storageInfo(rec, p),
+		ResolvConfPath: p.resolvConf, HostnamePath: p.hostname, HostsPath: p.hosts,
 	}
 	if rec.Resolved != nil {
 		info.Resolved = *rec.Resolved
 	} else {
 		info.Resolved = resolvedFromProcess(rec)
 	}
-	etc := c.etcDir(rec)
-	info.ResolvConfPath, info.HostnamePath, info.HostsPath = path.Join(etc, "resolv.conf"), path.Join(etc, "hostname"), path.Join(etc, "hosts")
-	if rec.Config.Healthcheck.active() {
-		if info.Health, err = c.readHealth(); err != nil {
-			return nil, err
+	if ref, ok := strings.CutPrefix(rec.Config.Network, "container:"); ok {
+		// The files of the container whose network it shares, while
+		// that one exists.
+		if id := look.container(ref); id != "" {
+			etc := c.e.path("containers", id)
+			info.ResolvConfPath, info.HostnamePath, info.HostsPath = etc+"/resolv.conf", etc+"/hostname", etc+"/hosts"
 		}
 	}
-	c.e.networkInfo(info, rec, netState)
-	return info, nil
-}
-
-// Containers lists the containers in the state directory, newest first.
-func (e *Engine) Containers(ctx context.Context) ([]*Info, error) {
-	entries, err := os.ReadDir(e.path("containers"))
-	if err != nil {
-		return nil, err
-	}
-	var out []*Info
-	netState := sync.OnceValue(readNetState) // one read for all of them
-	for _, ent := range entries {
-		c := &Container{e: e, id: ent.Name()}
-		info, err := c.inspect(ctx, netState)
-		if errors.Is(err, ErrNotFound) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, info)
-	}
-	slices.SortFunc(out, func(a, b *Info) int { return b.Created.Compare(a.Created) })
-	return out, nil
+	c.e.networkInfo(info, rec, eps, look)
+	return info
 }

@@ -63,32 +63,41 @@ func (c *Container) state(ctx context.Context, waitPolicy bool) (State, error) {
 	if err != nil {
 		return st, err
 	}
+	return c.checkState(ctx, st, waitPolicy), nil
+}
+
+// checkState is the state st, read from the container's state.json, as
+// it is now: a running container whose process is gone, or a restarting
+// one whose restart policy's process is gone, is recorded exited (and
+// its exit is waited for or reported, as it died; waitPolicy as for
+// state). Other states are returned as they are, without a system call.
+func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) State {
 	switch st.Status {
 	case StatusRunning, StatusPaused:
 	case StatusRestarting:
 		if procstat.Alive(st.Monitor, st.MonitorStart) {
-			return st, nil
+			return st
 		}
 		// The process that was to start it again is gone (killed, or
 		// the machine restarted): it stays exited, as it ended.
 		st.Status, st.Monitor, st.MonitorStart = StatusExited, 0, 0
 		c.writeState(st)
-		return st, nil
+		return st
 	default:
-		return st, nil
+		return st
 	}
 	if p := c.e.procs().get(c.id); p != nil {
-		return st, nil // our own child: reap records its exit
+		return st // our own child: reap records its exit
 	}
 	if procstat.Alive(st.Pid, st.PidStart) {
-		return st, nil
+		return st
 	}
 	if !st.Detached {
 		// The process that started it records the exit as it reaps it:
 		// allow it a moment.
 		for i := 0; i < 50; i++ {
 			if st2, err := c.readState(); err == nil && st2.Status == StatusExited {
-				return st2, nil
+				return st2
 			}
 			if !sleepCtx(ctx, 10*time.Millisecond) {
 				break
@@ -106,7 +115,7 @@ func (c *Container) state(ctx context.Context, waitPolicy bool) (State, error) {
 			// The monitor became the restart policy's process, which
 			// records what comes next.
 			if st2, ok := c.waitRestartDecision(ctx, vanished); ok {
-				return st2, nil
+				return st2
 			}
 		}
 		if ok {
@@ -124,7 +133,7 @@ func (c *Container) state(ctx context.Context, waitPolicy bool) (State, error) {
 			c.emitExited(rec, st.Exit, st.StartedAt, false)
 		}
 	}
-	return st, nil
+	return st
 }
 
 // withOOM adds to an exit status what the cgroup says of the OOM killer.

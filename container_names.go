@@ -107,15 +107,44 @@ func pickName(id string, taken map[string]bool, draw func(retry int) string) str
 // containerNames returns the names of the containers in the state
 // directory.
 func (e *Engine) containerNames() (map[string]bool, error) {
-	entries, err := os.ReadDir(e.path("containers"))
+	names := map[string]bool{}
+	err := e.eachContainerName(func(_, name string) bool {
+		if name != "" {
+			names[name] = true
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[string]bool, len(entries))
+	return names, nil
+}
+
+// eachContainerName calls fn with the ID and the name of each container
+// whose name can be read, until fn returns false. The names come from
+// what Containers keeps where it holds them (a stat of each directory),
+// else from the containers' files.
+func (e *Engine) eachContainerName(fn func(id, name string) bool) error {
+	dir, err := os.Open(e.path("containers"))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	entries, err := dir.ReadDir(-1)
+	if err != nil {
+		return err
+	}
 	for _, ent := range entries {
-		if name, err := e.containerName(ent.Name()); err == nil && name != "" {
-			names[name] = true
+		c := &Container{e: e, id: ent.Name(), files: dir}
+		name, ok := e.containers.name(dir, c.id)
+		if !ok {
+			if name, err = c.name(); err != nil {
+				continue // removed meanwhile, or unreadable: no name
+			}
+		}
+		if !fn(c.id, name) {
+			break
 		}
 	}
-	return names, nil
+	return nil
 }

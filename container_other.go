@@ -29,6 +29,8 @@ func (c *Container) startDetachedImpl(ctx context.Context) error {
 
 func (c *Container) stateImpl(ctx context.Context) (State, error) { return c.readState() }
 
+func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) State { return st }
+
 func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 	return ExitStatus{}, unsupported("wait")
 }

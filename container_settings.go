@@ -30,8 +30,13 @@ const settingsFile = "settings.json"
 
 // readSettings reads the container's settings; none is the zero value.
 func (e *Engine) readSettings(id string) (containerSettings, error) {
+	return (&Container{e: e, id: id}).settings()
+}
+
+// settings reads the container's settings; none is the zero value.
+func (c *Container) settings() (containerSettings, error) {
 	var s containerSettings
-	data, err := os.ReadFile(e.path("containers", id, settingsFile))
+	data, err := c.readFile(settingsFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}
@@ -39,7 +44,7 @@ func (e *Engine) readSettings(id string) (containerSettings, error) {
 		return s, err
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("read container %s settings: %w", id, err)
+		return s, fmt.Errorf("read container %s settings: %w", c.id, err)
 	}
 	return s, nil
 }
@@ -75,17 +80,17 @@ func (c *Container) changeSettings(fn func(*containerSettings)) error {
 	return c.e.writeFileAtomic(c.dir(settingsFile), data, 0o600)
 }
 
-// containerName reads only the container's name: its settings', else
-// the record's, without decoding the rest of the record.
-func (e *Engine) containerName(id string) (string, error) {
-	s, err := e.readSettings(id)
+// name reads only the container's name: its settings', else the
+// record's, without decoding the rest of the record.
+func (c *Container) name() (string, error) {
+	s, err := c.settings()
 	if err != nil {
 		return "", err
 	}
 	if s.Name != "" {
 		return s.Name, nil
 	}
-	data, err := os.ReadFile(e.path("containers", id, "config.json"))
+	data, err := c.readFile("config.json")
 	if err != nil {
 		return "", err
 	}

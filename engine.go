@@ -44,6 +44,9 @@ type Engine struct {
 	runOnce sync.Once
 	run     *running
 
+	// containers keeps what Containers read of each container.
+	containers containerCache
+
 	// hostNets, when set (by tests), replaces hostNetworks' reading of
 	// the host's routes and nameservers.
 	hostNets func() []netip.Prefix

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -249,7 +248,7 @@ const healthFile = "health.json"
 // readHealth reads the container's health: nil when no check was ever set
 // up (a container that has never started).
 func (c *Container) readHealth() (*Health, error) {
-	data, err := os.ReadFile(c.dir(healthFile))
+	data, err := c.readFile(healthFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

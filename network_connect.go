@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"os"
 	"slices"
 )
 
@@ -139,12 +138,12 @@ func (c *Container) Disconnect(ctx context.Context, network string) error {
 
 // networks are the container's bridge networks: networks.json when
 // Connect or Disconnect wrote one, else what Create recorded.
-func (c *Container) networks(rec *containerRecord) ([]endpointConfig, error) {
-	return c.e.containerNetworks(rec)
+func (e *Engine) containerNetworks(rec *containerRecord) ([]endpointConfig, error) {
+	return (&Container{e: e, id: rec.ID}).networks(rec)
 }
 
-func (e *Engine) containerNetworks(rec *containerRecord) ([]endpointConfig, error) {
-	data, err := os.ReadFile(e.path("containers", rec.ID, "networks.json"))
+func (c *Container) networks(rec *containerRecord) ([]endpointConfig, error) {
+	data, err := c.readFile("networks.json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return rec.Networks, nil
 	}

@@ -258,23 +258,19 @@ func readNetState() *netstate.State {
 	return st
 }
 
-// networkInfo fills in the container's networks and ports: from the
-// network state while it runs (the addresses and host ports taken),
-// from its record otherwise.
-func (e *Engine) networkInfo(info *Info, rec *containerRecord, netState func() *netstate.State) {
-	wants, _ := e.containerNetworks(rec)
+// networkInfo fills in the container's networks (wants, from
+// containerNetworks) and ports: from the network state while it runs
+// (the addresses and host ports taken), from its record otherwise.
+func (e *Engine) networkInfo(info *Info, rec *containerRecord, wants []endpointConfig, look *infoLookups) {
 	var eps map[string]*netstate.Endpoint
 	var nets map[string]*netstate.Network
 	if len(wants) > 0 && (info.State.Status == StatusRunning || info.State.Status == StatusPaused) {
-		if st := netState(); st != nil {
+		if st := look.netState(); st != nil {
 			eps, nets = st.Endpoints(rec.ID), st.Networks
 		}
 	}
 	for _, want := range wants {
-		ei := EndpointInfo{NetworkID: want.Network, Aliases: want.Aliases}
-		if n, err := e.networkByID(want.Network); err == nil {
-			ei.Network = n.Name
-		}
+		ei := EndpointInfo{NetworkID: want.Network, Aliases: want.Aliases, Network: look.networkName(want.Network)}
 		if ep := eps[want.Network]; ep != nil {
 			ei.MacAddress = ep.MAC
 			for _, sub := range nets[want.Network].Subnets {

@@ -6,7 +6,9 @@
 #     ROUNDS rounds of hyperfine over the three, so that a busy spell of
 #     the machine falls on all of them; each round prints its ratios.
 #  2. `docker ps -a` and `docker ps` through dockd with NPS containers
-#     (created, not started), beside `docker ps` against the stub.
+#     (created, not started), beside the same against the stub (whose
+#     ps -a answers the list dockd answered: the CLI's own work on the
+#     rows); and the server's side alone, timed by curl.
 #  3. `docker pull` through dockd against `dock pull` of the same image
 #     from the same registry (docker-registry on 127.0.0.1), each into a
 #     store it empties (rmi) before every run.
@@ -15,7 +17,9 @@
 # command and round, default 30; ROUNDS, default 3; NPS, default 500;
 # DOCKD_LOG=debug keeps dockd's log, a line per request with its time,
 # in bench-dockd.log in the current directory; DOCKER_CLI, default
-# /usr/bin/docker).
+# /usr/bin/docker; PARTS, default "run pull ps": the parts to run, e.g.
+# PARTS=ps NPS=500 N=20 for the ps part alone, without dockerd nor the
+# registry).
 #
 # Nothing touches the machine's network or state: everything runs in a
 # network and mount namespace of its own (unshare) with a private /run
@@ -27,8 +31,8 @@ set -eu
 cd "$(dirname "$0")/.."
 if [ "${DOCK_DOCKD_BENCH_INSIDE:-}" != 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench/dockd.sh: run as root" >&2; exit 1; }
-	for t in hyperfine jq unshare ip dockerd docker-registry; do
-		command -v $t >/dev/null || { echo "bench/dockd.sh: $t is missing (apt-get install hyperfine jq docker.io docker-registry)" >&2; exit 1; }
+	for t in hyperfine jq curl unshare ip $(case " ${PARTS:-run pull ps} " in *" run "*) echo dockerd;; esac) $(case " ${PARTS:-run pull ps} " in *" pull "*) echo docker-registry;; esac); do
+		command -v $t >/dev/null || { echo "bench/dockd.sh: $t is missing (apt-get install hyperfine jq curl docker.io docker-registry)" >&2; exit 1; }
 	done
 	[ -x "${DOCKER_CLI:-/usr/bin/docker}" ] || { echo "bench/dockd.sh: ${DOCKER_CLI:-/usr/bin/docker} is missing (apt-get install docker.io)" >&2; exit 1; }
 	[ -x /bin/busybox ] || { echo "bench/dockd.sh: /bin/busybox is missing (apt-get install busybox-static)" >&2; exit 1; }
@@ -37,6 +41,9 @@ fi
 N=${N:-30}
 ROUNDS=${ROUNDS:-3}
 NPS=${NPS:-500}
+PARTS=${PARTS:-run pull ps}
+# want PART: PART is one of those to run.
+want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
 mount -t tmpfs tmpfs /run
 ip link set lo up
@@ -113,35 +120,45 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
 tar -C "$R" -c . | $DOCK import -c 'CMD ["sh"]' - busybox:latest >/dev/null
 $DOCK save -o "$W/busybox.tar" busybox:latest
 
-cat >"$W/registry.yml" <<EOF
+IMG=127.0.0.1:5000/bench/busybox:latest
+if want pull; then
+	cat >"$W/registry.yml" <<EOF
 version: 0.1
 log: {level: warn}
 storage: {filesystem: {rootdirectory: $W/registry}}
 http: {addr: 127.0.0.1:5000}
 EOF
-docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
-PIDS="$PIDS $!"
-IMG=127.0.0.1:5000/bench/busybox:latest
-$DOCK tag busybox:latest "$IMG"
-waitfor $DOCK push "$IMG"
-$DOCK rmi "$IMG" >/dev/null
+	docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+	PIDS="$PIDS $!"
+	$DOCK tag busybox:latest "$IMG"
+	waitfor $DOCK push "$IMG"
+	$DOCK rmi "$IMG" >/dev/null
+fi
 
 "$W/apistub" "$STUB_SOCK" 2>"$W/stub.log" &
 PIDS="$PIDS $!"
 "$W/dockd" -H "unix://$DOCKD_SOCK" --root "$W/dockd-root" --group "" --log-level "${DOCKD_LOG:-info}" 2>"$W/dockd.log" &
 DOCKD_PID=$!
 PIDS="$PIDS $DOCKD_PID"
-unshare --net sh -c "ip link set lo up; exec dockerd --data-root $W/docker-root --exec-root $W/docker-exec -H unix://$DOCKERD_SOCK --pidfile $W/dockerd.pid --cgroup-parent dock-bench-docker" >"$W/dockerd.log" 2>&1 &
+if want run; then
+	unshare --net sh -c "ip link set lo up; exec dockerd --data-root $W/docker-root --exec-root $W/docker-exec -H unix://$DOCKERD_SOCK --pidfile $W/dockerd.pid --cgroup-parent dock-bench-docker" >"$W/dockerd.log" 2>&1 &
+fi
 waitfor $VIA_STUB ps
 waitfor $VIA_DOCKD version || { tail -20 "$W/dockd.log" >&2; exit 1; }
 sleep 1
 RSS_START=$(rss $DOCKD_PID)
-waitfor $VIA_DOCKERD info || { tail -20 "$W/dockerd.log" >&2; exit 1; }
-$VIA_DOCKERD load -i "$W/busybox.tar" >/dev/null
+PEER="no dockerd"
+if want run; then
+	waitfor $VIA_DOCKERD info || { tail -20 "$W/dockerd.log" >&2; exit 1; }
+	$VIA_DOCKERD load -i "$W/busybox.tar" >/dev/null
+	PEER="dockerd $($VIA_DOCKERD version --format '{{.Server.Version}}')"
+fi
 
-echo "dockd ($(git describe --always --dirty 2>/dev/null || echo '?')) beside dockerd $($VIA_DOCKERD version --format '{{.Server.Version}}'), client $DOCKER_CLI $($VIA_DOCKD version --format '{{.Client.Version}}'); $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, load $(loadavg)"
-# Each path once, so that a failure shows here and not as hyperfine's.
-for via in "$VIA_STUB" "$VIA_DOCKD" "$VIA_DOCKERD"; do $via run --rm busybox true; done
+echo "dockd ($(git describe --always --dirty 2>/dev/null || echo '?')) beside $PEER, client $DOCKER_CLI $($VIA_DOCKD version --format '{{.Client.Version}}'); $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, load $(loadavg); parts: $PARTS"
+if want run; then
+	# Each path once, so that a failure shows here and not as hyperfine's.
+	for via in "$VIA_STUB" "$VIA_DOCKD" "$VIA_DOCKERD"; do $via run --rm busybox true; done
+fi
 
 # summary FILE prints each command's median, min and max in ms.
 summary() {
@@ -149,6 +166,7 @@ summary() {
 }
 med() { jq -r --arg c "$2" '.results[] | select(.command==$c) | .median*1000*10|round/10' "$1"; }
 
+if want run; then
 echo
 echo "1. docker run --rm busybox true: median wall ms, $N runs each (hyperfine -N), $ROUNDS rounds"
 for r in $(seq "$ROUNDS"); do
@@ -161,7 +179,9 @@ for r in $(seq "$ROUNDS"); do
 	jq -r '(.results | map({(.command): .median}) | add) as $m |
 		"  dockd/stub \($m.dockd/$m.stub*100|round/100)x (goal <= 2), dockerd/dockd \($m.dockerd/$m.dockd*10|round/10)x (goal >= 8)"' "$W/run$r.json"
 done
+fi
 
+if want pull; then
 echo
 echo "2. pull of $IMG ($(du -k "$W/busybox.tar" | cut -f1) KiB saved): median wall ms, $N runs each, after an rmi"
 hyperfine --style none --runs "$N" --warmup 1 --export-json "$W/pull.json" \
@@ -170,16 +190,45 @@ hyperfine --style none --runs "$N" --warmup 1 --export-json "$W/pull.json" \
 summary "$W/pull.json"
 jq -r '(.results | map({(.command): .median}) | add) as $m |
 	"  dockd/dock \($m["docker pull via dockd"]/$m["dock pull"]*100|round/100)x (goal <= 1)"' "$W/pull.json"
+fi
 
+if want ps; then
 echo
 echo "3. docker ps with $NPS containers (created, not started): median wall ms, $N runs each (hyperfine -N)"
 seq "$NPS" | xargs -P 2 -I{} $VIA_DOCKD create --name ps{} busybox true >/dev/null
 [ "$($VIA_DOCKD ps -aq | wc -l)" = "$NPS" ] || { echo "bench/dockd.sh: $NPS containers wanted, $($VIA_DOCKD ps -aq | wc -l) made" >&2; exit 1; }
+curl -s --unix-socket "$DOCKD_SOCK" "http://docker/v1.41/containers/json?all=1" >"$W/ps-all.json"
+APISTUB_CONTAINERS="$W/ps-all.json" "$W/apistub" "$W/stub-rows.sock" 2>>"$W/stub.log" &
+PIDS="$PIDS $!"
+VIA_STUB_ROWS="$DOCKER_CLI -H unix://$W/stub-rows.sock"
+waitfor $VIA_STUB_ROWS ps
 hyperfine -N --style none --runs "$N" --warmup 3 --export-json "$W/ps.json" \
 	-n "docker ps -a via dockd ($NPS rows)" "$VIA_DOCKD ps -a" \
+	-n "docker ps -a via stub ($NPS rows)" "$VIA_STUB_ROWS ps -a" \
 	-n "docker ps via dockd (0 rows)" "$VIA_DOCKD ps" \
 	-n "docker ps via stub (0 rows)" "$VIA_STUB ps" >/dev/null
 summary "$W/ps.json"
+# The server's side: curl's time to the whole answer, over the socket.
+srv() {
+	for _ in $(seq "$N"); do
+		curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$DOCKD_SOCK" "http://docker/v1.41/containers/json$1"
+	done | sort -n | awk '{t[NR] = $1 * 1000} END {printf "%.1f ms (min %.1f, max %.1f)", t[int((NR + 1) / 2)], t[1], t[NR]}'
+}
+echo "  GET /containers/json?all=1 via curl: $(srv '?all=1'); GET /containers/json: $(srv '')"
+# What dockd adds to the CLI's floor, robust to a load that drifts: the
+# two run in turn, and the median of the differences of each pair.
+pairs() {
+	for _ in $(seq "$N"); do
+		t0=$(date +%s%N)
+		$1 >/dev/null
+		t1=$(date +%s%N)
+		$2 >/dev/null
+		t2=$(date +%s%N)
+		echo $(((t1 - t0) - (t2 - t1)))
+	done | sort -n | awk '{d[NR] = $1 / 1e6} END {printf "%.1f ms", d[int((NR + 1) / 2)]}'
+}
+echo "  dockd minus stub, run in turn ($N pairs, median of the differences): ps -a $(pairs "$VIA_DOCKD ps -a" "$VIA_STUB_ROWS ps -a"), ps $(pairs "$VIA_DOCKD ps" "$VIA_STUB ps")"
+fi
 
 sleep 2
 echo

@@ -100,13 +100,10 @@ func ListContainers(ctx context.Context, e *dock.Engine, opts ContainerListOptio
 	if err := f.validate(containerFilterKeys...); err != nil {
 		return nil, err
 	}
-	infos, err := e.Containers(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// Every image, for the descendants of the ancestor filter's.
 	var images []*dock.Image
 	if f.Contains("ancestor") {
+		var err error
 		if images, err = e.Images(ctx, dock.ImagesAll()); err != nil {
 			return nil, err
 		}
@@ -128,6 +125,10 @@ func ListContainers(ctx context.Context, e *dock.Engine, opts ContainerListOptio
 		},
 		images: images,
 	})
+	if err != nil {
+		return nil, err
+	}
+	infos, err := e.Containers(ctx, dock.ContainersWhere(m.preselect(opts)))
 	if err != nil {
 		return nil, err
 	}
@@ -174,9 +175,7 @@ func selectContainers(list []*ListedContainer, m *containerMatcher, opts Contain
 		if m.since[lc.Info.ID] {
 			break // the rest are older
 		}
-		st := lc.Info.State.Status
-		running := st == dock.StatusRunning || st == dock.StatusPaused || st == dock.StatusRestarting
-		if !running && !all && opts.Limit <= 0 {
+		if !psRunning(lc.Info.State.Status) && !all && opts.Limit <= 0 {
 			continue
 		}
 		if !m.matches(lc) {
@@ -188,6 +187,35 @@ func selectContainers(list []*ListedContainer, m *containerMatcher, opts Contain
 		}
 	}
 	return out
+}
+
+// preselect is what selectContainers and the filters decide from a
+// container's ID and state alone, for Containers to leave out the others
+// before it reads them: those that do not run unless opts.All (or a
+// status filter, or a Limit), and the id, status and exited filters. The
+// containers that before and since name are kept: selectContainers finds
+// its place in the list by them.
+func (m *containerMatcher) preselect(opts ContainerListOptions) func(id string, st dock.State) bool {
+	all := opts.All || len(opts.Filters.Get("status")) > 0 || opts.Limit > 0
+	return func(id string, st dock.State) bool {
+		switch {
+		case m.before[id] || m.since[id]:
+			return true
+		case !all && !psRunning(st.Status):
+			return false
+		case !m.matchID(id), !m.f.exactMatch("status", string(st.Status)):
+			return false
+		case len(m.exited) > 0 && !m.matchExited(st):
+			return false
+		}
+		return true
+	}
+}
+
+// psRunning reports whether docker ps lists a container of that status
+// without -a: running, paused or restarting (Docker's Running).
+func psRunning(st dock.Status) bool {
+	return st == dock.StatusRunning || st == dock.StatusPaused || st == dock.StatusRestarting
 }
 
 // containerLookups resolve what the filters name.

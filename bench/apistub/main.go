@@ -7,10 +7,12 @@
 //
 // It answers _ping (API 1.41, Debian's CLI 20.10), create (an ID), attach
 // (101, then the stream closes: no output), wait (200 {"StatusCode":0}),
-// start (204), delete (204) and the container list ([]). Anything else
-// is a 404 with Docker's JSON shape and a line on stderr, so that the
-// bench sees what a CLI sends that the stub does not know;
-// APISTUB_TRACE=1 logs every request.
+// start (204), delete (204) and the container list ([], or with all=1
+// the content of the file $APISTUB_CONTAINERS when it is set: a list
+// that a daemon answered, so that docker ps -a's floor counts the CLI's
+// work on its rows). Anything else is a 404 with Docker's JSON shape and
+// a line on stderr, so that the bench sees what a CLI sends that the stub
+// does not know; APISTUB_TRACE=1 logs every request.
 package main
 
 import (
@@ -28,6 +30,10 @@ const stubID = "5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5eb5
 // trace ($APISTUB_TRACE=1) logs every request on stderr.
 var trace = os.Getenv("APISTUB_TRACE") == "1"
 
+// allContainers is the answer to a list with all=1: the content of
+// $APISTUB_CONTAINERS, read at start; nil for [].
+var allContainers []byte
+
 // versionPrefix is the /v1.N that clients put before each path.
 var versionPrefix = regexp.MustCompile(`^/v[0-9]+\.[0-9]+`)
 
@@ -35,6 +41,14 @@ func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: apistub SOCKET")
 		os.Exit(2)
+	}
+	if name := os.Getenv("APISTUB_CONTAINERS"); name != "" {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "apistub:", err)
+			os.Exit(1)
+		}
+		allContainers = data
 	}
 	os.Remove(os.Args[1])
 	l, err := net.Listen("unix", os.Args[1])
@@ -78,7 +92,11 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodGet && path == "/containers/json":
 		h.Set("Content-Type", "application/json")
-		w.Write([]byte("[]\n"))
+		if all := r.URL.Query().Get("all"); allContainers != nil && all != "" && all != "0" && all != "false" {
+			w.Write(allContainers)
+		} else {
+			w.Write([]byte("[]\n"))
+		}
 	default:
 		fmt.Fprintf(os.Stderr, "apistub: not stubbed: %s %s\n", r.Method, r.URL)
 		h.Set("Content-Type", "application/json")
