@@ -144,6 +144,19 @@ func Load(path string) (Manager, error) {
 	return loadImpl(p)
 }
 
+// Remove removes the cgroup path (made by New, perhaps by another
+// process) in every hierarchy where it is left, as Destroy does: for a
+// cgroup that another process began to remove, which Load may no longer
+// find. It does not kill processes. Removing a removed cgroup is not an
+// error.
+func Remove(path string) error {
+	p, err := cleanPath(path)
+	if err != nil {
+		return err
+	}
+	return removeImpl(p)
+}
+
 // cleanPath checks that p names a cgroup below the hierarchy roots. A
 // leading slash is allowed and dropped.
 func cleanPath(p string) (string, error) {

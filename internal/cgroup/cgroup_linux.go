@@ -97,6 +97,21 @@ func loadImpl(path string) (Manager, error) {
 	}
 }
 
+func removeImpl(path string) error {
+	switch mode := detectMode(); mode {
+	case Unified:
+		return rmdir(filepath.Join(cgroupRoot, path))
+	case Legacy, Hybrid:
+		m, err := newV1(path, mode)
+		if err != nil {
+			return err
+		}
+		return m.Destroy()
+	default:
+		return fmt.Errorf("remove cgroup %s: no cgroup filesystem at %s: %w", path, cgroupRoot, errors.ErrUnsupported)
+	}
+}
+
 func onlineCPUs() (map[int]bool, error) {
 	return readList("/sys/devices/system/cpu/online")
 }

@@ -615,3 +615,23 @@ func TestNewStaged(t *testing.T) {
 		}
 	}
 }
+
+// Remove finishes a removal that another process began: with the
+// directory where Load looks gone, Load no longer finds the cgroup, and
+// Remove removes what is left.
+func TestRemovePartlyRemoved(t *testing.T) {
+	requireRoot(t)
+	m := newTest(t, Resources{})
+	dirs := dirsOf(m)
+	first := dirs[0]
+	if v1, ok := m.(*v1Manager); ok {
+		first = v1.dirs[v1.primary]
+	}
+	require.NoError(t, os.Remove(first))
+	_, err := Load(m.Path())
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	require.NoError(t, Remove(m.Path()))
+	requireGone(t, dirs)
+	require.NoError(t, Remove(m.Path()), "second Remove")
+	require.Error(t, Remove("../escape"), "a path out of the hierarchies")
+}

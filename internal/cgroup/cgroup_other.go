@@ -21,6 +21,10 @@ func loadImpl(path string) (Manager, error) {
 	return nil, fmt.Errorf("load cgroup %s: %w", path, errors.ErrUnsupported)
 }
 
+func removeImpl(path string) error {
+	return fmt.Errorf("remove cgroup %s: %w", path, errors.ErrUnsupported)
+}
+
 // Validate skips the online-CPU check off Linux.
 var onlineCPUs, onlineMems func() (map[int]bool, error)
 
