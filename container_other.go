@@ -80,6 +80,9 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 	})
 }
 
+// sweepRemovals has nothing to finish: no container ran here.
+func (e *Engine) sweepRemovals() {}
+
 func (c *Container) statsImpl(ctx context.Context) (*Stats, error) { return nil, unsupported("stats") }
 
 func (p *Process) startImpl(ctx context.Context) error { return unsupported("exec") }

@@ -151,6 +151,7 @@ func Open(root string, opts ...Option) (*Engine, error) {
 		lf.Close()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
+	e.sweepRemovals()
 	return e, nil
 }
 

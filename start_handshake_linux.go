@@ -158,7 +158,7 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 	if rec.Config.AutoRemove {
 		head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), s.cg.Dirs())
 		if vols := anonymousVolumes(c.e, rec); len(vols) > 0 {
-			head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), c.e.path("tmp"), vols)
+			head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), vols)
 		}
 	}
 	if s.net.bridged() {

@@ -193,10 +193,62 @@ static void write_exit(const char *path, int status, int restart)
 }
 
 
+// monotonic_ms is CLOCK_MONOTONIC in milliseconds.
+static long long monotonic_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+// lock_until takes the exclusive flock of fd, waiting for its holder at
+// most until deadline (monotonic_ms); it returns 0 when it could not. The
+// wait ends the moment the holder lets go, or dies: a timer's signal
+// (every 50 ms, so that one that comes before the wait begins is not the
+// last) only interrupts it to look at the time.
+static int lock_until(int fd, long long deadline)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	if (errno != EWOULDBLOCK)
+		return 0;
+	// No SA_RESTART while it waits: the signal interrupts flock.
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval every = {.it_interval = {0, 50000}, .it_value = {0, 50000}}, off = {0};
+	setitimer(ITIMER_REAL, &every, NULL);
+	int ok = 0;
+	while (monotonic_ms() < deadline) {
+		if (flock(fd, LOCK_EX) == 0) {
+			ok = 1;
+			break;
+		}
+		if (errno != EINTR)
+			break;
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	// A signal of the last period, should one still come, interrupts
+	// nothing.
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	return ok;
+}
+
 // Auto-removal (docker run -d --rm): once the exit is recorded, the
-// monitor removes the container as the engine's Remove would, under the
-// engine's lock: its cgroup directories, then its directory, renamed into
-// the engine's tmp/ first so that the name is free at once.
+// monitor removes the container as the engine's Remove would. Under the
+// engine's lock it takes the container out of the user's view: its
+// directory is renamed into the engine's tmp/ (trash, "rm-<ID>"), so that
+// its name is free at once, its anonymous volumes are moved in there too,
+// and the destroy goes out. Then, outside the lock, the slow part: its
+// cgroup directories and the trash are deleted. The trash stays locked
+// (flock) until then: the engine's sweep of tmp/ (sweepRemovals in
+// remove_sweep_linux.go) finishes a removal whose remover was killed
+// midway, and only such a one.
 static struct {
 	char *lock, *dir, *trash, *cgroups;
 } autorm;
@@ -231,15 +283,14 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 // The anonymous volumes to remove with the container (docker run --rm),
 // unless another container mounts them.
 static struct {
-	char *containers, *volumes, *trash, *names;
+	char *containers, *volumes, *names;
 } autormv;
 
 void dock_op_autoremove_volumes(struct field *f)
 {
 	autormv.containers = field_dup(&f[0]);
 	autormv.volumes = field_dup(&f[1]);
-	autormv.trash = field_dup(&f[2]);
-	autormv.names = field_dup(&f[3]);
+	autormv.names = field_dup(&f[2]);
 }
 
 // volume_in_use reports whether a container's config.json names the
@@ -279,7 +330,9 @@ static int volume_in_use(const char *name)
 	return used;
 }
 
-static void auto_remove_volumes(void)
+// trash_volumes moves the volumes that no other container mounts into
+// the trash (as volume-rm-<name>), where they are deleted with it.
+static void trash_volumes(void)
 {
 	if (!autormv.names)
 		return;
@@ -288,10 +341,21 @@ static void auto_remove_volumes(void)
 		if (volume_in_use(n))
 			continue;
 		snprintf(from, sizeof from, "%s/%s", autormv.volumes, n);
-		snprintf(to, sizeof to, "%s/volume-rm-%s", autormv.trash, n);
-		if (rename(from, to) == 0)
-			nftw(to, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		snprintf(to, sizeof to, "%s/volume-rm-%s", autorm.trash, n);
+		rename(from, to);
 	}
+}
+
+// remove_cgroups removes the container's cgroup directories. A cgroup
+// may be busy for a moment after its last process died.
+static void remove_cgroups(void)
+{
+	for (char *c = autorm.cgroups; *c; c += strlen(c) + 1)
+		for (int i = 0; i < 20; i++) {
+			if (rmdir(c) == 0 || errno != EBUSY)
+				break;
+			usleep(5000 * (i + 1));
+		}
 }
 
 static void auto_remove(void)
@@ -304,23 +368,33 @@ static void auto_remove(void)
 	snprintf(marker, sizeof marker, "%s/restarting", autorm.dir);
 	if (access(marker, F_OK) == 0)
 		return;
+	// Not before its start has committed (a short run ends sooner),
+	// which holds start.lock (lockStart in start_linux.go).
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/start.lock", autorm.dir);
+	int start = open(path, O_RDWR | O_CLOEXEC);
+	if (start >= 0)
+		lock_until(start, monotonic_ms() + HOOK_WAIT_MS);
 	int lock = open(autorm.lock, O_RDWR | O_CLOEXEC);
 	if (lock >= 0)
 		flock(lock, LOCK_EX);
-	// A cgroup is busy for a moment after its last process died.
-	for (char *c = autorm.cgroups; *c; c += strlen(c) + 1)
-		for (int i = 0; i < 20; i++) {
-			if (rmdir(c) == 0 || errno != EBUSY)
-				break;
-			usleep(5000 * (i + 1));
-		}
-	if (rename(autorm.dir, autorm.trash) == 0) {
-		nftw(autorm.trash, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-		auto_remove_volumes();
+	// Gone already when the engine removed it first (Remove).
+	int dir = open(autorm.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int removed = dir >= 0 && flock(dir, LOCK_EX) == 0 && rename(autorm.dir, autorm.trash) == 0;
+	if (removed) {
+		trash_volumes();
 		dock_events_removed();
 	}
 	if (lock >= 0)
 		close(lock);
+	if (start >= 0)
+		close(start);
+	if (removed) {
+		remove_cgroups();
+		nftw(autorm.trash, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+	if (dir >= 0)
+		close(dir);
 }
 
 // The exit hook (podman's conmon --exit-command): once the exit is
@@ -347,29 +421,52 @@ void dock_op_exit_hook(struct field *f)
 	hook.marker = field_dup(&f[3]);
 }
 
+// wait_until reaps the child pid, waiting at most until deadline
+// (monotonic_ms): then it kills it first. Its pidfd tells the exit the
+// moment it comes; only without one (out of descriptors) does it look in
+// steps of a millisecond.
+static void wait_until(pid_t pid, long long deadline)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	for (;;) {
+		long long left = deadline - monotonic_ms();
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (pfd >= 0) {
+			struct pollfd p = {pfd, POLLIN, 0};
+			int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+			if (r > 0 || (r < 0 && errno != EINTR))
+				break;
+		} else {
+			pid_t r = waitpid(pid, NULL, WNOHANG);
+			if (r == pid || (r < 0 && errno != EINTR))
+				return;
+			poll(NULL, 0, 1);
+		}
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (pfd >= 0)
+		close(pfd);
+}
+
 static void run_exit_hook(void)
 {
 	if (hook.fd < 0 || (*hook.marker && access(hook.marker, F_OK) < 0))
 		return;
+	// At most HOOK_WAIT_MS: a hook stuck (on a lock, say) must not keep
+	// the container from being seen exited; the next network operation
+	// takes back what it did not.
+	long long deadline = monotonic_ms() + HOOK_WAIT_MS;
 	pid_t pid = fork();
 	if (pid == 0) {
 		syscall(SYS_execveat, hook.fd, "", hook.argv, hook.env, AT_EMPTY_PATH);
 		_exit(127);
 	}
-	// At most HOOK_WAIT_MS: a hook stuck (on a lock, say) must not keep
-	// the container from being seen exited; the next network operation
-	// takes back what it did not.
-	for (int ms = 0; pid > 0; ms += 5) {
-		pid_t r = waitpid(pid, NULL, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		if (ms >= HOOK_WAIT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			break;
-		}
-		usleep(5000);
-	}
+	if (pid > 0)
+		wait_until(pid, deadline);
 }
 
 // dock_op_hold takes the descriptors the engine sends after the plan

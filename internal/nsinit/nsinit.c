@@ -150,7 +150,7 @@ static void run(struct field *f, uint32_t op, uint32_t nf)
 		[OP_REMOUNT] = 2, [OP_CHDIR_HOST] = 1, [OP_PDEATHSIG] = 1,
 		[OP_UNSHARE] = 1, [OP_MONITOR] = 7, [OP_JOIN] = 1,
 		[OP_PAUSE] = 0, [OP_IDMAP] = 2, [OP_ENTER_USERNS] = 0, [OP_OPEN_USERNS] = 1,
-		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 4, [OP_STDIO] = 0, [OP_NULL_STDIO] = 1,
+		[OP_AUTOREMOVE] = 4, [OP_AUTOREMOVE_VOLUMES] = 3, [OP_STDIO] = 0, [OP_NULL_STDIO] = 1,
 		[OP_EXIT_HOOK] = 4, [OP_HOLD] = 1, [OP_LOOPBACK] = 0,
 		[OP_LINK] = 4, [OP_CONSOLE] = 4, [OP_RESTART_HOOK] = 5, [OP_HEALTH] = 7,
 		[OP_WRITE_PROC] = 3, [OP_DEVICE] = 5, [OP_SHARE_MOUNT] = 3,

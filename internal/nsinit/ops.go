@@ -85,7 +85,7 @@ const (
 	opEnterUserns Op = 29 // enter the user namespace opened by opOpenUserns
 	opOpenUserns  Op = 30 // path: the user namespace to enter later
 	opAutoRemove  Op = 31 // lock file, container dir, trash path, cgroup dirs
-	// containers dir, volumes dir, trash dir, volume names
+	// containers dir, volumes dir, volume names
 	opAutoRemoveVolumes Op = 32
 	opStdio             Op = 33 // the passed descriptors become 0-2; setsid
 	opNext              Op = 34 // read the next part of the plan from the socket
@@ -329,21 +329,23 @@ func (p *Plan) EnterUserns() { p.op(opEnterUserns) }
 
 // AutoRemove makes the monitor (see Monitor, which must follow) remove
 // the container once it has recorded the exit: under the engine's lock
-// file, it removes the cgroup directories, renames the container's
-// directory to trash and deletes it.
+// file, it renames the container's directory to trash (holding a flock
+// on it until the end) and records the destroy; then, without the lock,
+// it removes the cgroup directories and deletes trash.
 func (p *Plan) AutoRemove(lockFile, dir, trash string, cgroupDirs []string) {
 	p.op(opAutoRemove, []byte(lockFile), []byte(dir), []byte(trash), strs(cgroupDirs))
 }
 
 // AutoRemoveVolumes makes the monitor, once AutoRemove (which must come
 // first) has removed the container, remove the named volumes from
-// volumesDir (renamed into trashDir, then deleted), still under the lock.
+// volumesDir: still under the lock, it renames them into AutoRemove's
+// trash, which is deleted with them.
 // A volume whose name appears in the config.json of a container in
 // containersDir is kept: another container mounts it. The check is a
 // byte search, which errs only towards keeping a volume (the names are 64
 // random hexadecimal characters).
-func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir, trashDir string, names []string) {
-	p.op(opAutoRemoveVolumes, []byte(containersDir), []byte(volumesDir), []byte(trashDir), strs(names))
+func (p *Plan) AutoRemoveVolumes(containersDir, volumesDir string, names []string) {
+	p.op(opAutoRemoveVolumes, []byte(containersDir), []byte(volumesDir), strs(names))
 }
 
 // Next ends this part of the plan: the init reads the next part from the
