@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"syscall"
@@ -63,7 +64,7 @@ func (c *Container) state(ctx context.Context, waitPolicy bool) (State, error) {
 	if err != nil {
 		return st, err
 	}
-	return c.checkState(ctx, st, waitPolicy), nil
+	return c.checkState(ctx, st, waitPolicy)
 }
 
 // checkState is the state st, read from the container's state.json, as
@@ -71,35 +72,37 @@ func (c *Container) state(ctx context.Context, waitPolicy bool) (State, error) {
 // one whose restart policy's process is gone, is recorded exited (and
 // its exit is waited for or reported, as it died; waitPolicy as for
 // state). Other states are returned as they are, without a system call.
-func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) State {
+// A container found removed as it exited (AutoRemove) is ErrNotFound.
+func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) (State, error) {
 	switch st.Status {
 	case StatusRunning, StatusPaused:
 	case StatusRestarting:
 		if procstat.Alive(st.Monitor, st.MonitorStart) {
-			return st
+			return st, nil
 		}
 		// The process that was to start it again is gone (killed, or
 		// the machine restarted): it stays exited, as it ended.
 		st.Status, st.Monitor, st.MonitorStart = StatusExited, 0, 0
 		c.writeState(st)
-		return st
+		return st, nil
 	default:
-		return st
+		return st, nil
 	}
 	if p := c.e.procs().get(c.id); p != nil {
-		return st // our own child: reap records its exit
+		return st, nil // our own child: reap records its exit
 	}
 	if procstat.Alive(st.Pid, st.PidStart) {
-		return st
+		return st, nil
 	}
 	if !st.Detached {
 		// The process that started it records the exit as it reaps it:
 		// allow it a moment.
 		for i := 0; i < 50; i++ {
-			if st2, err := c.readState(); err == nil && st2.Status == StatusExited {
-				return st2
+			st2, err := c.readState()
+			if err == nil && st2.Status == StatusExited {
+				return st2, nil
 			}
-			if !sleepCtx(ctx, 10*time.Millisecond) {
+			if errors.Is(err, ErrNotFound) || !sleepCtx(ctx, 10*time.Millisecond) {
 				break
 			}
 		}
@@ -115,13 +118,19 @@ func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) S
 			// The monitor became the restart policy's process, which
 			// records what comes next.
 			if st2, ok := c.waitRestartDecision(ctx, vanished); ok {
-				return st2
+				return st2, nil
 			}
 		}
 		if ok {
 			st.Exit, st.FinishedAt = ex, ex.ExitedAt
 			fromMonitor = true
 		}
+	}
+	if !fromMonitor && !isDir(c.dir()) {
+		// Removed as it exited, by whoever recorded the exit (its
+		// monitor, with AutoRemove): none is to be made up here (see
+		// Wait).
+		return State{}, fmt.Errorf("no such container: %s: %w", c.id, ErrNotFound)
 	}
 	st.Exit = c.withOOM(st.Exit)
 	st.Monitor, st.MonitorStart = 0, 0
@@ -133,7 +142,7 @@ func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) S
 			c.emitExited(rec, st.Exit, st.StartedAt, false)
 		}
 	}
-	return st
+	return st, nil
 }
 
 // withOOM adds to an exit status what the cgroup says of the OOM killer.
@@ -219,6 +228,9 @@ func (c *Container) monitorExit(ctx context.Context, st State) (ExitStatus, bool
 		if st.Monitor > 0 && !procstat.Alive(st.Monitor, st.MonitorStart) {
 			return c.readExitFile() // it may have written just before it went
 		}
+		if !isDir(c.dir()) {
+			return ExitStatus{}, false, false // removed (AutoRemove), the record with it
+		}
 		if time.Now().After(deadline) || !sleepCtx(ctx, 5*time.Millisecond) {
 			return ExitStatus{}, false, false
 		}
@@ -249,6 +261,13 @@ func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 	waited := false
 	for {
 		st, err := c.State(ctx)
+		if errors.Is(err, ErrNotFound) {
+			// Removed, maybe as this looked (by its monitor, once it
+			// recorded the exit, with AutoRemove): its die tells.
+			if ex, ok := c.e.lastExit(c.id); ok {
+				return ex, nil
+			}
+		}
 		if err != nil {
 			return ExitStatus{}, err
 		}
@@ -418,6 +437,7 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 	if (st.Status == StatusRunning || st.Status == StatusPaused) && !o.force {
 		return fmt.Errorf("remove container %s: %w (stop it or force removal)", c.id[:12], ErrRunning)
 	}
+	killed := false
 	if st.Status == StatusRunning || st.Status == StatusPaused {
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil && st.Status == StatusPaused {
 			cg.Thaw()
@@ -430,14 +450,31 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 		if err := c.Kill(ctx); err != nil && !errors.Is(err, ErrNotRunning) {
 			return fmt.Errorf("remove container: %w", err)
 		}
-		if _, err := c.Wait(ctx); err != nil {
+		// Gone (ErrNotFound): its monitor removed it (AutoRemove).
+		if _, err := c.Wait(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("remove container: %w", err)
 		}
+		killed = true
 	}
 	// The container's end is the end of its execs: their exec_die comes
 	// before its destroy, as in Docker.
 	c.e.procs().endExecs(ctx, c.id)
 	return c.e.locked(func() error {
+		// Locked until its trash is deleted (see sweepRemovals).
+		dir, err := lockDir(c.dir(), unix.LOCK_EX)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Its monitor removed it meanwhile (AutoRemove), or another
+			// Remove did: once this one killed it, that is the removal
+			// it asked for.
+			if killed {
+				return nil
+			}
+			return fmt.Errorf("remove container: no such container: %s: %w", c.id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("remove container: %w", err)
+		}
+		defer dir.Close()
 		var errs []error
 		if cg, err := cgroup.Load(cgroupPath(c.id)); err == nil {
 			// Every process died with the init (PID namespace), so the
@@ -449,7 +486,7 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 		}
 		// Read before the directory goes: the volumes to remove with it.
 		rec, recErr := c.knownRecord()
-		tmp := c.e.path("tmp", "rm-"+c.id)
+		tmp := c.e.removalTrash(c.id)
 		if err := os.Rename(c.dir(), tmp); err != nil {
 			return fmt.Errorf("remove container: %w", err)
 		}

@@ -29,7 +29,9 @@ func (c *Container) startDetachedImpl(ctx context.Context) error {
 
 func (c *Container) stateImpl(ctx context.Context) (State, error) { return c.readState() }
 
-func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) State { return st }
+func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) (State, error) {
+	return st, nil
+}
 
 func (c *Container) waitImpl(ctx context.Context) (ExitStatus, error) {
 	return ExitStatus{}, unsupported("wait")

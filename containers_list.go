@@ -103,7 +103,13 @@ func (e *Engine) listContainer(ctx context.Context, dir *os.File, id string, now
 			shared = true
 		}
 	}
-	st := c.checkState(ctx, snap.state, true) // as State
+	st, err := c.checkState(ctx, snap.state, true) // as State
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil // removed as it exited (AutoRemove)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if keep != nil && !keep(id, st) {
 		return nil, nil
 	}

@@ -49,7 +49,10 @@ func (c *Container) State(ctx context.Context) (State, error) { return c.stateIm
 // code is data, not an error; ctx cancels only the waiting. As Docker's
 // wait, it returns when the run it waited for ends, even when the
 // restart policy starts the container again; called while the container
-// is restarting, it waits for the next run to end.
+// is restarting, it waits for the next run to end. Of a container that is
+// gone (AutoRemove removes it as it exits, maybe before Wait looks), it
+// returns how its last run ended as its die event recorded it, the code
+// and the time (while the event log keeps it), else ErrNotFound.
 func (c *Container) Wait(ctx context.Context) (ExitStatus, error) { return c.waitImpl(ctx) }
 
 // Signal sends sig to the container's init. It fails with ErrNotRunning
@@ -94,7 +97,9 @@ const stoppedMarker = "stopped"
 // cgroup. A running or restarting container is refused with ErrRunning
 // unless RemoveForce is given, which kills it first, or ends the wait of
 // its restart policy. Volumes are kept, unless RemoveVolumes is given:
-// then the anonymous ones go too.
+// then the anonymous ones go too. A container removed meanwhile (its
+// AutoRemove, as it exited) is ErrNotFound, unless this Remove killed
+// it: then its removal is the one asked for.
 func (c *Container) Remove(ctx context.Context, opts ...RemoveOption) error {
 	return c.removeImpl(ctx, opts...)
 }
