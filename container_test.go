@@ -750,7 +750,7 @@ func testHelper(mode string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		c, err := e.Create(ctx, Config{Image: "busybox", Cmd: []string{"sh", "-c",
+		c, err := e.Create(ctx, Config{Image: "busybox", Network: os.Getenv("DOCK_TEST_NETWORK"), Cmd: []string{"sh", "-c",
 			"trap 'echo got USR1; exit 7' USR1; echo ready; while :; do sleep 0.05; done"}})
 		if err == nil {
 			err = c.StartDetached(ctx)

@@ -43,6 +43,9 @@ type Engine struct {
 	// run tracks the containers this Engine value started (made once).
 	runOnce sync.Once
 	run     *running
+	// watches take back the network of the detached containers this
+	// Engine value started, at their exit.
+	watches netWatches
 
 	// containers keeps what Containers read of each container.
 	containers containerCache
@@ -167,6 +170,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.watches.close()
 	return e.lockFile.Close()
 }
 

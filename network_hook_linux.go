@@ -52,19 +52,24 @@ func runHook(v string) int {
 
 // networkHook adds to a detached container's monitor plan the hook that
 // takes the container's network back at exit, while the marker file in
-// its directory exists (takeBackNetwork removes it).
-func networkHook(p *nsinit.Plan, c *Container) error {
+// its directory exists (takeBackNetwork and watchNetwork remove it). It
+// returns the marker claimed (claimNetwork), for watchNetwork.
+func networkHook(p *nsinit.Plan, c *Container) (*os.File, error) {
 	exe, err := nsinit.ExeFile()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	marker := c.dir(hookMarker)
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
-		return err
+		return nil, err
+	}
+	claim, err := claimNetwork(marker)
+	if err != nil {
+		return nil, err
 	}
 	path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), exe.Fd())
 	p.ExitHook(path, []string{"dock-exit-hook"}, []string{nsinit.HookEnv + "=network " + c.id}, marker)
-	return nil
+	return claim, nil
 }
 
 // hookMarker is the file whose presence asks the monitor for the hook.

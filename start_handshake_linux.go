@@ -162,7 +162,8 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 		}
 	}
 	if s.net.bridged() {
-		if err := networkHook(head, c); err != nil {
+		var err error
+		if s.netClaim, err = networkHook(head, c); err != nil {
 			return nil, err
 		}
 	}
@@ -219,6 +220,11 @@ func (s *starting) commit(ctx context.Context) error {
 			if err := handoverNetwork(s.c.id, s.p.pid, pidStart); err != nil {
 				return s.abort(ctx, err)
 			}
+		}
+		if s.netClaim != nil {
+			// Or this engine does, while it is open.
+			s.c.e.watchNetwork(s.c.id, s.p.pid, pidStart, s.netClaim)
+			s.netClaim = nil
 		}
 	} else {
 		// This process's child, reaped by reap, which comes after this.

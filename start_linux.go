@@ -86,6 +86,9 @@ type starting struct {
 	// early is the prespawned init, taken as the start begins to make
 	// its links meanwhile (earlyLinks).
 	early *earlyLinks
+	// netClaim is the detached container's network hook marker, claimed
+	// (claimNetwork) until commit hands it to watchNetwork.
+	netClaim *os.File
 	// netPlaced and netDone wait for the attached init's network
 	// (attachNetwork).
 	netPlaced, netDone func() error
@@ -162,6 +165,11 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 		// Once the init has started, it holds the namespace itself.
 		defer holder.Close()
 	}
+	defer func() {
+		if s.netClaim != nil {
+			s.netClaim.Close() // the monitor's hook takes the network back
+		}
+	}()
 	if err := s.spawn(); err != nil {
 		return err
 	}

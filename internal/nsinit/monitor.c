@@ -404,8 +404,9 @@ static void auto_remove(void)
 // its network. It waits for it, so that what the hook frees (published
 // ports' rules) is gone before the held descriptors close.
 // The hook runs only while the file at marker exists: an engine that
-// takes the network back itself (Remove of a running container) removes
-// it first, and no process is started for nothing.
+// takes the network back itself (Remove of a running container, or the
+// engine that started it, at the exit) removes it, and no process is
+// started for nothing.
 static struct {
 	int fd;
 	char **argv, **env, *marker;
@@ -454,12 +455,27 @@ static void wait_until(pid_t pid, long long deadline)
 
 static void run_exit_hook(void)
 {
-	if (hook.fd < 0 || (*hook.marker && access(hook.marker, F_OK) < 0))
+	if (hook.fd < 0)
 		return;
-	// At most HOOK_WAIT_MS: a hook stuck (on a lock, say) must not keep
-	// the container from being seen exited; the next network operation
-	// takes back what it did not.
+	// At most HOOK_WAIT_MS in all: an engine or a hook stuck (on a lock,
+	// say) must not keep the container from being seen exited; the next
+	// network operation takes back what they did not.
 	long long deadline = monotonic_ms() + HOOK_WAIT_MS;
+	int marker = -1;
+	if (*hook.marker) {
+		marker = open(hook.marker, O_RDONLY | O_CLOEXEC);
+		if (marker < 0)
+			return;
+		// The engine that started the container, while it is open,
+		// holds the marker's lock and takes the network back itself,
+		// then removes the marker (watchNetwork, in
+		// network_watch_linux.go): the hook runs when it has not.
+		struct stat st;
+		if (!lock_until(marker, deadline) || fstat(marker, &st) < 0 || st.st_nlink == 0) {
+			close(marker);
+			return;
+		}
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		syscall(SYS_execveat, hook.fd, "", hook.argv, hook.env, AT_EMPTY_PATH);
@@ -467,6 +483,8 @@ static void run_exit_hook(void)
 	}
 	if (pid > 0)
 		wait_until(pid, deadline);
+	if (marker >= 0)
+		close(marker);
 }
 
 // dock_op_hold takes the descriptors the engine sends after the plan
