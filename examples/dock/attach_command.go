@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/go-dock/dock"
 )
@@ -68,12 +67,8 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 		return errors.New("the input device is not a TTY")
 	}
 	if info.State.Detached {
-		since := time.Now()
-		// With --rm, its monitor removes it once its exit is recorded:
-		// the code then comes from its die event.
-		autoRemove := info.Config.AutoRemove
 		code, detached, err := c.attachSocket(ctx, socketSession{ct: ct, tty: tty, stdin: !noStdin && info.Config.OpenStdin,
-			stdout: true, stderr: true, sigProxy: sigProxy, keys: keys, noWait: autoRemove})
+			stdout: true, stderr: true, sigProxy: sigProxy, keys: keys})
 		switch {
 		case detached:
 			// docker attach's words and exit code.
@@ -81,10 +76,6 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 			return exitCode(1)
 		case err != nil:
 			return err
-		case autoRemove:
-			if code, err = dieCode(ctx, e, ct.ID(), since); err != nil {
-				return err
-			}
 		}
 		return exitCode(code)
 	}

@@ -23,10 +23,6 @@ type socketSession struct {
 	// start, when set, starts the container once the session is
 	// attached, so that none of its output is missed.
 	start func(context.Context) error
-	// noWait: the session ends with the output, code 0; the caller
-	// finds the exit code (its monitor removes an AutoRemove container
-	// with its recorded exit).
-	noWait bool
 }
 
 // attachSocket runs s until the container's output ends (then it waits
@@ -110,9 +106,8 @@ func (c *cli) attachSocket(ctx context.Context, s socketSession) (code int, deta
 		return 0, true, nil
 	case err != nil:
 		return 0, false, err
-	case s.noWait:
-		return 0, false, nil
 	}
+	// Of an AutoRemove container too, removed as it exited.
 	st, err := s.ct.Wait(ctx)
 	if err != nil {
 		return 0, false, err

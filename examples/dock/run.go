@@ -464,7 +464,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		return nil
 	}
 	if o.viaMonitor() {
-		return c.runViaMonitor(ctx, e, ct, o, keys)
+		return c.runViaMonitor(ctx, ct, o, keys)
 	}
 	code, err := c.attachStreams(ctx, ct, o.streams(), o.Config.Tty, o.SigProxy, signals)
 	if o.Remove {
@@ -483,23 +483,15 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 // runViaMonitor is docker run -it: the container starts detached once
 // the CLI is attached to it through its monitor; ctrl-p ctrl-q leave it
 // running (exit 0, as docker run). With --rm its monitor removes it at
-// its exit, and the exit code then comes from its die event.
-func (c *cli) runViaMonitor(ctx context.Context, e *dock.Engine, ct *dock.Container, o *runOptions, keys []byte) error {
+// its exit (Wait still tells its exit code).
+func (c *cli) runViaMonitor(ctx context.Context, ct *dock.Container, o *runOptions, keys []byte) error {
 	ct.TtySize = c.ttySize()
 	s := o.streams()
-	since := time.Now()
 	code, detached, err := c.attachSocket(ctx, socketSession{ct: ct, tty: true, stdin: s.stdin, stdout: s.stdout, stderr: s.stderr,
-		keys: keys, start: ct.StartDetached, noWait: o.Remove})
+		keys: keys, start: ct.StartDetached})
 	switch {
 	case detached:
 		return nil
-	case err == nil && o.Remove:
-		// Its monitor records the die, then removes it.
-		code, err := dieCode(ctx, e, ct.ID(), since)
-		if err != nil {
-			return err
-		}
-		return exitCode(code)
 	case err != nil:
 		if st, serr := ct.State(ctx); o.Remove && serr == nil && st.Status == dock.StatusCreated {
 			// As docker: a container that never ran is not kept.
@@ -508,20 +500,6 @@ func (c *cli) runViaMonitor(ctx context.Context, e *dock.Engine, ct *dock.Contai
 		return err
 	}
 	return exitCode(code)
-}
-
-// dieCode waits for the container's first die event since then, and
-// returns its exit code.
-func dieCode(ctx context.Context, e *dock.Engine, id string, since time.Time) (int, error) {
-	for ev, err := range e.Events(ctx, dock.EventOptions{Since: since, Filter: func(ev *dock.Event) bool {
-		return ev.Type == dock.EventContainer && ev.Action == "die" && ev.Actor.ID == id
-	}}) {
-		if err != nil {
-			return 0, err
-		}
-		return strconv.Atoi(ev.Actor.Attributes["exitCode"])
-	}
-	return 0, ctx.Err()
 }
 
 // startFailure maps a failed start to docker's exit code: the
