@@ -1,6 +1,7 @@
 package dock
 
 import (
+	"errors"
 	"os"
 	"syscall"
 
@@ -41,7 +42,11 @@ func claimNetwork(path string) (*os.File, error) {
 // init (pid, started at pidStart) exits, then removes the marker that
 // claim holds and lets it go; it takes claim over.
 func (e *Engine) watchNetwork(id string, pid int, pidStart uint64, claim *os.File) {
-	pidfd := openPidfd(pid, pidStart)
+	pidfd, err := openPidfd(pid, pidStart)
+	if err != nil {
+		claim.Close() // not to be watched: the hook takes it back
+		return
+	}
 	if !e.watches.add(pidfd) {
 		if pidfd != nil {
 			pidfd.Close()
@@ -74,19 +79,25 @@ func (e *Engine) watchNetwork(id string, pid int, pidStart uint64, claim *os.Fil
 }
 
 // openPidfd opens a pidfd of process pid, started at start, that the
-// runtime's poller watches; nil when it is gone already (or its PID
-// another's since).
-func openPidfd(pid int, start uint64) *os.File {
+// runtime's poller watches; nil when the process is gone already (or its
+// PID another's since), an error when it cannot be watched.
+func openPidfd(pid int, start uint64) (*os.File, error) {
+	if start == 0 {
+		return nil, nil // gone before its start time could be read
+	}
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if errors.Is(err, unix.ESRCH) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "pidfd")
-	if start == 0 || !procstat.Alive(pid, start) {
+	if !procstat.Alive(pid, start) {
 		f.Close()
-		return nil
+		return nil, nil
 	}
-	return f
+	return f, nil
 }
 
 // waitReadable waits until the pidfd f says its process has exited; false

@@ -15,16 +15,18 @@ import (
 	"github.com/go-dock/dock/internal/nettest"
 )
 
-// killAndCheckExit kills c and checks, at its die (which its monitor
-// writes once the network is back), that its endpoint is gone, and once
-// Wait returns, that its published port, if any, is free; it reports
-// whether the hook's marker is left (the monitor's hook took the network
-// back, not an engine).
-func killAndCheckExit(t *testing.T, e *Engine, c *Container, port int) (markerLeft bool) {
+// killAndCheckExit kills c (since its start: it exits by itself) and
+// checks, at its die (which its monitor writes once the network is back),
+// that its endpoint is gone, and once Wait returns, that its published
+// port, if any, is free; it reports whether the hook's marker is left (the
+// monitor's hook took the network back, not an engine).
+func killAndCheckExit(t *testing.T, e *Engine, c *Container, port int, since time.Time) (markerLeft bool) {
 	t.Helper()
 	ctx := context.Background()
-	since := time.Now()
-	require.NoError(t, c.Kill(ctx))
+	if since.IsZero() {
+		since = time.Now()
+		require.NoError(t, c.Kill(ctx))
+	}
 	for _, err := range e.Events(ctx, EventOptions{Since: since, Filter: func(ev *Event) bool {
 		return ev.Actor.ID == c.ID() && ev.Action == "die"
 	}}) {
@@ -58,7 +60,14 @@ func TestNetworkWatch(t *testing.T) {
 	ports := []PortMapping{{HostPort: 8091, ContainerPort: 80}}
 	for i := range 3 {
 		c := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"sleep", "600"}, Ports: ports})
-		assert.False(t, killAndCheckExit(t, e, c, 8091), "run %d: the hook's marker left: the engine did not take the network back", i)
+		assert.False(t, killAndCheckExit(t, e, c, 8091, time.Time{}), "run %d: the hook's marker left: the engine did not take the network back", i)
+		require.NoError(t, c.Remove(context.Background()))
+	}
+	// Runs so short that the init is gone before the start commits.
+	for i := range 5 {
+		since := time.Now()
+		c := startDetached(t, e, Config{Network: "bridge", Cmd: []string{"true"}, Ports: ports})
+		assert.False(t, killAndCheckExit(t, e, c, 8091, since), "short run %d: the hook's marker left: the engine did not take the network back", i)
 		require.NoError(t, c.Remove(context.Background()))
 	}
 
@@ -68,7 +77,7 @@ func TestNetworkWatch(t *testing.T) {
 	require.NoError(t, closed.Close())
 	c, err := e.Container(started.ID())
 	require.NoError(t, err)
-	assert.True(t, killAndCheckExit(t, e, c, 8091), "the marker gone: the closed engine took the network back")
+	assert.True(t, killAndCheckExit(t, e, c, 8091, time.Time{}), "the marker gone: the closed engine took the network back")
 	require.NoError(t, c.Remove(context.Background()))
 	assertNoNetLeak(t, before)
 }
@@ -87,7 +96,7 @@ func TestNetworkWatchEngineGone(t *testing.T) {
 	c, err := e.Container(strings.TrimSpace(string(out)))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Remove(context.Background(), RemoveForce()) })
-	assert.True(t, killAndCheckExit(t, e, c, 0), "the marker gone: the engine gone took the network back")
+	assert.True(t, killAndCheckExit(t, e, c, 0, time.Time{}), "the marker gone: the engine gone took the network back")
 	require.NoError(t, c.Remove(context.Background()))
 	assertNoNetLeak(t, before)
 }
