@@ -162,7 +162,9 @@ func Open(root string, opts ...Option) (*Engine, error) {
 func (e *Engine) Root() string { return e.root }
 
 // Close releases the engine. Containers keep running; another Open of the
-// same root finds them. Close is safe to call more than once.
+// same root finds them. The detached containers it started have their
+// network taken back by their monitors from then on (see StartDetached).
+// Close is safe to call more than once.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

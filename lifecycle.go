@@ -35,7 +35,11 @@ func (c *Container) Start(ctx context.Context) error { return c.startImpl(ctx) }
 // program. Another process that opens the same root can Wait for it, Kill
 // it, read its logs and Remove it. The stdio fields must be nil. The
 // monitor also runs the container's health checks (see Health) and
-// applies its restart policy (see RestartPolicy).
+// applies its restart policy (see RestartPolicy). The network of a
+// container on a bridge is taken back at its exit, before the exit is
+// recorded: by this Engine, in a goroutine that waits on the init's
+// pidfd, while the Engine is open; else by the monitor, which starts the
+// program again for it.
 func (c *Container) StartDetached(ctx context.Context) error { return c.startDetachedImpl(ctx) }
 
 // State returns the container's state. A container recorded as running
