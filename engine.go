@@ -115,7 +115,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // Open opens the state directory root, creating it and its layout when it
-// does not exist. Close releases it.
+// does not exist, and finishes the container removals that a killed
+// process left midway. Close releases it.
 func Open(root string, opts ...Option) (*Engine, error) {
 	var o options
 	for _, opt := range opts {
