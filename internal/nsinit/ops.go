@@ -377,9 +377,12 @@ func (p *Plan) Console(rows, cols uint16, bindConsole bool, owner uint32) {
 func (p *Plan) Unshare(flags uintptr) { p.op(opUnshare, u64(uint64(flags))) }
 
 // ExitHook makes the monitor run the binary at path (opened now, run
-// later) with argv and env, and wait for it (at most 10 s), when the
-// container has exited, before it records the exit; only if the file at
-// marker still exists then (an empty marker: always).
+// later) with argv and env, and wait for it, when the container has
+// exited, before it records the exit; only if the file at marker still
+// exists then (an empty marker: always). A process that holds a flock on
+// the marker makes the monitor wait until it lets go (or dies) first, and
+// it can do the hook's work itself and remove the marker meanwhile. The
+// wait and the hook take at most 10 s together.
 func (p *Plan) ExitHook(path string, argv, env []string, marker string) {
 	p.op(opExitHook, []byte(path), strs(argv), strs(env), []byte(marker))
 }
