@@ -174,6 +174,13 @@ func newID() string {
 // ID returns the container's 64-character hexadecimal ID.
 func (c *Container) ID() string { return c.id }
 
+// removalPrefix names, in tmp/, the directory of a container under
+// removal (see sweepRemovals).
+const removalPrefix = "rm-"
+
+// removalTrash is where the removal of container id puts its directory.
+func (e *Engine) removalTrash(id string) string { return e.path("tmp", removalPrefix+id) }
+
 func (c *Container) dir(elem ...string) string {
 	return c.e.path(append([]string{"containers", c.id}, elem...)...)
 }

@@ -70,7 +70,7 @@ func (c *Container) removeImpl(ctx context.Context, opts ...RemoveOption) error 
 	}
 	return c.e.locked(func() error {
 		rec, recErr := c.record()
-		tmp := c.e.path("tmp", "rm-"+c.id)
+		tmp := c.e.removalTrash(c.id)
 		if err := os.Rename(c.dir(), tmp); err != nil {
 			return fmt.Errorf("remove container: %w", err)
 		}

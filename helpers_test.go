@@ -3,7 +3,11 @@ package dock
 import (
 	"context"
 	"errors"
+	"os"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
@@ -26,6 +30,7 @@ func testStore(t testing.TB) *Engine {
 	t.Helper()
 	e, err := Open(t.TempDir())
 	require.NoError(t, err)
+	t.Cleanup(func() { waitRemovals(t, e) })
 	t.Cleanup(func() { e.Close() })
 	t.Cleanup(func() { removeContainers(t, e) })
 	importBusybox(t, e)
@@ -52,6 +57,20 @@ func removeContainers(t testing.TB, e *Engine) {
 			t.Errorf("remove container %s left by the test: %v", info.ID, err)
 		}
 	}
+}
+
+// waitRemovals waits (at most 20 s) until the removals under way in e are
+// over: an AutoRemove container's monitor deletes its cgroup and its
+// files after its destroy, and the next test may look at the host's
+// cgroups.
+func waitRemovals(t testing.TB, e *Engine) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		des, err := os.ReadDir(e.path("tmp"))
+		if err != nil || !slices.ContainsFunc(des, func(de os.DirEntry) bool { return strings.HasPrefix(de.Name(), removalPrefix) }) {
+			return
+		}
+	}
+	t.Errorf("removals in %s still under way", e.path("tmp"))
 }
 
 func importBusybox(t testing.TB, e *Engine) {

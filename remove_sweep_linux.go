@@ -19,11 +19,6 @@ import (
 // so that a trash whose lock is free was left by a remover that was
 // killed midway: sweepRemovals finishes it.
 
-const removalPrefix = "rm-"
-
-// removalTrash is where the removal of container id puts its directory.
-func (e *Engine) removalTrash(id string) string { return e.path("tmp", removalPrefix+id) }
-
 // lockDir opens the directory dir and takes its flock with how
 // (unix.LOCK_EX, with unix.LOCK_NB not to wait); closing the file
 // releases it.

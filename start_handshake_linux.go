@@ -156,7 +156,7 @@ func (s *starting) monitorPlan() (*nsinit.Plan, error) {
 		cgDir = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), s.cgfd)
 	}
 	if rec.Config.AutoRemove {
-		head.AutoRemove(c.e.path("lock"), c.dir(), c.e.path("tmp", "rm-"+c.id), s.cg.Dirs())
+		head.AutoRemove(c.e.path("lock"), c.dir(), c.e.removalTrash(c.id), s.cg.Dirs())
 		if vols := anonymousVolumes(c.e, rec); len(vols) > 0 {
 			head.AutoRemoveVolumes(c.e.path("containers"), c.e.path("volumes"), vols)
 		}
