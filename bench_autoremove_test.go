@@ -6,10 +6,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
-
-	"github.com/go-dock/dock/internal/testutil"
 )
 
 // BenchmarkDetachedAutoRemove measures docker run -d --rm of /bin/true
@@ -34,18 +30,7 @@ func BenchmarkDetachedAutoRemove(b *testing.B) {
 }
 
 func benchAutoRemove(b *testing.B, cfg Config) {
-	testutil.RequireRoot(b)
-	dir := b.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	e, err := Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Close() })
-	importBusybox(b, e)
+	e := tmpfsEngine(b)
 	ctx := context.Background()
 	if cfg.Network == "bridge" {
 		keep, err := e.Create(ctx, Config{Image: "busybox", Network: "bridge", Cmd: []string{"sleep", "600"}})

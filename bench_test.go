@@ -78,9 +78,10 @@ func BenchmarkRunBridgePortAdded(b *testing.B) {
 	})
 }
 
-// benchPairs runs a and then c, b.N times, in an engine on a tmpfs after
-// setup, and reports their medians and the median of their differences.
-func benchPairs(b *testing.B, a, c Config, setup func(*Engine)) {
+// tmpfsEngine is an engine holding busybox, its state directory on a
+// tmpfs (see BenchmarkRunTrue), for the benchmarks.
+func tmpfsEngine(b *testing.B) *Engine {
+	b.Helper()
 	testutil.RequireRoot(b)
 	dir := b.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
@@ -93,6 +94,13 @@ func benchPairs(b *testing.B, a, c Config, setup func(*Engine)) {
 	}
 	b.Cleanup(func() { e.Close() })
 	importBusybox(b, e)
+	return e
+}
+
+// benchPairs runs a and then c, b.N times, in an engine on a tmpfs after
+// setup, and reports their medians and the median of their differences.
+func benchPairs(b *testing.B, a, c Config, setup func(*Engine)) {
+	e := tmpfsEngine(b)
 	setup(e)
 	ctx := context.Background()
 	cpu := func() time.Duration {
@@ -131,18 +139,7 @@ func medianMs(t []time.Duration) float64 {
 
 // benchRun measures Run of cfg in an engine on a tmpfs, after setup.
 func benchRun(b *testing.B, cfg Config, setup func(*Engine)) {
-	testutil.RequireRoot(b)
-	dir := b.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	e, err := Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Close() })
-	importBusybox(b, e)
+	e := tmpfsEngine(b)
 	if setup != nil {
 		setup(e)
 	}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/go-dock/dock/internal/testutil"
 )
 
@@ -61,18 +59,7 @@ func BenchmarkContainers500(b *testing.B) {
 // containers created from it on the default bridge.
 func benchContainersEngine(b *testing.B, n int) *Engine {
 	b.Helper()
-	testutil.RequireRoot(b)
-	dir := b.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	e, err := Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Close() })
-	importBusybox(b, e)
+	e := tmpfsEngine(b)
 	ctx := context.Background()
 	for i := range n {
 		_, err := e.Create(ctx, Config{Image: "busybox", Name: fmt.Sprintf("ps%d", i), Network: "bridge", Cmd: []string{"true"}})
