@@ -331,7 +331,7 @@ func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
 		}
 	} else {
 		for i, def := range s.defs {
-			l := bridge.Link{Bridge: bridgeName(def), Host: vethName(rec.ID, def.ID), Name: "eth" + strconv.Itoa(i)}
+			l := unplannedLink(rec.ID, def, i)
 			if br, err := bridge.Index(l.Bridge); err == nil && bridge.AddPairTo(br, l, nsfd) == nil {
 				early[i] = br
 				earlyPairs.Add(1)
@@ -359,6 +359,13 @@ func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
 		}
 	}
 	return nil
+}
+
+// unplannedLink is the pair of a container on its i-th network, def, as
+// a pair made before its addresses knows it: its names and bridge (see
+// addPairs).
+func unplannedLink(container string, def *Network, i int) bridge.Link {
+	return bridge.Link{Bridge: bridgeName(def), Host: vethName(container, def.ID), Name: "eth" + strconv.Itoa(i)}
 }
 
 // bridgeName is the name of a network's bridge: the option Docker has for

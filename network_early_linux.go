@@ -3,7 +3,6 @@ package dock
 import (
 	"fmt"
 	"os"
-	"strconv"
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/nsinit"
@@ -46,7 +45,7 @@ func (c *Container) startEarlyLinks(rec *containerRecord, l *launch) *earlyLinks
 		if err != nil {
 			return nil // the start reports it
 		}
-		links = append(links, bridge.Link{Bridge: bridgeName(def), Host: vethName(rec.ID, def.ID), Name: "eth" + strconv.Itoa(i)})
+		links = append(links, unplannedLink(rec.ID, def, i))
 	}
 	pre := nsinit.TakePrespawned(initCloneFlags(l))
 	if pre == nil {
