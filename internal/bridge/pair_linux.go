@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,9 +70,7 @@ var NewPairs atomic.Int64
 func SetHairpin(host string) error {
 	index, err := linkIndex(host)
 	if err == nil {
-		attrs := netlink.NewLinkAttrs()
-		attrs.Index, attrs.Name = index, host
-		err = netlink.LinkSetHairpin(&netlink.Device{LinkAttrs: attrs}, true)
+		err = setHairpin(index)
 	}
 	if err != nil {
 		DeleteLink(host)
@@ -97,4 +95,17 @@ func linkIndex(name string) (int, error) {
 		return 0, fmt.Errorf("link %s: %w", name, err)
 	}
 	return int(ifr.Uint32()), nil
+}
+
+// setHairpin turns the hairpin on for the bridge port at index: its
+// bridge port attributes (IFLA_PROTINFO) with the mode set.
+func setHairpin(index int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_BRIDGE)
+	msg.Index = int32(index)
+	req.AddData(msg)
+	port := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
+	port.AddRtAttr(nl.IFLA_BRPORT_MODE, []byte{1})
+	req.AddData(port)
+	return rtnlDo(req)
 }

@@ -34,7 +34,7 @@ func addVeth(host string, master int, peer string, mac net.HardwareAddr, nsfd in
 	}
 	p.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(nsfd)))
 	req.AddData(info)
-	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil {
+	if err := rtnlDo(req); err != nil {
 		return fmt.Errorf("add veth %s: %w", host, err)
 	}
 	return nil
