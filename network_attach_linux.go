@@ -81,9 +81,10 @@ func (s *netSetup) bridged() bool { return len(s.eps) > 0 }
 
 // prepareNetwork makes what must come before the container's init: the
 // path of the namespace it joins (container:NAME), or, on bridge
-// networks, the host ports it publishes, held first, so that one in use
-// fails the start before anything runs, with Docker's message. The rest
-// (attach) is made in the init's own namespace once it exists.
+// networks, what reserve needs. reserve holds the host ports while the
+// init is cloned (a port in use fails the start, with Docker's message,
+// before the init gets its plan: nothing runs), and the rest is made in
+// the init's own namespace once it exists.
 func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 	switch modeOf(rec.Config.Network) {
 	case netContainer:
@@ -100,9 +101,6 @@ func (c *Container) prepareNetwork(rec *containerRecord) (*netSetup, error) {
 			}
 		}
 		s.embedded = slices.ContainsFunc(s.defs, func(d *Network) bool { return !d.Predefined() })
-		if s.ports, s.published, err = reservePorts(rec, s.defs[0]); err != nil {
-			return nil, err
-		}
 		return s, nil
 	}
 	return &netSetup{}, nil
@@ -223,8 +221,14 @@ func inTwoStages(fn func(firstDone func(error)) error) (first, all func() error)
 // needed once the container's process listens, after its exec; if the
 // table cannot change, the start kills the container and fails.
 func (s *netSetup) reserve(rec *containerRecord, planned func(error)) error {
+	// The host ports first, outside the lock: binding them is the
+	// costly part (a socket filter each), and a port in use ends here.
+	var err error
+	if s.ports, s.published, err = reservePorts(rec, s.defs[0]); err != nil {
+		return err
+	}
 	owner, _ := procstat.SelfStartTime()
-	err := netStore.Update(func(st *netstate.State) error {
+	err = netStore.Update(func(st *netstate.State) error {
 		t := newNetChange(st)
 		var links []bridge.Link
 		ports := s.published

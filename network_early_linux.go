@@ -13,8 +13,8 @@ import (
 // prespawn) as soon as the start begins: that namespace exists since the
 // program started, and a pair (the kernel's most costly part of a
 // network, about a millisecond) is made while the start prepares its
-// cgroup, reserves its ports and allocates its addresses, instead of
-// after. Only on bridges that are up (their index is all a pair needs),
+// cgroup and the init's plan, reserves its ports and allocates its
+// addresses, instead of after. Only on bridges that are up (their index is all a pair needs),
 // and never in place of a link of the same name: a running container's
 // pair, or the last run's that the kernel still tears down, makes the
 // early pair fail, and place makes it later as it always did. A start
