@@ -24,11 +24,8 @@ func parsePrune(path string, args []string, flags func(fs *flagSet)) error {
 	if flags != nil {
 		flags(fs)
 	}
-	rest, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	return needArgs(path, rest, 0, 0)
+	_, err := fs.ParseArgs(args, 0, 0)
+	return err
 }
 
 // deletedList is one list of a prune's report: its title ("Deleted
