@@ -152,8 +152,7 @@ func networkPrune(ctx context.Context, c *cli, args []string) error {
 
 // volumePrune is docker volume prune: it removes the anonymous volumes
 // that no container uses, or with -a every unused volume, and prints
-// their names (without the blank line and the total that docker's
-// prints after them).
+// their names and the space their files took, as docker does.
 func volumePrune(ctx context.Context, c *cli, args []string) error {
 	var all bool
 	if err := parsePrune("volume prune", args, func(fs *flagSet) {
@@ -167,11 +166,14 @@ func volumePrune(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.Close()
 	rep, err := e.PruneVolumes(ctx, pruneAll(all)...)
-	if rep != nil && len(rep.Deleted) > 0 {
-		fmt.Fprintln(c.stdout, "Deleted Volumes:")
-		fmt.Fprintln(c.stdout, strings.Join(rep.Deleted, "\n"))
+	if rep != nil {
+		printDeleted(c.stdout, deletedList{"Deleted Volumes:", rep.Deleted})
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	printReclaimed(c.stdout, rep.SpaceReclaimed)
+	return nil
 }
 
 // systemPrune is docker system prune: the stopped containers, the unused
