@@ -50,9 +50,10 @@ func printDeleted(w io.Writer, lists ...deletedList) {
 	}
 }
 
-// printReclaimed ends a prune's report with docker's last line.
+// printReclaimed ends a prune's report with docker's last line, the
+// size with docker's units.HumanSize ("1.234kB": 4 significant digits).
 func printReclaimed(w io.Writer, bytes int64) {
-	fmt.Fprintln(w, "Total reclaimed space:", humanSize(bytes))
+	fmt.Fprintln(w, "Total reclaimed space:", humanSize4(bytes))
 }
 
 // pruneAll is the options of -a, --all.
