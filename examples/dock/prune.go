@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,19 +148,26 @@ func containerPrune(ctx context.Context, c *cli, args []string) error {
 }
 
 // imagePrune is docker image prune: it removes the dangling images, or
-// with -a every image no container uses, with their intermediate images,
-// then the data no image reaches, and prints what went as docker does.
+// with -a every image no container uses, but those --filter until=,
+// label=, label!= keep, with their intermediate images, then the data no
+// image reaches, and prints what went as docker does.
 func imagePrune(ctx context.Context, c *cli, args []string) error {
 	var all bool
 	p := &pruneCommand{
-		path: "image prune",
+		path:        "image prune",
+		filterUsage: "Provide filter values (e.g. \"until=<timestamp>\")",
 		flags: func(fs *flagSet) {
 			fs.Bool(&all, "a,all", "Remove all unused images, not just dangling ones")
 		},
-		options: func(dockerapi.Filters) ([]dock.PruneOption, error) { return pruneAll(all), nil },
-		prune:   (*dock.Engine).Prune,
-		title:   "Deleted Images:",
-		lines:   pruneLines,
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			// As docker's: -a is dangling=false beside the filters, and a
+			// --filter dangling= that says otherwise is refused.
+			f.Add("dangling", strconv.FormatBool(!all))
+			return dockerapi.ImagePruneOptions(f, time.Now())
+		},
+		prune: (*dock.Engine).Prune,
+		title: "Deleted Images:",
+		lines: pruneLines,
 	}
 	return p.run(ctx, c, args)
 }
@@ -179,10 +188,16 @@ func pruneLines(lines []string) []string {
 }
 
 // networkPrune is docker network prune: it removes the networks no
-// container uses and prints their names; docker prints no total.
+// container uses (those --filter until=, label=, label!= keep) and prints
+// their names; docker prints no total.
 func networkPrune(ctx context.Context, c *cli, args []string) error {
 	p := &pruneCommand{
-		path:    "network prune",
+		path:        "network prune",
+		filterUsage: "Provide filter values (e.g. \"until=<timestamp>\")",
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			// The keys of container prune, as Docker's daemon takes them.
+			return dockerapi.ContainerPruneOptions(f, time.Now())
+		},
 		prune:   pruneNetworks,
 		title:   "Deleted Networks:",
 		noTotal: true,
@@ -198,18 +213,29 @@ func pruneNetworks(e *dock.Engine, ctx context.Context, opts ...dock.PruneOption
 }
 
 // volumePrune is docker volume prune: it removes the anonymous volumes
-// that no container uses, or with -a every unused volume, and prints
-// their names and the space their files took, as docker does.
+// that no container uses, or with -a (--filter all=true) every unused
+// volume, those --filter label=, label!= keep aside, and prints their
+// names and the space their files took, as docker does.
 func volumePrune(ctx context.Context, c *cli, args []string) error {
 	var all bool
 	p := &pruneCommand{
-		path: "volume prune",
+		path:        "volume prune",
+		filterUsage: "Provide filter values (e.g. \"label=<label>\")",
 		flags: func(fs *flagSet) {
 			fs.Bool(&all, "a,all", "Remove all unused volumes, not just anonymous ones")
 		},
-		options: func(dockerapi.Filters) ([]dock.PruneOption, error) { return pruneAll(all), nil },
-		prune:   (*dock.Engine).PruneVolumes,
-		title:   "Deleted Volumes:",
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			if all {
+				// As docker's: -a is the filter all=true.
+				if f.Contains("all") {
+					return nil, errors.New("conflicting options: cannot specify both --all and --filter all=1")
+				}
+				f.Add("all", "true")
+			}
+			return dockerapi.VolumePruneOptions(f)
+		},
+		prune: (*dock.Engine).PruneVolumes,
+		title: "Deleted Volumes:",
 	}
 	return p.run(ctx, c, args)
 }
