@@ -56,7 +56,23 @@ func TestImagePruneOptions(t *testing.T) {
 		{[]string{"dangling", "false"}, 1, ""},
 		{[]string{"dangling", "0", "until", "24h", "label", "a=b", "label!", "c"}, 4, ""},
 		{[]string{"dangling", "maybe"}, 0, "invalid filter 'dangling=maybe'"},
+		{[]string{"dangling", "true", "dangling", "1"}, 0, ""},
+		{[]string{"dangling", "true", "dangling", "false"}, 0, "invalid filter 'dangling=false,true'"},
 		{[]string{"until", "soon"}, 0, `failed to parse value as time or duration: "soon"`},
 		{[]string{"reference", "busybox"}, 0, "invalid filter 'reference'"},
+	})
+}
+
+func TestVolumePruneOptions(t *testing.T) {
+	volumePruneOptions := func(f Filters, _ time.Time) ([]dock.PruneOption, error) { return VolumePruneOptions(f) }
+	checkPruneOptions(t, "VolumePruneOptions", volumePruneOptions, []pruneOptionsCase{
+		{nil, 0, ""},
+		{[]string{"all", "true"}, 1, ""},
+		{[]string{"all", "0"}, 0, ""},
+		{[]string{"all", "1", "label", "a", "label!", "b=c"}, 3, ""},
+		{[]string{"all", "perhaps"}, 0, "invalid filter 'all=perhaps'"},
+		{[]string{"until", "24h"}, 0, "invalid filter 'until'"},
+		{[]string{"dangling", "true"}, 0, "invalid filter 'dangling'"},
+		{[]string{"label", "=x"}, 0, "invalid filter 'label==x'"},
 	})
 }

@@ -231,10 +231,15 @@ func (s *server) volumePrune(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	opts, err := volumePruneOptions(f, versionAtLeast(r, "1.42"))
+	opts, err := VolumePruneOptions(f)
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if !versionAtLeast(r, "1.42") {
+		// Before API 1.42 a prune took every unused volume, named or
+		// not: Docker keeps that for old clients.
+		opts = append(opts, dock.PruneAll())
 	}
 	rep, err := s.engine.PruneVolumes(r.Context(), opts...)
 	if err != nil {
@@ -242,23 +247,4 @@ func (s *server) volumePrune(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, volume.PruneReport{VolumesDeleted: rep.Deleted, SpaceReclaimed: uint64(max(rep.SpaceReclaimed, 0))})
-}
-
-// volumePruneOptions maps docker volume prune's filters (label, label!,
-// all) to the library's options. Before API 1.42 a prune took every
-// unused volume, named or not: Docker keeps that for old clients.
-func volumePruneOptions(f Filters, anonymousOnly bool) ([]dock.PruneOption, error) {
-	if err := f.validate("all", "label", "label!"); err != nil {
-		return nil, err
-	}
-	all, _, err := boolFilter(f, "all")
-	if err != nil {
-		return nil, err
-	}
-	var opts []dock.PruneOption
-	if all || !anonymousOnly {
-		opts = append(opts, dock.PruneAll())
-	}
-	labels, err := pruneLabels(f)
-	return append(opts, labels...), err
 }

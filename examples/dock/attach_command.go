@@ -29,11 +29,8 @@ func cmdAttach(ctx context.Context, c *cli, args []string) error {
 	fs.String(&keysFlag, "detach-keys", "Override the key sequence for detaching a container")
 	fs.Bool(&noStdin, "no-stdin", "Do not attach STDIN")
 	fs.Bool(&sigProxy, "sig-proxy", "Proxy all received signals to the process (default true)")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("attach", args, 1, 1); err != nil {
 		return err
 	}
 	keys, err := detachKeys(keysFlag)

@@ -31,11 +31,8 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	fs.String(&network, "network", "Set the networking mode for the RUN instructions during build (default: the default bridge; none, host, or a network)")
 	fs.Strings(&secrets, "secret", "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret|,env=VAR]\")")
 	fs.String(&progress, "progress", "Set type of progress output (auto, plain, tty): tty redraws each step with the tail of its output; auto is tty on a terminal")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("build", args, 1, 1); err != nil {
 		return err
 	}
 	switch progress {
@@ -172,11 +169,8 @@ func cmdCommit(ctx context.Context, c *cli, args []string) error {
 	fs.String(&author, "a,author", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")")
 	fs.Strings(&changes, "c,change", "Apply Dockerfile instruction to the created image")
 	fs.Bool(&pause, "p,pause", "Pause container during commit (ignored: dock commits without pausing)")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("commit", args, 1, 2); err != nil {
 		return err
 	}
 	ref := ""

@@ -399,7 +399,9 @@ func TestCLIAnonymousVolumes(t *testing.T) {
 			anonymous = v
 		}
 	}
-	e.expect(0, "Deleted Volumes:\n"+anonymous+"\n", "volume", "prune", "-f")
+	// As docker: the names, a blank line, the bytes the volume's files held
+	// ("x\n").
+	e.expect(0, "Deleted Volumes:\n"+anonymous+"\n\nTotal reclaimed space: 2B\n", "volume", "prune", "-f")
 	e.expect(0, "named\n", "volume", "ls", "-q")
 
 	id = strings.TrimSpace(e.ok(nil, "create", "-v", "/data", "-v", "named:/named", "busybox", "true"))
@@ -420,17 +422,18 @@ func TestCLIAnonymousVolumes(t *testing.T) {
 		t.Fatalf("volume ls -q: %q, want 3 volumes", got)
 	}
 	out := e.ok(nil, "volume", "prune")
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || lines[0] != "Deleted Volumes:" || !anon.MatchString(lines[1]) {
+	if lines := strings.Split(out, "\n"); len(lines) != 5 || lines[0] != "Deleted Volumes:" || !anon.MatchString(lines[1]) || lines[2] != "" || lines[3] != "Total reclaimed space: 0B" {
 		t.Errorf("volume prune:\n%s\nwant the one unused anonymous volume", out)
 	}
 	if got := volumes(); len(got) != 2 {
 		t.Errorf("volume ls -q after prune: %q, want named and the used anonymous volume", got)
 	}
 	e.ok(nil, "rm", id)
-	if out := e.ok(nil, "volume", "prune", "-a"); !strings.Contains(out, "\nnamed\n") || strings.Count(out, "\n") != 3 {
+	if out := e.ok(nil, "volume", "prune", "-a"); !strings.Contains(out, "\nnamed\n") || strings.Count(out, "\n") != 5 || !strings.HasSuffix(out, "\n\nTotal reclaimed space: 0B\n") {
 		t.Errorf("volume prune -a:\n%s\nwant named and the anonymous volume", out)
 	}
 	e.expect(0, "", "volume", "ls", "-q")
+	e.expect(0, "Total reclaimed space: 0B\n", "volume", "prune", "-a")
 }
 
 // TestCLIImagesFilter checks docker images [REPOSITORY[:TAG]]: the rows of

@@ -17,11 +17,8 @@ func cmdStop(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("stop", true)
 	fs.Int(&timeout, "t,time,timeout", "Seconds to wait before killing the container")
 	fs.String(&sigName, "s,signal", "Signal to send to the container")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("stop", args, 1, -1); err != nil {
 		return err
 	}
 	d := time.Duration(timeout) * time.Second
@@ -70,11 +67,8 @@ func cmdKill(ctx context.Context, c *cli, args []string) error {
 	sigName := "KILL"
 	fs := newFlagSet("kill", true)
 	fs.String(&sigName, "s,signal", "Signal to send to the container")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("kill", args, 1, -1); err != nil {
 		return err
 	}
 	sig, ok := dock.ParseSignal(sigName)
@@ -97,11 +91,8 @@ func cmdUnpause(ctx context.Context, c *cli, args []string) error {
 // simple runs a command without flags over containers.
 func (c *cli) simple(ctx context.Context, name string, args []string, fn func(*dock.Container, context.Context) error) error {
 	fs := newFlagSet(name, true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs(name, args, 1, -1); err != nil {
 		return err
 	}
 	return c.forEach(ctx, args, func(ctx context.Context, _ *dock.Engine, ct *dock.Container) error {
@@ -115,11 +106,8 @@ func cmdRm(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("rm", true)
 	fs.Bool(&force, "f,force", "Force the removal of a running container (uses SIGKILL)")
 	fs.Bool(&volumes, "v,volumes", "Remove anonymous volumes associated with the container")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("rm", args, 1, -1); err != nil {
 		return err
 	}
 	return c.forEach(ctx, args, func(ctx context.Context, _ *dock.Engine, ct *dock.Container) error {
@@ -148,11 +136,8 @@ func cmdRestart(ctx context.Context, c *cli, args []string) error {
 	timeout := -1
 	fs := newFlagSet("restart", true)
 	fs.Int(&timeout, "t,time", "Seconds to wait for stop before killing the container")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("restart", args, 1, -1); err != nil {
 		return err
 	}
 	d := time.Duration(timeout) * time.Second

@@ -29,11 +29,8 @@ func cmdCp(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("cp", true)
 	fs.Bool(&o.archive, "a,archive", "Archive mode (copy all uid/gid information)")
 	fs.Bool(&o.followLink, "L,follow-link", "Always follow symbol link in SRC_PATH")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 2, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("cp", args, 2, 2); err != nil {
 		return err
 	}
 	switch {

@@ -9,11 +9,8 @@ import (
 // and deleted (D), sorted by path.
 func cmdDiff(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("diff", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("diff", args, 1, 1); err != nil {
 		return err
 	}
 	ct, done, err := c.openContainer(args[0])

@@ -32,11 +32,8 @@ func cmdEvents(ctx context.Context, c *cli, args []string) error {
 	fs.String(&format, "format", "Format output using a custom template: 'json' or a Go template")
 	fs.String(&since, "since", "Show all events created since timestamp")
 	fs.String(&until, "until", "Stream events until this timestamp")
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("events", args, 0, 0); err != nil {
 		return err
 	}
 	var opts dock.EventOptions

@@ -33,11 +33,8 @@ func cmdExec(ctx context.Context, c *cli, args []string) error {
 	fs.String(&cfg.WorkingDir, "w,workdir", "Working directory inside the container")
 	fs.Bool(&cfg.Privileged, "privileged", "Give extended privileges to the command")
 	fs.String(&keysFlag, "detach-keys", "Override the key sequence for detaching a container")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 2, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("exec", args, 2, -1); err != nil {
 		return err
 	}
 	for _, f := range envFiles {

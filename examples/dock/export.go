@@ -13,11 +13,8 @@ func cmdExport(ctx context.Context, c *cli, args []string) error {
 	var output string
 	fs := newFlagSet("export", true)
 	fs.String(&output, "o,output", "Write to a file, instead of STDOUT")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("export", args, 1, 1); err != nil {
 		return err
 	}
 	if output == "" {

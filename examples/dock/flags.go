@@ -216,6 +216,46 @@ func (fs *flagSet) Parse(args []string) ([]string, error) {
 	return pos, nil
 }
 
+// noMax is ParseArgs's max for a command that takes any number of
+// arguments past its min.
+const noMax = -1
+
+// ParseArgs is Parse, then docker's check of the number of positional
+// arguments: at least min, at most max (noMax: no limit). A wrong number
+// is docker's usage error ("\"dock rm\" requires at least 1 argument.",
+// "requires exactly", "accepts at most", "accepts no arguments"), with
+// the command's usage line after the hint and exit code 1 on every
+// command, run included, as docker.
+func (fs *flagSet) ParseArgs(args []string, min, max int) ([]string, error) {
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.checkArgs(pos, min, max); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+// checkArgs is ParseArgs's check of the number of positional arguments.
+func (fs *flagSet) checkArgs(args []string, min, max int) error {
+	n, cmd := len(args), "dock "+fs.cmd
+	var msg string
+	switch {
+	case max == 0 && n > 0:
+		msg = fmt.Sprintf("%q accepts no arguments.", cmd)
+	case min == max && n != min:
+		msg = fmt.Sprintf("%q requires exactly %d %s.", cmd, min, plural(min, "argument"))
+	case n < min:
+		msg = fmt.Sprintf("%q requires at least %d %s.", cmd, min, plural(min, "argument"))
+	case max >= 0 && n > max:
+		msg = fmt.Sprintf("%q accepts at most %d %s.", cmd, max, plural(max, "argument"))
+	default:
+		return nil
+	}
+	return &usageError{cmd: fs.cmd, msg: msg, code: 1, showUsage: true}
+}
+
 // printDefaults writes one line per flag, sorted by long name.
 func (fs *flagSet) printDefaults(w io.Writer) {
 	defs := append([]*flagDef(nil), fs.flags...)

@@ -80,7 +80,7 @@ func renameErr(err error, path string) error {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) && ue.cmd != path {
-		// needArgs quotes the command: "dock images" requires...
+		// ParseArgs quotes the command: "dock images" requires...
 		ue.msg = strings.ReplaceAll(ue.msg, `"dock `+ue.cmd+`"`, `"dock `+path+`"`)
 		ue.cmd = path
 	}

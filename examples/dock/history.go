@@ -22,11 +22,8 @@ func cmdHistory(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&human, "H,human", "Print sizes and dates in human readable format (default true)")
 	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
 	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("history", args, 1, 1); err != nil {
 		return err
 	}
 	if quiet && (format == "" || format == "table") {

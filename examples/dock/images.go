@@ -38,11 +38,8 @@ func cmdImport(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("import", true)
 	fs.Strings(&changes, "c,change", "Apply Dockerfile instruction to the created image")
 	fs.String(&message, "m,message", "Set commit message for imported image")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("import", args, 1, 2); err != nil {
 		return err
 	}
 	var opts []dock.ImportOption
@@ -97,11 +94,8 @@ func cmdImages(ctx context.Context, c *cli, args []string) error {
 	fs.String(&format, "format", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
 	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
 	fs.Bool(&quiet, "q,quiet", "Only show image IDs")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 0, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("images", args, 0, 1); err != nil {
 		return err
 	}
 	if len(args) == 1 {
@@ -145,11 +139,8 @@ func cmdRmi(ctx context.Context, c *cli, args []string) error {
 	var force bool
 	fs := newFlagSet("rmi", true)
 	fs.Bool(&force, "f,force", "Force removal of the image")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("rmi", args, 1, -1); err != nil {
 		return err
 	}
 	e, err := c.open()
@@ -177,11 +168,8 @@ func cmdRmi(ctx context.Context, c *cli, args []string) error {
 // cmdTag is docker tag.
 func cmdTag(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("tag", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 2, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("tag", args, 2, 2); err != nil {
 		return err
 	}
 	e, err := c.open()

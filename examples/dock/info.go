@@ -41,11 +41,8 @@ func cmdInfo(ctx context.Context, c *cli, args []string) error {
 	var format string
 	fs := newFlagSet("info", true)
 	fs.String(&format, "f,format", formatUsage)
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("info", args, 0, 0); err != nil {
 		return err
 	}
 	if format != "" {

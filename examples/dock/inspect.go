@@ -38,11 +38,8 @@ func inspectCommand(ctx context.Context, c *cli, cmd, typ string, args []string)
 		fs.String(&typ, "type", "Only inspect objects of the given type (container, image, network or volume)")
 	}
 	fs.String(&format, "f,format", formatUsage)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs(cmd, args, 1, -1); err != nil {
 		return err
 	}
 	if typ != "" && !slices.Contains(inspectTypes, typ) {

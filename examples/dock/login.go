@@ -25,11 +25,8 @@ func cmdLogin(ctx context.Context, c *cli, args []string) error {
 	fs.String(&user, "u,username", "Username")
 	fs.String(&password, "p,password", "Password")
 	fs.Bool(&passwordStdin, "password-stdin", "Take the password from stdin")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 0, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("login", args, 0, 1); err != nil {
 		return err
 	}
 	server := "docker.io"
@@ -109,11 +106,8 @@ func readPassword(f *os.File, in *bufio.Reader) (string, error) {
 // from Docker's config.json and from its credential helper.
 func cmdLogout(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("logout", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 0, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("logout", args, 0, 1); err != nil {
 		return err
 	}
 	server := "docker.io"

@@ -25,11 +25,8 @@ func cmdLogs(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&opt.Timestamps, "t,timestamps", "Show timestamps")
 	fs.String(&since, "since", `Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)`)
 	fs.String(&until, "until", `Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)`)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("logs", args, 1, 1); err != nil {
 		return err
 	}
 	if tail != "all" {

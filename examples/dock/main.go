@@ -279,27 +279,6 @@ func usage(w io.Writer, fs *flagSet) {
 	fmt.Fprintf(w, "\nRun 'dock COMMAND --help' for more information on a command.\n")
 }
 
-// needArgs checks the number of positional arguments, as docker's
-// "requires at least 1 argument" errors.
-func needArgs(cmd string, args []string, min, max int) error {
-	n := len(args)
-	var msg string
-	switch {
-	case max == 0 && n > 0:
-		msg = fmt.Sprintf("%q accepts no arguments.", "dock "+cmd)
-	case min == max && n != min:
-		msg = fmt.Sprintf("%q requires exactly %d %s.", "dock "+cmd, min, plural(min, "argument"))
-	case n < min:
-		msg = fmt.Sprintf("%q requires at least %d %s.", "dock "+cmd, min, plural(min, "argument"))
-	case max >= 0 && n > max:
-		msg = fmt.Sprintf("%q accepts at most %d %s.", "dock "+cmd, max, plural(max, "argument"))
-	default:
-		return nil
-	}
-	// Exit 1 on every command, run included, as docker.
-	return &usageError{cmd: cmd, msg: msg, code: 1, showUsage: true}
-}
-
 func plural(n int, s string) string {
 	if n == 1 {
 		return s

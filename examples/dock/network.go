@@ -40,11 +40,8 @@ func networkCreate(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&ipv6, "ipv6", "Enable or disable IPv6 networking")
 	fs.Strings(&labels, "label", "Set metadata on a network")
 	fs.Strings(&options, "o,opt", "Set driver specific options")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("network create", args, 1, 1); err != nil {
 		return err
 	}
 	opts := []dock.NetworkOption{dock.NetworkDriver(driver)}
@@ -91,11 +88,8 @@ func networkLs(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&quiet, "q,quiet", "Only display network IDs")
 	fs.Bool(&noTrunc, "no-trunc", "Do not truncate the output")
 	fs.String(&format, "format", listFormatUsage)
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("network ls", args, 0, 0); err != nil {
 		return err
 	}
 	if quiet && format == "" {
@@ -160,11 +154,8 @@ func networkInspect(ctx context.Context, c *cli, args []string) error {
 	var format string
 	fs := newFlagSet("network inspect", true)
 	fs.String(&format, "f,format", formatUsage)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("network inspect", args, 1, -1); err != nil {
 		return err
 	}
 	e, err := c.open()
@@ -185,11 +176,8 @@ func errNoSuchNetwork(name string) error {
 
 func networkRm(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("network rm", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("network rm", args, 1, -1); err != nil {
 		return err
 	}
 	e, err := c.open()

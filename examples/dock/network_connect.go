@@ -17,11 +17,8 @@ func networkConnect(ctx context.Context, c *cli, args []string) error {
 	fs.Strings(&aliases, "alias", "Add network-scoped alias for the container")
 	fs.String(&ip, "ip", "IPv4 address (e.g., \"172.30.100.104\")")
 	fs.String(&ip6, "ip6", "IPv6 address (e.g., \"2001:db8::33\")")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 2, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("network connect", args, 2, 2); err != nil {
 		return err
 	}
 	var opts []dock.ConnectOption
@@ -57,11 +54,8 @@ func networkDisconnect(ctx context.Context, c *cli, args []string) error {
 	var force bool
 	fs := newFlagSet("network disconnect", true)
 	fs.Bool(&force, "f,force", "Force the container to disconnect from a network")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 2, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("network disconnect", args, 2, 2); err != nil {
 		return err
 	}
 	return onNetworkContainer(ctx, c, args[0], args[1], func(ct *dock.Container) error {

@@ -79,11 +79,8 @@ func exposedPorts(ctx context.Context, e *dock.Engine, info *dock.Info, images m
 // addresses of one.
 func cmdPort(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("port", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("port", args, 1, 2); err != nil {
 		return err
 	}
 	ct, done, err := c.openContainer(args[0])

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,11 +26,8 @@ func parsePrune(path string, args []string, flags func(fs *flagSet)) error {
 	if flags != nil {
 		flags(fs)
 	}
-	rest, err := fs.Parse(args)
-	if err != nil {
-		return err
-	}
-	return needArgs(path, rest, 0, 0)
+	_, err := fs.ParseArgs(args, 0, 0)
+	return err
 }
 
 // deletedList is one list of a prune's report: its title ("Deleted
@@ -53,9 +52,10 @@ func printDeleted(w io.Writer, lists ...deletedList) {
 	}
 }
 
-// printReclaimed ends a prune's report with docker's last line.
+// printReclaimed ends a prune's report with docker's last line, the
+// size with docker's units.HumanSize ("1.234kB": 4 significant digits).
 func printReclaimed(w io.Writer, bytes int64) {
-	fmt.Fprintln(w, "Total reclaimed space:", humanSize(bytes))
+	fmt.Fprintln(w, "Total reclaimed space:", humanSize4(bytes))
 }
 
 // pruneAll is the options of -a, --all.
@@ -66,60 +66,110 @@ func pruneAll(all bool) []dock.PruneOption {
 	return nil
 }
 
-// containerPrune is docker container prune: it removes the containers
-// that do not run (those --filter until=, label=, label!= keep) and
-// prints their IDs and the space their layers took, as docker does.
-func containerPrune(ctx context.Context, c *cli, args []string) error {
+// pruneCommand is one of the prunes of a kind of object (container,
+// image, network, volume prune): its flags, the library's prune, and the
+// report, docker's titled list then (but for network prune) the total.
+type pruneCommand struct {
+	path string // "volume prune"
+	// filterUsage is the help of --filter; "": no --filter.
+	filterUsage string
+	// flags adds the command's flags beside -f and --filter; nil: none.
+	flags func(fs *flagSet)
+	// options maps the --filter values and the flags to the library's
+	// options; nil: none.
+	options func(f dockerapi.Filters) ([]dock.PruneOption, error)
+	// prune is the library's prune: a method expression of *dock.Engine.
+	prune func(e *dock.Engine, ctx context.Context, opts ...dock.PruneOption) (*dock.PruneReport, error)
+	// title and lines make the report's list: its title ("Deleted
+	// Volumes:"), and its lines from the report's Deleted (nil: as
+	// they are).
+	title string
+	lines func(deleted []string) []string
+	// noTotal leaves out "Total reclaimed space", as docker network
+	// prune does.
+	noTotal bool
+}
+
+// run parses args, prunes and prints the report. What was removed is
+// printed even when the prune fails partway, its error after it.
+func (p *pruneCommand) run(ctx context.Context, c *cli, args []string) error {
 	var filters dockerapi.Filters
-	if err := parsePrune("container prune", args, func(fs *flagSet) {
-		fs.Func("filter", "Provide filter values (e.g. \"until=<timestamp>\")", filters.Set)
+	if err := parsePrune(p.path, args, func(fs *flagSet) {
+		if p.filterUsage != "" {
+			fs.Func("filter", p.filterUsage, filters.Set)
+		}
+		if p.flags != nil {
+			p.flags(fs)
+		}
 	}); err != nil {
 		return err
 	}
-	opts, err := dockerapi.ContainerPruneOptions(filters, time.Now())
-	if err != nil {
-		return err
+	var opts []dock.PruneOption
+	if p.options != nil {
+		var err error
+		if opts, err = p.options(filters); err != nil {
+			return err
+		}
 	}
 	e, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	rep, err := e.PruneContainers(ctx, opts...)
+	rep, err := p.prune(e, ctx, opts...)
 	if rep != nil {
-		printDeleted(c.stdout, deletedList{"Deleted Containers:", rep.Deleted})
+		lines := rep.Deleted
+		if p.lines != nil {
+			lines = p.lines(lines)
+		}
+		printDeleted(c.stdout, deletedList{p.title, lines})
 	}
-	if err != nil {
+	if err != nil || p.noTotal {
 		return err
 	}
 	printReclaimed(c.stdout, rep.SpaceReclaimed)
 	return nil
 }
 
+// containerPrune is docker container prune: it removes the containers
+// that do not run (those --filter until=, label=, label!= keep) and
+// prints their IDs and the space their layers took, as docker does.
+func containerPrune(ctx context.Context, c *cli, args []string) error {
+	p := &pruneCommand{
+		path:        "container prune",
+		filterUsage: "Provide filter values (e.g. \"until=<timestamp>\")",
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			return dockerapi.ContainerPruneOptions(f, time.Now())
+		},
+		prune: (*dock.Engine).PruneContainers,
+		title: "Deleted Containers:",
+	}
+	return p.run(ctx, c, args)
+}
+
 // imagePrune is docker image prune: it removes the dangling images, or
-// with -a every image no container uses, with their intermediate images,
-// then the data no image reaches, and prints what went as docker does.
+// with -a every image no container uses, but those --filter until=,
+// label=, label!= keep, with their intermediate images, then the data no
+// image reaches, and prints what went as docker does.
 func imagePrune(ctx context.Context, c *cli, args []string) error {
 	var all bool
-	if err := parsePrune("image prune", args, func(fs *flagSet) {
-		fs.Bool(&all, "a,all", "Remove all unused images, not just dangling ones")
-	}); err != nil {
-		return err
+	p := &pruneCommand{
+		path:        "image prune",
+		filterUsage: "Provide filter values (e.g. \"until=<timestamp>\")",
+		flags: func(fs *flagSet) {
+			fs.Bool(&all, "a,all", "Remove all unused images, not just dangling ones")
+		},
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			// As docker's: -a is dangling=false beside the filters, and a
+			// --filter dangling= that says otherwise is refused.
+			f.Add("dangling", strconv.FormatBool(!all))
+			return dockerapi.ImagePruneOptions(f, time.Now())
+		},
+		prune: (*dock.Engine).Prune,
+		title: "Deleted Images:",
+		lines: pruneLines,
 	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	rep, err := e.Prune(ctx, pruneAll(all)...)
-	if rep != nil {
-		printDeleted(c.stdout, deletedList{"Deleted Images:", pruneLines(rep.Deleted)})
-	}
-	if err != nil {
-		return err
-	}
-	printReclaimed(c.stdout, rep.SpaceReclaimed)
-	return nil
+	return p.run(ctx, c, args)
 }
 
 // pruneLines are the lines of RemoveImage as docker image prune prints
@@ -138,43 +188,56 @@ func pruneLines(lines []string) []string {
 }
 
 // networkPrune is docker network prune: it removes the networks no
-// container uses and prints their names.
+// container uses (those --filter until=, label=, label!= keep) and prints
+// their names; docker prints no total.
 func networkPrune(ctx context.Context, c *cli, args []string) error {
-	if err := parsePrune("network prune", args, nil); err != nil {
-		return err
+	p := &pruneCommand{
+		path:        "network prune",
+		filterUsage: "Provide filter values (e.g. \"until=<timestamp>\")",
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			// The keys of container prune, as Docker's daemon takes them.
+			return dockerapi.ContainerPruneOptions(f, time.Now())
+		},
+		prune:   pruneNetworks,
+		title:   "Deleted Networks:",
+		noTotal: true,
 	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	removed, err := e.PruneNetworks(ctx)
-	printDeleted(c.stdout, deletedList{"Deleted Networks:", removed})
-	return err
+	return p.run(ctx, c, args)
+}
+
+// pruneNetworks is Engine.PruneNetworks in the shape of the other
+// prunes: the names removed as the report's Deleted.
+func pruneNetworks(e *dock.Engine, ctx context.Context, opts ...dock.PruneOption) (*dock.PruneReport, error) {
+	removed, err := e.PruneNetworks(ctx, opts...)
+	return &dock.PruneReport{Deleted: removed}, err
 }
 
 // volumePrune is docker volume prune: it removes the anonymous volumes
-// that no container uses, or with -a every unused volume, and prints
-// their names (without the blank line and the total that docker's
-// prints after them).
+// that no container uses, or with -a (--filter all=true) every unused
+// volume, those --filter label=, label!= keep aside, and prints their
+// names and the space their files took, as docker does.
 func volumePrune(ctx context.Context, c *cli, args []string) error {
 	var all bool
-	if err := parsePrune("volume prune", args, func(fs *flagSet) {
-		fs.Bool(&all, "a,all", "Remove all unused volumes, not just anonymous ones")
-	}); err != nil {
-		return err
+	p := &pruneCommand{
+		path:        "volume prune",
+		filterUsage: "Provide filter values (e.g. \"label=<label>\")",
+		flags: func(fs *flagSet) {
+			fs.Bool(&all, "a,all", "Remove all unused volumes, not just anonymous ones")
+		},
+		options: func(f dockerapi.Filters) ([]dock.PruneOption, error) {
+			if all {
+				// As docker's: -a is the filter all=true.
+				if f.Contains("all") {
+					return nil, errors.New("conflicting options: cannot specify both --all and --filter all=1")
+				}
+				f.Add("all", "true")
+			}
+			return dockerapi.VolumePruneOptions(f)
+		},
+		prune: (*dock.Engine).PruneVolumes,
+		title: "Deleted Volumes:",
 	}
-	e, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	rep, err := e.PruneVolumes(ctx, pruneAll(all)...)
-	if rep != nil && len(rep.Deleted) > 0 {
-		fmt.Fprintln(c.stdout, "Deleted Volumes:")
-		fmt.Fprintln(c.stdout, strings.Join(rep.Deleted, "\n"))
-	}
-	return err
+	return p.run(ctx, c, args)
 }
 
 // systemPrune is docker system prune: the stopped containers, the unused

@@ -32,11 +32,8 @@ func cmdPs(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&noTrunc, "no-trunc", "Don't truncate output")
 	fs.Bool(&quiet, "q,quiet", "Only display container IDs")
 	fs.Bool(&size, "s,size", "Display total file sizes")
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("ps", args, 0, 0); err != nil {
 		return err
 	}
 	if latest && last == -1 {

@@ -25,11 +25,8 @@ func cmdPull(ctx context.Context, c *cli, args []string) error {
 	fs.String(&platform, "platform", "Set platform if server is multi-platform capable")
 	fs.Bool(&quiet, "q,quiet", "Suppress verbose output")
 	fs.Bool(&all, "a,all-tags", "Download all tagged images in the repository")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("pull", args, 1, 1); err != nil {
 		return err
 	}
 	var opts []dock.PullOption
@@ -151,11 +148,8 @@ func cmdPush(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("push", true)
 	fs.Bool(&allTags, "a,all-tags", "Push all tags of an image to the repository")
 	fs.Bool(&quiet, "q,quiet", "Suppress verbose output")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("push", args, 1, 1); err != nil {
 		return err
 	}
 	e, err := c.open()

@@ -7,11 +7,8 @@ import (
 // cmdRename is docker rename.
 func cmdRename(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("rename", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 2, 2)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("rename", args, 2, 2); err != nil {
 		return err
 	}
 	ct, done, err := c.openContainer(args[0])

@@ -177,11 +177,8 @@ func parseRun(cmd string, args []string, env environment) (*runOptions, error) {
 	fs.String(&logDriver, "log-driver", "Logging driver for the container: json-file or local (both write json-file logs)")
 	fs.Strings(&logOpts, "log-opt", "Log driver options: max-size (default 20 MiB; -1 for no limit), max-file (default 5)")
 
-	rest, err := fs.Parse(args)
+	rest, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return nil, err
-	}
-	if err := needArgs(cmd, rest, 1, -1); err != nil {
 		return nil, err
 	}
 	cfg.Image = rest[0]
@@ -617,11 +614,8 @@ func cmdStart(ctx context.Context, c *cli, args []string) error {
 	fs.Bool(&attach, "a,attach", "Attach STDOUT/STDERR and forward signals")
 	fs.Bool(&interactive, "i,interactive", "Attach container's STDIN")
 	fs.String(&keysFlag, "detach-keys", "Override the key sequence for detaching a container")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("start", args, 1, -1); err != nil {
 		return err
 	}
 	if !attach && !interactive {

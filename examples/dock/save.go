@@ -18,11 +18,8 @@ func cmdSave(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("save", true)
 	fs.String(&output, "o,output", "Write to a file, instead of STDOUT")
 	fs.String(&format, "format", "Archive format: docker (the default) or oci")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("save", args, 1, -1); err != nil {
 		return err
 	}
 	var opts []dock.SaveOption
@@ -80,11 +77,8 @@ func cmdLoad(ctx context.Context, c *cli, args []string) error {
 	fs.String(&input, "i,input", "Read from tar archive file, instead of STDIN")
 	fs.String(&platform, "platform", "Load only the given platform of a multi-platform archive (os/arch[/variant])")
 	fs.Bool(&quiet, "q,quiet", "Suppress the load output")
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("load", args, 0, 0); err != nil {
 		return err
 	}
 	var r io.Reader = c.stdin

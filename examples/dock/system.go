@@ -30,11 +30,8 @@ func systemDf(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("system df", true)
 	fs.String(&format, "format", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
 	fs.Bool(&verbose, "v,verbose", "Show detailed information on space usage")
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("system df", args, 0, 0); err != nil {
 		return err
 	}
 	if verbose && format != "" {

@@ -11,11 +11,8 @@ import (
 // docker's columns.
 func cmdTop(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("top", false)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("top", args, 1, -1); err != nil {
 		return err
 	}
 	ct, done, err := c.openContainer(args[0])

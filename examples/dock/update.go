@@ -65,11 +65,8 @@ func cmdUpdate(ctx context.Context, c *cli, args []string) error {
 		opts = append(opts, dock.UpdateRestartPolicy(p))
 		return err
 	}))
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("update", args, 1, -1); err != nil {
 		return err
 	}
 	if set == 0 {

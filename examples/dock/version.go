@@ -50,11 +50,8 @@ func cmdVersion(ctx context.Context, c *cli, args []string) error {
 	var format string
 	fs := newFlagSet("version", true)
 	fs.String(&format, "f,format", formatUsage)
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("version", args, 0, 0); err != nil {
 		return err
 	}
 	v := newVersionInfo()

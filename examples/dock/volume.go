@@ -24,11 +24,8 @@ func volumeCreate(ctx context.Context, c *cli, args []string) error {
 	var labels []string
 	fs := newFlagSet("volume create", true)
 	fs.Strings(&labels, "label", "Set metadata for a volume")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 0, 1)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("volume create", args, 0, 1); err != nil {
 		return err
 	}
 	name := "" // an anonymous volume, with a random name, as with docker
@@ -59,11 +56,8 @@ func volumeLs(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("volume ls", true)
 	fs.Bool(&quiet, "q,quiet", "Only display volume names")
 	fs.String(&format, "format", listFormatUsage)
-	args, err := fs.Parse(args)
+	_, err := fs.ParseArgs(args, 0, 0)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("volume ls", args, 0, 0); err != nil {
 		return err
 	}
 	if quiet && format == "" {
@@ -125,11 +119,8 @@ func volumeInspect(ctx context.Context, c *cli, args []string) error {
 	var format string
 	fs := newFlagSet("volume inspect", true)
 	fs.String(&format, "f,format", formatUsage)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("volume inspect", args, 1, -1); err != nil {
 		return err
 	}
 	e, err := c.open()
@@ -146,11 +137,8 @@ func volumeRm(ctx context.Context, c *cli, args []string) error {
 	var force bool
 	fs := newFlagSet("volume rm", true)
 	fs.Bool(&force, "f,force", "Force the removal of one or more volumes")
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("volume rm", args, 1, -1); err != nil {
 		return err
 	}
 	e, err := c.open()

@@ -9,11 +9,8 @@ import (
 // its exit code.
 func cmdWait(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("wait", true)
-	args, err := fs.Parse(args)
+	args, err := fs.ParseArgs(args, 1, noMax)
 	if err != nil {
-		return err
-	}
-	if err := needArgs("wait", args, 1, -1); err != nil {
 		return err
 	}
 	e, err := c.open()
