@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -139,7 +140,7 @@ func (c *Container) checkState(ctx context.Context, st State, waitPolicy bool) (
 		// Nobody saw it die (its monitor or engine was killed): the
 		// first reader to find it gone says so.
 		if rec, err := c.knownRecord(); err == nil {
-			c.emitExited(rec, st.Exit, st.StartedAt, false)
+			c.emitExited(rec, st.Exit, st.StartedAt, false, nil)
 		}
 	}
 	return st, nil
@@ -552,11 +553,17 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 		}
 	}
 	st := init.wait()
+	// The network goes while the exit is recorded (on the other core:
+	// the container is gone), and is gone before the events say so.
+	tornDown := make(chan error, 1)
+	go func() { tornDown <- net.teardown() }()
+	left := sync.OnceFunc(func() {
+		if err := <-tornDown; err != nil {
+			c.e.log.Warn("container exit", "id", c.id[:12], "err", err)
+		}
+	})
 	p.health.stop()
 	stdio.finish()
-	if err := net.teardown(); err != nil {
-		c.e.log.Warn("container exit", "id", c.id[:12], "err", err)
-	}
 	if oom, _ := p.cg.OOMKilled(); oom {
 		st.OOMKilled = true
 	}
@@ -574,8 +581,11 @@ func (c *Container) reap(init initProcess, p *proc, stdio *stdioSet, started tim
 	// The die before the state: whoever reacts to the event and asks
 	// finds the process gone and waits for the state (see stateImpl).
 	if rec, err := c.knownRecord(); err == nil {
-		c.emitExited(rec, st, started, restarts)
+		c.emitExited(rec, st, started, restarts, left)
 	}
+	// Before the state says exited: a start that reads it finds the
+	// host ports free and the endpoints gone.
+	left()
 	c.writeState(State{Status: StatusExited, StartedAt: started, FinishedAt: st.ExitedAt, Exit: st})
 	// The policy's process starts before Wait returns: a program that
 	// exits then (docker run) leaves the restart to it.

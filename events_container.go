@@ -79,13 +79,18 @@ func (c *Container) emitStarted(rec *containerRecord) {
 // emitExited records an exit seen by the engine: the die (with
 // restarting "true" when the restart policy starts the container again,
 // as API 1.57 has it), then the networks left and the volumes unmounted.
-func (c *Container) emitExited(rec *containerRecord, st ExitStatus, started time.Time, restarting bool) {
+// left, when not nil, runs between the die and the rest: it waits until
+// the networks are left.
+func (c *Container) emitExited(rec *containerRecord, st ExitStatus, started time.Time, restarting bool, left func()) {
 	extra := []string{"exitCode", strconv.Itoa(st.Code),
 		"execDuration", strconv.Itoa(int(st.ExitedAt.Sub(started).Seconds()))}
 	if restarting {
 		extra = append(extra, "restarting", "true")
 	}
 	c.emit(rec, "die", extra...)
+	if left != nil {
+		left()
+	}
 	c.e.emitEvents(c.networkEvents(rec, "disconnect"))
 	c.e.emitEvents(c.volumeEvents(rec, "unmount"))
 }
