@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -36,13 +37,18 @@ func (s *starting) handshake(ctx context.Context) error {
 		}
 	}
 	s.l.joinFiles = s.cg.JoinFiles()
+	etcWritten := func() error { return nil }
 	if s.net.planned != nil {
 		if err := s.net.planned(); err != nil {
 			return err
 		}
-		if err := writeEtcFiles(s.c.dir(), s.rec, s.net.etc); err != nil {
-			return err
-		}
+		// The /etc files with the container's addresses, written while
+		// the plan is made and the links placed: the init binds them
+		// once it has its plan, and its process reads them after.
+		written := make(chan error, 1)
+		go func() { written <- writeEtcFiles(s.c.dir(), s.rec, s.net.etc) }()
+		etcWritten = sync.OnceValue(func() error { return <-written })
+		defer etcWritten() // not left writing after a failure
 		s.l.links = s.net.links
 	}
 	plan, onPid, err := s.plan()
@@ -52,7 +58,7 @@ func (s *starting) handshake(ctx context.Context) error {
 	if testHookPlan != nil {
 		plan = testHookPlan(plan)
 	}
-	if err := s.waitPlaced(); err != nil {
+	if err := errors.Join(s.waitPlaced(), etcWritten()); err != nil {
 		return err
 	}
 	if err := s.conn.Send(ctx, plan); err != nil {
