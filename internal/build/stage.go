@@ -77,7 +77,7 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 		}
 		key := b.stepKey(s, text, nil)
 		before := s.img
-		if err := b.cacheStep(s, key, func() error { return b.commit(ctx, s, nil, "") }); err != nil {
+		if err := b.cacheStepQuiet(s, key, func() error { return b.commit(ctx, s, nil, "") }, true); err != nil {
 			return b.errorAt(from, err)
 		}
 		b.reportImage(s, before)
