@@ -68,7 +68,12 @@ func BuildTarget(target string) BuildOption {
 	}
 }
 
-// BuildLabel adds a label to the built image (docker build --label).
+// BuildLabel adds a label to the built image (docker build --label). As
+// in Docker's classic builder, each label is a LABEL step of its own at
+// the end of the final stage, after the Dockerfile's, in the order of the
+// keys: the progress shows it ("Step 6/6 : LABEL key=value") and the
+// history records it. The value is taken as it is (no variable is
+// expanded).
 func BuildLabel(key, value string) BuildOption {
 	return func(o *buildOptions) error {
 		if o.Labels == nil {

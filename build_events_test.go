@@ -86,8 +86,7 @@ func TestBuildEvents(t *testing.T) {
 		" ---> Using cache",
 		" ---> " + short(copied.ID),
 		"Step 5/5 : LABEL l=1",
-		" ---> Using cache",
-		" ---> Using cache",
+		" ---> Using cache", // once: the commit of the configuration is no step of its own
 		" ---> " + short(img.ID),
 	}, rec.lines)
 

@@ -82,8 +82,9 @@ CMD ["sh", "-c", "cat /app/made.txt"]
 	img, err := e.Build(ctx, dir, BuildTag("built:1"), BuildLabel("extra", "x"),
 		BuildProgress(func(s string) { steps = append(steps, s) }))
 	require.NoError(t, err)
-	require.Equal(t, "Step 1/9 : FROM busybox", steps[0])
-	require.Len(t, steps, 9+4, "the 4 steps before the failed COPY come from the cache")
+	require.Equal(t, "Step 1/10 : FROM busybox", steps[0])
+	require.Equal(t, "Step 10/10 : LABEL extra=x", steps[len(steps)-1], "the label is the last step")
+	require.Len(t, steps, 10+4, "the 4 steps before the failed COPY come from the cache")
 	require.Equal(t, 4, strings.Count(strings.Join(steps, "\n"), cacheUsed))
 	require.Equal(t, []string{"built:1"}, img.RepoTags)
 	require.Equal(t, "/app", img.Config.WorkingDir)

@@ -357,7 +357,31 @@ func (c *Container) signalImpl(ctx context.Context, sig syscall.Signal) error {
 		return fmt.Errorf("signal container %s: %w", c.id[:12], err)
 	}
 	c.emit(nil, "kill", "signal", strconv.Itoa(int(sig)))
+	if st.Status == StatusPaused && c.thawsFor(sig) {
+		// A frozen process gets its signal once thawed (a cgroup v1
+		// freezer holds even SIGKILL): as Docker's kill, thaw it for
+		// the signals that end it.
+		if err := c.Unpause(ctx); err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrNotFound) {
+			c.e.log.Warn("signal container: unpause", "id", c.id[:12], "err", err)
+		}
+	}
 	return nil
+}
+
+// thawsFor tells whether sig, sent to the container while it is paused,
+// unpauses it, as Docker decides: SIGKILL and its stop signal do, and any
+// signal when it has no stop signal of its own (the config's or the
+// image's); another one waits for an unpause.
+func (c *Container) thawsFor(sig syscall.Signal) bool {
+	if sig == syscall.SIGKILL {
+		return true
+	}
+	rec, err := c.record()
+	if err != nil || rec.Process.StopSignal == "" {
+		return true
+	}
+	stop, ok := ParseSignal(rec.Process.StopSignal)
+	return !ok || stop == sig
 }
 
 func (c *Container) stopImpl(ctx context.Context, timeout time.Duration) error {

@@ -33,7 +33,8 @@ var (
 	// is malformed or refused.
 	ErrInvalid = errors.New("invalid argument")
 	// ErrPaused means the container is paused and the call needs it
-	// running (Attach, as Docker refuses to attach to a paused one).
+	// running (Attach and CreateExec, as Docker refuses to attach to or
+	// exec in a paused one).
 	ErrPaused = errors.New("container is paused")
 	// ErrReadOnly means a write was refused because its target is
 	// read-only: a container's read-only root filesystem

@@ -63,7 +63,10 @@ func (c *Container) Wait(ctx context.Context) (ExitStatus, error) { return c.wai
 // when the container is not running. As docker kill, it is the user's
 // stop: the restart policy does not start the container again once it
 // exits, until a user's start; a container that is restarting stays
-// exited, and the signal goes nowhere.
+// exited, and the signal goes nowhere. A paused container is unpaused
+// after SIGKILL or its stop signal (after any signal when neither its
+// config nor its image names one), as Docker does, so that it gets the
+// signal; another signal waits for Unpause.
 func (c *Container) Signal(ctx context.Context, sig syscall.Signal) error {
 	return c.signalImpl(ctx, sig)
 }

@@ -64,30 +64,31 @@ func TestServeBuild(t *testing.T) {
 	img, err := a.engine.Image(ctx, "built:v1")
 	require.NoError(t, err, stream)
 	short := img.ID[len("sha256:"):][:12]
-	assert.Contains(t, stream, "Step 1/5 : FROM busybox\n")
-	assert.Contains(t, stream, "Step 4/5 : RUN echo hello $WHO && cat /greeting\n")
+	assert.Contains(t, stream, "Step 1/6 : FROM busybox\n")
+	assert.Contains(t, stream, "Step 4/6 : RUN echo hello $WHO && cat /greeting\n")
 	assert.Contains(t, stream, "hello tester\nfrom the context\n")
 	assert.Contains(t, stream, " ---> "+short+"\nSuccessfully built "+short+"\nSuccessfully tagged built:v1\nSuccessfully tagged localhost:5000/built:latest\n")
 	// The classic builder's lines around the steps: the base's ID after
 	// FROM, the RUN's container around its output, the ID of each image
-	// a step made.
+	// a step made; the labels of the query are LABEL steps at the end.
 	busybox, err := a.engine.Image(ctx, "busybox")
 	require.NoError(t, err)
-	assert.Contains(t, stream, "Step 1/5 : FROM busybox\n ---> "+busybox.ID[len("sha256:"):][:12]+"\nStep 2/5 : ARG WHO=nobody\n")
-	assert.Regexp(t, `Step 3/5 : COPY greeting /greeting\n ---> [0-9a-f]{12}\n`+
-		`Step 4/5 : RUN echo hello \$WHO && cat /greeting\n ---> Running in ([0-9a-f]{12})\n`+
+	assert.Contains(t, stream, "Step 1/6 : FROM busybox\n ---> "+busybox.ID[len("sha256:"):][:12]+"\nStep 2/6 : ARG WHO=nobody\n")
+	assert.Regexp(t, `Step 3/6 : COPY greeting /greeting\n ---> [0-9a-f]{12}\n`+
+		`Step 4/6 : RUN echo hello \$WHO && cat /greeting\n ---> Running in ([0-9a-f]{12})\n`+
 		`hello tester\nfrom the context\n ---> Removed intermediate container ([0-9a-f]{12})\n ---> [0-9a-f]{12}\n`+
-		`Step 5/5 : LABEL stage=one\n ---> `+short+"\n", stream)
+		`Step 5/6 : LABEL stage=one\nStep 6/6 : LABEL by=api\n ---> `+short+"\n", stream)
 	assert.Equal(t, 1, strings.Count(stream, " ---> "+short+"\n"), "the result's line once")
 	// docker history: the classic builder's CreatedBy.
 	hist, err := a.client.ImageHistory(ctx, "built:v1")
 	require.NoError(t, err)
 	var createdBy []string
-	for _, h := range hist.Items[:4] { // the base's (imported) after
+	for _, h := range hist.Items[:5] { // the base's (imported) after
 
 		createdBy = append(createdBy, h.CreatedBy)
 	}
 	assert.Equal(t, []string{
+		"/bin/sh -c #(nop)  LABEL by=api",
 		"/bin/sh -c #(nop)  LABEL stage=one",
 		"|1 WHO=tester /bin/sh -c echo hello $WHO && cat /greeting",
 		"/bin/sh -c #(nop) COPY file:" + fmt.Sprintf("%x", sha256.Sum256([]byte("from the context\n"))) + " in /greeting ",

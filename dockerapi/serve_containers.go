@@ -456,11 +456,16 @@ func (s *server) removeContainer(w http.ResponseWriter, r *http.Request) {
 	s.handleContainer(w, r, func(c *dock.Container) error {
 		err := c.Remove(context.WithoutCancel(r.Context()), opts...)
 		if errors.Is(err, dock.ErrRunning) {
-			name := c.ID()
-			if info, ierr := c.Inspect(r.Context()); ierr == nil && info.Name != "" {
-				name = "/" + info.Name
+			name, why := c.ID(), "is running: stop the container before removing or force remove"
+			if info, ierr := c.Inspect(r.Context()); ierr == nil {
+				if info.Name != "" {
+					name = "/" + info.Name
+				}
+				if info.State.Status == dock.StatusPaused {
+					why = "is paused and must be unpaused first"
+				}
 			}
-			return errorf(http.StatusConflict, "cannot remove container %q: container is running: stop the container before removing or force remove", name)
+			return errorf(http.StatusConflict, "cannot remove container %q: container %s", name, why)
 		}
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package dockerapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,15 +42,13 @@ func (s *server) waitContainer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = http.NewResponseController(w).Flush()
+	answer := newJSONStream(w, "application/json") // the 200 goes out now
 
 	resp := s.waitFor(r.Context(), c, cond, st, since)
 	if r.Context().Err() != nil {
 		return // the client went away
 	}
-	_ = json.NewEncoder(w).Encode(resp)
+	_ = answer.Send(resp)
 }
 
 // waitFor waits for cond and returns Docker's answer; st is the

@@ -41,7 +41,7 @@ func statusOf(err error) int {
 	case errors.As(err, &pe), errors.Is(err, dock.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, dock.ErrExist), errors.Is(err, dock.ErrInUse),
-		errors.Is(err, dock.ErrRunning), errors.Is(err, dock.ErrNotRunning):
+		errors.Is(err, dock.ErrRunning), errors.Is(err, dock.ErrNotRunning), errors.Is(err, dock.ErrPaused):
 		return http.StatusConflict
 	case errors.As(err, &fe), errors.As(err, &se), errors.Is(err, dock.ErrInvalid):
 		return http.StatusBadRequest

@@ -105,7 +105,7 @@ func (s *server) execCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := checkExecRunnable(r.Context(), c); err != nil {
+	if err := checkExecRunnable(r.Context(), c, r.PathValue("id")); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -127,8 +127,9 @@ func (s *server) execCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkExecRunnable refuses an exec in a container that does not run,
-// with Docker's words.
-func checkExecRunnable(ctx context.Context, c *dock.Container) error {
+// with Docker's words; ref names a paused container (Docker: the name
+// the create was given, the ID at the start).
+func checkExecRunnable(ctx context.Context, c *dock.Container, ref string) error {
 	st, err := c.State(ctx)
 	if err != nil {
 		return err
@@ -137,11 +138,11 @@ func checkExecRunnable(ctx context.Context, c *dock.Container) error {
 	case dock.StatusRunning:
 		return nil
 	case dock.StatusPaused:
-		return errorf(http.StatusConflict, "container %s is paused, unpause the container before exec", c.ID())
+		return errorf(http.StatusConflict, "Container %s is paused, unpause the container before exec", ref)
 	case dock.StatusRestarting:
-		return errorf(http.StatusConflict, "container %s is restarting, wait until the container is running", c.ID())
+		return errorf(http.StatusConflict, "Container %s is restarting, wait until the container is running", c.ID())
 	}
-	return errorf(http.StatusConflict, "container %s is not running", c.ID())
+	return errorf(http.StatusConflict, "Container %s is not running", c.ID())
 }
 
 // checkExecRequest refuses what Docker refuses in an exec's
@@ -244,7 +245,7 @@ func (s *server) execStart(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.container(x.containerID)
 	if err == nil {
-		err = checkExecRunnable(r.Context(), c)
+		err = checkExecRunnable(r.Context(), c, c.ID())
 	}
 	if err == nil {
 		err = x.claim()

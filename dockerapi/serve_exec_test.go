@@ -323,7 +323,7 @@ func TestServeExecHostile(t *testing.T) {
 		msg                string
 	}{
 		{"POST", "/containers/nosuch/exec", `{"Cmd":["true"]}`, 404, "No such container: nosuch"},
-		{"POST", "/containers/stopped/exec", `{"Cmd":["true"]}`, 409, "container " + stopped.ID() + " is not running"},
+		{"POST", "/containers/stopped/exec", `{"Cmd":["true"]}`, 409, "Container " + stopped.ID() + " is not running"},
 		{"POST", "/containers/hx/exec", `{"Cmd":[]}`, 400, "No exec command specified"},
 		{"POST", "/containers/hx/exec", `{}`, 400, "No exec command specified"},
 		{"POST", "/containers/hx/exec", `{"Cmd":"true"}`, 400, "invalid JSON"},

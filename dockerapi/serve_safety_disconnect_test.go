@@ -161,6 +161,33 @@ func TestServeSafetyDisconnect(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, append([]byte{1, 0, 0, 0, 0, 0, 0, 2}, "b\n"...), rest)
 	})
+	t.Run("attach websocket", func(t *testing.T) {
+		// A silent container: nothing fails to tell that the client
+		// went but the client's end itself, a closed connection (no
+		// close message) or a close message.
+		silent, err := a.engine.Create(ctx, dock.Config{Image: "busybox", Name: "silent", OpenStdin: true,
+			Cmd: []string{"sh", "-c", "echo started; exec sleep 600"}})
+		require.NoError(t, err)
+		require.NoError(t, silent.StartDetached(ctx))
+		t.Cleanup(func() { silent.Remove(context.Background(), dock.RemoveForce()) })
+		disconnect(t, "attach/ws closed", func() net.Conn {
+			// The log's replay comes once the attach is connected.
+			return openStream(t, a, "GET /v1.45/containers/silent/attach/ws?logs=1&stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\n"+
+				"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+				nil, 2+len("started\n"))
+		})
+		disconnect(t, "attach/ws close message", func() net.Conn {
+			ws := dialWebsocket(t, a, "/v1.45/containers/silent/attach/ws?logs=1&stream=1&stdin=1&stdout=1")
+			_, err := io.ReadFull(ws, make([]byte, len("started\n")))
+			require.NoError(t, err)
+			_, err = ws.Write([]byte("ignored\n"))
+			require.NoError(t, err)
+			return ws
+		})
+		st, err := silent.State(ctx)
+		require.NoError(t, err)
+		require.Equal(t, dock.StatusRunning, st.Status, "the container runs on")
+	})
 	t.Run("build", func(t *testing.T) {
 		ctxTar := tarOf(t, tarEntry{name: "Dockerfile", body: "FROM busybox\nRUN echo building; sleep 600\n"})
 		disconnect(t, "build", func() net.Conn {

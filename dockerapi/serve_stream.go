@@ -21,8 +21,10 @@ import (
 //     when a write fails or a poll sees the hang-up; the output is
 //     dropped from then on. An exec's process is killed then, an attach
 //     ends (its container goes on).
-//   - A websocket (attach/ws: serve_attach_ws.go): the attach ends when
-//     a write to it fails.
+//   - A websocket (attach/ws: serve_attach_ws.go): the client is read for
+//     the whole attach (wsInput), and the attach ends when a read fails
+//     (the close message, or the connection's end: a websocket has no
+//     half-close), or a write.
 //
 // A process's output, in these streams, is raw or in multiplexed frames
 // (serve_frames.go).

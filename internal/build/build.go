@@ -158,6 +158,7 @@ func (b *builder) build(ctx context.Context) (*store.Image, error) {
 	for _, st := range b.df.Stages[:last+1] {
 		b.steps += 1 + len(st.Instructions)
 	}
+	b.steps += len(b.o.Labels) // a LABEL step each (labelSteps)
 	for i := range b.df.Stages[:last+1] {
 		if err := b.buildStage(ctx, &b.df.Stages[i], i == last); err != nil {
 			return nil, err

@@ -76,9 +76,21 @@ func (b *builder) stepKey(s *stageState, text string, extra []byte) string {
 
 // cacheStep runs a step of stage s under key: it takes the step's image
 // from the cache when it can (unless BuildNoCache), else runs it and records
-// its result.
+// its result. A step from the cache says so in the progress.
 func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
+	return b.cacheStepQuiet(s, key, run, false)
+}
+
+// cacheStepQuiet is cacheStep, silent when quiet: the commit of a stage's
+// pending configuration is no step of its own, and the configuration steps
+// before it said " ---> Using cache" already.
+func (b *builder) cacheStepQuiet(s *stageState, key string, run func() error, quiet bool) error {
 	s.chain = key
+	used := func() {
+		if !quiet {
+			b.o.Progress(cacheUsed)
+		}
+	}
 	before := s.img
 	if !b.o.NoCache {
 		if data, err := os.ReadFile(b.cachePath(key)); err == nil {
@@ -88,7 +100,7 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 					return err
 				}
 				if s.img == before {
-					b.o.Progress(cacheUsed)
+					used()
 					return nil
 				}
 				return b.cachePut(key, s.img.ID.String())
@@ -96,7 +108,7 @@ func (b *builder) cacheStep(s *stageState, key string, run func() error) error {
 				// Leased before it is used: a prune elsewhere
 				// cannot take it from under the next step.
 				if img, err := b.hold(digest.Digest(v)); err == nil && img.ID.String() == v {
-					b.o.Progress(cacheUsed)
+					used()
 					s.img, s.cfg, s.pending = img, img.Config.Clone(), false
 					return nil
 				}

@@ -61,26 +61,46 @@ func (b *builder) buildStage(ctx context.Context, st *dockerfile.Stage, final bo
 			return b.errorAt(in, err)
 		}
 	}
-	if final && len(b.o.Labels) > 0 {
-		if s.cfg.Config.Labels == nil {
-			s.cfg.Config.Labels = map[string]string{}
+	if final {
+		if err := b.labelSteps(s); err != nil {
+			return b.errorAt(from, err)
 		}
-		maps.Copy(s.cfg.Config.Labels, b.o.Labels)
-		s.pending = true
 	}
 	if s.pending {
-		text := "#commit"
-		if final {
-			for _, k := range slices.Sorted(maps.Keys(b.o.Labels)) {
-				text += fmt.Sprintf(" label %q=%q", k, b.o.Labels[k])
-			}
-		}
-		key := b.stepKey(s, text, nil)
+		key := b.stepKey(s, "#commit", nil)
 		before := s.img
-		if err := b.cacheStep(s, key, func() error { return b.commit(ctx, s, nil, "") }); err != nil {
+		if err := b.cacheStepQuiet(s, key, func() error { return b.commit(ctx, s, nil, "") }, true); err != nil {
 			return b.errorAt(from, err)
 		}
 		b.reportImage(s, before)
+	}
+	return nil
+}
+
+// labelSteps applies the labels of the options (docker build --label) as
+// Docker's classic builder does: a LABEL step each, in the order of their
+// keys, at the end of the final stage, in the progress ("Step 6/6 : LABEL
+// k=v") and the history as a Dockerfile's LABEL; the values are taken as
+// they are (no variable is expanded).
+func (b *builder) labelSteps(s *stageState) error {
+	for _, k := range slices.Sorted(maps.Keys(b.o.Labels)) {
+		v := b.o.Labels[k]
+		step := "LABEL " + k + "=" + v
+		b.progress(step)
+		// Keyed apart from a Dockerfile's LABEL of the same text, whose
+		// variables are expanded.
+		key := b.stepKey(s, fmt.Sprintf("--label %q=%q", k, v), nil)
+		err := b.cacheStep(s, key, func() error {
+			if s.cfg.Config.Labels == nil {
+				s.cfg.Config.Labels = map[string]string{}
+			}
+			s.cfg.Config.Labels[k] = v
+			b.configStep(s, nopCreatedBy(s, step))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
