@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-dock/dock/internal/bridge"
 	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/netstate"
 	"github.com/go-dock/dock/internal/nsinit"
 	"github.com/go-dock/dock/internal/user"
 )
@@ -121,6 +122,9 @@ func (c *Container) resolveLaunch(l *launch, procRoot string) error {
 // them ready instead of reading them. It only reads: compiling (and
 // writing the cache) stays Start's, and errors are Start's to report.
 func (e *Engine) prefetchStart(cfg Config) {
+	if modeOf(cfg.Network) == netBridge {
+		go netstate.Warm()
+	}
 	// os/exec checks once per process that pidfds work, by cloning and
 	// waiting for a child (0.3-0.5 ms here); FindProcess makes the same
 	// check, so it is made here, beside Create, instead of in Start. Not

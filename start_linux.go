@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dock/dock/internal/cgroup"
+	"github.com/go-dock/dock/internal/netstate"
 	"github.com/go-dock/dock/internal/nsinit"
 )
 
@@ -131,6 +132,9 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 			s.cg.Destroy()
 		}
 	}()
+	if modeOf(rec.Config.Network) == netBridge {
+		go netstate.Warm() // for reserve; at once in a process that created it
+	}
 	if s.overlap {
 		// The links first, while everything else is made.
 		s.early = c.startEarlyLinks(rec, s.l)
