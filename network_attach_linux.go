@@ -64,9 +64,6 @@ type netSetup struct {
 	etc      *etcNet
 	planned  func() error
 	reserved func() error
-	// early, when the start made links before it prepared, waits for
-	// them (earlyLinks.pairs): the bridge of each, by host end.
-	early func() map[string]int
 	// embedded: a network has the name server, whose sockets are
 	// opened in the init's namespace (ns), held while it starts.
 	embedded bool
@@ -320,26 +317,19 @@ func (s *netSetup) place(rec *containerRecord, pid int, placed func(error)) erro
 }
 
 // addPairs makes the container's pairs in its namespace (nsfd). Those
-// on a bridge that is up go in at once (for a prespawned init, as the
-// start began: earlyLinks), while reserve allocates the addresses:
+// on a bridge that is up go in at once, while reserve allocates the
+// addresses:
 // their names are known (the init sets the MAC address, see
 // nsinit.Plan.Link). Once planned, a pair whose bridge went meanwhile
 // (the collector took it down, a new one came up) is made again, and
 // those whose bridge was not up are made.
 func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
 	early := make([]int, len(s.defs)) // the bridge of each pair made early
-	if s.early != nil {
-		made := s.early()
-		for i, def := range s.defs {
-			early[i] = made[vethName(rec.ID, def.ID)]
-		}
-	} else {
-		for i, def := range s.defs {
-			l := unplannedLink(rec.ID, def, i)
-			if br, err := bridge.Index(l.Bridge); err == nil && bridge.AddPairTo(br, l, nsfd) == nil {
-				early[i] = br
-				earlyPairs.Add(1)
-			}
+	for i, def := range s.defs {
+		l := unplannedLink(rec.ID, def, i)
+		if br, err := bridge.Index(l.Bridge); err == nil && bridge.AddPairTo(br, l, nsfd) == nil {
+			early[i] = br
+			earlyPairs.Add(1)
 		}
 	}
 	if err := s.planned(); err != nil {

@@ -84,9 +84,6 @@ type starting struct {
 	conn  *nsinit.Conn    // the engine's end of the init's sync socket
 	cgfd  int             // the cgroup the init was born in, or -1
 	net   *netSetup       // its network
-	// early is the prespawned init, taken as the start begins to make
-	// its links meanwhile (earlyLinks).
-	early *earlyLinks
 	// netClaim is the detached container's network hook marker, claimed
 	// (claimNetwork) until commit hands it to watchNetwork.
 	netClaim *os.File
@@ -135,11 +132,6 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 	if modeOf(rec.Config.Network) == netBridge {
 		go netstate.Warm() // for reserve; at once in a process that created it
 	}
-	if s.overlap {
-		// The links first, while everything else is made.
-		s.early = c.startEarlyLinks(rec, s.l)
-		defer s.early.discard()
-	}
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
@@ -152,9 +144,6 @@ func (c *Container) startInit(ctx context.Context, detached bool, policy *policy
 	s.l.netns, s.l.etcDir, s.l.hostname = s.net.join, s.net.etcDir, s.net.hostname
 	if s.net.bridged() {
 		// Addresses, pairs and rules while the init is cloned.
-		if s.early != nil {
-			s.net.early = s.early.pairs
-		}
 		s.net.reserveAsync(rec)
 	}
 	defer func() {

@@ -19,7 +19,7 @@ func (s *starting) spawn() error {
 	if err != nil {
 		return err
 	}
-	init, conn, cgfd, err := s.c.cloneInit(s.l, cmd, s.cg, s.detached, s.overlap, s.early)
+	init, conn, cgfd, err := s.c.cloneInit(s.l, cmd, s.cg, s.detached, s.overlap)
 	if err != nil {
 		stdio.abort()
 		return err
@@ -103,17 +103,12 @@ func (c *Container) initCmd(l *launch, p *proc, detached bool) (*exec.Cmd, *stdi
 // else this binary re-executed. It returns the init, the engine's end of
 // its sync socket, and the descriptor of the cgroup it was born in
 // (CLONE_INTO_CGROUP), or -1, for the caller to close.
-func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detached, overlap bool, early *earlyLinks) (initProcess, *nsinit.Conn, int, error) {
+func (c *Container) cloneInit(l *launch, cmd *exec.Cmd, cg cgroup.Manager, detached, overlap bool) (initProcess, *nsinit.Conn, int, error) {
 	if overlap && l.pidns == "" {
 		// A prespawned init joins its cgroups as a re-executed one
 		// does, but not the cgroup2 tracking directory of a hybrid host
-		// (Kill does without it). The start may have taken it already,
-		// for its links (earlyLinks).
-		pp := early.take(initCloneFlags(l))
-		if pp == nil {
-			pp = nsinit.TakePrespawned(initCloneFlags(l))
-		}
-		if pp != nil {
+		// (Kill does without it).
+		if pp := nsinit.TakePrespawned(initCloneFlags(l)); pp != nil {
 			pre, err := newPrespawnedInit(pp, cmd)
 			if err != nil {
 				pp.Discard()

@@ -3,7 +3,6 @@ package bridge
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
@@ -51,19 +50,6 @@ func AddPairTo(br int, l Link, nsfd int) error {
 	}
 	return err
 }
-
-// AddNewPair is AddPairTo that never takes the place of a link of the
-// same name: it fails (EEXIST) where one is.
-func AddNewPair(br int, l Link, nsfd int) error {
-	err := addVeth(l.Host, br, l.Name, l.MAC, nsfd)
-	if err == nil {
-		NewPairs.Add(1)
-	}
-	return err
-}
-
-// NewPairs counts the pairs AddNewPair made (for the tests).
-var NewPairs atomic.Int64
 
 // SetHairpin turns the hairpin on for the host's end of a pair, host
 // (see Link.Hairpin), and deletes the pair when it cannot.

@@ -28,8 +28,8 @@ func TestPairRequests(t *testing.T) {
 	}
 	ns := openFresh(t)
 	l := Link{Bridge: "br-pairs", Host: "vdpairs", Name: "eth0"}
-	if err := AddNewPair(br, l, int(ns.File.Fd())); err != nil {
-		t.Fatalf("AddNewPair = %v", err)
+	if err := AddPairTo(br, l, int(ns.File.Fd())); err != nil {
+		t.Fatalf("AddPairTo = %v", err)
 	}
 	link, err := netlink.LinkByName("vdpairs")
 	if err != nil {
@@ -39,8 +39,8 @@ func TestPairRequests(t *testing.T) {
 		t.Errorf("vdpairs: master %d, flags %v; want master %d (br-pairs), up", a.MasterIndex, a.Flags, br)
 	}
 	// The same name again: the kernel's EEXIST, which AddPairTo reads.
-	if err := AddNewPair(br, l, int(ns.File.Fd())); !errors.Is(err, unix.EEXIST) {
-		t.Errorf("AddNewPair of an existing name = %v, want EEXIST", err)
+	if err := addVeth(l.Host, br, l.Name, l.MAC, int(ns.File.Fd())); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("addVeth of an existing name = %v, want EEXIST", err)
 	}
 	if hairpin(t, link) {
 		t.Error("hairpin on before SetHairpin")
