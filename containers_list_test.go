@@ -7,12 +7,12 @@ import (
 	"os"
 	"reflect"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-dock/dock/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -158,7 +158,7 @@ func TestContainersSeeMonitorExit(t *testing.T) {
 	// The signal from here, not through the library: only the monitor
 	// sees the exit. Once the shell has set its trap: the kernel drops
 	// the signals a namespace's init does not catch.
-	waitCaught(t, pid, syscall.SIGUSR1)
+	testutil.WaitCaught(t, pid, syscall.SIGUSR1)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGUSR1))
 	exitFile := c.dir("exit.json")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -172,25 +172,6 @@ func TestContainersSeeMonitorExit(t *testing.T) {
 		assert.Equal(t, 3, info.State.Exit.Code)
 		assert.False(t, info.State.FinishedAt.IsZero(), "FinishedAt")
 	})
-}
-
-// waitCaught waits until the process catches sig (SigCgt in its status).
-func waitCaught(t *testing.T, pid int, sig syscall.Signal) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-		require.NoError(t, err)
-		for line := range strings.Lines(string(data)) {
-			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
-				mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-				require.NoError(t, err)
-				if mask&(1<<(sig-1)) != 0 {
-					return
-				}
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "process %d never caught signal %d", pid, sig)
-	}
 }
 
 // A container whose restart policy starts it again is listed restarting

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -109,7 +108,7 @@ func TestServeContainersListSeesOtherProcesses(t *testing.T) {
 	assert.Equal(t, container.StateRunning, row("running", c.ID()).State)
 	st, err := c.State(ctx)
 	require.NoError(t, err)
-	waitCaught(t, st.Pid, syscall.SIGUSR1)
+	testutil.WaitCaught(t, st.Pid, syscall.SIGUSR1)
 	require.NoError(t, syscall.Kill(st.Pid, syscall.SIGUSR1))
 	exitFile := filepath.Join(a.engine.Root(), "containers", c.ID(), "exit.json")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -122,26 +121,6 @@ func TestServeContainersListSeesOtherProcesses(t *testing.T) {
 	assert.Equal(t, container.StateExited, r.State)
 	assert.True(t, strings.HasPrefix(r.Status, "Exited (3) "), "exited: Status %q", r.Status)
 	assert.False(t, running("exited", c.ID()), "exited: not in ps")
-}
-
-// waitCaught waits until the process catches sig (SigCgt in its status):
-// the kernel drops the signals a namespace's init does not catch.
-func waitCaught(t *testing.T, pid int, sig syscall.Signal) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-		require.NoError(t, err)
-		for line := range strings.Lines(string(data)) {
-			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
-				mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-				require.NoError(t, err)
-				if mask&(1<<(sig-1)) != 0 {
-					return
-				}
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "process %d never caught signal %d", pid, sig)
-	}
 }
 
 // ListContainers leaves out by their state and ID, before it reads
