@@ -318,15 +318,15 @@ func (s *netSetup) place(rec *containerRecord, pid int, placed func(error)) erro
 
 // addPairs makes the container's pairs in its namespace (nsfd). Those
 // on a bridge that is up go in at once, while reserve allocates the
-// addresses:
-// their names are known (the init sets the MAC address, see
+// addresses: their names are known (the init sets the MAC address, see
 // nsinit.Plan.Link). Once planned, a pair whose bridge went meanwhile
 // (the collector took it down, a new one came up) is made again, and
 // those whose bridge was not up are made.
 func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
 	early := make([]int, len(s.defs)) // the bridge of each pair made early
 	for i, def := range s.defs {
-		l := unplannedLink(rec.ID, def, i)
+		// The names and bridge alone: the addresses are not planned yet.
+		l := bridge.Link{Bridge: bridgeName(def), Host: vethName(rec.ID, def.ID), Name: "eth" + strconv.Itoa(i)}
 		if br, err := bridge.Index(l.Bridge); err == nil && bridge.AddPairTo(br, l, nsfd) == nil {
 			early[i] = br
 			earlyPairs.Add(1)
@@ -353,13 +353,6 @@ func (s *netSetup) addPairs(rec *containerRecord, nsfd int) error {
 		}
 	}
 	return nil
-}
-
-// unplannedLink is the pair of a container on its i-th network, def, as
-// a pair made before its addresses knows it: its names and bridge (see
-// addPairs).
-func unplannedLink(container string, def *Network, i int) bridge.Link {
-	return bridge.Link{Bridge: bridgeName(def), Host: vethName(container, def.ID), Name: "eth" + strconv.Itoa(i)}
 }
 
 // bridgeName is the name of a network's bridge: the option Docker has for
